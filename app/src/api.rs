@@ -1,0 +1,220 @@
+//! Request and response bodies of the HTTP API under `/api/`. The server serialises these and the
+//! frontend and CLI deserialise them, so a change here is a change on both sides at once.
+//!
+//! Times are Unix milliseconds (UTC) so this crate needs no clock or date library.
+
+use crate::role::Role;
+use serde::{Deserialize, Serialize};
+
+/// Routes, in one place so the server, the frontend and the CLI agree.
+pub mod paths {
+    pub const HEALTH: &str = "/api/health";
+    pub const VERSION: &str = "/api/version";
+    pub const SETUP: &str = "/api/setup";
+    pub const LOGIN: &str = "/api/auth/login";
+    pub const LOGOUT: &str = "/api/auth/logout";
+    pub const ME: &str = "/api/auth/me";
+    /// Username + password → a new API token, for `vr login`.
+    pub const TOKEN_LOGIN: &str = "/api/auth/token";
+    pub const PASSWORD: &str = "/api/auth/password";
+    pub const TOKENS: &str = "/api/tokens";
+    pub const USERS: &str = "/api/users";
+    pub const EVENTS: &str = "/api/events";
+    /// Server-sent events: one `message` per [`super::LiveMessage`].
+    pub const STREAM: &str = "/api/stream";
+    pub const SSH_KEY: &str = "/api/settings/ssh-key";
+}
+
+/// Header that carries the session's CSRF token on state-changing requests made with a cookie.
+pub const CSRF_HEADER: &str = "x-vr-csrf";
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "vr_session";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub version: String,
+    /// Schema version of the database the server runs on.
+    pub schema_version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupStatus {
+    /// True while no user exists: the setup page must be used first.
+    pub needed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupRequest {
+    /// The one-time token the server printed in its log at start-up.
+    pub token: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLoginRequest {
+    pub username: String,
+    pub password: String,
+    /// Label for the token, e.g. `cli on laptop`.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// Who the caller is, and the CSRF token to send back on changes (absent for token auth).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// Partial update of a user by an admin; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub username: String,
+    /// First characters of the secret, to tell tokens apart; the secret itself is never stored.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+}
+
+/// A freshly created token: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Failed,
+}
+
+/// One line of the activity log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: i64,
+    pub at: i64,
+    /// Username, or `system` for the server's own actions.
+    pub actor: String,
+    /// Dotted verb such as `user.login` or `token.revoke`.
+    pub action: String,
+    /// What was acted on, e.g. `user:alice`.
+    pub object: String,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+/// Filters for `GET /api/events`; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    /// Only events with an id below this (paging backwards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// Prefix of the action, e.g. `user.` for every user event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Free text matched against object and detail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshKey {
+    /// OpenSSH one-line public key, to append to `authorized_keys` on hosts.
+    pub public_key: String,
+    /// `SHA256:…` fingerprint.
+    pub fingerprint: String,
+}
+
+/// A message on the live channel. Pages subscribe and refresh what a message concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// A new activity-log line.
+    Event { event: Event },
+    /// The set of users changed.
+    Users,
+    /// Sent every few seconds so clients can tell a live channel from a dead one.
+    Heartbeat { at: i64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_message_is_tagged() {
+        let m = LiveMessage::Heartbeat { at: 5 };
+        let s = serde_json::to_string(&m).unwrap_or_default();
+        assert_eq!(s, r#"{"kind":"heartbeat","at":5}"#);
+        assert_eq!(serde_json::from_str::<LiveMessage>(&s).ok(), Some(m));
+    }
+
+    #[test]
+    fn user_patch_omits_absent_fields() {
+        let p = UserPatch {
+            role: Some(Role::Viewer),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&p).unwrap_or_default(),
+            r#"{"role":"viewer"}"#
+        );
+    }
+}

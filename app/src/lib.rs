@@ -1,0 +1,14 @@
+//! Pure shared types and logic for `vr`, linked by both the server and the WASM frontend.
+//!
+//! Architecture invariant: this crate does no I/O (no files, sockets, clocks or randomness) and
+//! builds for `wasm32-unknown-unknown`. Everything here is plain data and pure functions.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod error;
+pub mod role;
+pub mod validate;
+
+pub use error::{ErrorBody, ErrorDetail};
+pub use role::Role;
+pub mod time;

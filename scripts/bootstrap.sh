@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the tools vr needs on a fresh Debian machine that has only the Rust toolchain.
+#   bootstrap.sh build   what building the binary needs (wasm target, wasm-bindgen, Trunk, wasm-opt)
+#   bootstrap.sh test    that, plus the test hosts' packages (sshd, supervisord, nginx, Chromium)
+# Idempotent: each step checks before it installs, so a second run takes about a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-build}
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+apt_pkgs=(git)
+[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx chromium chromium-driver iproute2 procps musl-tools)
+[ "$mode" = static ] && apt_pkgs+=(musl-tools)
+need_apt=()
+for pkg in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+for t in wasm32-unknown-unknown x86_64-unknown-linux-musl; do
+  rustup target list --installed | grep -qx "$t" || { log "rustup target add $t"; rustup target add "$t"; }
+done
+
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen 0.2.130" ]; then
+  log "installing wasm-bindgen-cli 0.2.130 (about 95 s)"
+  cargo install -q wasm-bindgen-cli --version 0.2.130 --force
+fi
+
+if ! trunk --version 2>/dev/null | grep -q '^trunk 0.21.14'; then
+  log "installing trunk 0.21.14 (about 5 min, once per machine)"
+  cargo install -q trunk --version 0.21.14 --locked --force
+fi
+
+# Debian's binaryen (v108) breaks the wasm at start-up; use the npm build, kept inside the project.
+# Without npm the UI still builds, only larger (scripts/build-ui.sh skips wasm-opt).
+if [ ! -x .tools/node_modules/.bin/wasm-opt ] && command -v npm >/dev/null; then
+  log "installing binaryen@132.0.0 (npm) into .tools/"
+  mkdir -p .tools
+  npm install --silent --prefix .tools binaryen@132.0.0 >/dev/null
+fi
+log "ok"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the web UI (Leptos → WASM) into frontend/dist, which the vr binary embeds.
+# Run before building the server: a build.rs that runs Trunk would deadlock cargo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Trunk runs offline (it cannot download tools here), so dependencies must be fetched first.
+cargo fetch --target wasm32-unknown-unknown -q
+if [ -x .tools/node_modules/.bin/wasm-opt ]; then
+  export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+  trunk build --release --quiet
+else
+  echo "[build-ui] no wasm-opt in .tools: building without it (bigger bundle)" >&2
+  trunk build --release --quiet -M false 2>/dev/null || trunk build --release --quiet
+fi

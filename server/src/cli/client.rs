@@ -1,0 +1,119 @@
+//! A small typed client for the API, used by the client commands.
+
+use super::ClientArgs;
+use super::credentials;
+use anyhow::{Context, anyhow};
+use reqwest::{Method, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use vr_app::ErrorBody;
+
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8000";
+
+pub struct Client {
+    pub url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// Flags and `VR_URL`/`VR_TOKEN` beat what `vr login` saved.
+    pub fn from_args(args: &ClientArgs) -> anyhow::Result<Client> {
+        let saved = credentials::load()?;
+        let url = args
+            .url
+            .clone()
+            .or_else(|| saved.as_ref().map(|s| s.url.clone()))
+            .unwrap_or_else(|| DEFAULT_URL.to_string());
+        let token = args.token.clone().or_else(|| saved.map(|s| s.token));
+        Client::new(&url, token)
+    }
+
+    pub fn new(url: &str, token: Option<String>) -> anyhow::Result<Client> {
+        let url = url.trim_end_matches('/').to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(anyhow!(
+                "server URL {url:?} must start with http:// or https://"
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Client { url, token, http })
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let req = self.http.request(method, format!("{}{path}", self.url));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    pub fn require_token(&self) -> anyhow::Result<()> {
+        if self.token.is_none() {
+            return Err(anyhow!(
+                "not signed in: run `vr login --url {}` or set VR_TOKEN",
+                self.url
+            ));
+        }
+        Ok(())
+    }
+
+    async fn send(&self, req: RequestBuilder) -> anyhow::Result<Response> {
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the vr server at {}", self.url))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => match body.error.field {
+                Some(field) => anyhow!("{} (field {field}; HTTP {status})", body.error.message),
+                None => anyhow!("{} (HTTP {status})", body.error.message),
+            },
+            Err(_) => anyhow!("server answered HTTP {status}: {}", text.trim()),
+        })
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let resp = self.send(self.request(Method::GET, path)).await?;
+        resp.json().await.context("decoding the server's answer")
+    }
+
+    pub async fn get_query<T: DeserializeOwned, Q: Serialize>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> anyhow::Result<T> {
+        let resp = self
+            .send(self.request(Method::GET, path).query(query))
+            .await?;
+        resp.json().await.context("decoding the server's answer")
+    }
+
+    pub async fn post<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let resp = self
+            .send(self.request(Method::POST, path).json(body))
+            .await?;
+        resp.json().await.context("decoding the server's answer")
+    }
+
+    pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
+        self.send(self.request(Method::DELETE, path)).await?;
+        Ok(())
+    }
+
+    /// A streaming GET (for server-sent events); no overall timeout.
+    pub async fn stream(&self, path: &str) -> anyhow::Result<Response> {
+        self.send(self.request(Method::GET, path)).await
+    }
+}

@@ -1,0 +1,82 @@
+//! `vr events [--follow]`: the activity log, and new lines live from the server-sent events.
+
+use super::ClientArgs;
+use super::client::Client;
+use anyhow::Context;
+use futures_util::StreamExt;
+use vr_app::api::{Event, EventQuery, LiveMessage, Outcome, paths};
+use vr_app::time::format_utc;
+
+pub async fn run(
+    args: ClientArgs,
+    follow: bool,
+    limit: u32,
+    actor: Option<String>,
+    action: Option<String>,
+) -> anyhow::Result<()> {
+    let client = Client::from_args(&args)?;
+    client.require_token()?;
+    let query = EventQuery {
+        limit: Some(limit),
+        actor: actor.clone(),
+        action: action.clone(),
+        ..Default::default()
+    };
+    let mut events: Vec<Event> = client.get_query(paths::EVENTS, &query).await?;
+    events.reverse();
+    for e in &events {
+        print_event(e, args.json)?;
+    }
+    if !follow {
+        return Ok(());
+    }
+    let matches = |e: &Event| {
+        actor.as_ref().is_none_or(|a| &e.actor == a)
+            && action
+                .as_ref()
+                .is_none_or(|a| e.action.starts_with(a.as_str()))
+    };
+    let resp = client.stream(paths::STREAM).await?;
+    let mut body = resp.bytes_stream();
+    let mut buf = String::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.context("the live stream broke")?;
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        // SSE: messages end with a blank line; `data:` lines carry the JSON.
+        while let Some(end) = buf.find("\n\n") {
+            let message: String = buf.drain(..end + 2).collect();
+            let data: String = message
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if let Ok(LiveMessage::Event { event }) = serde_json::from_str(&data)
+                && matches(&event)
+            {
+                print_event(&event, args.json)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_event(e: &Event, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(e)?);
+    } else {
+        let outcome = match e.outcome {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "FAILED",
+        };
+        println!(
+            "{}  {:<12} {:<20} {:<24} {:<6} {}",
+            format_utc(e.at),
+            e.actor,
+            e.action,
+            e.object,
+            outcome,
+            e.detail
+        );
+    }
+    Ok(())
+}

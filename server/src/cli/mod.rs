@@ -1,0 +1,123 @@
+//! The command line: `vr serve` (the default) and client commands that talk to a server's API.
+//! This is glue: errors are `anyhow` with context, printed once by `main`.
+
+mod client;
+mod credentials;
+mod events;
+mod local;
+mod login;
+
+use crate::config::ServeArgs;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vr",
+    version,
+    about = "Deploy manager: builds apps, makes releases and runs them under Supervisor over SSH.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// `vr` alone starts the server with these flags.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How client commands reach the server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClientArgs {
+    /// Server URL [default: the one saved by `vr login`, else http://127.0.0.1:8000]
+    #[arg(long, env = "VR_URL", global = true)]
+    pub url: Option<String>,
+    /// API token [default: the one saved by `vr login`]
+    #[arg(long, env = "VR_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print JSON instead of text, for scripts
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (UI and API)
+    Serve(ServeArgs),
+    /// Write a consistent copy of the database while the server runs
+    Backup {
+        /// Destination file (must not exist)
+        file: std::path::PathBuf,
+        #[arg(long, env = "VR_DATA_DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
+    /// Print the server's SSH public key, to install in hosts' authorized_keys
+    Pubkey {
+        #[arg(long, env = "VR_DATA_DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
+    /// Sign in and save an API token for later commands
+    Login {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Username (asked for when absent)
+        #[arg(long)]
+        user: Option<String>,
+        /// Read the password from standard input (for scripts)
+        #[arg(long)]
+        password_stdin: bool,
+        /// Label for the token [default: cli@HOSTNAME]
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Revoke and forget the saved token
+    Logout {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show who the saved token belongs to
+    Whoami {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show the activity log
+    Events {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Keep printing new events as they happen
+        #[arg(long, short)]
+        follow: bool,
+        /// How many recent events to show
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Only this user's events
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only actions starting with this, e.g. `user.`
+        #[arg(long)]
+        action: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => local::serve(cli.serve).await,
+        Some(Command::Serve(args)) => local::serve(args).await,
+        Some(Command::Backup { file, data_dir }) => local::backup(&file, data_dir),
+        Some(Command::Pubkey { data_dir }) => local::pubkey(data_dir),
+        Some(Command::Login {
+            client,
+            user,
+            password_stdin,
+            name,
+        }) => login::login(client, user, password_stdin, name).await,
+        Some(Command::Logout { client }) => login::logout(client).await,
+        Some(Command::Whoami { client }) => login::whoami(client).await,
+        Some(Command::Events {
+            client,
+            follow,
+            limit,
+            actor,
+            action,
+        }) => events::run(client, follow, limit, actor, action).await,
+    }
+}

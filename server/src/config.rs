@@ -1,0 +1,192 @@
+//! Server configuration, resolved once at start: flags > `VR_*` environment > TOML file > defaults.
+//! The result is passed by value; there is no global configuration.
+
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
+
+/// Flags of `vr serve`. Each also reads its `VR_*` variable (clap's `env`), so flags beat env.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to serve the UI and API on [default: 127.0.0.1:8000]
+    #[arg(long, env = "VR_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Where the database, SSH key and artifacts live [default: the platform data dir]
+    #[arg(long, env = "VR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML config file [default: vr.toml in the platform config dir, if present]
+    #[arg(long, env = "VR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Open the UI in a browser once started (default: only when started from a desktop)
+    #[arg(long, conflicts_with = "no_browser")]
+    pub open: bool,
+    /// Never open a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Mark cookies `Secure` (set when vr is served over HTTPS by a proxy)
+    #[arg(long, env = "VR_COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+}
+
+/// The optional TOML file; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub open_browser: Option<bool>,
+    pub cookie_secure: Option<bool>,
+    pub session_hours: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenBrowser {
+    /// Only when started from a desktop (no terminal, a display present).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub open_browser: OpenBrowser,
+    pub cookie_secure: bool,
+    pub session_hours: u32,
+}
+
+impl ServeConfig {
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("vr.db")
+    }
+    pub fn ssh_dir(&self) -> PathBuf {
+        self.data_dir.join("ssh")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("no data directory: set --data-dir or VR_DATA_DIR (no home directory found)")]
+    NoDataDir,
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "vr")
+}
+
+pub fn default_data_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.data_dir().to_path_buf())
+}
+
+/// `vr.toml` in the platform config dir, used when no file is named.
+fn default_config_file() -> Option<PathBuf> {
+    project_dirs()
+        .map(|d| d.config_dir().join("vr.toml"))
+        .filter(|p| p.exists())
+}
+
+pub fn read_file_config(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Merges flags/env (already merged by clap), the file and the defaults.
+pub fn resolve(args: &ServeArgs) -> Result<ServeConfig, ConfigError> {
+    let file = match args.config.clone().or_else(default_config_file) {
+        Some(path) => read_file_config(&path)?,
+        None => FileConfig::default(),
+    };
+    merge(args, file, default_data_dir())
+}
+
+fn merge(
+    args: &ServeArgs,
+    file: FileConfig,
+    default_data: Option<PathBuf>,
+) -> Result<ServeConfig, ConfigError> {
+    let default_listen: SocketAddr = DEFAULT_LISTEN
+        .parse()
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8000)));
+    let open_browser = if args.open {
+        OpenBrowser::Always
+    } else if args.no_browser {
+        OpenBrowser::Never
+    } else {
+        match file.open_browser {
+            Some(true) => OpenBrowser::Always,
+            Some(false) => OpenBrowser::Never,
+            None => OpenBrowser::Auto,
+        }
+    };
+    Ok(ServeConfig {
+        listen: args.listen.or(file.listen).unwrap_or(default_listen),
+        data_dir: args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .or(default_data)
+            .ok_or(ConfigError::NoDataDir)?,
+        open_browser,
+        cookie_secure: args.cookie_secure.or(file.cookie_secure).unwrap_or(false),
+        session_hours: file.session_hours.unwrap_or(24 * 7).max(1),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let file: FileConfig = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/file\"\nopen_browser = false\nsession_hours = 2",
+        )
+        .expect("parse");
+        let args = ServeArgs {
+            listen: Some("127.0.0.1:7000".parse().expect("addr")),
+            ..Default::default()
+        };
+        let c = merge(&args, file, Some("/default".into())).expect("merge");
+        assert_eq!(c.listen.port(), 7000);
+        assert_eq!(c.data_dir, PathBuf::from("/file"));
+        assert_eq!(c.open_browser, OpenBrowser::Never);
+        assert_eq!(c.session_hours, 2);
+
+        let c = merge(
+            &ServeArgs::default(),
+            FileConfig::default(),
+            Some("/d".into()),
+        )
+        .expect("defaults");
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from("/d"));
+        assert_eq!(c.open_browser, OpenBrowser::Auto);
+        assert!(merge(&ServeArgs::default(), FileConfig::default(), None).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("vr.toml");
+        std::fs::write(&p, "listn = \"x\"").expect("write");
+        let err = read_file_config(&p).expect_err("must fail");
+        assert!(err.to_string().contains("listn"), "{err}");
+    }
+}

@@ -1,0 +1,40 @@
+//! The activity log and the live channel (server-sent events).
+
+use super::error::ApiResult;
+use super::extract::ApiQuery;
+use super::principal::Principal;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio_stream::wrappers::BroadcastStream;
+use vr_app::api::{Event, EventQuery};
+
+pub async fn list(
+    State(state): State<AppState>,
+    _p: Principal,
+    ApiQuery(q): ApiQuery<EventQuery>,
+) -> ApiResult<Json<Vec<Event>>> {
+    Ok(Json(state.store.list_events(q).await?))
+}
+
+/// One SSE `message` per [`vr_app::api::LiveMessage`]. A client that falls behind skips what it
+/// missed (pages re-read the API on reconnect), and every stream ends when the server stops.
+pub async fn stream(
+    State(state): State<AppState>,
+    _p: Principal,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let mut shutdown = state.shutdown.clone();
+    let ended = async move {
+        // Err means the sender is gone: also a reason to end.
+        let _ = shutdown.wait_for(|stopping| *stopping).await;
+    };
+    let messages = BroadcastStream::new(state.live.subscribe())
+        .filter_map(|m| async move { m.ok() })
+        .filter_map(|m| async move { SseEvent::default().json_data(m).ok().map(Ok) })
+        .take_until(Box::pin(ended));
+    Sse::new(messages).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

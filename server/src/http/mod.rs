@@ -1,0 +1,63 @@
+//! The HTTP edge: axum routes under `/api/`, the embedded UI, and the mapping of every error to
+//! one JSON shape. Architecture invariant: handlers never run SSH or other slow remote work
+//! inline; they read the store and hand such work to jobs.
+
+mod error;
+mod events;
+mod extract;
+mod meta;
+mod principal;
+mod session;
+#[cfg(test)]
+mod tests;
+mod tokens;
+pub mod ui;
+mod users;
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use tower_http::compression::CompressionLayer;
+use vr_app::api::paths;
+
+/// The whole application; tests call it with `oneshot` and no socket.
+pub fn router(state: AppState) -> Router {
+    let open = Router::new()
+        .route(paths::HEALTH, get(meta::health))
+        .route(paths::VERSION, get(meta::version))
+        .route(
+            paths::SETUP,
+            get(session::setup_status).post(session::setup),
+        )
+        .route(paths::LOGIN, post(session::login))
+        .route(paths::TOKEN_LOGIN, post(session::token_login));
+
+    let protected = Router::new()
+        .route(paths::LOGOUT, post(session::logout))
+        .route(paths::ME, get(session::me))
+        .route(paths::PASSWORD, post(session::change_password))
+        .route(paths::TOKENS, get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
+        .route(paths::USERS, get(users::list).post(users::create))
+        .route(
+            "/api/users/{id}",
+            delete(users::delete).patch(users::update),
+        )
+        .route(paths::EVENTS, get(events::list))
+        .route(paths::STREAM, get(events::stream))
+        .route(paths::SSH_KEY, get(meta::ssh_key))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            principal::authenticate,
+        ));
+
+    Router::new()
+        .merge(open)
+        .merge(protected)
+        .fallback(ui::serve)
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}

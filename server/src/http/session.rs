@@ -1,0 +1,242 @@
+//! Sign-in, sign-out, first-run setup, password change and token sign-in for the CLI.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiJson;
+use super::principal::Principal;
+use crate::auth;
+use crate::clock::now_ms;
+use crate::state::AppState;
+use crate::store::NewUserRecord;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use vr_app::api::{
+    ChangePassword, CreatedToken, LoginRequest, Me, Outcome, SESSION_COOKIE, SetupRequest,
+    SetupStatus, TokenLoginRequest, User,
+};
+use vr_app::{Role, validate};
+
+/// Runs argon2 off the async threads: it takes tens of milliseconds by design.
+pub async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The enabled user with these credentials, or a 401 that does not say which part was wrong.
+/// Failures are recorded in the activity log.
+async fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<User> {
+    let found = state.store.user_credentials(username.to_string()).await?;
+    let hash = found
+        .as_ref()
+        .map_or_else(|| auth::dummy_hash().to_string(), |(_, h)| h.clone());
+    let ok = verify_password(password.to_string(), hash).await?;
+    match found {
+        Some((user, _)) if ok && !user.disabled => Ok(user),
+        _ => {
+            let who: String = username.chars().take(64).collect();
+            state
+                .record(
+                    &who,
+                    "user.login",
+                    &format!("user:{who}"),
+                    Outcome::Failed,
+                    "wrong username or password, or account disabled",
+                )
+                .await;
+            Err(ApiError::Unauthenticated(
+                "wrong username or password".into(),
+            ))
+        }
+    }
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.cookie_secure { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    )
+}
+
+/// Creates a session and returns the response that sets its cookie.
+async fn start_session(state: &AppState, user: User) -> ApiResult<Response> {
+    let secret = auth::random_secret();
+    let csrf = auth::random_secret();
+    let now = now_ms();
+    let ttl_secs = i64::from(state.session_hours) * 3600;
+    state
+        .store
+        .create_session(
+            auth::secret_hash(&secret),
+            user.id,
+            csrf.clone(),
+            now,
+            now + ttl_secs * 1000,
+        )
+        .await?;
+    state.store.record_login(user.id, now).await?;
+    let user = state.store.get_user(user.id).await?;
+    let me = Me {
+        user,
+        csrf_token: Some(csrf),
+    };
+    Ok((
+        [(header::SET_COOKIE, session_cookie(state, &secret, ttl_secs))],
+        Json(me),
+    )
+        .into_response())
+}
+
+pub async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus>> {
+    Ok(Json(SetupStatus {
+        needed: state.setup_needed().await?,
+    }))
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SetupRequest>,
+) -> ApiResult<Response> {
+    if !state.setup_needed().await? {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: "setup is already done; sign in instead".into(),
+        });
+    }
+    if !state.setup.check(req.token.trim()) {
+        state
+            .record(
+                "anonymous",
+                "setup.admin_create",
+                "setup",
+                Outcome::Failed,
+                "wrong setup token",
+            )
+            .await;
+        return Err(ApiError::Forbidden(
+            "wrong setup token: use the link printed in the server log".into(),
+        ));
+    }
+    validate::username("username", &req.username)?;
+    validate::password("password", &req.password)?;
+    let user = state
+        .store
+        .create_first_user(NewUserRecord {
+            username: req.username.clone(),
+            password_hash: hash_password(req.password).await?,
+            role: Role::Admin,
+            now: now_ms(),
+        })
+        .await?;
+    state.setup.consume();
+    state
+        .record(
+            &user.username,
+            "setup.admin_create",
+            &format!("user:{}", user.username),
+            Outcome::Ok,
+            "first admin created from the setup page",
+        )
+        .await;
+    start_session(&state, user).await
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let user = check_credentials(&state, &req.username, &req.password).await?;
+    state
+        .record(
+            &user.username,
+            "user.login",
+            &format!("user:{}", user.username),
+            Outcome::Ok,
+            "",
+        )
+        .await;
+    start_session(&state, user).await
+}
+
+pub async fn logout(State(state): State<AppState>, p: Principal) -> ApiResult<Response> {
+    if let Some(session) = &p.session {
+        state
+            .store
+            .delete_session(session.token_hash.clone())
+            .await?;
+    }
+    state
+        .record(
+            &p.username,
+            "user.logout",
+            &format!("user:{}", p.username),
+            Outcome::Ok,
+            "",
+        )
+        .await;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie(&state, "", 0))],
+    )
+        .into_response())
+}
+
+pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
+    Ok(Json(Me {
+        user: state.store.get_user(p.user_id).await?,
+        csrf_token: p.session.map(|s| s.csrf_token),
+    }))
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    let hash = state.store.password_hash(p.user_id).await?;
+    if !verify_password(req.current_password, hash).await? {
+        return Err(ApiError::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
+    }
+    validate::password("new_password", &req.new_password)?;
+    let new_hash = hash_password(req.new_password).await?;
+    state
+        .store
+        .set_own_password(
+            p.user_id,
+            new_hash,
+            p.session.as_ref().map(|s| s.token_hash.clone()),
+        )
+        .await?;
+    state
+        .record(
+            &p.username,
+            "user.password",
+            &format!("user:{}", p.username),
+            Outcome::Ok,
+            "changed own password; other sessions ended",
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Username + password → a new API token (what `vr login` uses).
+pub async fn token_login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenLoginRequest>,
+) -> ApiResult<Json<CreatedToken>> {
+    validate::label("name", &req.name)?;
+    let user = check_credentials(&state, &req.username, &req.password).await?;
+    let created = super::tokens::issue(&state, user.id, &user.username, req.name.trim()).await?;
+    Ok(Json(created))
+}

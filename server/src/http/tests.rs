@@ -1,0 +1,364 @@
+//! Router-level tests of authentication, roles and CSRF, with no socket (`oneshot`).
+
+use super::router;
+use crate::auth;
+use crate::clock::now_ms;
+use crate::state::{AppState, SetupGate};
+use crate::store::{NewUserRecord, Store};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+use vr_app::Role;
+use vr_app::api::CSRF_HEADER;
+
+struct Harness {
+    app: Router,
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ssh = crate::keys::load_or_create(&dir.path().join("ssh")).expect("key");
+        let (_tx, shutdown) = tokio::sync::watch::channel(false);
+        let state = AppState {
+            store: Store::open_in_memory().expect("store"),
+            live: tokio::sync::broadcast::channel(16).0,
+            ssh: Arc::new(ssh),
+            setup: Arc::new(SetupGate::default()),
+            cookie_secure: false,
+            session_hours: 1,
+            shutdown,
+        };
+        Harness {
+            app: router(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    async fn user(&self, name: &str, role: Role) {
+        self.state
+            .store
+            .create_user(NewUserRecord {
+                username: name.into(),
+                password_hash: auth::hash_password("password-123").expect("hash"),
+                role,
+                now: now_ms(),
+            })
+            .await
+            .expect("create user");
+    }
+
+    async fn call(&self, req: Request<Body>) -> (StatusCode, Value, Option<String>) {
+        let resp = self.app.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let cookie = resp
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body, cookie)
+    }
+
+    /// Signs in and returns (cookie header value, csrf token).
+    async fn login(&self, name: &str) -> (String, String) {
+        let (status, body, cookie) = self
+            .call(json_req(
+                Method::POST,
+                "/api/auth/login",
+                json!({"username": name, "password": "password-123"}),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let cookie = cookie.expect("set-cookie");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        let pair = cookie.split(';').next().expect("pair").to_string();
+        (pair, body["csrf_token"].as_str().expect("csrf").to_string())
+    }
+}
+
+fn json_req(method: Method, uri: &str, body: Value) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+fn with_session(mut req: Request<Body>, cookie: &str, csrf: Option<&str>) -> Request<Body> {
+    req.headers_mut()
+        .insert(header::COOKIE, cookie.parse().expect("cookie"));
+    if let Some(csrf) = csrf {
+        req.headers_mut()
+            .insert(CSRF_HEADER, csrf.parse().expect("csrf"));
+    }
+    req
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request")
+}
+
+#[tokio::test]
+async fn setup_works_once_with_the_right_token_only() {
+    let h = Harness::new();
+    let (_, body, _) = h.call(get("/api/setup")).await;
+    assert_eq!(body["needed"], true);
+    let token = h.state.setup.issue();
+
+    let bad = json!({"token": "nope", "username": "root", "password": "password-123"});
+    let (status, body, _) = h.call(json_req(Method::POST, "/api/setup", bad)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    let weak = json!({"token": token, "username": "root", "password": "short"});
+    let (status, body, _) = h.call(json_req(Method::POST, "/api/setup", weak)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["field"], "password");
+
+    let good = json!({"token": token, "username": "root", "password": "password-123"});
+    let (status, body, cookie) = h
+        .call(json_req(Method::POST, "/api/setup", good.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["role"], "admin");
+    assert!(cookie.is_some());
+
+    let (status, body, _) = h.call(json_req(Method::POST, "/api/setup", good)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (_, body, _) = h.call(get("/api/setup")).await;
+    assert_eq!(body["needed"], false);
+}
+
+#[tokio::test]
+async fn login_logout_and_wrong_password() {
+    let h = Harness::new();
+    h.user("alice", Role::Deployer).await;
+    let (status, body, _) = h
+        .call(json_req(
+            Method::POST,
+            "/api/auth/login",
+            json!({"username": "alice", "password": "wrong-password"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthenticated");
+    let (status, _, _) = h
+        .call(json_req(
+            Method::POST,
+            "/api/auth/login",
+            json!({"username": "nobody", "password": "password-123"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (cookie, csrf) = h.login("alice").await;
+    let (status, body, _) = h
+        .call(with_session(get("/api/auth/me"), &cookie, None))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["user"]["username"], "alice");
+
+    let logout = Request::builder()
+        .method(Method::POST)
+        .uri("/api/auth/logout")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, cleared) = h.call(with_session(logout, &cookie, Some(&csrf))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(cleared.is_some_and(|c| c.contains("Max-Age=0")));
+    let (status, _, _) = h
+        .call(with_session(get("/api/auth/me"), &cookie, None))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session is gone");
+
+    // Both failures and the successful login and logout are in the activity log.
+    let events = h
+        .state
+        .store
+        .list_events(Default::default())
+        .await
+        .expect("events");
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                match e.outcome {
+                    vr_app::api::Outcome::Ok => "ok",
+                    vr_app::api::Outcome::Failed => "failed",
+                },
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("user.logout", "ok"),
+            ("user.login", "ok"),
+            ("user.login", "failed"),
+            ("user.login", "failed")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_protected_route_needs_auth() {
+    let h = Harness::new();
+    for (method, uri) in [
+        (Method::GET, "/api/auth/me"),
+        (Method::GET, "/api/users"),
+        (Method::GET, "/api/tokens"),
+        (Method::GET, "/api/events"),
+        (Method::GET, "/api/stream"),
+        (Method::GET, "/api/settings/ssh-key"),
+        (Method::POST, "/api/users"),
+        (Method::DELETE, "/api/tokens/1"),
+    ] {
+        let req = json_req(method.clone(), uri, json!({}));
+        let (status, body, _) = h.call(req).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {body}");
+        assert_eq!(body["error"]["code"], "unauthenticated");
+    }
+    let (status, body, _) = h.call(get("/api/nothing-here")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn csrf_header_is_required_for_cookie_changes() {
+    let h = Harness::new();
+    h.user("root", Role::Admin).await;
+    let (cookie, csrf) = h.login("root").await;
+    let new_user = || {
+        json_req(
+            Method::POST,
+            "/api/users",
+            json!({"username": "bob", "password": "password-123", "role": "viewer"}),
+        )
+    };
+    let (status, body, _) = h.call(with_session(new_user(), &cookie, None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "csrf");
+    let (status, _, _) = h
+        .call(with_session(new_user(), &cookie, Some("wrong")))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body, _) = h.call(with_session(new_user(), &cookie, Some(&csrf))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn roles_are_enforced_server_side() {
+    let h = Harness::new();
+    h.user("root", Role::Admin).await;
+    h.user("dep", Role::Deployer).await;
+    h.user("view", Role::Viewer).await;
+
+    let (vc, vcsrf) = h.login("view").await;
+    // A viewer reads but may not change anything but its own things.
+    let (status, _, _) = h.call(with_session(get("/api/events"), &vc, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let req = json_req(
+        Method::POST,
+        "/api/users",
+        json!({"username": "x", "password": "password-123", "role": "admin"}),
+    );
+    let (status, body, _) = h.call(with_session(req, &vc, Some(&vcsrf))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    let req = json_req(Method::POST, "/api/tokens", json!({"name": "mine"}));
+    let (status, _, _) = h.call(with_session(req, &vc, Some(&vcsrf))).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a viewer may make its own token"
+    );
+
+    // A deployer may change things, but not users.
+    let (dc, dcsrf) = h.login("dep").await;
+    let (status, _, _) = h.call(with_session(get("/api/users"), &dc, None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let req = json_req(Method::PATCH, "/api/users/1", json!({"role": "viewer"}));
+    let (status, _, _) = h.call(with_session(req, &dc, Some(&dcsrf))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Admin can; the last admin cannot be demoted.
+    let (ac, acsrf) = h.login("root").await;
+    let (status, body, _) = h.call(with_session(get("/api/users"), &ac, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.as_array().map(Vec::len), Some(3));
+    let req = json_req(Method::PATCH, "/api/users/1", json!({"role": "viewer"}));
+    let (status, body, _) = h.call(with_session(req, &ac, Some(&acsrf))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
+
+#[tokio::test]
+async fn api_tokens_authenticate_and_revoke() {
+    let h = Harness::new();
+    h.user("dep", Role::Deployer).await;
+    let (status, body, _) = h
+        .call(json_req(
+            Method::POST,
+            "/api/auth/token",
+            json!({"username": "dep", "password": "password-123", "name": "cli"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let secret = body["secret"].as_str().expect("secret").to_string();
+    let id = body["token"]["id"].as_i64().expect("id");
+    assert!(secret.starts_with("vrt_"));
+
+    let bearer = |mut req: Request<Body>| {
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {secret}").parse().expect("header"),
+        );
+        req
+    };
+    let (status, body, _) = h.call(bearer(get("/api/auth/me"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["csrf_token"], Value::Null, "no CSRF for token auth");
+    // Token auth needs no CSRF header for changes.
+    let req = json_req(Method::POST, "/api/tokens", json!({"name": "second"}));
+    let (status, _, _) = h.call(bearer(req)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, body, _) = h.call(bearer(get("/api/tokens"))).await;
+    assert_eq!(body.as_array().map(Vec::len), Some(2));
+
+    let del = Request::builder()
+        .method(Method::DELETE)
+        .uri(format!("/api/tokens/{id}"))
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = h.call(bearer(del)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = h.call(bearer(get("/api/auth/me"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
+}
+
+#[tokio::test]
+async fn bad_json_comes_back_in_our_error_format() {
+    let h = Harness::new();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .expect("request");
+    let (status, body, _) = h.call(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid");
+}

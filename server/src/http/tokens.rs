@@ -1,0 +1,75 @@
+//! A user's own API tokens.
+
+use super::error::ApiResult;
+use super::extract::{ApiJson, ApiPath};
+use super::principal::Principal;
+use crate::auth;
+use crate::clock::now_ms;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use vr_app::api::{ApiToken, CreatedToken, NewToken, Outcome};
+use vr_app::validate;
+
+pub(super) async fn issue(
+    state: &AppState,
+    user_id: i64,
+    username: &str,
+    name: &str,
+) -> ApiResult<CreatedToken> {
+    let secret = auth::new_api_token();
+    let prefix: String = secret.chars().take(auth::TOKEN_PREFIX.len() + 4).collect();
+    let token = state
+        .store
+        .create_token(
+            user_id,
+            name.to_string(),
+            prefix,
+            auth::secret_hash(&secret),
+            now_ms(),
+        )
+        .await?;
+    state
+        .record(
+            username,
+            "token.create",
+            &format!("token:{}", token.id),
+            Outcome::Ok,
+            &format!("name {name:?}"),
+        )
+        .await;
+    Ok(CreatedToken { token, secret })
+}
+
+pub async fn list(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<ApiToken>>> {
+    Ok(Json(state.store.list_tokens(p.user_id).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    validate::label("name", &req.name)?;
+    let created = issue(&state, p.user_id, &p.username, req.name.trim()).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let token = state.store.delete_token(p.user_id, id).await?;
+    state
+        .record(
+            &p.username,
+            "token.revoke",
+            &format!("token:{}", token.id),
+            Outcome::Ok,
+            &format!("name {:?}", token.name),
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}

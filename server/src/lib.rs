@@ -1,0 +1,14 @@
+//! The `vr` server as a library, so the integration tests can drive its parts directly.
+//! `main.rs` is only the entry point.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod remote;
+pub mod serve;
+pub mod state;
+pub mod store;

@@ -1,0 +1,173 @@
+//! `vr serve`: opens the store, makes sure an admin can get in, and runs the HTTP server until
+//! SIGINT/SIGTERM, then shuts down gracefully.
+
+use crate::config::{OpenBrowser, ServeConfig};
+use crate::state::{AppState, SetupGate};
+use crate::store::{NewUserRecord, Store};
+use crate::{auth, clock, http, keys};
+use anyhow::Context;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::{Role, validate};
+
+pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data dir {}", cfg.data_dir.display()))?;
+    std::fs::set_permissions(&cfg.data_dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("securing data dir {}", cfg.data_dir.display()))?;
+    let store = Store::open(&cfg.db_path())
+        .with_context(|| format!("opening database {}", cfg.db_path().display()))?;
+    let ssh = keys::load_or_create(&cfg.ssh_dir()).context("loading the server's SSH key")?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (live, _) = broadcast::channel(256);
+    let state = AppState {
+        store,
+        live,
+        ssh: Arc::new(ssh),
+        setup: Arc::new(SetupGate::default()),
+        cookie_secure: cfg.cookie_secure,
+        session_hours: cfg.session_hours,
+        shutdown: shutdown_rx,
+    };
+
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    let addr = listener.local_addr().context("reading the bound address")?;
+    let url = browser_url(addr);
+    tracing::info!(data_dir = %cfg.data_dir.display(), ui_embedded = http::ui::embedded(), "vr {} listening on {url}", env!("CARGO_PKG_VERSION"));
+
+    ensure_admin(&state, &url).await?;
+    spawn_background(&state);
+    maybe_open_browser(cfg.open_browser, &url);
+
+    let app = http::router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            let _ = shutdown_tx.send(true);
+        })
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn browser_url(addr: SocketAddr) -> String {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else if addr.is_ipv6() {
+        format!("[{}]", addr.ip())
+    } else {
+        addr.ip().to_string()
+    };
+    format!("http://{host}:{}", addr.port())
+}
+
+/// First start: create the admin from `VR_ADMIN_PASSWORD`, or print a one-time setup link.
+async fn ensure_admin(state: &AppState, url: &str) -> anyhow::Result<()> {
+    if !state.setup_needed().await? {
+        return Ok(());
+    }
+    if let Ok(password) = std::env::var("VR_ADMIN_PASSWORD") {
+        let username = std::env::var("VR_ADMIN_USER").unwrap_or_else(|_| "admin".into());
+        validate::username("VR_ADMIN_USER", &username)?;
+        validate::password("VR_ADMIN_PASSWORD", &password)?;
+        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await??;
+        let user = state
+            .store
+            .create_first_user(NewUserRecord {
+                username,
+                password_hash: hash,
+                role: Role::Admin,
+                now: clock::now_ms(),
+            })
+            .await?;
+        state
+            .record(
+                "system",
+                "setup.admin_create",
+                &format!("user:{}", user.username),
+                Outcome::Ok,
+                "from VR_ADMIN_PASSWORD",
+            )
+            .await;
+        tracing::info!(user = %user.username, "created the admin account from VR_ADMIN_PASSWORD");
+        return Ok(());
+    }
+    let token = state.setup.issue();
+    tracing::warn!(
+        "no users yet: open {url}/setup#token={token} to create the admin account (the link works once, until vr restarts)"
+    );
+    Ok(())
+}
+
+fn spawn_background(state: &AppState) {
+    let live = state.live.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            let _ = live.send(LiveMessage::Heartbeat {
+                at: clock::now_ms(),
+            });
+        }
+    });
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store.delete_expired_sessions(clock::now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "removed expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+            }
+        }
+    });
+}
+
+fn maybe_open_browser(mode: OpenBrowser, url: &str) {
+    let desktop = || {
+        !std::io::stdin().is_terminal()
+            && (std::env::var_os("DISPLAY").is_some()
+                || std::env::var_os("WAYLAND_DISPLAY").is_some())
+    };
+    let open = match mode {
+        OpenBrowser::Always => true,
+        OpenBrowser::Never => false,
+        OpenBrowser::Auto => desktop(),
+    };
+    if open {
+        let url = url.to_string();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = webbrowser::open(&url) {
+                tracing::warn!(error = %e, "could not open a browser; open {url} yourself");
+            }
+        });
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Shared state of the running server, handed to every HTTP handler and background task.
+
+use crate::auth;
+use crate::clock::now_ms;
+use crate::keys::SshIdentity;
+use crate::store::{Store, StoreError};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, watch};
+use vr_app::api::{Event, LiveMessage, Outcome};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub live: broadcast::Sender<LiveMessage>,
+    pub ssh: Arc<SshIdentity>,
+    pub setup: Arc<SetupGate>,
+    pub cookie_secure: bool,
+    pub session_hours: u32,
+    /// Flips to true when the server begins to shut down, so long-lived streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// Writes an activity-log line and pushes it to live clients. A failure to record is
+    /// logged, never fatal to the action it describes.
+    pub async fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        object: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) -> Option<Event> {
+        let result = self
+            .store
+            .insert_event(
+                now_ms(),
+                actor.to_string(),
+                action.to_string(),
+                object.to_string(),
+                outcome,
+                detail.to_string(),
+            )
+            .await;
+        match result {
+            Ok(event) => {
+                tracing::info!(actor, action, object, ?outcome, detail, "event");
+                // No receivers is normal (no browser open).
+                let _ = self.live.send(LiveMessage::Event {
+                    event: event.clone(),
+                });
+                Some(event)
+            }
+            Err(e) => {
+                tracing::error!(actor, action, object, error = %e, "could not record event");
+                None
+            }
+        }
+    }
+
+    pub async fn setup_needed(&self) -> Result<bool, StoreError> {
+        Ok(self.store.count_users().await? == 0)
+    }
+}
+
+/// The one-time setup token printed at first start. Only its hash is kept in memory.
+#[derive(Default)]
+pub struct SetupGate {
+    token_hash: Mutex<Option<String>>,
+}
+
+impl SetupGate {
+    /// Makes a new token and returns it (to print); replaces any earlier one.
+    pub fn issue(&self) -> String {
+        let token = auth::random_secret();
+        *self.token_hash.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(auth::secret_hash(&token));
+        token
+    }
+
+    pub fn check(&self, token: &str) -> bool {
+        let guard = self.token_hash.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_deref()
+            .is_some_and(|h| auth::constant_time_eq(h, &auth::secret_hash(token)))
+    }
+
+    pub fn consume(&self) {
+        *self.token_hash.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}

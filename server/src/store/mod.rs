@@ -1,0 +1,136 @@
+//! The database. Architecture invariant: this is the only module that names `rusqlite`; the rest
+//! of the server calls the typed async methods here, which run on tokio's blocking pool.
+
+mod events;
+mod migrate;
+mod sessions;
+mod tokens;
+mod users;
+
+pub use migrate::{KNOWN_SCHEMA_VERSION, backup};
+pub use sessions::SessionPrincipal;
+pub use tokens::TokenPrincipal;
+pub use users::NewUserRecord;
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} not found")]
+    NotFound { what: String },
+    #[error("{message}")]
+    Conflict {
+        field: Option<&'static str>,
+        message: String,
+    },
+    #[error(
+        "the database schema is version {found}, newer than this vr understands (up to {known}); \
+         run a newer vr or restore a backup"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("migration {name} failed: {source}")]
+    Migration {
+        name: String,
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database task failed: {0}")]
+    Task(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl StoreError {
+    fn not_found(what: impl Into<String>) -> Self {
+        StoreError::NotFound { what: what.into() }
+    }
+}
+
+/// Handle to the database; cheap to clone.
+///
+/// One connection behind a mutex: SQLite serialises writers anyway, our queries take
+/// microseconds, and it keeps every transaction simple.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::from_connection(conn)
+    }
+
+    /// A fresh private database, for tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Self::from_connection(Connection::open_in_memory()?)
+    }
+
+    fn from_connection(mut conn: Connection) -> Result<Store, StoreError> {
+        configure(&conn)?;
+        migrate::apply(&mut conn)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock leaves the connection usable: SQLite rolls back
+            // any open transaction when its guard drops.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.call(|c| migrate::user_version(c)).await
+    }
+}
+
+/// Per-connection settings; these are not schema, so they live in code, not in migrations.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // In-memory databases answer "memory" here; both are fine.
+    let _mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+/// Maps a UNIQUE violation to a conflict on `field`, everything else through unchanged.
+fn unique_conflict(e: rusqlite::Error, field: &'static str, message: String) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            StoreError::Conflict {
+                field: Some(field),
+                message,
+            }
+        }
+        other => StoreError::Sqlite(other),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Store;
+
+    pub fn store() -> Store {
+        Store::open_in_memory().expect("in-memory store with all migrations")
+    }
+}
