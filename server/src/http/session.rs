@@ -82,8 +82,9 @@ async fn start_session(state: &AppState, user: User) -> ApiResult<Response> {
             now + ttl_secs * 1000,
         )
         .await?;
-    state.store.record_login(user.id, now).await?;
+    // Read before recording, so the UI can say when the *previous* sign-in was.
     let user = state.store.get_user(user.id).await?;
+    state.store.record_login(user.id, now).await?;
     let me = Me {
         user,
         csrf_token: Some(csrf),

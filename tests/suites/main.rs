@@ -1,0 +1,8 @@
+//! The single integration test binary of `vr`: one binary links once, so adding a suite costs a
+//! module here, not another minute of linking. Each module is one area of behaviour.
+
+mod cli;
+mod harness_selftest;
+mod remote_ssh;
+mod server_process;
+mod ui_browser;
