@@ -12,3 +12,4 @@ pub mod remote;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod throttle;

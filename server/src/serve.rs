@@ -30,6 +30,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         live,
         ssh: Arc::new(ssh),
         setup: Arc::new(SetupGate::default()),
+        login_throttle: Arc::default(),
         cookie_secure: cfg.cookie_secure,
         session_hours: cfg.session_hours,
         shutdown: shutdown_rx,

@@ -14,6 +14,7 @@ pub struct AppState {
     pub live: broadcast::Sender<LiveMessage>,
     pub ssh: Arc<SshIdentity>,
     pub setup: Arc<SetupGate>,
+    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     pub cookie_secure: bool,
     pub session_hours: u32,
     /// Flips to true when the server begins to shut down, so long-lived streams end.

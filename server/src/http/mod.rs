@@ -23,6 +23,10 @@ use axum::routing::{delete, get, post};
 use tower_http::compression::CompressionLayer;
 use vr_app::api::paths;
 
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
+}
+
 /// The whole application; tests call it with `oneshot` and no socket.
 pub fn router(state: AppState) -> Router {
     let open = Router::new()
@@ -58,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(open)
         .merge(protected)
         .fallback(ui::serve)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(CompressionLayer::new())
         .with_state(state)
 }

@@ -34,14 +34,24 @@ async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
 /// The enabled user with these credentials, or a 401 that does not say which part was wrong.
 /// Failures are recorded in the activity log.
 async fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<User> {
+    if let Err(wait_ms) = state.login_throttle.check(username, now_ms()) {
+        return Err(ApiError::TooManyRequests(format!(
+            "too many failed sign-ins for this user; try again in {} s",
+            (wait_ms + 999) / 1000
+        )));
+    }
     let found = state.store.user_credentials(username.to_string()).await?;
     let hash = found
         .as_ref()
         .map_or_else(|| auth::dummy_hash().to_string(), |(_, h)| h.clone());
     let ok = verify_password(password.to_string(), hash).await?;
     match found {
-        Some((user, _)) if ok && !user.disabled => Ok(user),
+        Some((user, _)) if ok && !user.disabled => {
+            state.login_throttle.succeeded(username);
+            Ok(user)
+        }
         _ => {
+            state.login_throttle.failed(username, now_ms());
             let who: String = username.chars().take(64).collect();
             state
                 .record(

@@ -31,6 +31,7 @@ impl Harness {
             live: tokio::sync::broadcast::channel(16).0,
             ssh: Arc::new(ssh),
             setup: Arc::new(SetupGate::default()),
+            login_throttle: Arc::default(),
             cookie_secure: false,
             session_hours: 1,
             shutdown,
@@ -235,6 +236,11 @@ async fn every_protected_route_needs_auth() {
     let (status, body, _) = h.call(get("/api/nothing-here")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
+    let (status, body, _) = h
+        .call(json_req(Method::PUT, "/api/health", json!({})))
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["error"]["code"], "method_not_allowed");
 }
 
 #[tokio::test]
@@ -361,4 +367,31 @@ async fn bad_json_comes_back_in_our_error_format() {
     let (status, body, _) = h.call(req).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid");
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
+    let h = Harness::new();
+    h.user("alice", Role::Deployer).await;
+    let attempt = |pw: &str| {
+        json_req(
+            Method::POST,
+            "/api/auth/login",
+            json!({"username": "alice", "password": pw}),
+        )
+    };
+    for _ in 0..5 {
+        let (status, _, _) = h.call(attempt("wrong-password")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password is refused while locked, and says how long to wait.
+    let (status, body, _) = h.call(attempt("password-123")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("try again in")
+    );
 }
