@@ -121,8 +121,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
     let started = Instant::now();
     let err = conn
         .exec("supervisorctl status")
-        .err()
-        .expect("an open session times out");
+        .expect_err("an open session times out");
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
     let err = Connection::connect(&t, &id.private_key_path, Duration::from_secs(1))
         .err()
