@@ -1,0 +1,64 @@
+//! The app root: shared contexts and the route table.
+//!
+//! `/login` and `/setup` stand alone; every other path renders inside the signed-in
+//! [`Shell`], which sends visitors without a session to one of those two.
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::{ToastContainer, provide_toasts};
+use crate::pages::activity::ActivityPage;
+use crate::pages::dashboard::DashboardPage;
+use crate::pages::login::LoginPage;
+use crate::pages::not_built::NotBuilt;
+use crate::pages::not_found::NotFound;
+use crate::pages::settings::SettingsPage;
+use crate::pages::setup::SetupPage;
+use crate::pages::users::UsersPage;
+use crate::session::Session;
+use crate::shell::Shell;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let toasts = provide_toasts();
+    Session::provide(toasts);
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/setup") view=SetupPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=DashboardPage />
+                    <Route
+                        path=path!("/swarms")
+                        view=|| view! { <NotBuilt title="Swarms" /> }
+                    />
+                    <Route path=path!("/apps") view=|| view! { <NotBuilt title="Apps" /> } />
+                    <Route
+                        path=path!("/builds")
+                        view=|| view! { <NotBuilt title="Builds" /> }
+                    />
+                    <Route
+                        path=path!("/releases")
+                        view=|| view! { <NotBuilt title="Releases" /> }
+                    />
+                    <Route path=path!("/hosts") view=|| view! { <NotBuilt title="Hosts" /> } />
+                    <Route
+                        path=path!("/squads")
+                        view=|| view! { <NotBuilt title="Squads" /> }
+                    />
+                    <Route
+                        path=path!("/ingredients")
+                        view=|| view! { <NotBuilt title="Ingredients" /> }
+                    />
+                    <Route path=path!("/activity") view=ActivityPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/*any") view=NotFound />
+                </ParentRoute>
+            </Routes>
+        </Router>
+        <ToastContainer />
+    }
+}

@@ -1,0 +1,184 @@
+//! Form inputs that show the API's per-field errors under the field at fault.
+//!
+//! A form owns one [`FormErrors`]. Each [`Field`] registers the request field name it edits
+//! (the JSON name, e.g. `username`), so [`FormErrors::set_api`] can put a server error under the
+//! matching input, or in the form-wide [`FormError`] banner when no input matches.
+
+use leptos::prelude::*;
+use vr_app::validate::{self, Invalid};
+
+use crate::api::ApiError;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ErrorSet {
+    general: Option<String>,
+    fields: Vec<(String, String)>,
+}
+
+/// The errors of one form; cheap to copy.
+#[derive(Debug, Clone, Copy)]
+pub struct FormErrors {
+    set: RwSignal<ErrorSet>,
+    known: StoredValue<Vec<&'static str>>,
+}
+
+impl Default for FormErrors {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FormErrors {
+    pub fn new() -> Self {
+        FormErrors {
+            set: RwSignal::new(ErrorSet::default()),
+            known: StoredValue::new(Vec::new()),
+        }
+    }
+
+    /// Declares that the form has an input for request field `name`.
+    pub fn register(&self, name: &'static str) {
+        self.known.update_value(|k| {
+            if !k.contains(&name) {
+                k.push(name);
+            }
+        });
+    }
+
+    pub fn clear(&self) {
+        self.set.set(ErrorSet::default());
+    }
+
+    /// Shows `message` under the input for `field` (or in the banner if the form has none).
+    pub fn set_field(&self, field: &str, message: impl Into<String>) {
+        let message = message.into();
+        if self.known.with_value(|k| k.contains(&field)) {
+            self.set.update(|s| {
+                s.fields.retain(|(f, _)| f != field);
+                s.fields.push((field.to_string(), message));
+            });
+        } else {
+            self.set_general(message);
+        }
+    }
+
+    /// Shows `message` in the form-wide banner.
+    pub fn set_general(&self, message: impl Into<String>) {
+        let message = message.into();
+        self.set.update(|s| s.general = Some(message));
+    }
+
+    /// Places an API error: under its field when the server named one, else in the banner.
+    pub fn set_api(&self, error: &ApiError) {
+        match &error.field {
+            Some(field) => self.set_field(field, error.message.clone()),
+            None => self.set_general(error.message.clone()),
+        }
+    }
+
+    /// Places a client-side validation failure from `vr_app::validate`.
+    pub fn set_invalid(&self, invalid: &Invalid) {
+        self.set_field(invalid.field, invalid.message.clone());
+    }
+
+    /// The error under field `name`, if any (tracked).
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.set.with(|s| {
+            s.fields
+                .iter()
+                .find(|(f, _)| f == name)
+                .map(|(_, m)| m.clone())
+        })
+    }
+
+    /// The form-wide error, if any (tracked).
+    pub fn general(&self) -> Option<String> {
+        self.set.with(|s| s.general.clone())
+    }
+
+    /// True when any error is shown (untracked; for submit handlers).
+    pub fn any(&self) -> bool {
+        self.set
+            .with_untracked(|s| s.general.is_some() || !s.fields.is_empty())
+    }
+}
+
+/// The hint under a new-password input, from the shared validation rules.
+pub fn password_hint() -> String {
+    format!("At least {} characters.", validate::PASSWORD_MIN)
+}
+
+/// A labelled input bound to `value`, with its error (from `errors`, keyed by `name`) below it.
+#[component]
+pub fn Field(
+    /// Visible label.
+    label: &'static str,
+    /// DOM id of the input (stable, used by browser tests).
+    id: &'static str,
+    /// Request field name this input edits, as the API names it.
+    name: &'static str,
+    value: RwSignal<String>,
+    errors: FormErrors,
+    /// Input type: `text`, `password`, ...
+    #[prop(default = "text")]
+    kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    /// Help text shown under the input while it has no error.
+    #[prop(optional, into)]
+    hint: Option<String>,
+    #[prop(optional)] autofocus: bool,
+    #[prop(optional)] required: bool,
+    #[prop(optional, into)] disabled: Signal<bool>,
+) -> impl IntoView {
+    errors.register(name);
+    let error_id = format!("{id}-error");
+    let error_id2 = error_id.clone();
+    let has_error = move || errors.field(name).is_some();
+    view! {
+        <div class="field" class:field-invalid=has_error>
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                placeholder=placeholder
+                autofocus=autofocus
+                required=required
+                disabled=move || disabled.get()
+                aria-invalid=move || if has_error() { "true" } else { "false" }
+                aria-describedby=move || has_error().then(|| error_id.clone())
+                prop:value=move || value.get()
+                on:input=move |ev| {
+                    value.set(event_target_value(&ev));
+                }
+            />
+            {move || match errors.field(name) {
+                Some(message) => {
+                    view! {
+                        <p class="field-error" id=error_id2.clone() data-field=name>
+                            {message}
+                        </p>
+                    }
+                        .into_any()
+                }
+                None => hint.clone().map(|h| view! { <p class="field-hint">{h}</p> }).into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The form-wide error banner of `errors`, shown only when there is one.
+#[component]
+pub fn FormError(errors: FormErrors) -> impl IntoView {
+    move || {
+        errors.general().map(|message| {
+            view! {
+                <div class="form-error" role="alert" data-test="form-error">
+                    {message}
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,19 @@
+//! Components shared by the pages.
+
+pub mod confirm;
+pub mod copy_button;
+pub mod data_table;
+pub mod field;
+pub mod log_viewer;
+pub mod modal;
+pub mod status_badge;
+pub mod toast;
+
+pub use confirm::ConfirmDialog;
+pub use copy_button::CopyButton;
+pub use data_table::{Column, DataTable, SortKey, int_key};
+pub use field::{Field, FormError, FormErrors, password_hint};
+pub use log_viewer::LogViewer;
+pub use modal::Modal;
+pub use status_badge::{StatusBadge, Tone, tone_of};
+pub use toast::{ToastContainer, Toasts, provide_toasts, use_toasts};

@@ -1,0 +1,11 @@
+//! One module per screen.
+
+pub mod activity;
+pub mod auth_frame;
+pub mod dashboard;
+pub mod login;
+pub mod not_built;
+pub mod not_found;
+pub mod settings;
+pub mod setup;
+pub mod users;

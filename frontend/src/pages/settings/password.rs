@@ -1,0 +1,112 @@
+//! Change your own password.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::api::ChangePassword;
+use vr_app::validate;
+
+use crate::api;
+use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
+use crate::session::use_session;
+
+#[component]
+pub fn PasswordSection() -> impl IntoView {
+    let toasts = use_toasts();
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let request = ChangePassword {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        };
+        if request.current_password.is_empty() {
+            errors.set_field("current_password", "Enter your current password.");
+        }
+        if let Err(invalid) = validate::password("new_password", &request.new_password) {
+            errors.set_invalid(&invalid);
+        } else if request.new_password != again.get_untracked() {
+            errors.set_field("new_password2", "The two passwords differ.");
+        }
+        if errors.any() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match api::change_password(&request).await {
+                Ok(()) => {
+                    toasts.success("Password changed.");
+                    current.set(String::new());
+                    new.set(String::new());
+                    again.set(String::new());
+                }
+                Err(e) => errors.set_api(&e),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+
+    view! {
+        <div class="card" id="password-section">
+            <h2>"Change password"</h2>
+            <form class="form form-narrow" on:submit=submit novalidate=true>
+                // Lets password managers tell whose password this is.
+                <input
+                    type="text"
+                    name="username"
+                    autocomplete="username"
+                    hidden=true
+                    readonly=true
+                    prop:value=move || session.username()
+                />
+                <FormError errors=errors />
+                <Field
+                    label="Current password"
+                    id="current-password"
+                    name="current_password"
+                    kind="password"
+                    value=current
+                    errors=errors
+                    autocomplete="current-password"
+                />
+                <Field
+                    label="New password"
+                    id="new-password"
+                    name="new_password"
+                    kind="password"
+                    value=new
+                    errors=errors
+                    autocomplete="new-password"
+                    hint=password_hint()
+                />
+                <Field
+                    label="Confirm new password"
+                    id="new-password2"
+                    name="new_password2"
+                    kind="password"
+                    value=again
+                    errors=errors
+                    autocomplete="new-password"
+                />
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    id="password-submit"
+                    disabled=move || busy.get()
+                >
+                    "Change password"
+                </button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,213 @@
+//! Your API tokens (for the CLI and scripts): create (the secret is shown once), list, revoke.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::api::{ApiToken, CreatedToken, NewToken};
+use vr_app::validate;
+
+use crate::api;
+use crate::components::{
+    Column, ConfirmDialog, CopyButton, DataTable, Field, FormError, FormErrors, SortKey, int_key,
+    use_toasts,
+};
+use crate::format;
+
+#[component]
+pub fn TokensSection() -> impl IntoView {
+    let toasts = use_toasts();
+    let tokens = RwSignal::new(Vec::<ApiToken>::new());
+    let load_error = RwSignal::new(None::<String>);
+    let reload = move || {
+        spawn_local(async move {
+            match api::tokens().await {
+                Ok(list) => {
+                    let _ = tokens.try_set(list);
+                    let _ = load_error.try_set(None);
+                }
+                Err(e) => {
+                    let _ = load_error.try_set(Some(e.message));
+                }
+            }
+        });
+    };
+    reload();
+
+    // Creating.
+    let name = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let creating = RwSignal::new(false);
+    let created = RwSignal::new(None::<CreatedToken>);
+    let create = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if creating.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let request = NewToken {
+            name: name.get_untracked().trim().to_string(),
+        };
+        if let Err(invalid) = validate::label("name", &request.name) {
+            errors.set_invalid(&invalid);
+            return;
+        }
+        creating.set(true);
+        spawn_local(async move {
+            match api::create_token(&request).await {
+                Ok(token) => {
+                    name.set(String::new());
+                    created.set(Some(token));
+                    reload();
+                }
+                Err(e) => errors.set_api(&e),
+            }
+            let _ = creating.try_set(false);
+        });
+    };
+    let secret = Signal::derive(move || {
+        created
+            .with(|c| c.as_ref().map(|c| c.secret.clone()))
+            .unwrap_or_default()
+    });
+
+    // Revoking.
+    let revoking = RwSignal::new(None::<ApiToken>);
+    let revoke_busy = RwSignal::new(false);
+    let confirm_revoke = move |()| {
+        let Some(token) = revoking.get_untracked() else {
+            return;
+        };
+        revoke_busy.set(true);
+        spawn_local(async move {
+            match api::revoke_token(token.id).await {
+                Ok(()) => {
+                    toasts.success(format!("Token “{}” revoked.", token.name));
+                    reload();
+                }
+                Err(e) => toasts.error(format!("Could not revoke “{}”: {e}", token.name)),
+            }
+            let _ = revoke_busy.try_set(false);
+            let _ = revoking.try_set(None);
+        });
+    };
+
+    let columns = vec![
+        Column::new("Name", |t: &ApiToken| t.name.clone()),
+        Column::new("Prefix", |t: &ApiToken| t.prefix.clone()).class("mono"),
+        Column::new("Created", |t: &ApiToken| format::datetime(t.created_at))
+            .sort_by(|t: &ApiToken| SortKey::Int(t.created_at))
+            .class("nowrap"),
+        Column::new("Last used", |t: &ApiToken| {
+            format::datetime_or_never(t.last_used_at)
+        })
+        .sort_by(|t: &ApiToken| int_key(t.last_used_at))
+        .class("nowrap"),
+        Column::new("", |_: &ApiToken| String::new())
+            .unsorted()
+            .class("actions")
+            .cell(move |t: &ApiToken| {
+                let token = t.clone();
+                view! {
+                    <button
+                        type="button"
+                        class="btn btn-small btn-danger-outline"
+                        data-test="revoke-token"
+                        on:click=move |_| revoking.set(Some(token.clone()))
+                    >
+                        "Revoke"
+                    </button>
+                }
+            }),
+    ];
+
+    view! {
+        <div class="card" id="tokens-section">
+            <h2>"API tokens"</h2>
+            <p class="muted">
+                "Tokens let the vr CLI and scripts act as you. They have your role; revoke the ones you no longer use."
+            </p>
+            <form class="form form-inline" on:submit=create novalidate=true>
+                <FormError errors=errors />
+                <Field
+                    label="New token name"
+                    id="token-name"
+                    name="name"
+                    value=name
+                    errors=errors
+                    placeholder="e.g. cli on laptop"
+                    autocomplete="off"
+                />
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    id="token-create"
+                    disabled=move || creating.get()
+                >
+                    "Create token"
+                </button>
+            </form>
+
+            {move || {
+                created
+                    .get()
+                    .map(|c| {
+                        view! {
+                            <div class="secret-box" data-test="token-secret" role="alert">
+                                <p>
+                                    <strong>"Copy the secret of “" {c.token.name} "” now."</strong>
+                                    " It is shown only this once."
+                                </p>
+                                <div class="secret-row">
+                                    <code id="token-secret" class="mono secret">
+                                        {c.secret}
+                                    </code>
+                                    <CopyButton text=secret id="copy-token-secret" />
+                                    <button
+                                        type="button"
+                                        class="btn btn-small"
+                                        id="token-secret-done"
+                                        on:click=move |_| created.set(None)
+                                    >
+                                        "Done"
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
+
+            {move || load_error.get().map(|e| view! { <div class="form-error">{e}</div> })}
+            <DataTable
+                rows=tokens
+                columns=columns
+                empty="You have no API tokens."
+                filterable=false
+                test_id="tokens-table"
+            />
+
+            <ConfirmDialog
+                open=Signal::derive(move || revoking.with(Option::is_some))
+                title="Revoke token?"
+                message=Signal::derive(move || {
+                    revoking
+                        .with(|t| {
+                            t.as_ref()
+                                .map(|t| {
+                                    format!(
+                                        "“{}” ({}…) stops working at once. Scripts using it will fail.",
+                                        t.name,
+                                        t.prefix,
+                                    )
+                                })
+                        })
+                        .unwrap_or_default()
+                })
+                confirm_label="Revoke"
+                danger=true
+                busy=revoke_busy
+                on_confirm=confirm_revoke
+                on_cancel=move |()| revoking.set(None)
+            />
+        </div>
+    }
+}

@@ -1,0 +1,111 @@
+//! The "new user" form of the Users page.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::Role;
+use vr_app::api::{NewUser, User};
+use vr_app::validate;
+
+use crate::api;
+use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
+
+#[component]
+pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
+    let toasts = use_toasts();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Viewer);
+    let errors = FormErrors::new();
+    errors.register("role");
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let request = NewUser {
+            username: username.get_untracked().trim().to_string(),
+            password: password.get_untracked(),
+            role: role.get_untracked(),
+        };
+        if let Err(invalid) = validate::username("username", &request.username) {
+            errors.set_invalid(&invalid);
+        }
+        if let Err(invalid) = validate::password("password", &request.password) {
+            errors.set_invalid(&invalid);
+        }
+        if errors.any() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match api::create_user(&request).await {
+                Ok(user) => {
+                    toasts.success(format!("User {} created as {}.", user.username, user.role));
+                    username.set(String::new());
+                    password.set(String::new());
+                    role.set(Role::Viewer);
+                    on_created.run(user);
+                }
+                Err(e) => errors.set_api(&e),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+
+    view! {
+        <div class="card" id="create-user-section">
+            <h2>"New user"</h2>
+            <form class="form form-inline" on:submit=submit novalidate=true>
+                <FormError errors=errors />
+                <Field
+                    label="Username"
+                    id="new-user-username"
+                    name="username"
+                    value=username
+                    errors=errors
+                    autocomplete="off"
+                />
+                <Field
+                    label="Initial password"
+                    id="new-user-password"
+                    name="password"
+                    kind="password"
+                    value=password
+                    errors=errors
+                    autocomplete="new-password"
+                    hint=format!("{} Share it privately.", password_hint())
+                />
+                <div class="field" class:field-invalid=move || errors.field("role").is_some()>
+                    <label for="new-user-role">"Role"</label>
+                    <select
+                        id="new-user-role"
+                        on:change=move |ev| {
+                            if let Ok(r) = event_target_value(&ev).parse::<Role>() {
+                                role.set(r);
+                            }
+                        }
+                        prop:value=move || role.get().as_str()
+                    >
+                        {Role::ALL
+                            .iter()
+                            .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
+                            .collect_view()}
+                    </select>
+                    {move || errors.field("role").map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    id="new-user-submit"
+                    disabled=move || busy.get()
+                >
+                    "Create user"
+                </button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,114 @@
+//! The "reset password" dialog of the Users page.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::api::{User, UserPatch};
+use vr_app::validate;
+
+use crate::api;
+use crate::components::{Field, FormError, FormErrors, Modal, password_hint, use_toasts};
+
+/// Open while `user` is set; closing clears it.
+#[component]
+pub fn ResetPassword(user: RwSignal<Option<User>>) -> impl IntoView {
+    let toasts = use_toasts();
+    let password = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+
+    let close = move || {
+        user.set(None);
+        password.set(String::new());
+        again.set(String::new());
+        errors.clear();
+    };
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(target) = user.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let new_password = password.get_untracked();
+        if let Err(invalid) = validate::password("password", &new_password) {
+            errors.set_invalid(&invalid);
+        } else if new_password != again.get_untracked() {
+            errors.set_field("password2", "The two passwords differ.");
+        }
+        if errors.any() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let patch = UserPatch {
+                password: Some(new_password),
+                ..Default::default()
+            };
+            match api::update_user(target.id, &patch).await {
+                Ok(_) => {
+                    toasts.success(format!("Password of {} reset.", target.username));
+                    close();
+                }
+                Err(e) => errors.set_api(&e),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+
+    let title = Signal::derive(move || {
+        user.with(|u| {
+            u.as_ref()
+                .map(|u| format!("Reset password of {}", u.username))
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <Modal
+            open=Signal::derive(move || user.with(Option::is_some))
+            title=title
+            on_close=move |()| close()
+            test_id="reset-password-dialog"
+        >
+            <form class="form" on:submit=submit novalidate=true>
+                <FormError errors=errors />
+                <Field
+                    label="New password"
+                    id="reset-password"
+                    name="password"
+                    kind="password"
+                    value=password
+                    errors=errors
+                    autocomplete="new-password"
+                    hint=password_hint()
+                />
+                <Field
+                    label="Confirm new password"
+                    id="reset-password2"
+                    name="password2"
+                    kind="password"
+                    value=again
+                    errors=errors
+                    autocomplete="new-password"
+                />
+                <div class="modal-actions">
+                    <button type="button" class="btn" on:click=move |_| close()>
+                        "Cancel"
+                    </button>
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        id="reset-submit"
+                        disabled=move || busy.get()
+                    >
+                        "Reset password"
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
