@@ -12,7 +12,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "clippy (native)"
-cargo clippy -q --workspace --all-targets -- -D warnings
+cargo clippy -q --all-targets -- -D warnings   # default members: app, server, tests
 step "clippy (wasm32)"
 cargo clippy -q -p vr-app -p vr-frontend --target wasm32-unknown-unknown -- -D warnings
 
@@ -24,4 +24,4 @@ cargo build -q -p vr-server
 
 step "tests"
 mkdir -p test-artifacts
-cargo test -q --workspace -- "$@"
+cargo test -q -- "$@"

@@ -141,6 +141,15 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 /// One line of the activity log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -192,6 +201,9 @@ pub enum LiveMessage {
     Users,
     /// Sent every few seconds so clients can tell a live channel from a dead one.
     Heartbeat { at: i64 },
+    /// A kind this client does not know (a newer server); ignore it.
+    #[serde(other)]
+    Unknown,
 }
 
 #[cfg(test)]
@@ -204,6 +216,10 @@ mod tests {
         let s = serde_json::to_string(&m).unwrap_or_default();
         assert_eq!(s, r#"{"kind":"heartbeat","at":5}"#);
         assert_eq!(serde_json::from_str::<LiveMessage>(&s).ok(), Some(m));
+        assert_eq!(
+            serde_json::from_str::<LiveMessage>(r#"{"kind":"from_the_future","x":1}"#).ok(),
+            Some(LiveMessage::Unknown)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vr_app::api::{Event, EventQuery, LiveMessage, Outcome};
+use vr_app::api::{Event, EventQuery, LiveMessage};
 
 use crate::api;
 use crate::components::{Column, DataTable, SortKey, StatusBadge};
@@ -15,14 +15,6 @@ use crate::live::use_live;
 
 /// Lines fetched per page.
 const PAGE: u32 = 50;
-
-/// The word shown for an outcome (and the state string for its badge).
-pub fn outcome_label(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Ok => "ok",
-        Outcome::Failed => "failed",
-    }
-}
 
 /// Adds `incoming` to `list` without duplicates, keeping newest (highest id) first.
 pub fn merge_events(list: &mut Vec<Event>, incoming: Vec<Event>) {
@@ -176,8 +168,8 @@ pub fn ActivityPage() -> impl IntoView {
         Column::new("Actor", |e: &Event| e.actor.clone()),
         Column::new("Action", |e: &Event| e.action.clone()).class("mono"),
         Column::new("Object", |e: &Event| e.object.clone()),
-        Column::new("Outcome", |e: &Event| outcome_label(e.outcome).to_string())
-            .cell(|e: &Event| view! { <StatusBadge state=outcome_label(e.outcome).to_string() /> }),
+        Column::new("Outcome", |e: &Event| e.outcome.as_str().to_string())
+            .cell(|e: &Event| view! { <StatusBadge state=e.outcome.as_str().to_string() /> }),
         Column::new("Detail", |e: &Event| e.detail.clone())
             .class("truncate")
             .unsorted(),
@@ -267,7 +259,7 @@ pub fn ActivityPage() -> impl IntoView {
                     selected
                         .get()
                         .map(|e| {
-                            let outcome = outcome_label(e.outcome).to_string();
+                            let outcome = e.outcome.as_str().to_string();
                             view! {
                                 <aside class="card detail" data-test="event-detail">
                                     <div class="card-head">

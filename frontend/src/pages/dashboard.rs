@@ -13,7 +13,7 @@ use crate::api;
 use crate::components::StatusBadge;
 use crate::format;
 use crate::live::{LiveStatus, use_live};
-use crate::pages::activity::{merge_events, outcome_label};
+use crate::pages::activity::merge_events;
 use crate::session::use_session;
 
 /// How many activity lines the dashboard shows.
@@ -139,7 +139,7 @@ pub fn DashboardPage() -> impl IntoView {
                         } else {
                             list.into_iter()
                                 .map(|e| {
-                                    let outcome = outcome_label(e.outcome).to_string();
+                                    let outcome = e.outcome.as_str().to_string();
                                     view! {
                                         <li class="event-line" data-event-id=e.id>
                                             <span class="event-time" title=format::datetime(e.at)>

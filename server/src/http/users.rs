@@ -55,6 +55,12 @@ pub async fn update(
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<User>> {
     p.require(Role::Admin)?;
+    if id == p.user_id && patch.disabled == Some(true) {
+        return Err(ApiError::Conflict {
+            field: Some("disabled".into()),
+            message: "you cannot disable your own account; ask another admin".into(),
+        });
+    }
     let password_hash = match patch.password {
         Some(pw) => {
             validate::password("password", &pw)?;

@@ -43,13 +43,9 @@ impl Store {
         detail: String,
     ) -> Result<Event, StoreError> {
         self.call(move |c| {
-            let outcome_str = match outcome {
-                Outcome::Ok => "ok",
-                Outcome::Failed => "failed",
-            };
             c.execute(
                 "INSERT INTO events (at, actor, action, object, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                rusqlite::params![at, actor, action, object, outcome_str, detail],
+                rusqlite::params![at, actor, action, object, outcome.as_str(), detail],
             )?;
             Ok(Event {
                 id: c.last_insert_rowid(),
