@@ -269,24 +269,11 @@ async fn the_ssh_key_is_made_once_private_and_shown_in_api_and_cli() {
 
 /// `vr` pointed at this server's data dir, with no settings leaking in from the environment.
 pub fn vr_cmd(server: &VrServer) -> std::process::Command {
-    let mut cmd = std::process::Command::new(vr_bin());
+    let mut cmd = std::process::Command::new(vr_tests::harness::server::default_vr_binary());
     cmd.env("VR_DATA_DIR", server.data_dir())
         .env_remove("VR_URL")
         .env_remove("VR_TOKEN")
         .env("VR_CREDENTIALS", server.temp_dir().join("credentials.toml"))
         .stdin(std::process::Stdio::null());
     cmd
-}
-
-/// The `vr` binary next to this test executable (target/PROFILE/deps/…), or `VR_BIN`.
-pub fn vr_bin() -> std::path::PathBuf {
-    std::env::var_os("VR_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().expect("test executable path");
-            exe.parent()
-                .and_then(std::path::Path::parent)
-                .expect("target/PROFILE")
-                .join("vr")
-        })
 }

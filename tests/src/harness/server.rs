@@ -360,23 +360,27 @@ fn tail(text: &str, lines: usize) -> String {
 /// Where the `vr` binary is: `opts.binary`, `VR_BIN`, or `target/debug/vr` beside this test
 /// executable (which lives in `target/debug/deps/`).
 fn vr_binary(opts: &ServerOptions) -> PathBuf {
-    let path = opts
-        .binary
-        .clone()
-        .or_else(|| std::env::var_os("VR_BIN").map(PathBuf::from))
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().expect("path of the test executable");
-            exe.parent()
-                .and_then(Path::parent)
-                .expect("the test executable is in target/PROFILE/deps")
-                .join("vr")
-        });
+    let path = opts.binary.clone().unwrap_or_else(default_vr_binary);
     assert!(
         path.is_file(),
         "no vr binary at {}: build it first: cargo build -p vr-server",
         path.display()
     );
     path
+}
+
+/// `VR_BIN`, else `target/PROFILE/vr` beside this test executable (in `target/PROFILE/deps/`):
+/// the binary that CLI tests run too.
+pub fn default_vr_binary() -> PathBuf {
+    std::env::var_os("VR_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let exe = std::env::current_exe().expect("path of the test executable");
+            exe.parent()
+                .and_then(Path::parent)
+                .expect("the test executable is in target/PROFILE/deps")
+                .join("vr")
+        })
 }
 
 /// One HTTP response, read whole: tests assert on status and body without more awaiting.
