@@ -18,6 +18,8 @@ pub mod paths {
     pub const TOKEN_LOGIN: &str = "/api/auth/token";
     pub const PASSWORD: &str = "/api/auth/password";
     pub const TOKENS: &str = "/api/tokens";
+    /// `DELETE`: revoke the API token the request is made with.
+    pub const TOKEN_CURRENT: &str = "/api/tokens/current";
     pub const USERS: &str = "/api/users";
     pub const EVENTS: &str = "/api/events";
     /// Server-sent events: one `message` per [`super::LiveMessage`].

@@ -25,6 +25,15 @@ pub struct SshIdentity {
     pub fingerprint: String,
 }
 
+/// Loads `dir/id_ed25519` if it exists.
+pub fn load(dir: &Path) -> Result<Option<SshIdentity>, KeyError> {
+    if dir.join("id_ed25519").exists() {
+        load_or_create(dir).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// Loads `dir/id_ed25519`, creating it (mode 0600) when absent.
 pub fn load_or_create(dir: &Path) -> Result<SshIdentity, KeyError> {
     let io = |path: &Path| {

@@ -26,19 +26,18 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// `Err(ms)` while `username` is locked: how long until it may try again.
-    pub fn check(&self, username: &str, now: i64) -> Result<(), i64> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        match entries.get(username) {
-            Some(e) if e.locked_until > now => Err(e.locked_until - now),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn failed(&self, username: &str, now: i64) {
+    /// Starts a sign-in attempt for `username`: `Err(ms)` while it is locked (how long until it
+    /// may try again). Otherwise the attempt counts as a failure until [`Self::succeeded`] says
+    /// it was not, so parallel guesses are counted before any of them finishes.
+    pub fn attempt(&self, username: &str, now: i64) -> Result<(), i64> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = entries.get(username)
+            && e.locked_until > now
+        {
+            return Err(e.locked_until - now);
+        }
         if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| now - e.last_failure < FORGET_AFTER_MS && e.locked_until > now);
+            entries.retain(|_, e| now - e.last_failure < FORGET_AFTER_MS || e.locked_until > now);
         }
         let e = entries.entry(username.to_string()).or_insert(Entry {
             failures: 0,
@@ -54,6 +53,7 @@ impl LoginThrottle {
             let doublings = (e.failures - FREE_FAILURES).min(10);
             e.locked_until = now + (FIRST_LOCK_MS << doublings).min(MAX_LOCK_MS);
         }
+        Ok(())
     }
 
     pub fn succeeded(&self, username: &str) {
@@ -71,26 +71,38 @@ mod tests {
     #[test]
     fn locks_after_free_failures_and_doubles() {
         let t = LoginThrottle::default();
-        for i in 0..4 {
-            t.failed("a", i);
-            assert!(t.check("a", i).is_ok());
+        for i in 0..5 {
+            assert!(t.attempt("a", i).is_ok(), "attempt {i} is free");
         }
-        t.failed("a", 10);
-        assert_eq!(t.check("a", 10), Err(FIRST_LOCK_MS));
-        assert!(t.check("b", 10).is_ok(), "other names are not affected");
-        assert!(t.check("a", 10 + FIRST_LOCK_MS).is_ok());
-        t.failed("a", 10 + FIRST_LOCK_MS);
-        assert_eq!(t.check("a", 10 + FIRST_LOCK_MS), Err(2 * FIRST_LOCK_MS));
+        assert_eq!(t.attempt("a", 10), Err(FIRST_LOCK_MS - 6));
+        assert!(t.attempt("b", 10).is_ok(), "other names are not affected");
+        let later = 4 + FIRST_LOCK_MS;
+        assert!(t.attempt("a", later).is_ok());
+        assert_eq!(t.attempt("a", later), Err(2 * FIRST_LOCK_MS));
         t.succeeded("a");
-        assert!(t.check("a", 11 + FIRST_LOCK_MS).is_ok());
+        assert!(t.attempt("a", later + 1).is_ok());
+    }
+
+    #[test]
+    fn parallel_attempts_count_before_they_finish() {
+        let t = LoginThrottle::default();
+        // Five guesses in flight at once, none finished yet: the sixth is refused.
+        for _ in 0..5 {
+            assert!(t.attempt("a", 0).is_ok());
+        }
+        assert!(t.attempt("a", 0).is_err());
     }
 
     #[test]
     fn lock_is_capped() {
         let t = LoginThrottle::default();
-        for i in 0..40 {
-            t.failed("a", i);
+        let mut now = 0;
+        for _ in 0..40 {
+            if let Err(wait) = t.attempt("a", now) {
+                now += wait;
+            }
         }
-        assert_eq!(t.check("a", 39), Err(MAX_LOCK_MS));
+        assert_eq!(t.attempt("a", now), Ok(()));
+        assert_eq!(t.attempt("a", now), Err(MAX_LOCK_MS));
     }
 }

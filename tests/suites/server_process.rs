@@ -277,3 +277,24 @@ pub fn vr_cmd(server: &VrServer) -> std::process::Command {
         .stdin(std::process::Stdio::null());
     cmd
 }
+
+#[tokio::test]
+async fn the_live_stream_ends_when_its_session_is_signed_out() {
+    let server = VrServer::start(admin_server_opts()).await;
+    let admin = server.admin().await;
+    let resp = admin
+        .http()
+        .get(server.url(paths::STREAM))
+        .send()
+        .await
+        .expect("open stream");
+    assert_eq!(resp.status(), 200);
+    admin.post_empty(paths::LOGOUT).await.expect_status(204);
+    // The server re-checks open streams every 10 s; the stream must end soon after.
+    let mut body = resp.bytes_stream();
+    let ended = tokio::time::timeout(Duration::from_secs(25), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its session");
+}

@@ -17,7 +17,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// Flags and `VR_URL`/`VR_TOKEN` beat what `vr login` saved.
+    /// Flags and `VR_URL`/`VR_TOKEN` beat what `vr login` saved. The saved token is only sent
+    /// to the server it was issued by, never to another URL.
     pub fn from_args(args: &ClientArgs) -> anyhow::Result<Client> {
         let saved = credentials::load()?;
         let url = args
@@ -25,7 +26,11 @@ impl Client {
             .clone()
             .or_else(|| saved.as_ref().map(|s| s.url.clone()))
             .unwrap_or_else(|| DEFAULT_URL.to_string());
-        let token = args.token.clone().or_else(|| saved.map(|s| s.token));
+        let url = url.trim_end_matches('/').to_string();
+        let token = args
+            .token
+            .clone()
+            .or_else(|| saved.filter(|s| s.url == url).map(|s| s.token));
         Client::new(&url, token)
     }
 

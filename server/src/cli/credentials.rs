@@ -40,10 +40,11 @@ pub fn save(saved: &Saved) -> anyhow::Result<PathBuf> {
     }
     let text = toml::to_string(saved)?;
     let tmp = p.with_extension("toml.tmp");
+    // A leftover temp file may have looser permissions: start from a new one.
+    let _ = std::fs::remove_file(&tmp);
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&tmp)
         .with_context(|| format!("writing {}", tmp.display()))?;

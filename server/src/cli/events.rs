@@ -22,21 +22,31 @@ pub async fn run(
         action: action.clone(),
         ..Default::default()
     };
+    // Subscribe before reading the history, so nothing falls between the two; the overlap is
+    // dropped by id.
+    let stream = if follow {
+        Some(client.stream(paths::STREAM).await?)
+    } else {
+        None
+    };
     let mut events: Vec<Event> = client.get_query(paths::EVENTS, &query).await?;
     events.reverse();
     for e in &events {
         print_event(e, args.json)?;
     }
-    if !follow {
+    let Some(resp) = stream else {
         return Ok(());
-    }
+    };
+    let mut last_id = events.last().map_or(0, |e| e.id);
+    // The same test the server's filter makes: exact actor, case-insensitive action prefix.
     let matches = |e: &Event| {
         actor.as_ref().is_none_or(|a| &e.actor == a)
-            && action
-                .as_ref()
-                .is_none_or(|a| e.action.starts_with(a.as_str()))
+            && action.as_ref().is_none_or(|a| {
+                e.action
+                    .get(..a.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(a))
+            })
     };
-    let resp = client.stream(paths::STREAM).await?;
     let mut body = resp.bytes_stream();
     let mut buf = String::new();
     while let Some(chunk) = body.next().await {
@@ -51,13 +61,18 @@ pub async fn run(
                 .map(str::trim_start)
                 .collect();
             if let Ok(LiveMessage::Event { event }) = serde_json::from_str(&data)
+                && event.id > last_id
                 && matches(&event)
             {
+                last_id = event.id;
                 print_event(&event, args.json)?;
             }
         }
     }
-    Ok(())
+    Err(anyhow::anyhow!(
+        "the live stream from {} ended (server stopped or restarted)",
+        client.url
+    ))
 }
 
 fn print_event(e: &Event, json: bool) -> anyhow::Result<()> {

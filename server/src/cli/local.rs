@@ -10,9 +10,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     serve::run(cfg).await
 }
 
+/// The data dir exactly as `vr serve` would find it (flag/env, then the config file, then the
+/// default), so `backup` and `pubkey` read the server's own files.
 fn data_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    flag.or_else(config::default_data_dir)
-        .context("no data dir: pass --data-dir or set VR_DATA_DIR")
+    let args = ServeArgs {
+        data_dir: flag,
+        ..Default::default()
+    };
+    Ok(config::resolve(&args)?.data_dir)
 }
 
 pub fn backup(file: &Path, data_dir_flag: Option<PathBuf>) -> anyhow::Result<()> {
@@ -26,8 +31,15 @@ pub fn backup(file: &Path, data_dir_flag: Option<PathBuf>) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Prints the key the server uses; never makes one (that would not be the server's key).
 pub fn pubkey(data_dir_flag: Option<PathBuf>) -> anyhow::Result<()> {
-    let id = keys::load_or_create(&data_dir(data_dir_flag)?.join("ssh"))?;
+    let dir = data_dir(data_dir_flag)?.join("ssh");
+    let id = keys::load(&dir)?.with_context(|| {
+        format!(
+            "no SSH key in {}: start `vr serve` once with this data dir to create it",
+            dir.display()
+        )
+    })?;
     println!("{}", id.public_key);
     Ok(())
 }

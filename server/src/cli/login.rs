@@ -5,7 +5,7 @@ use super::client::Client;
 use super::credentials::{self, Saved};
 use anyhow::{Context, anyhow};
 use std::io::{BufRead, IsTerminal, Write};
-use vr_app::api::{ApiToken, CreatedToken, Me, TokenLoginRequest, paths};
+use vr_app::api::{CreatedToken, Me, TokenLoginRequest, paths};
 
 pub async fn login(
     args: ClientArgs,
@@ -76,27 +76,14 @@ fn prompt(label: &str) -> anyhow::Result<String> {
     Ok(line.trim().to_string())
 }
 
-/// Revokes the saved token on the server (when it still answers) and forgets it locally.
-pub async fn logout(args: ClientArgs) -> anyhow::Result<()> {
+/// Revokes the saved token on the server it came from (when it still answers) and forgets it.
+pub async fn logout(_args: ClientArgs) -> anyhow::Result<()> {
     let Some(saved) = credentials::load()? else {
         println!("not signed in");
         return Ok(());
     };
-    let client = Client::new(
-        args.url.as_deref().unwrap_or(&saved.url),
-        Some(saved.token.clone()),
-    )?;
-    let prefix: String = saved.token.chars().take(8).collect();
-    let revoked = async {
-        let tokens: Vec<ApiToken> = client.get(paths::TOKENS).await?;
-        if let Some(t) = tokens.iter().find(|t| t.prefix == prefix) {
-            client
-                .delete(&format!("{}/{}", paths::TOKENS, t.id))
-                .await?;
-        }
-        anyhow::Ok(())
-    }
-    .await;
+    let client = Client::new(&saved.url, Some(saved.token.clone()))?;
+    let revoked = client.delete(paths::TOKEN_CURRENT).await;
     credentials::forget()?;
     match revoked {
         Ok(()) => println!("signed out; token revoked"),

@@ -26,6 +26,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A body, query or path axum could not accept, with the status it chose (400, 413, 415, 422).
+    #[error("{message}")]
+    Rejected { status: StatusCode, message: String },
     #[error("{0}")]
     TooManyRequests(String),
     #[error("{message}")]
@@ -52,6 +55,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Csrf(_) => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Rejected { status, .. } => (*status, "invalid"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
@@ -105,8 +109,8 @@ impl From<Invalid> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        ApiError::Invalid {
-            field: None,
+        ApiError::Rejected {
+            status: r.status(),
             message: r.body_text(),
         }
     }
@@ -114,8 +118,8 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::Invalid {
-            field: None,
+        ApiError::Rejected {
+            status: r.status(),
             message: r.body_text(),
         }
     }
@@ -123,8 +127,8 @@ impl From<QueryRejection> for ApiError {
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::Invalid {
-            field: None,
+        ApiError::Rejected {
+            status: r.status(),
             message: r.body_text(),
         }
     }

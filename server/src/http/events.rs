@@ -13,6 +13,9 @@ use std::time::Duration;
 use tokio_stream::wrappers::BroadcastStream;
 use vr_app::api::{Event, EventQuery};
 
+/// How often an open stream re-checks that its credential is still valid.
+const REVALIDATE: Duration = Duration::from_secs(10);
+
 pub async fn list(
     State(state): State<AppState>,
     _p: Principal,
@@ -25,12 +28,30 @@ pub async fn list(
 /// missed (pages re-read the API on reconnect), and every stream ends when the server stops.
 pub async fn stream(
     State(state): State<AppState>,
-    _p: Principal,
+    p: Principal,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let mut shutdown = state.shutdown.clone();
+    let checker = state.clone();
     let ended = async move {
-        // Err means the sender is gone: also a reason to end.
-        let _ = shutdown.wait_for(|stopping| *stopping).await;
+        let stopping = async {
+            // Err means the sender is gone: also a reason to end.
+            let _ = shutdown.wait_for(|stopping| *stopping).await;
+        };
+        // Signing out, revoking the token or disabling the user also ends the stream.
+        let revoked = async {
+            let mut tick = tokio::time::interval(REVALIDATE);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if !p.still_valid(&checker).await {
+                    break;
+                }
+            }
+        };
+        tokio::select! {
+            () = stopping => {}
+            () = revoked => {}
+        }
     };
     let messages = BroadcastStream::new(state.live.subscribe())
         .filter_map(|m| async move { m.ok() })

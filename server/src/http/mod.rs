@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ME, get(session::me))
         .route(paths::PASSWORD, post(session::change_password))
         .route(paths::TOKENS, get(tokens::list).post(tokens::create))
+        .route(paths::TOKEN_CURRENT, delete(tokens::revoke_current))
         .route("/api/tokens/{id}", delete(tokens::revoke))
         .route(paths::USERS, get(users::list).post(users::create))
         .route(

@@ -22,6 +22,8 @@ pub struct Principal {
     pub role: Role,
     /// The session's CSRF token and cookie hash; `None` when authenticated by API token.
     pub session: Option<SessionInfo>,
+    /// SHA-256 of the API token used, when authenticated by one.
+    pub token_hash: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +33,27 @@ pub struct SessionInfo {
 }
 
 impl Principal {
+    /// Whether the credential behind this principal is still valid (not signed out, revoked,
+    /// expired, or its user disabled or deleted).
+    pub async fn still_valid(&self, state: &AppState) -> bool {
+        let now = now_ms();
+        let found = match (&self.session, &self.token_hash) {
+            (Some(s), _) => state
+                .store
+                .session_principal(s.token_hash.clone(), now)
+                .await
+                .map(|p| p.is_some()),
+            (None, Some(h)) => state
+                .store
+                .token_principal(h.clone(), now)
+                .await
+                .map(|p| p.is_some()),
+            (None, None) => Ok(false),
+        };
+        // A database hiccup is not a revocation.
+        found.unwrap_or(true)
+    }
+
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.role.allows(role) {
             Ok(())
@@ -90,9 +113,10 @@ fn is_self_service(method: &Method, path: &str) -> bool {
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let now = now_ms();
     if let Some(secret) = bearer(headers) {
+        let token_hash = auth::secret_hash(secret);
         let p = state
             .store
-            .token_principal(auth::secret_hash(secret), now)
+            .token_principal(token_hash.clone(), now)
             .await?
             .ok_or_else(|| ApiError::Unauthenticated("unknown or revoked API token".into()))?;
         return Ok(Principal {
@@ -100,6 +124,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, Api
             username: p.username,
             role: p.role,
             session: None,
+            token_hash: Some(token_hash),
         });
     }
     if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
@@ -117,6 +142,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, Api
                     token_hash,
                     csrf_token: p.csrf_token,
                 }),
+                token_hash: None,
             });
         }
         return Err(ApiError::Unauthenticated(

@@ -11,35 +11,69 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 use vr_app::api::{
     ChangePassword, CreatedToken, LoginRequest, Me, Outcome, SESSION_COOKIE, SetupRequest,
     SetupStatus, TokenLoginRequest, User,
 };
 use vr_app::{Role, validate};
 
-/// Runs argon2 off the async threads: it takes tens of milliseconds by design.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+/// At most this many argon2 computations at once: each takes tens of milliseconds and 19 MiB by
+/// design, so a flood of sign-ins must queue rather than exhaust memory and blocking threads.
+static ARGON2_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+
+/// Runs `f` (an argon2 computation) on the blocking pool, within the global slot limit.
+async fn with_argon2<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
+    let _slot = ARGON2_SLOTS
+        .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+pub async fn hash_password(password: String) -> ApiResult<String> {
+    with_argon2(move || auth::hash_password(&password))
+        .await?
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    with_argon2(move || auth::verify_password(&password, &hash)).await
+}
+
+fn too_many(wait_ms: i64) -> ApiError {
+    ApiError::TooManyRequests(format!(
+        "too many failed sign-ins for this user; try again in {} s",
+        (wait_ms + 999) / 1000
+    ))
 }
 
 /// The enabled user with these credentials, or a 401 that does not say which part was wrong.
 /// Failures are recorded in the activity log.
 async fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<User> {
-    if let Err(wait_ms) = state.login_throttle.check(username, now_ms()) {
-        return Err(ApiError::TooManyRequests(format!(
-            "too many failed sign-ins for this user; try again in {} s",
-            (wait_ms + 999) / 1000
-        )));
+    let wrong = || ApiError::Unauthenticated("wrong username or password".into());
+    if validate::username("username", username).is_err() {
+        // Not a name anyone could have: spend the same time, but neither remember nor log the
+        // text (it may be a password typed into the wrong box, or junk meant to fill memory).
+        verify_password(password.to_string(), auth::dummy_hash().to_string()).await?;
+        state
+            .record(
+                "anonymous",
+                "user.login",
+                "login",
+                Outcome::Failed,
+                "malformed username",
+            )
+            .await;
+        return Err(wrong());
     }
+    state
+        .login_throttle
+        .attempt(username, now_ms())
+        .map_err(too_many)?;
     let found = state.store.user_credentials(username.to_string()).await?;
     let hash = found
         .as_ref()
@@ -51,20 +85,16 @@ async fn check_credentials(state: &AppState, username: &str, password: &str) -> 
             Ok(user)
         }
         _ => {
-            state.login_throttle.failed(username, now_ms());
-            let who: String = username.chars().take(64).collect();
             state
                 .record(
-                    &who,
+                    username,
                     "user.login",
-                    &format!("user:{who}"),
+                    &format!("user:{username}"),
                     Outcome::Failed,
                     "wrong username or password, or account disabled",
                 )
                 .await;
-            Err(ApiError::Unauthenticated(
-                "wrong username or password".into(),
-            ))
+            Err(wrong())
         }
     }
 }
@@ -212,6 +242,10 @@ pub async fn change_password(
     p: Principal,
     ApiJson(req): ApiJson<ChangePassword>,
 ) -> ApiResult<StatusCode> {
+    state
+        .login_throttle
+        .attempt(&p.username, now_ms())
+        .map_err(too_many)?;
     let hash = state.store.password_hash(p.user_id).await?;
     if !verify_password(req.current_password, hash).await? {
         return Err(ApiError::invalid(
@@ -219,6 +253,7 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     }
+    state.login_throttle.succeeded(&p.username);
     validate::password("new_password", &req.new_password)?;
     let new_hash = hash_password(req.new_password).await?;
     state

@@ -411,3 +411,96 @@ async fn admins_cannot_disable_or_delete_themselves() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["disabled"], true);
 }
+
+#[tokio::test]
+async fn rejected_bodies_keep_axums_status_in_our_format() {
+    let h = Harness::new();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/auth/login")
+        .body(Body::from(r#"{"username":"a","password":"b"}"#))
+        .expect("request");
+    let (status, body, _) = h.call(req).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(body["error"]["code"], "invalid");
+    let req = json_req(Method::POST, "/api/auth/login", json!({"username": "a"}));
+    let (status, body, _) = h.call(req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("password"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_usernames_are_neither_remembered_nor_logged() {
+    let h = Harness::new();
+    let junk = "\u{1b}[31mpassword typed here";
+    let req = json_req(
+        Method::POST,
+        "/api/auth/login",
+        json!({"username": junk, "password": "x"}),
+    );
+    let (status, _, _) = h.call(req).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let events = h
+        .state
+        .store
+        .list_events(Default::default())
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, "anonymous");
+    assert!(!events[0].object.contains("password typed"));
+}
+
+#[tokio::test]
+async fn a_token_can_revoke_itself_and_an_admin_reset_revokes_all() {
+    let h = Harness::new();
+    h.user("root", Role::Admin).await;
+    h.user("dep", Role::Deployer).await;
+    let token_for = |name: &'static str| {
+        json_req(
+            Method::POST,
+            "/api/auth/token",
+            json!({"username": name, "password": "password-123", "name": "cli"}),
+        )
+    };
+    let bearer = |secret: &str, mut req: Request<Body>| {
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {secret}").parse().expect("header"),
+        );
+        req
+    };
+    let (_, a, _) = h.call(token_for("dep")).await;
+    let (_, b, _) = h.call(token_for("dep")).await;
+    let a = a["secret"].as_str().expect("secret a").to_string();
+    let b = b["secret"].as_str().expect("secret b").to_string();
+
+    let del = Request::builder()
+        .method(Method::DELETE)
+        .uri("/api/tokens/current")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, _) = h.call(bearer(&a, del)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = h.call(bearer(&a, get("/api/auth/me"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked itself");
+    let (status, _, _) = h.call(bearer(&b, get("/api/auth/me"))).await;
+    assert_eq!(status, StatusCode::OK, "b is untouched");
+
+    let (cookie, csrf) = h.login("root").await;
+    let reset = json_req(
+        Method::PATCH,
+        "/api/users/2",
+        json!({"password": "new-password-456"}),
+    );
+    let (status, _, _) = h.call(with_session(reset, &cookie, Some(&csrf))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = h.call(bearer(&b, get("/api/auth/me"))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a reset revokes tokens");
+}

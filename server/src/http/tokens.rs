@@ -1,6 +1,6 @@
 //! A user's own API tokens.
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath};
 use super::principal::Principal;
 use crate::auth;
@@ -54,6 +54,25 @@ pub async fn create(
     validate::label("name", &req.name)?;
     let created = issue(&state, p.user_id, &p.username, req.name.trim()).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Revokes the API token this request is authenticated with (what `vr logout` uses).
+pub async fn revoke_current(State(state): State<AppState>, p: Principal) -> ApiResult<StatusCode> {
+    let hash = p.token_hash.clone().ok_or_else(|| ApiError::Invalid {
+        field: None,
+        message: "this request is not authenticated with an API token".into(),
+    })?;
+    let token = state.store.delete_token_by_hash(p.user_id, hash).await?;
+    state
+        .record(
+            &p.username,
+            "token.revoke",
+            &format!("token:{}", token.id),
+            Outcome::Ok,
+            &format!("name {:?} (signed out)", token.name),
+        )
+        .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn revoke(

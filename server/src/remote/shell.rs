@@ -1,11 +1,12 @@
 //! POSIX shell quoting. Every value that reaches a remote command line goes through [`quote`].
 
 /// Quotes `s` as one shell word: bare when it is made only of characters no shell treats
-/// specially, else single-quoted with each `'` written as `'\''`.
+/// specially (not `=`: zsh expands a leading one), else single-quoted with each `'` written as
+/// `'\''`. A NUL byte cannot be passed in any command line; callers validate values first.
 pub fn quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@,+%".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@,+%".contains(&b));
     if plain {
         s.to_string()
     } else {
@@ -65,6 +66,8 @@ mod tests {
             "~root",
             "-n",
             "é ✓",
+            "=ls",
+            "a=b",
         ] {
             assert_eq!(via_sh(&quote(s)), vec![s.to_string()], "input {s:?}");
         }

@@ -4,6 +4,7 @@
 use super::StoreError;
 use rusqlite::Connection;
 use rust_embed::RustEmbed;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 #[derive(RustEmbed)]
@@ -66,12 +67,22 @@ pub fn backup(db: &Path, dest: &Path) -> Result<(), StoreError> {
     if !db.exists() {
         return Err(StoreError::Io(format!("no database at {}", db.display())));
     }
-    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    let dest = dest
+    let dest_str = dest
         .to_str()
         .ok_or_else(|| StoreError::Io("backup path must be valid UTF-8".into()))?;
-    conn.execute("VACUUM INTO ?1", [dest])?;
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // The copy holds password hashes: create it private first (VACUUM INTO accepts an empty file).
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dest)
+        .map_err(|e| StoreError::Io(format!("creating {}: {e}", dest.display())))?;
+    if let Err(e) = conn.execute("VACUUM INTO ?1", [dest_str]) {
+        let _ = std::fs::remove_file(dest);
+        return Err(e.into());
+    }
     Ok(())
 }
 
@@ -138,5 +149,8 @@ mod tests {
         assert_eq!(n, 1);
         assert_eq!(user_version(&copy).expect("version"), *KNOWN_SCHEMA_VERSION);
         assert!(backup(&db, &dest).is_err(), "must not overwrite");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dest).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy holds password hashes");
     }
 }

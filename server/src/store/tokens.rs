@@ -76,6 +76,26 @@ impl Store {
         .await
     }
 
+    pub async fn delete_token_by_hash(
+        &self,
+        user_id: i64,
+        token_hash: String,
+    ) -> Result<ApiToken, StoreError> {
+        self.call(move |c| {
+            let token = c
+                .query_row(
+                    &format!("SELECT {COLUMNS} WHERE t.token_hash = ?1 AND t.user_id = ?2"),
+                    params![token_hash, user_id],
+                    from_row,
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::not_found("token"))?;
+            c.execute("DELETE FROM api_tokens WHERE id = ?1", [token.id])?;
+            Ok(token)
+        })
+        .await
+    }
+
     /// The enabled user owning a token, recording its use.
     pub async fn token_principal(
         &self,

@@ -149,7 +149,8 @@ impl Store {
     }
 
     /// Applies an admin's change in one transaction; refuses to leave no enabled admin.
-    /// A new password or a disable ends the user's sessions.
+    /// A new password or a disable ends the user's sessions; a new password also revokes
+    /// the user's API tokens.
     pub async fn update_user(
         &self,
         id: i64,
@@ -180,6 +181,10 @@ impl Store {
             }
             if password_hash.is_some() || disabled == Some(true) {
                 tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+            }
+            // A reset is what an admin does to a compromised account: its tokens go too.
+            if password_hash.is_some() {
+                tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [id])?;
             }
             ensure_an_admin_remains(&tx)?;
             let user = get(&tx, id)?;
