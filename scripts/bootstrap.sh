@@ -9,7 +9,8 @@ mode=${1:-build}
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
-apt_pkgs=(git)
+# perl and make build the vendored OpenSSL that ssh2 links (one build for glibc and musl).
+apt_pkgs=(git perl make gzip)
 [ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx chromium chromium-driver iproute2 procps musl-tools)
 [ "$mode" = static ] && apt_pkgs+=(musl-tools)
 need_apt=()

@@ -52,3 +52,60 @@ async fn first_run_setup_then_shell_logout_and_login() {
     browser.wait_for_text("#current-user", "root").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn settings_and_users_pages_work_against_the_real_api() {
+    let server = VrServer::start(ServerOptions {
+        admin_password: Some("admin-password-1".into()),
+        ..Default::default()
+    })
+    .await;
+    let browser = Browser::start().await;
+    browser.goto(&server.url("/login")).await;
+    browser.wait_for("#username").await;
+    browser.fill("#username", "admin").await;
+    browser.fill("#password", "admin-password-1").await;
+    browser.click("#login-submit").await;
+    browser.wait_for_text("#current-user", "admin").await;
+
+    // Settings: the server's real public key, and an API token made in the UI that works.
+    browser.click("a[href=\"/settings\"]").await;
+    let admin = server.admin().await;
+    let key: vr_app::api::SshKey = admin
+        .get(vr_app::api::paths::SSH_KEY)
+        .await
+        .expect_ok()
+        .json();
+    browser
+        .wait_for_text("#ssh-key-section", &key.public_key)
+        .await;
+    browser.fill("#token-name", "from the ui").await;
+    browser.click("#token-create").await;
+    let secret = browser.wait_for_text("#token-secret", "vrt_").await;
+    admin
+        .with_token(secret.trim())
+        .get(vr_app::api::paths::ME)
+        .await
+        .expect_ok();
+    browser
+        .wait_for_text("[data-test=\"tokens-table\"]", "from the ui")
+        .await;
+
+    // Users: create a deployer in the UI; the API sees it.
+    browser.click("a[href=\"/users\"]").await;
+    browser.wait_for("#new-user-username").await;
+    browser.fill("#new-user-username", "erin").await;
+    browser.fill("#new-user-password", "erin-password-1").await;
+    browser.click("#new-user-submit").await;
+    browser
+        .wait_for_text("[data-test=\"users-table\"]", "erin")
+        .await;
+    let users: Vec<vr_app::api::User> = admin
+        .get(vr_app::api::paths::USERS)
+        .await
+        .expect_ok()
+        .json();
+    assert!(users.iter().any(|u| u.username == "erin"), "{users:?}");
+    browser.screenshot("ui-users").await;
+    browser.close().await;
+}
