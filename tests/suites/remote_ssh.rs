@@ -137,3 +137,40 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
     Connection::connect(&t, &id.private_key_path, Duration::from_secs(5))
         .expect("back after restore");
 }
+
+#[test]
+fn exec_drains_both_streams_and_bounds_the_whole_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = identity(&dir);
+    let host = TestHost::start(HostOptions {
+        authorized_keys: vec![id.public_key.clone()],
+        ..Default::default()
+    });
+    let mut conn = Connection::connect(
+        &target(&host),
+        &id.private_key_path,
+        Duration::from_secs(10),
+    )
+    .expect("connect");
+    // 4 MiB on stderr while stdout waits: far more than one SSH window.
+    let out = conn
+        .exec("head -c 4194304 /dev/zero | tr '\\0' e >&2; echo done")
+        .expect("exec");
+    assert_eq!(out.status, 0);
+    assert_eq!(out.stdout, "done\n");
+    assert_eq!(out.stderr.len(), 4 * 1024 * 1024);
+    // Output that keeps trickling does not stretch the deadline.
+    let started = Instant::now();
+    let err = conn
+        .exec_within(
+            "while :; do echo tick; sleep 0.2; done",
+            Duration::from_secs(1),
+        )
+        .expect_err("must time out");
+    assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}

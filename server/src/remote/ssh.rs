@@ -2,11 +2,13 @@
 //! A dead or hanging host costs one deadline, never more.
 
 use super::RemoteError;
-use ssh2::{HashType, Session};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use ssh2::{BlockDirections, HashType, Session};
 use std::io::Read;
 use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::AsFd;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct SshTarget {
@@ -30,6 +32,8 @@ pub struct ExecOutput {
 
 pub struct Connection {
     session: Session,
+    /// A handle on the session's socket, to wait for it while libssh2 is non-blocking.
+    socket: TcpStream,
     target: SshTarget,
     deadline: Duration,
     host_key_sha256: String,
@@ -43,33 +47,46 @@ impl Connection {
         deadline: Duration,
     ) -> Result<Connection, RemoteError> {
         let name = target.to_string();
-        let addr = (target.address.as_str(), target.port)
+        let addrs: Vec<_> = (target.address.as_str(), target.port)
             .to_socket_addrs()
             .map_err(|e| RemoteError::Connect {
                 target: name.clone(),
                 message: e.to_string(),
             })?
-            .next()
-            .ok_or_else(|| RemoteError::Connect {
-                target: name.clone(),
-                message: "address resolves to nothing".into(),
-            })?;
-        let tcp = TcpStream::connect_timeout(&addr, deadline).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::TimedOut {
-                RemoteError::Timeout {
-                    target: name.clone(),
-                    step: "connect",
-                    deadline,
+            .collect();
+        let mut last_error = RemoteError::Connect {
+            target: name.clone(),
+            message: "address resolves to nothing".into(),
+        };
+        let mut connected = None;
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, deadline) {
+                Ok(tcp) => {
+                    connected = Some(tcp);
+                    break;
                 }
-            } else {
-                RemoteError::Connect {
-                    target: name.clone(),
-                    message: e.to_string(),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    last_error = RemoteError::Timeout {
+                        target: name.clone(),
+                        step: "connect",
+                        deadline,
+                    };
+                }
+                Err(e) => {
+                    last_error = RemoteError::Connect {
+                        target: name.clone(),
+                        message: e.to_string(),
+                    };
                 }
             }
-        })?;
+        }
+        let tcp = connected.ok_or(last_error)?;
         // Without it every small SSH packet waits on Nagle: 65 ms vs 21 ms per connect.
         let _ = tcp.set_nodelay(true);
+        let socket = tcp.try_clone().map_err(|e| RemoteError::Connect {
+            target: name.clone(),
+            message: e.to_string(),
+        })?;
         let mut session = Session::new().map_err(|e| RemoteError::Handshake {
             target: name.clone(),
             message: e.to_string(),
@@ -105,6 +122,7 @@ impl Connection {
             })?;
         Ok(Connection {
             session,
+            socket,
             target: target.clone(),
             deadline,
             host_key_sha256,
@@ -117,9 +135,18 @@ impl Connection {
     }
 
     /// Runs one command line (already quoted by [`super::shell`]) and collects its output.
+    /// The whole command, output included, must finish within the connection's deadline.
     pub fn exec(&mut self, command_line: &str) -> Result<ExecOutput, RemoteError> {
+        self.exec_within(command_line, self.deadline)
+    }
+
+    /// [`Self::exec`] with its own deadline, for commands known to take long (builds, copies).
+    pub fn exec_within(
+        &mut self,
+        command_line: &str,
+        deadline: Duration,
+    ) -> Result<ExecOutput, RemoteError> {
         let name = self.target.to_string();
-        let deadline = self.deadline;
         let err = |e: ssh2::Error| {
             timeout_or(e, &name, "command", deadline, |message| RemoteError::Exec {
                 target: name.clone(),
@@ -128,23 +155,104 @@ impl Connection {
         };
         let mut channel = self.session.channel_session().map_err(err)?;
         channel.exec(command_line).map_err(err)?;
-        let mut stdout = String::new();
-        let mut stderr = String::new();
-        channel
-            .read_to_string(&mut stdout)
-            .map_err(|e| io_err(e, &name, deadline))?;
-        channel
-            .stderr()
-            .read_to_string(&mut stderr)
-            .map_err(|e| io_err(e, &name, deadline))?;
-        channel.wait_close().map_err(err)?;
-        let status = channel.exit_status().map_err(err)?;
+        // Drain stdout and stderr together without blocking, so a command that fills one
+        // stream while we wait on the other cannot stall, and a trickle of output cannot
+        // stretch the deadline.
+        self.session.set_blocking(false);
+        let result = self.drain(&mut channel, deadline);
+        self.session.set_blocking(true);
+        result
+    }
+
+    fn drain(
+        &self,
+        channel: &mut ssh2::Channel,
+        deadline: Duration,
+    ) -> Result<ExecOutput, RemoteError> {
+        let until = Instant::now() + deadline;
+        let name = self.target.to_string();
+        let timeout = || RemoteError::Timeout {
+            target: name.clone(),
+            step: "command",
+            deadline,
+        };
+        let failed = |message: String| RemoteError::Exec {
+            target: name.clone(),
+            message,
+        };
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let mut buf = [0u8; 32 * 1024];
+        loop {
+            let got_out = read_some(&mut channel.stream(0), &mut buf, &mut stdout)
+                .map_err(|e| failed(e.to_string()))?;
+            let got_err = read_some(&mut channel.stderr(), &mut buf, &mut stderr)
+                .map_err(|e| failed(e.to_string()))?;
+            if got_out || got_err {
+                continue;
+            }
+            if channel.eof() {
+                break;
+            }
+            self.wait_socket(until).ok_or_else(timeout)?;
+        }
+        loop {
+            match channel.wait_close() {
+                Ok(()) => break,
+                Err(e) if would_block(&e) => self.wait_socket(until).ok_or_else(timeout)?,
+                Err(e) => return Err(failed(e.message().to_string())),
+            }
+        }
+        let status = channel
+            .exit_status()
+            .map_err(|e| failed(e.message().to_string()))?;
         Ok(ExecOutput {
             status,
-            stdout,
-            stderr,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
         })
     }
+
+    /// Waits until the socket is ready in the direction libssh2 is blocked on; `None` once
+    /// `until` has passed.
+    fn wait_socket(&self, until: Instant) -> Option<()> {
+        let left = until.checked_duration_since(Instant::now())?;
+        if left.is_zero() {
+            return None;
+        }
+        let flags = match self.session.block_directions() {
+            BlockDirections::Outbound => PollFlags::POLLOUT,
+            BlockDirections::Both => PollFlags::POLLIN | PollFlags::POLLOUT,
+            _ => PollFlags::POLLIN,
+        };
+        let mut fds = [PollFd::new(self.socket.as_fd(), flags)];
+        // At most 10 ms at a time: libssh2 may already hold a packet for the other stream that
+        // the socket no longer shows. EINTR just loops.
+        let slice = left.min(Duration::from_millis(10));
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(slice).unwrap_or(PollTimeout::MAX),
+        );
+        Some(())
+    }
+}
+
+/// Appends what is available now; true when it read something.
+fn read_some(stream: &mut impl Read, buf: &mut [u8], into: &mut Vec<u8>) -> std::io::Result<bool> {
+    match stream.read(buf) {
+        Ok(0) => Ok(false),
+        Ok(n) => {
+            into.extend_from_slice(&buf[..n]);
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn would_block(e: &ssh2::Error) -> bool {
+    // LIBSSH2_ERROR_EAGAIN
+    matches!(e.code(), ssh2::ErrorCode::Session(-37))
 }
 
 fn is_timeout(e: &ssh2::Error) -> bool {
@@ -167,23 +275,5 @@ fn timeout_or(
         }
     } else {
         other(e.message().to_string())
-    }
-}
-
-fn io_err(e: std::io::Error, target: &str, deadline: Duration) -> RemoteError {
-    if matches!(
-        e.kind(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-    ) {
-        RemoteError::Timeout {
-            target: target.to_string(),
-            step: "command output",
-            deadline,
-        }
-    } else {
-        RemoteError::Exec {
-            target: target.to_string(),
-            message: e.to_string(),
-        }
     }
 }
