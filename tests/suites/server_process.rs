@@ -4,7 +4,7 @@
 use futures_util::StreamExt;
 use std::time::Duration;
 use vr_app::api::{Event, Me, SetupStatus, SshKey, VersionInfo, paths};
-use vr_tests::harness::{ServerOptions, VrServer};
+use vr_tests::harness::{ApiClient, ServerOptions, VrServer};
 
 const PW: &str = "admin-password-1";
 
@@ -132,13 +132,7 @@ async fn the_embedded_ui_is_served_with_spa_fallback_types_caching_and_gzip() {
 async fn the_live_stream_delivers_new_events() {
     let server = VrServer::start(admin_server_opts()).await;
     let admin = server.admin().await;
-    let resp = admin
-        .http()
-        .get(server.url(paths::STREAM))
-        .send()
-        .await
-        .expect("open stream");
-    assert_eq!(resp.status(), 200);
+    let resp = open_stream(&server, &admin).await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let mut body = resp.bytes_stream();
 
@@ -164,13 +158,7 @@ async fn the_live_stream_delivers_new_events() {
 async fn sigterm_shuts_down_gracefully_even_with_an_open_stream() {
     let mut server = VrServer::start(admin_server_opts()).await;
     let admin = server.admin().await;
-    let stream = admin
-        .http()
-        .get(server.url(paths::STREAM))
-        .send()
-        .await
-        .expect("open stream");
-    assert_eq!(stream.status(), 200);
+    let _stream = open_stream(&server, &admin).await;
     let status = server.stop();
     assert!(status.success(), "exit status {status}");
     assert!(server.log().contains("stopped"));
@@ -282,13 +270,7 @@ pub fn vr_cmd(server: &VrServer) -> std::process::Command {
 async fn the_live_stream_ends_when_its_session_is_signed_out() {
     let server = VrServer::start(admin_server_opts()).await;
     let admin = server.admin().await;
-    let resp = admin
-        .http()
-        .get(server.url(paths::STREAM))
-        .send()
-        .await
-        .expect("open stream");
-    assert_eq!(resp.status(), 200);
+    let resp = open_stream(&server, &admin).await;
     admin.post_empty(paths::LOGOUT).await.expect_status(204);
     // The server re-checks open streams every 10 s; the stream must end soon after.
     let mut body = resp.bytes_stream();
@@ -297,4 +279,16 @@ async fn the_live_stream_ends_when_its_session_is_signed_out() {
     })
     .await;
     assert!(ended.is_ok(), "the stream outlived its session");
+}
+
+/// Opens the live stream as `client` and checks the server accepted it.
+async fn open_stream(server: &VrServer, client: &ApiClient) -> reqwest::Response {
+    let resp = client
+        .http()
+        .get(server.url(paths::STREAM))
+        .send()
+        .await
+        .expect("open stream");
+    assert_eq!(resp.status(), 200);
+    resp
 }
