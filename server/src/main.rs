@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -11,6 +12,8 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not in log files and journals.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = vr_server::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
