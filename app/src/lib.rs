@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod role;
+pub mod supervisor;
 pub mod validate;
 
 pub use error::{ErrorBody, ErrorDetail};

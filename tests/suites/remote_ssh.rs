@@ -51,12 +51,16 @@ fn the_server_key_reads_supervisorctl_status_on_a_harness_host() {
         .exec(&format!("{} status", host.supervisorctl()))
         .expect("supervisorctl status");
     assert_eq!(out.status, 0, "{out:?}");
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("hello_web"))
+    // The shared parser reads the live output the same way as the captured samples.
+    let parsed = vr_app::supervisor::parse_status(&out.stdout);
+    let row = parsed
+        .rows
+        .iter()
+        .find(|r| r.name == "hello_web")
         .unwrap_or_else(|| panic!("no hello_web in {out:?}"));
-    assert!(line.contains("RUNNING"), "{line}");
+    assert_eq!(row.state, vr_app::supervisor::ProcState::Running, "{row:?}");
+    assert!(row.pid.is_some_and(|p| p > 0), "{row:?}");
+    assert!(row.uptime_secs.is_some(), "{row:?}");
 
     // The session is reusable, and a failing command reports its status and stderr.
     let out = conn

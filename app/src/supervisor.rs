@@ -1,0 +1,223 @@
+//! Supervisor's vocabulary, and parsing of `supervisorctl status` output. Pure: the remote layer
+//! runs the command, this turns its text into typed rows the poller, the API and the UI share.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A program's state as Supervisor reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ProcState {
+    Stopped,
+    Starting,
+    Running,
+    Backoff,
+    Stopping,
+    Exited,
+    Fatal,
+    Unknown,
+}
+
+impl ProcState {
+    pub const ALL: [ProcState; 8] = [
+        ProcState::Stopped,
+        ProcState::Starting,
+        ProcState::Running,
+        ProcState::Backoff,
+        ProcState::Stopping,
+        ProcState::Exited,
+        ProcState::Fatal,
+        ProcState::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcState::Stopped => "STOPPED",
+            ProcState::Starting => "STARTING",
+            ProcState::Running => "RUNNING",
+            ProcState::Backoff => "BACKOFF",
+            ProcState::Stopping => "STOPPING",
+            ProcState::Exited => "EXITED",
+            ProcState::Fatal => "FATAL",
+            ProcState::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// `None` for a word that is not a state (so a line that merely looks like a row is rejected).
+    pub fn parse(word: &str) -> Option<ProcState> {
+        ProcState::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+impl fmt::Display for ProcState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One row of `supervisorctl status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRow {
+    /// As Supervisor names it: `group:program` for grouped programs, else the program name.
+    pub name: String,
+    pub state: ProcState,
+    /// Supervisor's description, e.g. `pid 12, uptime 0:01:02` or `Exited too quickly …`.
+    pub description: String,
+    pub pid: Option<u32>,
+    pub uptime_secs: Option<u64>,
+}
+
+/// What `supervisorctl status` printed, split into rows and the lines that were not rows
+/// (errors such as `nosuch: ERROR (no such process)` or an unreachable socket).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusOutput {
+    pub rows: Vec<StatusRow>,
+    pub other: Vec<String>,
+}
+
+/// Parses the whole output. Columns are padded to the longest name, so rows are split on
+/// whitespace: name, state, then the description as printed.
+pub fn parse_status(output: &str) -> StatusOutput {
+    let mut out = StatusOutput::default();
+    for line in output.lines().filter(|l| !l.trim().is_empty()) {
+        match parse_row(line) {
+            Some(row) => out.rows.push(row),
+            None => out.other.push(line.trim().to_string()),
+        }
+    }
+    out
+}
+
+fn parse_row(line: &str) -> Option<StatusRow> {
+    let mut words = line.split_whitespace();
+    let name = words.next()?;
+    let state = ProcState::parse(words.next()?)?;
+    // The description keeps its own spacing: everything after the state word.
+    let after_name = line.trim_start().get(name.len()..)?.trim_start();
+    let description = after_name.get(state.as_str().len()..)?.trim().to_string();
+    let (pid, uptime_secs) = parse_running(&description);
+    Some(StatusRow {
+        name: name.to_string(),
+        state,
+        description,
+        pid,
+        uptime_secs,
+    })
+}
+
+/// `pid 25914, uptime 0:00:04` / `pid 7, uptime 3 days, 2:03:04` → (pid, seconds).
+fn parse_running(desc: &str) -> (Option<u32>, Option<u64>) {
+    let Some(rest) = desc.strip_prefix("pid ") else {
+        return (None, None);
+    };
+    let (pid, rest) = rest.split_once(',').unwrap_or((rest, ""));
+    let pid = pid.trim().parse().ok();
+    let uptime = rest
+        .trim()
+        .strip_prefix("uptime ")
+        .and_then(parse_timedelta);
+    (pid, uptime)
+}
+
+/// Python's `str(timedelta)`: `H:MM:SS`, optionally preceded by `N day, ` or `N days, `.
+fn parse_timedelta(s: &str) -> Option<u64> {
+    let (days, clock) = match s.split_once(", ") {
+        Some((d, clock)) => {
+            let n = d.split_whitespace().next()?.parse::<u64>().ok()?;
+            (n, clock)
+        }
+        None => (0, s),
+    };
+    let mut parts = clock.split(':').map(|p| p.trim().parse::<u64>().ok());
+    let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
+    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Captured from supervisor 4.2.5 (`supervisorctl status`, exit 0), names padded to the longest.
+    const CAPTURED: &str = "\
+a_very_long_program_name_that_exceeds_the_column_width_for_sure   RUNNING   pid 25914, uptime 0:00:04
+crashy                                                            FATAL     Exited too quickly (process log may have details)
+grp:member                                                        RUNNING   pid 25916, uptime 0:00:04
+quick                                                             EXITED    Nov 25 12:06 AM
+web_v1_2-prod-abc123-web-5001                                     RUNNING   pid 25918, uptime 0:00:04
+worker                                                            STOPPED   Not started
+";
+
+    #[test]
+    fn parses_captured_output() {
+        let out = parse_status(CAPTURED);
+        assert!(out.other.is_empty(), "{:?}", out.other);
+        let summary: Vec<(&str, ProcState, Option<u32>, Option<u64>)> = out
+            .rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.state, r.pid, r.uptime_secs))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "a_very_long_program_name_that_exceeds_the_column_width_for_sure",
+                    ProcState::Running,
+                    Some(25914),
+                    Some(4)
+                ),
+                ("crashy", ProcState::Fatal, None, None),
+                ("grp:member", ProcState::Running, Some(25916), Some(4)),
+                ("quick", ProcState::Exited, None, None),
+                (
+                    "web_v1_2-prod-abc123-web-5001",
+                    ProcState::Running,
+                    Some(25918),
+                    Some(4)
+                ),
+                ("worker", ProcState::Stopped, None, None),
+            ]
+        );
+        assert_eq!(
+            out.rows[1].description,
+            "Exited too quickly (process log may have details)"
+        );
+        assert_eq!(out.rows[3].description, "Nov 25 12:06 AM");
+    }
+
+    #[test]
+    fn errors_and_odd_lines_are_not_rows() {
+        let out = parse_status(
+            "nosuch: ERROR (no such process)\n\
+             unix:///run/supervisor.sock no such file\n\
+             web RUNNINGISH pid 1\n\
+             starting_one   STARTING  \n",
+        );
+        assert_eq!(out.rows.len(), 1);
+        assert_eq!(out.rows[0].state, ProcState::Starting);
+        assert_eq!(out.rows[0].description, "");
+        assert_eq!(out.other.len(), 3);
+    }
+
+    #[test]
+    fn uptimes_with_days() {
+        for (text, secs) in [
+            ("0:00:04", 4),
+            ("12:34:56", 45_296),
+            ("1 day, 2:03:04", 93_784),
+            ("3 days, 0:00:00", 259_200),
+        ] {
+            assert_eq!(parse_timedelta(text), Some(secs), "{text}");
+        }
+        assert_eq!(parse_timedelta("soon"), None);
+    }
+
+    #[test]
+    fn every_state_round_trips() {
+        for s in ProcState::ALL {
+            assert_eq!(ProcState::parse(s.as_str()), Some(s));
+            let json = serde_json::to_string(&s).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(ProcState::parse("running"), None);
+    }
+}
