@@ -106,11 +106,25 @@ fn with_session(mut req: Request<Body>, cookie: &str, csrf: Option<&str>) -> Req
     req
 }
 
-fn get(uri: &str) -> Request<Body> {
+/// A request with no body.
+fn empty(method: Method, uri: &str) -> Request<Body> {
     Request::builder()
+        .method(method)
         .uri(uri)
         .body(Body::empty())
         .expect("request")
+}
+
+fn get(uri: &str) -> Request<Body> {
+    empty(Method::GET, uri)
+}
+
+fn with_bearer(mut req: Request<Body>, secret: &str) -> Request<Body> {
+    req.headers_mut().insert(
+        header::AUTHORIZATION,
+        format!("Bearer {secret}").parse().expect("header"),
+    );
+    req
 }
 
 #[tokio::test]
@@ -172,11 +186,7 @@ async fn login_logout_and_wrong_password() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["user"]["username"], "alice");
 
-    let logout = Request::builder()
-        .method(Method::POST)
-        .uri("/api/auth/logout")
-        .body(Body::empty())
-        .expect("request");
+    let logout = empty(Method::POST, "/api/auth/logout");
     let (status, _, cleared) = h.call(with_session(logout, &cookie, Some(&csrf))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(cleared.is_some_and(|c| c.contains("Max-Age=0")));
@@ -319,13 +329,7 @@ async fn api_tokens_authenticate_and_revoke() {
     let id = body["token"]["id"].as_i64().expect("id");
     assert!(secret.starts_with("vrt_"));
 
-    let bearer = |mut req: Request<Body>| {
-        req.headers_mut().insert(
-            header::AUTHORIZATION,
-            format!("Bearer {secret}").parse().expect("header"),
-        );
-        req
-    };
+    let bearer = |req| with_bearer(req, &secret);
     let (status, body, _) = h.call(bearer(get("/api/auth/me"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["csrf_token"], Value::Null, "no CSRF for token auth");
@@ -336,11 +340,7 @@ async fn api_tokens_authenticate_and_revoke() {
     let (_, body, _) = h.call(bearer(get("/api/tokens"))).await;
     assert_eq!(body.as_array().map(Vec::len), Some(2));
 
-    let del = Request::builder()
-        .method(Method::DELETE)
-        .uri(format!("/api/tokens/{id}"))
-        .body(Body::empty())
-        .expect("request");
+    let del = empty(Method::DELETE, &format!("/api/tokens/{id}"));
     let (status, _, _) = h.call(bearer(del)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _, _) = h.call(bearer(get("/api/auth/me"))).await;
@@ -398,11 +398,7 @@ async fn admins_cannot_disable_or_delete_themselves() {
     let (status, body, _) = h.call(with_session(req, &cookie, Some(&csrf))).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["field"], "disabled");
-    let req = Request::builder()
-        .method(Method::DELETE)
-        .uri("/api/users/1")
-        .body(Body::empty())
-        .expect("request");
+    let req = empty(Method::DELETE, "/api/users/1");
     let (status, _, _) = h.call(with_session(req, &cookie, Some(&csrf))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     // Another admin may.
@@ -469,28 +465,17 @@ async fn a_token_can_revoke_itself_and_an_admin_reset_revokes_all() {
             json!({"username": name, "password": "password-123", "name": "cli"}),
         )
     };
-    let bearer = |secret: &str, mut req: Request<Body>| {
-        req.headers_mut().insert(
-            header::AUTHORIZATION,
-            format!("Bearer {secret}").parse().expect("header"),
-        );
-        req
-    };
     let (_, a, _) = h.call(token_for("dep")).await;
     let (_, b, _) = h.call(token_for("dep")).await;
     let a = a["secret"].as_str().expect("secret a").to_string();
     let b = b["secret"].as_str().expect("secret b").to_string();
 
-    let del = Request::builder()
-        .method(Method::DELETE)
-        .uri("/api/tokens/current")
-        .body(Body::empty())
-        .expect("request");
-    let (status, _, _) = h.call(bearer(&a, del)).await;
+    let del = empty(Method::DELETE, "/api/tokens/current");
+    let (status, _, _) = h.call(with_bearer(del, &a)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = h.call(bearer(&a, get("/api/auth/me"))).await;
+    let (status, _, _) = h.call(with_bearer(get("/api/auth/me"), &a)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked itself");
-    let (status, _, _) = h.call(bearer(&b, get("/api/auth/me"))).await;
+    let (status, _, _) = h.call(with_bearer(get("/api/auth/me"), &b)).await;
     assert_eq!(status, StatusCode::OK, "b is untouched");
 
     let (cookie, csrf) = h.login("root").await;
@@ -501,6 +486,6 @@ async fn a_token_can_revoke_itself_and_an_admin_reset_revokes_all() {
     );
     let (status, _, _) = h.call(with_session(reset, &cookie, Some(&csrf))).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = h.call(bearer(&b, get("/api/auth/me"))).await;
+    let (status, _, _) = h.call(with_bearer(get("/api/auth/me"), &b)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a reset revokes tokens");
 }
