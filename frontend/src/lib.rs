@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod app;
+pub mod busy;
 pub mod clipboard;
 pub mod components;
 pub mod format;

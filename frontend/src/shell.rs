@@ -2,12 +2,12 @@
 //! current page. Visitors without a session are sent to `/login` (or `/setup` on a new server).
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::use_toasts;
 use crate::live::{Live, LiveIndicator};
 use crate::session::{AuthState, is_return_path, use_session};
@@ -90,11 +90,7 @@ fn TopBar() -> impl IntoView {
     let toasts = use_toasts();
     let busy = RwSignal::new(false);
     let logout = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
+        spawn_busy(busy, async move {
             match api::logout().await {
                 // The shell sees the signed-out state and shows the sign-in page.
                 Ok(()) => session.sign_out(),
@@ -102,7 +98,6 @@ fn TopBar() -> impl IntoView {
                 // The session cookie is HttpOnly: only the server can end it, so stay signed in.
                 Err(e) => toasts.error(format!("Could not sign out: {e}")),
             }
-            let _ = busy.try_set(false);
         });
     };
     view! {

@@ -2,12 +2,12 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use vr_app::api::LoginRequest;
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{Field, FormError, FormErrors};
 use crate::pages::auth_frame::AuthFrame;
 use crate::session::{AuthState, safe_next, use_session};
@@ -44,9 +44,6 @@ pub fn LoginPage() -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         errors.clear();
         let request = LoginRequest {
             username: username.get_untracked().trim().to_string(),
@@ -61,8 +58,7 @@ pub fn LoginPage() -> impl IntoView {
         if errors.any() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
+        spawn_busy(busy, async move {
             match api::login(&request).await {
                 Ok(me) => session.sign_in(me),
                 Err(e) => {
@@ -70,7 +66,6 @@ pub fn LoginPage() -> impl IntoView {
                     password.set(String::new());
                 }
             }
-            let _ = busy.try_set(false);
         });
     };
 

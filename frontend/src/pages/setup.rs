@@ -5,7 +5,6 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -13,6 +12,7 @@ use vr_app::api::SetupRequest;
 use vr_app::validate;
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
 use crate::pages::auth_frame::AuthFrame;
 use crate::session::{AuthState, use_session};
@@ -73,9 +73,6 @@ pub fn SetupPage() -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         errors.clear();
         let request = SetupRequest {
             token: token.get_untracked().trim().to_string(),
@@ -96,8 +93,7 @@ pub fn SetupPage() -> impl IntoView {
         if errors.any() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
+        spawn_busy(busy, async move {
             match api::setup(&request).await {
                 Ok(me) => {
                     toasts.success(format!("Welcome, {}. vr is ready.", me.user.username));
@@ -105,7 +101,6 @@ pub fn SetupPage() -> impl IntoView {
                 }
                 Err(e) => errors.set_api(&e),
             }
-            let _ = busy.try_set(false);
         });
     };
 

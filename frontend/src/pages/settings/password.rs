@@ -2,11 +2,11 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::ChangePassword;
 use vr_app::validate;
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
 use crate::session::use_session;
 
@@ -22,9 +22,6 @@ pub fn PasswordSection() -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         errors.clear();
         let request = ChangePassword {
             current_password: current.get_untracked(),
@@ -41,8 +38,7 @@ pub fn PasswordSection() -> impl IntoView {
         if errors.any() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
+        spawn_busy(busy, async move {
             match api::change_password(&request).await {
                 Ok(()) => {
                     toasts.success("Password changed.");
@@ -52,7 +48,6 @@ pub fn PasswordSection() -> impl IntoView {
                 }
                 Err(e) => errors.set_api(&e),
             }
-            let _ = busy.try_set(false);
         });
     };
 

@@ -7,6 +7,7 @@ use vr_app::api::{ApiToken, CreatedToken, NewToken};
 use vr_app::validate;
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{
     Column, ConfirmDialog, CopyButton, DataTable, Field, FormError, FormErrors, SortKey, int_key,
     use_toasts,
@@ -40,9 +41,6 @@ pub fn TokensSection() -> impl IntoView {
     let created = RwSignal::new(None::<CreatedToken>);
     let create = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if creating.get_untracked() {
-            return;
-        }
         errors.clear();
         let request = NewToken {
             name: name.get_untracked().trim().to_string(),
@@ -51,8 +49,7 @@ pub fn TokensSection() -> impl IntoView {
             errors.set_invalid(&invalid);
             return;
         }
-        creating.set(true);
-        spawn_local(async move {
+        spawn_busy(creating, async move {
             match api::create_token(&request).await {
                 Ok(token) => {
                     name.set(String::new());
@@ -61,7 +58,6 @@ pub fn TokensSection() -> impl IntoView {
                 }
                 Err(e) => errors.set_api(&e),
             }
-            let _ = creating.try_set(false);
         });
     };
     let secret = Signal::derive(move || {
@@ -77,8 +73,7 @@ pub fn TokensSection() -> impl IntoView {
         let Some(token) = revoking.get_untracked() else {
             return;
         };
-        revoke_busy.set(true);
-        spawn_local(async move {
+        spawn_busy(revoke_busy, async move {
             match api::revoke_token(token.id).await {
                 Ok(()) => {
                     toasts.success(format!("Token “{}” revoked.", token.name));
@@ -86,7 +81,6 @@ pub fn TokensSection() -> impl IntoView {
                 }
                 Err(e) => toasts.error(format!("Could not revoke “{}”: {e}", token.name)),
             }
-            let _ = revoke_busy.try_set(false);
             let _ = revoking.try_set(None);
         });
     };

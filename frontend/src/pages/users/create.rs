@@ -2,12 +2,12 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::Role;
 use vr_app::api::{NewUser, User};
 use vr_app::validate;
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
 
 #[component]
@@ -22,9 +22,6 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         errors.clear();
         let request = NewUser {
             username: username.get_untracked().trim().to_string(),
@@ -40,8 +37,7 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
         if errors.any() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
+        spawn_busy(busy, async move {
             match api::create_user(&request).await {
                 Ok(user) => {
                     toasts.success(format!("User {} created as {}.", user.username, user.role));
@@ -52,7 +48,6 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
                 }
                 Err(e) => errors.set_api(&e),
             }
-            let _ = busy.try_set(false);
         });
     };
 

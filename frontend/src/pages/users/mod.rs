@@ -10,6 +10,7 @@ use vr_app::Role;
 use vr_app::api::{LiveMessage, User, UserPatch};
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{
     Column, ConfirmDialog, DataTable, SortKey, StatusBadge, int_key, use_toasts,
 };
@@ -97,8 +98,7 @@ fn UsersAdmin() -> impl IntoView {
         let Some(user) = deleting.get_untracked() else {
             return;
         };
-        delete_busy.set(true);
-        spawn_local(async move {
+        spawn_busy(delete_busy, async move {
             match api::delete_user(user.id).await {
                 Ok(()) => {
                     let _ = users.try_update(|list| list.retain(|u| u.id != user.id));
@@ -106,7 +106,6 @@ fn UsersAdmin() -> impl IntoView {
                 }
                 Err(e) => toasts.error(format!("Could not delete {}: {e}", user.username)),
             }
-            let _ = delete_busy.try_set(false);
             let _ = deleting.try_set(None);
         });
     };

@@ -2,11 +2,11 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::{User, UserPatch};
 use vr_app::validate;
 
 use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::{Field, FormError, FormErrors, Modal, password_hint, use_toasts};
 
 /// Open while `user` is set; closing clears it.
@@ -30,9 +30,6 @@ pub fn ResetPassword(user: RwSignal<Option<User>>) -> impl IntoView {
         let Some(target) = user.get_untracked() else {
             return;
         };
-        if busy.get_untracked() {
-            return;
-        }
         errors.clear();
         let new_password = password.get_untracked();
         if let Err(invalid) = validate::password("password", &new_password) {
@@ -43,8 +40,7 @@ pub fn ResetPassword(user: RwSignal<Option<User>>) -> impl IntoView {
         if errors.any() {
             return;
         }
-        busy.set(true);
-        spawn_local(async move {
+        spawn_busy(busy, async move {
             let patch = UserPatch {
                 password: Some(new_password),
                 ..Default::default()
@@ -56,7 +52,6 @@ pub fn ResetPassword(user: RwSignal<Option<User>>) -> impl IntoView {
                 }
                 Err(e) => errors.set_api(&e),
             }
-            let _ = busy.try_set(false);
         });
     };
 
