@@ -201,6 +201,22 @@ pub enum LiveMessage {
     Event { event: Event },
     /// The set of users changed.
     Users,
+    /// Squads or host settings changed: refetch `/api/fleet`.
+    Fleet,
+    /// A poll changed what is known about one host: its status and all its procs, whole.
+    Host {
+        host: crate::fleet::Host,
+        procs: Vec<crate::fleet::Proc>,
+    },
+    /// A host was deleted.
+    HostRemoved { name: String },
+    /// One proc of a running proc action finished.
+    ActionProgress {
+        batch: String,
+        done: usize,
+        total: usize,
+        result: crate::fleet::ProcActionResult,
+    },
     /// Sent every few seconds so clients can tell a live channel from a dead one.
     Heartbeat { at: i64 },
     /// A kind this client does not know (a newer server); ignore it.

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod error;
+pub mod fleet;
 pub mod role;
 pub mod supervisor;
 pub mod validate;

@@ -16,6 +16,9 @@ pub enum ProcState {
     Exited,
     Fatal,
     Unknown,
+    /// Not a Supervisor state: `vr` expects the program on its host and Supervisor no longer
+    /// knows it (crashed host, removed by hand).
+    Missing,
 }
 
 impl ProcState {
@@ -40,6 +43,42 @@ impl ProcState {
             ProcState::Exited => "EXITED",
             ProcState::Fatal => "FATAL",
             ProcState::Unknown => "UNKNOWN",
+            ProcState::Missing => "MISSING",
+        }
+    }
+
+    /// Order for summaries: trouble first, then healthy, then stopped.
+    pub fn rank(self) -> u8 {
+        match self {
+            ProcState::Missing => 0,
+            ProcState::Fatal => 1,
+            ProcState::Backoff => 2,
+            ProcState::Unknown => 3,
+            ProcState::Exited => 4,
+            ProcState::Starting => 5,
+            ProcState::Stopping => 6,
+            ProcState::Running => 7,
+            ProcState::Stopped => 8,
+        }
+    }
+
+    /// Any state a filter may name, MISSING included.
+    pub fn parse_any(word: &str) -> Option<ProcState> {
+        let upper = word.to_ascii_uppercase();
+        ProcState::parse(&upper).or((upper == "MISSING").then_some(ProcState::Missing))
+    }
+
+    /// Supervisor's numeric state code, as XML-RPC reports it.
+    pub fn from_code(code: i64) -> ProcState {
+        match code {
+            0 => ProcState::Stopped,
+            10 => ProcState::Starting,
+            20 => ProcState::Running,
+            30 => ProcState::Backoff,
+            40 => ProcState::Stopping,
+            100 => ProcState::Exited,
+            200 => ProcState::Fatal,
+            _ => ProcState::Unknown,
         }
     }
 

@@ -72,6 +72,147 @@ pub fn label(field: &'static str, s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A squad name: 1–64 of letters, digits, `_`, `.`, `-`, starting with a letter or digit.
+pub fn squad_name(field: &'static str, s: &str) -> Result<(), Invalid> {
+    simple_name(field, s, 64)
+}
+
+/// A host name as `vr` shows it: 1–253 of letters, digits, `_`, `.`, `-`, starting with a
+/// letter or digit.
+pub fn host_name(field: &'static str, s: &str) -> Result<(), Invalid> {
+    simple_name(field, s, 253)
+}
+
+fn simple_name(field: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
+    if s.is_empty() || s.len() > max {
+        return Err(Invalid::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
+    }
+    let first_ok = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !first_ok || !rest_ok {
+        return Err(Invalid::new(
+            field,
+            "use letters, digits, '_', '.' or '-', starting with a letter or digit",
+        ));
+    }
+    Ok(())
+}
+
+/// An SSH address: a DNS name, an IPv4 address or an IPv6 address (without brackets).
+pub fn address(field: &'static str, s: &str) -> Result<(), Invalid> {
+    if s.is_empty() || s.len() > 253 {
+        return Err(Invalid::new(field, "must be 1 to 253 characters"));
+    }
+    let is_ipv6 = s.contains(':')
+        && s.chars()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.'));
+    let is_name = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !is_ipv6 && !is_name {
+        return Err(Invalid::new(
+            field,
+            "must be a host name or an IP address (letters, digits, '.', '-', ':')",
+        ));
+    }
+    Ok(())
+}
+
+/// A Unix login name.
+pub fn unix_user(field: &'static str, s: &str) -> Result<(), Invalid> {
+    let first_ok = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let rest_ok = s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
+    if s.is_empty() || s.len() > 32 || !first_ok || !rest_ok {
+        return Err(Invalid::new(
+            field,
+            "must be a Unix user name: lowercase letters, digits, '_' or '-', at most 32",
+        ));
+    }
+    Ok(())
+}
+
+/// An absolute path on a host. Quoting makes any byte safe in a command line; this rejects
+/// what no sane layout has (relative paths, `..`, control characters).
+pub fn remote_path(field: &'static str, s: &str) -> Result<(), Invalid> {
+    if !s.starts_with('/') || s.len() > 1024 {
+        return Err(Invalid::new(
+            field,
+            "must be an absolute path (at most 1024 bytes)",
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    if s.split('/').any(|part| part == "..") {
+        return Err(Invalid::new(field, "must not contain '..'"));
+    }
+    Ok(())
+}
+
+/// A command given as words (e.g. `supervisorctl -c /etc/x.conf`). Each word is quoted on its
+/// own when run, so it can never become more than one argument.
+pub fn command_words(field: &'static str, s: &str) -> Result<(), Invalid> {
+    if s.split_whitespace().next().is_none() || s.len() > 1024 {
+        return Err(Invalid::new(field, "must be a command of 1 to 1024 bytes"));
+    }
+    if s.chars().any(|c| c.is_control() && c != ' ') {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// A port range for procs: both ends 1–65535, low ≤ high.
+pub fn port_range(field: &'static str, low: u16, high: u16) -> Result<(), Invalid> {
+    if low == 0 || high == 0 || low > high {
+        return Err(Invalid::new(
+            field,
+            format!("{low}–{high} is not a port range (1–65535, low to high)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every field of a host's settings.
+pub fn host_settings(h: &crate::fleet::HostSettings) -> Result<(), Invalid> {
+    host_name("name", &h.name)?;
+    address("address", &h.address)?;
+    if h.port == 0 {
+        return Err(Invalid::new("port", "must be 1 to 65535"));
+    }
+    unix_user("user", &h.user)?;
+    if let Some(s) = &h.squad {
+        squad_name("squad", s)?;
+    }
+    if let Some(c) = &h.supervisorctl {
+        command_words("supervisorctl", c)?;
+    }
+    for (field, value) in [
+        ("supervisor_socket", &h.supervisor_socket),
+        ("include_dir", &h.include_dir),
+        ("apps_root", &h.apps_root),
+    ] {
+        if let Some(p) = value {
+            remote_path(field, p)?;
+        }
+    }
+    let (low, high) = h.port_range();
+    port_range("port_min", low, high)?;
+    if h.notes.len() > 10_000 {
+        return Err(Invalid::new("notes", "must be at most 10000 bytes"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +268,73 @@ mod tests {
                 (&"x".repeat(101), false),
             ],
         );
+    }
+
+    #[test]
+    fn fleet_names() {
+        check(
+            squad_name,
+            &[
+                ("web", true),
+                ("prod-east_2", true),
+                ("", false),
+                ("a b", false),
+                ("x;y", false),
+                ("-x", false),
+            ],
+        );
+        check(
+            host_name,
+            &[
+                ("host1.example.com", true),
+                ("10.0.0.1", true),
+                ("$(id)", false),
+            ],
+        );
+        check(
+            address,
+            &[
+                ("10.0.0.1", true),
+                ("::1", true),
+                ("fe80::1", true),
+                ("db-1.internal", true),
+                ("a b", false),
+                ("`id`", false),
+                ("", false),
+                ("-oProxyCommand=x", false),
+            ],
+        );
+        check(
+            unix_user,
+            &[
+                ("root", true),
+                ("deploy", true),
+                ("Root", false),
+                ("a;b", false),
+                ("", false),
+            ],
+        );
+        check(
+            remote_path,
+            &[
+                ("/apps", true),
+                ("/my apps/x", true),
+                ("apps", false),
+                ("/a/../b", false),
+                ("/a\nb", false),
+                ("/a\u{0}b", false),
+            ],
+        );
+        check(
+            command_words,
+            &[
+                ("supervisorctl -c /x.conf", true),
+                ("  ", false),
+                ("a\nb", false),
+            ],
+        );
+        assert!(port_range("p", 5000, 5999).is_ok());
+        assert!(port_range("p", 6000, 5999).is_err());
+        assert!(port_range("p", 0, 10).is_err());
     }
 }
