@@ -205,7 +205,7 @@ pub enum LiveMessage {
     Fleet,
     /// A poll changed what is known about one host: its status and all its procs, whole.
     Host {
-        host: crate::fleet::Host,
+        host: Box<crate::fleet::Host>,
         procs: Vec<crate::fleet::Proc>,
     },
     /// A host was deleted.
