@@ -172,6 +172,48 @@ fn parse_timedelta(s: &str) -> Option<u64> {
     Some(days * 86_400 + h * 3600 + m * 60 + sec)
 }
 
+
+/// How a `supervisorctl` action (start, stop, restart, reread, add, remove) went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtlVerdict {
+    pub ok: bool,
+    /// The output, trimmed, one line per line: what the operator sees.
+    pub message: String,
+}
+
+/// Lines supervisorctl prints when an action did what was asked.
+const SUCCESS_SUFFIXES: [&str; 7] = [
+    ": started",
+    ": stopped",
+    ": added process group",
+    ": removed process group",
+    ": available",
+    ": changed",
+    ": disappeared",
+];
+
+/// Judges an action's output. Its exit status alone cannot be trusted (4.2 exits 0 on
+/// `ERROR (already started)` and on `ERROR: process group already active`), so every line must
+/// be a known success, or an error the caller accepts as success (`tolerated`, e.g. `not
+/// running` when stopping). Anything else — an unknown program, a spawn error, an unreachable
+/// socket — is a failure carrying the exact text.
+pub fn judge_ctl_output(output: &str, tolerated: &[&str]) -> CtlVerdict {
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let ok = lines.iter().all(|l| {
+        SUCCESS_SUFFIXES.iter().any(|s| l.ends_with(s))
+            || *l == "No config updates to processes"
+            || tolerated.iter().any(|t| l.contains(t))
+    });
+    CtlVerdict {
+        ok,
+        message: lines.join("\n"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +300,38 @@ worker                                                            STOPPED   Not 
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         assert_eq!(ProcState::parse("running"), None);
+    }
+
+    /// Outputs captured from supervisorctl 4.2.5 against a live supervisord (with exit codes
+    /// in comments, to show why they are not used).
+    #[test]
+    fn judges_captured_action_outputs() {
+        let cases: &[(&str, &[&str], bool)] = &[
+            ("idle: started\n", &[], true),
+            ("idle: stopped\n", &[], true),
+            ("web_1: stopped\nweb_1: started\n", &[], true),
+            // exit 0, yet an error
+            ("web_1: ERROR (already started)\n", &[], false),
+            ("web_1: ERROR (already started)\n", &["ERROR (already started)"], true),
+            ("idle: ERROR (not running)\n", &["ERROR (not running)"], true),
+            ("idle: ERROR (not running)\nidle: started\n", &["ERROR (not running)"], true),
+            ("nosuch: ERROR (no such process)\n", &["ERROR (not running)"], false),
+            ("dies: ERROR (spawn error)\n", &[], false),
+            ("No config updates to processes\n", &[], true),
+            ("idle: available\nnew_one: available\n", &[], true),
+            ("new_one: added process group\n", &[], true),
+            // exit 0, yet an error
+            ("ERROR: process group already active\n", &[], false),
+            ("ERROR: no such process/group: nosuch\n", &[], false),
+            ("ERROR: process/group still running: web_1\n", &[], false),
+            ("idle: removed process group\n", &[], true),
+            ("unix:///tmp/sv/nosock no such file\n", &["ERROR (not running)"], false),
+            ("", &[], true),
+        ];
+        for (output, tolerated, ok) in cases {
+            let v = judge_ctl_output(output, tolerated);
+            assert_eq!(v.ok, *ok, "{output:?} tolerating {tolerated:?}");
+            assert_eq!(v.message, output.trim());
+        }
     }
 }

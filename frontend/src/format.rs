@@ -32,3 +32,14 @@ pub fn ago(ms: i64) -> String {
         _ => format!("{} d ago", seconds / 86_400),
     }
 }
+
+/// A length of time, coarsely: `42s`, `5m`, `3h 12m`, `2d 4h`.
+pub fn span(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}

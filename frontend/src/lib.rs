@@ -3,14 +3,17 @@
 //!
 //! Layout: [`app`] holds the router, [`shell`] the signed-in frame (top bar, navigation),
 //! [`session`] who is signed in, [`api`] the typed HTTP client, [`live`] the server-sent-events
-//! channel, [`components`] the shared widgets and [`pages`] one module per screen.
+//! channel, [`fleet`] the shared fleet snapshot and proc views, [`components`] the shared widgets
+//! and [`pages`] one module per screen.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod app;
 pub mod busy;
 pub mod clipboard;
+pub mod clock;
 pub mod components;
+pub mod fleet;
 pub mod format;
 pub mod live;
 pub mod pages;

@@ -100,6 +100,12 @@ impl Session {
         self.role() == Some(Role::Admin)
     }
 
+    /// True when the signed-in user may change things: act on procs, edit hosts and squads
+    /// (deployers and admins; tracked).
+    pub fn can_deploy(&self) -> bool {
+        self.role().is_some_and(|r| r.allows(Role::Deployer))
+    }
+
     /// Records a successful sign-in (login, setup or the start-up check).
     pub fn sign_in(&self, me: Me) {
         api::set_csrf_token(me.csrf_token.clone());

@@ -8,7 +8,9 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api;
 use crate::busy::spawn_busy;
+use crate::clock::Clock;
 use crate::components::use_toasts;
+use crate::fleet::FleetStore;
 use crate::live::{Live, LiveIndicator};
 use crate::session::{AuthState, is_return_path, use_session};
 
@@ -67,10 +69,13 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
-/// The frame itself; mounted only while signed in, and owns the live channel.
+/// The frame itself; mounted only while signed in, and owns the live channel, the fleet
+/// snapshot every fleet page shares, and the clock that keeps ages current.
 #[component]
 fn SignedInFrame() -> impl IntoView {
-    Live::start();
+    let live = Live::start();
+    FleetStore::start(live);
+    Clock::start();
     view! {
         <div class="app">
             <TopBar />

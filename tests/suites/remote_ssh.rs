@@ -31,7 +31,7 @@ fn the_server_key_reads_supervisorctl_status_on_a_harness_host() {
     host.wait_program_state("hello_web", "RUNNING", Duration::from_secs(10));
 
     let mut conn =
-        Connection::connect(&target(&host), &id.private_key_path, Duration::from_secs(5))
+        Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(5))
             .expect("connect with the server's key");
     assert!(conn.host_key_fingerprint().starts_with("SHA256:"));
     // The pinned fingerprint equals what ssh-keygen says of the host's key.
@@ -75,7 +75,7 @@ fn a_key_the_host_does_not_know_is_refused_as_an_auth_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let id = identity(&dir);
     let host = TestHost::start(HostOptions::default());
-    let err = Connection::connect(&target(&host), &id.private_key_path, Duration::from_secs(5))
+    let err = Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(5))
         .err()
         .expect("must be refused");
     assert!(matches!(err, RemoteError::Auth { .. }), "{err}");
@@ -95,14 +95,14 @@ fn a_hanging_sshd_costs_one_deadline() {
     });
     host.stop_sshd_hanging();
     let started = Instant::now();
-    let err = Connection::connect(&target(&host), &id.private_key_path, Duration::from_secs(1))
+    let err = Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(1))
         .err()
         .expect("must time out");
     let took = started.elapsed();
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     host.resume_sshd();
-    Connection::connect(&target(&host), &id.private_key_path, Duration::from_secs(5))
+    Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(5))
         .expect("back after resume");
 }
 
@@ -115,7 +115,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
         ..Default::default()
     });
     let t = target(host.host());
-    let mut conn = Connection::connect(&t, &id.private_key_path, Duration::from_secs(5))
+    let mut conn = Connection::connect(&t, &id.private_key_path, None, Duration::from_secs(5))
         .expect("reachable before the cut");
     // In a namespace plain `supervisorctl` works, as on a real host.
     let out = conn.exec("supervisorctl status").expect("status");
@@ -127,7 +127,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
         .exec("supervisorctl status")
         .expect_err("an open session times out");
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
-    let err = Connection::connect(&t, &id.private_key_path, Duration::from_secs(1))
+    let err = Connection::connect(&t, &id.private_key_path, None, Duration::from_secs(1))
         .err()
         .expect("a new connection times out");
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
@@ -138,7 +138,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
     );
 
     host.restore();
-    Connection::connect(&t, &id.private_key_path, Duration::from_secs(5))
+    Connection::connect(&t, &id.private_key_path, None, Duration::from_secs(5))
         .expect("back after restore");
 }
 

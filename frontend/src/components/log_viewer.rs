@@ -17,6 +17,9 @@ pub fn LogViewer(
     /// Text shown while there are no lines.
     #[prop(default = "No output yet.")]
     empty: &'static str,
+    /// DOM id of the text container (for browser tests).
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
     let follow = RwSignal::new(true);
     let pre = NodeRef::<Pre>::new();
@@ -57,7 +60,7 @@ pub fn LogViewer(
                     "Follow"
                 </label>
             </div>
-            <pre class="log" node_ref=pre on:scroll=on_scroll tabindex="0">
+            <pre class="log" id=id node_ref=pre on:scroll=on_scroll tabindex="0">
                 {move || {
                     let text = lines.read().join("\n");
                     if text.is_empty() { empty.to_string() } else { text }

@@ -1,8 +1,11 @@
 //! Everything that happens on hosts. Architecture invariant: this is the only module that names
 //! `ssh2` or builds shell command lines; callers pass typed values and get typed results.
 
+pub mod link;
 pub mod shell;
 pub mod ssh;
+pub mod supervisor;
+pub mod xmlrpc;
 
 use std::time::Duration;
 
@@ -26,4 +29,32 @@ pub enum RemoteError {
     },
     #[error("running a command on {target} failed: {message}")]
     Exec { target: String, message: String },
+    #[error(
+        "{target} presented host key {presented}, but {pinned} is pinned: refusing to connect. \
+         If the host was reinstalled, an admin can trust the new key"
+    )]
+    HostKeyChanged {
+        target: String,
+        pinned: String,
+        presented: String,
+    },
+    #[error("Supervisor on {target} did not answer: {message}")]
+    Supervisor { target: String, message: String },
+    #[error("cannot reach {path} on {target}: {message}")]
+    Socket {
+        target: String,
+        path: String,
+        message: String,
+    },
+}
+
+impl RemoteError {
+    /// True when the SSH session itself failed (so it must be dropped and made again), as
+    /// opposed to Supervisor failing behind a working session.
+    pub fn is_transport(&self) -> bool {
+        !matches!(
+            self,
+            RemoteError::Supervisor { .. } | RemoteError::Socket { .. }
+        )
+    }
 }

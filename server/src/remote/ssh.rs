@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshTarget {
     pub address: String,
     pub port: u16,
@@ -41,9 +41,11 @@ pub struct Connection {
 
 impl Connection {
     /// Connects and authenticates with the server's key, each step bounded by `deadline`.
+    /// With `pinned`, a host presenting another key is refused before anything is sent to it.
     pub fn connect(
         target: &SshTarget,
         private_key: &Path,
+        pinned: Option<&str>,
         deadline: Duration,
     ) -> Result<Connection, RemoteError> {
         let name = target.to_string();
@@ -111,6 +113,15 @@ impl Connection {
                 )
             })
             .unwrap_or_default();
+        if let Some(pinned) = pinned
+            && pinned != host_key_sha256
+        {
+            return Err(RemoteError::HostKeyChanged {
+                target: name,
+                pinned: pinned.to_string(),
+                presented: host_key_sha256,
+            });
+        }
         session
             .userauth_pubkey_file(&target.user, None, private_key, None)
             .map_err(|e| {
@@ -127,6 +138,10 @@ impl Connection {
             deadline,
             host_key_sha256,
         })
+    }
+
+    pub fn target(&self) -> &SshTarget {
+        &self.target
     }
 
     /// The host key's fingerprint in OpenSSH's `SHA256:…` form.
@@ -162,6 +177,47 @@ impl Connection {
         let result = self.drain(&mut channel, deadline);
         self.session.set_blocking(true);
         result
+    }
+
+    /// Sends `request` to a unix socket on the host (OpenSSH's `direct-streamlocal`, so nothing
+    /// is spawned there) and reads the answer until the other side closes, within the deadline.
+    pub fn unix_socket_request(
+        &mut self,
+        socket_path: &str,
+        request: &[u8],
+    ) -> Result<Vec<u8>, RemoteError> {
+        let name = self.target.to_string();
+        let deadline = self.deadline;
+        let err = |e: ssh2::Error| {
+            timeout_or(e, &name, "socket", deadline, |message| {
+                RemoteError::Socket {
+                    target: name.clone(),
+                    path: socket_path.to_string(),
+                    message,
+                }
+            })
+        };
+        let mut channel = self
+            .session
+            .channel_direct_streamlocal(socket_path, None)
+            .map_err(err)?;
+        {
+            use std::io::Write;
+            channel
+                .write_all(request)
+                .and_then(|()| channel.flush())
+                .map_err(|e| RemoteError::Socket {
+                    target: name.clone(),
+                    path: socket_path.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
+        let _ = channel.send_eof();
+        self.session.set_blocking(false);
+        let result = self.drain(&mut channel, deadline);
+        self.session.set_blocking(true);
+        let _ = channel.close();
+        result.map(|out| out.stdout.into_bytes())
     }
 
     fn drain(

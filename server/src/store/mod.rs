@@ -2,13 +2,16 @@
 //! of the server calls the typed async methods here, which run on tokio's blocking pool.
 
 mod events;
+mod hosts;
 mod migrate;
 mod sessions;
+mod snapshot;
 mod tokens;
 mod users;
 
 pub use migrate::{KNOWN_SCHEMA_VERSION, backup};
 pub use sessions::SessionPrincipal;
+pub use snapshot::{HostSnapshot, PollOutcome, SeenProc};
 pub use tokens::TokenPrincipal;
 pub use users::NewUserRecord;
 

@@ -1,0 +1,157 @@
+//! `ProcLog`: a proc's stdout or stderr, read from its host and followed.
+//!
+//! The first read asks for the tail; after that it polls every [`POLL`] from the offset the
+//! previous chunk returned and appends. At most [`KEEP`] bytes are kept, dropping the oldest
+//! lines. Switching the stream starts over.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::fleet::{LogQuery, LogStream};
+
+use crate::api;
+use crate::components::LogViewer;
+
+const POLL: Duration = Duration::from_millis(1500);
+/// Text kept in the viewer.
+const KEEP: usize = 200_000;
+/// Size of the first read (the tail).
+const TAIL_BYTES: u32 = 16 * 1024;
+
+/// Drops the oldest text so at most `KEEP` bytes remain, cutting at a line start.
+fn trim_front(text: &mut String) {
+    if text.len() <= KEEP {
+        return;
+    }
+    let mut cut = text.len() - KEEP;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    let cut = text[cut..].find('\n').map_or(cut, |i| cut + i + 1);
+    text.drain(..cut);
+}
+
+/// Where the follower stands; replaced on a stream switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    generation: u64,
+    offset: Option<u64>,
+    in_flight: bool,
+}
+
+#[component]
+pub fn ProcLog(host: String, name: String) -> impl IntoView {
+    let stream = RwSignal::new(LogStream::Stdout);
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let cursor = StoredValue::new(Cursor {
+        generation: 0,
+        offset: None,
+        in_flight: false,
+    });
+    let target = StoredValue::new((host, name));
+
+    let read = move || {
+        let Some(at) = cursor.try_get_value() else {
+            return;
+        };
+        if at.in_flight {
+            return;
+        }
+        cursor.update_value(|c| c.in_flight = true);
+        let query = LogQuery {
+            stream: stream.get_untracked(),
+            offset: at.offset,
+            bytes: at.offset.is_none().then_some(TAIL_BYTES),
+        };
+        let (host, name) = target.get_value();
+        spawn_local(async move {
+            let result = api::fleet::proc_log(&host, &name, &query).await;
+            // The panel closed, or the stream was switched, meanwhile.
+            if cursor.try_get_value().map(|c| c.generation) != Some(at.generation) {
+                return;
+            }
+            cursor.update_value(|c| c.in_flight = false);
+            match result {
+                Ok(chunk) => {
+                    cursor.update_value(|c| c.offset = Some(chunk.offset));
+                    let _ = error.try_set(None);
+                    if at.offset.is_none() || chunk.overflow || !chunk.text.is_empty() {
+                        let _ = text.try_update(|t| {
+                            if at.offset.is_none() {
+                                t.clear();
+                            } else if chunk.overflow {
+                                t.push_str("\n[… output skipped …]\n");
+                            }
+                            t.push_str(&chunk.text);
+                            trim_front(t);
+                        });
+                    }
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e.message));
+                }
+            }
+        });
+    };
+
+    // A new stream starts from its tail.
+    Effect::new(move || {
+        stream.track();
+        cursor.update_value(|c| {
+            *c = Cursor {
+                generation: c.generation + 1,
+                offset: None,
+                in_flight: false,
+            }
+        });
+        text.set(String::new());
+        error.set(None);
+        read();
+    });
+    if let Ok(handle) = set_interval_with_handle(read, POLL) {
+        on_cleanup(move || handle.clear());
+    }
+
+    let lines = Signal::derive(move || text.with(|t| t.lines().map(str::to_string).collect()));
+    let tab = move |which: LogStream, id: &'static str, label: &'static str| {
+        view! {
+            <button
+                type="button"
+                role="tab"
+                id=id
+                class="tab"
+                class:active=move || stream.get() == which
+                aria-selected=move || if stream.get() == which { "true" } else { "false" }
+                on:click=move |_| {
+                    if stream.get_untracked() != which {
+                        stream.set(which);
+                    }
+                }
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <div class="proc-log" data-test="proc-log-panel">
+            <div class="tabs" role="tablist" aria-label="Log stream">
+                {tab(LogStream::Stdout, "proc-log-stdout", "Stdout")}
+                {tab(LogStream::Stderr, "proc-log-stderr", "Stderr")}
+            </div>
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="field-error" data-test="log-error">
+                                {format!("Cannot read the log: {e}")}
+                            </p>
+                        }
+                    })
+            }}
+            <LogViewer lines=lines id="proc-log" empty="No output." />
+        </div>
+    }
+}
