@@ -80,7 +80,10 @@ impl ActionRun {
         };
         use_live().subscribe(move |message| {
             if let LiveMessage::ActionProgress {
-                done, total, result, ..
+                done,
+                total,
+                result,
+                ..
             } = message
             {
                 let key = ProcRef {
@@ -209,7 +212,11 @@ pub fn ActionOutcome(run: ActionRun) -> impl IntoView {
             let items = results
                 .into_iter()
                 .map(|r| {
-                    let class = if r.ok { "badge badge-good" } else { "badge badge-bad" };
+                    let class = if r.ok {
+                        "badge badge-good"
+                    } else {
+                        "badge badge-bad"
+                    };
                     view! {
                         <li
                             data-test="action-result"

@@ -42,7 +42,11 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
     };
     let health = {
         let host = host.clone();
-        Memo::new(move |_| store.host(&host).map_or(Health::Unknown, |h| h.status.health))
+        Memo::new(move |_| {
+            store
+                .host(&host)
+                .map_or(Health::Unknown, |h| h.status.health)
+        })
     };
 
     // The history is fetched again whenever the proc enters a new state.

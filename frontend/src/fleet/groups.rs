@@ -29,7 +29,9 @@ impl ProcQuery {
             || has(&p.host)
             || squad.is_some_and(has)
             || has(p.state.as_str())
-            || p.meta.as_ref().is_some_and(|m| has(&m.app) || has(&m.config))
+            || p.meta
+                .as_ref()
+                .is_some_and(|m| has(&m.app) || has(&m.config))
     }
 }
 

@@ -69,10 +69,7 @@ pub fn ProcGroups(
 fn GroupRows(group: AppGroup, selected: RwSignal<Option<ProcRef>>) -> impl IntoView {
     let count: usize = group.swarms.iter().map(|s| s.procs.len()).sum();
     let managed = group.app.is_some();
-    let title = group
-        .app
-        .clone()
-        .unwrap_or_else(|| "Unmanaged".to_string());
+    let title = group.app.clone().unwrap_or_else(|| "Unmanaged".to_string());
     let swarms = group
         .swarms
         .into_iter()
