@@ -172,7 +172,6 @@ fn parse_timedelta(s: &str) -> Option<u64> {
     Some(days * 86_400 + h * 3600 + m * 60 + sec)
 }
 
-
 /// How a `supervisorctl` action (start, stop, restart, reread, add, remove) went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CtlVerdict {
@@ -312,10 +311,26 @@ worker                                                            STOPPED   Not 
             ("web_1: stopped\nweb_1: started\n", &[], true),
             // exit 0, yet an error
             ("web_1: ERROR (already started)\n", &[], false),
-            ("web_1: ERROR (already started)\n", &["ERROR (already started)"], true),
-            ("idle: ERROR (not running)\n", &["ERROR (not running)"], true),
-            ("idle: ERROR (not running)\nidle: started\n", &["ERROR (not running)"], true),
-            ("nosuch: ERROR (no such process)\n", &["ERROR (not running)"], false),
+            (
+                "web_1: ERROR (already started)\n",
+                &["ERROR (already started)"],
+                true,
+            ),
+            (
+                "idle: ERROR (not running)\n",
+                &["ERROR (not running)"],
+                true,
+            ),
+            (
+                "idle: ERROR (not running)\nidle: started\n",
+                &["ERROR (not running)"],
+                true,
+            ),
+            (
+                "nosuch: ERROR (no such process)\n",
+                &["ERROR (not running)"],
+                false,
+            ),
             ("dies: ERROR (spawn error)\n", &[], false),
             ("No config updates to processes\n", &[], true),
             ("idle: available\nnew_one: available\n", &[], true),
@@ -325,7 +340,11 @@ worker                                                            STOPPED   Not 
             ("ERROR: no such process/group: nosuch\n", &[], false),
             ("ERROR: process/group still running: web_1\n", &[], false),
             ("idle: removed process group\n", &[], true),
-            ("unix:///tmp/sv/nosock no such file\n", &["ERROR (not running)"], false),
+            (
+                "unix:///tmp/sv/nosock no such file\n",
+                &["ERROR (not running)"],
+                false,
+            ),
             ("", &[], true),
         ];
         for (output, tolerated, ok) in cases {

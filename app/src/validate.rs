@@ -213,6 +213,20 @@ pub fn host_settings(h: &crate::fleet::HostSettings) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Free text such as a description: may be empty; at most 500 characters, no control characters.
+pub fn label_or_empty(field: &'static str, s: &str) -> Result<(), Invalid> {
+    if s.trim().is_empty() {
+        return Ok(());
+    }
+    if s.chars().count() > 500 || s.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            field,
+            "must be at most 500 characters, without control characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,11 +10,13 @@ use leptos_router::path;
 use crate::components::{ToastContainer, provide_toasts};
 use crate::pages::activity::ActivityPage;
 use crate::pages::dashboard::DashboardPage;
+use crate::pages::hosts::{HostPage, HostsPage, NewHostPage};
 use crate::pages::login::LoginPage;
 use crate::pages::not_built::NotBuilt;
 use crate::pages::not_found::NotFound;
 use crate::pages::settings::SettingsPage;
 use crate::pages::setup::SetupPage;
+use crate::pages::squads::{SquadPage, SquadsPage};
 use crate::pages::users::UsersPage;
 use crate::session::Session;
 use crate::shell::Shell;
@@ -43,11 +45,11 @@ pub fn App() -> impl IntoView {
                         path=path!("/releases")
                         view=|| view! { <NotBuilt title="Releases" /> }
                     />
-                    <Route path=path!("/hosts") view=|| view! { <NotBuilt title="Hosts" /> } />
-                    <Route
-                        path=path!("/squads")
-                        view=|| view! { <NotBuilt title="Squads" /> }
-                    />
+                    <Route path=path!("/hosts") view=HostsPage />
+                    <Route path=path!("/hosts/new") view=NewHostPage />
+                    <Route path=path!("/hosts/:name") view=HostPage />
+                    <Route path=path!("/squads") view=SquadsPage />
+                    <Route path=path!("/squads/:name") view=SquadPage />
                     <Route
                         path=path!("/ingredients")
                         view=|| view! { <NotBuilt title="Ingredients" /> }

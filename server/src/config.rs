@@ -5,6 +5,7 @@ use clap::Args;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
 
@@ -29,6 +30,12 @@ pub struct ServeArgs {
     /// Mark cookies `Secure` (set when vr is served over HTTPS by a proxy)
     #[arg(long, env = "VR_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
+    /// Milliseconds between two polls of each host [default: 1000]
+    #[arg(long, env = "VR_POLL_INTERVAL_MS")]
+    pub poll_interval_ms: Option<u64>,
+    /// Deadline in milliseconds of every SSH step: connect, auth, each command [default: 5000]
+    #[arg(long, env = "VR_SSH_TIMEOUT_MS")]
+    pub ssh_timeout_ms: Option<u64>,
 }
 
 /// The optional TOML file; every key is optional.
@@ -40,6 +47,8 @@ pub struct FileConfig {
     pub open_browser: Option<bool>,
     pub cookie_secure: Option<bool>,
     pub session_hours: Option<u32>,
+    pub poll_interval_ms: Option<u64>,
+    pub ssh_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +66,7 @@ pub struct ServeConfig {
     pub open_browser: OpenBrowser,
     pub cookie_secure: bool,
     pub session_hours: u32,
+    pub fleet: crate::fleet::FleetConfig,
 }
 
 impl ServeConfig {
@@ -146,6 +156,27 @@ fn merge(
         open_browser,
         cookie_secure: args.cookie_secure.or(file.cookie_secure).unwrap_or(false),
         session_hours: file.session_hours.unwrap_or(24 * 7).max(1),
+        fleet: {
+            let d = crate::fleet::FleetConfig::default();
+            let ms = |flag: Option<u64>, file: Option<u64>, default: Duration, min: u64| {
+                flag.or(file)
+                    .map_or(default, |v| Duration::from_millis(v.max(min)))
+            };
+            crate::fleet::FleetConfig {
+                poll_interval: ms(
+                    args.poll_interval_ms,
+                    file.poll_interval_ms,
+                    d.poll_interval,
+                    100,
+                ),
+                ssh_deadline: ms(
+                    args.ssh_timeout_ms,
+                    file.ssh_timeout_ms,
+                    d.ssh_deadline,
+                    100,
+                ),
+            }
+        },
     })
 }
 
@@ -168,6 +199,15 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/file"));
         assert_eq!(c.open_browser, OpenBrowser::Never);
         assert_eq!(c.session_hours, 2);
+        assert_eq!(c.fleet.poll_interval, Duration::from_secs(1));
+        let fast = ServeArgs {
+            poll_interval_ms: Some(250),
+            ssh_timeout_ms: Some(1),
+            ..Default::default()
+        };
+        let c = merge(&fast, FileConfig::default(), Some("/d".into())).expect("merge");
+        assert_eq!(c.fleet.poll_interval, Duration::from_millis(250));
+        assert_eq!(c.fleet.ssh_deadline, Duration::from_millis(100));
 
         let c = merge(
             &ServeArgs::default(),

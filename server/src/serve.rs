@@ -24,13 +24,20 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("opening database {}", cfg.db_path().display()))?;
     let ssh = keys::load_or_create(&cfg.ssh_dir()).context("loading the server's SSH key")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let (live, _) = broadcast::channel(256);
+    let (live, _) = broadcast::channel(1024);
+    let fleet = crate::fleet::FleetService::new(
+        store.clone(),
+        live.clone(),
+        ssh.private_key_path.clone(),
+        cfg.fleet,
+    );
     let state = AppState {
         store,
         live,
         ssh: Arc::new(ssh),
         setup: Arc::new(SetupGate::default()),
         login_throttle: Arc::default(),
+        fleet,
         cookie_secure: cfg.cookie_secure,
         session_hours: cfg.session_hours,
         shutdown: shutdown_rx,
@@ -110,6 +117,7 @@ async fn ensure_admin(state: &AppState, url: &str) -> anyhow::Result<()> {
 }
 
 fn spawn_background(state: &AppState) {
+    tokio::spawn(Arc::clone(&state.fleet).run_poller(state.shutdown.clone()));
     let live = state.live.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(10));

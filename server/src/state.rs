@@ -15,6 +15,7 @@ pub struct AppState {
     pub ssh: Arc<SshIdentity>,
     pub setup: Arc<SetupGate>,
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
+    pub fleet: Arc<crate::fleet::FleetService>,
     pub cookie_secure: bool,
     pub session_hours: u32,
     /// Flips to true when the server begins to shut down, so long-lived streams end.
@@ -32,35 +33,57 @@ impl AppState {
         outcome: Outcome,
         detail: &str,
     ) -> Option<Event> {
-        let result = self
-            .store
-            .insert_event(
-                now_ms(),
-                actor.to_string(),
-                action.to_string(),
-                object.to_string(),
-                outcome,
-                detail.to_string(),
-            )
-            .await;
-        match result {
-            Ok(event) => {
-                tracing::info!(actor, action, object, ?outcome, detail, "event");
-                // No receivers is normal (no browser open).
-                let _ = self.live.send(LiveMessage::Event {
-                    event: event.clone(),
-                });
-                Some(event)
-            }
-            Err(e) => {
-                tracing::error!(actor, action, object, error = %e, "could not record event");
-                None
-            }
-        }
+        record_event(
+            &self.store,
+            &self.live,
+            actor,
+            action,
+            object,
+            outcome,
+            detail,
+        )
+        .await
     }
 
     pub async fn setup_needed(&self) -> Result<bool, StoreError> {
         Ok(self.store.count_users().await? == 0)
+    }
+}
+
+/// Writes an activity-log line and pushes it to live clients; shared by handlers and the fleet
+/// service. A failure to record is logged, never fatal to the action it describes.
+pub async fn record_event(
+    store: &Store,
+    live: &broadcast::Sender<LiveMessage>,
+    actor: &str,
+    action: &str,
+    object: &str,
+    outcome: Outcome,
+    detail: &str,
+) -> Option<Event> {
+    let result = store
+        .insert_event(
+            now_ms(),
+            actor.to_string(),
+            action.to_string(),
+            object.to_string(),
+            outcome,
+            detail.to_string(),
+        )
+        .await;
+    match result {
+        Ok(event) => {
+            tracing::info!(actor, action, object, ?outcome, detail, "event");
+            // No receivers is normal (no browser open).
+            let _ = live.send(LiveMessage::Event {
+                event: event.clone(),
+            });
+            Some(event)
+        }
+        Err(e) => {
+            tracing::error!(actor, action, object, error = %e, "could not record event");
+            None
+        }
     }
 }
 

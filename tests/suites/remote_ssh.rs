@@ -30,9 +30,13 @@ fn the_server_key_reads_supervisorctl_status_on_a_harness_host() {
     host.add_program("hello_web", "sleep 1000");
     host.wait_program_state("hello_web", "RUNNING", Duration::from_secs(10));
 
-    let mut conn =
-        Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(5))
-            .expect("connect with the server's key");
+    let mut conn = Connection::connect(
+        &target(&host),
+        &id.private_key_path,
+        None,
+        Duration::from_secs(5),
+    )
+    .expect("connect with the server's key");
     assert!(conn.host_key_fingerprint().starts_with("SHA256:"));
     // The pinned fingerprint equals what ssh-keygen says of the host's key.
     let keygen = std::process::Command::new("ssh-keygen")
@@ -75,9 +79,14 @@ fn a_key_the_host_does_not_know_is_refused_as_an_auth_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let id = identity(&dir);
     let host = TestHost::start(HostOptions::default());
-    let err = Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(5))
-        .err()
-        .expect("must be refused");
+    let err = Connection::connect(
+        &target(&host),
+        &id.private_key_path,
+        None,
+        Duration::from_secs(5),
+    )
+    .err()
+    .expect("must be refused");
     assert!(matches!(err, RemoteError::Auth { .. }), "{err}");
     assert!(
         err.to_string().contains("refused the server's key"),
@@ -95,15 +104,25 @@ fn a_hanging_sshd_costs_one_deadline() {
     });
     host.stop_sshd_hanging();
     let started = Instant::now();
-    let err = Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(1))
-        .err()
-        .expect("must time out");
+    let err = Connection::connect(
+        &target(&host),
+        &id.private_key_path,
+        None,
+        Duration::from_secs(1),
+    )
+    .err()
+    .expect("must time out");
     let took = started.elapsed();
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     host.resume_sshd();
-    Connection::connect(&target(&host), &id.private_key_path, None, Duration::from_secs(5))
-        .expect("back after resume");
+    Connection::connect(
+        &target(&host),
+        &id.private_key_path,
+        None,
+        Duration::from_secs(5),
+    )
+    .expect("back after resume");
 }
 
 #[test]

@@ -123,7 +123,7 @@ pub fn Field(
     #[prop(default = "text")]
     kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
-    #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional, into)] placeholder: Option<String>,
     /// Help text shown under the input while it has no error.
     #[prop(optional, into)]
     hint: Option<String>,

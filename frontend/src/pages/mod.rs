@@ -3,9 +3,11 @@
 pub mod activity;
 pub mod auth_frame;
 pub mod dashboard;
+pub mod hosts;
 pub mod login;
 pub mod not_built;
 pub mod not_found;
 pub mod settings;
 pub mod setup;
+pub mod squads;
 pub mod users;

@@ -112,6 +112,17 @@ impl Client {
         resp.json().await.context("decoding the server's answer")
     }
 
+    pub async fn patch<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let resp = self
+            .send(self.request(Method::PATCH, path).json(body))
+            .await?;
+        resp.json().await.context("decoding the server's answer")
+    }
+
     pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
         self.send(self.request(Method::DELETE, path)).await?;
         Ok(())

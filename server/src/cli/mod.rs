@@ -4,6 +4,7 @@
 mod client;
 mod credentials;
 mod events;
+mod fleet;
 mod local;
 mod login;
 
@@ -96,6 +97,40 @@ pub enum Command {
         #[arg(long)]
         action: Option<String>,
     },
+    /// List squads
+    Squads {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Add, edit or delete a squad
+    Squad {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: fleet::SquadCommand,
+    },
+    /// List hosts with their health
+    Hosts {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Only hosts of this squad
+        #[arg(long)]
+        squad: Option<String>,
+    },
+    /// Add, edit, test, trust or delete a host
+    Host {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: fleet::HostCommand,
+    },
+    /// List, start, stop, restart or destroy procs across hosts
+    Procs {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: fleet::ProcsCommand,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -119,5 +154,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             actor,
             action,
         }) => events::run(client, follow, limit, actor, action).await,
+        Some(Command::Squads { client }) => fleet::squads(client).await,
+        Some(Command::Squad { client, command }) => fleet::squad(client, command).await,
+        Some(Command::Hosts { client, squad }) => fleet::hosts(client, squad).await,
+        Some(Command::Host { client, command }) => fleet::host(client, command).await,
+        Some(Command::Procs { client, command }) => fleet::procs(client, command).await,
     }
 }

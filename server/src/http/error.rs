@@ -36,6 +36,9 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
+    /// A host failed while doing what was asked (its exact error).
+    #[error("{0}")]
+    Remote(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -59,6 +62,7 @@ impl ApiError {
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Remote(_) => (StatusCode::BAD_GATEWAY, "host_error"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -94,6 +98,20 @@ impl From<StoreError> for ApiError {
                 message,
             },
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::fleet::ActionError> for ApiError {
+    fn from(e: crate::fleet::ActionError) -> Self {
+        use crate::fleet::ActionError;
+        match e {
+            ActionError::Store(s) => s.into(),
+            ActionError::HostUnavailable(message) => ApiError::Conflict {
+                field: None,
+                message,
+            },
+            ActionError::Remote(r) => ApiError::Remote(r.to_string()),
         }
     }
 }

@@ -5,8 +5,10 @@
 mod error;
 mod events;
 mod extract;
+mod hosts;
 mod meta;
 mod principal;
+mod procs;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,7 @@ use axum::middleware;
 use axum::routing::{delete, get, post};
 use tower_http::compression::CompressionLayer;
 use vr_app::api::paths;
+use vr_app::fleet::paths as fleet_paths;
 
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
     ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
@@ -54,6 +57,33 @@ pub fn router(state: AppState) -> Router {
         .route(paths::EVENTS, get(events::list))
         .route(paths::STREAM, get(events::stream))
         .route(paths::SSH_KEY, get(meta::ssh_key))
+        .route(
+            fleet_paths::SQUADS,
+            get(hosts::list_squads).post(hosts::create_squad),
+        )
+        .route(
+            "/api/squads/{name}",
+            get(hosts::get_squad)
+                .patch(hosts::update_squad)
+                .delete(hosts::delete_squad),
+        )
+        .route(
+            fleet_paths::HOSTS,
+            get(hosts::list_hosts).post(hosts::create_host),
+        )
+        .route(
+            "/api/hosts/{name}",
+            get(hosts::get_host)
+                .patch(hosts::update_host)
+                .delete(hosts::delete_host),
+        )
+        .route("/api/hosts/{name}/test", post(hosts::test_host))
+        .route("/api/hosts/{name}/trust-key", post(hosts::trust_host_key))
+        .route("/api/hosts/{host}/procs/{name}", get(procs::detail))
+        .route("/api/hosts/{host}/procs/{name}/log", get(procs::log))
+        .route(fleet_paths::FLEET, get(procs::fleet))
+        .route(fleet_paths::PROCS, get(procs::list))
+        .route(fleet_paths::PROC_ACTIONS, post(procs::act))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             principal::authenticate,

@@ -26,9 +26,18 @@ impl Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let ssh = crate::keys::load_or_create(&dir.path().join("ssh")).expect("key");
         let (_tx, shutdown) = tokio::sync::watch::channel(false);
+        let store = Store::open_in_memory().expect("store");
+        let live = tokio::sync::broadcast::channel(16).0;
+        let fleet = crate::fleet::FleetService::new(
+            store.clone(),
+            live.clone(),
+            ssh.private_key_path.clone(),
+            crate::fleet::FleetConfig::default(),
+        );
         let state = AppState {
-            store: Store::open_in_memory().expect("store"),
-            live: tokio::sync::broadcast::channel(16).0,
+            store,
+            live,
+            fleet,
             ssh: Arc::new(ssh),
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),

@@ -505,9 +505,7 @@ mod tests {
     #[test]
     fn http_errors_are_reported() {
         assert!(parse_http_response(b"HTTP/1.0 401 Unauthorized\r\n\r\n").is_err());
-        let ok = format!(
-            "HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n<methodResponse><params><param><value>4.2.5</value></param></params></methodResponse>"
-        );
+        let ok = "HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\n\r\n<methodResponse><params><param><value>4.2.5</value></param></params></methodResponse>";
         assert_eq!(
             parse_http_response(ok.as_bytes()),
             Ok(Value::Str("4.2.5".into()))

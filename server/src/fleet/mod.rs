@@ -1,0 +1,168 @@
+//! The fleet service: owns one [`HostLink`] per host, runs the poller that keeps the snapshot in
+//! the store fresh, and carries out work on hosts for the HTTP layer (test connection, proc
+//! actions, log tails). Handlers call in here and never touch a host themselves.
+//!
+//! Invariant: every host operation runs on the blocking pool under the link's deadline, so one
+//! dead or hanging host ties up one thread for one deadline and nothing else.
+
+mod actions;
+mod poll;
+pub mod select;
+
+use crate::remote::RemoteError;
+use crate::remote::link::{HostAccess, HostLink};
+use crate::remote::ssh::SshTarget;
+use crate::remote::supervisor::Layout;
+use crate::store::{HostSnapshot, Store, StoreError};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use vr_app::api::LiveMessage;
+use vr_app::fleet::{Health, Host, ProcMeta};
+
+pub use actions::ActionError;
+
+#[derive(Debug, Clone, Copy)]
+pub struct FleetConfig {
+    /// Time between two polls of a host.
+    pub poll_interval: Duration,
+    /// Deadline of each SSH step (connect, handshake, auth, each command).
+    pub ssh_deadline: Duration,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            poll_interval: Duration::from_secs(1),
+            ssh_deadline: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Per-host state the service keeps in memory.
+#[derive(Default)]
+struct HostEntry {
+    link: HostLink,
+    /// A poll of this host is in flight; the poller does not start another.
+    polling: AtomicBool,
+    /// `proc.json` already read per program name (programs are immutable once deployed: a new
+    /// release is a new name). Names without one are re-checked after a while.
+    metas: Mutex<HashMap<String, (Option<ProcMeta>, Instant)>>,
+}
+
+pub struct FleetService {
+    store: Store,
+    live: broadcast::Sender<LiveMessage>,
+    private_key: PathBuf,
+    config: FleetConfig,
+    hosts: Mutex<HashMap<i64, Arc<HostEntry>>>,
+}
+
+impl FleetService {
+    pub fn new(
+        store: Store,
+        live: broadcast::Sender<LiveMessage>,
+        private_key: PathBuf,
+        config: FleetConfig,
+    ) -> Arc<FleetService> {
+        Arc::new(FleetService {
+            store,
+            live,
+            private_key,
+            config,
+            hosts: Mutex::default(),
+        })
+    }
+
+    pub fn config(&self) -> FleetConfig {
+        self.config
+    }
+
+    fn entry(&self, host_id: i64) -> Arc<HostEntry> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(hosts.entry(host_id).or_default())
+    }
+
+    /// Drops the host's session (after an edit, a re-trust, a delete) so the next use reconnects
+    /// with the new settings.
+    pub fn forget_session(&self, host_id: i64) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = hosts.remove(&host_id) {
+            e.link.reset();
+        }
+    }
+
+    fn access(&self, host: &Host) -> HostAccess {
+        HostAccess {
+            target: SshTarget {
+                address: host.settings.address.clone(),
+                port: host.settings.port,
+                user: host.settings.user.clone(),
+            },
+            layout: Layout::from(&host.settings),
+            pinned_key: host.host_key.clone(),
+            private_key: self.private_key.clone(),
+            deadline: self.config.ssh_deadline,
+        }
+    }
+
+    fn push(&self, snapshot: HostSnapshot) {
+        let (host, procs) = snapshot;
+        // No receivers is normal (no browser open).
+        let _ = self.live.send(LiveMessage::Host {
+            host: Box::new(host),
+            procs,
+        });
+    }
+
+    /// Pins the key of a first contact. Losing the race to another pin is fine: the next
+    /// connection checks against whatever was pinned.
+    async fn pin_first_key(&self, host: &Host, key: Option<String>) -> Result<bool, StoreError> {
+        let Some(key) = key else { return Ok(false) };
+        let pinned = self
+            .store
+            .pin_host_key(host.id, None, key.clone(), crate::clock::now_ms())
+            .await?;
+        if pinned {
+            tracing::info!(host = %host.settings.name, key, "pinned host key on first contact");
+        }
+        Ok(pinned)
+    }
+}
+
+/// Which health a failed contact means.
+fn health_of(e: &RemoteError) -> (Health, Option<String>) {
+    match e {
+        RemoteError::HostKeyChanged { presented, .. } => {
+            (Health::KeyChanged, Some(presented.clone()))
+        }
+        RemoteError::Supervisor { .. } | RemoteError::Socket { .. } => {
+            (Health::SupervisorDown, None)
+        }
+        _ => (Health::Unreachable, None),
+    }
+}
+
+/// Runs blocking host work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, RemoteError> + Send + 'static,
+) -> Result<T, RemoteError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(RemoteError::Exec {
+            target: "host".into(),
+            message: format!("task failed: {e}"),
+        })
+    })
+}
+
+impl HostEntry {
+    fn try_start_poll(&self) -> bool {
+        !self.polling.swap(true, Ordering::AcqRel)
+    }
+    fn end_poll(&self) {
+        self.polling.store(false, Ordering::Release);
+    }
+}

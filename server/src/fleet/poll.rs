@@ -1,0 +1,222 @@
+//! The poller: every interval, each active host that is not busy or backing off is read
+//! concurrently (Supervisor status plus `proc.json` of programs not seen before) and the result
+//! goes into the store's snapshot; changes are pushed to browsers.
+
+use super::{FleetService, HostEntry, blocking, health_of};
+use crate::clock::now_ms;
+use crate::remote::RemoteError;
+use crate::remote::supervisor::Status;
+use crate::store::{PollOutcome, SeenProc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use vr_app::fleet::{ConnectionReport, Host, ProcMeta};
+
+/// How long "this program has no proc.json" is believed before looking again.
+const NO_META_RECHECK: Duration = Duration::from_secs(60);
+
+struct PollRead {
+    status: Status,
+    /// Raw `proc.json` per program read this time.
+    metas: HashMap<String, Option<String>>,
+}
+
+impl FleetService {
+    /// Runs until `shutdown` flips.
+    pub async fn run_poller(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.config.poll_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            let hosts = match self.store.list_hosts().await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(error = %e, "poller cannot read hosts");
+                    continue;
+                }
+            };
+            self.prune(&hosts);
+            for host in hosts.into_iter().filter(|h| h.settings.active) {
+                let entry = self.entry(host.id);
+                if !entry.link.due() || !entry.try_start_poll() {
+                    continue;
+                }
+                let this = Arc::clone(&self);
+                tokio::spawn(async move {
+                    let _ = this.poll_host(&host, &entry).await;
+                    entry.end_poll();
+                });
+            }
+        }
+        tracing::debug!("poller stopped");
+    }
+
+    /// Forgets sessions of deleted and inactive hosts.
+    fn prune(&self, hosts: &[Host]) {
+        let mut entries = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|id, e| {
+            let keep = hosts.iter().any(|h| h.id == *id && h.settings.active);
+            if !keep {
+                e.link.reset();
+            }
+            keep
+        });
+    }
+
+    /// Polls one host now and records the result; returns the raw outcome for callers that
+    /// report it (test connection).
+    pub(super) async fn poll_host(
+        &self,
+        host: &Host,
+        entry: &Arc<HostEntry>,
+    ) -> Result<(Status, bool), RemoteError> {
+        let access = self.access(host);
+        let known: Vec<String> = {
+            let metas = entry.metas.lock().unwrap_or_else(|p| p.into_inner());
+            metas
+                .iter()
+                .filter(|(_, (m, at))| m.is_some() || at.elapsed() < NO_META_RECHECK)
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        let link_entry = Arc::clone(entry);
+        let result = blocking(move || {
+            link_entry.link.run(&access, |sup| {
+                let status = sup.status()?;
+                let unknown: Vec<String> = status
+                    .procs
+                    .iter()
+                    .filter(|p| !known.contains(&p.name))
+                    .map(|p| p.name.clone())
+                    .collect();
+                let metas = if unknown.is_empty() {
+                    HashMap::new()
+                } else {
+                    sup.read_proc_json(&unknown)?
+                };
+                Ok(PollRead { status, metas })
+            })
+        })
+        .await;
+        let now = now_ms();
+        let (outcome, reply) = match result {
+            Ok(worked) => {
+                let pinned_now = match self.pin_first_key(host, worked.first_key).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not pin host key");
+                        false
+                    }
+                };
+                let seen = self.merge_metas(host, entry, &worked.value);
+                let status = worked.value.status;
+                (
+                    PollOutcome::Ok {
+                        procs: seen,
+                        version: status.version.clone(),
+                        via: status.via.as_str().to_string(),
+                    },
+                    Ok((status, pinned_now)),
+                )
+            }
+            Err(e) => {
+                let (health, presented_key) = health_of(&e);
+                (
+                    PollOutcome::Failed {
+                        health,
+                        error: e.to_string(),
+                        presented_key,
+                    },
+                    Err(e),
+                )
+            }
+        };
+        match self.store.apply_poll(host.id, outcome, now).await {
+            Ok(Some(snapshot)) => self.push(snapshot),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(host = %host.settings.name, error = %e, "could not record poll")
+            }
+        }
+        reply
+    }
+
+    /// Folds newly read `proc.json` files into the cache and builds the rows to record.
+    fn merge_metas(&self, host: &Host, entry: &HostEntry, read: &PollRead) -> Vec<SeenProc> {
+        let mut metas = entry.metas.lock().unwrap_or_else(|p| p.into_inner());
+        for (name, raw) in &read.metas {
+            let meta = raw.as_deref().and_then(|json| {
+                serde_json::from_str::<ProcMeta>(json)
+                    .map_err(|e| {
+                        tracing::warn!(host = %host.settings.name, program = name, error = %e, "unreadable proc.json; showing the program as unmanaged");
+                    })
+                    .ok()
+            });
+            metas.insert(name.clone(), (meta, Instant::now()));
+        }
+        metas.retain(|name, _| read.status.procs.iter().any(|p| &p.name == name));
+        read.status
+            .procs
+            .iter()
+            .map(|p| SeenProc {
+                name: p.name.clone(),
+                state: p.state,
+                description: p.description.clone(),
+                pid: p.pid,
+                started_at: p.started_at.map(|s| s * 1000),
+                meta: metas.get(&p.name).and_then(|(m, _)| m.clone()),
+            })
+            .collect()
+    }
+
+    /// Connects now (ignoring any backoff), reads Supervisor, records it like a poll, and says
+    /// what it found or exactly how it failed.
+    pub async fn test_connection(&self, host: &Host) -> ConnectionReport {
+        let started = Instant::now();
+        let entry = self.entry(host.id);
+        let result = self.poll_host(host, &entry).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let fresh = self.store.host_by_id(host.id).await.ok();
+        let host_key = fresh
+            .as_ref()
+            .and_then(|h| h.status.presented_key.clone().or(h.host_key.clone()));
+        match result {
+            Ok((status, pinned_now)) => ConnectionReport {
+                ok: true,
+                host_key,
+                key_pinned_now: pinned_now,
+                supervisor_version: status.version,
+                proc_count: Some(status.procs.len()),
+                via: Some(status.via.as_str().to_string()),
+                elapsed_ms,
+                error: None,
+            },
+            Err(e) => ConnectionReport {
+                ok: false,
+                host_key,
+                key_pinned_now: false,
+                supervisor_version: None,
+                proc_count: None,
+                via: None,
+                elapsed_ms,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+
+    /// Polls one host right away (after an action), unless a poll is already running.
+    pub async fn refresh(&self, host: &Host) {
+        let entry = self.entry(host.id);
+        if entry.try_start_poll() {
+            let _ = self.poll_host(host, &entry).await;
+            entry.end_poll();
+        }
+    }
+}
