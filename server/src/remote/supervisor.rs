@@ -488,7 +488,6 @@ mod tests {
             summary,
             [
                 ("dies", ProcState::Fatal, false, false),
-                ("idle", ProcState::Stopped, false, false),
                 ("web_1", ProcState::Running, true, true),
             ]
         );
