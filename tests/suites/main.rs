@@ -2,6 +2,7 @@
 //! module here, not another minute of linking. Each module is one area of behaviour.
 
 mod cli;
+mod fleet;
 mod harness_selftest;
 mod remote_ssh;
 mod server_process;

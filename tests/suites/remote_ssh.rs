@@ -172,6 +172,7 @@ fn exec_drains_both_streams_and_bounds_the_whole_command() {
     let mut conn = Connection::connect(
         &target(&host),
         &id.private_key_path,
+        None,
         Duration::from_secs(10),
     )
     .expect("connect");

@@ -301,7 +301,11 @@ impl Supervisor<'_> {
             Value::Int(i64::from(bytes)),
         ];
         if let Some(v) = self.rpc(method, &params)? {
-            return decode_tail(&v).ok_or_else(|| self.down("unexpected tail answer"));
+            let chunk = decode_tail(&v).ok_or_else(|| self.down("unexpected tail answer"))?;
+            return Ok(match offset {
+                Some(from) => only_after(chunk, from),
+                None => chunk,
+            });
         }
         let count = format!("-{bytes}");
         let mut args = vec!["tail", count.as_str(), name];
@@ -400,6 +404,28 @@ fn decode_process_infos(v: &Value) -> Result<Vec<RemoteProc>, String> {
         .collect()
 }
 
+/// Supervisor's `tail…Log(name, offset, length)` always answers with the last `length` bytes
+/// of the file when `offset + length` passes its end, so following from `from` needs the
+/// answer cut to what was written after `from`. A file that shrank (rotated) or grew by more
+/// than was returned is reported as overflow: the caller replaces what it shows.
+fn only_after(mut chunk: LogChunk, from: u64) -> LogChunk {
+    let end = chunk.offset;
+    let bytes = chunk.text.len() as u64;
+    if end < from || end - from > bytes {
+        chunk.overflow = true;
+        return chunk;
+    }
+    let new = usize::try_from(end - from).unwrap_or(usize::MAX);
+    let mut cut = chunk.text.len().saturating_sub(new);
+    // Stay on a character boundary if the log is not valid UTF-8 where we cut.
+    while !chunk.text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    chunk.text = chunk.text[cut..].to_string();
+    chunk.overflow = false;
+    chunk
+}
+
 fn decode_tail(v: &Value) -> Option<LogChunk> {
     let Value::Array(items) = v else { return None };
     let text = items.first()?.as_str()?.to_string();
@@ -491,6 +517,23 @@ mod tests {
                 ("web_1", ProcState::Running, true, true),
             ]
         );
+    }
+
+    #[test]
+    fn following_keeps_only_new_bytes() {
+        let chunk = |text: &str, offset| LogChunk {
+            text: text.into(),
+            offset,
+            overflow: false,
+        };
+        // The file is 20 bytes; we had read up to 14; Supervisor sent the last 10 bytes.
+        assert_eq!(only_after(chunk("0123456789", 20), 14).text, "456789");
+        assert_eq!(only_after(chunk("0123456789", 20), 20).text, "");
+        // More was written than returned: all of it, flagged.
+        let big = only_after(chunk("0123456789", 100), 14);
+        assert!(big.overflow && big.text == "0123456789");
+        // The file shrank (rotated).
+        assert!(only_after(chunk("abc", 3), 14).overflow);
     }
 
     #[test]

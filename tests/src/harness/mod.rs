@@ -33,6 +33,7 @@
 //! fine inside `#[tokio::test]`: the server under test is another process.
 
 pub mod browser;
+pub mod fleet;
 pub mod host;
 pub mod netns;
 pub mod ports;

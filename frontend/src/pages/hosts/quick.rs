@@ -26,7 +26,10 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let squad = move || host.with(|h| h.as_ref().and_then(|h| h.settings.squad.clone()));
+    // A memo, so polls that change only the host's status do not reset the move menu.
+    let squad =
+        Memo::new(move |_| host.with(|h| h.as_ref().and_then(|h| h.settings.squad.clone())));
+    let squad = move || squad.get();
     let active = move || host.with(|h| h.as_ref().is_some_and(|h| h.settings.active));
     // The move menu starts at the host's current squad.
     Effect::new(move || target_squad.set(squad().unwrap_or_default()));
