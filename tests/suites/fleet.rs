@@ -769,3 +769,175 @@ async fn log_tails_follow_stdout_and_stderr() {
         .await
         .expect_status(404);
 }
+
+/// Runs `vr ARGS` against the server with an API token; returns (success, stdout+stderr).
+fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
+    let out = super::server_process::vr_cmd(server)
+        .env("VR_URL", server.base_url())
+        .env("VR_TOKEN", token)
+        .args(args)
+        .output()
+        .expect("running vr");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_manages_squads_hosts_and_procs() {
+    let server = fleet_server().await;
+    let api = server.admin().await;
+    let token: vr_app::api::CreatedToken = api
+        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
+        .await
+        .expect_status(201)
+        .json();
+    let t = token.secret.as_str();
+    let hosts = hosts_for(&api, 2).await;
+    hosts[0].add_program("legacy", "sleep 1000");
+    hosts[1].add_managed_program(
+        "shop-1-prod-x-web-5001",
+        "sleep 1000",
+        &meta("shop", "prod", "web", 5001),
+    );
+    hosts[1].add_managed_program(
+        "shop-1-prod-x-worker-0",
+        "sleep 1000",
+        &meta("shop", "prod", "worker", 0),
+    );
+
+    let (ok, out) = vr(
+        &server,
+        t,
+        &["squad", "add", "web", "--description", "front"],
+    );
+    assert!(ok, "{out}");
+    for (i, h) in hosts.iter().enumerate() {
+        let name = format!("h{i}");
+        let port = h.ssh_port().to_string();
+        let sock = h.supervisor_socket().display().to_string();
+        let inc = h.include_dir().display().to_string();
+        let apps = h.apps_root().display().to_string();
+        let ctl = h.supervisorctl();
+        let (ok, out) = vr(
+            &server,
+            t,
+            &[
+                "host",
+                "add",
+                &h.address(),
+                "--name",
+                &name,
+                "--squad",
+                "web",
+                "--port",
+                &port,
+                "--supervisorctl",
+                &ctl,
+                "--supervisor-socket",
+                &sock,
+                "--include-dir",
+                &inc,
+                "--apps-root",
+                &apps,
+            ],
+        );
+        assert!(ok, "{out}");
+        assert!(out.contains(&format!("added host {name}")), "{out}");
+    }
+    // Bad input names the problem and adds nothing.
+    let (ok, out) = vr(&server, t, &["host", "add", "a;rm -rf /", "--name", "evil"]);
+    assert!(!ok && out.contains("field address"), "{out}");
+    let (ok, out) = vr(&server, t, &["host", "add", "10.0.0.9", "--squad", "nope"]);
+    assert!(!ok && out.contains("no squad named nope"), "{out}");
+
+    let (ok, out) = vr(&server, t, &["host", "test", "h0"]);
+    assert!(
+        ok && out.contains("supervisor 4.2.5 via xmlrpc, 1 procs"),
+        "{out}"
+    );
+    wait_health(&api, "h1", Health::Ok, WAIT).await;
+    wait_procs(&api, "h1", "show both", WAIT, |p| {
+        p.len() == 2 && p.iter().all(|p| p.managed())
+    })
+    .await;
+    let (ok, out) = vr(&server, t, &["squads"]);
+    assert!(ok && out.contains("web") && out.contains("h0,h1"), "{out}");
+    let (ok, out) = vr(&server, t, &["hosts", "--squad", "web"]);
+    assert!(
+        ok && out.contains("h0") && out.contains("ok (supervisor 4.2.5 via xmlrpc)"),
+        "{out}"
+    );
+
+    // procs list: regexes with alternation, --host, --json.
+    let (ok, out) = vr(&server, t, &["procs", "list", "worker|legacy"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("legacy")
+            && out.contains("shop-1-prod-x-worker-0")
+            && !out.contains("web-5001"),
+        "{out}"
+    );
+    let (ok, out) = vr(&server, t, &["procs", "list", "--host", "^h1$", "--json"]);
+    assert!(ok, "{out}");
+    let listed: Vec<Proc> = serde_json::from_str(&out).expect("json");
+    assert_eq!(listed.len(), 2);
+
+    // Actions by filter across hosts, with per-proc results.
+    let (ok, out) = vr(&server, t, &["procs", "stop", "shop-prod-", "--host", "h"]);
+    assert!(ok, "{out}");
+    assert_eq!(out.matches("ok   ").count(), 2, "{out}");
+    assert_eq!(
+        hosts[1].program_state("shop-1-prod-x-web-5001").as_deref(),
+        Some("STOPPED")
+    );
+    let (ok, out) = vr(&server, t, &["procs", "start", "web"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        hosts[1].program_state("shop-1-prod-x-web-5001").as_deref(),
+        Some("RUNNING")
+    );
+    let (ok, out) = vr(&server, t, &["procs", "restart", "nothing-matches-this"]);
+    assert!(
+        !ok && (out.contains("no proc matches") || out.contains("not found")),
+        "{out}"
+    );
+    // Destroy wants a selection and a confirmation.
+    let (ok, out) = vr(&server, t, &["procs", "destroy"]);
+    assert!(!ok && out.contains("refusing"), "{out}");
+    let (ok, out) = vr(&server, t, &["procs", "destroy", "worker"]);
+    assert!(!ok && out.contains("--yes"), "{out}");
+    // Stopped earlier, and still there: nothing was destroyed without --yes.
+    assert_eq!(
+        hosts[1].program_state("shop-1-prod-x-worker-0").as_deref(),
+        Some("STOPPED")
+    );
+    let (ok, out) = vr(&server, t, &["procs", "destroy", "worker", "--yes"]);
+    assert!(ok, "{out}");
+    assert_eq!(hosts[1].program_state("shop-1-prod-x-worker-0"), None);
+    // A failure exits non-zero and says which.
+    let (ok, out) = vr(&server, t, &["procs", "destroy", "legacy", "--yes"]);
+    assert!(
+        !ok && out.contains("FAIL legacy on h0") && out.contains("1 of 1"),
+        "{out}"
+    );
+
+    // The seed's host-loss scenario: take a host out of its squad, mark it inactive, delete it.
+    let (ok, out) = vr(
+        &server,
+        t,
+        &["host", "edit", "h0", "--no-squad", "--inactive"],
+    );
+    assert!(ok && out.contains("squad none, inactive"), "{out}");
+    let (ok, out) = vr(&server, t, &["squad", "rm", "web"]);
+    assert!(!ok && out.contains("h1"), "{out}");
+    let (ok, out) = vr(&server, t, &["host", "rm", "h0"]);
+    assert!(ok, "{out}");
+    let (ok, out) = vr(&server, t, &["hosts"]);
+    assert!(ok && !out.contains("h0 ") && out.contains("h1"), "{out}");
+}
