@@ -1,6 +1,12 @@
-//! Foundation benchmarks: start-up time, idle memory, binary size and UI bundle size of a `vr`
-//! binary. Run by `scripts/bench.sh`, which builds the static release binary first; figures go
-//! into BENCHMARKS.md. Usage: `vr-bench [--vr PATH] [--runs N]`.
+//! Benchmarks of a `vr` binary, run by `scripts/bench.sh` (which builds the static release binary
+//! first); figures go into BENCHMARKS.md.
+//!
+//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet] [--runs N]
+//! [--hosts 50] [--procs 20] [--dead 10] [--samples 60]`.
+//! - foundation: start-up time, idle memory, binary size and UI bundle size;
+//! - fleet: see [`fleet`].
+
+mod fleet;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,11 +53,31 @@ fn gzip_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+fn num(name: &str, default: usize) -> usize {
+    arg(name).and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
 #[tokio::main]
 async fn main() {
     let vr = PathBuf::from(arg("--vr").unwrap_or_else(|| "target/release/vr".into()));
-    let runs: usize = arg("--runs").and_then(|s| s.parse().ok()).unwrap_or(10);
     let vr = std::fs::canonicalize(&vr).unwrap_or_else(|_| panic!("no binary at {}", vr.display()));
+    let suite = arg("--suite").unwrap_or_else(|| "all".into());
+    if suite == "all" || suite == "foundation" {
+        foundation(&vr, num("--runs", 10)).await;
+    }
+    if suite == "all" || suite == "fleet" {
+        let args = fleet::FleetArgs {
+            hosts: num("--hosts", 50),
+            procs: num("--procs", 20),
+            dead: num("--dead", 10),
+            samples: num("--samples", 60),
+        };
+        fleet::run(&vr, args).await;
+    }
+}
+
+async fn foundation(vr: &Path, runs: usize) {
+    let vr = vr.to_path_buf();
     let opts = || ServerOptions {
         admin_password: Some(PW.into()),
         binary: Some(vr.clone()),
