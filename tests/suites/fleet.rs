@@ -941,3 +941,75 @@ async fn the_cli_manages_squads_hosts_and_procs() {
     let (ok, out) = vr(&server, t, &["hosts"]);
     assert!(ok && !out.contains("h0 ") && out.contains("h1"), "{out}");
 }
+
+/// A login user with passwordless sudo, as many fleets use instead of root. Made once per
+/// machine (idempotent); the harness is root on test machines.
+fn ensure_sudo_user(user: &str) {
+    let exists = std::process::Command::new("id")
+        .arg(user)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let out = std::process::Command::new("useradd")
+            // `*`: no password, but not "locked" (sshd without PAM refuses locked accounts).
+            .args(["--no-create-home", "--shell", "/bin/sh", "--password", "*", user])
+            .output()
+            .expect("useradd");
+        // A parallel test may have made it meanwhile.
+        assert!(
+            out.status.success() || String::from_utf8_lossy(&out.stderr).contains("exists"),
+            "useradd: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let rule = format!("/etc/sudoers.d/vr-tests-{user}");
+    if !std::path::Path::new(&rule).exists() {
+        std::fs::write(&rule, format!("{user} ALL=(ALL) NOPASSWD: ALL\n")).expect("sudoers rule");
+        std::os::unix::fs::chown(&rule, Some(0), Some(0)).expect("chown sudoers rule");
+        std::fs::set_permissions(&rule, std::os::unix::fs::PermissionsExt::from_mode(0o440))
+            .expect("chmod sudoers rule");
+    }
+}
+
+#[tokio::test]
+async fn a_sudo_user_reaches_supervisor_through_sudo() {
+    ensure_sudo_user("vrsudo");
+    let server = fleet_server().await;
+    let api = server.admin().await;
+    let hosts = hosts_for(&api, 1).await;
+    // sshd reads authorized_keys as the user logging in.
+    std::fs::set_permissions(
+        hosts[0].dir().join("authorized_keys"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .expect("chmod authorized_keys");
+    hosts[0].add_program("app", "sh -c 'echo hello-from-app; exec sleep 1000'");
+    let mut new = vr_tests::harness::fleet::new_host(&hosts[0], "h", None);
+    new.user = Some("vrsudo".into());
+    api.post(paths::HOSTS, &new).await.expect_status(201);
+
+    // supervisord's socket is root-only (0700), so the status comes from `sudo -n supervisorctl`.
+    let h = wait_health(&api, "h", Health::Ok, WAIT).await;
+    assert_eq!(h.status.via.as_deref(), Some("supervisorctl"), "{h:?}");
+    assert_eq!(h.status.supervisor_version.as_deref(), Some("4.2.5"));
+    wait_procs(&api, "h", "show app RUNNING", WAIT, |p| {
+        proc(p, "app").is_some_and(|p| p.state == ProcState::Running && p.pid.is_some())
+    })
+    .await;
+    let r: ProcActionReport = api
+        .post(paths::PROC_ACTIONS, &action(ProcAction::Stop, "h", "app"))
+        .await
+        .expect_ok()
+        .json();
+    assert!(r.results[0].ok, "{r:?}");
+    assert_eq!(hosts[0].program_state("app").as_deref(), Some("STOPPED"));
+    let log: vr_app::fleet::LogChunk = api
+        .get(&format!("{}?stream=stdout", paths::proc_log("h", "app")))
+        .await
+        .expect_ok()
+        .json();
+    assert!(
+        log.text.contains("hello-from-app") && log.overflow,
+        "{log:?}"
+    );
+}

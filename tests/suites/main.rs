@@ -7,3 +7,4 @@ mod harness_selftest;
 mod remote_ssh;
 mod server_process;
 mod ui_browser;
+mod ui_fleet;

@@ -179,15 +179,20 @@ impl Supervisor<'_> {
     fn status_ctl(&mut self) -> Result<Status, RemoteError> {
         let out = self.conn.exec(&self.layout.ctl_line(&["status"]))?;
         let parsed = parse_status(&out.stdout);
-        // Exit 3 just means "some program is not running"; trust the rows, and call anything
-        // else (socket errors, a missing binary, sudo refusing) Supervisor being down.
-        if parsed.rows.is_empty() && (!parsed.other.is_empty() || !out.stderr.trim().is_empty()) {
+        // Exit 3 just means "some program is not running". Anything else without rows (a socket
+        // error, a missing binary, sudo refusing) is Supervisor being down. Stderr alone is not
+        // a failure: logins print noise there (e.g. a missing home directory).
+        let clean_exit = out.status == 0 || out.status == 3;
+        if parsed.rows.is_empty() && (!parsed.other.is_empty() || !clean_exit) {
             let mut message = parsed.other.join("; ");
             if !out.stderr.trim().is_empty() {
                 if !message.is_empty() {
                     message.push_str("; ");
                 }
                 message.push_str(out.stderr.trim());
+            }
+            if message.is_empty() {
+                message = format!("supervisorctl status exited with {}", out.status);
             }
             return Err(self.down(message));
         }
@@ -221,8 +226,13 @@ impl Supervisor<'_> {
     pub fn ctl(&mut self, args: &[&str], tolerated: &[&str]) -> Result<CtlVerdict, RemoteError> {
         let out = self.conn.exec(&self.layout.ctl_line(args))?;
         let mut verdict = judge_ctl_output(&out.stdout, tolerated);
-        if !out.stderr.trim().is_empty() {
+        // supervisorctl reports on stdout; stderr matters only when that says nothing (sudo
+        // refusing, a missing binary) or already failed. Login noise there is not a failure.
+        let quiet = out.stdout.trim().is_empty();
+        if quiet && out.status != 0 {
             verdict.ok = false;
+        }
+        if (quiet || !verdict.ok) && !out.stderr.trim().is_empty() {
             if !verdict.message.is_empty() {
                 verdict.message.push('\n');
             }
