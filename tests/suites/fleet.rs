@@ -952,7 +952,14 @@ fn ensure_sudo_user(user: &str) {
     if !exists {
         let out = std::process::Command::new("useradd")
             // `*`: no password, but not "locked" (sshd without PAM refuses locked accounts).
-            .args(["--no-create-home", "--shell", "/bin/sh", "--password", "*", user])
+            .args([
+                "--no-create-home",
+                "--shell",
+                "/bin/sh",
+                "--password",
+                "*",
+                user,
+            ])
             .output()
             .expect("useradd");
         // A parallel test may have made it meanwhile.

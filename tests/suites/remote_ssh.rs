@@ -198,3 +198,117 @@ fn exec_drains_both_streams_and_bounds_the_whole_command() {
         started.elapsed()
     );
 }
+
+#[test]
+fn the_supervisor_driver_runs_every_action_on_a_real_host() {
+    use vr_server::remote::link::{HostAccess, HostLink};
+    use vr_server::remote::supervisor::{Layout, Via};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = identity(&dir);
+    let host = TestHost::start(HostOptions {
+        authorized_keys: vec![id.public_key.clone()],
+        ..Default::default()
+    });
+    let layout = Layout {
+        supervisorctl: host
+            .supervisorctl()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        socket: host.supervisor_socket().display().to_string(),
+        include_dir: host.include_dir().display().to_string(),
+        apps_root: host.apps_root().display().to_string(),
+        sudo: false,
+    };
+    let mut access = HostAccess {
+        target: target(&host),
+        layout,
+        pinned_key: None,
+        private_key: id.private_key_path.clone(),
+        deadline: Duration::from_secs(5),
+    };
+    let link = HostLink::default();
+    let name = "odd.name-1_x";
+    std::fs::write(
+        host.include_dir().join(format!("{name}.conf")),
+        format!("[program:{name}]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n"),
+    )
+    .expect("program file");
+    std::fs::write(
+        host.include_dir().join("grp.conf"),
+        "[group:grp]\nprograms=m1\n[program:m1]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n",
+    )
+    .expect("group file");
+
+    let first = link.run(&access, |s| s.reread()).expect("reread");
+    assert!(
+        first
+            .first_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("SHA256:"))
+    );
+    assert!(
+        first.value.ok && first.value.message.contains(&format!("{name}: available")),
+        "{:?}",
+        first.value
+    );
+    access.pinned_key = first.first_key.clone();
+    let run = |f: &mut dyn FnMut(
+        &mut vr_server::remote::supervisor::Supervisor<'_>,
+    ) -> Result<vr_app::supervisor::CtlVerdict, RemoteError>| {
+        let w = link.run(&access, |s| f(s)).expect("run");
+        assert!(
+            w.first_key.is_none(),
+            "the session is reused and the key was pinned"
+        );
+        w.value
+    };
+    for v in [
+        run(&mut |s| s.add(name)),
+        run(&mut |s| s.add(name)),
+        run(&mut |s| s.add("grp")),
+        run(&mut |s| s.start(name)),
+        run(&mut |s| s.start(name)),
+        run(&mut |s| s.start("grp:m1")),
+        run(&mut |s| s.restart(name)),
+        run(&mut |s| s.stop(name)),
+        run(&mut |s| s.stop(name)),
+    ] {
+        assert!(v.ok, "{v:?}");
+    }
+    let bad = run(&mut |s| s.start("no_such_program"));
+    assert!(
+        !bad.ok && bad.message.contains("no such process"),
+        "{bad:?}"
+    );
+
+    // XML-RPC and supervisorctl see the same programs and states.
+    let via_rpc = link.run(&access, |s| s.status()).expect("status").value;
+    assert_eq!(via_rpc.via, Via::XmlRpc);
+    let mut ctl_access = access.clone();
+    ctl_access.layout.socket = "/nonexistent.sock".into();
+    let via_ctl = link.run(&ctl_access, |s| s.status()).expect("status").value;
+    assert_eq!(via_ctl.via, Via::Supervisorctl);
+    let summary = |st: &vr_server::remote::supervisor::Status| {
+        let mut v: Vec<(String, vr_app::supervisor::ProcState, bool)> = st
+            .procs
+            .iter()
+            .map(|p| (p.name.clone(), p.state, p.pid.is_some()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    assert_eq!(summary(&via_rpc), summary(&via_ctl));
+    assert!(summary(&via_rpc).contains(&(
+        "grp:m1".into(),
+        vr_app::supervisor::ProcState::Running,
+        true
+    )));
+    assert_eq!(via_rpc.version.as_deref(), Some("4.2.5"));
+    assert_eq!(via_ctl.version.as_deref(), Some("4.2.5"));
+
+    // Remove (twice: idempotent) and it is gone.
+    assert!(run(&mut |s| s.remove(name)).ok);
+    assert!(run(&mut |s| s.remove(name)).ok);
+    assert_eq!(host.program_state(name), None);
+}

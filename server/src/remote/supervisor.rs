@@ -253,6 +253,22 @@ impl Supervisor<'_> {
         self.ctl(&["restart", name], &["ERROR (not running)"])
     }
 
+    /// Makes Supervisor read its program files again (never `update`: that would restart
+    /// changed groups; adding and removing single programs is done by name).
+    pub fn reread(&mut self) -> Result<CtlVerdict, RemoteError> {
+        self.ctl(&["reread"], &[])
+    }
+
+    /// Adds a program whose file `reread` found; already active counts as done.
+    pub fn add(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
+        self.ctl(&["add", name], &["ERROR: process group already active"])
+    }
+
+    /// Removes a stopped program from Supervisor; one it no longer knows counts as done.
+    pub fn remove(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
+        self.ctl(&["remove", name], &["no such process/group"])
+    }
+
     /// Stops the program, removes it from Supervisor, deletes its config file and proc folder.
     /// Idempotent: a program already gone is fine.
     pub fn destroy(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
@@ -262,12 +278,11 @@ impl Supervisor<'_> {
                 message: format!("{name:?} is not a program vr deploys; not deleting files for it"),
             });
         }
-        let gone = ["ERROR (no such process)", "no such process/group"];
-        let stop = self.ctl(&["stop", name], &["ERROR (not running)", gone[0]])?;
+        let stop = self.ctl(&["stop", name], &["ERROR (not running)", "ERROR (no such process)"])?;
         if !stop.ok {
             return Ok(stop);
         }
-        let remove = self.ctl(&["remove", name], &gone)?;
+        let remove = self.remove(name)?;
         if !remove.ok {
             return Ok(remove);
         }
@@ -490,6 +505,32 @@ mod tests {
         );
         assert_eq!(root.program_conf("w"), "/etc/supervisor/conf.d/w.conf");
         assert_eq!(root.proc_dir("w"), "/apps/procs/w");
+    }
+
+    proptest::proptest! {
+        /// Whatever a name holds, the command line gives supervisorctl exactly the words it was
+        /// built from. `printf '%s\0'` stands in for supervisorctl and prints each argument it got.
+        #[test]
+        fn no_name_escapes_its_argument(name in "[^\\x00]{0,40}") {
+            let layout = Layout {
+                supervisorctl: vec!["printf".into(), "%s\\0".into()],
+                socket: String::new(),
+                include_dir: "/i".into(),
+                apps_root: "/a".into(),
+                sudo: false,
+            };
+            let line = layout.ctl_line(&["start", &name]);
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&line)
+                .output()
+                .expect("sh");
+            let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split('\0')
+                .map(str::to_string)
+                .collect();
+            proptest::prop_assert_eq!(words, vec!["start".to_string(), name, String::new()]);
+        }
     }
 
     #[test]
