@@ -236,6 +236,13 @@ async fn every_protected_route_needs_auth() {
         (Method::GET, "/api/events"),
         (Method::GET, "/api/stream"),
         (Method::GET, "/api/settings/ssh-key"),
+        (Method::GET, "/api/fleet"),
+        (Method::GET, "/api/procs"),
+        (Method::GET, "/api/squads"),
+        (Method::GET, "/api/hosts"),
+        (Method::POST, "/api/hosts/h/test"),
+        (Method::POST, "/api/procs/actions"),
+        (Method::GET, "/api/hosts/h/procs/p/log"),
         (Method::POST, "/api/users"),
         (Method::DELETE, "/api/tokens/1"),
     ] {
@@ -497,4 +504,208 @@ async fn a_token_can_revoke_itself_and_an_admin_reset_revokes_all() {
     assert_eq!(status, StatusCode::OK);
     let (status, _, _) = h.call(with_bearer(get("/api/auth/me"), &b)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a reset revokes tokens");
+}
+
+/// Sends `body` with the session of `who` (cookie + CSRF).
+async fn as_user(
+    h: &Harness,
+    who: &str,
+    method: Method,
+    uri: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let (cookie, csrf) = h.login(who).await;
+    let (status, body, _) = h
+        .call(with_session(
+            json_req(method, uri, body),
+            &cookie,
+            Some(&csrf),
+        ))
+        .await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn squads_and_hosts_validate_and_default() {
+    let h = Harness::new();
+    h.user("dep", Role::Deployer).await;
+    let (s, b) = as_user(
+        &h,
+        "dep",
+        Method::POST,
+        "/api/squads",
+        json!({"name": "web"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["hosts"], json!([]));
+    let (s, b) = as_user(
+        &h,
+        "dep",
+        Method::POST,
+        "/api/squads",
+        json!({"name": "x y"}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name"))
+    );
+    let (s, b) = as_user(
+        &h,
+        "dep",
+        Method::POST,
+        "/api/squads",
+        json!({"name": "web"}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+
+    // Only an address: the rest are defaults.
+    let (s, b) = as_user(
+        &h,
+        "dep",
+        Method::POST,
+        "/api/hosts",
+        json!({"address": "10.0.0.7", "squad": "web"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(
+        (
+            b["name"].as_str(),
+            b["port"].as_u64(),
+            b["user"].as_str(),
+            b["active"].as_bool()
+        ),
+        (Some("10.0.0.7"), Some(22), Some("root"), Some(true))
+    );
+    assert_eq!(b["status"]["health"], "unknown");
+    for (body, field) in [
+        (json!({"address": "10.0.0.8", "port": 0}), "port"),
+        (json!({"address": "10.0.0.8", "user": "root;id"}), "user"),
+        (
+            json!({"address": "10.0.0.8", "port_min": 6000, "port_max": 5000}),
+            "port_min",
+        ),
+        (
+            json!({"address": "10.0.0.8", "supervisor_socket": "sock"}),
+            "supervisor_socket",
+        ),
+        (json!({"address": "10.0.0.8", "name": "../etc"}), "name"),
+    ] {
+        let (s, b) = as_user(&h, "dep", Method::POST, "/api/hosts", body.clone()).await;
+        assert_eq!(
+            (s, b["error"]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(field)),
+            "{body}"
+        );
+    }
+    // `null` takes a host out of its squad; an unknown host is a JSON 404.
+    let (s, b) = as_user(
+        &h,
+        "dep",
+        Method::PATCH,
+        "/api/hosts/10.0.0.7",
+        json!({"squad": null}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["squad"].clone()),
+        (StatusCode::OK, Value::Null),
+        "{b}"
+    );
+    let (s, b) = as_user(
+        &h,
+        "dep",
+        Method::PATCH,
+        "/api/hosts/nope",
+        json!({"active": false}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn fleet_roles_and_action_requests_are_checked() {
+    let h = Harness::new();
+    h.user("vic", Role::Viewer).await;
+    h.user("dep", Role::Deployer).await;
+    let (s, _) = as_user(
+        &h,
+        "vic",
+        Method::POST,
+        "/api/squads",
+        json!({"name": "web"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = as_user(
+        &h,
+        "dep",
+        Method::POST,
+        "/api/hosts",
+        json!({"address": "10.0.0.7"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (cookie, _) = h.login("vic").await;
+    let (s, b, _) = h.call(with_session(get("/api/fleet"), &cookie, None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["hosts"][0]["name"], "10.0.0.7");
+    // Trusting a key is for admins, and only when the host presented a changed one.
+    let trust = json!({"fingerprint": "SHA256:x"});
+    let (s, _) = as_user(
+        &h,
+        "dep",
+        Method::POST,
+        "/api/hosts/10.0.0.7/trust-key",
+        trust.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    h.user("ada", Role::Admin).await;
+    let (s, b) = as_user(
+        &h,
+        "ada",
+        Method::POST,
+        "/api/hosts/10.0.0.7/trust-key",
+        trust,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    // Proc actions need procs or a filter, not both; a bad state name is refused.
+    for (body, status) in [
+        (json!({"action": "stop"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"action": "stop", "procs": [{"host": "a", "name": "b"}], "filter": {}}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"action": "stop", "procs": [{"host": "10.0.0.7", "name": "b"}]}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"action": "stop", "filter": {"pattern": "x"}}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            json!({"action": "explode", "filter": {}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (s, b) = as_user(&h, "dep", Method::POST, "/api/procs/actions", body.clone()).await;
+        assert_eq!(s, status, "{body} → {b}");
+        assert!(b["error"]["message"].is_string(), "{b}");
+    }
+    let (s, b, _) = h
+        .call(with_session(get("/api/procs?state=SLEEPY"), &cookie, None))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
 }

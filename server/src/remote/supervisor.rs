@@ -278,7 +278,10 @@ impl Supervisor<'_> {
                 message: format!("{name:?} is not a program vr deploys; not deleting files for it"),
             });
         }
-        let stop = self.ctl(&["stop", name], &["ERROR (not running)", "ERROR (no such process)"])?;
+        let stop = self.ctl(
+            &["stop", name],
+            &["ERROR (not running)", "ERROR (no such process)"],
+        )?;
         if !stop.ok {
             return Ok(stop);
         }
