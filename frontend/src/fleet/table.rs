@@ -190,7 +190,7 @@ fn ProcRow(proc: Proc, selected: RwSignal<Option<ProcRef>>) -> impl IntoView {
                 <StateBadge state=proc.state />
             </td>
             <td class="nowrap">{proc.host.clone()}</td>
-            <td class="mono">{proc.name.clone()}</td>
+            <td class="mono nowrap">{proc.name.clone()}</td>
             <td class="proc-description">
                 <span class="truncate-inline">{proc.description.clone()}</span>
                 {stale}

@@ -75,7 +75,7 @@ pub fn HostPage() -> impl IntoView {
             <p>
                 <a href="/hosts">"← Hosts"</a>
             </p>
-            <div class="card-head">
+            <div class="title-row">
                 <h1 id="host-title">{move || name.get()}</h1>
                 {move || {
                     host.get().map(|h| view! { <HealthBadge status=h.status /> })

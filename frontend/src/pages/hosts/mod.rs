@@ -125,7 +125,7 @@ fn HostRow(host: Host, procs: usize) -> impl IntoView {
             </td>
             <td class="mono">{format!("{}:{}", s.address, s.port)}</td>
             <td>{s.user.clone()}</td>
-            <td>{squad}</td>
+            <td class="nowrap">{squad}</td>
             <td>
                 <HealthBadge status=status />
                 {error.map(|e| view! { <span class="stale" data-test="host-error">{e}</span> })}
