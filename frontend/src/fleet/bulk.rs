@@ -74,6 +74,7 @@ pub fn BulkActions(#[prop(into)] procs: Signal<Vec<Proc>>) -> impl IntoView {
         }
     };
     let busy = run.busy();
+    let pending_action = Memo::new(move |_| pending.with(|p| p.as_ref().map(|(a, _, _)| *a)));
     let button = move |action: ProcAction, id: &'static str| {
         let n = move || {
             if action == ProcAction::Destroy {
@@ -113,36 +114,45 @@ pub fn BulkActions(#[prop(into)] procs: Signal<Vec<Proc>>) -> impl IntoView {
                 <ActionOutcome run=run />
             </div>
         </Show>
-        <ConfirmDialog
-            open=Signal::derive(move || pending.with(Option::is_some))
-            title=Signal::derive(move || {
-                pending
-                    .with(|p| {
-                        p.as_ref()
-                            .map(|(action, refs, _)| {
-                                format!(
-                                    "{} {} proc{}?",
-                                    action_title(*action),
-                                    refs.len(),
-                                    if refs.len() == 1 { "" } else { "s" },
-                                )
+        // Rebuilt per action, so the button says what it does and only start is not red.
+        {move || {
+            pending_action
+                .get()
+                .map(|action| {
+                    view! {
+                        <ConfirmDialog
+                            open=true
+                            title=Signal::derive(move || {
+                                pending
+                                    .with(|p| {
+                                        p.as_ref()
+                                            .map(|(action, refs, _)| {
+                                                format!(
+                                                    "{} {} proc{}?",
+                                                    action_title(*action),
+                                                    refs.len(),
+                                                    if refs.len() == 1 { "" } else { "s" },
+                                                )
+                                            })
+                                    })
+                                    .unwrap_or_default()
                             })
-                    })
-                    .unwrap_or_default()
-            })
-            message=Signal::derive(move || {
-                pending
-                    .with(|p| {
-                        p.as_ref()
-                            .map(|(action, refs, skipped)| confirm_message(*action, refs, *skipped))
-                    })
-                    .unwrap_or_default()
-            })
-            confirm_label="Confirm"
-            danger=true
-            busy=busy
-            on_confirm=confirm
-            on_cancel=move |()| pending.set(None)
-        />
+                            message=Signal::derive(move || {
+                                pending
+                                    .with(|p| {
+                                        p.as_ref()
+                                            .map(|(action, refs, skipped)| confirm_message(*action, refs, *skipped))
+                                    })
+                                    .unwrap_or_default()
+                            })
+                            confirm_label=action_title(action)
+                            danger=action != ProcAction::Start
+                            busy=busy
+                            on_confirm=confirm
+                            on_cancel=move |()| pending.set(None)
+                        />
+                    }
+                })
+        }}
     }
 }

@@ -87,6 +87,7 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
         }
     };
     let busy = run.busy();
+    let pending_action = Memo::new(move |_| pending.get());
     let managed = move || proc.with(|p| p.as_ref().is_some_and(Proc::managed));
     let action_button = move |action: ProcAction, id: &'static str| {
         let destroy = action == ProcAction::Destroy;
@@ -217,16 +218,25 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
             <h3>"Log"</h3>
             <ProcLog host=host.clone() name=name.clone() />
         </aside>
-        <ConfirmDialog
-            open=Signal::derive(move || pending.with(Option::is_some))
-            title=confirm_title
-            message=confirm_message
-            confirm_label="Confirm"
-            danger=true
-            busy=busy
-            on_confirm=confirm
-            on_cancel=move |()| pending.set(None)
-        />
+        // Rebuilt per action, so the button says what it does and only start is not red.
+        {move || {
+            pending_action
+                .get()
+                .map(|action| {
+                    view! {
+                        <ConfirmDialog
+                            open=true
+                            title=confirm_title
+                            message=confirm_message
+                            confirm_label=action_title(action)
+                            danger=action != ProcAction::Start
+                            busy=busy
+                            on_confirm=confirm.clone()
+                            on_cancel=move |()| pending.set(None)
+                        />
+                    }
+                })
+        }}
     }
 }
 
