@@ -78,11 +78,12 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
                     cursor.update_value(|c| c.offset = Some(chunk.offset));
                     let _ = error.try_set(None);
                     if at.offset.is_none() || chunk.overflow || !chunk.text.is_empty() {
+                        // Overflow means the text is a fresh tail, not a continuation: more
+                        // was written than fits, the log was rotated, or the host can only be
+                        // read through `supervisorctl tail` (sudo logins), which cannot follow.
                         let _ = text.try_update(|t| {
-                            if at.offset.is_none() {
+                            if at.offset.is_none() || chunk.overflow {
                                 t.clear();
-                            } else if chunk.overflow {
-                                t.push_str("\n[… output skipped …]\n");
                             }
                             t.push_str(&chunk.text);
                             trim_front(t);

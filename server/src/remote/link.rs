@@ -26,6 +26,10 @@ struct LinkState {
     /// The access the open connection was made with; a change of settings reconnects.
     made_with: Option<HostAccess>,
     xmlrpc_refused: bool,
+    version: Option<String>,
+    /// The layout as used on this connection: without `sudo` when the login turned out to be
+    /// uid 0 under another name.
+    layout: Option<Layout>,
     failures: u32,
     retry_at: Option<Instant>,
 }
@@ -111,15 +115,31 @@ impl HostLink {
             if access.pinned_key.is_none() {
                 first_key = Some(conn.host_key_fingerprint().to_string());
             }
-            s.conn = Some(conn);
+            let mut layout = access.layout.clone();
+            if layout.sudo {
+                // A login that is uid 0 under another name needs no sudo (and may not have it).
+                let mut conn = conn;
+                let id = conn.exec("id -u")?;
+                if id.status == 0 && id.stdout.trim() == "0" {
+                    layout.sudo = false;
+                }
+                s.conn = Some(conn);
+            } else {
+                s.conn = Some(conn);
+            }
+            s.layout = Some(layout);
             s.made_with = Some(access.clone());
             s.xmlrpc_refused = false;
+            s.version = None;
         }
         let LinkState {
             conn,
             xmlrpc_refused,
+            version,
+            layout,
             ..
         } = s;
+        let layout = layout.as_ref().unwrap_or(&access.layout);
         let Some(conn) = conn.as_mut() else {
             return Err(RemoteError::Connect {
                 target: access.target.to_string(),
@@ -128,8 +148,9 @@ impl HostLink {
         };
         let mut sup = Supervisor {
             conn,
-            layout: &access.layout,
+            layout,
             xmlrpc_refused,
+            version,
         };
         let result = f(&mut sup);
         if let Err(e) = &result

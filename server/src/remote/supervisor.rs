@@ -117,6 +117,9 @@ pub struct Supervisor<'a> {
     pub layout: &'a Layout,
     /// Set once the socket was refused on this connection, so later calls skip the attempt.
     pub xmlrpc_refused: &'a mut bool,
+    /// Supervisor's version, read once per connection (it cannot change without a restart of
+    /// supervisord, which breaks nothing here: a stale version only shows until reconnect).
+    pub version: &'a mut Option<String>,
 }
 
 impl Supervisor<'_> {
@@ -164,13 +167,15 @@ impl Supervisor<'_> {
     pub fn status(&mut self) -> Result<Status, RemoteError> {
         if let Some(v) = self.rpc("supervisor.getAllProcessInfo", &[])? {
             let procs = decode_process_infos(&v).map_err(|m| self.down(m))?;
-            let version = self
-                .rpc("supervisor.getSupervisorVersion", &[])?
-                .and_then(|v| v.as_str().map(str::to_string));
+            if self.version.is_none() {
+                *self.version = self
+                    .rpc("supervisor.getSupervisorVersion", &[])?
+                    .and_then(|v| v.as_str().map(str::to_string));
+            }
             return Ok(Status {
                 procs,
                 via: Via::XmlRpc,
-                version,
+                version: self.version.clone(),
             });
         }
         self.status_ctl()
@@ -208,16 +213,18 @@ impl Supervisor<'_> {
                 pid: r.pid,
             })
             .collect();
-        let version = self
-            .conn
-            .exec(&self.layout.ctl_line(&["version"]))
-            .ok()
-            .filter(|o| o.status == 0)
-            .map(|o| o.stdout.trim().to_string());
+        if self.version.is_none() {
+            *self.version = self
+                .conn
+                .exec(&self.layout.ctl_line(&["version"]))
+                .ok()
+                .filter(|o| o.status == 0)
+                .map(|o| o.stdout.trim().to_string());
+        }
         Ok(Status {
             procs,
             via: Via::Supervisorctl,
-            version,
+            version: self.version.clone(),
         })
     }
 

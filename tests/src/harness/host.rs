@@ -171,7 +171,8 @@ impl TestHost {
 
     /// The login user: root, as on the seed's hosts.
     pub fn user(&self) -> &'static str {
-        "root"
+        ensure_test_login();
+        TEST_LOGIN
     }
 
     /// The host's private dir (configs, keys, sockets, logs).
@@ -865,6 +866,51 @@ fn member(xml: &str, key: &str) -> Option<String> {
             .replace("&gt;", ">")
             .replace("&amp;", "&"),
     )
+}
+
+/// The SSH login of every test host: a second name for uid 0 whose shell is `/bin/sh` and whose
+/// home is empty. Logging in as `root` would run this machine's `/root/.bashrc` on every
+/// command (bash sources it for sshd sessions), and a developer's or CI image's dotfiles are not
+/// part of a host: e.g. pyenv's `rehash` waits up to 60 s on a lock that a killed session left.
+pub const TEST_LOGIN: &str = "vrtest";
+const TEST_LOGIN_HOME: &str = "/var/lib/vr-test-home";
+
+/// Creates [`TEST_LOGIN`] once per machine (idempotent; test machines run as root).
+fn ensure_test_login() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::fs::create_dir_all(TEST_LOGIN_HOME).expect("creating the test login's home");
+        let exists = Command::new("id")
+            .arg(TEST_LOGIN)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if exists {
+            return;
+        }
+        let out = Command::new("useradd")
+            // -o -u 0: another name for root. `*`: no password, yet not "locked" (sshd without
+            // PAM refuses locked accounts).
+            .args([
+                "-o",
+                "-u",
+                "0",
+                "-g",
+                "0",
+                "-M",
+                "-d",
+                TEST_LOGIN_HOME,
+                "-s",
+                "/bin/sh",
+            ])
+            .args(["-p", "*", TEST_LOGIN])
+            .output()
+            .expect("running useradd");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() || err.contains("exists"),
+            "creating the test login {TEST_LOGIN}: {err}"
+        );
+    });
 }
 
 /// Kills the daemons of hosts whose test process died without dropping them (a crash, or a
