@@ -7,6 +7,7 @@
 pub mod api;
 pub mod error;
 pub mod fleet;
+pub mod fleet_view;
 pub mod role;
 pub mod supervisor;
 pub mod validate;

@@ -1,12 +1,11 @@
 //! The fleet as the UI shows it: the shared snapshot ([`store`]), how procs are filtered and
-//! grouped ([`groups`]) and drawn ([`table`], [`detail`], [`log`]), actions on them
+//! grouped (`vr_app::fleet_view`) and drawn ([`table`], [`detail`], [`log`]), actions on them
 //! ([`actions`], [`bulk`]), and [`view::FleetProcs`], which puts these together for every page
 //! that lists procs.
 
 pub mod actions;
 pub mod bulk;
 pub mod detail;
-pub mod groups;
 pub mod health;
 pub mod log;
 pub mod store;

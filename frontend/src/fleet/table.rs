@@ -8,10 +8,10 @@ use vr_app::supervisor::ProcState;
 use vr_app::time::{format_age, format_utc};
 
 use crate::clock::use_clock;
-use crate::fleet::groups::{AppGroup, group};
 use crate::fleet::health::StateBadge;
 use crate::fleet::store::use_fleet;
 use crate::format;
+use vr_app::fleet_view::{AppGroup, group};
 
 const COLUMNS: usize = 6;
 

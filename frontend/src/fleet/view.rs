@@ -8,10 +8,10 @@ use vr_app::supervisor::ProcState;
 
 use crate::fleet::bulk::BulkActions;
 use crate::fleet::detail::ProcDetailPanel;
-use crate::fleet::groups::{ProcQuery, select};
 use crate::fleet::health::state_class;
 use crate::fleet::store::use_fleet;
 use crate::fleet::table::ProcGroups;
+use vr_app::fleet_view::{ProcQuery, select};
 
 /// Every state a filter can name, MISSING included, in summary order.
 fn all_states() -> Vec<ProcState> {
