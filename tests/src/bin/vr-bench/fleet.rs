@@ -187,9 +187,15 @@ pub async fn run(vr: &Path, a: FleetArgs) {
         ms(t.elapsed())
     );
 
-    let stream = api
-        .http()
+    // Its own client: the harness's has a 60 s request timeout, which would cut a stream.
+    let token: vr_app::api::CreatedToken = api
+        .post(paths::TOKENS, &serde_json::json!({ "name": "bench stream" }))
+        .await
+        .expect_status(201)
+        .json();
+    let stream = reqwest::Client::new()
         .get(server.url(paths::STREAM))
+        .bearer_auth(&token.secret)
         .send()
         .await
         .expect("open live stream");
