@@ -123,61 +123,13 @@ pub fn group(procs: &[Proc]) -> Vec<AppGroup> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::{Health, Host, HostSettings, HostStatus, ProcMeta};
-
-    fn proc(host: &str, name: &str, app: Option<(&str, &str, &str)>, state: ProcState) -> Proc {
-        Proc {
-            host: host.into(),
-            name: name.into(),
-            state,
-            description: String::new(),
-            pid: None,
-            started_at: None,
-            meta: app.map(|(app, config, proc_type)| ProcMeta {
-                app: app.into(),
-                version: "1".into(),
-                config: config.into(),
-                proc_type: proc_type.into(),
-                port: 0,
-                release_id: None,
-                release_hash: String::new(),
-                swarm_id: None,
-                deployed_by: String::new(),
-                deployed_at: 0,
-            }),
-            expected: app.is_some(),
-            state_since: 0,
-            last_seen_at: 0,
-        }
-    }
+    use crate::fixtures::{self, proc};
+    use crate::fleet::{Health, Host};
 
     fn host(name: &str, squad: Option<&str>) -> Host {
-        Host {
-            id: 0,
-            settings: HostSettings {
-                name: name.into(),
-                address: name.into(),
-                port: 22,
-                user: "root".into(),
-                squad: squad.map(str::to_string),
-                active: true,
-                builder: false,
-                supervisorctl: None,
-                supervisor_socket: None,
-                include_dir: None,
-                apps_root: None,
-                port_min: None,
-                port_max: None,
-                notes: String::new(),
-            },
-            host_key: None,
-            host_key_pinned_at: None,
-            status: HostStatus {
-                health: Health::Ok,
-                ..HostStatus::default()
-            },
-            created_at: 0,
-        }
+        let mut h = fixtures::host(name, squad);
+        h.status.health = Health::Ok;
+        h
     }
 
     fn sample() -> Fleet {
@@ -268,7 +220,10 @@ mod tests {
         };
         assert_eq!(names("", None).len(), 5);
         // "web" is in three names and is b1's squad, which also holds `cron`.
-        assert_eq!(names("WEB", Some(ProcState::Running)), ["shop-web-2", "cron"]);
+        assert_eq!(
+            names("WEB", Some(ProcState::Running)),
+            ["shop-web-2", "cron"]
+        );
         assert_eq!(names("web", None).len(), 4);
         assert_eq!(names("  b1 ", None), ["shop-web-2", "cron"]); // host
         assert_eq!(names("missing", None), ["blog-web"]); // state

@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod error;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod fleet;
 pub mod fleet_view;
 pub mod role;

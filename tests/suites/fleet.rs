@@ -407,14 +407,7 @@ async fn dead_and_hanging_hosts_are_flagged_within_the_deadline_and_recover() {
     let report: ProcActionReport = api
         .post(
             paths::PROC_ACTIONS,
-            &ProcActionRequest {
-                action: ProcAction::Restart,
-                procs: vec![ProcRef {
-                    host: "hanging".into(),
-                    name: "app".into(),
-                }],
-                filter: None,
-            },
+            &action(ProcAction::Restart, "hanging", "app"),
         )
         .await
         .expect_ok()
@@ -466,17 +459,7 @@ async fn a_changed_host_key_is_refused_until_an_admin_trusts_it() {
 
     // Nothing is done on it meanwhile.
     let report: ProcActionReport = api
-        .post(
-            paths::PROC_ACTIONS,
-            &ProcActionRequest {
-                action: ProcAction::Stop,
-                procs: vec![ProcRef {
-                    host: "h".into(),
-                    name: "app".into(),
-                }],
-                filter: None,
-            },
-        )
+        .post(paths::PROC_ACTIONS, &action(ProcAction::Stop, "h", "app"))
         .await
         .expect_ok()
         .json();

@@ -52,60 +52,8 @@ pub fn select(fleet: &Fleet, filter: &ProcFilter) -> Result<Vec<(Host, Proc)>, I
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vr_app::fleet::{HostSettings, HostStatus, ProcMeta};
+    use vr_app::fixtures::{host, proc};
     use vr_app::supervisor::ProcState;
-
-    fn host(name: &str, squad: Option<&str>) -> Host {
-        Host {
-            id: 1,
-            settings: HostSettings {
-                name: name.into(),
-                address: name.into(),
-                port: 22,
-                user: "root".into(),
-                squad: squad.map(str::to_string),
-                active: true,
-                builder: false,
-                supervisorctl: None,
-                supervisor_socket: None,
-                include_dir: None,
-                apps_root: None,
-                port_min: None,
-                port_max: None,
-                notes: String::new(),
-            },
-            host_key: None,
-            host_key_pinned_at: None,
-            status: HostStatus::default(),
-            created_at: 0,
-        }
-    }
-
-    fn proc(host: &str, name: &str, app: Option<(&str, &str, &str)>, state: ProcState) -> Proc {
-        Proc {
-            host: host.into(),
-            name: name.into(),
-            state,
-            description: String::new(),
-            pid: None,
-            started_at: None,
-            meta: app.map(|(app, config, proc_type)| ProcMeta {
-                app: app.into(),
-                version: "1".into(),
-                config: config.into(),
-                proc_type: proc_type.into(),
-                port: 5000,
-                release_id: None,
-                release_hash: String::new(),
-                swarm_id: None,
-                deployed_by: String::new(),
-                deployed_at: 0,
-            }),
-            expected: app.is_some(),
-            state_since: 0,
-            last_seen_at: 0,
-        }
-    }
 
     fn fleet() -> Fleet {
         Fleet {

@@ -132,6 +132,32 @@ fn squad_id(c: &Connection, name: Option<&str>) -> Result<Option<i64>, StoreErro
     })
 }
 
+/// The settings columns in the order both the insert and the update name them (`?1`…`?14`),
+/// then `last` (`?15`: creation time, or the id to update).
+fn settings_params<'a>(
+    h: &'a HostSettings,
+    squad: Option<i64>,
+    last: i64,
+) -> [Box<dyn rusqlite::ToSql + 'a>; 15] {
+    [
+        Box::new(&h.name),
+        Box::new(&h.address),
+        Box::new(h.port),
+        Box::new(&h.user),
+        Box::new(squad),
+        Box::new(h.active),
+        Box::new(h.builder),
+        Box::new(&h.supervisorctl),
+        Box::new(&h.supervisor_socket),
+        Box::new(&h.include_dir),
+        Box::new(&h.apps_root),
+        Box::new(h.port_min),
+        Box::new(h.port_max),
+        Box::new(&h.notes),
+        Box::new(last),
+    ]
+}
+
 impl Store {
     pub async fn list_squads(&self) -> Result<Vec<Squad>, StoreError> {
         self.call(|c| all_squads(c)).await
@@ -227,23 +253,7 @@ impl Store {
                    supervisorctl, supervisor_socket, include_dir, apps_root, port_min, port_max, \
                    notes, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![
-                    h.name,
-                    h.address,
-                    h.port,
-                    h.user,
-                    squad,
-                    h.active,
-                    h.builder,
-                    h.supervisorctl,
-                    h.supervisor_socket,
-                    h.include_dir,
-                    h.apps_root,
-                    h.port_min,
-                    h.port_max,
-                    h.notes,
-                    now
-                ],
+                rusqlite::params_from_iter(settings_params(&h, squad, now)),
             )
             .map_err(|e| {
                 unique_conflict(e, "name", format!("a host named {} already exists", h.name))
@@ -267,23 +277,7 @@ impl Store {
                    active = ?6, builder = ?7, supervisorctl = ?8, supervisor_socket = ?9, \
                    include_dir = ?10, apps_root = ?11, port_min = ?12, port_max = ?13, notes = ?14 \
                  WHERE id = ?15",
-                params![
-                    h.name,
-                    h.address,
-                    h.port,
-                    h.user,
-                    squad,
-                    h.active,
-                    h.builder,
-                    h.supervisorctl,
-                    h.supervisor_socket,
-                    h.include_dir,
-                    h.apps_root,
-                    h.port_min,
-                    h.port_max,
-                    h.notes,
-                    id
-                ],
+                rusqlite::params_from_iter(settings_params(&h, squad, id)),
             )
             .map_err(|e| unique_conflict(e, "name", format!("a host named {} already exists", h.name)))?;
             if before.settings.address != h.address || before.settings.port != h.port {
@@ -346,22 +340,9 @@ pub(crate) mod tests {
     use vr_app::fleet::{Health, HostSettings, NewSquad, SquadPatch};
 
     pub(crate) fn settings(name: &str, squad: Option<&str>) -> HostSettings {
-        HostSettings {
-            name: name.into(),
-            address: "127.0.0.1".into(),
-            port: 22,
-            user: "root".into(),
-            squad: squad.map(str::to_string),
-            active: true,
-            builder: false,
-            supervisorctl: None,
-            supervisor_socket: None,
-            include_dir: None,
-            apps_root: None,
-            port_min: None,
-            port_max: None,
-            notes: String::new(),
-        }
+        let mut s = vr_app::fixtures::host_settings(name, squad);
+        s.address = "127.0.0.1".into();
+        s
     }
 
     fn squad(name: &str) -> NewSquad {

@@ -135,6 +135,19 @@ fn add_history(
     Ok(())
 }
 
+/// Forgets a proc and its history.
+fn delete_proc(c: &Connection, host_id: i64, name: &str) -> Result<(), StoreError> {
+    c.execute(
+        "DELETE FROM procs WHERE host_id = ?1 AND name = ?2",
+        params![host_id, name],
+    )?;
+    c.execute(
+        "DELETE FROM proc_history WHERE host_id = ?1 AND name = ?2",
+        params![host_id, name],
+    )?;
+    Ok(())
+}
+
 fn same_start(a: Option<i64>, b: Option<i64>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => (a - b).abs() <= START_JITTER_MS,
@@ -225,14 +238,7 @@ fn apply_procs(
                 changed = true;
             }
         } else {
-            tx.execute(
-                "DELETE FROM procs WHERE host_id = ?1 AND name = ?2",
-                params![host_id, name],
-            )?;
-            tx.execute(
-                "DELETE FROM proc_history WHERE host_id = ?1 AND name = ?2",
-                params![host_id, name],
-            )?;
+            delete_proc(tx, host_id, &name)?;
             changed = true;
         }
     }
@@ -349,14 +355,7 @@ impl Store {
     ) -> Result<HostSnapshot, StoreError> {
         self.call(move |c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "DELETE FROM procs WHERE host_id = ?1 AND name = ?2",
-                params![host_id, name],
-            )?;
-            tx.execute(
-                "DELETE FROM proc_history WHERE host_id = ?1 AND name = ?2",
-                params![host_id, name],
-            )?;
+            delete_proc(&tx, host_id, &name)?;
             let snap = host_snapshot(&tx, host_id)?;
             tx.commit()?;
             Ok(snap)
@@ -425,18 +424,7 @@ mod tests {
             description: String::new(),
             pid: None,
             started_at: None,
-            meta: managed.then(|| ProcMeta {
-                app: "shop".into(),
-                version: "1".into(),
-                config: "prod".into(),
-                proc_type: "web".into(),
-                port: 5001,
-                release_id: None,
-                release_hash: "abc".into(),
-                swarm_id: None,
-                deployed_by: "alice".into(),
-                deployed_at: 1,
-            }),
+            meta: managed.then(|| vr_app::fixtures::meta("shop", "prod", "web", 5001)),
         }
     }
 

@@ -94,20 +94,7 @@ pub async fn wait_procs(
     .await
 }
 
-pub fn meta(app: &str, config: &str, proc_type: &str, port: u16) -> ProcMeta {
-    ProcMeta {
-        app: app.into(),
-        version: "1.0".into(),
-        config: config.into(),
-        proc_type: proc_type.into(),
-        port,
-        release_id: None,
-        release_hash: "abc123".into(),
-        swarm_id: None,
-        deployed_by: "test".into(),
-        deployed_at: 0,
-    }
-}
+pub use vr_app::fixtures::meta;
 
 impl TestHost {
     /// Plants a program the way `vr` deploys one: `APPS/procs/NAME/proc.json`, then the program

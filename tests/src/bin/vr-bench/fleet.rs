@@ -189,7 +189,10 @@ pub async fn run(vr: &Path, a: FleetArgs) {
 
     // Its own client: the harness's has a 60 s request timeout, which would cut a stream.
     let token: vr_app::api::CreatedToken = api
-        .post(paths::TOKENS, &serde_json::json!({ "name": "bench stream" }))
+        .post(
+            paths::TOKENS,
+            &serde_json::json!({ "name": "bench stream" }),
+        )
         .await
         .expect_status(201)
         .json();
