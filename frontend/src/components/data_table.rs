@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::EmptyRow;
+
 /// What a column sorts by. Variants order as written: missing values first when ascending.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortKey {
@@ -216,14 +218,8 @@ where
                 } else {
                     "No rows match the filter."
                 };
-                return view! {
-                    <tr class="empty-row">
-                        <td colspan=column_count class="empty">
-                            {text}
-                        </td>
-                    </tr>
-                }
-                .into_any();
+                return view! { <EmptyRow colspan=column_count text=text.to_string() /> }
+                    .into_any();
             }
             shown
                 .into_iter()

@@ -3,6 +3,7 @@
 pub mod confirm;
 pub mod copy_button;
 pub mod data_table;
+pub mod empty_row;
 pub mod field;
 pub mod log_viewer;
 pub mod modal;
@@ -12,6 +13,7 @@ pub mod toast;
 pub use confirm::ConfirmDialog;
 pub use copy_button::CopyButton;
 pub use data_table::{Column, DataTable, SortKey, int_key};
+pub use empty_row::{EmptyRow, loading_or};
 pub use field::{Field, FormError, FormErrors, password_hint};
 pub use log_viewer::LogViewer;
 pub use modal::Modal;

@@ -3,6 +3,8 @@
 //! host cannot be polled. Clicking a row selects it.
 
 use leptos::prelude::*;
+
+use crate::components::EmptyRow;
 use vr_app::fleet::{Health, Proc, ProcRef};
 use vr_app::supervisor::ProcState;
 use vr_app::time::{format_age, format_utc};
@@ -30,11 +32,7 @@ pub fn ProcGroups(
         if groups.is_empty() {
             return view! {
                 <tbody>
-                    <tr class="empty-row">
-                        <td colspan=COLUMNS class="empty">
-                            {move || empty.get()}
-                        </td>
-                    </tr>
+                    <EmptyRow colspan=COLUMNS text=empty />
                 </tbody>
             }
             .into_any();

@@ -12,6 +12,8 @@ pub use detail::HostPage;
 pub use new::NewHostPage;
 
 use leptos::prelude::*;
+
+use crate::components::{EmptyRow, loading_or};
 use vr_app::fleet::{Host, path_segment};
 use vr_app::time::{format_age, format_utc};
 
@@ -45,19 +47,8 @@ pub fn HostsPage() -> impl IntoView {
     let rows = move || {
         let list = hosts.get();
         if list.is_empty() {
-            let text = if store.loaded() {
-                "No hosts yet."
-            } else {
-                "Loading…"
-            };
-            return view! {
-                <tr class="empty-row">
-                    <td colspan="8" class="empty">
-                        {text}
-                    </td>
-                </tr>
-            }
-            .into_any();
+            let text = loading_or(store.loaded(), "No hosts yet.");
+            return view! { <EmptyRow colspan=8 text=text /> }.into_any();
         }
         list.into_iter()
             .map(|(h, procs)| view! { <HostRow host=h procs=procs /> })

@@ -11,7 +11,7 @@ use vr_app::fleet::{Squad, path_segment};
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{ConfirmDialog, use_toasts};
+use crate::components::{ConfirmDialog, EmptyRow, loading_or, use_toasts};
 use crate::fleet::use_fleet;
 use crate::session::use_session;
 
@@ -111,19 +111,8 @@ pub fn SquadsPage() -> impl IntoView {
     let rows = move || {
         let list = squads.get();
         if list.is_empty() {
-            let text = if store.loaded() {
-                "No squads yet."
-            } else {
-                "Loading…"
-            };
-            return view! {
-                <tr class="empty-row">
-                    <td colspan="4" class="empty">
-                        {text}
-                    </td>
-                </tr>
-            }
-            .into_any();
+            let text = loading_or(store.loaded(), "No squads yet.");
+            return view! { <EmptyRow colspan=4 text=text /> }.into_any();
         }
         list.into_iter()
             .map(|s| view! { <SquadRow squad=s flow=flow /> })
