@@ -210,6 +210,12 @@ pub enum LiveMessage {
     },
     /// A host was deleted.
     HostRemoved { name: String },
+    /// A build was created or changed status.
+    Build { build: Box<crate::build::Build> },
+    /// More of a build's log: `text` starts at byte `offset`.
+    BuildLog { id: i64, offset: u64, text: String },
+    /// Apps or buildpacks changed: refetch them.
+    Apps,
     /// One proc of a running proc action finished.
     ActionProgress {
         batch: String,

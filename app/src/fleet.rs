@@ -215,7 +215,7 @@ pub struct HostPatch {
 }
 
 /// Serde for "absent / null / value" fields: absent is `None`, `null` is `Some(None)`.
-mod nullable {
+pub(crate) mod nullable {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(

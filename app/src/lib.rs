@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod build;
 pub mod error;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

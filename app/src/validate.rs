@@ -182,6 +182,73 @@ pub fn port_range(field: &'static str, low: u16, high: u16) -> Result<(), Invali
     Ok(())
 }
 
+/// An app name (SPEC §1): 1–50 of lowercase letters, digits and `_`.
+pub fn app_name(field: &'static str, s: &str) -> Result<(), Invalid> {
+    if s.is_empty()
+        || s.len() > 50
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(Invalid::new(
+            field,
+            "use 1 to 50 lowercase letters, digits or '_' (no dashes, no spaces)",
+        ));
+    }
+    Ok(())
+}
+
+/// A git URL: `https://`, `http://`, `ssh://`, `git://` or `file://`, or scp-like
+/// `user@host:path`; an optional `#ref` fragment. Never starting with `-` (git would read an
+/// option), no whitespace or control characters.
+pub fn git_url(field: &'static str, s: &str) -> Result<(), Invalid> {
+    let (url, fragment) = s.split_once('#').unwrap_or((s, ""));
+    let schemes = ["https://", "http://", "ssh://", "git://", "file://"];
+    let scp_like = url
+        .split_once(':')
+        .is_some_and(|(host, path)| host.contains('@') && !host.contains('/') && !path.is_empty());
+    let ok = !url.is_empty()
+        && url.len() <= 1000
+        && !url.starts_with('-')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && (schemes
+            .iter()
+            .any(|p| url.starts_with(p) && url.len() > p.len())
+            || scp_like);
+    if !ok {
+        return Err(Invalid::new(
+            field,
+            "must be a git URL (https://, ssh://, git://, file:// or user@host:path), without spaces",
+        ));
+    }
+    if !fragment.is_empty() {
+        git_ref("ref", fragment)
+            .map_err(|e| Invalid::new(field, format!("#ref: {}", e.message)))?;
+    }
+    Ok(())
+}
+
+/// A version to build: a branch, tag or commit as git accepts them, never an option.
+pub fn git_ref(field: &'static str, s: &str) -> Result<(), Invalid> {
+    let ok = !s.is_empty()
+        && s.len() <= 200
+        && !s.starts_with('-')
+        && !s.starts_with('/')
+        && !s.ends_with('/')
+        && !s.ends_with(".lock")
+        && !s.contains("..")
+        && !s.contains("@{")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/-+".contains(&b));
+    if !ok {
+        return Err(Invalid::new(
+            field,
+            "must be a branch, tag or commit: letters, digits, '.', '_', '/', '-', '+' (not starting with '-')",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks every field of a host's settings.
 pub fn host_settings(h: &crate::fleet::HostSettings) -> Result<(), Invalid> {
     host_name("name", &h.name)?;
@@ -280,6 +347,51 @@ mod tests {
                 ("  ", false),
                 ("a\nb", false),
                 (&"x".repeat(101), false),
+            ],
+        );
+    }
+
+    #[test]
+    fn apps_urls_and_refs() {
+        check(
+            app_name,
+            &[
+                ("shop", true),
+                ("shop_2", true),
+                ("Shop", false),
+                ("shop-web", false),
+                ("", false),
+                (&"a".repeat(51), false),
+            ],
+        );
+        check(
+            git_url,
+            &[
+                ("https://github.com/x/y.git", true),
+                ("git@github.com:x/y.git", true),
+                ("file:///srv/git/app.git", true),
+                ("https://h/bp.git#v1.2", true),
+                ("https://h/bp.git#-x", false),
+                ("-uhttps://x", false),
+                ("--upload-pack=touch /tmp/p", false),
+                ("https://h/a b", false),
+                ("/srv/git/app", false),
+                ("https://", false),
+            ],
+        );
+        check(
+            git_ref,
+            &[
+                ("v1.2.0", true),
+                ("main", true),
+                ("feature/x", true),
+                ("0a1b2c3d", true),
+                ("-h", false),
+                ("a..b", false),
+                ("a b", false),
+                ("x;rm", false),
+                ("$(id)", false),
+                ("HEAD@{1}", false),
             ],
         );
     }

@@ -1,0 +1,210 @@
+//! Apps, buildpacks and builds as the API shows them (SPEC §1, §3.1).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub mod paths {
+    pub const APPS: &str = "/api/apps";
+    pub const BUILDPACKS: &str = "/api/buildpacks";
+    /// `GET ?app=NAME&limit=N`: newest first. `POST` ([`super::BuildRequest`]): start a build.
+    pub const BUILDS: &str = "/api/builds";
+
+    pub fn app(name: &str) -> String {
+        format!("{APPS}/{}", crate::fleet::path_segment(name))
+    }
+    pub fn buildpack(id: i64) -> String {
+        format!("{BUILDPACKS}/{id}")
+    }
+    pub fn build(id: i64) -> String {
+        format!("{BUILDS}/{id}")
+    }
+    /// `GET ?offset=N`: the build's log from byte `offset`.
+    pub fn build_log(id: i64) -> String {
+        format!("{BUILDS}/{id}/log")
+    }
+    /// `GET`: the build's tar.gz.
+    pub fn build_artifact(id: i64) -> String {
+        format!("{BUILDS}/{id}/artifact")
+    }
+    /// `POST ?version=V` with a tar.gz body: a prebuilt build.
+    pub fn build_upload(app_name: &str) -> String {
+        format!("{}/builds", app(app_name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub id: i64,
+    pub name: String,
+    pub repo_url: String,
+    /// URL of the buildpack every build of this app uses; `None`: detection over the list.
+    pub buildpack: Option<String>,
+    pub notes: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApp {
+    pub name: String,
+    pub repo_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buildpack: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// `PATCH /api/apps/{name}`; `"buildpack": null` goes back to detection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo_url: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::fleet::nullable"
+    )]
+    pub buildpack: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Buildpack {
+    pub id: i64,
+    /// Git URL; a `#ref` fragment pins a branch, tag or commit.
+    pub url: String,
+    /// Detection tries buildpacks by ascending order.
+    pub order: i64,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBuildpack {
+    pub url: String,
+    /// Default: after the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<i64>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildpackPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildStatus {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    /// Its artifact was deleted by retention; the record stays.
+    Expired,
+}
+
+impl BuildStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuildStatus::Pending => "pending",
+            BuildStatus::Running => "running",
+            BuildStatus::Succeeded => "succeeded",
+            BuildStatus::Failed => "failed",
+            BuildStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BuildStatus> {
+        [
+            BuildStatus::Pending,
+            BuildStatus::Running,
+            BuildStatus::Succeeded,
+            BuildStatus::Failed,
+            BuildStatus::Expired,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+    }
+
+    /// Still going: a client following it waits.
+    pub fn in_progress(self) -> bool {
+        matches!(self, BuildStatus::Pending | BuildStatus::Running)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Build {
+    pub id: i64,
+    pub app: String,
+    /// What was asked for: a tag, branch or commit.
+    pub version: String,
+    /// The commit it resolved to (None until resolved, and for prebuilt builds).
+    pub commit: Option<String>,
+    pub status: BuildStatus,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Buildpack URL (with `#ref` if pinned) and the commit of it that compiled.
+    pub buildpack: Option<String>,
+    pub buildpack_commit: Option<String>,
+    /// Host it ran on.
+    pub host: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    /// Procfile entries: proc type → command.
+    pub procfile: BTreeMap<String, String>,
+    /// Default env vars from the buildpack's `bin/release`.
+    pub env: BTreeMap<String, String>,
+    /// Uploaded, not built.
+    pub prebuilt: bool,
+    /// Same commit and buildpack as this earlier build, whose artifact it shares.
+    pub reused_from: Option<i64>,
+    pub requested_by: String,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// `POST /api/builds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildRequest {
+    pub app: String,
+    pub version: String,
+    /// Build again even if a successful build of the same commit exists.
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildLogQuery {
+    #[serde(default)]
+    pub offset: u64,
+}
+
+/// A piece of a build's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildLog {
+    pub text: String,
+    /// Where the next read starts.
+    pub offset: u64,
+    /// The build is over: nothing more will be written.
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadQuery {
+    pub version: String,
+}
