@@ -1,6 +1,7 @@
 //! The database. Architecture invariant: this is the only module that names `rusqlite`; the rest
 //! of the server calls the typed async methods here, which run on tokio's blocking pool.
 
+mod builds;
 mod events;
 mod hosts;
 mod migrate;
@@ -9,6 +10,7 @@ mod snapshot;
 mod tokens;
 mod users;
 
+pub use builds::{BuildOutcome, NewBuildRecord};
 pub use migrate::{KNOWN_SCHEMA_VERSION, backup};
 pub use sessions::SessionPrincipal;
 pub use snapshot::{HostSnapshot, PollOutcome, SeenProc};
