@@ -208,3 +208,61 @@ pub struct BuildLog {
 pub struct UploadQuery {
     pub version: String,
 }
+
+/// Parses a Procfile: `type: command` lines; blank lines and `#` comments are skipped. Types are
+/// letters, digits, `_` and `-`. An error names the line.
+pub fn parse_procfile(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((kind, command)) = line.split_once(':') else {
+            return Err(format!("Procfile line {}: expected `type: command`", i + 1));
+        };
+        let kind = kind.trim();
+        if kind.is_empty()
+            || !kind
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(format!(
+                "Procfile line {}: bad process type {kind:?}",
+                i + 1
+            ));
+        }
+        if command.trim().is_empty() {
+            return Err(format!("Procfile line {}: {kind} has no command", i + 1));
+        }
+        out.insert(kind.to_string(), command.trim().to_string());
+    }
+    if out.is_empty() {
+        return Err("the Procfile names no process type".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn procfiles() {
+        let p = parse_procfile("# comment\nweb: ./run web --port $PORT\n\nworker:  python w.py \n")
+            .unwrap_or_default();
+        assert_eq!(
+            p.get("web").map(String::as_str),
+            Some("./run web --port $PORT")
+        );
+        assert_eq!(p.get("worker").map(String::as_str), Some("python w.py"));
+        assert!(parse_procfile("").is_err());
+        assert!(
+            parse_procfile("web ./run")
+                .expect_err("no colon")
+                .contains("line 1")
+        );
+        assert!(parse_procfile("we b: x").is_err());
+        assert!(parse_procfile("web:").is_err());
+    }
+}

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod fleet;
 pub mod http;
+pub mod jobs;
 pub mod keys;
 pub mod remote;
 pub mod serve;

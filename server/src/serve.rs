@@ -31,6 +31,18 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         ssh.private_key_path.clone(),
         cfg.fleet,
     );
+    let builds = crate::jobs::Builds::new(
+        store.clone(),
+        live.clone(),
+        std::sync::Arc::clone(&fleet),
+        &cfg.data_dir,
+        crate::jobs::BuildConfig::default(),
+    )
+    .context("creating the artifact store")?;
+    builds
+        .recover()
+        .await
+        .context("failing builds a stop interrupted")?;
     let state = AppState {
         store,
         live,
@@ -38,6 +50,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         setup: Arc::new(SetupGate::default()),
         login_throttle: Arc::default(),
         fleet,
+        builds,
         cookie_secure: cfg.cookie_secure,
         session_hours: cfg.session_hours,
         shutdown: shutdown_rx,

@@ -16,6 +16,7 @@ pub struct AppState {
     pub setup: Arc<SetupGate>,
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     pub fleet: Arc<crate::fleet::FleetService>,
+    pub builds: Arc<crate::jobs::Builds>,
     pub cookie_secure: bool,
     pub session_hours: u32,
     /// Flips to true when the server begins to shut down, so long-lived streams end.

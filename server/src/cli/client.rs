@@ -123,6 +123,25 @@ impl Client {
         resp.json().await.context("decoding the server's answer")
     }
 
+    /// A POST whose body is streamed from `file` (uploads), with query parameters.
+    pub async fn post_stream<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+        file: tokio::fs::File,
+    ) -> anyhow::Result<T> {
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file));
+        let resp = self
+            .send(
+                self.request(Method::POST, path)
+                    .query(query)
+                    .header(reqwest::header::CONTENT_TYPE, "application/gzip")
+                    .body(body),
+            )
+            .await?;
+        resp.json().await.context("decoding the server's answer")
+    }
+
     pub async fn delete(&self, path: &str) -> anyhow::Result<()> {
         self.send(self.request(Method::DELETE, path)).await?;
         Ok(())

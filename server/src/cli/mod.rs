@@ -1,6 +1,7 @@
 //! The command line: `vr serve` (the default) and client commands that talk to a server's API.
 //! This is glue: errors are `anyhow` with context, printed once by `main`.
 
+mod builds;
 mod client;
 mod credentials;
 mod events;
@@ -124,6 +125,53 @@ pub enum Command {
         #[command(subcommand)]
         command: fleet::HostCommand,
     },
+    /// List apps
+    Apps {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Add, edit or delete an app
+    App {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: builds::AppCommand,
+    },
+    /// List buildpacks in detection order
+    Buildpacks {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Add, edit or remove a buildpack
+    Buildpack {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: builds::BuildpackCommand,
+    },
+    /// Build APP at VERSION (tag, branch or commit), or `build upload APP VERSION FILE`
+    #[command(args_conflicts_with_subcommands = true)]
+    Build {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        upload: Option<builds::BuildSubcommand>,
+        app: Option<String>,
+        version: Option<String>,
+        /// Build again even if this commit was built
+        #[arg(long)]
+        force: bool,
+        /// Print the log until the build ends; exit non-zero if it failed
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// List builds, newest first
+    Builds {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Only this app's
+        app: Option<String>,
+    },
     /// List, start, stop, restart or destroy procs across hosts
     Procs {
         #[command(flatten)]
@@ -159,5 +207,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Hosts { client, squad }) => fleet::hosts(client, squad).await,
         Some(Command::Host { client, command }) => fleet::host(client, command).await,
         Some(Command::Procs { client, command }) => fleet::procs(client, command).await,
+        Some(Command::Apps { client }) => builds::apps(client).await,
+        Some(Command::App { client, command }) => builds::app(client, command).await,
+        Some(Command::Buildpacks { client }) => builds::buildpacks(client).await,
+        Some(Command::Buildpack { client, command }) => builds::buildpack(client, command).await,
+        Some(Command::Builds { client, app }) => builds::builds(client, app).await,
+        Some(Command::Build {
+            client,
+            upload,
+            app,
+            version,
+            force,
+            follow,
+        }) => match (upload, app, version) {
+            (Some(builds::BuildSubcommand::Upload { app, version, file }), _, _) => {
+                builds::upload(client, app, version, file).await
+            }
+            (None, Some(app), Some(version)) => {
+                builds::build(client, app, version, force, follow).await
+            }
+            _ => Err(anyhow::anyhow!(
+                "usage: vr build APP VERSION [--force] [--follow] | vr build upload APP VERSION FILE"
+            )),
+        },
     }
 }

@@ -95,7 +95,8 @@ impl FleetService {
         }
     }
 
-    fn access(&self, host: &Host) -> HostAccess {
+    /// How to reach `host` with the server's key, for work that needs its own session (builds).
+    pub fn access(&self, host: &Host) -> HostAccess {
         HostAccess {
             target: SshTarget {
                 address: host.settings.address.clone(),

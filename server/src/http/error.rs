@@ -116,6 +116,23 @@ impl From<crate::fleet::ActionError> for ApiError {
     }
 }
 
+impl From<crate::jobs::JobError> for ApiError {
+    fn from(e: crate::jobs::JobError) -> Self {
+        use crate::jobs::JobError;
+        match e {
+            JobError::Store(s) => s.into(),
+            JobError::Refused(message) => ApiError::Conflict {
+                field: None,
+                message,
+            },
+            JobError::Invalid(message) => ApiError::Invalid {
+                field: None,
+                message,
+            },
+        }
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
         ApiError::Invalid {

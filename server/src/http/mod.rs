@@ -2,6 +2,7 @@
 //! one JSON shape. Architecture invariant: handlers never run SSH or other slow remote work
 //! inline; they read the store and hand such work to jobs.
 
+mod apps;
 mod error;
 mod events;
 mod extract;
@@ -81,6 +82,32 @@ pub fn router(state: AppState) -> Router {
         .route("/api/hosts/{name}/trust-key", post(hosts::trust_host_key))
         .route("/api/hosts/{host}/procs/{name}", get(procs::detail))
         .route("/api/hosts/{host}/procs/{name}/log", get(procs::log))
+        .route("/api/apps", get(apps::list_apps).post(apps::create_app))
+        .route(
+            "/api/apps/{name}",
+            get(apps::get_app)
+                .patch(apps::update_app)
+                .delete(apps::delete_app),
+        )
+        .route(
+            "/api/apps/{name}/builds",
+            post(apps::upload_build).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/buildpacks",
+            get(apps::list_buildpacks).post(apps::create_buildpack),
+        )
+        .route(
+            "/api/buildpacks/{id}",
+            axum::routing::patch(apps::update_buildpack).delete(apps::delete_buildpack),
+        )
+        .route(
+            "/api/builds",
+            get(apps::list_builds).post(apps::start_build),
+        )
+        .route("/api/builds/{id}", get(apps::get_build))
+        .route("/api/builds/{id}/log", get(apps::build_log))
+        .route("/api/builds/{id}/artifact", get(apps::build_artifact))
         .route(fleet_paths::FLEET, get(procs::fleet))
         .route(fleet_paths::PROCS, get(procs::list))
         .route(fleet_paths::PROC_ACTIONS, post(procs::act))

@@ -34,10 +34,19 @@ impl Harness {
             ssh.private_key_path.clone(),
             crate::fleet::FleetConfig::default(),
         );
+        let builds = crate::jobs::Builds::new(
+            store.clone(),
+            live.clone(),
+            Arc::clone(&fleet),
+            dir.path(),
+            crate::jobs::BuildConfig::default(),
+        )
+        .expect("artifact store");
         let state = AppState {
             store,
             live,
             fleet,
+            builds,
             ssh: Arc::new(ssh),
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),

@@ -225,6 +225,55 @@ impl Connection {
         channel: &mut ssh2::Channel,
         deadline: Duration,
     ) -> Result<ExecOutput, RemoteError> {
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let status = self.pump(channel, deadline, &mut |is_err, bytes| {
+            if is_err {
+                stderr.extend_from_slice(bytes);
+            } else {
+                stdout.extend_from_slice(bytes);
+            }
+            Ok(())
+        })?;
+        Ok(ExecOutput {
+            status,
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
+    /// Runs one command line and hands its output to `sink` as it arrives (`true` = stderr),
+    /// for long commands whose output is a log to follow or a file to save. The whole command
+    /// must finish within `deadline`; a sink error stops it. Returns the exit status.
+    pub fn exec_streaming(
+        &mut self,
+        command_line: &str,
+        deadline: Duration,
+        sink: &mut dyn FnMut(bool, &[u8]) -> std::io::Result<()>,
+    ) -> Result<i32, RemoteError> {
+        let name = self.target.to_string();
+        let err = |e: ssh2::Error| {
+            timeout_or(e, &name, "command", deadline, |message| RemoteError::Exec {
+                target: name.clone(),
+                message,
+            })
+        };
+        let mut channel = self.session.channel_session().map_err(err)?;
+        channel.exec(command_line).map_err(err)?;
+        self.session.set_blocking(false);
+        let result = self.pump(&mut channel, deadline, sink);
+        self.session.set_blocking(true);
+        result
+    }
+
+    /// Moves everything the channel sends into `sink` until it closes, within `deadline`;
+    /// returns the exit status.
+    fn pump(
+        &self,
+        channel: &mut ssh2::Channel,
+        deadline: Duration,
+        sink: &mut dyn FnMut(bool, &[u8]) -> std::io::Result<()>,
+    ) -> Result<i32, RemoteError> {
         let until = Instant::now() + deadline;
         let name = self.target.to_string();
         let timeout = || RemoteError::Timeout {
@@ -236,15 +285,16 @@ impl Connection {
             target: name.clone(),
             message,
         };
-        let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
         let mut buf = [0u8; 32 * 1024];
         loop {
-            let got_out = read_some(&mut channel.stream(0), &mut buf, &mut stdout)
+            let got_out = read_some(&mut channel.stream(0), &mut buf, &mut |b| sink(false, b))
                 .map_err(|e| failed(e.to_string()))?;
-            let got_err = read_some(&mut channel.stderr(), &mut buf, &mut stderr)
+            let got_err = read_some(&mut channel.stderr(), &mut buf, &mut |b| sink(true, b))
                 .map_err(|e| failed(e.to_string()))?;
             if got_out || got_err {
+                if Instant::now() >= until {
+                    return Err(timeout());
+                }
                 continue;
             }
             if channel.eof() {
@@ -259,14 +309,9 @@ impl Connection {
                 Err(e) => return Err(failed(e.message().to_string())),
             }
         }
-        let status = channel
+        channel
             .exit_status()
-            .map_err(|e| failed(e.message().to_string()))?;
-        Ok(ExecOutput {
-            status,
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        })
+            .map_err(|e| failed(e.message().to_string()))
     }
 
     /// Waits until the socket is ready in the direction libssh2 is blocked on; `None` once
@@ -293,12 +338,16 @@ impl Connection {
     }
 }
 
-/// Appends what is available now; true when it read something.
-fn read_some(stream: &mut impl Read, buf: &mut [u8], into: &mut Vec<u8>) -> std::io::Result<bool> {
+/// Hands what is available now to `into`; true when it read something.
+fn read_some(
+    stream: &mut impl Read,
+    buf: &mut [u8],
+    into: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<bool> {
     match stream.read(buf) {
         Ok(0) => Ok(false),
         Ok(n) => {
-            into.extend_from_slice(&buf[..n]);
+            into(&buf[..n])?;
             Ok(true)
         }
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),

@@ -73,7 +73,9 @@ fn build_from_row(r: &Row<'_>) -> rusqlite::Result<Build> {
         buildpack_commit: r.get(7)?,
         host: r.get(8)?,
         sha256: r.get(9)?,
-        size: r.get::<_, Option<i64>>(10)?.and_then(|s| u64::try_from(s).ok()),
+        size: r
+            .get::<_, Option<i64>>(10)?
+            .and_then(|s| u64::try_from(s).ok()),
         procfile: map_of(r, 11)?,
         env: map_of(r, 12)?,
         prebuilt: r.get(13)?,

@@ -1,0 +1,345 @@
+//! Apps, buildpacks and builds. Builds run as jobs (`jobs::Builds`); handlers only start them
+//! and read their records, logs and artifacts.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::principal::Principal;
+use crate::clock::now_ms;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::build::{
+    App, AppPatch, Build, BuildLog, BuildLogQuery, BuildQuery, BuildRequest, BuildStatus,
+    Buildpack, BuildpackPatch, NewApp, NewBuildpack, UploadQuery,
+};
+use vr_app::validate;
+
+fn apps_changed(state: &AppState) {
+    let _ = state.live.send(LiveMessage::Apps);
+}
+
+pub async fn list_apps(State(state): State<AppState>) -> ApiResult<Json<Vec<App>>> {
+    Ok(Json(state.store.list_apps().await?))
+}
+
+pub async fn get_app(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Json<App>> {
+    Ok(Json(state.store.app(name).await?))
+}
+
+pub async fn create_app(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(mut req): ApiJson<NewApp>,
+) -> ApiResult<(StatusCode, Json<App>)> {
+    validate::app_name("name", &req.name)?;
+    req.repo_url = req.repo_url.trim().to_string();
+    validate::git_url("repo_url", &req.repo_url)?;
+    req.buildpack = req.buildpack.filter(|b| !b.is_empty());
+    if let Some(bp) = &req.buildpack {
+        validate::git_url("buildpack", bp)?;
+    }
+    validate::label_or_empty("notes", &req.notes)?;
+    let app = state.store.create_app(req, now_ms()).await?;
+    state
+        .record(
+            &p.username,
+            "app.create",
+            &format!("app:{}", app.name),
+            Outcome::Ok,
+            &app.repo_url,
+        )
+        .await;
+    apps_changed(&state);
+    Ok((StatusCode::CREATED, Json(app)))
+}
+
+pub async fn update_app(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(patch): ApiJson<AppPatch>,
+) -> ApiResult<Json<App>> {
+    if let Some(url) = &patch.repo_url {
+        validate::git_url("repo_url", url)?;
+    }
+    if let Some(Some(bp)) = &patch.buildpack {
+        validate::git_url("buildpack", bp)?;
+    }
+    if let Some(n) = &patch.notes {
+        validate::label_or_empty("notes", n)?;
+    }
+    let app = state.store.update_app(name, patch).await?;
+    state
+        .record(
+            &p.username,
+            "app.update",
+            &format!("app:{}", app.name),
+            Outcome::Ok,
+            "",
+        )
+        .await;
+    apps_changed(&state);
+    Ok(Json(app))
+}
+
+pub async fn delete_app(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    state.store.delete_app(name.clone()).await?;
+    state
+        .record(
+            &p.username,
+            "app.delete",
+            &format!("app:{name}"),
+            Outcome::Ok,
+            "",
+        )
+        .await;
+    apps_changed(&state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_buildpacks(State(state): State<AppState>) -> ApiResult<Json<Vec<Buildpack>>> {
+    Ok(Json(state.store.list_buildpacks().await?))
+}
+
+pub async fn create_buildpack(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(mut req): ApiJson<NewBuildpack>,
+) -> ApiResult<(StatusCode, Json<Buildpack>)> {
+    req.url = req.url.trim().to_string();
+    validate::git_url("url", &req.url)?;
+    validate::label_or_empty("description", &req.description)?;
+    let bp = state.store.create_buildpack(req, now_ms()).await?;
+    state
+        .record(
+            &p.username,
+            "buildpack.create",
+            &format!("buildpack:{}", bp.url),
+            Outcome::Ok,
+            &format!("order {}", bp.order),
+        )
+        .await;
+    apps_changed(&state);
+    Ok((StatusCode::CREATED, Json(bp)))
+}
+
+pub async fn update_buildpack(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<BuildpackPatch>,
+) -> ApiResult<Json<Buildpack>> {
+    if let Some(url) = &patch.url {
+        validate::git_url("url", url)?;
+    }
+    if let Some(d) = &patch.description {
+        validate::label_or_empty("description", d)?;
+    }
+    let bp = state.store.update_buildpack(id, patch).await?;
+    state
+        .record(
+            &p.username,
+            "buildpack.update",
+            &format!("buildpack:{}", bp.url),
+            Outcome::Ok,
+            &format!("order {}", bp.order),
+        )
+        .await;
+    apps_changed(&state);
+    Ok(Json(bp))
+}
+
+pub async fn delete_buildpack(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    state.store.delete_buildpack(id).await?;
+    state
+        .record(
+            &p.username,
+            "buildpack.delete",
+            &format!("buildpack:{id}"),
+            Outcome::Ok,
+            "",
+        )
+        .await;
+    apps_changed(&state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn list_builds(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<BuildQuery>,
+) -> ApiResult<Json<Vec<Build>>> {
+    Ok(Json(state.store.list_builds(q).await?))
+}
+
+pub async fn get_build(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Build>> {
+    Ok(Json(state.store.build(id).await?))
+}
+
+/// 202 with a new build, or 200 with the one already under way for the same app and version.
+pub async fn start_build(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<BuildRequest>,
+) -> ApiResult<(StatusCode, Json<Build>)> {
+    validate::app_name("app", &req.app)?;
+    validate::git_ref("version", &req.version)?;
+    let (build, started) = state.builds.request(&p.username, req).await?;
+    if started {
+        state
+            .record(
+                &p.username,
+                "build.start",
+                &format!("build:{}#{}", build.app, build.id),
+                Outcome::Ok,
+                &build.version,
+            )
+            .await;
+    }
+    let status = if started {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(build)))
+}
+
+pub async fn build_log(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<BuildLogQuery>,
+) -> ApiResult<Json<BuildLog>> {
+    Ok(Json(state.builds.log(id, q.offset).await?))
+}
+
+/// The build's tar.gz, streamed from the artifact store.
+pub async fn build_artifact(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let build = state.store.build(id).await?;
+    let sha = match (build.status, &build.sha256) {
+        (BuildStatus::Succeeded, Some(sha)) => sha.clone(),
+        _ => {
+            return Err(ApiError::Conflict {
+                field: None,
+                message: format!(
+                    "build {id} has no artifact (it is {})",
+                    build.status.as_str()
+                ),
+            });
+        }
+    };
+    let file = tokio::fs::File::open(state.builds.artifact_path(&sha))
+        .await
+        .map_err(|e| ApiError::Internal(format!("opening artifact {sha}: {e}")))?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-{}.tar.gz\"", build.app, build.id),
+            ),
+            (header::HeaderName::from_static("x-vr-sha256"), sha),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A prebuilt build: the body is a tar.gz made elsewhere (CI). Streamed to disk while hashed;
+/// larger than the limit → 413; not a gzip tar with a Procfile → 400.
+pub async fn upload_build(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(app): ApiPath<String>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Build>)> {
+    validate::app_name("app", &app)?;
+    validate::git_ref("version", &q.version)?;
+    state.store.app(app.clone()).await?;
+    let limit = state.builds.config.max_upload_bytes;
+    let part = state.builds.upload_part();
+    let mut file = tokio::fs::File::create(&part)
+        .await
+        .map_err(|e| ApiError::Internal(format!("creating {}: {e}", part.display())))?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    let failed = |part: &std::path::Path, e: ApiError| {
+        let _ = std::fs::remove_file(part);
+        e
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            failed(
+                &part,
+                ApiError::Rejected {
+                    status: StatusCode::BAD_REQUEST,
+                    message: format!("reading the upload: {e}"),
+                },
+            )
+        })?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(failed(
+                &part,
+                ApiError::Rejected {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    message: format!("the upload is larger than the limit of {limit} bytes"),
+                },
+            ));
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await.map_err(|e| {
+            failed(
+                &part,
+                ApiError::Internal(format!("writing the upload: {e}")),
+            )
+        })?;
+    }
+    file.flush().await.map_err(|e| {
+        failed(
+            &part,
+            ApiError::Internal(format!("writing the upload: {e}")),
+        )
+    })?;
+    drop(file);
+    let sha = hex::encode(hasher.finalize());
+    let build = state
+        .builds
+        .store_upload(&p.username, &app, &q.version, part, sha, size)
+        .await?;
+    state
+        .record(
+            &p.username,
+            "build.upload",
+            &format!("build:{}#{}", build.app, build.id),
+            Outcome::Ok,
+            &format!("{} ({size} bytes)", build.version),
+        )
+        .await;
+    Ok((StatusCode::CREATED, Json(build)))
+}

@@ -1,0 +1,626 @@
+//! The build job (SPEC §3.1). The `builds` row is its durable record: created `pending`, set
+//! `running` on a builder host, then `succeeded` (artifact in the store, by sha256) or `failed`
+//! with the reason. A server restart fails whatever was unfinished, so nothing stays `running`.
+//! The log is a file per build, appended as output arrives and pushed live.
+
+use super::JobError;
+use crate::clock::now_ms;
+use crate::fleet::FleetService;
+use crate::remote::build::{self, BuildError, BuildJob, Built};
+use crate::remote::link::HostLink;
+use crate::state::record_event;
+use crate::store::{BuildOutcome, NewBuildRecord, Store};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc};
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::build::{App, Build, BuildLog, BuildRequest, BuildStatus};
+use vr_app::fleet::{Health, Host};
+
+#[derive(Debug, Clone)]
+pub struct BuildConfig {
+    /// Deadline of a whole build (fetch, compile, pack) and of the copy back.
+    pub timeout: Duration,
+    /// Successful builds kept per app; older ones expire.
+    pub keep_per_app: u32,
+    /// Largest prebuilt upload.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            timeout: Duration::from_secs(30 * 60),
+            keep_per_app: 20,
+            max_upload_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+pub struct Builds {
+    store: Store,
+    live: broadcast::Sender<LiveMessage>,
+    fleet: Arc<FleetService>,
+    artifacts: PathBuf,
+    logs: PathBuf,
+    pub config: BuildConfig,
+}
+
+impl Builds {
+    pub fn new(
+        store: Store,
+        live: broadcast::Sender<LiveMessage>,
+        fleet: Arc<FleetService>,
+        data_dir: &Path,
+        config: BuildConfig,
+    ) -> std::io::Result<Arc<Builds>> {
+        let artifacts = data_dir.join("artifacts");
+        let logs = data_dir.join("build-logs");
+        std::fs::create_dir_all(&artifacts)?;
+        std::fs::create_dir_all(&logs)?;
+        Ok(Arc::new(Builds {
+            store,
+            live,
+            fleet,
+            artifacts,
+            logs,
+            config,
+        }))
+    }
+
+    /// At start: builds a stopped server left unfinished are failed, with a line in their log.
+    pub async fn recover(&self) -> Result<(), JobError> {
+        for id in self.store.fail_unfinished_builds(now_ms()).await? {
+            self.append_log(
+                id,
+                b"\n-----> The server stopped during this build; start it again.\n",
+            );
+            tracing::warn!(
+                build = id,
+                "build interrupted by a server restart marked failed"
+            );
+        }
+        Ok(())
+    }
+
+    pub fn artifact_path(&self, sha256: &str) -> PathBuf {
+        self.artifacts.join(format!("{sha256}.tar.gz"))
+    }
+
+    fn log_path(&self, id: i64) -> PathBuf {
+        self.logs.join(format!("{id}.log"))
+    }
+
+    fn append_log(&self, id: i64, bytes: &[u8]) -> u64 {
+        let path = self.log_path(id);
+        let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(bytes));
+        if let Err(e) = written {
+            tracing::error!(build = id, error = %e, "could not write the build log");
+        }
+        let _ = self.live.send(LiveMessage::BuildLog {
+            id,
+            offset,
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        });
+        offset + bytes.len() as u64
+    }
+
+    /// The log from `offset`; `complete` once the build is over.
+    pub async fn log(&self, id: i64, offset: u64) -> Result<BuildLog, JobError> {
+        let build = self.store.build(id).await?;
+        let path = self.log_path(id);
+        let bytes = tokio::fs::read(&path).await.unwrap_or_default();
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        Ok(BuildLog {
+            text: String::from_utf8_lossy(&bytes[start..]).into_owned(),
+            offset: bytes.len() as u64,
+            complete: !build.status.in_progress(),
+        })
+    }
+
+    fn announce(&self, build: &Build) {
+        let _ = self.live.send(LiveMessage::Build {
+            build: Box::new(build.clone()),
+        });
+    }
+
+    /// Starts a build, or returns the one already under way for the same app and version.
+    /// The bool says whether a new one was started.
+    pub async fn request(
+        self: &Arc<Self>,
+        actor: &str,
+        req: BuildRequest,
+    ) -> Result<(Build, bool), JobError> {
+        let app = self.store.app(req.app.clone()).await?;
+        if !req.force
+            && let Some(running) = self
+                .store
+                .build_in_flight(req.app.clone(), req.version.clone())
+                .await?
+        {
+            return Ok((running, false));
+        }
+        let host = self.pick_builder().await?;
+        let build = self
+            .store
+            .create_build(NewBuildRecord {
+                app: req.app.clone(),
+                version: req.version.clone(),
+                forced: req.force,
+                requested_by: actor.to_string(),
+                now: now_ms(),
+            })
+            .await?;
+        self.announce(&build);
+        let this = Arc::clone(self);
+        let actor = actor.to_string();
+        let started = build.clone();
+        tokio::spawn(async move { this.run(started, app, host, req.force, actor).await });
+        Ok((build, true))
+    }
+
+    /// An active builder host that is not known to be down.
+    async fn pick_builder(&self) -> Result<Host, JobError> {
+        let hosts = self.store.list_hosts().await?;
+        let mut builders: Vec<Host> = hosts
+            .into_iter()
+            .filter(|h| h.settings.active && h.settings.builder)
+            .collect();
+        if builders.is_empty() {
+            return Err(JobError::Refused(
+                "no active builder host: mark one with `vr host edit NAME --builder` or on its page"
+                    .into(),
+            ));
+        }
+        builders.sort_by_key(|h| (h.status.health != Health::Ok, h.settings.name.clone()));
+        builders
+            .into_iter()
+            .find(|h| !matches!(h.status.health, Health::Unreachable | Health::KeyChanged))
+            .ok_or_else(|| JobError::Refused("every builder host is unreachable right now".into()))
+    }
+
+    async fn run(self: Arc<Self>, build: Build, app: App, host: Host, force: bool, actor: String) {
+        let id = build.id;
+        let outcome = self.execute(&build, &app, &host, force).await;
+        let finished = match outcome {
+            Ok(out) => {
+                let done = self.store.finish_build(id, out, now_ms()).await;
+                if let Ok(b) = &done {
+                    self.append_log(id, b"-----> Build succeeded\n");
+                    self.expire_old(&b.app).await;
+                }
+                done
+            }
+            Err(why) => {
+                self.append_log(id, format!("\n-----> Build failed: {why}\n").as_bytes());
+                self.store.fail_build(id, why, now_ms()).await
+            }
+        };
+        match finished {
+            Ok(b) => {
+                self.announce(&b);
+                let (outcome, detail) = match b.status {
+                    BuildStatus::Succeeded => (
+                        Outcome::Ok,
+                        format!(
+                            "{} at {}{}",
+                            b.version,
+                            b.commit.as_deref().map_or("?", |c| &c[..c.len().min(12)]),
+                            b.reused_from
+                                .map(|r| format!(", reused build #{r}"))
+                                .unwrap_or_default()
+                        ),
+                    ),
+                    _ => (Outcome::Failed, b.error.clone().unwrap_or_default()),
+                };
+                record_event(
+                    &self.store,
+                    &self.live,
+                    &actor,
+                    "build.finish",
+                    &format!("build:{}#{}", b.app, b.id),
+                    outcome,
+                    &detail,
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(build = id, error = %e, "could not record the end of a build")
+            }
+        }
+    }
+
+    /// The steps; the error is the reason shown to people.
+    async fn execute(
+        &self,
+        build: &Build,
+        app: &App,
+        host: &Host,
+        force: bool,
+    ) -> Result<BuildOutcome, String> {
+        let id = build.id;
+        let store_err = |e: crate::store::StoreError| e.to_string();
+        let running = self
+            .store
+            .start_build(id, host.settings.name.clone(), now_ms())
+            .await
+            .map_err(store_err)?;
+        self.announce(&running);
+        self.append_log(
+            id,
+            format!(
+                "-----> Building {} {} on {}\n",
+                app.name, build.version, host.settings.name
+            )
+            .as_bytes(),
+        );
+        // Its own session: a long compile must not hold the link the poller uses.
+        let link = Arc::new(HostLink::default());
+        let access = self.fleet.access(host);
+        let timeout = self.config.timeout;
+
+        let (repo, version) = (app.repo_url.clone(), build.version.clone());
+        let l = Arc::clone(&link);
+        let a = access.clone();
+        let commit = blocking(move || {
+            l.run(&a, |s| {
+                Ok(build::resolve(s.conn, s.layout, &repo, &version, timeout))
+            })
+            .map(|w| w.value)
+        })
+        .await?;
+        let with_commit = self
+            .store
+            .set_build_commit(id, commit.clone())
+            .await
+            .map_err(store_err)?;
+        self.announce(&with_commit);
+        self.append_log(
+            id,
+            format!("-----> {} is {commit}\n", build.version).as_bytes(),
+        );
+
+        if !force
+            && let Some(prev) = self
+                .store
+                .reusable_build(app.name.clone(), commit.clone(), app.buildpack.clone(), id)
+                .await
+                .map_err(store_err)?
+            && let Some(sha) = prev.sha256.clone()
+            && self.artifact_path(&sha).exists()
+        {
+            self.append_log(
+                id,
+                format!(
+                    "-----> Reusing build #{} of the same commit (buildpack {}); force a rebuild to build again\n",
+                    prev.id,
+                    prev.buildpack.as_deref().unwrap_or("?")
+                )
+                .as_bytes(),
+            );
+            return Ok(BuildOutcome {
+                buildpack: prev.buildpack,
+                buildpack_commit: prev.buildpack_commit,
+                sha256: sha,
+                size: prev.size.unwrap_or(0),
+                procfile: prev.procfile,
+                env: prev.env,
+                reused_from: Some(prev.id),
+            });
+        }
+
+        let buildpacks: Vec<String> = match &app.buildpack {
+            Some(url) => vec![url.clone()],
+            None => self
+                .store
+                .list_buildpacks()
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .map(|b| b.url)
+                .collect(),
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let logger = {
+            let this_logs = self.log_path(id);
+            let live = self.live.clone();
+            tokio::spawn(async move {
+                let mut offset = std::fs::metadata(&this_logs).map(|m| m.len()).unwrap_or(0);
+                while let Some(chunk) = rx.recv().await {
+                    let written = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&this_logs)
+                        .and_then(|mut f| f.write_all(&chunk));
+                    if let Err(e) = written {
+                        tracing::error!(build = id, error = %e, "could not write the build log");
+                    }
+                    let _ = live.send(LiveMessage::BuildLog {
+                        id,
+                        offset,
+                        text: String::from_utf8_lossy(&chunk).into_owned(),
+                    });
+                    offset += chunk.len() as u64;
+                }
+            })
+        };
+        let (app_name, repo_url, pinned) = (
+            app.name.clone(),
+            app.repo_url.clone(),
+            app.buildpack.is_some(),
+        );
+        let l = Arc::clone(&link);
+        let a = access.clone();
+        let c = commit.clone();
+        let built: Result<Built, String> = blocking(move || {
+            l.run(&a, |s| {
+                let job = BuildJob {
+                    id,
+                    app: &app_name,
+                    repo_url: &repo_url,
+                    commit: &c,
+                    buildpacks: &buildpacks,
+                    pinned,
+                };
+                Ok(build::run(s.conn, s.layout, &job, timeout, &mut |bytes| {
+                    let _ = tx.send(bytes.to_vec());
+                }))
+            })
+            .map(|w| w.value)
+        })
+        .await;
+        // The sender went with the closure; the logger ends once it wrote everything.
+        let _ = logger.await;
+        let built = built?;
+
+        let procfile = vr_app::build::parse_procfile(&built.procfile)?;
+        let env = release_env(&built.release_yaml)?;
+        let dest = self.artifact_path(&built.sha256);
+        let part = self.artifacts.join(format!(".part-{id}"));
+        let (l, a, b2, p) = (
+            Arc::clone(&link),
+            access.clone(),
+            built.clone(),
+            part.clone(),
+        );
+        let copied: Result<(), String> = blocking(move || {
+            let mut file = std::fs::File::create(&p).map_err(|e| BuildError::Failed(e.to_string()));
+            l.run(&a, |s| {
+                let f = match file.as_mut() {
+                    Ok(f) => f,
+                    Err(e) => return Ok(Err(BuildError::Failed(e.to_string()))),
+                };
+                let copied = build::download(s.conn, s.layout, &b2, f, timeout);
+                build::cleanup(s.conn, s.layout, &b2.work);
+                Ok(copied)
+            })
+            .map(|w| w.value)
+        })
+        .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&part);
+            return Err(e);
+        }
+        std::fs::rename(&part, &dest).map_err(|e| format!("storing the artifact: {e}"))?;
+        self.append_log(
+            id,
+            format!("-----> Stored {} bytes as {}\n", built.size, built.sha256).as_bytes(),
+        );
+        Ok(BuildOutcome {
+            buildpack: Some(built.buildpack),
+            buildpack_commit: Some(built.buildpack_commit),
+            sha256: built.sha256,
+            size: built.size,
+            procfile,
+            env,
+            reused_from: None,
+        })
+    }
+
+    /// Applies retention for the app and deletes artifacts nothing uses any more.
+    async fn expire_old(&self, app: &str) {
+        match self
+            .store
+            .expire_builds(app.to_string(), self.config.keep_per_app)
+            .await
+        {
+            Ok(orphans) => {
+                for sha in orphans {
+                    if let Err(e) = std::fs::remove_file(self.artifact_path(&sha)) {
+                        tracing::warn!(sha, error = %e, "could not delete an expired artifact");
+                    }
+                }
+            }
+            Err(e) => tracing::error!(app, error = %e, "build retention failed"),
+        }
+    }
+
+    /// Stores an uploaded tar.gz (already written to `part`, hashed and sized) as a prebuilt
+    /// build, after checking it is a gzip tar with a Procfile.
+    pub async fn store_upload(
+        &self,
+        actor: &str,
+        app: &str,
+        version: &str,
+        part: PathBuf,
+        sha256: String,
+        size: u64,
+    ) -> Result<Build, JobError> {
+        self.store.app(app.to_string()).await?;
+        let p = part.clone();
+        let procfile = tokio::task::spawn_blocking(move || procfile_of_tarball(&p))
+            .await
+            .map_err(|e| JobError::Refused(e.to_string()))?;
+        let procfile = match procfile {
+            Ok(p) => p,
+            Err(why) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(JobError::Invalid(why));
+            }
+        };
+        std::fs::rename(&part, self.artifact_path(&sha256))
+            .map_err(|e| JobError::Refused(format!("storing the upload: {e}")))?;
+        let build = self
+            .store
+            .create_prebuilt(
+                NewBuildRecord {
+                    app: app.to_string(),
+                    version: version.to_string(),
+                    forced: false,
+                    requested_by: actor.to_string(),
+                    now: now_ms(),
+                },
+                BuildOutcome {
+                    buildpack: None,
+                    buildpack_commit: None,
+                    sha256,
+                    size,
+                    procfile,
+                    env: BTreeMap::new(),
+                    reused_from: None,
+                },
+            )
+            .await?;
+        self.append_log(
+            build.id,
+            format!("-----> Uploaded by {actor}: {size} bytes\n").as_bytes(),
+        );
+        self.announce(&build);
+        self.expire_old(app).await;
+        Ok(build)
+    }
+
+    /// Where an upload is written while it arrives.
+    pub fn upload_part(&self) -> PathBuf {
+        self.artifacts
+            .join(format!(".upload-{}", crate::auth::random_secret()))
+    }
+}
+
+/// Runs blocking host work and flattens its two error layers into the reason to show.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<Result<T, BuildError>, crate::remote::RemoteError> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(Ok(v))) => Ok(v),
+        Ok(Ok(Err(e))) => Err(e.to_string()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("build task failed: {e}")),
+    }
+}
+
+/// `config_vars` of a buildpack's `bin/release` YAML, as strings.
+fn release_env(yaml: &str) -> Result<BTreeMap<String, String>, String> {
+    if yaml.trim().is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    #[derive(serde::Deserialize)]
+    struct Release {
+        #[serde(default)]
+        config_vars: Option<BTreeMap<String, serde_yaml_ng::Value>>,
+    }
+    let r: Release = serde_yaml_ng::from_str(yaml)
+        .map_err(|e| format!("bin/release printed unreadable YAML: {e}"))?;
+    Ok(r.config_vars
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                serde_yaml_ng::Value::String(s) => s,
+                other => serde_yaml_ng::to_string(&other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+            (k, s)
+        })
+        .collect())
+}
+
+/// The Procfile of a tar.gz, checking on the way that it is one.
+fn procfile_of_tarball(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let entries = archive
+        .entries()
+        .map_err(|e| format!("not a gzip tar archive: {e}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| format!("not a gzip tar archive: {e}"))?;
+        let name = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name == "Procfile" || name == "./Procfile" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text)
+                .map_err(|e| format!("reading its Procfile: {e}"))?;
+            return vr_app::build::parse_procfile(&text);
+        }
+    }
+    Err("the archive has no Procfile at its top level".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_yaml_gives_string_env() {
+        let env = release_env("---\nconfig_vars:\n  PATH: /app/bin\n  WORKERS: 4\ndefault_process_types:\n  web: ./run\n")
+            .unwrap_or_default();
+        assert_eq!(env.get("PATH").map(String::as_str), Some("/app/bin"));
+        assert_eq!(env.get("WORKERS").map(String::as_str), Some("4"));
+        assert!(release_env("").unwrap_or_default().is_empty());
+        assert!(release_env("config_vars: [").is_err());
+    }
+
+    #[test]
+    fn tarballs_need_a_procfile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let make = |name: &str, files: &[(&str, &str)]| {
+            let path = dir.path().join(name);
+            let gz = flate2::write::GzEncoder::new(
+                std::fs::File::create(&path).expect("create"),
+                flate2::Compression::fast(),
+            );
+            let mut tar = tar::Builder::new(gz);
+            for (n, body) in files {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_cksum();
+                tar.append_data(&mut h, n, body.as_bytes()).expect("append");
+            }
+            tar.into_inner().expect("tar").finish().expect("gz");
+            path
+        };
+        let good = make(
+            "good.tgz",
+            &[("Procfile", "web: ./run\n"), ("run", "#!/bin/sh\n")],
+        );
+        assert_eq!(procfile_of_tarball(&good).map(|p| p.len()), Ok(1));
+        let none = make("none.tgz", &[("run", "x")]);
+        assert!(
+            procfile_of_tarball(&none)
+                .expect_err("must fail")
+                .contains("no Procfile")
+        );
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, "not gzip at all").expect("write");
+        assert!(
+            procfile_of_tarball(&junk)
+                .expect_err("must fail")
+                .contains("not a gzip tar")
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Long work with a durable record: builds now (and deploys later). Each job's row in the store
+//! is its state; at start-up, jobs a stopped server left unfinished are failed, never left
+//! "running".
+
+pub mod build;
+
+pub use build::{BuildConfig, Builds};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The request cannot be served now (no builder host…): HTTP 409.
+    #[error("{0}")]
+    Refused(String),
+    /// The input is wrong (an upload that is not a build…): HTTP 400.
+    #[error("{0}")]
+    Invalid(String),
+}

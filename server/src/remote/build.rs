@@ -1,0 +1,329 @@
+//! Building an app on a builder host (SPEC §3.1): a mirror of the app's repo cached by URL, a
+//! clean checkout of one commit, buildpacks cached by URL and tried in order (or the pinned one),
+//! `bin/compile BUILD CACHE ENV` with a persistent per-app cache, `bin/release`, a tar.gz of the
+//! result, copied back to the server.
+//!
+//! The scripts are constant text; every value reaches them as a positional parameter of
+//! `sh -c SCRIPT sh ARGS…`, each quoted, so nothing in a URL or version can become shell syntax.
+
+use super::RemoteError;
+use super::shell::quote;
+use super::ssh::Connection;
+use super::supervisor::Layout;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The build itself failed (bad version, no buildpack detects, compile error…).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Where builds live on the builder: `{apps_root}/build`.
+fn build_root(layout: &Layout) -> String {
+    format!("{}/build", layout.apps_root)
+}
+
+/// A cache directory name for a URL: the same URL always maps to the same directory.
+pub fn url_key(url: &str) -> String {
+    hex::encode(&Sha256::digest(url.as_bytes())[..10])
+}
+
+/// `[sudo -n] sh -c SCRIPT sh ARGS…`, every word quoted.
+fn script_line(layout: &Layout, script: &str, args: &[&str]) -> String {
+    let mut words = vec![quote("sh"), quote("-c"), quote(script), quote("sh")];
+    words.extend(args.iter().map(|a| quote(a)));
+    let line = words.join(" ");
+    if layout.sudo {
+        format!("sudo -n {line}")
+    } else {
+        line
+    }
+}
+
+const RESOLVE: &str = r#"set -eu
+repos="$1/repos"; dir="$repos/$2.git"; url=$3; version=$4
+mkdir -p "$repos"
+if [ -d "$dir" ]; then
+  git -C "$dir" fetch --quiet --prune origin
+else
+  git clone --quiet --mirror -- "$url" "$dir.tmp.$$" && mv "$dir.tmp.$$" "$dir"
+fi
+if ! git -C "$dir" rev-parse --verify --quiet "$version^{commit}"; then
+  echo "no branch, tag or commit named $version in $url" >&2
+  exit 3
+fi
+"#;
+
+/// Fetches the app's repo into its cache on the builder and resolves `version` to a commit.
+pub fn resolve(
+    conn: &mut Connection,
+    layout: &Layout,
+    repo_url: &str,
+    version: &str,
+    deadline: Duration,
+) -> Result<String, BuildError> {
+    let root = build_root(layout);
+    let key = url_key(repo_url);
+    let out = conn.exec_within(
+        &script_line(layout, RESOLVE, &[&root, &key, repo_url, version]),
+        deadline,
+    )?;
+    let commit = out.stdout.trim();
+    if out.status != 0 || commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let why = out.stderr.trim();
+        return Err(BuildError::Failed(if why.is_empty() {
+            format!("could not resolve {version} (exit {})", out.status)
+        } else {
+            why.to_string()
+        }));
+    }
+    Ok(commit.to_string())
+}
+
+/// The build script. Arguments: root, build id, app, repo key, commit, pinned (0/1), then per
+/// buildpack: URL, cache key, ref (may be empty).
+const BUILD: &str = r#"set -eu
+root=$1; id=$2; app=$3; repo_key=$4; commit=$5; pinned=$6; shift 6
+work="$root/work/$id"
+rm -rf "$work"
+mkdir -p "$work/app" "$work/env" "$root/cache/$app" "$root/buildpacks"
+git -C "$root/repos/$repo_key.git" archive --format=tar "$commit" | tar -x -C "$work/app"
+echo "-----> Checked out $commit"
+chosen=""; n=0
+while [ $# -gt 0 ]; do
+  url=$1; key=$2; ref=$3; shift 3; n=$((n+1))
+  cache="$root/buildpacks/$key.git"
+  if [ -d "$cache" ]; then
+    git -C "$cache" fetch --quiet --prune origin
+  else
+    git clone --quiet --mirror -- "$url" "$cache.tmp.$$" && mv "$cache.tmp.$$" "$cache"
+  fi
+  if ! bpc=$(git -C "$cache" rev-parse --verify --quiet "${ref:-HEAD}^{commit}"); then
+    echo "buildpack $url has no ref ${ref:-HEAD}" >&2; exit 64
+  fi
+  dir="$work/bp-$n"; mkdir -p "$dir"
+  git -C "$cache" archive --format=tar "$bpc" | tar -x -C "$dir"
+  if [ "$pinned" = 1 ]; then
+    chosen=$dir; echo "-----> Using pinned buildpack $url"
+  elif [ -x "$dir/bin/detect" ] && name=$("$dir/bin/detect" "$work/app" 2>&1); then
+    chosen=$dir; echo "-----> $name app detected by $url"
+  else
+    echo "-----> $url does not detect this app"
+  fi
+  if [ -n "$chosen" ]; then
+    printf 'buildpack=%s\nbuildpack_commit=%s\n' "$url" "$bpc" > "$work/result"
+    break
+  fi
+done
+if [ -z "$chosen" ]; then echo "no buildpack detects this app (tried $n)" >&2; exit 65; fi
+set +e
+"$chosen/bin/compile" "$work/app" "$root/cache/$app" "$work/env" 2>&1
+code=$?
+set -e
+if [ $code -ne 0 ]; then echo "bin/compile failed with exit status $code" >&2; exit 66; fi
+if [ -x "$chosen/bin/release" ]; then "$chosen/bin/release" "$work/app" > "$work/release.yml"; fi
+if [ ! -f "$work/app/Procfile" ]; then echo "the build has no Procfile" >&2; exit 67; fi
+cp "$work/app/Procfile" "$work/Procfile"
+tar -czf "$work/out.tar.gz" -C "$work/app" .
+sha=$(sha256sum "$work/out.tar.gz" | cut -d' ' -f1)
+size=$(wc -c < "$work/out.tar.gz")
+printf 'sha256=%s\nsize=%s\n' "$sha" "$size" >> "$work/result"
+echo "-----> Packed $size bytes, sha256 $sha"
+"#;
+
+/// What the builder produced, before the artifact is copied back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    pub buildpack: String,
+    pub buildpack_commit: String,
+    pub sha256: String,
+    pub size: u64,
+    pub procfile: String,
+    pub release_yaml: String,
+    /// The artifact's path on the builder.
+    pub artifact: String,
+    pub work: String,
+}
+
+pub struct BuildJob<'a> {
+    pub id: i64,
+    pub app: &'a str,
+    pub repo_url: &'a str,
+    pub commit: &'a str,
+    /// Buildpack URLs (with `#ref`), in detection order; one when pinned.
+    pub buildpacks: &'a [String],
+    pub pinned: bool,
+}
+
+/// Runs the build, sending its output to `log` as it comes.
+pub fn run(
+    conn: &mut Connection,
+    layout: &Layout,
+    job: &BuildJob<'_>,
+    deadline: Duration,
+    log: &mut dyn FnMut(&[u8]),
+) -> Result<Built, BuildError> {
+    if job.buildpacks.is_empty() {
+        return Err(BuildError::Failed(
+            "no buildpacks are configured: add one on the Buildpacks page or with the API".into(),
+        ));
+    }
+    let root = build_root(layout);
+    let id = job.id.to_string();
+    let repo_key = url_key(job.repo_url);
+    let mut args: Vec<String> = vec![
+        root.clone(),
+        id.clone(),
+        job.app.to_string(),
+        repo_key,
+        job.commit.to_string(),
+        if job.pinned { "1" } else { "0" }.to_string(),
+    ];
+    for bp in job.buildpacks {
+        let (url, r#ref) = bp.split_once('#').unwrap_or((bp, ""));
+        args.extend([url.to_string(), url_key(url), r#ref.to_string()]);
+    }
+    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut stderr_tail = Vec::new();
+    let status = conn.exec_streaming(
+        &script_line(layout, BUILD, &arg_refs),
+        deadline,
+        &mut |is_err, bytes| {
+            log(bytes);
+            if is_err {
+                stderr_tail.extend_from_slice(bytes);
+                let cut = stderr_tail.len().saturating_sub(2000);
+                stderr_tail.drain(..cut);
+            }
+            Ok(())
+        },
+    )?;
+    let work = format!("{root}/work/{id}");
+    if status != 0 {
+        let why = String::from_utf8_lossy(&stderr_tail).trim().to_string();
+        let last = why.lines().last().unwrap_or("the build failed").to_string();
+        cleanup(conn, layout, &work);
+        return Err(BuildError::Failed(last));
+    }
+    let read = format!(
+        "cat {w}/result; printf '\\036'; cat {w}/Procfile; printf '\\036'; cat {w}/release.yml 2>/dev/null; true",
+        w = quote(&work)
+    );
+    let out = conn.exec(&if layout.sudo {
+        format!("sudo -n sh -c {}", quote(&read))
+    } else {
+        read
+    })?;
+    let mut parts = out.stdout.split('\u{1e}');
+    let result: BTreeMap<&str, &str> = parts
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let field = |k: &str| {
+        result
+            .get(k)
+            .map(|v| v.to_string())
+            .ok_or_else(|| BuildError::Failed(format!("the builder did not report {k}")))
+    };
+    Ok(Built {
+        buildpack: field("buildpack")?,
+        buildpack_commit: field("buildpack_commit")?,
+        sha256: field("sha256")?,
+        size: field("size")?.trim().parse().unwrap_or(0),
+        procfile: parts.next().unwrap_or_default().to_string(),
+        release_yaml: parts.next().unwrap_or_default().to_string(),
+        artifact: format!("{work}/out.tar.gz"),
+        work,
+    })
+}
+
+/// Copies the artifact into `dest`, hashing it on the way; fails unless the hash is `sha256`.
+pub fn download(
+    conn: &mut Connection,
+    layout: &Layout,
+    built: &Built,
+    dest: &mut dyn Write,
+    deadline: Duration,
+) -> Result<(), BuildError> {
+    let mut hasher = Sha256::new();
+    let mut stderr = Vec::new();
+    let cat = format!("cat -- {}", quote(&built.artifact));
+    let line = if layout.sudo {
+        format!("sudo -n {cat}")
+    } else {
+        cat
+    };
+    let status = conn.exec_streaming(&line, deadline, &mut |is_err, bytes| {
+        if is_err {
+            stderr.extend_from_slice(bytes);
+            Ok(())
+        } else {
+            hasher.update(bytes);
+            dest.write_all(bytes)
+        }
+    })?;
+    if status != 0 {
+        return Err(BuildError::Failed(format!(
+            "copying the artifact failed: {}",
+            String::from_utf8_lossy(&stderr).trim()
+        )));
+    }
+    let got = hex::encode(hasher.finalize());
+    if got != built.sha256 {
+        return Err(BuildError::Failed(format!(
+            "the artifact arrived damaged: sha256 {got}, the builder said {}",
+            built.sha256
+        )));
+    }
+    Ok(())
+}
+
+/// Deletes a build's work dir; failures are only logged (the next build of that id replaces it).
+pub fn cleanup(conn: &mut Connection, layout: &Layout, work: &str) {
+    let rm = format!("rm -rf -- {}", quote(work));
+    let line = if layout.sudo {
+        format!("sudo -n {rm}")
+    } else {
+        rm
+    };
+    if let Err(e) = conn.exec(&line) {
+        tracing::warn!(work, error = %e, "could not remove a build's work dir");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_arguments_stay_arguments() {
+        let layout = Layout {
+            supervisorctl: vec!["supervisorctl".into()],
+            socket: String::new(),
+            include_dir: "/i".into(),
+            apps_root: "/a".into(),
+            sudo: false,
+        };
+        let line = script_line(
+            &layout,
+            "printf '%s\\0' \"$@\"",
+            &["a b", "$(id)", "'q'", ""],
+        );
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&line)
+            .output()
+            .expect("sh");
+        assert_eq!(out.stdout, b"a b\0$(id)\0'q'\0\0");
+        assert_eq!(url_key("file:///x"), url_key("file:///x"));
+        assert_ne!(url_key("file:///x"), url_key("file:///y"));
+    }
+}
