@@ -9,6 +9,9 @@ use leptos_router::path;
 
 use crate::components::{ToastContainer, provide_toasts};
 use crate::pages::activity::ActivityPage;
+use crate::pages::apps::{AppPage, AppsPage};
+use crate::pages::buildpacks::BuildpacksPage;
+use crate::pages::builds::{BuildPage, BuildsPage};
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::hosts::{HostPage, HostsPage, NewHostPage};
 use crate::pages::login::LoginPage;
@@ -36,11 +39,11 @@ pub fn App() -> impl IntoView {
                         path=path!("/swarms")
                         view=|| view! { <NotBuilt title="Swarms" /> }
                     />
-                    <Route path=path!("/apps") view=|| view! { <NotBuilt title="Apps" /> } />
-                    <Route
-                        path=path!("/builds")
-                        view=|| view! { <NotBuilt title="Builds" /> }
-                    />
+                    <Route path=path!("/apps") view=AppsPage />
+                    <Route path=path!("/apps/:name") view=AppPage />
+                    <Route path=path!("/buildpacks") view=BuildpacksPage />
+                    <Route path=path!("/builds") view=BuildsPage />
+                    <Route path=path!("/builds/:id") view=BuildPage />
                     <Route
                         path=path!("/releases")
                         view=|| view! { <NotBuilt title="Releases" /> }

@@ -43,3 +43,18 @@ pub fn span(ms: i64) -> String {
         _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
     }
 }
+
+/// A size in bytes, in binary units: `512 B`, `1.5 KiB`, `12.3 MiB`, `1.0 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}

@@ -3,12 +3,14 @@
 //!
 //! Layout: [`app`] holds the router, [`shell`] the signed-in frame (top bar, navigation),
 //! [`session`] who is signed in, [`api`] the typed HTTP client, [`live`] the server-sent-events
-//! channel, [`fleet`] the shared fleet snapshot and proc views, [`components`] the shared widgets
+//! channel, [`fleet`] the shared fleet snapshot and proc views, [`builds`] the
+//! apps, buildpacks and builds lists and the build log, [`components`] the shared widgets
 //! and [`pages`] one module per screen.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod app;
+pub mod builds;
 pub mod busy;
 pub mod clipboard;
 pub mod clock;

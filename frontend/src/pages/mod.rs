@@ -1,7 +1,10 @@
 //! One module per screen.
 
 pub mod activity;
+pub mod apps;
 pub mod auth_frame;
+pub mod buildpacks;
+pub mod builds;
 pub mod dashboard;
 pub mod hosts;
 pub mod login;
