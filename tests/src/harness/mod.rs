@@ -34,6 +34,7 @@
 
 pub mod browser;
 pub mod fleet;
+pub mod git;
 pub mod host;
 pub mod netns;
 pub mod ports;
