@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use vr_app::build::NewApp;
 use vr_app::validate;
 
-use super::fields::{BuildpackSelect, NotesField, chosen};
+use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::Catalog;
 use crate::busy::spawn_busy;
@@ -33,6 +33,7 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
         let checks = [
             validate::app_name("name", &request.name),
             validate::git_url("repo_url", &request.repo_url),
+            validate::label_or_empty("notes", &request.notes),
         ];
         let mut invalid = false;
         for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
@@ -82,7 +83,14 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
                     placeholder="git@github.com:org/repo.git"
                 />
                 <BuildpackSelect id="app-buildpack" value=buildpack errors=errors catalog=catalog />
-                <NotesField id="app-notes" value=notes errors=errors />
+                <Field
+                    label="Notes"
+                    id="app-notes"
+                    name="notes"
+                    value=notes
+                    errors=errors
+                    autocomplete="off"
+                />
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -9,7 +9,7 @@ use vr_app::time::format_utc;
 use vr_app::validate;
 
 use super::build_form::StartBuild;
-use super::fields::{BuildpackSelect, NotesField, chosen};
+use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::{BuildFeed, BuildTable, Catalog};
 use crate::busy::spawn_busy;
@@ -133,8 +133,16 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
         let new_repo = repo.get_untracked().trim().to_string();
         let new_buildpack = chosen(&buildpack.get_untracked());
         let new_notes = notes.get_untracked().trim().to_string();
-        if let Err(invalid) = validate::git_url("repo_url", &new_repo) {
-            errors.set_invalid(&invalid);
+        let checks = [
+            validate::git_url("repo_url", &new_repo),
+            validate::label_or_empty("notes", &new_notes),
+        ];
+        let mut invalid = false;
+        for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
+            errors.set_invalid(failure);
+            invalid = true;
+        }
+        if invalid {
             return;
         }
         let patch = AppPatch {
@@ -178,7 +186,14 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
                     errors=errors
                     catalog=catalog
                 />
-                <NotesField id="app-edit-notes" value=notes errors=errors />
+                <Field
+                    label="Notes"
+                    id="app-edit-notes"
+                    name="notes"
+                    value=notes
+                    errors=errors
+                    autocomplete="off"
+                />
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -1,4 +1,4 @@
-//! Inputs the create and edit forms of apps share: the buildpack choice and the notes.
+//! What the create and edit forms of apps share: the buildpack choice.
 
 use leptos::prelude::*;
 
@@ -54,25 +54,6 @@ pub fn BuildpackSelect(
                 {options}
             </select>
             {field_error(errors, "buildpack")}
-        </div>
-    }
-}
-
-/// Free-form notes about the app.
-#[component]
-pub fn NotesField(id: &'static str, value: RwSignal<String>, errors: FormErrors) -> impl IntoView {
-    errors.register("notes");
-    view! {
-        <div class="field grow" class:field-invalid=move || errors.field("notes").is_some()>
-            <label for=id>"Notes"</label>
-            <textarea
-                id=id
-                name="notes"
-                rows="2"
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            ></textarea>
-            {field_error(errors, "notes")}
         </div>
     }
 }

@@ -13,7 +13,7 @@ use vr_app::time::{format_age, format_utc};
 
 use crate::api;
 use crate::builds::table::duration;
-use crate::builds::{BuildLogView, BuildStatusBadge, build_href, short_commit};
+use crate::builds::{BuildLogView, BuildStatusBadge, build_href};
 use crate::busy::spawn_busy;
 use crate::clock::use_clock;
 use crate::components::{CopyButton, EmptyRow, use_toasts};
@@ -144,7 +144,7 @@ fn BuildFacts(current: RwSignal<Option<Build>>) -> impl IntoView {
                 move || duration(&b, clock.now()).unwrap_or_else(dash)
             };
             let buildpack = match (&b.buildpack, &b.buildpack_commit) {
-                (Some(url), Some(commit)) => format!("{url} @ {}", short_commit(commit)),
+                (Some(url), Some(commit)) => format!("{url} @ {commit}"),
                 (Some(url), None) => url.clone(),
                 (None, _) if b.prebuilt => "— (uploaded)".to_string(),
                 (None, _) => dash(),
