@@ -216,6 +216,8 @@ pub enum LiveMessage {
     BuildLog { id: i64, offset: u64, text: String },
     /// Apps or buildpacks changed: refetch them.
     Apps,
+    /// A release was made or an ingredient changed: refetch them.
+    Releases,
     /// One proc of a running proc action finished.
     ActionProgress {
         batch: String,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fixtures;
 pub mod fleet;
 pub mod fleet_view;
+pub mod release;
 pub mod role;
 pub mod supervisor;
 pub mod validate;

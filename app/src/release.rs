@@ -1,0 +1,482 @@
+//! Releases and ingredients (SPEC §1, §3.2): the merge of configuration layers, the canonical
+//! form and hash that make identical inputs one release, and the diff of two releases. Pure:
+//! YAML is parsed by the server; this works on JSON values.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub mod paths {
+    pub const RELEASES: &str = "/api/releases";
+    /// `POST` a [`super::NewRelease`]: the merged config and hash, nothing stored.
+    pub const RELEASE_PREVIEW: &str = "/api/releases/preview";
+    /// `GET ?a=ID&b=ID`.
+    pub const RELEASE_COMPARE: &str = "/api/releases/compare";
+    pub const INGREDIENTS: &str = "/api/ingredients";
+
+    pub fn release(id: i64) -> String {
+        format!("{RELEASES}/{id}")
+    }
+    pub fn ingredient(name: &str) -> String {
+        format!("{INGREDIENTS}/{}", crate::fleet::path_segment(name))
+    }
+}
+
+/// A directory of the host mounted into the proc's view.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Volume {
+    pub host_dir: String,
+    pub mount_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ingredient {
+    pub id: i64,
+    pub name: String,
+    /// As written (kept for editing).
+    pub settings_yaml: String,
+    pub env_yaml: String,
+    /// Parsed: a mapping.
+    pub settings: Map<String, Value>,
+    pub env: BTreeMap<String, String>,
+    pub notes: String,
+    pub updated_at: i64,
+    /// Releases that include it (swarms will be listed here when they exist).
+    pub used_by_releases: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewIngredient {
+    pub name: String,
+    #[serde(default)]
+    pub settings_yaml: String,
+    #[serde(default)]
+    pub env_yaml: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngredientPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_yaml: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_yaml: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// `POST /api/releases` (and the preview): a build plus configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRelease {
+    pub build_id: i64,
+    /// YAML mapping; empty = none.
+    #[serde(default)]
+    pub settings_yaml: String,
+    /// YAML mapping of strings; empty = none.
+    #[serde(default)]
+    pub env_yaml: String,
+    /// Ingredient names, merged in this order.
+    #[serde(default)]
+    pub ingredients: Vec<String>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_limit_mb: Option<u64>,
+}
+
+/// Everything a proc needs at run time besides the build; its hash identifies a release.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseConfig {
+    pub settings: Map<String, Value>,
+    pub env: BTreeMap<String, String>,
+    pub volumes: Vec<Volume>,
+    pub run_as: Option<String>,
+    pub mem_limit_mb: Option<u64>,
+}
+
+impl ReleaseConfig {
+    /// One form for equal meanings: no run-as and `""`, no limit and 0, volumes in any order
+    /// and repeated, are each the same.
+    pub fn canonical(mut self) -> ReleaseConfig {
+        self.run_as = self.run_as.filter(|r| !r.trim().is_empty());
+        self.mem_limit_mb = self.mem_limit_mb.filter(|m| *m > 0);
+        self.volumes.sort();
+        self.volumes.dedup();
+        self
+    }
+
+    /// The release hash: 12 hex digits of SHA-256 over the build's sha256 and the canonical
+    /// config as JSON (objects are sorted maps, so key order cannot matter).
+    pub fn hash(&self, build_sha256: &str) -> String {
+        let canon = self.clone().canonical();
+        let json = serde_json::to_string(&(build_sha256, &canon)).unwrap_or_default();
+        let digest = Sha256::digest(json.as_bytes());
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub id: i64,
+    pub app: String,
+    pub build_id: i64,
+    pub hash: String,
+    #[serde(flatten)]
+    pub config: ReleaseConfig,
+    pub ingredients: Vec<String>,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// Where a merged key's value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Layer {
+    /// The buildpack's `bin/release` env.
+    Build,
+    Ingredient(String),
+    /// The release's (or swarm's) own values.
+    Own,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sourced {
+    pub key: String,
+    pub value: Value,
+    pub from: Layer,
+}
+
+/// `POST /api/releases/preview`: the merged result, which layer each key came from, and the
+/// hash the release would get.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleasePreview {
+    pub config: ReleaseConfig,
+    pub settings_from: Vec<Sourced>,
+    pub env_from: Vec<Sourced>,
+    pub hash: String,
+}
+
+/// One configuration layer: a name for provenance, settings and env.
+pub struct ConfigLayer<'a> {
+    pub from: Layer,
+    pub settings: &'a Map<String, Value>,
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// Merges layers in order, later ones winning, shallowly per top-level key (SPEC §3.2:
+/// build env ← ingredients in order ← own values).
+pub fn merge(
+    layers: &[ConfigLayer<'_>],
+) -> (
+    Map<String, Value>,
+    BTreeMap<String, String>,
+    Vec<Sourced>,
+    Vec<Sourced>,
+) {
+    let mut settings = Map::new();
+    let mut env = BTreeMap::new();
+    let mut settings_from: BTreeMap<String, Layer> = BTreeMap::new();
+    let mut env_from: BTreeMap<String, Layer> = BTreeMap::new();
+    for layer in layers {
+        for (k, v) in layer.settings {
+            settings.insert(k.clone(), v.clone());
+            settings_from.insert(k.clone(), layer.from.clone());
+        }
+        for (k, v) in layer.env {
+            env.insert(k.clone(), v.clone());
+            env_from.insert(k.clone(), layer.from.clone());
+        }
+    }
+    let sourced = |from: BTreeMap<String, Layer>, values: &dyn Fn(&str) -> Value| {
+        from.into_iter()
+            .map(|(key, from)| Sourced {
+                value: values(&key),
+                key,
+                from,
+            })
+            .collect::<Vec<_>>()
+    };
+    let s_from = sourced(settings_from, &|k| {
+        settings.get(k).cloned().unwrap_or(Value::Null)
+    });
+    let e_from = sourced(env_from, &|k| {
+        env.get(k)
+            .map(|v| Value::String(v.clone()))
+            .unwrap_or(Value::Null)
+    });
+    (settings, env, s_from, e_from)
+}
+
+/// One difference between two releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    /// `settings`, `env`, `volumes`, `run_as`, `mem_limit_mb` or `build`.
+    pub section: String,
+    /// The top-level key for settings and env; empty otherwise.
+    pub key: String,
+    pub a: Option<Value>,
+    pub b: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseDiff {
+    pub a: Release,
+    pub b: Release,
+    pub differences: Vec<Difference>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareQuery {
+    pub a: i64,
+    pub b: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// What differs between two releases, section by section, key by key.
+pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut push = |section: &str, key: &str, x: Option<Value>, y: Option<Value>| {
+        if x != y {
+            out.push(Difference {
+                section: section.into(),
+                key: key.into(),
+                a: x,
+                b: y,
+            });
+        }
+    };
+    push(
+        "build",
+        "",
+        Some(Value::from(a.build_id)),
+        Some(Value::from(b.build_id)),
+    );
+    let keys: std::collections::BTreeSet<&String> = a
+        .config
+        .settings
+        .keys()
+        .chain(b.config.settings.keys())
+        .collect();
+    for k in keys {
+        push(
+            "settings",
+            k,
+            a.config.settings.get(k).cloned(),
+            b.config.settings.get(k).cloned(),
+        );
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        a.config.env.keys().chain(b.config.env.keys()).collect();
+    for k in keys {
+        push(
+            "env",
+            k,
+            a.config.env.get(k).map(|v| Value::String(v.clone())),
+            b.config.env.get(k).map(|v| Value::String(v.clone())),
+        );
+    }
+    let vols = |r: &Release| serde_json::to_value(&r.config.volumes).ok();
+    push("volumes", "", vols(a), vols(b));
+    push(
+        "run_as",
+        "",
+        a.config.run_as.clone().map(Value::String),
+        b.config.run_as.clone().map(Value::String),
+    );
+    push(
+        "mem_limit_mb",
+        "",
+        a.config.mem_limit_mb.map(Value::from),
+        b.config.mem_limit_mb.map(Value::from),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn later_layers_win_per_top_level_key() {
+        let build_env = BTreeMap::from([
+            ("PATH".to_string(), "/app/bin".to_string()),
+            ("A".to_string(), "build".to_string()),
+        ]);
+        let empty = Map::new();
+        let db = map(json!({"db": {"host": "x", "port": 1}, "debug": false}));
+        let db_env = BTreeMap::from([("A".to_string(), "ingredient".to_string())]);
+        let own = map(json!({"db": {"host": "y"}}));
+        let own_env = BTreeMap::from([("B".to_string(), "own".to_string())]);
+        let (settings, env, s_from, e_from) = merge(&[
+            ConfigLayer {
+                from: Layer::Build,
+                settings: &empty,
+                env: &build_env,
+            },
+            ConfigLayer {
+                from: Layer::Ingredient("db".into()),
+                settings: &db,
+                env: &db_env,
+            },
+            ConfigLayer {
+                from: Layer::Own,
+                settings: &own,
+                env: &own_env,
+            },
+        ]);
+        // Shallow: own `db` replaces the ingredient's whole `db`.
+        assert_eq!(
+            Value::Object(settings),
+            json!({"db": {"host": "y"}, "debug": false})
+        );
+        assert_eq!(env.get("A").map(String::as_str), Some("ingredient"));
+        assert_eq!(env.get("PATH").map(String::as_str), Some("/app/bin"));
+        assert_eq!(
+            s_from.iter().find(|s| s.key == "db").map(|s| &s.from),
+            Some(&Layer::Own)
+        );
+        assert_eq!(
+            s_from.iter().find(|s| s.key == "debug").map(|s| &s.from),
+            Some(&Layer::Ingredient("db".into()))
+        );
+        assert_eq!(
+            e_from.iter().find(|s| s.key == "A").map(|s| &s.from),
+            Some(&Layer::Ingredient("db".into()))
+        );
+    }
+
+    #[test]
+    fn equal_meanings_hash_alike() {
+        let a = ReleaseConfig {
+            settings: map(json!({"b": 1, "a": {"y": 2, "x": 1}})),
+            env: BTreeMap::from([("K".into(), "v".into())]),
+            volumes: vec![
+                Volume {
+                    host_dir: "/b".into(),
+                    mount_dir: "/m2".into(),
+                },
+                Volume {
+                    host_dir: "/a".into(),
+                    mount_dir: "/m1".into(),
+                },
+            ],
+            run_as: Some(String::new()),
+            mem_limit_mb: Some(0),
+        };
+        let b = ReleaseConfig {
+            settings: map(json!({"a": {"x": 1, "y": 2}, "b": 1})),
+            env: BTreeMap::from([("K".into(), "v".into())]),
+            volumes: vec![
+                Volume {
+                    host_dir: "/a".into(),
+                    mount_dir: "/m1".into(),
+                },
+                Volume {
+                    host_dir: "/b".into(),
+                    mount_dir: "/m2".into(),
+                },
+                Volume {
+                    host_dir: "/a".into(),
+                    mount_dir: "/m1".into(),
+                },
+            ],
+            run_as: None,
+            mem_limit_mb: None,
+        };
+        assert_eq!(a.hash("sha"), b.hash("sha"));
+        assert_eq!(a.hash("sha").len(), 12);
+        assert_ne!(a.hash("sha"), a.hash("other build"));
+        let mut c = b.clone();
+        c.env.insert("K".into(), "w".into());
+        assert_ne!(c.hash("sha"), b.hash("sha"));
+    }
+
+    #[test]
+    fn diffs_name_section_and_key() {
+        let base = Release {
+            id: 1,
+            app: "shop".into(),
+            build_id: 7,
+            hash: "h".into(),
+            config: ReleaseConfig {
+                settings: map(json!({"a": 1, "same": true})),
+                env: BTreeMap::from([("E".into(), "1".into())]),
+                ..Default::default()
+            },
+            ingredients: vec![],
+            created_by: String::new(),
+            created_at: 0,
+        };
+        let mut other = base.clone();
+        other.config.settings = map(json!({"b": 2, "same": true}));
+        other.config.run_as = Some("web".into());
+        let d = diff(&base, &other);
+        let keys: Vec<(&str, &str)> = d
+            .iter()
+            .map(|x| (x.section.as_str(), x.key.as_str()))
+            .collect();
+        assert_eq!(keys, [("settings", "a"), ("settings", "b"), ("run_as", "")]);
+        assert!(diff(&base, &base).is_empty());
+    }
+
+    proptest::proptest! {
+        /// However the same settings, env and volumes are written down (any key order, any
+        /// volume order with repeats, empty run-as or zero limit for none), one hash comes out.
+        #[test]
+        fn the_hash_ignores_order_and_equivalent_empties(
+            pairs in proptest::collection::vec(("[a-z]{1,8}", -1000i64..1000), 0..12),
+            env in proptest::collection::vec(("[A-Z_]{1,8}", "[ -~]{0,12}"), 0..8),
+            vols in proptest::collection::vec(("/[a-z]{1,6}", "/[a-z]{1,6}"), 0..5),
+            seed in 0usize..1000,
+        ) {
+            let build = |order: &dyn Fn(usize) -> usize, empty_style: bool| {
+                let mut settings = Map::new();
+                let n = pairs.len();
+                for i in 0..n {
+                    let (k, v) = &pairs[order(i) % n.max(1)];
+                    settings.insert(k.clone(), json!({"v": v}));
+                }
+                let mut volumes: Vec<Volume> = vols
+                    .iter()
+                    .map(|(h, m)| Volume { host_dir: h.clone(), mount_dir: m.clone() })
+                    .collect();
+                if empty_style {
+                    volumes.reverse();
+                    volumes.extend(volumes.clone());
+                }
+                ReleaseConfig {
+                    settings,
+                    env: env.iter().cloned().collect(),
+                    volumes,
+                    run_as: empty_style.then(String::new),
+                    mem_limit_mb: empty_style.then_some(0),
+                }
+            };
+            // Insert keys front to back, or rotated by `seed` (keeping the last value per key
+            // the same needs each key once: dedup first).
+            let mut seen = std::collections::BTreeSet::new();
+            let unique: Vec<usize> = (0..pairs.len()).filter(|i| seen.insert(pairs[*i].0.clone())).collect();
+            let rotate = |i: usize| unique[(i + seed) % unique.len().max(1)];
+            let straight = |i: usize| unique[i % unique.len().max(1)];
+            let a = if unique.is_empty() { build(&|i| i, false) } else { build(&straight, false) };
+            let b = if unique.is_empty() { build(&|i| i, true) } else { build(&rotate, true) };
+            proptest::prop_assert_eq!(a.hash("sha"), b.hash("sha"));
+        }
+    }
+}
