@@ -169,14 +169,7 @@ pub struct ConfigLayer<'a> {
 
 /// Merges layers in order, later ones winning, shallowly per top-level key (SPEC §3.2:
 /// build env ← ingredients in order ← own values).
-pub fn merge(
-    layers: &[ConfigLayer<'_>],
-) -> (
-    Map<String, Value>,
-    BTreeMap<String, String>,
-    Vec<Sourced>,
-    Vec<Sourced>,
-) {
+pub fn merge(layers: &[ConfigLayer<'_>]) -> Merged {
     let mut settings = Map::new();
     let mut env = BTreeMap::new();
     let mut settings_from: BTreeMap<String, Layer> = BTreeMap::new();
@@ -208,7 +201,20 @@ pub fn merge(
             .map(|v| Value::String(v.clone()))
             .unwrap_or(Value::Null)
     });
-    (settings, env, s_from, e_from)
+    Merged {
+        settings,
+        env,
+        settings_from: s_from,
+        env_from: e_from,
+    }
+}
+
+/// The result of [`merge`].
+pub struct Merged {
+    pub settings: Map<String, Value>,
+    pub env: BTreeMap<String, String>,
+    pub settings_from: Vec<Sourced>,
+    pub env_from: Vec<Sourced>,
 }
 
 /// One difference between two releases.
@@ -323,7 +329,12 @@ mod tests {
         let db_env = BTreeMap::from([("A".to_string(), "ingredient".to_string())]);
         let own = map(json!({"db": {"host": "y"}}));
         let own_env = BTreeMap::from([("B".to_string(), "own".to_string())]);
-        let (settings, env, s_from, e_from) = merge(&[
+        let Merged {
+            settings,
+            env,
+            settings_from: s_from,
+            env_from: e_from,
+        } = merge(&[
             ConfigLayer {
                 from: Layer::Build,
                 settings: &empty,
