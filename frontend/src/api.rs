@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod fleet;
+pub mod release;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -98,6 +99,17 @@ pub fn encode(component: &str) -> String {
 }
 
 async fn send(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
+    send_with_status(method, path, body)
+        .await
+        .map(|(_, text)| text)
+}
+
+/// Like [`send`], with the success status too (some answers differ only by it: 201 vs 200).
+async fn send_with_status(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, String), ApiError> {
     let window = web_sys::window().ok_or_else(ApiError::network)?;
     let headers = web_sys::Headers::new().map_err(|_| ApiError::network())?;
     let _ = headers.set("accept", "application/json");
@@ -130,7 +142,7 @@ async fn send(method: &str, path: &str, body: Option<String>) -> Result<String, 
         Err(_) => String::new(),
     };
     if response.ok() {
-        return Ok(text);
+        return Ok((status, text));
     }
     let error = match serde_json::from_str::<ErrorBody>(&text) {
         Ok(body) => ApiError {
@@ -174,6 +186,15 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
 /// `POST path` with a JSON body, decoding the JSON answer.
 pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
     decode(&send("POST", path, Some(to_json(body)?)).await?)
+}
+
+/// `POST path` with a JSON body, decoding the JSON answer and returning its status with it.
+pub async fn post_with_status<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<(u16, T), ApiError> {
+    let (status, text) = send_with_status("POST", path, Some(to_json(body)?)).await?;
+    Ok((status, decode(&text)?))
 }
 
 /// `PATCH path` with a JSON body.

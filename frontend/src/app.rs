@@ -14,6 +14,7 @@ use crate::pages::buildpacks::BuildpacksPage;
 use crate::pages::builds::{BuildPage, BuildsPage};
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::hosts::{HostPage, HostsPage, NewHostPage};
+use crate::pages::ingredients::{IngredientPage, IngredientsPage};
 use crate::pages::login::LoginPage;
 use crate::pages::not_built::NotBuilt;
 use crate::pages::not_found::NotFound;
@@ -53,10 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/hosts/:name") view=HostPage />
                     <Route path=path!("/squads") view=SquadsPage />
                     <Route path=path!("/squads/:name") view=SquadPage />
-                    <Route
-                        path=path!("/ingredients")
-                        view=|| view! { <NotBuilt title="Ingredients" /> }
-                    />
+                    <Route path=path!("/ingredients") view=IngredientsPage />
+                    <Route path=path!("/ingredients/:name") view=IngredientPage />
                     <Route path=path!("/activity") view=ActivityPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/users") view=UsersPage />

@@ -19,6 +19,7 @@ pub mod fleet;
 pub mod format;
 pub mod live;
 pub mod pages;
+pub mod releases;
 pub mod session;
 pub mod shell;
 

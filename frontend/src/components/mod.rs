@@ -8,6 +8,7 @@ pub mod field;
 pub mod log_viewer;
 pub mod modal;
 pub mod status_badge;
+pub mod text_area;
 pub mod toast;
 
 pub use confirm::ConfirmDialog;
@@ -18,4 +19,5 @@ pub use field::{Field, FormError, FormErrors, password_hint};
 pub use log_viewer::LogViewer;
 pub use modal::Modal;
 pub use status_badge::{StatusBadge, Tone, tone_of};
+pub use text_area::TextArea;
 pub use toast::{ToastContainer, Toasts, provide_toasts, use_toasts};

@@ -7,6 +7,7 @@ pub mod buildpacks;
 pub mod builds;
 pub mod dashboard;
 pub mod hosts;
+pub mod ingredients;
 pub mod login;
 pub mod not_built;
 pub mod not_found;

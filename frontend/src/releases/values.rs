@@ -1,0 +1,191 @@
+//! How configuration values are written: settings as JSON (so `"1"` and `1` differ on
+//! screen as they do in the proc), env values as the plain strings they are, and which layer a
+//! merged key came from.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+use vr_app::release::{Layer, Sourced};
+
+use super::ingredient_href;
+use crate::components::EmptyRow;
+
+/// A value as JSON: one line for scalars, indented for objects and arrays.
+pub fn json_text(value: &Value) -> String {
+    let text = if value.is_object() || value.is_array() {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    text.unwrap_or_default()
+}
+
+/// A string as itself, anything else as JSON (env values, run-as).
+pub fn plain_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => json_text(other),
+    }
+}
+
+/// `build`, `ingredient NAME` or `own`; also the rows' `data-from`.
+pub fn layer_text(layer: &Layer) -> String {
+    match layer {
+        Layer::Build => "build".to_string(),
+        Layer::Ingredient(name) => format!("ingredient {name}"),
+        Layer::Own => "own".to_string(),
+    }
+}
+
+/// A value cell: `<pre>` when it spans lines.
+fn value_cell(text: String) -> impl IntoView {
+    if text.contains('\n') {
+        view! {
+            <td>
+                <pre class="value-block">{text}</pre>
+            </td>
+        }
+        .into_any()
+    } else {
+        view! { <td class="mono">{text}</td> }.into_any()
+    }
+}
+
+/// The layer a key came from, the ingredient's name linked.
+fn layer_cell(layer: Layer) -> impl IntoView {
+    match layer {
+        Layer::Ingredient(name) => view! {
+            <td class="nowrap">
+                "ingredient " <a href=ingredient_href(&name)>{name.clone()}</a>
+            </td>
+        }
+        .into_any(),
+        other => view! { <td class="nowrap muted">{layer_text(&other)}</td> }.into_any(),
+    }
+}
+
+/// Settings as a key / JSON value table; rows carry `data-key`.
+#[component]
+pub fn SettingsTable(
+    #[prop(into)] settings: Signal<Map<String, Value>>,
+    test_id: &'static str,
+    #[prop(default = "No settings.")] empty: &'static str,
+) -> impl IntoView {
+    let rows = move || {
+        let map = settings.get();
+        if map.is_empty() {
+            return view! { <EmptyRow colspan=2 text=empty /> }.into_any();
+        }
+        map.into_iter()
+            .map(|(k, v)| {
+                view! {
+                    <tr data-key=k.clone()>
+                        <td class="mono nowrap">{k.clone()}</td>
+                        {value_cell(json_text(&v))}
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <div class="table-scroll">
+            <table data-test=test_id>
+                <thead>
+                    <tr>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Env vars as a name / value table; rows carry `data-key`.
+#[component]
+pub fn EnvTable(
+    #[prop(into)] env: Signal<BTreeMap<String, String>>,
+    test_id: &'static str,
+    #[prop(default = "No env vars.")] empty: &'static str,
+) -> impl IntoView {
+    let rows = move || {
+        let map = env.get();
+        if map.is_empty() {
+            return view! { <EmptyRow colspan=2 text=empty /> }.into_any();
+        }
+        map.into_iter()
+            .map(|(k, v)| {
+                view! {
+                    <tr data-key=k.clone()>
+                        <td class="mono nowrap">{k.clone()}</td>
+                        {value_cell(v)}
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <div class="table-scroll">
+            <table data-test=test_id>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Value"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Merged keys with the layer each came from; rows carry `data-key` and `data-from`.
+/// `plain` writes string values as themselves (env) instead of as JSON (settings).
+#[component]
+pub fn SourcedTable(
+    keys: Vec<Sourced>,
+    test_id: &'static str,
+    plain: bool,
+    empty: &'static str,
+) -> impl IntoView {
+    let rows = if keys.is_empty() {
+        view! { <EmptyRow colspan=3 text=empty /> }.into_any()
+    } else {
+        keys.into_iter()
+            .map(|s| {
+                let text = if plain {
+                    plain_text(&s.value)
+                } else {
+                    json_text(&s.value)
+                };
+                let from = layer_text(&s.from);
+                view! {
+                    <tr data-key=s.key.clone() data-from=from>
+                        <td class="mono nowrap">{s.key.clone()}</td>
+                        {value_cell(text)}
+                        {layer_cell(s.from)}
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <div class="table-scroll">
+            <table data-test=test_id>
+                <thead>
+                    <tr>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Value"</th>
+                        <th scope="col">"From"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
