@@ -15,8 +15,9 @@ use crate::components::{EmptyRow, loading_or};
 use crate::releases::{IngredientList, ingredient_href};
 use crate::session::use_session;
 
-/// Placeholder and hint texts shared by the create and edit forms.
-pub(crate) const SETTINGS_HINT: &str = "A YAML mapping; each top-level key replaces the same key of earlier layers.";
+/// Hints shared by the create and edit forms.
+pub(crate) const SETTINGS_HINT: &str =
+    "A YAML mapping; each top-level key replaces the same key of earlier layers.";
 pub(crate) const ENV_HINT: &str = "A YAML mapping of names to strings.";
 
 #[component]
