@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod http;
 pub mod jobs;
 pub mod keys;
+pub mod releases;
 pub mod remote;
 pub mod serve;
 pub mod state;

@@ -8,6 +8,7 @@ mod events;
 mod fleet;
 mod local;
 mod login;
+mod releases;
 
 use crate::config::ServeArgs;
 use clap::{Parser, Subcommand};
@@ -172,6 +173,38 @@ pub enum Command {
         /// Only this app's
         app: Option<String>,
     },
+    /// List releases, newest first
+    Releases {
+        #[command(flatten)]
+        client: ClientArgs,
+        app: Option<String>,
+    },
+    /// Make or show a release
+    Release {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: releases::ReleaseCommand,
+    },
+    /// What differs between two releases
+    CompareReleases {
+        #[command(flatten)]
+        client: ClientArgs,
+        a: i64,
+        b: i64,
+    },
+    /// List ingredients
+    Ingredients {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Add, edit or remove an ingredient
+    Ingredient {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: releases::IngredientCommand,
+    },
     /// List, start, stop, restart or destroy procs across hosts
     Procs {
         #[command(flatten)]
@@ -212,6 +245,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Buildpacks { client }) => builds::buildpacks(client).await,
         Some(Command::Buildpack { client, command }) => builds::buildpack(client, command).await,
         Some(Command::Builds { client, app }) => builds::builds(client, app).await,
+        Some(Command::Releases { client, app }) => releases::releases(client, app).await,
+        Some(Command::Release { client, command }) => releases::release(client, command).await,
+        Some(Command::CompareReleases { client, a, b }) => releases::compare(client, a, b).await,
+        Some(Command::Ingredients { client }) => releases::ingredients(client).await,
+        Some(Command::Ingredient { client, command }) => {
+            releases::ingredient(client, command).await
+        }
         Some(Command::Build {
             client,
             upload,

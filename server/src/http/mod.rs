@@ -10,6 +10,7 @@ mod hosts;
 mod meta;
 mod principal;
 mod procs;
+mod releases;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -108,6 +109,23 @@ pub fn router(state: AppState) -> Router {
         .route("/api/builds/{id}", get(apps::get_build))
         .route("/api/builds/{id}/log", get(apps::build_log))
         .route("/api/builds/{id}/artifact", get(apps::build_artifact))
+        .route(
+            "/api/ingredients",
+            get(releases::list_ingredients).post(releases::create_ingredient),
+        )
+        .route(
+            "/api/ingredients/{name}",
+            get(releases::get_ingredient)
+                .patch(releases::update_ingredient)
+                .delete(releases::delete_ingredient),
+        )
+        .route(
+            "/api/releases",
+            get(releases::list_releases).post(releases::create_release),
+        )
+        .route("/api/releases/preview", post(releases::preview_release))
+        .route("/api/releases/compare", get(releases::compare_releases))
+        .route("/api/releases/{id}", get(releases::get_release))
         .route(fleet_paths::FLEET, get(procs::fleet))
         .route(fleet_paths::PROCS, get(procs::list))
         .route(fleet_paths::PROC_ACTIONS, post(procs::act))

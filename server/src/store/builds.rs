@@ -465,7 +465,9 @@ impl Store {
             let tx = c.transaction()?;
             let app = app_named(&tx, &app)?;
             let mut stmt = tx.prepare(
-                "SELECT id, sha256 FROM builds WHERE app_id = ?1 AND status = 'succeeded' \
+                // Builds a release uses are kept: a release must stay deployable.
+                "SELECT id, sha256 FROM builds b WHERE app_id = ?1 AND status = 'succeeded' \
+                   AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.build_id = b.id) \
                  ORDER BY id DESC LIMIT -1 OFFSET ?2",
             )?;
             let old: Vec<(i64, Option<String>)> = stmt

@@ -5,6 +5,7 @@ mod builds;
 mod events;
 mod hosts;
 mod migrate;
+mod releases;
 mod sessions;
 mod snapshot;
 mod tokens;
@@ -12,6 +13,7 @@ mod users;
 
 pub use builds::{BuildOutcome, NewBuildRecord};
 pub use migrate::{KNOWN_SCHEMA_VERSION, backup};
+pub use releases::{IngredientRecord, ReleaseRecord};
 pub use sessions::SessionPrincipal;
 pub use snapshot::{HostSnapshot, PollOutcome, SeenProc};
 pub use tokens::TokenPrincipal;
