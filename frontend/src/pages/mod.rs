@@ -11,6 +11,7 @@ pub mod ingredients;
 pub mod login;
 pub mod not_built;
 pub mod not_found;
+pub mod releases;
 pub mod settings;
 pub mod setup;
 pub mod squads;

@@ -1,0 +1,155 @@
+//! What the "new release" form holds, and the one place that turns it into a [`NewRelease`]
+//! (checked like the server checks it), so the preview, its staleness and the create button
+//! all send the same thing.
+
+use leptos::prelude::*;
+use vr_app::release::{NewRelease, Volume};
+use vr_app::validate::{self, Invalid};
+
+/// One host dir / mount dir pair being edited; `key` keeps rows apart while they move.
+#[derive(Debug, Clone, Copy)]
+pub struct VolumeRow {
+    pub key: u64,
+    pub host_dir: RwSignal<String>,
+    pub mount_dir: RwSignal<String>,
+}
+
+/// The form's inputs; cheap to copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Draft {
+    pub app: RwSignal<String>,
+    /// The chosen build's id as the select holds it; empty: none.
+    pub build: RwSignal<String>,
+    pub settings_yaml: RwSignal<String>,
+    pub env_yaml: RwSignal<String>,
+    /// Merge order: first to last, later wins.
+    pub ingredients: RwSignal<Vec<String>>,
+    pub volumes: RwSignal<Vec<VolumeRow>>,
+    next_volume: StoredValue<u64>,
+    pub run_as: RwSignal<String>,
+    pub mem_mb: RwSignal<String>,
+}
+
+impl Draft {
+    pub fn new(app: String) -> Draft {
+        Draft {
+            app: RwSignal::new(app),
+            build: RwSignal::new(String::new()),
+            settings_yaml: RwSignal::new(String::new()),
+            env_yaml: RwSignal::new(String::new()),
+            ingredients: RwSignal::new(Vec::new()),
+            volumes: RwSignal::new(Vec::new()),
+            next_volume: StoredValue::new(0),
+            run_as: RwSignal::new(String::new()),
+            mem_mb: RwSignal::new(String::new()),
+        }
+    }
+
+    /// Adds an empty volume row at the end.
+    pub fn add_volume(&self) {
+        self.next_volume.update_value(|n| *n += 1);
+        let row = VolumeRow {
+            key: self.next_volume.get_value(),
+            host_dir: RwSignal::new(String::new()),
+            mount_dir: RwSignal::new(String::new()),
+        };
+        self.volumes.update(|rows| rows.push(row));
+    }
+
+    pub fn remove_volume(&self, key: u64) {
+        self.volumes.update(|rows| rows.retain(|r| r.key != key));
+    }
+
+    /// Moves the ingredient at `index` one place towards the top (`up`) or the bottom.
+    pub fn move_ingredient(&self, index: usize, up: bool) {
+        self.ingredients.update(|list| {
+            let other = if up {
+                index.checked_sub(1)
+            } else {
+                Some(index + 1)
+            };
+            if let Some(other) = other
+                && other < list.len()
+                && index < list.len()
+            {
+                list.swap(index, other);
+            }
+        });
+    }
+
+    /// The request the form describes, or what is wrong with it (tracked: call untracked from
+    /// event handlers).
+    pub fn request(&self) -> Result<NewRelease, Vec<Invalid>> {
+        let mut wrong = Vec::new();
+        let build_id = match self.build.get().parse::<i64>() {
+            Ok(id) => id,
+            Err(_) => {
+                wrong.push(Invalid::new("build_id", "choose a build"));
+                0
+            }
+        };
+        let run_as = self.run_as.get().trim().to_string();
+        if !run_as.is_empty()
+            && let Err(e) = validate::unix_user("run_as", &run_as)
+        {
+            wrong.push(e);
+        }
+        let mem = self.mem_mb.get().trim().to_string();
+        let mem_limit_mb = if mem.is_empty() {
+            None
+        } else {
+            match mem.parse::<u64>() {
+                Ok(mb) => Some(mb),
+                Err(_) => {
+                    wrong.push(Invalid::new(
+                        "mem_limit_mb",
+                        "must be a whole number of megabytes",
+                    ));
+                    None
+                }
+            }
+        };
+        let mut volumes = Vec::new();
+        for row in self.volumes.get() {
+            let host_dir = row.host_dir.get().trim().to_string();
+            let mount_dir = row.mount_dir.get().trim().to_string();
+            // A row left blank is not a volume.
+            if host_dir.is_empty() && mount_dir.is_empty() {
+                continue;
+            }
+            for path in [&host_dir, &mount_dir] {
+                if let Err(e) = validate::remote_path("volumes", path) {
+                    wrong.push(Invalid::new(
+                        "volumes",
+                        format!("{}: {}", display_path(path), e.message),
+                    ));
+                }
+            }
+            volumes.push(Volume {
+                host_dir,
+                mount_dir,
+            });
+        }
+        if !wrong.is_empty() {
+            return Err(wrong);
+        }
+        Ok(NewRelease {
+            build_id,
+            settings_yaml: self.settings_yaml.get(),
+            env_yaml: self.env_yaml.get(),
+            ingredients: self.ingredients.get(),
+            volumes,
+            run_as: (!run_as.is_empty()).then_some(run_as),
+            mem_limit_mb,
+        })
+    }
+}
+
+/// A path as an error names it; an empty one is named as missing.
+fn display_path(path: &str) -> String {
+    if path.is_empty() {
+        "(empty)".to_string()
+    } else {
+        path.to_string()
+    }
+}

@@ -1,0 +1,63 @@
+//! The config preview: what a release made from the form would hold, which layer (build,
+//! ingredient, own) each key came from, and its hash. Nothing is stored to show it.
+
+use leptos::prelude::*;
+use vr_app::release::ReleasePreview;
+
+use crate::releases::values::SourcedTable;
+
+#[component]
+pub fn PreviewPanel(
+    preview: ReleasePreview,
+    /// The form changed since this preview was asked for.
+    #[prop(into)]
+    stale: Signal<bool>,
+) -> impl IntoView {
+    let config = preview.config;
+    let volumes = if config.volumes.is_empty() {
+        "none".to_string()
+    } else {
+        config
+            .volumes
+            .iter()
+            .map(|v| format!("{} → {}", v.host_dir, v.mount_dir))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        <div class="card" data-test="release-preview" data-hash=preview.hash.clone()>
+            <div class="card-head">
+                <h2>"Preview"</h2>
+                <Show when=move || stale.get()>
+                    <span class="preview-stale" data-test="release-preview-stale">
+                        "The form changed since: preview again to see the result."
+                    </span>
+                </Show>
+            </div>
+            <dl class="facts">
+                <dt>"Hash"</dt>
+                <dd class="mono" id="release-preview-hash">{preview.hash.clone()}</dd>
+                <dt>"Run as"</dt>
+                <dd class="mono">{config.run_as.clone().unwrap_or_else(|| "default".to_string())}</dd>
+                <dt>"Memory limit"</dt>
+                <dd>{config.mem_limit_mb.map_or_else(|| "none".to_string(), |mb| format!("{mb} MB"))}</dd>
+                <dt>"Volumes"</dt>
+                <dd class="mono">{volumes}</dd>
+            </dl>
+            <h3>"Settings"</h3>
+            <SourcedTable
+                keys=preview.settings_from
+                test_id="preview-settings"
+                plain=false
+                empty="No settings."
+            />
+            <h3>"Env"</h3>
+            <SourcedTable
+                keys=preview.env_from
+                test_id="preview-env"
+                plain=true
+                empty="No env vars."
+            />
+        </div>
+    }
+}
