@@ -18,15 +18,15 @@ const BUILD_WAIT: Duration = Duration::from_secs(60);
 
 /// A server with one builder host and the two test buildpacks (the one that never detects
 /// first, so detection must skip it).
-struct Setup {
-    server: VrServer,
-    api: ApiClient,
+pub struct Setup {
+    pub server: VrServer,
+    pub api: ApiClient,
     _host: TestHost,
     _buildpacks: (GitRepo, GitRepo),
-    shell_bp: String,
+    pub shell_bp: String,
 }
 
-async fn setup() -> Setup {
+pub async fn setup() -> Setup {
     let server = fleet_server().await;
     let api = server.admin().await;
     let mut hosts = hosts_for(&api, 1).await;
@@ -68,7 +68,7 @@ async fn setup() -> Setup {
     }
 }
 
-async fn add_app(api: &ApiClient, name: &str, repo: &GitRepo) -> App {
+pub async fn add_app(api: &ApiClient, name: &str, repo: &GitRepo) -> App {
     api.post(
         paths::APPS,
         &NewApp {
@@ -123,7 +123,7 @@ async fn log(api: &ApiClient, id: i64) -> String {
     l.text
 }
 
-async fn build(api: &ApiClient, app: &str, version: &str, force: bool) -> (Build, String) {
+pub async fn build(api: &ApiClient, app: &str, version: &str, force: bool) -> (Build, String) {
     let b = start(api, app, version, force).await;
     let done = wait_done(api, b.id).await;
     let text = log(api, b.id).await;
@@ -424,7 +424,7 @@ async fn requests_are_validated_shared_and_need_a_builder() {
     let _ = PW;
 }
 
-fn tarball(files: &[(&str, &str)]) -> Vec<u8> {
+pub fn tarball(files: &[(&str, &str)]) -> Vec<u8> {
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),

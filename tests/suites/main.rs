@@ -5,6 +5,7 @@ mod builds;
 mod cli;
 mod fleet;
 mod harness_selftest;
+mod releases;
 mod remote_ssh;
 mod server_process;
 mod ui_browser;
