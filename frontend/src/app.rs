@@ -18,7 +18,7 @@ use crate::pages::ingredients::{IngredientPage, IngredientsPage};
 use crate::pages::login::LoginPage;
 use crate::pages::not_built::NotBuilt;
 use crate::pages::not_found::NotFound;
-use crate::pages::releases::ReleasesPage;
+use crate::pages::releases::{ReleasePage, ReleasesPage};
 use crate::pages::settings::SettingsPage;
 use crate::pages::setup::SetupPage;
 use crate::pages::squads::{SquadPage, SquadsPage};
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/builds") view=BuildsPage />
                     <Route path=path!("/builds/:id") view=BuildPage />
                     <Route path=path!("/releases") view=ReleasesPage />
+                    <Route path=path!("/releases/:id") view=ReleasePage />
                     <Route path=path!("/hosts") view=HostsPage />
                     <Route path=path!("/hosts/new") view=NewHostPage />
                     <Route path=path!("/hosts/:name") view=HostPage />

@@ -4,10 +4,14 @@
 
 mod build_select;
 mod create;
+mod detail;
+mod diff;
 mod draft;
 mod picker;
 mod preview;
 mod volumes;
+
+pub use detail::ReleasePage;
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
