@@ -104,7 +104,10 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
     let prompt = move || {
         if !feed.loaded() {
             "Loading…"
-        } else if feed.releases().with(|list| list.iter().all(|r| r.id == this)) {
+        } else if feed
+            .releases()
+            .with(|list| list.iter().all(|r| r.id == this))
+        {
             "(no other release of this app)"
         } else {
             "(choose a release)"
