@@ -6,6 +6,9 @@ use leptos::prelude::*;
 use vr_app::release::{NewRelease, Volume};
 use vr_app::validate::{self, Invalid};
 
+/// The largest memory limit the server accepts, in MB.
+const MEM_MAX_MB: u64 = 1024 * 1024;
+
 /// One host dir / mount dir pair being edited; `key` keeps rows apart while they move.
 #[derive(Debug, Clone, Copy)]
 pub struct VolumeRow {
@@ -99,7 +102,14 @@ impl Draft {
             None
         } else {
             match mem.parse::<u64>() {
-                Ok(mb) => Some(mb),
+                Ok(mb) if mb <= MEM_MAX_MB => Some(mb),
+                Ok(_) => {
+                    wrong.push(Invalid::new(
+                        "mem_limit_mb",
+                        format!("must be at most {MEM_MAX_MB} (1 TiB)"),
+                    ));
+                    None
+                }
                 Err(_) => {
                     wrong.push(Invalid::new(
                         "mem_limit_mb",
