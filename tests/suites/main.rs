@@ -9,4 +9,5 @@ mod releases;
 mod remote_ssh;
 mod server_process;
 mod ui_browser;
+mod ui_builds;
 mod ui_fleet;

@@ -218,6 +218,29 @@ impl Browser {
             .unwrap_or_else(|e| panic!("typing into {css:?}: {e}"));
     }
 
+    /// Waits until the `<select>` `css` has an option with `value`, picks it and fires the
+    /// `input` and `change` events a person's choice would.
+    pub async fn select(&self, css: &str, value: &str) {
+        let option = format!("{css} option[value=\"{value}\"]");
+        self.wait_for(&option).await;
+        // The value is read back before the events: a handler may reset the select on purpose
+        // (an "add item" picker does).
+        let script = "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+                      const taken = el.value; \
+                      el.dispatchEvent(new Event('input', {bubbles: true})); \
+                      el.dispatchEvent(new Event('change', {bubbles: true})); return taken;";
+        let got = self
+            .client
+            .execute(script, vec![css.into(), value.into()])
+            .await
+            .unwrap_or_else(|e| panic!("selecting {value:?} in {css:?}: {e}"));
+        assert_eq!(
+            got.as_str(),
+            Some(value),
+            "select {css:?} did not take {value:?}"
+        );
+    }
+
     /// Waits for `css` and returns its visible text.
     pub async fn text(&self, css: &str) -> String {
         self.wait_for(css)

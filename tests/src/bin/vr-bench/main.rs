@@ -1,11 +1,13 @@
 //! Benchmarks of a `vr` binary, run by `scripts/bench.sh` (which builds the static release binary
 //! first); figures go into BENCHMARKS.md.
 //!
-//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet] [--runs N]
+//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds] [--runs N]
 //! [--hosts 50] [--procs 20] [--dead 10] [--samples 60]`.
 //! - foundation: start-up time, idle memory, binary size and UI bundle size;
-//! - fleet: see [`fleet`].
+//! - fleet: see [`fleet`];
+//! - builds: see [`builds`].
 
+mod builds;
 mod fleet;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +75,9 @@ async fn main() {
             samples: num("--samples", 60),
         };
         fleet::run(&vr, args).await;
+    }
+    if suite == "all" || suite == "builds" {
+        builds::run(&vr, num("--runs", 10)).await;
     }
 }
 

@@ -1,0 +1,98 @@
+//! Apps, builds, ingredients and releases in headless Chromium against a real builder host:
+//! an app made in the UI is built from its page, the build page follows the log live, and a
+//! release is previewed (layers shown) and made from the releases page.
+
+use super::builds::setup;
+use super::fleet::PW;
+use vr_tests::harness::Browser;
+use vr_tests::harness::git::shell_app;
+
+#[tokio::test]
+async fn an_app_is_built_and_released_from_the_ui() {
+    let s = setup().await;
+    let repo = shell_app();
+    let browser = Browser::start().await;
+    browser.goto(&s.server.url("/login")).await;
+    browser.wait_for("#username").await;
+    browser.fill("#username", "admin").await;
+    browser.fill("#password", PW).await;
+    browser.click("#login-submit").await;
+    browser.wait_for_text("#current-user", "admin").await;
+
+    // An app, made in the UI; a bad name is refused next to its field first.
+    browser.click("a[href=\"/apps\"]").await;
+    browser.fill("#app-name", "Bad-Name").await;
+    browser.fill("#app-repo", &repo.url()).await;
+    browser.click("#app-create").await;
+    browser.wait_for_text("body", "lowercase letters").await;
+    browser.fill("#app-name", "shop").await;
+    browser.click("#app-create").await;
+    browser
+        .click("tr[data-test=\"app-row\"][data-name=\"shop\"] a")
+        .await;
+
+    // Build it from its page: the build page follows the log to the end.
+    browser.fill("#build-version", "main").await;
+    browser.click("#build-start").await;
+    browser
+        .wait_for("#build-status[data-status=\"succeeded\"]")
+        .await;
+    browser
+        .wait_for_text("#build-log", "Shell app detected")
+        .await;
+    browser.wait_for_text("#build-log", "Build succeeded").await;
+    assert!(browser.exists("#build-artifact").await);
+    browser.screenshot("ui-build").await;
+
+    // An ingredient, then a release that merges it, previewed first.
+    browser.goto(&s.server.url("/ingredients")).await;
+    browser.fill("#ingredient-name", "db").await;
+    browser
+        .fill("#ingredient-settings", "db: from-ingredient")
+        .await;
+    browser.fill("#ingredient-env", "DB_ENV: \"1\"").await;
+    browser.click("#ingredient-create").await;
+    browser
+        .wait_for("tr[data-test=\"ingredient-row\"][data-name=\"db\"]")
+        .await;
+
+    browser.goto(&s.server.url("/releases")).await;
+    browser.select("#release-app", "shop").await;
+    browser
+        .wait_for("#release-build option[value]:not([value=\"\"])")
+        .await;
+    browser.select("#release-ingredient-add", "db").await;
+    browser
+        .wait_for("li[data-test=\"release-ingredient\"][data-name=\"db\"]")
+        .await;
+    browser.fill("#release-env", "MINE: \"yes\"").await;
+    browser.click("#release-preview").await;
+    browser.wait_for("[data-test=\"release-preview\"]").await;
+    browser
+        .wait_for("[data-test=\"preview-env\"] [data-key=\"GREETING\"][data-from=\"build\"]")
+        .await;
+    browser
+        .wait_for("[data-test=\"preview-env\"] [data-key=\"DB_ENV\"][data-from=\"ingredient db\"]")
+        .await;
+    browser
+        .wait_for("[data-test=\"preview-env\"] [data-key=\"MINE\"][data-from=\"own\"]")
+        .await;
+    let hash = browser.text("#release-preview-hash").await;
+    browser.click("#release-create").await;
+    browser.wait_for_text("#release-hash", hash.trim()).await;
+    browser
+        .wait_for("[data-test=\"release-env\"] [data-key=\"MINE\"]")
+        .await;
+    browser.screenshot("ui-release").await;
+
+    let releases: Vec<vr_app::release::Release> = s
+        .api
+        .get(vr_app::release::paths::RELEASES)
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(releases.len(), 1);
+    assert_eq!(releases[0].hash, hash.trim());
+    assert_eq!(releases[0].ingredients, ["db"]);
+    browser.close().await;
+}
