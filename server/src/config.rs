@@ -36,6 +36,15 @@ pub struct ServeArgs {
     /// Deadline in milliseconds of every SSH step: connect, auth, each command [default: 5000]
     #[arg(long, env = "VR_SSH_TIMEOUT_MS")]
     pub ssh_timeout_ms: Option<u64>,
+    /// Largest prebuilt build upload, in MiB [default: 1024]
+    #[arg(long, env = "VR_MAX_UPLOAD_MB")]
+    pub max_upload_mb: Option<u64>,
+    /// Successful builds kept per app (builds a release uses are always kept) [default: 20]
+    #[arg(long, env = "VR_KEEP_BUILDS")]
+    pub keep_builds: Option<u32>,
+    /// Longest a build may take, in seconds [default: 1800]
+    #[arg(long, env = "VR_BUILD_TIMEOUT_SECS")]
+    pub build_timeout_secs: Option<u64>,
 }
 
 /// The optional TOML file; every key is optional.
@@ -49,6 +58,9 @@ pub struct FileConfig {
     pub session_hours: Option<u32>,
     pub poll_interval_ms: Option<u64>,
     pub ssh_timeout_ms: Option<u64>,
+    pub max_upload_mb: Option<u64>,
+    pub keep_builds: Option<u32>,
+    pub build_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +79,7 @@ pub struct ServeConfig {
     pub cookie_secure: bool,
     pub session_hours: u32,
     pub fleet: crate::fleet::FleetConfig,
+    pub builds: crate::jobs::BuildConfig,
 }
 
 impl ServeConfig {
@@ -175,6 +188,23 @@ fn merge(
                     d.ssh_deadline,
                     100,
                 ),
+            }
+        },
+        builds: {
+            let d = crate::jobs::BuildConfig::default();
+            crate::jobs::BuildConfig {
+                timeout: args
+                    .build_timeout_secs
+                    .or(file.build_timeout_secs)
+                    .map_or(d.timeout, |s| Duration::from_secs(s.max(1))),
+                keep_per_app: args
+                    .keep_builds
+                    .or(file.keep_builds)
+                    .unwrap_or(d.keep_per_app),
+                max_upload_bytes: args
+                    .max_upload_mb
+                    .or(file.max_upload_mb)
+                    .map_or(d.max_upload_bytes, |m| m.saturating_mul(1024 * 1024)),
             }
         },
     })

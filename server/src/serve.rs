@@ -36,7 +36,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         live.clone(),
         std::sync::Arc::clone(&fleet),
         &cfg.data_dir,
-        crate::jobs::BuildConfig::default(),
+        cfg.builds.clone(),
     )
     .context("creating the artifact store")?;
     builds

@@ -21,7 +21,7 @@ const BUILD_WAIT: Duration = Duration::from_secs(60);
 pub struct Setup {
     pub server: VrServer,
     pub api: ApiClient,
-    _host: TestHost,
+    pub host: TestHost,
     _buildpacks: (GitRepo, GitRepo),
     pub shell_bp: String,
 }
@@ -62,7 +62,7 @@ pub async fn setup() -> Setup {
     Setup {
         server,
         api,
-        _host: host,
+        host,
         _buildpacks: (never, shell),
         shell_bp,
     }
@@ -576,4 +576,119 @@ async fn the_cli_adds_apps_and_buildpacks_and_follows_builds() {
     );
     let (ok, out) = vr(&s.server, t, &["app", "rm", "shop"]);
     assert!(!ok && out.contains("has 3 build(s)"), "{out}");
+}
+
+#[tokio::test]
+async fn a_lost_builder_fails_the_build_with_the_reason() {
+    let s = setup().await;
+    let repo = shell_app();
+    add_app(&s.api, "shop", &repo).await;
+    // Known unreachable: refused at once.
+    s.host.kill_sshd();
+    wait_health(
+        &s.api,
+        "builder1",
+        Health::Unreachable,
+        Duration::from_secs(15),
+    )
+    .await;
+    let err = s
+        .api
+        .post(
+            paths::BUILDS,
+            &BuildRequest {
+                app: "shop".into(),
+                version: "main".into(),
+                force: false,
+            },
+        )
+        .await
+        .expect_status(409)
+        .error();
+    assert!(err.message.contains("unreachable"), "{}", err.message);
+    // Lost in the middle of a compile: the build fails, saying why; nothing stays running.
+    s.host.start_sshd();
+    wait_health(&s.api, "builder1", Health::Ok, Duration::from_secs(20)).await;
+    repo.commit(&[("slow", "x")], "slow");
+    let b = start(&s.api, "shop", "main", false).await;
+    let until = Instant::now() + BUILD_WAIT;
+    while !log(&s.api, b.id).await.contains("cache uses") {
+        assert!(Instant::now() < until, "the build never started compiling");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.host.kill_sshd();
+    let done = wait_done(&s.api, b.id).await;
+    assert_eq!(done.status, BuildStatus::Failed);
+    assert!(
+        done.error.as_deref().is_some_and(|e| !e.is_empty()),
+        "{done:?}"
+    );
+    assert!(done.sha256.is_none());
+}
+
+#[tokio::test]
+async fn uploads_have_a_size_limit_and_old_builds_expire() {
+    let server = vr_tests::harness::VrServer::start(vr_tests::harness::ServerOptions {
+        admin_password: Some(PW.into()),
+        env: vec![
+            ("VR_MAX_UPLOAD_MB".into(), "1".into()),
+            ("VR_KEEP_BUILDS".into(), "2".into()),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let api = server.admin().await;
+    add_app(&api, "shop", &shell_app()).await;
+    let post = |body: Vec<u8>, version: String| {
+        let url = server.url(&format!(
+            "{}?version={version}",
+            paths::build_upload("shop")
+        ));
+        let http = api.http().clone();
+        let csrf = api.csrf_token().unwrap_or_default();
+        async move {
+            http.post(url)
+                .header("x-vr-csrf", csrf)
+                .body(body)
+                .send()
+                .await
+                .expect("upload")
+        }
+    };
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let resp = post(
+            tarball(&[("Procfile", "web: ./run\n"), ("v", &i.to_string())]),
+            format!("v{i}"),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        ids.push(resp.json::<Build>().await.expect("build"));
+    }
+    let first: Build = api.get(&paths::build(ids[0].id)).await.expect_ok().json();
+    assert_eq!(first.status, BuildStatus::Expired);
+    api.get(&paths::build_artifact(first.id))
+        .await
+        .expect_status(409);
+    let sha = first.sha256.clone().unwrap_or_default();
+    assert!(
+        !server
+            .data_dir()
+            .join("artifacts")
+            .join(format!("{sha}.tar.gz"))
+            .exists()
+    );
+    let last: Build = api.get(&paths::build(ids[2].id)).await.expect_ok().json();
+    assert_eq!(last.status, BuildStatus::Succeeded);
+    // Too big: refused (the server closes that connection, so this goes last).
+    let resp = post(vec![7u8; 2 * 1024 * 1024], "big".into()).await;
+    assert_eq!(resp.status(), 413);
+    let v: serde_json::Value = resp.json().await.expect("json");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("limit"),
+        "{v}"
+    );
 }

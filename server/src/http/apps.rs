@@ -275,12 +275,25 @@ pub async fn upload_build(
     p: Principal,
     ApiPath(app): ApiPath<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Build>)> {
     validate::app_name("app", &app)?;
     validate::git_ref("version", &q.version)?;
     state.store.app(app.clone()).await?;
     let limit = state.builds.config.max_upload_bytes;
+    let too_big = || ApiError::Rejected {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("the upload is larger than the limit of {limit} bytes"),
+    };
+    // Refuse before reading when the client says how big it is.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
     let part = state.builds.upload_part();
     let mut file = tokio::fs::File::create(&part)
         .await
