@@ -692,3 +692,55 @@ async fn uploads_have_a_size_limit_and_old_builds_expire() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_pinned_buildpack_ref_builds_with_that_version() {
+    let s = setup().await;
+    let repo = shell_app();
+    // Tag the buildpack, then change it: an app pinned to `#v1` keeps building with v1.
+    let bp = shell_buildpack();
+    let v1 = bp.head();
+    bp.tag("v1");
+    bp.commit(
+        &[(
+            "bin/release",
+            "#!/bin/sh\necho 'config_vars: {GREETING: newer}'\n",
+        )],
+        "newer",
+    );
+    let pinned = format!("{}#v1", bp.url());
+    s.api
+        .post(
+            paths::APPS,
+            &NewApp {
+                name: "pinned".into(),
+                repo_url: repo.url(),
+                buildpack: Some(pinned.clone()),
+                notes: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    let (b, text) = build(&s.api, "pinned", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{text}");
+    assert!(text.contains("Using pinned buildpack"), "{text}");
+    assert_eq!(b.buildpack_commit.as_deref(), Some(v1.as_str()));
+    assert_eq!(
+        b.env.get("GREETING").map(String::as_str),
+        Some("hello world")
+    );
+    // Unpinned (the newest commit of the same buildpack): the newer release env.
+    s.api
+        .patch(
+            &paths::app("pinned"),
+            &serde_json::json!({ "buildpack": bp.url() }),
+        )
+        .await
+        .expect_ok();
+    let (b, text) = build(&s.api, "pinned", "main", true).await;
+    assert_eq!(
+        b.env.get("GREETING").map(String::as_str),
+        Some("newer"),
+        "{text}"
+    );
+}
