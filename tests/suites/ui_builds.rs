@@ -84,6 +84,19 @@ async fn an_app_is_built_and_released_from_the_ui() {
         .wait_for("[data-test=\"release-env\"] [data-key=\"MINE\"]")
         .await;
     browser.screenshot("ui-release").await;
+    // The app's page lists its builds and releases.
+    browser.goto(&s.server.url("/apps/shop")).await;
+    browser
+        .wait_for(&format!(
+            "[data-test=\"app-releases\"] tr[data-test=\"release-row\"][data-hash=\"{}\"]",
+            hash.trim()
+        ))
+        .await;
+    browser
+        .wait_for(
+            "[data-test=\"app-builds\"] tr[data-test=\"build-row\"][data-status=\"succeeded\"]",
+        )
+        .await;
 
     let releases: Vec<vr_app::release::Release> = s
         .api

@@ -1,4 +1,4 @@
-//! The one release table, used by the Releases page.
+//! The one release table, used by the Releases page and the app page.
 
 use leptos::prelude::*;
 use vr_app::release::Release;

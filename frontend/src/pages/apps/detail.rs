@@ -14,6 +14,7 @@ use crate::api;
 use crate::builds::{BuildFeed, BuildTable, Catalog};
 use crate::busy::spawn_busy;
 use crate::components::{ConfirmDialog, Field, FormError, FormErrors, use_toasts};
+use crate::releases::{ReleaseFeed, ReleaseTable};
 use crate::session::use_session;
 
 #[component]
@@ -26,6 +27,7 @@ pub fn AppPage() -> impl IntoView {
     // The forms are built once per app (not on every refetch), so typing is never undone.
     let app_id = Memo::new(move |_| app.with(|a| a.as_ref().map(|a| a.id)));
     let feed = BuildFeed::follow(Signal::derive(move || Some(name.get())));
+    let releases = ReleaseFeed::follow(Signal::derive(move || Some(name.get())));
     let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
 
@@ -54,6 +56,7 @@ pub fn AppPage() -> impl IntoView {
             view! { <AppFacts app=app /> }.into_any()
         };
         let all_builds = format!("/builds?app={}", api::encode(&current.name));
+        let all_releases = format!("/releases?app={}", api::encode(&current.name));
         view! {
             {settings}
             {editable.then(|| view! { <StartBuild app=current.name.clone() /> })}
@@ -68,6 +71,18 @@ pub fn AppPage() -> impl IntoView {
                     empty="No builds of this app yet."
                 />
                 {move || feed.error().map(|e| view! { <p class="field-error">{e}</p> })}
+            </div>
+            <div class="card" data-test="app-releases">
+                <div class="card-head">
+                    <h2>"Releases"</h2>
+                    <a href=all_releases>"Open in Releases"</a>
+                </div>
+                <ReleaseTable
+                    releases=releases.releases()
+                    loaded=Signal::derive(move || releases.loaded())
+                    empty="No releases of this app yet."
+                />
+                {move || releases.error().map(|e| view! { <p class="field-error">{e}</p> })}
             </div>
         }
         .into_any()
