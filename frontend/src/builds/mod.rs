@@ -2,11 +2,13 @@
 //! ([`catalog`]), a live list of builds ([`feed`]), how builds are drawn ([`table`]) and a
 //! build's followed log ([`log`]).
 
+pub mod app_filter;
 pub mod catalog;
 pub mod feed;
 pub mod log;
 pub mod table;
 
+pub use app_filter::{AppFilter, app_from_query};
 pub use catalog::Catalog;
 pub use feed::BuildFeed;
 pub use log::BuildLogView;
