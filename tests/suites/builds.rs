@@ -424,6 +424,24 @@ async fn requests_are_validated_shared_and_need_a_builder() {
     let _ = PW;
 }
 
+/// POSTs `body` as a prebuilt build of `app` at `version` with the session of `api`.
+pub async fn upload_raw(
+    server: &VrServer,
+    api: &ApiClient,
+    app: &str,
+    version: String,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let url = server.url(&format!("{}?version={version}", paths::build_upload(app)));
+    api.http()
+        .post(url)
+        .header("x-vr-csrf", api.csrf_token().unwrap_or_default())
+        .body(body)
+        .send()
+        .await
+        .expect("upload")
+}
+
 pub fn tarball(files: &[(&str, &str)]) -> Vec<u8> {
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
@@ -446,22 +464,8 @@ async fn prebuilt_uploads_are_checked_and_stored() {
     let api = server.admin().await;
     let repo = shell_app();
     add_app(&api, "shop", &repo).await;
-    let upload = |body: Vec<u8>, version: &str| {
-        let url = server.url(&format!(
-            "{}?version={version}",
-            paths::build_upload("shop")
-        ));
-        let http = api.http().clone();
-        let csrf = api.csrf_token().unwrap_or_default();
-        async move {
-            http.post(url)
-                .header("x-vr-csrf", csrf)
-                .body(body)
-                .send()
-                .await
-                .expect("upload")
-        }
-    };
+    let upload =
+        |body: Vec<u8>, version: &str| upload_raw(&server, &api, "shop", version.to_string(), body);
     let good = tarball(&[("Procfile", "web: ./run\n"), ("run", "#!/bin/sh\n")]);
     let resp = upload(good.clone(), "ci-42").await;
     assert_eq!(resp.status(), 201);
@@ -639,22 +643,7 @@ async fn uploads_have_a_size_limit_and_old_builds_expire() {
     .await;
     let api = server.admin().await;
     add_app(&api, "shop", &shell_app()).await;
-    let post = |body: Vec<u8>, version: String| {
-        let url = server.url(&format!(
-            "{}?version={version}",
-            paths::build_upload("shop")
-        ));
-        let http = api.http().clone();
-        let csrf = api.csrf_token().unwrap_or_default();
-        async move {
-            http.post(url)
-                .header("x-vr-csrf", csrf)
-                .body(body)
-                .send()
-                .await
-                .expect("upload")
-        }
-    };
+    let post = |body: Vec<u8>, version: String| upload_raw(&server, &api, "shop", version, body);
     let mut ids = Vec::new();
     for i in 0..3 {
         let resp = post(

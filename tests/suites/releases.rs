@@ -2,7 +2,7 @@
 //! per identical configuration, YAML errors with line and column, compare, the CLI, and the
 //! env a real build's buildpack declared as the first layer.
 
-use super::builds::{add_app, build, setup, tarball};
+use super::builds::{add_app, build, setup, tarball, upload_raw};
 use super::fleet::fleet_server;
 use vr_app::build::{Build, BuildStatus};
 use vr_app::release::{
@@ -13,18 +13,21 @@ use vr_tests::harness::ApiClient;
 use vr_tests::harness::git::shell_app;
 
 async fn upload(server: &vr_tests::harness::VrServer, api: &ApiClient, version: &str) -> Build {
-    let url = server.url(&format!(
-        "{}?version={version}",
-        vr_app::build::paths::build_upload("shop")
-    ));
-    let resp = api
-        .http()
-        .post(url)
-        .header("x-vr-csrf", api.csrf_token().unwrap_or_default())
-        .body(tarball(&[("Procfile", "web: ./run\n"), ("run", version)]))
-        .send()
-        .await
-        .expect("upload");
+    let resp = upload_raw(
+        server,
+        api,
+        "shop",
+        version.to_string(),
+        tarball(&[
+            (
+                "Procfile",
+                "web: ./run
+",
+            ),
+            ("run", version),
+        ]),
+    )
+    .await;
     assert_eq!(resp.status(), 201);
     resp.json().await.expect("build")
 }

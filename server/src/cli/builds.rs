@@ -1,10 +1,9 @@
 //! `vr apps`, `vr app …`, `vr buildpacks`, `vr buildpack …`, `vr build …` and `vr builds`.
 
 use super::ClientArgs;
-use super::client::Client;
+use super::client::{client, print_json};
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
-use serde::Serialize;
 use std::time::Duration;
 use vr_app::build::{
     App, AppPatch, Build, BuildLog, BuildQuery, BuildRequest, BuildStatus, Buildpack,
@@ -71,20 +70,6 @@ pub enum BuildSubcommand {
         version: String,
         file: std::path::PathBuf,
     },
-}
-
-fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).context("encoding JSON")?
-    );
-    Ok(())
-}
-
-fn client(args: &ClientArgs) -> anyhow::Result<Client> {
-    let c = Client::from_args(args)?;
-    c.require_token()?;
-    Ok(c)
 }
 
 pub async fn apps(args: ClientArgs) -> anyhow::Result<()> {

@@ -152,3 +152,19 @@ impl Client {
         self.send(self.request(Method::GET, path)).await
     }
 }
+
+/// A client for a command that needs to be signed in.
+pub fn client(args: &ClientArgs) -> anyhow::Result<Client> {
+    let c = Client::from_args(args)?;
+    c.require_token()?;
+    Ok(c)
+}
+
+/// `--json` output: pretty JSON on stdout.
+pub fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).context("encoding JSON")?
+    );
+    Ok(())
+}

@@ -2,10 +2,9 @@
 //! command line, through the API.
 
 use super::ClientArgs;
-use super::client::Client;
+use super::client::{client, print_json};
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 use std::io::IsTerminal;
 use vr_app::fleet::{
     ConnectionReport, Health, Host, HostPatch, NewHost, NewSquad, Proc, ProcAction,
@@ -184,20 +183,6 @@ pub enum ProcsCommand {
         #[arg(long, short)]
         yes: bool,
     },
-}
-
-fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).context("encoding JSON")?
-    );
-    Ok(())
-}
-
-fn client(args: &ClientArgs) -> anyhow::Result<Client> {
-    let c = Client::from_args(args)?;
-    c.require_token()?;
-    Ok(c)
 }
 
 pub async fn squads(args: ClientArgs) -> anyhow::Result<()> {

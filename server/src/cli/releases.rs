@@ -1,10 +1,9 @@
 //! `vr releases`, `vr release …`, `vr compare-releases A B` and `vr ingredient(s)`.
 
 use super::ClientArgs;
-use super::client::Client;
+use super::client::{client, print_json};
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
-use serde::Serialize;
 use std::path::PathBuf;
 use vr_app::release::{
     Ingredient, IngredientPatch, NewIngredient, NewRelease, Release, ReleaseDiff, ReleaseQuery,
@@ -64,20 +63,6 @@ pub enum IngredientCommand {
     Rm {
         name: String,
     },
-}
-
-fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).context("encoding JSON")?
-    );
-    Ok(())
-}
-
-fn client(args: &ClientArgs) -> anyhow::Result<Client> {
-    let c = Client::from_args(args)?;
-    c.require_token()?;
-    Ok(c)
 }
 
 /// The text of a YAML file, `-` for standard input.
