@@ -81,6 +81,16 @@ impl FormErrors {
         self.set_field(invalid.field, invalid.message.clone());
     }
 
+    /// Shows every failed check under its field; true when any failed.
+    pub fn show_invalid(&self, checks: &[Result<(), Invalid>]) -> bool {
+        let mut invalid = false;
+        for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
+            self.set_invalid(failure);
+            invalid = true;
+        }
+        invalid
+    }
+
     /// The error under field `name`, if any (tracked).
     pub fn field(&self, name: &str) -> Option<String> {
         self.set.with(|s| {

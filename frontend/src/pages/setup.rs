@@ -12,7 +12,7 @@ use vr_app::api::SetupRequest;
 use vr_app::validate;
 
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
 use crate::pages::auth_frame::AuthFrame;
 use crate::session::{AuthState, use_session};
@@ -93,15 +93,15 @@ pub fn SetupPage() -> impl IntoView {
         if errors.any() {
             return;
         }
-        spawn_busy(busy, async move {
-            match api::setup(&request).await {
-                Ok(me) => {
-                    toasts.success(format!("Welcome, {}. vr is ready.", me.user.username));
-                    session.sign_in(me);
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::setup(&request).await },
+            move |me| {
+                toasts.success(format!("Welcome, {}. vr is ready.", me.user.username));
+                session.sign_in(me);
+            },
+        );
     };
 
     let already_done = move || {

@@ -8,7 +8,7 @@ use vr_app::validate;
 use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::Catalog;
-use crate::busy::spawn_busy;
+use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, use_toasts};
 
 #[component]
@@ -35,27 +35,22 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
             validate::git_url("repo_url", &request.repo_url),
             validate::label_or_empty("notes", &request.notes),
         ];
-        let mut invalid = false;
-        for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
-            errors.set_invalid(failure);
-            invalid = true;
-        }
-        if invalid {
+        if errors.show_invalid(&checks) {
             return;
         }
-        spawn_busy(busy, async move {
-            match api::build::create_app(&request).await {
-                Ok(app) => {
-                    toasts.success(format!("App {} created.", app.name));
-                    catalog.put_app(app);
-                    name.set(String::new());
-                    repo.set(String::new());
-                    buildpack.set(String::new());
-                    notes.set(String::new());
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::build::create_app(&request).await },
+            move |app| {
+                toasts.success(format!("App {} created.", app.name));
+                catalog.put_app(app);
+                name.set(String::new());
+                repo.set(String::new());
+                buildpack.set(String::new());
+                notes.set(String::new());
+            },
+        );
     };
 
     view! {

@@ -12,7 +12,7 @@ use super::build_form::StartBuild;
 use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::{BuildFeed, BuildTable, Catalog};
-use crate::busy::spawn_busy;
+use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{ConfirmDialog, Field, FormError, FormErrors, use_toasts};
 use crate::releases::{ReleaseFeed, ReleaseTable};
 use crate::session::use_session;
@@ -152,12 +152,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
             validate::git_url("repo_url", &new_repo),
             validate::label_or_empty("notes", &new_notes),
         ];
-        let mut invalid = false;
-        for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
-            errors.set_invalid(failure);
-            invalid = true;
-        }
-        if invalid {
+        if errors.show_invalid(&checks) {
             return;
         }
         let patch = AppPatch {
@@ -169,16 +164,16 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
             toasts.success("Nothing to save: no field changed.");
             return;
         }
-        spawn_busy(busy, async move {
-            match api::build::update_app(&old.name, &patch).await {
-                Ok(updated) => {
-                    toasts.success(format!("App {} saved.", updated.name));
-                    original.set_value(updated.clone());
-                    catalog.put_app(updated);
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::build::update_app(&old.name, &patch).await },
+            move |updated| {
+                toasts.success(format!("App {} saved.", updated.name));
+                original.set_value(updated.clone());
+                catalog.put_app(updated);
+            },
+        );
     };
     let created = original.with_value(|a| format_utc(a.created_at));
     view! {

@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::builds::Catalog;
-use crate::busy::spawn_busy;
+use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, use_toasts};
 
 #[component]
@@ -30,25 +30,20 @@ pub fn AddBuildpack(catalog: Catalog) -> impl IntoView {
             validate::git_url("url", &request.url),
             validate::label_or_empty("description", &request.description),
         ];
-        let mut invalid = false;
-        for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
-            errors.set_invalid(failure);
-            invalid = true;
-        }
-        if invalid {
+        if errors.show_invalid(&checks) {
             return;
         }
-        spawn_busy(busy, async move {
-            match api::build::create_buildpack(&request).await {
-                Ok(buildpack) => {
-                    toasts.success(format!("Buildpack {} added.", buildpack.url));
-                    catalog.put_buildpack(buildpack);
-                    url.set(String::new());
-                    description.set(String::new());
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::build::create_buildpack(&request).await },
+            move |buildpack| {
+                toasts.success(format!("Buildpack {} added.", buildpack.url));
+                catalog.put_buildpack(buildpack);
+                url.set(String::new());
+                description.set(String::new());
+            },
+        );
     };
 
     view! {

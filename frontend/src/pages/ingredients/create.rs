@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use super::{ENV_HINT, SETTINGS_HINT};
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, TextArea, use_toasts};
 use crate::releases::IngredientList;
 
@@ -35,27 +35,22 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
             validate::squad_name("name", &request.name),
             validate::label_or_empty("notes", &request.notes),
         ];
-        let mut invalid = false;
-        for failure in checks.iter().filter_map(|c| c.as_ref().err()) {
-            errors.set_invalid(failure);
-            invalid = true;
-        }
-        if invalid {
+        if errors.show_invalid(&checks) {
             return;
         }
-        spawn_busy(busy, async move {
-            match api::release::create_ingredient(&request).await {
-                Ok(created) => {
-                    toasts.success(format!("Ingredient {} created.", created.name));
-                    ingredients.put(created);
-                    name.set(String::new());
-                    settings.set(String::new());
-                    env.set(String::new());
-                    notes.set(String::new());
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::release::create_ingredient(&request).await },
+            move |created| {
+                toasts.success(format!("Ingredient {} created.", created.name));
+                ingredients.put(created);
+                name.set(String::new());
+                settings.set(String::new());
+                env.set(String::new());
+                notes.set(String::new());
+            },
+        );
     };
 
     view! {

@@ -12,7 +12,7 @@ use vr_app::validate;
 
 use super::{ENV_HINT, SETTINGS_HINT};
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{ConfirmDialog, Field, FormError, FormErrors, TextArea, use_toasts};
 use crate::live::use_live;
 use crate::releases::release_href;
@@ -157,16 +157,16 @@ fn IngredientEditor(
             toasts.success("Nothing to save: no field changed.");
             return;
         }
-        spawn_busy(busy, async move {
-            match api::release::update_ingredient(&old.name, &patch).await {
-                Ok(updated) => {
-                    toasts.success(format!("Ingredient {} saved.", updated.name));
-                    original.set_value(updated.clone());
-                    let _ = current.try_set(Some(updated));
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::release::update_ingredient(&old.name, &patch).await },
+            move |updated| {
+                toasts.success(format!("Ingredient {} saved.", updated.name));
+                original.set_value(updated.clone());
+                let _ = current.try_set(Some(updated));
+            },
+        );
     };
     let updated = move || {
         current.with(|i| {

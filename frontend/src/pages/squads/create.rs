@@ -6,7 +6,7 @@ use vr_app::fleet::NewSquad;
 use vr_app::validate;
 
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, use_toasts};
 use crate::fleet::use_fleet;
 
@@ -30,17 +30,17 @@ pub fn CreateSquad() -> impl IntoView {
             errors.set_invalid(&invalid);
             return;
         }
-        spawn_busy(busy, async move {
-            match api::fleet::create_squad(&request).await {
-                Ok(squad) => {
-                    toasts.success(format!("Squad {} created.", squad.name));
-                    store.put_squad(squad, None);
-                    name.set(String::new());
-                    description.set(String::new());
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::fleet::create_squad(&request).await },
+            move |squad| {
+                toasts.success(format!("Squad {} created.", squad.name));
+                store.put_squad(squad, None);
+                name.set(String::new());
+                description.set(String::new());
+            },
+        );
     };
 
     view! {

@@ -7,7 +7,7 @@ use vr_app::api::{NewUser, User};
 use vr_app::validate;
 
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
 
 #[component]
@@ -37,18 +37,18 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
         if errors.any() {
             return;
         }
-        spawn_busy(busy, async move {
-            match api::create_user(&request).await {
-                Ok(user) => {
-                    toasts.success(format!("User {} created as {}.", user.username, user.role));
-                    username.set(String::new());
-                    password.set(String::new());
-                    role.set(Role::Viewer);
-                    on_created.run(user);
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::create_user(&request).await },
+            move |user| {
+                toasts.success(format!("User {} created as {}.", user.username, user.role));
+                username.set(String::new());
+                password.set(String::new());
+                role.set(Role::Viewer);
+                on_created.run(user);
+            },
+        );
     };
 
     view! {
