@@ -13,7 +13,7 @@ use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::{BuildFeed, BuildTable, Catalog};
 use crate::busy::{spawn_busy, spawn_submit};
-use crate::components::{ConfirmDialog, Field, FormError, FormErrors, use_toasts};
+use crate::components::{ConfirmDialog, Field, FormError, FormErrors, MissingNotice, use_toasts};
 use crate::releases::{ReleaseFeed, ReleaseTable};
 use crate::session::use_session;
 
@@ -38,12 +38,7 @@ pub fn AppPage() -> impl IntoView {
             } else {
                 "Loading…".to_string()
             };
-            return view! {
-                <div class="card notice" data-test="app-missing">
-                    <p>{text}</p>
-                </div>
-            }
-            .into_any();
+            return view! { <MissingNotice test="app-missing" text=text /> }.into_any();
         }
         let Some(current) = app.get_untracked() else {
             return ().into_any();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildRequest, BuildStatus, paths};
 use vr_app::time::{format_age, format_utc};
@@ -16,21 +16,16 @@ use crate::builds::table::duration;
 use crate::builds::{BuildLogView, BuildStatusBadge, build_href};
 use crate::busy::spawn_busy;
 use crate::clock::use_clock;
-use crate::components::{CopyButton, EmptyRow, use_toasts};
+use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text, use_toasts};
 use crate::format;
 use crate::live::use_live;
 use crate::pages::apps::app_href;
+use crate::pages::id_param;
 use crate::session::use_session;
 
 #[component]
 pub fn BuildPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|s| s.trim_start_matches('#').parse::<i64>().ok())
-        })
-    });
+    let id = id_param();
     view! {
         <section class="page" data-test="build">
             <p>
@@ -42,9 +37,7 @@ pub fn BuildPage() -> impl IntoView {
                 None => {
                     view! {
                         <h1>"Build"</h1>
-                        <div class="card notice" data-test="build-missing">
-                            <p>"That is not a build number."</p>
-                        </div>
+                        <MissingNotice test="build-missing" text="That is not a build number." />
                     }
                         .into_any()
                 }
@@ -100,17 +93,8 @@ fn BuildView(id: i64) -> impl IntoView {
             }
             .into_any();
         }
-        let text = match error.get() {
-            Some(e) if e.status == 404 => format!("There is no build #{id}."),
-            Some(e) => format!("Cannot load build #{id}: {e}"),
-            None => "Loading…".to_string(),
-        };
-        view! {
-            <div class="card notice" data-test="build-missing">
-                <p>{text}</p>
-            </div>
-        }
-        .into_any()
+        let text = numbered_missing_text("build", id, error.get());
+        view! { <MissingNotice test="build-missing" text=text /> }.into_any()
     };
 
     view! {

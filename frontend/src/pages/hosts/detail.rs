@@ -7,6 +7,7 @@ use vr_app::fleet::{Host, path_segment};
 use vr_app::time::{format_age, format_utc};
 
 use crate::clock::use_clock;
+use crate::components::MissingNotice;
 use crate::fleet::{FleetProcs, HealthBadge, use_fleet};
 use crate::pages::hosts::edit::HostEditForm;
 use crate::pages::hosts::key::HostKey;
@@ -42,12 +43,7 @@ pub fn HostPage() -> impl IntoView {
             } else {
                 "Loading…".to_string()
             };
-            return view! {
-                <div class="card notice" data-test="host-missing">
-                    <p>{text}</p>
-                </div>
-            }
-            .into_any();
+            return view! { <MissingNotice test="host-missing" text=text /> }.into_any();
         }
         let editable = session.can_deploy();
         let form = editable.then(|| {

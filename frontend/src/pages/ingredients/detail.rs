@@ -13,7 +13,9 @@ use vr_app::validate;
 use super::{ENV_HINT, SETTINGS_HINT};
 use crate::api;
 use crate::busy::{spawn_busy, spawn_submit};
-use crate::components::{ConfirmDialog, Field, FormError, FormErrors, TextArea, use_toasts};
+use crate::components::{
+    ConfirmDialog, Field, FormError, FormErrors, MissingNotice, TextArea, use_toasts,
+};
 use crate::live::use_live;
 use crate::releases::release_href;
 use crate::releases::values::{EnvTable, SettingsTable};
@@ -87,12 +89,7 @@ fn IngredientView(name: String) -> impl IntoView {
                 Some(e) => format!("Cannot load the ingredient: {e}"),
                 None => "Loading…".to_string(),
             };
-            return view! {
-                <div class="card notice" data-test="ingredient-missing">
-                    <p>{text}</p>
-                </div>
-            }
-            .into_any();
+            return view! { <MissingNotice test="ingredient-missing" text=text /> }.into_any();
         }
         let Some(ingredient) = current.get_untracked() else {
             return ().into_any();

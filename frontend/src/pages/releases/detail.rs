@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 use vr_app::release::Release;
 use vr_app::time::{format_age, format_utc};
 
@@ -12,21 +11,16 @@ use super::diff::ReleaseCompare;
 use crate::api;
 use crate::builds::build_href;
 use crate::clock::use_clock;
-use crate::components::{CopyButton, EmptyRow};
+use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text};
 use crate::live::use_live;
 use crate::pages::apps::app_href;
+use crate::pages::id_param;
 use crate::releases::table::ingredient_links;
 use crate::releases::values::{EnvTable, SettingsTable};
 
 #[component]
 pub fn ReleasePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|s| s.trim_start_matches('#').parse::<i64>().ok())
-        })
-    });
+    let id = id_param();
     view! {
         <section class="page" data-test="release">
             <p>
@@ -38,9 +32,7 @@ pub fn ReleasePage() -> impl IntoView {
                 None => {
                     view! {
                         <h1>"Release"</h1>
-                        <div class="card notice" data-test="release-missing">
-                            <p>"That is not a release number."</p>
-                        </div>
+                        <MissingNotice test="release-missing" text="That is not a release number." />
                     }
                         .into_any()
                 }
@@ -83,17 +75,8 @@ fn ReleaseView(id: i64) -> impl IntoView {
     let loaded = Memo::new(move |_| release.with(Option::is_some));
     let body = move || {
         if !loaded.get() {
-            let text = match error.get() {
-                Some(e) if e.status == 404 => format!("There is no release #{id}."),
-                Some(e) => format!("Cannot load release #{id}: {e}"),
-                None => "Loading…".to_string(),
-            };
-            return view! {
-                <div class="card notice" data-test="release-missing">
-                    <p>{text}</p>
-                </div>
-            }
-            .into_any();
+            let text = numbered_missing_text("release", id, error.get());
+            return view! { <MissingNotice test="release-missing" text=text /> }.into_any();
         }
         let Some(r) = release.get_untracked() else {
             return ().into_any();

@@ -9,7 +9,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors, use_toasts};
+use crate::components::{Field, FormError, FormErrors, MissingNotice, use_toasts};
 use crate::fleet::{FleetProcs, HealthBadge, use_fleet};
 use crate::pages::hosts::host_href;
 use crate::pages::squads::{SquadDelete, SquadDeleteDialog, squad_href};
@@ -57,12 +57,7 @@ pub fn SquadPage() -> impl IntoView {
             } else {
                 "Loading…".to_string()
             };
-            return view! {
-                <div class="card notice" data-test="squad-missing">
-                    <p>{text}</p>
-                </div>
-            }
-            .into_any();
+            return view! { <MissingNotice test="squad-missing" text=text /> }.into_any();
         }
         let editable = session.can_deploy();
         let form = editable
