@@ -98,6 +98,28 @@ pub fn encode(component: &str) -> String {
     String::from(js_sys::encode_uri_component(component))
 }
 
+/// `key=value` parts joined into a query string with its leading `?`; empty when there are none.
+fn joined_query(parts: &[String]) -> String {
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// The query string (with its leading `?`) of a listing of one app's records (none or empty:
+/// every app's) capped at `limit`; empty when nothing is set.
+fn app_listing_query(app: Option<&str>, limit: Option<u32>) -> String {
+    let mut parts = Vec::new();
+    if let Some(app) = app.filter(|a| !a.is_empty()) {
+        parts.push(format!("app={}", encode(app)));
+    }
+    if let Some(limit) = limit {
+        parts.push(format!("limit={limit}"));
+    }
+    joined_query(&parts)
+}
+
 async fn send(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
     send_with_status(method, path, body)
         .await
@@ -288,11 +310,7 @@ pub fn event_query_string(q: &EventQuery) -> String {
             parts.push(format!("{key}={}", encode(v)));
         }
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+    joined_query(&parts)
 }
 
 /// Activity-log lines matching `q`, newest first.

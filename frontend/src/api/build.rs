@@ -5,7 +5,7 @@ use vr_app::build::{
     NewBuildpack, paths,
 };
 
-use super::{ApiError, delete, encode, get, patch, post};
+use super::{ApiError, app_listing_query, delete, get, patch, post};
 
 pub async fn apps() -> Result<Vec<App>, ApiError> {
     get(paths::APPS).await
@@ -44,18 +44,7 @@ pub async fn delete_buildpack(id: i64) -> Result<(), ApiError> {
 
 /// The query string (with its leading `?`) of a build listing; empty when nothing is set.
 pub fn build_query_string(q: &BuildQuery) -> String {
-    let mut parts = Vec::new();
-    if let Some(app) = q.app.as_deref().filter(|a| !a.is_empty()) {
-        parts.push(format!("app={}", encode(app)));
-    }
-    if let Some(limit) = q.limit {
-        parts.push(format!("limit={limit}"));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+    app_listing_query(q.app.as_deref(), q.limit)
 }
 
 /// Builds matching `q`, newest first.

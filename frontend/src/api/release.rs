@@ -5,7 +5,7 @@ use vr_app::release::{
     ReleaseQuery, paths,
 };
 
-use super::{ApiError, delete, encode, get, patch, post, post_with_status};
+use super::{ApiError, app_listing_query, delete, get, patch, post, post_with_status};
 
 pub async fn ingredients() -> Result<Vec<Ingredient>, ApiError> {
     get(paths::INGREDIENTS).await
@@ -30,18 +30,7 @@ pub async fn delete_ingredient(name: &str) -> Result<(), ApiError> {
 
 /// The query string (with its leading `?`) of a release listing; empty when nothing is set.
 pub fn release_query_string(q: &ReleaseQuery) -> String {
-    let mut parts = Vec::new();
-    if let Some(app) = q.app.as_deref().filter(|a| !a.is_empty()) {
-        parts.push(format!("app={}", encode(app)));
-    }
-    if let Some(limit) = q.limit {
-        parts.push(format!("limit={limit}"));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+    app_listing_query(q.app.as_deref(), q.limit)
 }
 
 /// Releases matching `q`, newest first.
