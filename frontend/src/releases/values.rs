@@ -72,36 +72,10 @@ pub fn SettingsTable(
     test_id: &'static str,
     #[prop(default = "No settings.")] empty: &'static str,
 ) -> impl IntoView {
-    let rows = move || {
-        let map = settings.get();
-        if map.is_empty() {
-            return view! { <EmptyRow colspan=2 text=empty /> }.into_any();
-        }
-        map.into_iter()
-            .map(|(k, v)| {
-                view! {
-                    <tr data-key=k.clone()>
-                        <td class="mono nowrap">{k.clone()}</td>
-                        {value_cell(json_text(&v))}
-                    </tr>
-                }
-            })
-            .collect_view()
-            .into_any()
-    };
-    view! {
-        <div class="table-scroll">
-            <table data-test=test_id>
-                <thead>
-                    <tr>
-                        <th scope="col">"Key"</th>
-                        <th scope="col">"Value"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
+    let pairs = Signal::derive(move || {
+        settings.with(|map| map.iter().map(|(k, v)| (k.clone(), json_text(v))).collect())
+    });
+    view! { <KeyValueTable key_header="Key" pairs=pairs test_id=test_id empty=empty /> }
 }
 
 /// Env vars as a name / value table; rows carry `data-key`.
@@ -111,12 +85,27 @@ pub fn EnvTable(
     test_id: &'static str,
     #[prop(default = "No env vars.")] empty: &'static str,
 ) -> impl IntoView {
+    let pairs = Signal::derive(move || {
+        env.with(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    });
+    view! { <KeyValueTable key_header="Name" pairs=pairs test_id=test_id empty=empty /> }
+}
+
+/// Keys and their written values, in order; rows carry `data-key`.
+#[component]
+fn KeyValueTable(
+    key_header: &'static str,
+    pairs: Signal<Vec<(String, String)>>,
+    test_id: &'static str,
+    empty: &'static str,
+) -> impl IntoView {
     let rows = move || {
-        let map = env.get();
-        if map.is_empty() {
+        let pairs = pairs.get();
+        if pairs.is_empty() {
             return view! { <EmptyRow colspan=2 text=empty /> }.into_any();
         }
-        map.into_iter()
+        pairs
+            .into_iter()
             .map(|(k, v)| {
                 view! {
                     <tr data-key=k.clone()>
@@ -133,7 +122,7 @@ pub fn EnvTable(
             <table data-test=test_id>
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
+                        <th scope="col">{key_header}</th>
                         <th scope="col">"Value"</th>
                     </tr>
                 </thead>
