@@ -218,6 +218,10 @@ pub enum LiveMessage {
     Apps,
     /// A release was made or an ingredient changed: refetch them.
     Releases,
+    /// A deploy started, made progress or ended.
+    Deploy {
+        deploy: Box<crate::deploy::Deployment>,
+    },
     /// One proc of a running proc action finished.
     ActionProgress {
         batch: String,

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod build;
+pub mod deploy;
 pub mod error;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

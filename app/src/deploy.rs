@@ -1,0 +1,129 @@
+//! Deploying one proc (SPEC §2, §3.3): the request, the durable record of the job with its
+//! steps, and how a proc's Supervisor program is named.
+
+use serde::{Deserialize, Serialize};
+
+pub mod paths {
+    /// `GET ?limit=N` newest first; `POST` a [`super::DeployRequest`].
+    pub const DEPLOYS: &str = "/api/deploys";
+
+    pub fn deploy(id: i64) -> String {
+        format!("{DEPLOYS}/{id}")
+    }
+}
+
+/// `POST /api/deploys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRequest {
+    pub release_id: i64,
+    /// A process type of the release's Procfile (`web`, `worker`…).
+    pub proc_type: String,
+    /// Config name, e.g. `prod`.
+    pub config: String,
+    pub host: String,
+    /// 0 = the proc binds no port.
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeployStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl DeployStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployStatus::Running => "running",
+            DeployStatus::Succeeded => "succeeded",
+            DeployStatus::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DeployStatus> {
+        [
+            DeployStatus::Running,
+            DeployStatus::Succeeded,
+            DeployStatus::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// One step of a deploy, as it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployStep {
+    pub name: String,
+    pub ok: bool,
+    pub message: String,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: i64,
+    pub release_id: i64,
+    pub app: String,
+    pub proc_type: String,
+    pub config: String,
+    pub host: String,
+    pub port: u16,
+    /// The Supervisor program name.
+    pub program: String,
+    pub status: DeployStatus,
+    pub error: Option<String>,
+    pub steps: Vec<DeployStep>,
+    pub requested_by: String,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// A component of a program name: `[A-Za-z0-9_.]`, anything else written as `_` (a version
+/// `v1.2-rc1` becomes `v1.2_rc1`). The true values live in `proc.json`.
+pub fn name_part(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `{app}-{version}-{config}-{release_hash}-{proc}-{port}` (SPEC §2).
+pub fn program_name(
+    app: &str,
+    version: &str,
+    config: &str,
+    release_hash: &str,
+    proc_type: &str,
+    port: u16,
+) -> String {
+    [app, version, config, release_hash, proc_type]
+        .iter()
+        .map(|p| name_part(p))
+        .chain(std::iter::once(port.to_string()))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_names_keep_to_the_safe_alphabet() {
+        assert_eq!(
+            program_name("shop", "v1.2-rc1", "prod", "ab12cd34ef56", "web", 5001),
+            "shop-v1.2_rc1-prod-ab12cd34ef56-web-5001"
+        );
+        assert_eq!(
+            program_name("shop", "feature/x y", "prod;rm", "h", "worker", 0),
+            "shop-feature_x_y-prod_rm-h-worker-0"
+        );
+    }
+}
