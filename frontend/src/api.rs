@@ -7,6 +7,7 @@
 //! the sign-in page wherever it is noticed.
 
 pub mod build;
+pub mod deploy;
 pub mod fleet;
 pub mod release;
 

@@ -13,6 +13,7 @@ use crate::pages::apps::{AppPage, AppsPage};
 use crate::pages::buildpacks::BuildpacksPage;
 use crate::pages::builds::{BuildPage, BuildsPage};
 use crate::pages::dashboard::DashboardPage;
+use crate::pages::deploys::{DeployPage, DeploysPage, NewDeployPage};
 use crate::pages::hosts::{HostPage, HostsPage, NewHostPage};
 use crate::pages::ingredients::{IngredientPage, IngredientsPage};
 use crate::pages::login::LoginPage;
@@ -48,6 +49,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/builds/:id") view=BuildPage />
                     <Route path=path!("/releases") view=ReleasesPage />
                     <Route path=path!("/releases/:id") view=ReleasePage />
+                    <Route path=path!("/deploy") view=NewDeployPage />
+                    <Route path=path!("/deploys") view=DeploysPage />
+                    <Route path=path!("/deploys/:id") view=DeployPage />
                     <Route path=path!("/hosts") view=HostsPage />
                     <Route path=path!("/hosts/new") view=NewHostPage />
                     <Route path=path!("/hosts/:name") view=HostPage />

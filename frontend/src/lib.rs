@@ -4,8 +4,8 @@
 //! Layout: [`app`] holds the router, [`shell`] the signed-in frame (top bar, navigation),
 //! [`session`] who is signed in, [`api`] the typed HTTP client, [`live`] the server-sent-events
 //! channel, [`fleet`] the shared fleet snapshot and proc views, [`builds`] the
-//! apps, buildpacks and builds lists and the build log, [`components`] the shared widgets
-//! and [`pages`] one module per screen.
+//! apps, buildpacks and builds lists and the build log, [`deploys`] the deploy list and how
+//! deploys are drawn, [`components`] the shared widgets and [`pages`] one module per screen.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -15,6 +15,7 @@ pub mod busy;
 pub mod clipboard;
 pub mod clock;
 pub mod components;
+pub mod deploys;
 pub mod fleet;
 pub mod format;
 pub mod live;

@@ -15,13 +15,14 @@ use crate::live::{Live, LiveIndicator};
 use crate::session::{AuthState, is_return_path, use_session};
 
 /// Navigation entries: path and label. The Users entry is added for admins only.
-const NAV: [(&str, &str); 11] = [
+const NAV: [(&str, &str); 12] = [
     ("/", "Dashboard"),
     ("/swarms", "Swarms"),
     ("/apps", "Apps"),
     ("/buildpacks", "Buildpacks"),
     ("/builds", "Builds"),
     ("/releases", "Releases"),
+    ("/deploy", "Deploy"),
     ("/hosts", "Hosts"),
     ("/squads", "Squads"),
     ("/ingredients", "Ingredients"),

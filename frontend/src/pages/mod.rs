@@ -6,6 +6,7 @@ pub mod auth_frame;
 pub mod buildpacks;
 pub mod builds;
 pub mod dashboard;
+pub mod deploys;
 pub mod hosts;
 pub mod ingredients;
 pub mod login;

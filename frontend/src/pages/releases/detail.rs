@@ -12,11 +12,13 @@ use crate::api;
 use crate::builds::build_href;
 use crate::clock::use_clock;
 use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text};
+use crate::deploys::new_deploy_href;
 use crate::live::use_live;
 use crate::pages::apps::app_href;
 use crate::pages::id_param;
 use crate::releases::table::ingredient_links;
 use crate::releases::values::{EnvTable, SettingsTable};
+use crate::session::use_session;
 
 #[component]
 pub fn ReleasePage() -> impl IntoView {
@@ -89,9 +91,20 @@ fn ReleaseView(id: i64) -> impl IntoView {
         .into_any()
     };
 
+    let session = use_session();
+    let deploy = move || {
+        session.can_deploy().then(|| {
+            view! {
+                <a class="btn btn-primary" id="release-deploy" href=new_deploy_href(id)>
+                    "Deploy…"
+                </a>
+            }
+        })
+    };
     view! {
         <div class="title-row">
             <h1 id="release-title">{format!("Release #{id}")}</h1>
+            {deploy}
         </div>
         {body}
     }
