@@ -43,6 +43,16 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing builds a stop interrupted")?;
+    let deploys = crate::jobs::Deploys::new(
+        store.clone(),
+        live.clone(),
+        std::sync::Arc::clone(&fleet),
+        std::sync::Arc::clone(&builds),
+    );
+    deploys
+        .recover()
+        .await
+        .context("failing deploys a stop interrupted")?;
     let state = AppState {
         store,
         live,
@@ -51,6 +61,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         login_throttle: Arc::default(),
         fleet,
         builds,
+        deploys,
         cookie_secure: cfg.cookie_secure,
         session_hours: cfg.session_hours,
         shutdown: shutdown_rx,

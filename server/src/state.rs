@@ -17,6 +17,7 @@ pub struct AppState {
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     pub fleet: Arc<crate::fleet::FleetService>,
     pub builds: Arc<crate::jobs::Builds>,
+    pub deploys: Arc<crate::jobs::Deploys>,
     pub cookie_secure: bool,
     pub session_hours: u32,
     /// Flips to true when the server begins to shut down, so long-lived streams end.

@@ -3,6 +3,7 @@
 
 mod builds;
 mod cli;
+mod deploys;
 mod fleet;
 mod harness_selftest;
 mod releases;

@@ -4,6 +4,7 @@
 mod builds;
 mod client;
 mod credentials;
+mod deploys;
 mod events;
 mod fleet;
 mod local;
@@ -205,6 +206,27 @@ pub enum Command {
         #[command(subcommand)]
         command: releases::IngredientCommand,
     },
+    /// Deploy one proc of a release on a host (port 0: binds no port)
+    Deploy {
+        #[command(flatten)]
+        client: ClientArgs,
+        release: i64,
+        host: String,
+        port: u16,
+        #[arg(value_name = "PROC")]
+        proc_type: String,
+        /// Config name, e.g. prod
+        #[arg(long, short)]
+        config: String,
+        /// Return once started instead of following the steps
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// List deploys, newest first
+    Deploys {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// List, start, stop, restart or destroy procs across hosts
     Procs {
         #[command(flatten)]
@@ -245,6 +267,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Buildpacks { client }) => builds::buildpacks(client).await,
         Some(Command::Buildpack { client, command }) => builds::buildpack(client, command).await,
         Some(Command::Builds { client, app }) => builds::builds(client, app).await,
+        Some(Command::Deploy {
+            client,
+            release,
+            host,
+            port,
+            proc_type,
+            config,
+            no_wait,
+        }) => deploys::deploy(client, release, host, port, proc_type, config, no_wait).await,
+        Some(Command::Deploys { client }) => deploys::deploys(client).await,
         Some(Command::Releases { client, app }) => releases::releases(client, app).await,
         Some(Command::Release { client, command }) => releases::release(client, command).await,
         Some(Command::CompareReleases { client, a, b }) => releases::compare(client, a, b).await,

@@ -129,6 +129,10 @@ impl From<crate::jobs::JobError> for ApiError {
                 field: None,
                 message,
             },
+            JobError::Field { field, message } => ApiError::Invalid {
+                field: Some(field.to_string()),
+                message,
+            },
         }
     }
 }

@@ -3,6 +3,7 @@
 //! inline; they read the store and hand such work to jobs.
 
 mod apps;
+mod deploys;
 mod error;
 mod events;
 mod extract;
@@ -126,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/releases/preview", post(releases::preview_release))
         .route("/api/releases/compare", get(releases::compare_releases))
         .route("/api/releases/{id}", get(releases::get_release))
+        .route("/api/deploys", get(deploys::list).post(deploys::start))
+        .route("/api/deploys/{id}", get(deploys::get))
         .route(fleet_paths::FLEET, get(procs::fleet))
         .route(fleet_paths::PROCS, get(procs::list))
         .route(fleet_paths::PROC_ACTIONS, post(procs::act))

@@ -42,11 +42,18 @@ impl Harness {
             crate::jobs::BuildConfig::default(),
         )
         .expect("artifact store");
+        let deploys = crate::jobs::Deploys::new(
+            store.clone(),
+            live.clone(),
+            Arc::clone(&fleet),
+            Arc::clone(&builds),
+        );
         let state = AppState {
             store,
             live,
             fleet,
             builds,
+            deploys,
             ssh: Arc::new(ssh),
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),

@@ -3,8 +3,10 @@
 //! "running".
 
 pub mod build;
+pub mod deploy;
 
 pub use build::{BuildConfig, Builds};
+pub use deploy::Deploys;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -16,4 +18,10 @@ pub enum JobError {
     /// The input is wrong (an upload that is not a build…): HTTP 400.
     #[error("{0}")]
     Invalid(String),
+    /// A field of the request is wrong: HTTP 400 naming it.
+    #[error("{field}: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
 }

@@ -266,6 +266,44 @@ impl Connection {
         result
     }
 
+    /// Runs one command line with `input` as its standard input (files sent to the host), then
+    /// collects its output; all within `deadline`. The remote side must read its input before
+    /// writing much output (the scripts that take input print little).
+    pub fn exec_with_stdin(
+        &mut self,
+        command_line: &str,
+        input: &mut dyn Read,
+        deadline: Duration,
+    ) -> Result<ExecOutput, RemoteError> {
+        let name = self.target.to_string();
+        let err = |e: ssh2::Error| {
+            timeout_or(e, &name, "command", deadline, |message| RemoteError::Exec {
+                target: name.clone(),
+                message,
+            })
+        };
+        let io_err = |e: std::io::Error| RemoteError::Exec {
+            target: name.clone(),
+            message: format!("sending input: {e}"),
+        };
+        self.session
+            .set_timeout(u32::try_from(deadline.as_millis()).unwrap_or(u32::MAX));
+        let mut channel = self.session.channel_session().map_err(err)?;
+        channel.exec(command_line).map_err(err)?;
+        let sent = std::io::copy(input, &mut channel).and_then(|_| {
+            use std::io::Write;
+            channel.flush()
+        });
+        self.session
+            .set_timeout(u32::try_from(self.deadline.as_millis()).unwrap_or(u32::MAX));
+        sent.map_err(io_err)?;
+        channel.send_eof().map_err(err)?;
+        self.session.set_blocking(false);
+        let result = self.drain(&mut channel, deadline);
+        self.session.set_blocking(true);
+        result
+    }
+
     /// Moves everything the channel sends into `sink` until it closes, within `deadline`;
     /// returns the exit status.
     fn pump(

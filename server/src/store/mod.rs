@@ -2,6 +2,7 @@
 //! of the server calls the typed async methods here, which run on tokio's blocking pool.
 
 mod builds;
+mod deploys;
 mod events;
 mod hosts;
 mod migrate;
@@ -12,6 +13,7 @@ mod tokens;
 mod users;
 
 pub use builds::{BuildOutcome, NewBuildRecord};
+pub use deploys::NewDeployRecord;
 pub use migrate::{KNOWN_SCHEMA_VERSION, backup};
 pub use releases::{IngredientRecord, ReleaseRecord};
 pub use sessions::SessionPrincipal;

@@ -1,0 +1,460 @@
+//! The deploy-one-proc job (SPEC §3.3). The `deploys` row is its durable record with its steps;
+//! re-running a deploy of a proc that already runs is a no-op; ports are checked against the
+//! host's snapshot and against deploys in flight.
+
+use super::JobError;
+use super::build::Builds;
+use crate::clock::now_ms;
+use crate::fleet::FleetService;
+use crate::remote::RemoteError;
+use crate::remote::deploy::{self, ProcSpec};
+use crate::remote::link::HostLink;
+use crate::state::record_event;
+use crate::store::{NewDeployRecord, Store};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::deploy::{DeployRequest, DeployStatus, DeployStep, Deployment, program_name};
+use vr_app::fleet::{Health, Host, LogStream, ProcMeta};
+use vr_app::supervisor::ProcState;
+use vr_app::validate::{self, Invalid};
+
+/// How long a new proc may take to reach RUNNING.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline of copying a build to a host.
+const COPY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+pub struct Deploys {
+    store: Store,
+    live: broadcast::Sender<LiveMessage>,
+    fleet: Arc<FleetService>,
+    builds: Arc<Builds>,
+    /// (host, port) of deploys in flight.
+    reserved: Mutex<HashSet<(String, u16)>>,
+}
+
+/// Everything a deploy needs, resolved and checked before it starts.
+struct Plan {
+    host: Host,
+    command: String,
+    sha256: String,
+    meta: ProcMeta,
+    settings_yaml: String,
+    release: vr_app::release::Release,
+}
+
+impl Deploys {
+    pub fn new(
+        store: Store,
+        live: broadcast::Sender<LiveMessage>,
+        fleet: Arc<FleetService>,
+        builds: Arc<Builds>,
+    ) -> Arc<Deploys> {
+        Arc::new(Deploys {
+            store,
+            live,
+            fleet,
+            builds,
+            reserved: Mutex::default(),
+        })
+    }
+
+    pub async fn recover(&self) -> Result<(), JobError> {
+        let n = self.store.fail_unfinished_deploys(now_ms()).await?;
+        if n > 0 {
+            tracing::warn!(
+                deploys = n,
+                "deploys interrupted by a server restart marked failed"
+            );
+        }
+        Ok(())
+    }
+
+    fn announce(&self, d: &Deployment) {
+        let _ = self.live.send(LiveMessage::Deploy {
+            deploy: Box::new(d.clone()),
+        });
+    }
+
+    /// Checks the request and starts the deploy; a proc that already runs is a no-op.
+    pub async fn request(
+        self: &Arc<Self>,
+        actor: &str,
+        req: DeployRequest,
+    ) -> Result<Deployment, JobError> {
+        validate::squad_name("config", &req.config).map_err(invalid)?;
+        let release = self.store.release(req.release_id).await?;
+        let build = self.store.build(release.build_id).await?;
+        let sha256 = build
+            .sha256
+            .clone()
+            .filter(|_| build.status == vr_app::build::BuildStatus::Succeeded)
+            .ok_or_else(|| {
+                JobError::Refused(format!(
+                    "build #{} of release #{} is {}: it cannot be deployed",
+                    build.id,
+                    release.id,
+                    build.status.as_str()
+                ))
+            })?;
+        let command = build.procfile.get(&req.proc_type).cloned().ok_or_else(|| {
+            invalid(Invalid::new(
+                "proc_type",
+                format!(
+                    "the Procfile has no {:?}; it has: {}",
+                    req.proc_type,
+                    build
+                        .procfile
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        })?;
+        let host = self.store.host(req.host.clone()).await?;
+        if !host.settings.active {
+            return Err(JobError::Refused(format!("host {} is inactive", req.host)));
+        }
+        if matches!(host.status.health, Health::Unreachable | Health::KeyChanged) {
+            return Err(JobError::Refused(format!(
+                "host {} is {}: {}",
+                req.host,
+                host.status.health.as_str(),
+                host.status.error.as_deref().unwrap_or("")
+            )));
+        }
+        let program = program_name(
+            &release.app,
+            &build.version,
+            &req.config,
+            &release.hash,
+            &req.proc_type,
+            req.port,
+        );
+        let fleet = self.store.fleet().await?;
+        let on_host = fleet.procs.iter().filter(|p| p.host == req.host);
+        let mut already_running = false;
+        for p in on_host {
+            if p.name == program {
+                already_running = p.state == ProcState::Running;
+            } else if req.port != 0
+                && p.state != ProcState::Missing
+                && p.meta.as_ref().is_some_and(|m| m.port == req.port)
+            {
+                return Err(invalid(Invalid::new(
+                    "port",
+                    format!("port {} is used by {} on {}", req.port, p.name, req.host),
+                )));
+            }
+        }
+        let record = NewDeployRecord {
+            release_id: release.id,
+            proc_type: req.proc_type.clone(),
+            config: req.config.clone(),
+            host: req.host.clone(),
+            port: req.port,
+            program: program.clone(),
+            requested_by: actor.to_string(),
+            now: now_ms(),
+        };
+        if already_running {
+            let d = self.store.create_deploy(record).await?;
+            let step = DeployStep {
+                name: "check".into(),
+                ok: true,
+                message: format!("{program} already runs on {}: nothing to do", req.host),
+                ms: 0,
+            };
+            let d = self
+                .store
+                .update_deploy(d.id, vec![step], DeployStatus::Succeeded, None, now_ms())
+                .await?;
+            self.announce(&d);
+            return Ok(d);
+        }
+        if req.port != 0 {
+            let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
+            if !reserved.insert((req.host.clone(), req.port)) {
+                return Err(invalid(Invalid::new(
+                    "port",
+                    format!(
+                        "port {} on {} is taken by a deploy in flight",
+                        req.port, req.host
+                    ),
+                )));
+            }
+        }
+        let d = match self.store.create_deploy(record).await {
+            Ok(d) => d,
+            Err(e) => {
+                self.unreserve(&req.host, req.port);
+                return Err(e.into());
+            }
+        };
+        self.announce(&d);
+        record_event(
+            &self.store,
+            &self.live,
+            actor,
+            "deploy.start",
+            &format!("proc:{}/{}", req.host, program),
+            Outcome::Ok,
+            &format!("release #{} {}", release.id, req.proc_type),
+        )
+        .await;
+        let meta = ProcMeta {
+            app: release.app.clone(),
+            version: build.version.clone(),
+            config: req.config.clone(),
+            proc_type: req.proc_type.clone(),
+            port: req.port,
+            release_id: Some(release.id),
+            release_hash: release.hash.clone(),
+            swarm_id: None,
+            deployed_by: actor.to_string(),
+            deployed_at: now_ms(),
+        };
+        let settings_yaml = serde_yaml_ng::to_string(&release.config.settings)
+            .map_err(|e| JobError::Refused(format!("writing settings.yaml: {e}")))?;
+        let plan = Plan {
+            host,
+            command,
+            sha256,
+            meta,
+            settings_yaml,
+            release,
+        };
+        let this = Arc::clone(self);
+        let actor = actor.to_string();
+        let started = d.clone();
+        tokio::spawn(async move { this.run(started, plan, actor).await });
+        Ok(d)
+    }
+
+    fn unreserve(&self, host: &str, port: u16) {
+        let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
+        reserved.remove(&(host.to_string(), port));
+    }
+
+    async fn run(self: Arc<Self>, d: Deployment, plan: Plan, actor: String) {
+        let link = Arc::new(HostLink::default());
+        let access = self.fleet.access(&plan.host);
+        let mut steps: Vec<DeployStep> = Vec::new();
+        let plan = Arc::new(plan);
+        let program = d.program.clone();
+        let artifact = self.builds.artifact_path(&plan.sha256);
+
+        let mut failure: Option<String> = None;
+        for step in [
+            "copy build",
+            "write proc",
+            "add to Supervisor",
+            "wait for RUNNING",
+        ] {
+            let started = Instant::now();
+            let (l, a, p, prog, art) = (
+                Arc::clone(&link),
+                access.clone(),
+                Arc::clone(&plan),
+                program.clone(),
+                artifact.clone(),
+            );
+            let result: Result<String, String> = tokio::task::spawn_blocking(move || {
+                let worked = l.run(&a, |s| {
+                    Ok(match step {
+                        "copy build" => {
+                            if deploy::has_build(s.conn, s.layout, &p.sha256)? {
+                                Ok("the build is already on the host".to_string())
+                            } else {
+                                match std::fs::File::open(&art) {
+                                    Ok(mut f) => deploy::copy_build(
+                                        s.conn,
+                                        s.layout,
+                                        &p.sha256,
+                                        &mut f,
+                                        COPY_TIMEOUT,
+                                    )
+                                    .map(|()| format!("copied and unpacked build {}", p.sha256)),
+                                    Err(e) => Err(format!(
+                                        "the artifact {} is missing: {e}",
+                                        art.display()
+                                    )),
+                                }
+                            }
+                        }
+                        "write proc" => {
+                            let proc_json =
+                                serde_json::to_string_pretty(&p.meta).unwrap_or_default();
+                            let volumes: Vec<(String, String)> = p
+                                .release
+                                .config
+                                .volumes
+                                .iter()
+                                .map(|v| (v.host_dir.clone(), v.mount_dir.clone()))
+                                .collect();
+                            let spec = ProcSpec {
+                                program: &prog,
+                                build_sha256: &p.sha256,
+                                proc_json: &proc_json,
+                                settings_yaml: &p.settings_yaml,
+                                env: &p.release.config.env,
+                                command: &p.command,
+                                port: p.meta.port,
+                                run_as: p.release.config.run_as.as_deref(),
+                                mem_limit_mb: p.release.config.mem_limit_mb,
+                                volumes: &volumes,
+                            };
+                            deploy::write_proc(s.conn, s.layout, &spec, COPY_TIMEOUT).map(|vols| {
+                                if vols.is_empty() {
+                                    format!("wrote {}", s.layout.proc_dir(&prog))
+                                } else {
+                                    format!("wrote {}; volumes:\n{vols}", s.layout.proc_dir(&prog))
+                                }
+                            })
+                        }
+                        "add to Supervisor" => {
+                            let reread = s.reread()?;
+                            let add = s.add(&prog)?;
+                            let start = s.start(&prog)?;
+                            if reread.ok && add.ok && start.ok {
+                                Ok(format!(
+                                    "{}\n{}\n{}",
+                                    reread.message, add.message, start.message
+                                ))
+                            } else {
+                                Err(format!(
+                                    "{}\n{}\n{}",
+                                    reread.message, add.message, start.message
+                                ))
+                            }
+                        }
+                        _ => wait_running(s, &prog)?,
+                    })
+                });
+                match worked {
+                    Ok(w) => w.value,
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("deploy task failed: {e}")));
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let (ok, message) = match result {
+                Ok(m) => (true, m),
+                Err(m) => (false, m),
+            };
+            steps.push(DeployStep {
+                name: step.to_string(),
+                ok,
+                message: message.clone(),
+                ms,
+            });
+            if !ok {
+                failure = Some(format!(
+                    "{step}: {}",
+                    message.lines().next().unwrap_or("failed")
+                ));
+            }
+            let status = match (&failure, step) {
+                (Some(_), _) => DeployStatus::Failed,
+                (None, "wait for RUNNING") => DeployStatus::Succeeded,
+                _ => DeployStatus::Running,
+            };
+            match self
+                .store
+                .update_deploy(d.id, steps.clone(), status, failure.clone(), now_ms())
+                .await
+            {
+                Ok(updated) => self.announce(&updated),
+                Err(e) => {
+                    tracing::error!(deploy = d.id, error = %e, "could not record a deploy step")
+                }
+            }
+            if failure.is_some() {
+                break;
+            }
+        }
+        self.unreserve(&d.host, d.port);
+        self.fleet.refresh(&plan.host).await;
+        let (outcome, detail) = match &failure {
+            None => (
+                Outcome::Ok,
+                format!(
+                    "release #{} {} on port {}",
+                    d.release_id, d.proc_type, d.port
+                ),
+            ),
+            Some(why) => (Outcome::Failed, why.clone()),
+        };
+        record_event(
+            &self.store,
+            &self.live,
+            &actor,
+            "deploy.finish",
+            &format!("proc:{}/{}", d.host, d.program),
+            outcome,
+            &detail,
+        )
+        .await;
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Deployment, JobError> {
+        Ok(self.store.deploy(id).await?)
+    }
+
+    pub async fn list(&self, limit: u32) -> Result<Vec<Deployment>, JobError> {
+        Ok(self.store.list_deploys(limit).await?)
+    }
+}
+
+fn invalid(i: Invalid) -> JobError {
+    JobError::Field {
+        field: i.field,
+        message: i.message,
+    }
+}
+
+/// Polls Supervisor until the program runs (past `startsecs`), or gives up — when it is FATAL
+/// or EXITED, or at the timeout (BACKOFF is Supervisor still retrying) — with its state and the
+/// tail of its logs.
+fn wait_running(
+    s: &mut crate::remote::supervisor::Supervisor<'_>,
+    program: &str,
+) -> Result<Result<String, String>, RemoteError> {
+    let until = Instant::now() + START_TIMEOUT;
+    loop {
+        let status = s.status()?;
+        let seen = status
+            .procs
+            .into_iter()
+            .find(|p| p.name == program)
+            .map(|p| (p.state, p.description));
+        let (state, desc) = seen.unwrap_or((ProcState::Unknown, "not in Supervisor".into()));
+        if state == ProcState::Running {
+            return Ok(Ok(format!("RUNNING ({desc})")));
+        }
+        let gave_up = matches!(state, ProcState::Fatal | ProcState::Exited);
+        if gave_up || Instant::now() >= until {
+            let mut tail = |stream| {
+                s.tail(program, stream, None, 2000)
+                    .map(|c| c.text)
+                    .unwrap_or_default()
+            };
+            let err = tail(LogStream::Stderr);
+            let out = tail(LogStream::Stdout);
+            return Ok(Err(format!(
+                "{program} is {} ({desc}){}\n--- stderr ---\n{err}\n--- stdout ---\n{out}",
+                state.as_str(),
+                if gave_up {
+                    String::new()
+                } else {
+                    format!(" after {}s", START_TIMEOUT.as_secs())
+                }
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

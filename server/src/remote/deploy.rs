@@ -1,0 +1,234 @@
+//! Putting one proc on a host (SPEC §2, §3.3): the build unpacked once per host under
+//! `{apps_root}/builds/{sha256}/` (checked, atomically renamed), the proc folder
+//! `{apps_root}/procs/{program}/` (proc.json, env, settings.yaml, run) and the program file
+//! `{include_dir}/{program}.conf`, written last and atomically so Supervisor never sees a
+//! half-written proc.
+
+use super::RemoteError;
+use super::shell::quote;
+use super::ssh::Connection;
+use super::supervisor::Layout;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::time::Duration;
+
+/// What a proc runs with; the caller has merged and validated it.
+pub struct ProcSpec<'a> {
+    pub program: &'a str,
+    pub build_sha256: &'a str,
+    pub proc_json: &'a str,
+    pub settings_yaml: &'a str,
+    pub env: &'a BTreeMap<String, String>,
+    pub command: &'a str,
+    pub port: u16,
+    pub run_as: Option<&'a str>,
+    pub mem_limit_mb: Option<u64>,
+    pub volumes: &'a [(String, String)],
+}
+
+fn line(layout: &Layout, script: &str, args: &[&str]) -> String {
+    let mut words = vec![quote("sh"), quote("-c"), quote(script), quote("sh")];
+    words.extend(args.iter().map(|a| quote(a)));
+    let l = words.join(" ");
+    if layout.sudo {
+        format!("sudo -n {l}")
+    } else {
+        l
+    }
+}
+
+pub fn build_dir(layout: &Layout, sha256: &str) -> String {
+    format!("{}/builds/{sha256}", layout.apps_root)
+}
+
+/// True when the build is already unpacked on the host.
+pub fn has_build(
+    conn: &mut Connection,
+    layout: &Layout,
+    sha256: &str,
+) -> Result<bool, RemoteError> {
+    let marker = format!("{}/.vr-complete", build_dir(layout, sha256));
+    let out = conn.exec(&line(layout, "test -f \"$1\"", &[&marker]))?;
+    Ok(out.status == 0)
+}
+
+const UNPACK: &str = r#"set -e
+root=$1; sha=$2
+mkdir -p "$root/builds"
+tmp=$(mktemp -d "$root/builds/.tmp-$sha.XXXXXX")
+cat > "$tmp.tar.gz"
+got=$(sha256sum "$tmp.tar.gz" | cut -d' ' -f1)
+if [ "$got" != "$sha" ]; then
+  rm -rf "$tmp" "$tmp.tar.gz"; echo "the build arrived damaged: sha256 $got" >&2; exit 5
+fi
+tar -xzf "$tmp.tar.gz" -C "$tmp"
+rm -f "$tmp.tar.gz"
+touch "$tmp/.vr-complete"
+rm -rf "$root/builds/$sha"
+mv "$tmp" "$root/builds/$sha"
+"#;
+
+/// Sends the build's tarball and unpacks it (checked, then renamed into place).
+pub fn copy_build(
+    conn: &mut Connection,
+    layout: &Layout,
+    sha256: &str,
+    tarball: &mut dyn Read,
+    deadline: Duration,
+) -> Result<(), String> {
+    let out = conn
+        .exec_with_stdin(
+            &line(layout, UNPACK, &[&layout.apps_root, sha256]),
+            tarball,
+            deadline,
+        )
+        .map_err(|e| e.to_string())?;
+    if out.status != 0 {
+        return Err(format!("unpacking the build failed: {}", out.stderr.trim()));
+    }
+    Ok(())
+}
+
+/// `export KEY='value'` lines. A value starting with `$NAME` is taken from the host's
+/// environment instead (SPEC: values starting with `$`).
+fn env_file(env: &BTreeMap<String, String>) -> String {
+    let mut out = String::from("# Written by vr. Do not edit: a redeploy replaces it.\n");
+    for (k, v) in env {
+        let from_host = v.strip_prefix('$').filter(|n| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && !n.as_bytes()[0].is_ascii_digit()
+        });
+        match from_host {
+            Some(name) => out.push_str(&format!("export {k}=\"${{{name}}}\"\n")),
+            None => out.push_str(&format!("export {k}={}\n", quote(v))),
+        }
+    }
+    out
+}
+
+fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
+    let dir = layout.proc_dir(spec.program);
+    let mut s = format!(
+        "#!/bin/sh\n# Written by vr for {program}. Do not edit: a redeploy replaces it.\nset -e\n. {env}\n\
+         export PORT={port} APP_SETTINGS_YAML={settings} HOME={home}\n",
+        program = spec.program,
+        env = quote(&format!("{dir}/env")),
+        port = spec.port,
+        settings = quote(&format!("{dir}/settings.yaml")),
+        home = quote(&dir),
+    );
+    if let Some(mb) = spec.mem_limit_mb {
+        // Virtual memory, as `ulimit -v` allows on any host without cgroups.
+        s.push_str(&format!("ulimit -v {}\n", mb * 1024));
+    }
+    s.push_str(&format!(
+        "cd {}\nexec /bin/sh -c {}\n",
+        quote(&build_dir(layout, spec.build_sha256)),
+        quote(spec.command)
+    ));
+    s
+}
+
+/// Supervisor config values are interpolated by Python: `%` must be doubled.
+fn ini(v: &str) -> String {
+    v.replace('%', "%%")
+}
+
+fn program_conf(layout: &Layout, spec: &ProcSpec<'_>) -> String {
+    let dir = layout.proc_dir(spec.program);
+    let mut s = format!(
+        "; Written by vr. Do not edit: a redeploy replaces it.\n[program:{name}]\ncommand={dir}/run\n\
+         directory={build}\nautostart=true\nautorestart=true\nstartsecs=1\nstopwaitsecs=10\n\
+         stopasgroup=true\nkillasgroup=true\n\
+         stdout_logfile={dir}/stdout.log\nstdout_logfile_maxbytes=10MB\nstdout_logfile_backups=3\n\
+         stderr_logfile={dir}/stderr.log\nstderr_logfile_maxbytes=10MB\nstderr_logfile_backups=3\n",
+        name = spec.program,
+        dir = ini(&dir),
+        build = ini(&build_dir(layout, spec.build_sha256)),
+    );
+    if let Some(user) = spec.run_as {
+        s.push_str(&format!("user={}\n", ini(user)));
+    }
+    s
+}
+
+const WRITE: &str = r#"set -e
+procs=$1; inc=$2; name=$3; shift 3
+mkdir -p "$procs" "$inc"
+t=$(mktemp -d "$procs/.tmp-$name.XXXXXX")
+tar -x -C "$t"
+chmod 755 "$t/run"
+for v in "$@"; do mkdir -p "$v"; ls -ld "$v"; done
+mv "$t/program.conf" "$inc/$name.conf.tmp"
+rm -rf "$procs/$name"
+mv "$t" "$procs/$name"
+mv "$inc/$name.conf.tmp" "$inc/$name.conf"
+"#;
+
+/// Writes the proc folder and then its program file; returns what it reports about volumes.
+pub fn write_proc(
+    conn: &mut Connection,
+    layout: &Layout,
+    spec: &ProcSpec<'_>,
+    deadline: Duration,
+) -> Result<String, String> {
+    let files: [(&str, String, u32); 5] = [
+        ("proc.json", spec.proc_json.to_string(), 0o644),
+        ("env", env_file(spec.env), 0o600),
+        ("settings.yaml", spec.settings_yaml.to_string(), 0o644),
+        ("run", run_script(layout, spec), 0o755),
+        ("program.conf", program_conf(layout, spec), 0o644),
+    ];
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, body, mode) in &files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(*mode);
+        h.set_cksum();
+        tar.append_data(&mut h, name, body.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    let bytes = tar.into_inner().map_err(|e| e.to_string())?;
+    let procs = format!("{}/procs", layout.apps_root);
+    let mut args: Vec<&str> = vec![&procs, &layout.include_dir, spec.program];
+    args.extend(spec.volumes.iter().map(|(host, _)| host.as_str()));
+    let out = conn
+        .exec_with_stdin(&line(layout, WRITE, &args), &mut &bytes[..], deadline)
+        .map_err(|e| e.to_string())?;
+    if out.status != 0 {
+        return Err(format!("writing the proc failed: {}", out.stderr.trim()));
+    }
+    Ok(out.stdout.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_files_quote_values_and_read_dollar_names_from_the_host() {
+        let env = BTreeMap::from([
+            ("A".to_string(), "x; rm -rf / $(id) 'q'".to_string()),
+            ("B".to_string(), "$DATABASE_URL".to_string()),
+            ("C".to_string(), "$(not a name)".to_string()),
+        ]);
+        let text = env_file(&env);
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!(
+                "DATABASE_URL=pg://h; {text}\nprintf '%s|%s|%s' \"$A\" \"$B\" \"$C\""
+            ))
+            .output()
+            .expect("sh");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "x; rm -rf / $(id) 'q'|pg://h|$(not a name)"
+        );
+    }
+
+    #[test]
+    fn program_files_escape_percent() {
+        assert_eq!(ini("/a%b"), "/a%%b");
+    }
+}

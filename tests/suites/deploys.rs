@@ -1,0 +1,272 @@
+//! Deploying one proc on a real harness host: a web proc reached on its port, a worker with
+//! port 0, env with shell metacharacters arriving verbatim, the build copied once per host, port
+//! conflicts, idempotent re-deploys, a proc that cannot start, the seed's "Deploying Workers"
+//! procedure, destroy leaving nothing, and the CLI.
+
+use super::builds::{add_app, build, setup};
+use std::time::{Duration, Instant};
+use vr_app::build::BuildStatus;
+use vr_app::deploy::{DeployRequest, DeployStatus, Deployment, paths};
+use vr_app::fleet::{ProcAction, ProcActionReport, ProcActionRequest, ProcRef};
+use vr_app::release::{NewRelease, Release};
+use vr_tests::harness::ApiClient;
+use vr_tests::harness::fleet::wait_procs;
+use vr_tests::harness::git::GitRepo;
+
+const TRICKY: &str = "x; rm -rf / $(id) \"q\" 'a' `b` \\n";
+
+fn web_app() -> GitRepo {
+    let repo = GitRepo::new();
+    repo.commit(
+        &[
+            ("app.sh", "#!/bin/sh\n"),
+            ("index.html", "hello from vr\n"),
+            (
+                "Procfile",
+                "web: python3 -m http.server $PORT --bind 127.0.0.1\n\
+                 worker: printf %s \"$TRICKY\" > \"$HOME/tricky.out\"; cp \"$APP_SETTINGS_YAML\" \"$HOME/seen.yaml\"; exec sleep 1000\n\
+                 bad: echo boom >&2; exit 3\n",
+            ),
+        ],
+        "web app",
+    );
+    repo
+}
+
+async fn release(api: &ApiClient, build_id: i64, env_yaml: &str) -> Release {
+    let r = api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &NewRelease {
+                build_id,
+                settings_yaml: "greeting: hi\n".into(),
+                env_yaml: env_yaml.into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(r.status, 200 | 201), "{}", r.value());
+    r.json()
+}
+
+async fn deploy(
+    api: &ApiClient,
+    release_id: i64,
+    proc_type: &str,
+    config: &str,
+    port: u16,
+) -> Deployment {
+    let d: Deployment = api
+        .post(
+            paths::DEPLOYS,
+            &DeployRequest {
+                release_id,
+                proc_type: proc_type.into(),
+                config: config.into(),
+                host: "builder1".into(),
+                port,
+            },
+        )
+        .await
+        .expect_status(202)
+        .json();
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now: Deployment = api.get(&paths::deploy(d.id)).await.expect_ok().json();
+        if now.status != DeployStatus::Running {
+            return now;
+        }
+        assert!(
+            Instant::now() < until,
+            "deploy {} still running: {now:?}",
+            d.id
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn act(api: &ApiClient, action: ProcAction, name: &str) -> ProcActionReport {
+    api.post(
+        vr_app::fleet::paths::PROC_ACTIONS,
+        &ProcActionRequest {
+            action,
+            procs: vec![ProcRef {
+                host: "builder1".into(),
+                name: name.into(),
+            }],
+            filter: None,
+        },
+    )
+    .await
+    .expect_ok()
+    .json()
+}
+
+#[tokio::test]
+async fn procs_are_deployed_reached_and_taken_down() {
+    let s = setup().await;
+    let repo = web_app();
+    add_app(&s.api, "web", &repo).await;
+    let (b, log) = build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let env = format!("TRICKY: {}\n", serde_json::to_string(TRICKY).expect("json"));
+    let r1 = release(&s.api, b.id, &env).await;
+
+    // A web proc, reached on its port.
+    let port = vr_tests::harness::free_port();
+    let web = deploy(&s.api, r1.id, "web", "prod", port).await;
+    assert_eq!(web.status, DeployStatus::Succeeded, "{web:#?}");
+    assert_eq!(web.steps.len(), 4, "{web:#?}");
+    assert!(
+        web.steps[0].message.contains("copied"),
+        "{:?}",
+        web.steps[0]
+    );
+    assert!(
+        web.program.starts_with("web-main-prod-") && web.program.ends_with(&format!("-web-{port}")),
+        "{}",
+        web.program
+    );
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/index.html"))
+        .await
+        .expect("the web proc answers")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "hello from vr\n");
+    let procs = wait_procs(
+        &s.api,
+        "builder1",
+        "show the web proc managed",
+        Duration::from_secs(10),
+        |p| {
+            p.iter()
+                .any(|p| p.name == web.program && p.meta.as_ref().is_some_and(|m| m.port == port))
+        },
+    )
+    .await;
+    assert!(procs.iter().any(|p| p.name == web.program && p.expected));
+
+    // A worker (port 0): env arrives verbatim, settings file is where APP_SETTINGS_YAML says.
+    let worker = deploy(&s.api, r1.id, "worker", "prod", 0).await;
+    assert_eq!(worker.status, DeployStatus::Succeeded, "{worker:#?}");
+    assert!(
+        worker.steps[0].message.contains("already on the host"),
+        "{:?}",
+        worker.steps[0]
+    );
+    let dir = s.host.apps_root().join("procs").join(&worker.program);
+    let seen = std::fs::read_to_string(dir.join("tricky.out")).expect("tricky.out");
+    assert_eq!(seen, TRICKY);
+    let settings = std::fs::read_to_string(dir.join("seen.yaml")).expect("seen.yaml");
+    assert!(settings.contains("greeting: hi"), "{settings}");
+
+    // The same deploy again is a no-op; the port of a running proc is refused to another.
+    let again = deploy(&s.api, r1.id, "web", "prod", port).await;
+    assert_eq!(again.status, DeployStatus::Succeeded);
+    assert!(
+        again.steps[0].message.contains("nothing to do"),
+        "{again:?}"
+    );
+    let err = s
+        .api
+        .post(
+            paths::DEPLOYS,
+            &DeployRequest {
+                release_id: r1.id,
+                proc_type: "web".into(),
+                config: "other".into(),
+                host: "builder1".into(),
+                port,
+            },
+        )
+        .await
+        .expect_status(400)
+        .error();
+    assert_eq!(err.field.as_deref(), Some("port"), "{err:?}");
+    let err = s
+        .api
+        .post(
+            paths::DEPLOYS,
+            &DeployRequest {
+                release_id: r1.id,
+                proc_type: "nope".into(),
+                config: "prod".into(),
+                host: "builder1".into(),
+                port: 0,
+            },
+        )
+        .await
+        .expect_status(400)
+        .error();
+    assert_eq!(err.field.as_deref(), Some("proc_type"));
+    assert!(err.message.contains("web"), "{}", err.message);
+
+    // A proc that cannot start: failed, with its stderr.
+    let bad = deploy(&s.api, r1.id, "bad", "prod", 0).await;
+    assert_eq!(bad.status, DeployStatus::Failed, "{bad:#?}");
+    let last = bad.steps.last().expect("steps");
+    assert_eq!(last.name, "wait for RUNNING");
+    assert!(last.message.contains("boom"), "{last:?}");
+
+    // The seed's "Deploying Workers": a new release's worker on the same host and config, then
+    // stop the old one and destroy it. Nothing of the old one is left.
+    let r2 = release(&s.api, b.id, "TRICKY: second\n").await;
+    let worker2 = deploy(&s.api, r2.id, "worker", "prod", 0).await;
+    assert_eq!(worker2.status, DeployStatus::Succeeded, "{worker2:#?}");
+    assert_ne!(worker2.program, worker.program);
+    assert!(act(&s.api, ProcAction::Stop, &worker.program).await.results[0].ok);
+    let destroyed = act(&s.api, ProcAction::Destroy, &worker.program).await;
+    assert!(destroyed.results[0].ok, "{destroyed:?}");
+    assert_eq!(s.host.program_state(&worker.program), None);
+    assert!(!dir.exists());
+    assert!(
+        !s.host
+            .include_dir()
+            .join(format!("{}.conf", worker.program))
+            .exists()
+    );
+    assert_eq!(
+        s.host.program_state(&worker2.program).as_deref(),
+        Some("RUNNING")
+    );
+
+    // The CLI follows the steps.
+    let token: vr_app::api::CreatedToken = s
+        .api
+        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
+        .await
+        .expect_status(201)
+        .json();
+    let out = super::server_process::vr_cmd(&s.server)
+        .env("VR_URL", s.server.base_url())
+        .env("VR_TOKEN", &token.secret)
+        .args([
+            "deploy",
+            &r2.id.to_string(),
+            "builder1",
+            "0",
+            "worker",
+            "-c",
+            "cli",
+        ])
+        .output()
+        .expect("vr deploy");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("RUNNING"), "{text}");
+    let events: Vec<vr_app::api::Event> = s
+        .api
+        .get("/api/events?action=deploy.")
+        .await
+        .expect_ok()
+        .json();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "deploy.finish" && e.outcome == vr_app::api::Outcome::Failed)
+    );
+}
