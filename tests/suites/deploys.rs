@@ -15,7 +15,7 @@ use vr_tests::harness::git::GitRepo;
 
 const TRICKY: &str = "x; rm -rf / $(id) \"q\" 'a' `b` \\n";
 
-fn web_app() -> GitRepo {
+pub fn web_app() -> GitRepo {
     let repo = GitRepo::new();
     repo.commit(
         &[
@@ -33,7 +33,7 @@ fn web_app() -> GitRepo {
     repo
 }
 
-async fn release(api: &ApiClient, build_id: i64, env_yaml: &str) -> Release {
+pub async fn release(api: &ApiClient, build_id: i64, env_yaml: &str) -> Release {
     let r = api
         .post(
             vr_app::release::paths::RELEASES,

@@ -109,3 +109,48 @@ async fn an_app_is_built_and_released_from_the_ui() {
     assert_eq!(releases[0].ingredients, ["db"]);
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_proc_is_deployed_from_the_ui() {
+    let s = setup().await;
+    let repo = super::deploys::web_app();
+    super::builds::add_app(&s.api, "web", &repo).await;
+    let (b, log) = super::builds::build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, vr_app::build::BuildStatus::Succeeded, "{log}");
+    let r = super::deploys::release(&s.api, b.id, "").await;
+
+    let browser = Browser::start().await;
+    browser.goto(&s.server.url("/login")).await;
+    browser.fill("#username", "admin").await;
+    browser.fill("#password", PW).await;
+    browser.click("#login-submit").await;
+    browser.wait_for_text("#current-user", "admin").await;
+    browser
+        .goto(&s.server.url(&format!("/releases/{}", r.id)))
+        .await;
+    browser.click("#release-deploy").await;
+    browser.select("#deploy-proc", "worker").await;
+    browser.fill("#deploy-config", "ui").await;
+    browser.select("#deploy-host", "builder1").await;
+    browser.fill("#deploy-port", "0").await;
+    browser.click("#deploy-submit").await;
+    browser
+        .wait_for("#deploy-status[data-status=\"succeeded\"]")
+        .await;
+    browser
+        .wait_for("li[data-test=\"deploy-step\"][data-name=\"wait for RUNNING\"][data-ok=\"true\"]")
+        .await;
+    browser.screenshot("ui-deploy").await;
+    let deploys: Vec<vr_app::deploy::Deployment> = s
+        .api
+        .get(vr_app::deploy::paths::DEPLOYS)
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(deploys.len(), 1);
+    assert_eq!(
+        s.host.program_state(&deploys[0].program).as_deref(),
+        Some("RUNNING")
+    );
+    browser.close().await;
+}
