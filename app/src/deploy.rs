@@ -127,3 +127,29 @@ mod tests {
         );
     }
 }
+
+/// One uptest run: an executable in the build's `uptests/<proc>/`, called with `HOST PORT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UptestResult {
+    pub host: String,
+    pub program: String,
+    pub name: String,
+    pub passed: bool,
+    /// Its output (stdout and stderr), cut to the last 4 KiB.
+    pub output: String,
+    pub ms: u64,
+    pub at: i64,
+}
+
+/// `GET /api/uptests?host=&program=`: the latest results (each program's newest run).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UptestQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+}
+
+pub mod uptest_paths {
+    pub const UPTESTS: &str = "/api/uptests";
+}

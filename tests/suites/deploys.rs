@@ -22,10 +22,17 @@ pub fn web_app() -> GitRepo {
             ("app.sh", "#!/bin/sh\n"),
             ("index.html", "hello from vr\n"),
             (
+                "uptests/web/01_http.sh",
+                "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(\"http://%s:%s/index.html\" % (sys.argv[1], sys.argv[2]), timeout=5)' \"$1\" \"$2\"\n",
+            ),
+            ("uptests/worker/01_env.sh", "#!/bin/sh\n[ -n \"$TRICKY\" ] && [ \"$2\" = 0 ]\n"),
+            ("uptests/checked/01_not_ready.sh", "#!/bin/sh\necho \"checked is not ready on $1:$2\"\nexit 1\n"),
+            (
                 "Procfile",
                 "web: python3 -m http.server $PORT --bind 127.0.0.1\n\
                  worker: printf %s \"$TRICKY\" > \"$HOME/tricky.out\"; cp \"$APP_SETTINGS_YAML\" \"$HOME/seen.yaml\"; exec sleep 1000\n\
-                 bad: echo boom >&2; exit 3\n",
+                 bad: echo boom >&2; exit 3\n\
+                 checked: exec sleep 1000\n",
             ),
         ],
         "web app",
@@ -116,7 +123,12 @@ async fn procs_are_deployed_reached_and_taken_down() {
     let port = vr_tests::harness::free_port();
     let web = deploy(&s.api, r1.id, "web", "prod", port).await;
     assert_eq!(web.status, DeployStatus::Succeeded, "{web:#?}");
-    assert_eq!(web.steps.len(), 4, "{web:#?}");
+    assert_eq!(web.steps.len(), 5, "{web:#?}");
+    assert!(
+        web.steps[4].ok && web.steps[4].message.contains("1 uptest(s) passed"),
+        "{:?}",
+        web.steps[4]
+    );
     assert!(
         web.steps[0].message.contains("copied"),
         "{:?}",
@@ -208,6 +220,24 @@ async fn procs_are_deployed_reached_and_taken_down() {
     let last = bad.steps.last().expect("steps");
     assert_eq!(last.name, "wait for RUNNING");
     assert!(last.message.contains("boom"), "{last:?}");
+
+    // A proc whose uptest fails: the deploy fails with the test's output, stored for later.
+    let checked = deploy(&s.api, r1.id, "checked", "prod", 0).await;
+    assert_eq!(checked.status, DeployStatus::Failed, "{checked:#?}");
+    let last = checked.steps.last().expect("steps");
+    assert_eq!(last.name, "uptests");
+    assert!(
+        last.message.contains("checked is not ready on 127.0.0.1:0"),
+        "{last:?}"
+    );
+    let results: Vec<vr_app::deploy::UptestResult> = s
+        .api
+        .get(&format!("/api/uptests?program={}", checked.program))
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(results.len(), 1);
+    assert!(!results[0].passed && results[0].name == "01_not_ready.sh");
 
     // The seed's "Deploying Workers": a new release's worker on the same host and config, then
     // stop the old one and destroy it. Nothing of the old one is left.

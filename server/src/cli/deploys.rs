@@ -4,7 +4,9 @@ use super::ClientArgs;
 use super::client::{client, print_json};
 use anyhow::anyhow;
 use std::time::Duration;
-use vr_app::deploy::{DeployRequest, DeployStatus, Deployment, paths};
+use vr_app::deploy::{
+    DeployRequest, DeployStatus, Deployment, UptestQuery, UptestResult, paths, uptest_paths,
+};
 use vr_app::time::format_utc;
 
 /// Starts the deploy and prints its steps as they finish; exits non-zero if it failed.
@@ -85,6 +87,46 @@ pub async fn deploys(args: ClientArgs) -> anyhow::Result<()> {
             format_utc(d.created_at),
             d.error.unwrap_or_default()
         );
+    }
+    Ok(())
+}
+
+/// `vr uptests [--host H] [--program P]`: the latest results; exit 1 if any failed.
+pub async fn uptests(
+    args: ClientArgs,
+    host: Option<String>,
+    program: Option<String>,
+) -> anyhow::Result<()> {
+    let c = client(&args)?;
+    let list: Vec<UptestResult> = c
+        .get_query(uptest_paths::UPTESTS, &UptestQuery { host, program })
+        .await?;
+    if args.json {
+        print_json(&list)?;
+    } else if list.is_empty() {
+        println!("no uptest results");
+    }
+    if !args.json {
+        for r in &list {
+            println!(
+                "{} {} on {}: {} ({} ms, {}){}",
+                if r.passed { "passed" } else { "FAILED" },
+                r.program,
+                r.host,
+                r.name,
+                r.ms,
+                format_utc(r.at),
+                if r.passed {
+                    String::new()
+                } else {
+                    format!("\n    {}", r.output.trim().replace('\n', "\n    "))
+                }
+            );
+        }
+    }
+    let failed = list.iter().filter(|r| !r.passed).count();
+    if failed > 0 {
+        return Err(anyhow!("{failed} uptest(s) failed"));
     }
     Ok(())
 }

@@ -222,6 +222,16 @@ pub enum Command {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Latest uptest results of deployed procs
+    Uptests {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        host: Option<String>,
+        /// Program name
+        #[arg(long)]
+        program: Option<String>,
+    },
     /// List deploys, newest first
     Deploys {
         #[command(flatten)]
@@ -277,6 +287,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             no_wait,
         }) => deploys::deploy(client, release, host, port, proc_type, config, no_wait).await,
         Some(Command::Deploys { client }) => deploys::deploys(client).await,
+        Some(Command::Uptests {
+            client,
+            host,
+            program,
+        }) => deploys::uptests(client, host, program).await,
         Some(Command::Releases { client, app }) => releases::releases(client, app).await,
         Some(Command::Release { client, command }) => releases::release(client, command).await,
         Some(Command::CompareReleases { client, a, b }) => releases::compare(client, a, b).await,

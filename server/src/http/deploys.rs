@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use vr_app::deploy::{DeployRequest, Deployment};
+use vr_app::deploy::{DeployRequest, Deployment, UptestQuery, UptestResult};
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ListQuery {
@@ -38,4 +38,12 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Deployment>> {
     Ok(Json(state.deploys.get(id).await?))
+}
+
+/// The latest uptest results, per proc.
+pub async fn uptests(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<UptestQuery>,
+) -> ApiResult<Json<Vec<UptestResult>>> {
+    Ok(Json(state.store.uptests(q).await?))
 }

@@ -129,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/releases/{id}", get(releases::get_release))
         .route("/api/deploys", get(deploys::list).post(deploys::start))
         .route("/api/deploys/{id}", get(deploys::get))
+        .route("/api/uptests", get(deploys::uptests))
         .route(fleet_paths::FLEET, get(procs::fleet))
         .route(fleet_paths::PROCS, get(procs::list))
         .route(fleet_paths::PROC_ACTIONS, post(procs::act))

@@ -16,13 +16,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use vr_app::api::{LiveMessage, Outcome};
-use vr_app::deploy::{DeployRequest, DeployStatus, DeployStep, Deployment, program_name};
+use vr_app::deploy::{
+    DeployRequest, DeployStatus, DeployStep, Deployment, UptestResult, program_name,
+};
 use vr_app::fleet::{Health, Host, LogStream, ProcMeta};
 use vr_app::supervisor::ProcState;
 use vr_app::validate::{self, Invalid};
 
 /// How long a new proc may take to reach RUNNING.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time limit of each uptest.
+const UPTEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline of copying a build to a host.
 const COPY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -285,36 +289,15 @@ impl Deploys {
                                 }
                             }
                         }
-                        "write proc" => {
-                            let proc_json =
-                                serde_json::to_string_pretty(&p.meta).unwrap_or_default();
-                            let volumes: Vec<(String, String)> = p
-                                .release
-                                .config
-                                .volumes
-                                .iter()
-                                .map(|v| (v.host_dir.clone(), v.mount_dir.clone()))
-                                .collect();
-                            let spec = ProcSpec {
-                                program: &prog,
-                                build_sha256: &p.sha256,
-                                proc_json: &proc_json,
-                                settings_yaml: &p.settings_yaml,
-                                env: &p.release.config.env,
-                                command: &p.command,
-                                port: p.meta.port,
-                                run_as: p.release.config.run_as.as_deref(),
-                                mem_limit_mb: p.release.config.mem_limit_mb,
-                                volumes: &volumes,
-                            };
-                            deploy::write_proc(s.conn, s.layout, &spec, COPY_TIMEOUT).map(|vols| {
+                        "write proc" => with_spec(&p, &prog, |spec| {
+                            deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT).map(|vols| {
                                 if vols.is_empty() {
                                     format!("wrote {}", s.layout.proc_dir(&prog))
                                 } else {
                                     format!("wrote {}; volumes:\n{vols}", s.layout.proc_dir(&prog))
                                 }
                             })
-                        }
+                        }),
                         "add to Supervisor" => {
                             let reread = s.reread()?;
                             let add = s.add(&prog)?;
@@ -360,7 +343,6 @@ impl Deploys {
             }
             let status = match (&failure, step) {
                 (Some(_), _) => DeployStatus::Failed,
-                (None, "wait for RUNNING") => DeployStatus::Succeeded,
                 _ => DeployStatus::Running,
             };
             match self
@@ -375,6 +357,31 @@ impl Deploys {
             }
             if failure.is_some() {
                 break;
+            }
+        }
+        if failure.is_none() {
+            let step = self.uptests(&link, &access, &plan, &program).await;
+            if !step.ok {
+                failure = Some(format!(
+                    "uptests: {}",
+                    step.message.lines().next().unwrap_or("failed")
+                ));
+            }
+            steps.push(step);
+            let status = if failure.is_some() {
+                DeployStatus::Failed
+            } else {
+                DeployStatus::Succeeded
+            };
+            match self
+                .store
+                .update_deploy(d.id, steps.clone(), status, failure.clone(), now_ms())
+                .await
+            {
+                Ok(updated) => self.announce(&updated),
+                Err(e) => {
+                    tracing::error!(deploy = d.id, error = %e, "could not record a deploy step")
+                }
             }
         }
         self.unreserve(&d.host, d.port);
@@ -401,6 +408,122 @@ impl Deploys {
         .await;
     }
 
+    /// Runs the proc's uptests on its host and stores the results; the step fails when one does
+    /// (the proc is left running for the operator to look at).
+    async fn uptests(
+        &self,
+        link: &Arc<HostLink>,
+        access: &crate::remote::link::HostAccess,
+        plan: &Arc<Plan>,
+        program: &str,
+    ) -> DeployStep {
+        let started = Instant::now();
+        let (l, a, p, prog) = (
+            Arc::clone(link),
+            access.clone(),
+            Arc::clone(plan),
+            program.to_string(),
+        );
+        let runs = tokio::task::spawn_blocking(move || {
+            l.run(&a, |s| {
+                with_spec(&p, &prog, |spec| {
+                    deploy::run_uptests(
+                        s.conn,
+                        s.layout,
+                        spec,
+                        &p.meta.proc_type,
+                        &p.host.settings.address,
+                        UPTEST_TIMEOUT,
+                    )
+                })
+            })
+            .map(|w| w.value)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(RemoteError::Exec {
+                target: plan.host.settings.name.clone(),
+                message: format!("uptest task failed: {e}"),
+            })
+        });
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let runs = match runs {
+            Ok(r) => r,
+            Err(e) => {
+                return DeployStep {
+                    name: "uptests".into(),
+                    ok: false,
+                    message: e.to_string(),
+                    ms,
+                };
+            }
+        };
+        let now = now_ms();
+        let results: Vec<UptestResult> = runs
+            .iter()
+            .map(|r| UptestResult {
+                host: plan.host.settings.name.clone(),
+                program: program.to_string(),
+                name: r.name.clone(),
+                passed: r.exit_code == 0,
+                output: r.output.clone(),
+                ms: r.ms,
+                at: now,
+            })
+            .collect();
+        if let Err(e) = self
+            .store
+            .save_uptests(
+                plan.host.settings.name.clone(),
+                program.to_string(),
+                results.clone(),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "could not store uptest results");
+        }
+        if results.is_empty() {
+            return DeployStep {
+                name: "uptests".into(),
+                ok: true,
+                message: format!(
+                    "no uptests for {} (uptests/{}/ is empty or absent)",
+                    plan.meta.proc_type, plan.meta.proc_type
+                ),
+                ms,
+            };
+        }
+        let failed: Vec<&UptestResult> = results.iter().filter(|r| !r.passed).collect();
+        let mut message = if failed.is_empty() {
+            format!("{} uptest(s) passed", results.len())
+        } else {
+            format!(
+                "{} of {} uptest(s) failed; the proc is left running for you to look at",
+                failed.len(),
+                results.len()
+            )
+        };
+        for r in &results {
+            message.push_str(&format!(
+                "\n{} {} ({} ms){}",
+                if r.passed { "passed" } else { "FAILED" },
+                r.name,
+                r.ms,
+                if r.passed {
+                    String::new()
+                } else {
+                    format!(": {}", r.output.trim())
+                }
+            ));
+        }
+        DeployStep {
+            name: "uptests".into(),
+            ok: failed.is_empty(),
+            message,
+            ms,
+        }
+    }
+
     pub async fn get(&self, id: i64) -> Result<Deployment, JobError> {
         Ok(self.store.deploy(id).await?)
     }
@@ -408,6 +531,30 @@ impl Deploys {
     pub async fn list(&self, limit: u32) -> Result<Vec<Deployment>, JobError> {
         Ok(self.store.list_deploys(limit).await?)
     }
+}
+
+/// Calls `f` with the proc's spec, built from the plan.
+fn with_spec<T>(p: &Plan, program: &str, f: impl FnOnce(&ProcSpec<'_>) -> T) -> T {
+    let proc_json = serde_json::to_string_pretty(&p.meta).unwrap_or_default();
+    let volumes: Vec<(String, String)> = p
+        .release
+        .config
+        .volumes
+        .iter()
+        .map(|v| (v.host_dir.clone(), v.mount_dir.clone()))
+        .collect();
+    f(&ProcSpec {
+        program,
+        build_sha256: &p.sha256,
+        proc_json: &proc_json,
+        settings_yaml: &p.settings_yaml,
+        env: &p.release.config.env,
+        command: &p.command,
+        port: p.meta.port,
+        run_as: p.release.config.run_as.as_deref(),
+        mem_limit_mb: p.release.config.mem_limit_mb,
+        volumes: &volumes,
+    })
 }
 
 fn invalid(i: Invalid) -> JobError {

@@ -202,6 +202,82 @@ pub fn write_proc(
     Ok(out.stdout.trim().to_string())
 }
 
+const UPTESTS: &str = r#"set -u
+build=$1; proc=$2; host=$3; port=$4; procdir=$5; limit=$6; user=$7
+dir="$build/uptests/$proc"
+[ -d "$dir" ] || exit 0
+run='. "$1/env"; export PORT="$2" HOME="$1" APP_SETTINGS_YAML="$1/settings.yaml"; exec timeout "$3" "$4" "$5" "$2"'
+for f in "$dir"/*; do
+  [ -f "$f" ] && [ -x "$f" ] || continue
+  start=$(date +%s%3N)
+  if [ -n "$user" ]; then
+    out=$(cd "$build" && runuser -u "$user" -- sh -c "$run" sh "$procdir" "$port" "$limit" "$f" "$host" 2>&1)
+  else
+    out=$(cd "$build" && sh -c "$run" sh "$procdir" "$port" "$limit" "$f" "$host" 2>&1)
+  fi
+  code=$?
+  end=$(date +%s%3N)
+  printf '\036%s\037%s\037%s\037' "${f##*/}" "$code" "$((end - start))"
+  printf '%s' "$out" | tail -c 4096
+done
+exit 0
+"#;
+
+/// One uptest as it ran on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UptestRun {
+    pub name: String,
+    pub exit_code: i32,
+    pub output: String,
+    pub ms: u64,
+}
+
+/// Runs every executable in the build's `uptests/<proc_type>/`, in name order, in the proc's
+/// environment and as its user, each with `HOST PORT` and a time limit. Empty: none exist.
+pub fn run_uptests(
+    conn: &mut Connection,
+    layout: &Layout,
+    spec: &ProcSpec<'_>,
+    proc_type: &str,
+    host_address: &str,
+    limit: Duration,
+) -> Result<Vec<UptestRun>, RemoteError> {
+    let build = build_dir(layout, spec.build_sha256);
+    let procdir = layout.proc_dir(spec.program);
+    let port = spec.port.to_string();
+    let secs = limit.as_secs().max(1).to_string();
+    let out = conn.exec_within(
+        &line(
+            layout,
+            UPTESTS,
+            &[
+                &build,
+                proc_type,
+                host_address,
+                &port,
+                &procdir,
+                &secs,
+                spec.run_as.unwrap_or(""),
+            ],
+        ),
+        limit * 20 + Duration::from_secs(10),
+    )?;
+    Ok(out
+        .stdout
+        .split('\u{1e}')
+        .skip(1)
+        .filter_map(|rec| {
+            let mut parts = rec.splitn(4, '\u{1f}');
+            Some(UptestRun {
+                name: parts.next()?.to_string(),
+                exit_code: parts.next()?.trim().parse().ok()?,
+                ms: parts.next()?.trim().parse().unwrap_or(0),
+                output: parts.next().unwrap_or_default().to_string(),
+            })
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

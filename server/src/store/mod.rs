@@ -10,6 +10,7 @@ mod releases;
 mod sessions;
 mod snapshot;
 mod tokens;
+mod uptests;
 mod users;
 
 pub use builds::{BuildOutcome, NewBuildRecord};
