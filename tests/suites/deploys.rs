@@ -26,13 +26,15 @@ pub fn web_app() -> GitRepo {
                 "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(\"http://%s:%s/index.html\" % (sys.argv[1], sys.argv[2]), timeout=5)' \"$1\" \"$2\"\n",
             ),
             ("uptests/worker/01_env.sh", "#!/bin/sh\n[ -n \"$TRICKY\" ] && [ \"$2\" = 0 ]\n"),
+            ("uptests/slow/01_slow.sh", "#!/bin/sh\nsleep 20\n"),
             ("uptests/checked/01_not_ready.sh", "#!/bin/sh\necho \"checked is not ready on $1:$2\"\nexit 1\n"),
             (
                 "Procfile",
                 "web: python3 -m http.server $PORT --bind 127.0.0.1\n\
                  worker: printf %s \"$TRICKY\" > \"$HOME/tricky.out\"; cp \"$APP_SETTINGS_YAML\" \"$HOME/seen.yaml\"; exec sleep 1000\n\
                  bad: echo boom >&2; exit 3\n\
-                 checked: exec sleep 1000\n",
+                 checked: exec sleep 1000\n\
+                 slow: exec sleep 1000\n",
             ),
         ],
         "web app",
@@ -298,5 +300,108 @@ async fn procs_are_deployed_reached_and_taken_down() {
         events
             .iter()
             .any(|e| e.action == "deploy.finish" && e.outcome == vr_app::api::Outcome::Failed)
+    );
+}
+
+/// Waits until the deploy's last finished step is `step` (it is then working on the next).
+async fn wait_step(api: &ApiClient, id: i64, step: &str) {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let d: Deployment = api.get(&paths::deploy(id)).await.expect_ok().json();
+        if d.steps.iter().any(|s| s.name == step) {
+            return;
+        }
+        assert_eq!(d.status, DeployStatus::Running, "{d:#?}");
+        assert!(Instant::now() < until, "deploy {id} never finished {step}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
+    let s = setup().await;
+    let repo = web_app();
+    add_app(&s.api, "web", &repo).await;
+    let (b, log) = build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let r = release(&s.api, b.id, "").await;
+    let start = |config: &'static str| {
+        let api = &s.api;
+        async move {
+            api.post(
+                paths::DEPLOYS,
+                &DeployRequest {
+                    release_id: r.id,
+                    proc_type: "slow".into(),
+                    config: config.into(),
+                    host: "builder1".into(),
+                    port: 0,
+                },
+            )
+            .await
+            .expect_status(202)
+            .json::<Deployment>()
+        }
+    };
+
+    // The host goes away while the uptests run: the deploy fails with the reason.
+    let d = start("lost").await;
+    wait_step(&s.api, d.id, "wait for RUNNING").await;
+    s.host.kill_sshd();
+    let until = Instant::now() + Duration::from_secs(30);
+    let failed = loop {
+        let now: Deployment = s.api.get(&paths::deploy(d.id)).await.expect_ok().json();
+        if now.status != DeployStatus::Running {
+            break now;
+        }
+        assert!(
+            Instant::now() < until,
+            "the deploy did not end after its host was lost"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failed.status, DeployStatus::Failed, "{failed:#?}");
+    assert_eq!(
+        failed.steps.last().map(|s| s.name.as_str()),
+        Some("uptests")
+    );
+    s.host.start_sshd();
+
+    // The server stops in the middle: after the restart the deploy is failed, not running.
+    vr_tests::harness::fleet::wait_health(
+        &s.api,
+        "builder1",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(20),
+    )
+    .await;
+    let d = start("restart").await;
+    wait_step(&s.api, d.id, "wait for RUNNING").await;
+    let mut server = s.server;
+    server.kill();
+    server.restart().await;
+    let api = server.admin().await;
+    let after: Deployment = api.get(&paths::deploy(d.id)).await.expect_ok().json();
+    assert_eq!(after.status, DeployStatus::Failed);
+    assert!(
+        after
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("server stopped"),
+        "{after:?}"
+    );
+    // What it wrote is whole: the program runs from a complete proc folder.
+    assert_eq!(
+        s.host.program_state(&after.program).as_deref(),
+        Some("RUNNING")
+    );
+    assert!(
+        s.host
+            .apps_root()
+            .join("procs")
+            .join(&after.program)
+            .join("proc.json")
+            .exists()
     );
 }
