@@ -93,6 +93,70 @@ pub async fn run(vr: &Path, runs: usize) {
         assert!(b.reused_from.is_some());
         reuse.push(t);
     }
+    // Deploys of one proc (a worker, port 0) of the last app: the first copies the build to the
+    // host, the next ones find it there. Supervisor's startsecs=1 is part of every figure.
+    let last_app = format!("app{}", runs - 1);
+    let builds: Vec<Build> = api
+        .get(&format!("{}?app={last_app}", paths::BUILDS))
+        .await
+        .expect_ok()
+        .json();
+    let build_id = builds.first().map(|b| b.id).unwrap_or(0);
+    let release: vr_app::release::Release = api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &vr_app::release::NewRelease {
+                build_id,
+                ..Default::default()
+            },
+        )
+        .await
+        .json();
+    let mut deploy_times = Vec::new();
+    for i in 0..runs {
+        let t = Instant::now();
+        let d: vr_app::deploy::Deployment = api
+            .post(
+                vr_app::deploy::paths::DEPLOYS,
+                &vr_app::deploy::DeployRequest {
+                    release_id: release.id,
+                    proc_type: "worker".into(),
+                    config: format!("c{i}"),
+                    host: "builder".into(),
+                    port: 0,
+                },
+            )
+            .await
+            .expect_status(202)
+            .json();
+        loop {
+            let now: vr_app::deploy::Deployment =
+                api.get(&vr_app::deploy::paths::deploy(d.id)).await.expect_ok().json();
+            if now.status != vr_app::deploy::DeployStatus::Running {
+                assert_eq!(now.status, vr_app::deploy::DeployStatus::Succeeded, "{now:?}");
+                let copy = now.steps.first().map(|s| s.message.clone()).unwrap_or_default();
+                deploy_times.push((t.elapsed(), copy.contains("copied")));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let mut cached: Vec<Duration> = deploy_times.iter().filter(|(_, c)| !c).map(|(t, _)| *t).collect();
+    let uncached: Vec<Duration> = deploy_times.iter().filter(|(_, c)| *c).map(|(t, _)| *t).collect();
+    cached.sort();
+    println!(
+        "deploy one proc, build not yet on the host (copy + unpack), {} run(s): {}",
+        uncached.len(),
+        uncached.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", ")
+    );
+    if !cached.is_empty() {
+        println!(
+            "deploy one proc, build already on the host, {} runs: median {}, max {}",
+            cached.len(),
+            ms(percentile(&cached, 0.5)),
+            ms(percentile(&cached, 1.0))
+        );
+    }
     for (label, v) in [
         (
             "first build of a new app (clone repo, detect, compile, pack, copy back)",
