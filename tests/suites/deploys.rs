@@ -405,3 +405,67 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
             .exists()
     );
 }
+
+#[tokio::test]
+async fn host_hygiene_removes_only_strays() {
+    let s = setup().await;
+    let repo = web_app();
+    add_app(&s.api, "web", &repo).await;
+    let (b, log) = build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    // Its worker uptest wants TRICKY set.
+    let r = release(&s.api, b.id, "TRICKY: \"set\"\n").await;
+    let worker = deploy(&s.api, r.id, "worker", "prod", 0).await;
+    assert_eq!(worker.status, DeployStatus::Succeeded, "{worker:#?}");
+    let apps = s.host.apps_root();
+    std::fs::create_dir_all(apps.join("procs/stray_left_by_hand")).expect("stray");
+    std::fs::create_dir_all(apps.join("builds/0123abcd")).expect("old build");
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "10 days ago"])
+        .arg(apps.join("builds/0123abcd"))
+        .status()
+        .expect("touch");
+    assert!(touched.success());
+    std::fs::create_dir_all(apps.join("builds/fresh_unused")).expect("fresh build");
+
+    let removed: Vec<String> = s
+        .api
+        .post(
+            &format!("{}/clean?days=7", vr_app::fleet::paths::host("builder1")),
+            &(),
+        )
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(!apps.join("procs/stray_left_by_hand").exists());
+    assert!(!apps.join("builds/0123abcd").exists());
+    // Kept: the deployed proc, its build, and an unused build younger than the limit.
+    assert!(
+        apps.join("procs")
+            .join(&worker.program)
+            .join("run")
+            .exists()
+    );
+    assert!(
+        apps.join("builds")
+            .join(b.sha256.as_deref().unwrap_or("?"))
+            .exists()
+    );
+    assert!(apps.join("builds/fresh_unused").exists());
+    assert_eq!(
+        s.host.program_state(&worker.program).as_deref(),
+        Some("RUNNING")
+    );
+    let events: Vec<vr_app::api::Event> = s
+        .api
+        .get("/api/events?action=host.clean")
+        .await
+        .expect_ok()
+        .json();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.detail.contains("stray_left_by_hand"))
+    );
+}

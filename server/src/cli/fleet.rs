@@ -111,6 +111,12 @@ pub enum HostCommand {
     Rm { name: String },
     /// Connect now and show what was found, or the exact failure
     Test { name: String },
+    /// Delete proc folders Supervisor no longer knows and builds no proc used for --days
+    Clean {
+        name: String,
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
     /// Trust the changed host key the host now presents (admin)
     Trust {
         name: String,
@@ -423,6 +429,20 @@ pub async fn host(args: ClientArgs, cmd: HostCommand) -> anyhow::Result<()> {
                     "{name}: {}",
                     r.error.as_deref().unwrap_or("failed")
                 ));
+            }
+        }
+        HostCommand::Clean { name, days } => {
+            let removed: Vec<String> = c
+                .post(&format!("{}/clean?days={days}", paths::host(&name)), &())
+                .await?;
+            if args.json {
+                return print_json(&removed);
+            }
+            if removed.is_empty() {
+                println!("{name}: nothing to remove");
+            }
+            for r in removed {
+                println!("{name}: {r}");
             }
         }
         HostCommand::Trust { name, fingerprint } => {

@@ -170,6 +170,26 @@ impl FleetService {
         .await;
     }
 
+    /// Host hygiene: proc folders Supervisor no longer knows, and unpacked builds unused for
+    /// `days`, are deleted; returns what was removed.
+    pub async fn hygiene(&self, host: &Host, days: u32) -> Result<Vec<String>, ActionError> {
+        if let Some(why) = unavailable(host, now_ms()) {
+            return Err(ActionError::HostUnavailable(why));
+        }
+        let access = self.access(host);
+        let entry = self.entry(host.id);
+        let worked = blocking(move || {
+            entry.link.run(&access, |sup| {
+                // Only plain names can be vr's folders; the status is read now, not from the
+                // snapshot, so a proc deployed a moment ago is never taken for a stray.
+                let known: Vec<String> = sup.status()?.procs.into_iter().map(|p| p.name).collect();
+                crate::remote::deploy::hygiene(sup.conn, sup.layout, &known, days)
+            })
+        })
+        .await?;
+        Ok(worked.value)
+    }
+
     /// A piece of a proc's log, read from its host now.
     pub async fn tail(
         &self,

@@ -398,3 +398,39 @@ mod tests {
         );
     }
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct HygieneQuery {
+    /// Unpacked builds unused for longer than this are deleted.
+    #[serde(default = "default_days")]
+    days: u32,
+}
+
+fn default_days() -> u32 {
+    7
+}
+
+/// Cleans a host: proc folders Supervisor no longer knows, builds no proc used for `days`.
+pub async fn clean_host(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(name): ApiPath<String>,
+    super::extract::ApiQuery(q): super::extract::ApiQuery<HygieneQuery>,
+) -> ApiResult<Json<Vec<String>>> {
+    let host = state.store.host(name.clone()).await?;
+    let removed = state.fleet.hygiene(&host, q.days).await?;
+    state
+        .record(
+            &p.username,
+            "host.clean",
+            &format!("host:{name}"),
+            Outcome::Ok,
+            &if removed.is_empty() {
+                "nothing to remove".to_string()
+            } else {
+                removed.join("; ")
+            },
+        )
+        .await;
+    Ok(Json(removed))
+}

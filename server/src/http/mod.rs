@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/hosts/{name}/test", post(hosts::test_host))
         .route("/api/hosts/{name}/trust-key", post(hosts::trust_host_key))
+        .route("/api/hosts/{name}/clean", post(hosts::clean_host))
         .route("/api/hosts/{host}/procs/{name}", get(procs::detail))
         .route("/api/hosts/{host}/procs/{name}/log", get(procs::log))
         .route("/api/apps", get(apps::list_apps).post(apps::create_app))

@@ -278,6 +278,48 @@ pub fn run_uptests(
         .collect())
 }
 
+const HYGIENE: &str = r#"set -u
+root=$1; days=$2; shift 2
+procs="$root/procs"; builds="$root/builds"
+for d in "$procs"/*/; do
+  [ -d "$d" ] || continue
+  n=$(basename "$d")
+  known=0
+  for k in "$@"; do [ "$k" = "$n" ] && known=1 && break; done
+  if [ $known = 0 ]; then rm -rf -- "$d" && echo "removed proc folder $n (not in Supervisor)"; fi
+done
+for b in "$builds"/*/; do
+  [ -d "$b" ] || continue
+  sha=$(basename "$b")
+  if grep -qs -- "builds/$sha" "$procs"/*/run; then continue; fi
+  if [ -n "$(find "$b" -maxdepth 0 -mtime +"$days")" ]; then
+    rm -rf -- "$b" && echo "removed build $sha (no proc uses it, older than $days days)"
+  fi
+done
+exit 0
+"#;
+
+/// Removes proc folders of programs Supervisor does not know (`known`), and unpacked builds no
+/// proc folder uses that are older than `days`. Returns one line per removal.
+pub fn hygiene(
+    conn: &mut Connection,
+    layout: &Layout,
+    known: &[String],
+    days: u32,
+) -> Result<Vec<String>, RemoteError> {
+    let days = days.to_string();
+    let mut args: Vec<&str> = vec![&layout.apps_root, &days];
+    args.extend(known.iter().map(String::as_str));
+    let out = conn.exec(&line(layout, HYGIENE, &args))?;
+    if out.status != 0 {
+        return Err(RemoteError::Exec {
+            target: conn.target().to_string(),
+            message: out.stderr.trim().to_string(),
+        });
+    }
+    Ok(out.stdout.lines().map(str::to_string).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

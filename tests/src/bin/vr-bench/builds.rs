@@ -130,24 +130,47 @@ pub async fn run(vr: &Path, runs: usize) {
             .expect_status(202)
             .json();
         loop {
-            let now: vr_app::deploy::Deployment =
-                api.get(&vr_app::deploy::paths::deploy(d.id)).await.expect_ok().json();
+            let now: vr_app::deploy::Deployment = api
+                .get(&vr_app::deploy::paths::deploy(d.id))
+                .await
+                .expect_ok()
+                .json();
             if now.status != vr_app::deploy::DeployStatus::Running {
-                assert_eq!(now.status, vr_app::deploy::DeployStatus::Succeeded, "{now:?}");
-                let copy = now.steps.first().map(|s| s.message.clone()).unwrap_or_default();
+                assert_eq!(
+                    now.status,
+                    vr_app::deploy::DeployStatus::Succeeded,
+                    "{now:?}"
+                );
+                let copy = now
+                    .steps
+                    .first()
+                    .map(|s| s.message.clone())
+                    .unwrap_or_default();
                 deploy_times.push((t.elapsed(), copy.contains("copied")));
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
-    let mut cached: Vec<Duration> = deploy_times.iter().filter(|(_, c)| !c).map(|(t, _)| *t).collect();
-    let uncached: Vec<Duration> = deploy_times.iter().filter(|(_, c)| *c).map(|(t, _)| *t).collect();
+    let mut cached: Vec<Duration> = deploy_times
+        .iter()
+        .filter(|(_, c)| !c)
+        .map(|(t, _)| *t)
+        .collect();
+    let uncached: Vec<Duration> = deploy_times
+        .iter()
+        .filter(|(_, c)| *c)
+        .map(|(t, _)| *t)
+        .collect();
     cached.sort();
     println!(
         "deploy one proc, build not yet on the host (copy + unpack), {} run(s): {}",
         uncached.len(),
-        uncached.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", ")
+        uncached
+            .iter()
+            .map(|d| ms(*d))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if !cached.is_empty() {
         println!(
