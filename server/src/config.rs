@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Longest a build may take, in seconds [default: 1800]
     #[arg(long, env = "VR_BUILD_TIMEOUT_SECS")]
     pub build_timeout_secs: Option<u64>,
+    /// Re-run the uptests of every deployed proc this often, in seconds [default: off]
+    #[arg(long, env = "VR_UPTEST_INTERVAL_SECS")]
+    pub uptest_interval_secs: Option<u64>,
 }
 
 /// The optional TOML file; every key is optional.
@@ -61,6 +64,7 @@ pub struct FileConfig {
     pub max_upload_mb: Option<u64>,
     pub keep_builds: Option<u32>,
     pub build_timeout_secs: Option<u64>,
+    pub uptest_interval_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +84,8 @@ pub struct ServeConfig {
     pub session_hours: u32,
     pub fleet: crate::fleet::FleetConfig,
     pub builds: crate::jobs::BuildConfig,
+    /// Scheduled uptests of deployed procs; `None` = off.
+    pub uptest_interval: Option<Duration>,
 }
 
 impl ServeConfig {
@@ -207,6 +213,11 @@ fn merge(
                     .map_or(d.max_upload_bytes, |m| m.saturating_mul(1024 * 1024)),
             }
         },
+        uptest_interval: args
+            .uptest_interval_secs
+            .or(file.uptest_interval_secs)
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
     })
 }
 

@@ -53,6 +53,9 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing deploys a stop interrupted")?;
+    if let Some(every) = cfg.uptest_interval {
+        tokio::spawn(std::sync::Arc::clone(&deploys).run_uptest_checks(every, shutdown_rx.clone()));
+    }
     let state = AppState {
         store,
         live,

@@ -27,7 +27,12 @@ pub struct Setup {
 }
 
 pub async fn setup() -> Setup {
-    let server = fleet_server().await;
+    setup_with(Vec::new()).await
+}
+
+/// [`setup`] with more server environment variables.
+pub async fn setup_with(extra: Vec<(String, String)>) -> Setup {
+    let server = super::fleet::fleet_server_with(extra).await;
     let api = server.admin().await;
     let mut hosts = hosts_for(&api, 1).await;
     let host = hosts.remove(0);

@@ -469,3 +469,58 @@ async fn host_hygiene_removes_only_strays() {
             .any(|e| e.detail.contains("stray_left_by_hand"))
     );
 }
+
+#[tokio::test]
+async fn scheduled_uptests_notice_a_proc_going_bad() {
+    let s = super::builds::setup_with(vec![("VR_UPTEST_INTERVAL_SECS".into(), "1".into())]).await;
+    let repo = web_app();
+    add_app(&s.api, "web", &repo).await;
+    let (b, log) = build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let r = release(&s.api, b.id, "TRICKY: \"set\"\n").await;
+    let worker = deploy(&s.api, r.id, "worker", "prod", 0).await;
+    assert_eq!(worker.status, DeployStatus::Succeeded, "{worker:#?}");
+    // The check starts failing on the host; the next scheduled run says so.
+    let check = s
+        .host
+        .apps_root()
+        .join("builds")
+        .join(b.sha256.as_deref().unwrap_or("?"))
+        .join("uptests/worker/01_env.sh");
+    std::fs::write(&check, "#!/bin/sh\necho 'worker went bad'\nexit 1\n")
+        .expect("break the uptest");
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events: Vec<vr_app::api::Event> = s
+            .api
+            .get("/api/events?action=uptest.fail")
+            .await
+            .expect_ok()
+            .json();
+        if let Some(e) = events
+            .iter()
+            .find(|e| e.object == format!("proc:builder1/{}", worker.program))
+        {
+            assert_eq!(e.actor, "system");
+            assert!(e.detail.contains("worker went bad"), "{e:?}");
+            break;
+        }
+        assert!(Instant::now() < until, "no uptest.fail event");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let results: Vec<vr_app::deploy::UptestResult> = s
+        .api
+        .get(&format!(
+            "/api/uptests?host=builder1&program={}",
+            worker.program
+        ))
+        .await
+        .expect_ok()
+        .json();
+    assert!(
+        results
+            .iter()
+            .any(|r| !r.passed && r.output.contains("worker went bad")),
+        "{results:?}"
+    );
+}

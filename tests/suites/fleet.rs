@@ -18,12 +18,19 @@ pub const POLL_MS: u64 = 300;
 const WAIT: Duration = Duration::from_secs(15);
 
 pub async fn fleet_server() -> VrServer {
+    fleet_server_with(Vec::new()).await
+}
+
+/// [`fleet_server`] with more environment variables.
+pub async fn fleet_server_with(extra: Vec<(String, String)>) -> VrServer {
+    let mut env = vec![
+        ("VR_POLL_INTERVAL_MS".into(), POLL_MS.to_string()),
+        ("VR_SSH_TIMEOUT_MS".into(), DEADLINE_MS.to_string()),
+    ];
+    env.extend(extra);
     VrServer::start(ServerOptions {
         admin_password: Some(PW.into()),
-        env: vec![
-            ("VR_POLL_INTERVAL_MS".into(), POLL_MS.to_string()),
-            ("VR_SSH_TIMEOUT_MS".into(), DEADLINE_MS.to_string()),
-        ],
+        env,
         ..Default::default()
     })
     .await

@@ -524,6 +524,91 @@ impl Deploys {
         }
     }
 
+    /// Re-runs the uptests of every running proc a deploy put there, every `every`, until
+    /// shutdown; a failing run is an event (`uptest.fail`) and its results are stored.
+    pub async fn run_uptest_checks(
+        self: Arc<Self>,
+        every: Duration,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.check_uptests_once().await {
+                tracing::error!(error = %e, "scheduled uptests failed to run");
+            }
+        }
+    }
+
+    async fn check_uptests_once(&self) -> Result<(), JobError> {
+        let fleet = self.store.fleet().await?;
+        let mut seen = HashSet::new();
+        for d in self.store.list_deploys(1000).await? {
+            if d.status != DeployStatus::Succeeded
+                || !seen.insert((d.host.clone(), d.program.clone()))
+            {
+                continue;
+            }
+            let running = fleet
+                .procs
+                .iter()
+                .any(|p| p.host == d.host && p.name == d.program && p.state == ProcState::Running);
+            let Some(host) = fleet.hosts.iter().find(|h| h.settings.name == d.host) else {
+                continue;
+            };
+            if !running || host.status.health != Health::Ok {
+                continue;
+            }
+            let release = self.store.release(d.release_id).await?;
+            let build = self.store.build(release.build_id).await?;
+            let Some(sha) = build.sha256.clone() else {
+                continue;
+            };
+            let plan = Arc::new(Plan {
+                host: host.clone(),
+                command: String::new(),
+                sha256: sha,
+                meta: ProcMeta {
+                    app: d.app.clone(),
+                    version: build.version.clone(),
+                    config: d.config.clone(),
+                    proc_type: d.proc_type.clone(),
+                    port: d.port,
+                    release_id: Some(release.id),
+                    release_hash: release.hash.clone(),
+                    swarm_id: None,
+                    deployed_by: d.requested_by.clone(),
+                    deployed_at: d.created_at,
+                },
+                settings_yaml: String::new(),
+                release,
+            });
+            let link = Arc::new(HostLink::default());
+            let access = self.fleet.access(host);
+            let step = self.uptests(&link, &access, &plan, &d.program).await;
+            if !step.ok {
+                record_event(
+                    &self.store,
+                    &self.live,
+                    "system",
+                    "uptest.fail",
+                    &format!("proc:{}/{}", d.host, d.program),
+                    Outcome::Failed,
+                    &step.message,
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn get(&self, id: i64) -> Result<Deployment, JobError> {
         Ok(self.store.deploy(id).await?)
     }
