@@ -524,3 +524,76 @@ async fn scheduled_uptests_notice_a_proc_going_bad() {
         "{results:?}"
     );
 }
+
+#[tokio::test]
+async fn run_as_and_memory_limit_apply_to_the_proc() {
+    let s = setup().await;
+    let repo = web_app();
+    add_app(&s.api, "web", &repo).await;
+    let (b, log) = build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let r: Release = s
+        .api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &NewRelease {
+                build_id: b.id,
+                env_yaml: "TRICKY: \"as nobody\"\n".into(),
+                run_as: Some("nobody".into()),
+                mem_limit_mb: Some(512),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    let worker = deploy(&s.api, r.id, "worker", "prod", 0).await;
+    assert_eq!(worker.status, DeployStatus::Succeeded, "{worker:#?}");
+    let procs = wait_procs(
+        &s.api,
+        "builder1",
+        "show the worker's pid",
+        Duration::from_secs(10),
+        |p| {
+            p.iter()
+                .any(|p| p.name == worker.program && p.pid.is_some())
+        },
+    )
+    .await;
+    let pid = procs
+        .iter()
+        .find(|p| p.name == worker.program)
+        .and_then(|p| p.pid)
+        .expect("pid");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap_or_default()
+        .to_string();
+    let nobody = std::process::Command::new("id")
+        .args(["-u", "nobody"])
+        .output()
+        .expect("id");
+    let nobody = String::from_utf8_lossy(&nobody.stdout).trim().to_string();
+    assert!(
+        uid_line.split_whitespace().nth(1) == Some(nobody.as_str()),
+        "{uid_line} vs {nobody}"
+    );
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let space = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        space.contains(&(512u64 * 1024 * 1024).to_string()),
+        "{space}"
+    );
+    // It wrote in its HOME as that user.
+    let dir = s.host.apps_root().join("procs").join(&worker.program);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("tricky.out")).expect("tricky.out"),
+        "as nobody"
+    );
+}

@@ -154,11 +154,13 @@ fn program_conf(layout: &Layout, spec: &ProcSpec<'_>) -> String {
 }
 
 const WRITE: &str = r#"set -e
-procs=$1; inc=$2; name=$3; shift 3
+procs=$1; inc=$2; name=$3; user=$4; shift 4
 mkdir -p "$procs" "$inc"
 t=$(mktemp -d "$procs/.tmp-$name.XXXXXX")
 tar -x -C "$t"
-chmod 755 "$t/run"
+chmod 755 "$t" "$t/run"
+# The proc's own user reads its env and writes in its folder (its HOME).
+if [ -n "$user" ]; then chown -R "$user" "$t"; fi
 for v in "$@"; do mkdir -p "$v"; ls -ld "$v"; done
 mv "$t/program.conf" "$inc/$name.conf.tmp"
 rm -rf "$procs/$name"
@@ -191,7 +193,12 @@ pub fn write_proc(
     }
     let bytes = tar.into_inner().map_err(|e| e.to_string())?;
     let procs = format!("{}/procs", layout.apps_root);
-    let mut args: Vec<&str> = vec![&procs, &layout.include_dir, spec.program];
+    let mut args: Vec<&str> = vec![
+        &procs,
+        &layout.include_dir,
+        spec.program,
+        spec.run_as.unwrap_or(""),
+    ];
     args.extend(spec.volumes.iter().map(|(host, _)| host.as_str()));
     let out = conn
         .exec_with_stdin(&line(layout, WRITE, &args), &mut &bytes[..], deadline)
