@@ -1,8 +1,8 @@
 //! Endpoints of deploys (`vr_app::deploy::paths`).
 
-use vr_app::deploy::{DeployRequest, Deployment, paths};
+use vr_app::deploy::{DeployRequest, Deployment, UptestResult, paths, uptest_paths};
 
-use super::{ApiError, get, post};
+use super::{ApiError, encode, get, post};
 
 /// The newest `limit` deploys, newest first.
 pub async fn deploys(limit: u32) -> Result<Vec<Deployment>, ApiError> {
@@ -18,4 +18,16 @@ pub async fn deploy(id: i64) -> Result<Deployment, ApiError> {
 /// the Procfile (400, with the field) or an unreachable host (409) is refused at once.
 pub async fn start_deploy(req: &DeployRequest) -> Result<Deployment, ApiError> {
     post(paths::DEPLOYS, req).await
+}
+
+/// The latest uptest results of the proc `program` on `host` (its newest run); empty when it
+/// never ran any or has none.
+pub async fn uptests(host: &str, program: &str) -> Result<Vec<UptestResult>, ApiError> {
+    get(&format!(
+        "{}?host={}&program={}",
+        uptest_paths::UPTESTS,
+        encode(host),
+        encode(program)
+    ))
+    .await
 }

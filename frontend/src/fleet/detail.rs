@@ -10,6 +10,7 @@ use vr_app::time::{format_age, format_utc};
 use crate::api;
 use crate::clock::use_clock;
 use crate::components::ConfirmDialog;
+use crate::deploys::UptestResults;
 use crate::fleet::actions::{ActionOutcome, ActionRun, action_title};
 use crate::fleet::health::StateBadge;
 use crate::fleet::log::ProcLog;
@@ -215,6 +216,8 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
                         .into_any()
                 }}
             </ul>
+            <h3>"Uptests"</h3>
+            <UptestResults host=host.clone() program=name.clone() />
             <h3>"Log"</h3>
             <ProcLog host=host.clone() name=name.clone() />
         </aside>

@@ -11,7 +11,7 @@ use super::steps::DeploySteps;
 use crate::api;
 use crate::clock::use_clock;
 use crate::components::{MissingNotice, numbered_missing_text};
-use crate::deploys::{DeployStatusBadge, duration, port_text};
+use crate::deploys::{DeployStatusBadge, UptestResults, duration, port_text};
 use crate::live::use_live;
 use crate::pages::apps::app_href;
 use crate::pages::hosts::host_href;
@@ -83,8 +83,12 @@ fn DeployView(id: i64) -> impl IntoView {
         deploy.with(|d| d.as_ref().map(|d| d.steps.clone()).unwrap_or_default())
     });
     let running = Signal::derive(move || status.get() == Some(DeployStatus::Running));
+    let host = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.host.clone())));
+    let program = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.program.clone())));
+    // Only the deploy's arrival rebuilds the body, not each live update of it.
+    let present = Memo::new(move |_| deploy.with(Option::is_some));
     let body = move || {
-        if !deploy.with(Option::is_some) {
+        if !present.get() {
             let text = numbered_missing_text("deploy", id, error.get());
             return view! { <MissingNotice test="deploy-missing" text=text /> }.into_any();
         }
@@ -93,6 +97,13 @@ fn DeployView(id: i64) -> impl IntoView {
             <div class="card">
                 <h2>"Steps"</h2>
                 <DeploySteps steps=steps running=running />
+            </div>
+            <div class="card" data-test="deploy-uptests">
+                <h2>"Uptests"</h2>
+                <UptestResults
+                    host=Signal::derive(move || host.get().unwrap_or_default())
+                    program=Signal::derive(move || program.get().unwrap_or_default())
+                />
             </div>
         }
         .into_any()

@@ -4,14 +4,7 @@
 use leptos::prelude::*;
 use vr_app::deploy::DeployStep;
 
-/// `850 ms`, `2.4 s`, `1m 12s`.
-fn step_time(ms: u64) -> String {
-    match ms {
-        0..=999 => format!("{ms} ms"),
-        1000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{}m {}s", ms / 60_000, (ms % 60_000) / 1000),
-    }
-}
+use crate::deploys::run_time;
 
 #[component]
 pub fn DeploySteps(
@@ -64,7 +57,7 @@ fn StepItem(index: usize, step: DeployStep) -> impl IntoView {
                 <span class="order">{format!("{}.", index + 1)}</span>
                 <span class="step-name">{step.name.clone()}</span>
                 <span class=class>{label}</span>
-                <span class="muted step-time">{step_time(step.ms)}</span>
+                <span class="muted step-time">{run_time(step.ms)}</span>
             </div>
             {message}
         </li>
