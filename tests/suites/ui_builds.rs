@@ -117,7 +117,8 @@ async fn a_proc_is_deployed_from_the_ui() {
     super::builds::add_app(&s.api, "web", &repo).await;
     let (b, log) = super::builds::build(&s.api, "web", "main", false).await;
     assert_eq!(b.status, vr_app::build::BuildStatus::Succeeded, "{log}");
-    let r = super::deploys::release(&s.api, b.id, "").await;
+    // The worker's uptest wants TRICKY set.
+    let r = super::deploys::release(&s.api, b.id, "TRICKY: \"ui\"\n").await;
 
     let browser = Browser::start().await;
     browser.goto(&s.server.url("/login")).await;
@@ -139,6 +140,9 @@ async fn a_proc_is_deployed_from_the_ui() {
         .await;
     browser
         .wait_for("li[data-test=\"deploy-step\"][data-name=\"wait for RUNNING\"][data-ok=\"true\"]")
+        .await;
+    browser
+        .wait_for("[data-test=\"deploy-uptests\"] [data-test=\"uptest-result\"][data-name=\"01_env.sh\"][data-passed=\"true\"]")
         .await;
     browser.screenshot("ui-deploy").await;
     let deploys: Vec<vr_app::deploy::Deployment> = s
