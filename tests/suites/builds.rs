@@ -516,23 +516,7 @@ async fn prebuilt_uploads_are_checked_and_stored() {
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
-/// Runs `vr ARGS` with an API token; returns (success, stdout+stderr).
-fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
-    let out = super::server_process::vr_cmd(server)
-        .env("VR_URL", server.base_url())
-        .env("VR_TOKEN", token)
-        .args(args)
-        .output()
-        .expect("running vr");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
+use super::fleet::vr;
 
 #[tokio::test]
 async fn the_cli_adds_apps_and_buildpacks_and_follows_builds() {

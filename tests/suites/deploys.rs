@@ -270,10 +270,10 @@ async fn procs_are_deployed_reached_and_taken_down() {
         .await
         .expect_status(201)
         .json();
-    let out = super::server_process::vr_cmd(&s.server)
-        .env("VR_URL", s.server.base_url())
-        .env("VR_TOKEN", &token.secret)
-        .args([
+    let (ok, text) = super::fleet::vr(
+        &s.server,
+        &token.secret,
+        &[
             "deploy",
             &r2.id.to_string(),
             "builder1",
@@ -281,15 +281,18 @@ async fn procs_are_deployed_reached_and_taken_down() {
             "worker",
             "-c",
             "cli",
-        ])
-        .output()
-        .expect("vr deploy");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    assert!(out.status.success() && text.contains("RUNNING"), "{text}");
+    assert!(ok && text.contains("RUNNING"), "{text}");
+    let (ok, text) = super::fleet::vr(
+        &s.server,
+        &token.secret,
+        &["uptests", "--program", &checked.program],
+    );
+    assert!(
+        !ok && text.contains("FAILED") && text.contains("not ready"),
+        "{text}"
+    );
     let events: Vec<vr_app::api::Event> = s
         .api
         .get("/api/events?action=deploy.")

@@ -761,7 +761,7 @@ async fn log_tails_follow_stdout_and_stderr() {
 }
 
 /// Runs `vr ARGS` against the server with an API token; returns (success, stdout+stderr).
-fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
+pub fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
     let out = super::server_process::vr_cmd(server)
         .env("VR_URL", server.base_url())
         .env("VR_TOKEN", token)

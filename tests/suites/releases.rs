@@ -240,22 +240,7 @@ async fn releases_merge_layers_hash_once_and_compare() {
         .await
         .expect_status(201)
         .json();
-    let run = |args: &[&str]| {
-        let out = super::server_process::vr_cmd(&server)
-            .env("VR_URL", server.base_url())
-            .env("VR_TOKEN", &token.secret)
-            .args(args)
-            .output()
-            .expect("vr");
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    };
+    let run = |args: &[&str]| super::fleet::vr(&server, &token.secret, args);
     let (ok, out) = run(&[
         "compare-releases",
         &created.id.to_string(),

@@ -341,20 +341,12 @@ impl Deploys {
                     message.lines().next().unwrap_or("failed")
                 ));
             }
-            let status = match (&failure, step) {
-                (Some(_), _) => DeployStatus::Failed,
-                _ => DeployStatus::Running,
+            let status = if failure.is_some() {
+                DeployStatus::Failed
+            } else {
+                DeployStatus::Running
             };
-            match self
-                .store
-                .update_deploy(d.id, steps.clone(), status, failure.clone(), now_ms())
-                .await
-            {
-                Ok(updated) => self.announce(&updated),
-                Err(e) => {
-                    tracing::error!(deploy = d.id, error = %e, "could not record a deploy step")
-                }
-            }
+            self.save_steps(d.id, &steps, status, &failure).await;
             if failure.is_some() {
                 break;
             }
@@ -373,16 +365,7 @@ impl Deploys {
             } else {
                 DeployStatus::Succeeded
             };
-            match self
-                .store
-                .update_deploy(d.id, steps.clone(), status, failure.clone(), now_ms())
-                .await
-            {
-                Ok(updated) => self.announce(&updated),
-                Err(e) => {
-                    tracing::error!(deploy = d.id, error = %e, "could not record a deploy step")
-                }
-            }
+            self.save_steps(d.id, &steps, status, &failure).await;
         }
         self.unreserve(&d.host, d.port);
         self.fleet.refresh(&plan.host).await;
@@ -406,6 +389,24 @@ impl Deploys {
             &detail,
         )
         .await;
+    }
+
+    /// Records the steps so far (and the end) and pushes them live.
+    async fn save_steps(
+        &self,
+        id: i64,
+        steps: &[DeployStep],
+        status: DeployStatus,
+        failure: &Option<String>,
+    ) {
+        match self
+            .store
+            .update_deploy(id, steps.to_vec(), status, failure.clone(), now_ms())
+            .await
+        {
+            Ok(updated) => self.announce(&updated),
+            Err(e) => tracing::error!(deploy = id, error = %e, "could not record a deploy step"),
+        }
     }
 
     /// Runs the proc's uptests on its host and stores the results; the step fails when one does
