@@ -125,16 +125,21 @@ async fn procs_are_deployed_reached_and_taken_down() {
     let port = vr_tests::harness::free_port();
     let web = deploy(&s.api, r1.id, "web", "prod", port).await;
     assert_eq!(web.status, DeployStatus::Succeeded, "{web:#?}");
-    assert_eq!(web.steps.len(), 5, "{web:#?}");
+    assert_eq!(web.steps.len(), 6, "{web:#?}");
     assert!(
-        web.steps[4].ok && web.steps[4].message.contains("1 uptest(s) passed"),
-        "{:?}",
-        web.steps[4]
-    );
-    assert!(
-        web.steps[0].message.contains("copied"),
+        web.steps[0].message.contains("is free"),
         "{:?}",
         web.steps[0]
+    );
+    assert!(
+        web.steps[1].message.contains("copied"),
+        "{:?}",
+        web.steps[1]
+    );
+    assert!(
+        web.steps[5].ok && web.steps[5].message.contains("1 uptest(s) passed"),
+        "{:?}",
+        web.steps[5]
     );
     assert!(
         web.program.starts_with("web-main-prod-") && web.program.ends_with(&format!("-web-{port}")),
@@ -174,6 +179,32 @@ async fn procs_are_deployed_reached_and_taken_down() {
     assert_eq!(seen, TRICKY);
     let settings = std::fs::read_to_string(dir.join("seen.yaml")).expect("seen.yaml");
     assert!(settings.contains("greeting: hi"), "{settings}");
+
+    // A port taken by a program vr does not manage is found on the host itself.
+    let squatted = vr_tests::harness::free_port();
+    s.host.add_program(
+        "squatter",
+        &format!("python3 -m http.server {squatted} --bind 127.0.0.1"),
+    );
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", squatted)).is_err() {
+        assert!(Instant::now() < until, "the squatter never listened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = deploy(&s.api, r1.id, "web", "prod", squatted).await;
+    assert_eq!(refused.status, DeployStatus::Failed, "{refused:#?}");
+    assert_eq!(refused.steps.len(), 1);
+    assert!(
+        refused.steps[0].message.contains("already in use"),
+        "{:?}",
+        refused.steps[0]
+    );
+    assert!(
+        !s.host
+            .include_dir()
+            .join(format!("{}.conf", refused.program))
+            .exists()
+    );
 
     // The same deploy again is a no-op; the port of a running proc is refused to another.
     let again = deploy(&s.api, r1.id, "web", "prod", port).await;

@@ -252,12 +252,15 @@ impl Deploys {
         let artifact = self.builds.artifact_path(&plan.sha256);
 
         let mut failure: Option<String> = None;
-        for step in [
+        // A port some process already listens on is refused before anything is written.
+        let first: &[&str] = if d.port == 0 { &[] } else { &["check port"] };
+        let rest = [
             "copy build",
             "write proc",
             "add to Supervisor",
             "wait for RUNNING",
-        ] {
+        ];
+        for &step in first.iter().chain(rest.iter()) {
             let started = Instant::now();
             let (l, a, p, prog, art) = (
                 Arc::clone(&link),
@@ -269,6 +272,16 @@ impl Deploys {
             let result: Result<String, String> = tokio::task::spawn_blocking(move || {
                 let worked = l.run(&a, |s| {
                     Ok(match step {
+                        "check port" => {
+                            if deploy::port_in_use(s.conn, s.layout, p.meta.port)? {
+                                Err(format!(
+                                    "port {} is already in use on the host (by a process vr does not manage?)",
+                                    p.meta.port
+                                ))
+                            } else {
+                                Ok(format!("port {} is free", p.meta.port))
+                            }
+                        }
                         "copy build" => {
                             if deploy::has_build(s.conn, s.layout, &p.sha256)? {
                                 Ok("the build is already on the host".to_string())

@@ -52,6 +52,18 @@ pub fn has_build(
     Ok(out.status == 0)
 }
 
+/// A port some process on the host listens on already (any address, IPv4 or IPv6), read from
+/// `/proc/net/tcp*` so it also catches programs vr does not manage.
+const PORT_IN_USE: &str = r#"hex=$(printf '%04X' "$1")
+cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit found ? 0 : 1 }'
+"#;
+
+/// True when something on the host already listens on `port`.
+pub fn port_in_use(conn: &mut Connection, layout: &Layout, port: u16) -> Result<bool, RemoteError> {
+    let out = conn.exec(&line(layout, PORT_IN_USE, &[&port.to_string()]))?;
+    Ok(out.status == 0)
+}
+
 const UNPACK: &str = r#"set -e
 root=$1; sha=$2
 mkdir -p "$root/builds"
