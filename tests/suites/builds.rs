@@ -540,7 +540,7 @@ async fn the_cli_adds_apps_and_buildpacks_and_follows_builds() {
     let (ok, out) = vr(&s.server, t, &["build", "shop", "v1", "--follow"]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("Shell app detected") && out.contains("succeeded"),
+        out.contains("Shell app detected") && out.contains("-----> Build succeeded"),
         "{out}"
     );
     let (ok, out) = vr(&s.server, t, &["build", "shop", "nope", "--follow"]);

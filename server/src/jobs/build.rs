@@ -20,6 +20,9 @@ use vr_app::api::{LiveMessage, Outcome};
 use vr_app::build::{App, Build, BuildLog, BuildRequest, BuildStatus};
 use vr_app::fleet::{Health, Host};
 
+/// Largest piece of a build log one request returns.
+const MAX_LOG_CHUNK: u64 = 1024 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct BuildConfig {
     /// Deadline of a whole build (fetch, compile, pack) and of the copy back.
@@ -115,16 +118,25 @@ impl Builds {
 
     /// The log from `offset`; `complete` once the build is over.
     pub async fn log(&self, id: i64, offset: u64) -> Result<BuildLog, JobError> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        // Read the status first: a build that is over has written all of its log.
         let build = self.store.build(id).await?;
-        let path = self.log_path(id);
-        let bytes = tokio::fs::read(&path).await.unwrap_or_default();
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
+        let mut bytes = Vec::new();
+        let mut start = 0;
+        let mut len = 0;
+        if let Ok(mut file) = tokio::fs::File::open(self.log_path(id)).await {
+            len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+            start = offset.min(len);
+            if file.seek(std::io::SeekFrom::Start(start)).await.is_ok() {
+                // At most MAX_LOG_CHUNK per answer: a client keeps reading from `offset`.
+                let _ = file.take(MAX_LOG_CHUNK).read_to_end(&mut bytes).await;
+            }
+        }
+        let next = start + bytes.len() as u64;
         Ok(BuildLog {
-            text: String::from_utf8_lossy(&bytes[start..]).into_owned(),
-            offset: bytes.len() as u64,
-            complete: !build.status.in_progress(),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            offset: next,
+            complete: !build.status.in_progress() && next >= len,
         })
     }
 
@@ -194,9 +206,11 @@ impl Builds {
         let outcome = self.execute(&build, &app, &host, force).await;
         let finished = match outcome {
             Ok(out) => {
+                // The log is complete before the status says so: a reader that sees the end
+                // state has every line.
+                self.append_log(id, b"-----> Build succeeded\n");
                 let done = self.store.finish_build(id, out, now_ms()).await;
                 if let Ok(b) = &done {
-                    self.append_log(id, b"-----> Build succeeded\n");
                     self.expire_old(&b.app).await;
                 }
                 done
