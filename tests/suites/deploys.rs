@@ -68,13 +68,7 @@ async fn deploy(
     let d: Deployment = api
         .post(
             paths::DEPLOYS,
-            &DeployRequest {
-                release_id,
-                proc_type: proc_type.into(),
-                config: config.into(),
-                host: "builder1".into(),
-                port,
-            },
+            &request(release_id, proc_type, config, port),
         )
         .await
         .expect_status(202)
@@ -91,6 +85,17 @@ async fn deploy(
             d.id
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A deploy of `proc_type` of release `release_id` on the test host.
+fn request(release_id: i64, proc_type: &str, config: &str, port: u16) -> DeployRequest {
+    DeployRequest {
+        release_id,
+        proc_type: proc_type.into(),
+        config: config.into(),
+        host: "builder1".into(),
+        port,
     }
 }
 
@@ -215,32 +220,14 @@ async fn procs_are_deployed_reached_and_taken_down() {
     );
     let err = s
         .api
-        .post(
-            paths::DEPLOYS,
-            &DeployRequest {
-                release_id: r1.id,
-                proc_type: "web".into(),
-                config: "other".into(),
-                host: "builder1".into(),
-                port,
-            },
-        )
+        .post(paths::DEPLOYS, &request(r1.id, "web", "other", port))
         .await
         .expect_status(400)
         .error();
     assert_eq!(err.field.as_deref(), Some("port"), "{err:?}");
     let err = s
         .api
-        .post(
-            paths::DEPLOYS,
-            &DeployRequest {
-                release_id: r1.id,
-                proc_type: "nope".into(),
-                config: "prod".into(),
-                host: "builder1".into(),
-                port: 0,
-            },
-        )
+        .post(paths::DEPLOYS, &request(r1.id, "nope", "prod", 0))
         .await
         .expect_status(400)
         .error();
@@ -362,19 +349,10 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     let start = |config: &'static str| {
         let api = &s.api;
         async move {
-            api.post(
-                paths::DEPLOYS,
-                &DeployRequest {
-                    release_id: r.id,
-                    proc_type: "slow".into(),
-                    config: config.into(),
-                    host: "builder1".into(),
-                    port: 0,
-                },
-            )
-            .await
-            .expect_status(202)
-            .json::<Deployment>()
+            api.post(paths::DEPLOYS, &request(r.id, "slow", config, 0))
+                .await
+                .expect_status(202)
+                .json::<Deployment>()
         }
     };
 

@@ -47,6 +47,14 @@ pub async fn hosts_for(api: &ApiClient, n: usize) -> Vec<TestHost> {
     )
 }
 
+/// Runs "test connection" on host `name` through the API.
+async fn test_connection(api: &ApiClient, name: &str) -> ConnectionReport {
+    api.post_empty(&paths::host_test(name))
+        .await
+        .expect_ok()
+        .json()
+}
+
 fn proc<'a>(procs: &'a [Proc], name: &str) -> Option<&'a Proc> {
     procs.iter().find(|p| p.name == name)
 }
@@ -245,11 +253,7 @@ async fn test_connection_reports_what_it_found_or_the_exact_failure() {
     let hosts = hosts_for(&api, 1).await;
     hosts[0].add_program("one", "sleep 1000");
     add_host(&api, &hosts[0], "good", None).await;
-    let r: ConnectionReport = api
-        .post_empty(&paths::host_test("good"))
-        .await
-        .expect_ok()
-        .json();
+    let r = test_connection(&api, "good").await;
     assert!(r.ok, "{r:?}");
     assert_eq!(r.proc_count, Some(1));
     assert_eq!(r.supervisor_version.as_deref(), Some("4.2.5"));
@@ -258,11 +262,7 @@ async fn test_connection_reports_what_it_found_or_the_exact_failure() {
     let mut nobody = vr_tests::harness::fleet::new_host(&hosts[0], "nobody", None);
     nobody.port = Some(vr_tests::harness::free_port());
     api.post(paths::HOSTS, &nobody).await.expect_status(201);
-    let r: ConnectionReport = api
-        .post_empty(&paths::host_test("nobody"))
-        .await
-        .expect_ok()
-        .json();
+    let r = test_connection(&api, "nobody").await;
     assert!(!r.ok);
     let err = r.error.unwrap_or_default();
     assert!(
@@ -277,11 +277,7 @@ async fn test_connection_reports_what_it_found_or_the_exact_failure() {
     )
     .await
     .expect_ok();
-    let r: ConnectionReport = api
-        .post_empty(&paths::host_test("good"))
-        .await
-        .expect_ok()
-        .json();
+    let r = test_connection(&api, "good").await;
     assert!(r.ok, "{r:?}");
     assert_eq!(r.via.as_deref(), Some("supervisorctl"));
     assert_eq!(r.proc_count, Some(1));
@@ -292,11 +288,7 @@ async fn test_connection_reports_what_it_found_or_the_exact_failure() {
     )
     .await
     .expect_ok();
-    let r: ConnectionReport = api
-        .post_empty(&paths::host_test("good"))
-        .await
-        .expect_ok()
-        .json();
+    let r = test_connection(&api, "good").await;
     assert!(!r.ok);
     assert!(
         r.error

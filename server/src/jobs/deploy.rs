@@ -138,10 +138,10 @@ impl Deploys {
             &req.proc_type,
             req.port,
         );
-        let fleet = self.store.fleet().await?;
-        let on_host = fleet.procs.iter().filter(|p| p.host == req.host);
+        // Only this host's procs matter: its part of the snapshot, not the whole fleet.
+        let (_, on_host) = self.store.host_snapshot(host.id).await?;
         let mut already_running = false;
-        for p in on_host {
+        for p in &on_host {
             if p.name == program {
                 already_running = p.state == ProcState::Running;
             } else if req.port != 0
