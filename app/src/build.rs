@@ -43,6 +43,15 @@ pub struct App {
     pub created_at: i64,
 }
 
+/// First uid of vr's build users: an app's build runs as `BUILD_UID_BASE + app id` on the
+/// builder, a uid with no passwd entry, so apps cannot touch each other's caches or the builder.
+pub const BUILD_UID_BASE: u32 = 1_610_612_736;
+
+/// The uid the app's builds run as.
+pub fn build_uid(app_id: i64) -> u32 {
+    BUILD_UID_BASE.saturating_add(u32::try_from(app_id.clamp(0, 100_000_000)).unwrap_or(0))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewApp {
     pub name: String,

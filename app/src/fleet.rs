@@ -214,6 +214,64 @@ pub struct HostPatch {
     pub notes: Option<String>,
 }
 
+impl HostPatch {
+    /// The settings with this patch applied, and a line per changed field for the activity log
+    /// (`field: old → new`); fields the patch leaves out stay as they are.
+    pub fn apply(self, current: &HostSettings) -> (HostSettings, Vec<String>) {
+        let patch = self;
+        let mut next = current.clone();
+        let mut changes = Vec::new();
+        fn show<T: core::fmt::Debug>(v: &Option<T>, none: &str) -> String {
+            v.as_ref().map_or(none.into(), |v| format!("{v:?}"))
+        }
+        macro_rules! set {
+            ($field:ident) => {
+                if let Some(v) = patch.$field
+                    && next.$field != v
+                {
+                    changes.push(format!(
+                        "{}: {:?} → {:?}",
+                        stringify!($field),
+                        next.$field,
+                        v
+                    ));
+                    next.$field = v;
+                }
+            };
+        }
+        macro_rules! set_opt {
+            ($field:ident, $none:literal) => {
+                if let Some(v) = patch.$field
+                    && next.$field != v
+                {
+                    changes.push(format!(
+                        "{}: {} → {}",
+                        stringify!($field),
+                        show(&next.$field, $none),
+                        show(&v, $none)
+                    ));
+                    next.$field = v;
+                }
+            };
+        }
+        set!(name);
+        set!(address);
+        set!(port);
+        set!(user);
+        set!(active);
+        set!(builder);
+        set!(notes);
+        set_opt!(squad, "none");
+        set_opt!(supervisorctl, "default");
+        set_opt!(supervisor_socket, "default");
+        set_opt!(include_dir, "default");
+        set_opt!(apps_root, "default");
+        set_opt!(port_min, "default");
+        set_opt!(port_max, "default");
+        (next, changes)
+    }
+}
+
 /// Serde for "absent / null / value" fields: absent is `None`, `null` is `Some(None)`.
 pub(crate) mod nullable {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -550,6 +608,48 @@ pub fn count_states<'a>(procs: impl IntoIterator<Item = &'a Proc>) -> Vec<(ProcS
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patches_log_what_changed() {
+        let mut current = HostSettings {
+            name: "10.0.0.5".into(),
+            address: "10.0.0.5".into(),
+            port: 22,
+            user: "root".into(),
+            squad: None,
+            active: true,
+            builder: false,
+            supervisorctl: None,
+            supervisor_socket: None,
+            include_dir: None,
+            apps_root: None,
+            port_min: None,
+            port_max: None,
+            notes: String::new(),
+        };
+        current.squad = Some("web".into());
+        let (next, changes) = HostPatch {
+            squad: Some(None),
+            active: Some(false),
+            port: Some(22),
+            include_dir: Some(Some("/srv/conf.d".into())),
+            ..Default::default()
+        }
+        .apply(&current);
+        assert_eq!(next.squad, None);
+        assert!(!next.active);
+        assert_eq!(
+            changes,
+            [
+                "active: true → false",
+                "squad: \"web\" → none",
+                "include_dir: default → \"/srv/conf.d\""
+            ]
+        );
+        let (same, none) = HostPatch::default().apply(&current);
+        assert_eq!(same, current);
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn patch_tells_null_from_absent() {

@@ -103,24 +103,75 @@ fn simple_name(field: &'static str, s: &str, max: usize) -> Result<(), Invalid> 
     Ok(())
 }
 
-/// An SSH address: a DNS name, an IPv4 address or an IPv6 address (without brackets).
+/// An SSH address: a DNS name, an IPv4 address or an IPv6 address (without brackets). The
+/// port has a field of its own.
 pub fn address(field: &'static str, s: &str) -> Result<(), Invalid> {
     if s.is_empty() || s.len() > 253 {
         return Err(Invalid::new(field, "must be 1 to 253 characters"));
     }
-    let is_ipv6 = s.contains(':')
-        && s.chars()
-            .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '.'));
-    let is_name = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if !is_ipv6 && !is_name {
+    if s.contains(':') {
+        if s.parse::<core::net::Ipv6Addr>().is_ok() {
+            return Ok(());
+        }
+        if let Some((host, port)) = s.rsplit_once(':')
+            && !host.contains(':')
+            && !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Invalid::new(
+                field,
+                format!("{s:?} has a port in it: put {host} here and {port} in the port field"),
+            ));
+        }
+        return Err(Invalid::new(field, format!("{s:?} is not an IPv6 address")));
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return match s.parse::<core::net::Ipv4Addr>() {
+            Ok(_) => Ok(()),
+            Err(_) => Err(Invalid::new(field, format!("{s:?} is not an IPv4 address"))),
+        };
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !s.trim_end_matches('.').split('.').all(label_ok) {
         return Err(Invalid::new(
             field,
-            "must be a host name or an IP address (letters, digits, '.', '-', ':')",
+            format!(
+                "{s:?} is not a host name or IP address (dot-separated labels of letters, digits and '-')"
+            ),
         ));
     }
     Ok(())
+}
+
+/// True for a name the shell takes as a variable: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && s.len() <= 256
+}
+
+/// An environment variable name; it becomes shell syntax in the proc's env file.
+pub fn env_name(field: &'static str, s: &str) -> Result<(), Invalid> {
+    if is_env_name(s) {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            format!(
+                "{s:?} is not an environment variable name: use letters, digits and '_', not starting with a digit"
+            ),
+        ))
+    }
 }
 
 /// A Unix login name.
@@ -251,8 +302,9 @@ pub fn git_ref(field: &'static str, s: &str) -> Result<(), Invalid> {
 
 /// Checks every field of a host's settings.
 pub fn host_settings(h: &crate::fleet::HostSettings) -> Result<(), Invalid> {
-    host_name("name", &h.name)?;
+    // The address first: the name defaults to it, and a bad address must be called that.
     address("address", &h.address)?;
+    host_name("name", &h.name)?;
     if h.port == 0 {
         return Err(Invalid::new("port", "must be 1 to 65535"));
     }
@@ -428,6 +480,28 @@ mod tests {
                 ("`id`", false),
                 ("", false),
                 ("-oProxyCommand=x", false),
+                (":::::", false),
+                ("a..b", false),
+                ("1.1.1.1.1.1", false),
+                ("1.2.3.4:22", false),
+                ("300.1.1.1", false),
+                ("host-.example", false),
+                ("web1.example.com.", true),
+                ("2001:db8::8a2e:370:7334", true),
+            ],
+        );
+        let e = address("address", "1.2.3.4:22").expect_err("port");
+        assert!(e.message.contains("port field"), "{}", e.message);
+        check(
+            env_name,
+            &[
+                ("PATH", true),
+                ("_x1", true),
+                ("A;curl x|sh;B", false),
+                ("1A", false),
+                ("A-B", false),
+                ("", false),
+                ("A B", false),
             ],
         );
         check(

@@ -52,13 +52,7 @@ pub fn env_from_yaml(field: &'static str, text: &str) -> Result<BTreeMap<String,
     let map = settings_from_yaml(field, text)?;
     let mut env = BTreeMap::new();
     for (k, v) in map {
-        if k.is_empty() || k.contains('=') || k.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(Invalid::new(
-                field,
-                format!("{k:?} is not an environment variable name"),
-            ));
-        }
+        validate::env_name(field, &k)?;
         match v {
             Value::String(s) => {
                 if s.contains('\0') {
@@ -231,6 +225,12 @@ mod tests {
             err.message
         );
         assert!(env_from_yaml("env_yaml", "\"A B\": x\n").is_err());
+        let err = env_from_yaml("env_yaml", "\"A;curl x|sh;B\": x\n").expect_err("not a name");
+        assert!(
+            err.message.contains("not an environment variable name"),
+            "{}",
+            err.message
+        );
         assert!(env_from_yaml("env_yaml", "X: {a: 1}\n").is_err());
     }
 }

@@ -58,7 +58,7 @@ pub async fn release(api: &ApiClient, build_id: i64, env_yaml: &str) -> Release 
     r.json()
 }
 
-async fn deploy(
+pub async fn deploy(
     api: &ApiClient,
     release_id: i64,
     proc_type: &str,
@@ -89,7 +89,7 @@ async fn deploy(
 }
 
 /// A deploy of `proc_type` of release `release_id` on the test host.
-fn request(release_id: i64, proc_type: &str, config: &str, port: u16) -> DeployRequest {
+pub fn request(release_id: i64, proc_type: &str, config: &str, port: u16) -> DeployRequest {
     DeployRequest {
         release_id,
         proc_type: proc_type.into(),
@@ -180,9 +180,9 @@ async fn procs_are_deployed_reached_and_taken_down() {
         worker.steps[0]
     );
     let dir = s.host.apps_root().join("procs").join(&worker.program);
-    let seen = std::fs::read_to_string(dir.join("tricky.out")).expect("tricky.out");
+    let seen = std::fs::read_to_string(dir.join("home/tricky.out")).expect("tricky.out");
     assert_eq!(seen, TRICKY);
-    let settings = std::fs::read_to_string(dir.join("seen.yaml")).expect("seen.yaml");
+    let settings = std::fs::read_to_string(dir.join("home/seen.yaml")).expect("seen.yaml");
     assert!(settings.contains("greeting: hi"), "{settings}");
 
     // A port taken by a program vr does not manage is found on the host itself.
@@ -431,6 +431,13 @@ async fn host_hygiene_removes_only_strays() {
     assert_eq!(worker.status, DeployStatus::Succeeded, "{worker:#?}");
     let apps = s.host.apps_root();
     std::fs::create_dir_all(apps.join("procs/stray_left_by_hand")).expect("stray");
+    // Older than a deploy in flight could be.
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2 hours ago"])
+        .arg(apps.join("procs/stray_left_by_hand"))
+        .status()
+        .expect("touch");
+    assert!(touched.success());
     std::fs::create_dir_all(apps.join("builds/0123abcd")).expect("old build");
     let touched = std::process::Command::new("touch")
         .args(["-d", "10 days ago"])
@@ -605,7 +612,7 @@ async fn run_as_and_memory_limit_apply_to_the_proc() {
     // It wrote in its HOME as that user.
     let dir = s.host.apps_root().join("procs").join(&worker.program);
     assert_eq!(
-        std::fs::read_to_string(dir.join("tricky.out")).expect("tricky.out"),
+        std::fs::read_to_string(dir.join("home/tricky.out")).expect("tricky.out"),
         "as nobody"
     );
 }

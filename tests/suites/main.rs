@@ -6,6 +6,7 @@ mod cli;
 mod deploys;
 mod fleet;
 mod harness_selftest;
+mod hosts_hardening;
 mod releases;
 mod remote_ssh;
 mod server_process;

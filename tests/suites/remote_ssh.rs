@@ -4,11 +4,20 @@
 use std::time::{Duration, Instant};
 use vr_server::keys::{SshIdentity, load_or_create};
 use vr_server::remote::RemoteError;
-use vr_server::remote::ssh::{Connection, SshTarget};
+use vr_server::remote::ssh::{Connection, MemoryPin, SshTarget};
 use vr_tests::harness::{HostOptions, NetnsHost, TestHost};
 
 fn identity(dir: &tempfile::TempDir) -> SshIdentity {
     load_or_create(&dir.path().join("ssh")).expect("server key")
+}
+
+/// A first connection: trust on first use, modern algorithms.
+fn connect(
+    t: &SshTarget,
+    key: &std::path::Path,
+    deadline: Duration,
+) -> Result<Connection, RemoteError> {
+    Connection::connect(t, key, &MemoryPin::default(), deadline)
 }
 
 fn target(host: &TestHost) -> SshTarget {
@@ -30,13 +39,8 @@ fn the_server_key_reads_supervisorctl_status_on_a_harness_host() {
     host.add_program("hello_web", "sleep 1000");
     host.wait_program_state("hello_web", "RUNNING", Duration::from_secs(10));
 
-    let mut conn = Connection::connect(
-        &target(&host),
-        &id.private_key_path,
-        None,
-        Duration::from_secs(5),
-    )
-    .expect("connect with the server's key");
+    let mut conn = connect(&target(&host), &id.private_key_path, Duration::from_secs(5))
+        .expect("connect with the server's key");
     assert!(conn.host_key_fingerprint().starts_with("SHA256:"));
     // The pinned fingerprint equals what ssh-keygen says of the host's key.
     let keygen = std::process::Command::new("ssh-keygen")
@@ -79,14 +83,9 @@ fn a_key_the_host_does_not_know_is_refused_as_an_auth_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let id = identity(&dir);
     let host = TestHost::start(HostOptions::default());
-    let err = Connection::connect(
-        &target(&host),
-        &id.private_key_path,
-        None,
-        Duration::from_secs(5),
-    )
-    .err()
-    .expect("must be refused");
+    let err = connect(&target(&host), &id.private_key_path, Duration::from_secs(5))
+        .err()
+        .expect("must be refused");
     assert!(matches!(err, RemoteError::Auth { .. }), "{err}");
     assert!(
         err.to_string().contains("refused the server's key"),
@@ -104,25 +103,15 @@ fn a_hanging_sshd_costs_one_deadline() {
     });
     host.stop_sshd_hanging();
     let started = Instant::now();
-    let err = Connection::connect(
-        &target(&host),
-        &id.private_key_path,
-        None,
-        Duration::from_secs(1),
-    )
-    .err()
-    .expect("must time out");
+    let err = connect(&target(&host), &id.private_key_path, Duration::from_secs(1))
+        .err()
+        .expect("must time out");
     let took = started.elapsed();
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     host.resume_sshd();
-    Connection::connect(
-        &target(&host),
-        &id.private_key_path,
-        None,
-        Duration::from_secs(5),
-    )
-    .expect("back after resume");
+    connect(&target(&host), &id.private_key_path, Duration::from_secs(5))
+        .expect("back after resume");
 }
 
 #[test]
@@ -134,7 +123,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
         ..Default::default()
     });
     let t = target(host.host());
-    let mut conn = Connection::connect(&t, &id.private_key_path, None, Duration::from_secs(5))
+    let mut conn = connect(&t, &id.private_key_path, Duration::from_secs(5))
         .expect("reachable before the cut");
     // In a namespace plain `supervisorctl` works, as on a real host.
     let out = conn.exec("supervisorctl status").expect("status");
@@ -146,7 +135,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
         .exec("supervisorctl status")
         .expect_err("an open session times out");
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
-    let err = Connection::connect(&t, &id.private_key_path, None, Duration::from_secs(1))
+    let err = connect(&t, &id.private_key_path, Duration::from_secs(1))
         .err()
         .expect("a new connection times out");
     assert!(matches!(err, RemoteError::Timeout { .. }), "{err}");
@@ -157,8 +146,7 @@ fn a_host_cut_off_by_its_namespace_link_times_out_then_recovers() {
     );
 
     host.restore();
-    Connection::connect(&t, &id.private_key_path, None, Duration::from_secs(5))
-        .expect("back after restore");
+    connect(&t, &id.private_key_path, Duration::from_secs(5)).expect("back after restore");
 }
 
 #[test]
@@ -169,10 +157,9 @@ fn exec_drains_both_streams_and_bounds_the_whole_command() {
         authorized_keys: vec![id.public_key.clone()],
         ..Default::default()
     });
-    let mut conn = Connection::connect(
+    let mut conn = connect(
         &target(&host),
         &id.private_key_path,
-        None,
         Duration::from_secs(10),
     )
     .expect("connect");
@@ -220,10 +207,10 @@ fn the_supervisor_driver_runs_every_action_on_a_real_host() {
         apps_root: host.apps_root().display().to_string(),
         sudo: false,
     };
-    let mut access = HostAccess {
+    let access = HostAccess {
         target: target(&host),
         layout,
-        pinned_key: None,
+        host_keys: std::sync::Arc::new(MemoryPin::default()),
         private_key: id.private_key_path.clone(),
         deadline: Duration::from_secs(5),
     };
@@ -241,24 +228,20 @@ fn the_supervisor_driver_runs_every_action_on_a_real_host() {
     .expect("group file");
 
     let first = link.run(&access, |s| s.reread()).expect("reread");
-    assert!(
-        first
-            .first_key
-            .as_deref()
-            .is_some_and(|k| k.starts_with("SHA256:"))
-    );
+    assert!(first.pinned_now, "the first contact pins the key");
     assert!(
         first.value.ok && first.value.message.contains(&format!("{name}: available")),
         "{:?}",
         first.value
     );
-    access.pinned_key = first.first_key.clone();
+    let pinned = access.host_keys.pinned().expect("pinned");
+    assert!(pinned.starts_with("SHA256:"), "{pinned}");
     let run = |f: &mut dyn FnMut(
         &mut vr_server::remote::supervisor::Supervisor<'_>,
     ) -> Result<vr_app::supervisor::CtlVerdict, RemoteError>| {
         let w = link.run(&access, |s| f(s)).expect("run");
         assert!(
-            w.first_key.is_none(),
+            !w.pinned_now,
             "the session is reused and the key was pinned"
         );
         w.value

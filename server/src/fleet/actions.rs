@@ -30,6 +30,8 @@ pub enum ActionError {
 /// Largest log piece one request may ask for.
 pub const MAX_LOG_BYTES: u32 = 1024 * 1024;
 pub const DEFAULT_LOG_BYTES: u32 = 16 * 1024;
+/// Deadline of one hygiene run: it walks every proc folder and build on the host.
+const HYGIENE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Why work on this host would fail now, from the snapshot, so callers fail fast instead of
 /// waiting a deadline.
@@ -170,20 +172,29 @@ impl FleetService {
         .await;
     }
 
-    /// Host hygiene: proc folders Supervisor no longer knows, and unpacked builds unused for
-    /// `days`, are deleted; returns what was removed.
-    pub async fn hygiene(&self, host: &Host, days: u32) -> Result<Vec<String>, ActionError> {
+    /// Host hygiene: proc folders neither Supervisor nor a deploy in flight (`in_flight`) knows,
+    /// and unpacked builds unused for `days`, are deleted; returns what was removed. It walks
+    /// whole directory trees, so it runs on a session of its own with a long deadline, never on
+    /// the link the poller shares.
+    pub async fn hygiene(
+        &self,
+        host: &Host,
+        days: u32,
+        in_flight: Vec<String>,
+    ) -> Result<Vec<String>, ActionError> {
         if let Some(why) = unavailable(host, now_ms()) {
             return Err(ActionError::HostUnavailable(why));
         }
         let access = self.access(host);
-        let entry = self.entry(host.id);
+        let link = crate::remote::link::HostLink::default();
         let worked = blocking(move || {
-            entry.link.run(&access, |sup| {
-                // Only plain names can be vr's folders; the status is read now, not from the
-                // snapshot, so a proc deployed a moment ago is never taken for a stray.
-                let known: Vec<String> = sup.status()?.procs.into_iter().map(|p| p.name).collect();
-                crate::remote::deploy::hygiene(sup.conn, sup.layout, &known, days)
+            link.run(&access, |sup| {
+                // The status is read now, not from the snapshot, so a proc deployed a moment ago
+                // is never taken for a stray.
+                let mut keep: Vec<String> =
+                    sup.status()?.procs.into_iter().map(|p| p.name).collect();
+                keep.extend(in_flight.iter().cloned());
+                crate::remote::deploy::hygiene(sup.conn, sup.layout, &keep, days, HYGIENE_DEADLINE)
             })
         })
         .await?;

@@ -11,9 +11,9 @@ pub mod select;
 
 use crate::remote::RemoteError;
 use crate::remote::link::{HostAccess, HostLink};
-use crate::remote::ssh::SshTarget;
+use crate::remote::ssh::{HostKeyCheck, Pinned, SshTarget};
 use crate::remote::supervisor::Layout;
-use crate::store::{HostSnapshot, Store, StoreError};
+use crate::store::{HostSnapshot, Store};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,6 +96,8 @@ impl FleetService {
     }
 
     /// How to reach `host` with the server's key, for work that needs its own session (builds).
+    /// Every connection made with it checks the host key against the pin in the store, and a
+    /// first contact pins it there, whatever the connection then does.
     pub fn access(&self, host: &Host) -> HostAccess {
         HostAccess {
             target: SshTarget {
@@ -104,7 +106,14 @@ impl FleetService {
                 user: host.settings.user.clone(),
             },
             layout: Layout::from(&host.settings),
-            pinned_key: host.host_key.clone(),
+            host_keys: Arc::new(StoreKeys {
+                store: self.store.clone(),
+                live: self.live.clone(),
+                host_id: host.id,
+                host_name: host.settings.name.clone(),
+                pinned: host.host_key.clone(),
+                runtime: tokio::runtime::Handle::try_current().ok(),
+            }),
             private_key: self.private_key.clone(),
             deadline: self.config.ssh_deadline,
         }
@@ -118,19 +127,68 @@ impl FleetService {
             procs,
         });
     }
+}
 
-    /// Pins the key of a first contact. Losing the race to another pin is fine: the next
-    /// connection checks against whatever was pinned.
-    async fn pin_first_key(&self, host: &Host, key: Option<String>) -> Result<bool, StoreError> {
-        let Some(key) = key else { return Ok(false) };
-        let pinned = self
-            .store
-            .pin_host_key(host.id, None, key.clone(), crate::clock::now_ms())
-            .await?;
-        if pinned {
-            tracing::info!(host = %host.settings.name, key, "pinned host key on first contact");
+/// The host-key check of every connection the server makes: compares with the pin read from
+/// the store, or, on first contact, pins the presented key there by compare-and-set (two first
+/// contacts cannot pin two keys: the loser is compared with the winner's).
+struct StoreKeys {
+    store: Store,
+    live: broadcast::Sender<LiveMessage>,
+    host_id: i64,
+    host_name: String,
+    pinned: Option<String>,
+    /// Connections are made on blocking threads; the store is reached through the runtime.
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl HostKeyCheck for StoreKeys {
+    fn check(&self, target: &SshTarget, presented: &str) -> Result<bool, RemoteError> {
+        if let Some(p) = &self.pinned {
+            return Pinned(p.clone()).check(target, presented);
         }
-        Ok(pinned)
+        let refuse = |message: String| RemoteError::Handshake {
+            target: target.to_string(),
+            message,
+        };
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| refuse("cannot pin the host key: no runtime".into()))?;
+        let pinned = runtime.block_on(self.store.pin_host_key(
+            self.host_id,
+            None,
+            presented.to_string(),
+            crate::clock::now_ms(),
+        ));
+        match pinned {
+            Ok(true) => {
+                tracing::info!(host = %self.host_name, key = presented, "pinned host key on first contact");
+                runtime.block_on(crate::state::record_event(
+                    &self.store,
+                    &self.live,
+                    "system",
+                    "host.key_pin",
+                    &format!("host:{}", self.host_name),
+                    vr_app::api::Outcome::Ok,
+                    &format!("first contact: pinned {presented}"),
+                ));
+                Ok(true)
+            }
+            // Someone pinned first: the key must be theirs.
+            Ok(false) => match runtime.block_on(self.store.host_by_id(self.host_id)) {
+                Ok(h) => match h.host_key {
+                    Some(p) => Pinned(p).check(target, presented),
+                    None => Err(refuse("the host key could not be pinned; try again".into())),
+                },
+                Err(e) => Err(refuse(format!("cannot read the pinned host key: {e}"))),
+            },
+            Err(e) => Err(refuse(format!("cannot pin the host key: {e}"))),
+        }
+    }
+
+    fn pinned(&self) -> Option<String> {
+        self.pinned.clone()
     }
 }
 

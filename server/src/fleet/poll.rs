@@ -108,13 +108,7 @@ impl FleetService {
         let now = now_ms();
         let (outcome, reply) = match result {
             Ok(worked) => {
-                let pinned_now = match self.pin_first_key(host, worked.first_key).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not pin host key");
-                        false
-                    }
-                };
+                let pinned_now = worked.pinned_now;
                 let seen = self.merge_metas(host, entry, &worked.value);
                 let status = worked.value.status;
                 (

@@ -97,6 +97,7 @@ impl From<StoreError> for ApiError {
                 field: field.map(str::to_string),
                 message,
             },
+            StoreError::Invalid(i) => i.into(),
             other => ApiError::Internal(other.to_string()),
         }
     }

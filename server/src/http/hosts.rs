@@ -162,73 +162,23 @@ pub async fn create_host(
     Ok((StatusCode::CREATED, Json(host)))
 }
 
-/// Applies a patch, returning the new settings and a line per changed field for the log.
-fn apply_patch(current: &HostSettings, patch: HostPatch) -> (HostSettings, Vec<String>) {
-    let mut next = current.clone();
-    let mut changes = Vec::new();
-    fn show<T: std::fmt::Debug>(v: &Option<T>, none: &str) -> String {
-        v.as_ref().map_or(none.into(), |v| format!("{v:?}"))
-    }
-    macro_rules! set {
-        ($field:ident) => {
-            if let Some(v) = patch.$field {
-                if next.$field != v {
-                    changes.push(format!(
-                        "{}: {:?} → {:?}",
-                        stringify!($field),
-                        next.$field,
-                        v
-                    ));
-                    next.$field = v;
-                }
-            }
-        };
-    }
-    macro_rules! set_opt {
-        ($field:ident, $none:literal) => {
-            if let Some(v) = patch.$field {
-                if next.$field != v {
-                    changes.push(format!(
-                        "{}: {} → {}",
-                        stringify!($field),
-                        show(&next.$field, $none),
-                        show(&v, $none)
-                    ));
-                    next.$field = v;
-                }
-            }
-        };
-    }
-    set!(name);
-    set!(address);
-    set!(port);
-    set!(user);
-    set!(active);
-    set!(builder);
-    set!(notes);
-    set_opt!(squad, "none");
-    set_opt!(supervisorctl, "default");
-    set_opt!(supervisor_socket, "default");
-    set_opt!(include_dir, "default");
-    set_opt!(apps_root, "default");
-    set_opt!(port_min, "default");
-    set_opt!(port_max, "default");
-    (next, changes)
-}
-
 pub async fn update_host(
     State(state): State<AppState>,
     p: Principal,
     ApiPath(name): ApiPath<String>,
     ApiJson(patch): ApiJson<HostPatch>,
 ) -> ApiResult<Json<Host>> {
-    let current = state.store.host(name).await?;
-    let (settings, changes) = apply_patch(&current.settings, patch);
-    validate::host_settings(&settings)?;
+    let (host, changes) = state
+        .store
+        .edit_host(name, move |current| {
+            let (next, changes) = patch.apply(current);
+            validate::host_settings(&next)?;
+            Ok((next, changes))
+        })
+        .await?;
     if changes.is_empty() {
-        return Ok(Json(current));
+        return Ok(Json(host));
     }
-    let host = state.store.update_host(current.id, settings).await?;
     state.fleet.forget_session(host.id);
     state
         .record(
@@ -365,40 +315,6 @@ pub async fn trust_host_key(
     Ok(Json(fresh))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patches_log_what_changed() {
-        let current = settings_of(NewHost {
-            address: "10.0.0.5".into(),
-            squad: Some("web".into()),
-            ..Default::default()
-        });
-        let (next, changes) = apply_patch(
-            &current,
-            HostPatch {
-                squad: Some(None),
-                active: Some(false),
-                port: Some(22),
-                include_dir: Some(Some("/srv/conf.d".into())),
-                ..Default::default()
-            },
-        );
-        assert_eq!(next.squad, None);
-        assert!(!next.active);
-        assert_eq!(
-            changes,
-            [
-                "active: true → false",
-                "squad: \"web\" → none",
-                "include_dir: default → \"/srv/conf.d\""
-            ]
-        );
-    }
-}
-
 #[derive(Debug, serde::Deserialize)]
 pub struct HygieneQuery {
     /// Unpacked builds unused for longer than this are deleted.
@@ -418,7 +334,8 @@ pub async fn clean_host(
     super::extract::ApiQuery(q): super::extract::ApiQuery<HygieneQuery>,
 ) -> ApiResult<Json<Vec<String>>> {
     let host = state.store.host(name.clone()).await?;
-    let removed = state.fleet.hygiene(&host, q.days).await?;
+    let in_flight = state.store.deploys_in_flight(name.clone()).await?;
+    let removed = state.fleet.hygiene(&host, q.days, in_flight).await?;
     state
         .record(
             &p.username,

@@ -373,6 +373,7 @@ impl Builds {
             app.repo_url.clone(),
             app.buildpack.is_some(),
         );
+        let build_uid = vr_app::build::build_uid(app.id);
         let l = Arc::clone(&link);
         let a = access.clone();
         let c = commit.clone();
@@ -381,6 +382,7 @@ impl Builds {
                 let job = BuildJob {
                     id,
                     app: &app_name,
+                    uid: build_uid,
                     repo_url: &repo_url,
                     commit: &c,
                     buildpacks: &buildpacks,
@@ -545,10 +547,15 @@ fn release_env(yaml: &str) -> Result<BTreeMap<String, String>, String> {
     }
     let r: Release = serde_yaml_ng::from_str(yaml)
         .map_err(|e| format!("bin/release printed unreadable YAML: {e}"))?;
-    Ok(r.config_vars
+    r.config_vars
         .unwrap_or_default()
         .into_iter()
         .map(|(k, v)| {
+            if !vr_app::validate::is_env_name(&k) {
+                return Err(format!(
+                    "bin/release declares {k:?}, which is not an environment variable name"
+                ));
+            }
             let s = match v {
                 serde_yaml_ng::Value::String(s) => s,
                 other => serde_yaml_ng::to_string(&other)
@@ -556,9 +563,9 @@ fn release_env(yaml: &str) -> Result<BTreeMap<String, String>, String> {
                     .trim()
                     .to_string(),
             };
-            (k, s)
+            Ok((k, s))
         })
-        .collect())
+        .collect()
 }
 
 /// The Procfile of a tar.gz, checking on the way that it is one.
@@ -596,6 +603,8 @@ mod tests {
         assert_eq!(env.get("WORKERS").map(String::as_str), Some("4"));
         assert!(release_env("").unwrap_or_default().is_empty());
         assert!(release_env("config_vars: [").is_err());
+        let bad = release_env("config_vars:\n  \"A;curl x|sh;B\": x\n").expect_err("bad name");
+        assert!(bad.contains("not an environment variable name"), "{bad}");
     }
 
     #[test]

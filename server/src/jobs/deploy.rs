@@ -294,7 +294,8 @@ impl Deploys {
                                         &mut f,
                                         COPY_TIMEOUT,
                                     )
-                                    .map(|()| format!("copied and unpacked build {}", p.sha256)),
+                                    .map(|()| format!("copied and unpacked build {}", p.sha256))
+                                    .map_err(|e| e.to_string()),
                                     Err(e) => Err(format!(
                                         "the artifact {} is missing: {e}",
                                         art.display()
@@ -303,13 +304,18 @@ impl Deploys {
                             }
                         }
                         "write proc" => with_spec(&p, &prog, |spec| {
-                            deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT).map(|vols| {
-                                if vols.is_empty() {
-                                    format!("wrote {}", s.layout.proc_dir(&prog))
-                                } else {
-                                    format!("wrote {}; volumes:\n{vols}", s.layout.proc_dir(&prog))
-                                }
-                            })
+                            deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT)
+                                .map(|vols| {
+                                    if vols.is_empty() {
+                                        format!("wrote {}", s.layout.proc_dir(&prog))
+                                    } else {
+                                        format!(
+                                            "wrote {}; volumes:\n{vols}",
+                                            s.layout.proc_dir(&prog)
+                                        )
+                                    }
+                                })
+                                .map_err(|e| e.to_string())
                         }),
                         "add to Supervisor" => {
                             let reread = s.reread()?;

@@ -86,32 +86,64 @@ pub fn resolve(
     Ok(commit.to_string())
 }
 
-/// The build script. Arguments: root, build id, app, repo key, commit, pinned (0/1), then per
-/// buildpack: URL, cache key, ref (may be empty).
+/// The build script. Arguments: root, build id, app, build uid, repo key, commit, pinned
+/// (0/1), then per buildpack: URL, cache key, ref (may be empty).
+///
+/// Root fetches and unpacks (mirrors and buildpacks stay root's); the app's code, the
+/// buildpack's `detect`/`compile`/`release`, the read of the Procfile and the packing all run
+/// as the app's own unprivileged build uid (no passwd entry needed), with the app's cache
+/// owned by that uid alone, so one app's build cannot touch another's cache, the mirrors, or
+/// the builder, and nothing root-only can be read into an artifact.
 const BUILD: &str = r#"set -eu
-root=$1; id=$2; app=$3; repo_key=$4; commit=$5; pinned=$6; shift 6
+# What root writes here (results, the artifact) is root's alone; buildpacks are unpacked
+# readable, below, since the build uid runs them.
+umask 077
+root=$1; id=$2; app=$3; uid=$4; repo_key=$5; commit=$6; pinned=$7; shift 7
+if ! command -v setpriv >/dev/null 2>&1; then
+  echo "the builder needs setpriv (util-linux) to run buildpacks without root" >&2; exit 68
+fi
+if getent passwd "$uid" >/dev/null 2>&1; then
+  echo "uid $uid, vr's build uid for $app, belongs to a user on the builder ($(getent passwd "$uid" | cut -d: -f1)); refusing to build as it" >&2; exit 69
+fi
 work="$root/work/$id"
+cache="$root/cache/$app"
 rm -rf "$work"
-mkdir -p "$work/app" "$work/env" "$root/cache/$app" "$root/buildpacks"
-git -C "$root/repos/$repo_key.git" archive --format=tar "$commit" | tar -x -C "$work/app"
-echo "-----> Checked out $commit"
+mkdir -p "$root/work" "$root/cache" "$root/buildpacks" "$cache"
+chmod 711 "$root/work" "$root/cache"
+chmod 700 "$root/buildpacks"
+mkdir -m 711 "$work"
+mkdir -m 755 "$work/env"
+mkdir "$work/app" "$work/home" "$work/tmp"
+chown "$uid:$uid" "$work/app" "$work/home" "$work/tmp"
+chmod 700 "$work/app" "$work/home" "$work/tmp"
+if [ "$(stat -c %u "$cache")" != "$uid" ]; then chown -R -h "$uid:$uid" "$cache"; fi
+chmod 700 "$cache"
+if ! setpriv --reuid="$uid" --regid="$uid" --clear-groups -- test -w "$work/app"; then
+  echo "the build uid cannot reach $work: every directory above it must be searchable (o+x)" >&2; exit 70
+fi
+as_app() {
+  (umask 022; setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs -- \
+    env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$work/home" TMPDIR="$work/tmp" LANG=C.UTF-8 "$@")
+}
+git -C "$root/repos/$repo_key.git" archive --format=tar "$commit" | as_app tar -x -C "$work/app"
+echo "-----> Checked out $commit; building as uid $uid"
 chosen=""; n=0
 while [ $# -gt 0 ]; do
   url=$1; key=$2; ref=$3; shift 3; n=$((n+1))
-  cache="$root/buildpacks/$key.git"
-  if [ -d "$cache" ]; then
-    git -C "$cache" fetch --quiet --prune origin
+  bpcache="$root/buildpacks/$key.git"
+  if [ -d "$bpcache" ]; then
+    git -C "$bpcache" fetch --quiet --prune origin
   else
-    git clone --quiet --mirror -- "$url" "$cache.tmp.$$" && mv "$cache.tmp.$$" "$cache"
+    git clone --quiet --mirror -- "$url" "$bpcache.tmp.$$" && mv "$bpcache.tmp.$$" "$bpcache"
   fi
-  if ! bpc=$(git -C "$cache" rev-parse --verify --quiet "${ref:-HEAD}^{commit}"); then
+  if ! bpc=$(git -C "$bpcache" rev-parse --verify --quiet "${ref:-HEAD}^{commit}"); then
     echo "buildpack $url has no ref ${ref:-HEAD}" >&2; exit 64
   fi
-  dir="$work/bp-$n"; mkdir -p "$dir"
-  git -C "$cache" archive --format=tar "$bpc" | tar -x -C "$dir"
+  dir="$work/bp-$n"; mkdir -m 755 "$dir"
+  git -C "$bpcache" archive --format=tar "$bpc" | (umask 022; tar --no-same-owner -x -C "$dir")
   if [ "$pinned" = 1 ]; then
     chosen=$dir; echo "-----> Using pinned buildpack $url"
-  elif [ -x "$dir/bin/detect" ] && name=$("$dir/bin/detect" "$work/app" 2>&1); then
+  elif [ -x "$dir/bin/detect" ] && name=$(as_app "$dir/bin/detect" "$work/app" 2>&1); then
     chosen=$dir; echo "-----> $name app detected by $url"
   else
     echo "-----> $url does not detect this app"
@@ -123,14 +155,15 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$chosen" ]; then echo "no buildpack detects this app (tried $n)" >&2; exit 65; fi
 set +e
-"$chosen/bin/compile" "$work/app" "$root/cache/$app" "$work/env" 2>&1
+as_app "$chosen/bin/compile" "$work/app" "$cache" "$work/env" 2>&1
 code=$?
 set -e
 if [ $code -ne 0 ]; then echo "bin/compile failed with exit status $code" >&2; exit 66; fi
-if [ -x "$chosen/bin/release" ]; then "$chosen/bin/release" "$work/app" > "$work/release.yml"; fi
-if [ ! -f "$work/app/Procfile" ]; then echo "the build has no Procfile" >&2; exit 67; fi
-cp "$work/app/Procfile" "$work/Procfile"
-tar -czf "$work/out.tar.gz" -C "$work/app" .
+if [ -x "$chosen/bin/release" ]; then as_app "$chosen/bin/release" "$work/app" | head -c 1048576 > "$work/release.yml"; fi
+if ! as_app test -f "$work/app/Procfile"; then echo "the build has no Procfile" >&2; exit 67; fi
+as_app head -c 65536 -- "$work/app/Procfile" > "$work/Procfile"
+as_app tar --owner=0 --group=0 --numeric-owner -czf - -C "$work/app" . > "$work/out.tar.gz"
+pkill -KILL -U "$uid" 2>/dev/null || true
 sha=$(sha256sum "$work/out.tar.gz" | cut -d' ' -f1)
 size=$(wc -c < "$work/out.tar.gz")
 printf 'sha256=%s\nsize=%s\n' "$sha" "$size" >> "$work/result"
@@ -154,6 +187,8 @@ pub struct Built {
 pub struct BuildJob<'a> {
     pub id: i64,
     pub app: &'a str,
+    /// The unprivileged uid the app's build runs as ([`vr_app::build::build_uid`]).
+    pub uid: u32,
     pub repo_url: &'a str,
     pub commit: &'a str,
     /// Buildpack URLs (with `#ref`), in detection order; one when pinned.
@@ -181,6 +216,7 @@ pub fn run(
         root.clone(),
         id.clone(),
         job.app.to_string(),
+        job.uid.to_string(),
         repo_key,
         job.commit.to_string(),
         if job.pinned { "1" } else { "0" }.to_string(),

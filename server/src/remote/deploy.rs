@@ -12,6 +12,21 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::Duration;
 
+/// How putting a proc on a host failed: the host (lost, timed out) apart from the work itself.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The host answered, and the step failed there (its words).
+    #[error("{0}")]
+    Failed(String),
+    /// Refused before anything was sent: it would become shell syntax in the env file.
+    #[error(
+        "{0:?} is not an environment variable name (letters, digits and _, not starting with a digit)"
+    )]
+    EnvName(String),
+}
+
 /// What a proc runs with; the caller has merged and validated it.
 pub struct ProcSpec<'a> {
     pub program: &'a str,
@@ -65,6 +80,7 @@ pub fn port_in_use(conn: &mut Connection, layout: &Layout, port: u16) -> Result<
 }
 
 const UNPACK: &str = r#"set -e
+umask 022
 root=$1; sha=$2
 mkdir -p "$root/builds"
 tmp=$(mktemp -d "$root/builds/.tmp-$sha.XXXXXX")
@@ -73,8 +89,12 @@ got=$(sha256sum "$tmp.tar.gz" | cut -d' ' -f1)
 if [ "$got" != "$sha" ]; then
   rm -rf "$tmp" "$tmp.tar.gz"; echo "the build arrived damaged: sha256 $got" >&2; exit 5
 fi
-tar -xzf "$tmp.tar.gz" -C "$tmp"
+# Root unpacks: the archive's owners and modes are not kept (a setuid file must not become a
+# setuid-root file), and nothing in it may be writable by group or others.
+tar --no-same-owner --no-same-permissions -xzf "$tmp.tar.gz" -C "$tmp"
 rm -f "$tmp.tar.gz"
+chmod -R u-s,g-s,go-w "$tmp"
+chmod 755 "$tmp"
 touch "$tmp/.vr-complete"
 rm -rf "$root/builds/$sha"
 mv "$tmp" "$root/builds/$sha"
@@ -87,36 +107,39 @@ pub fn copy_build(
     sha256: &str,
     tarball: &mut dyn Read,
     deadline: Duration,
-) -> Result<(), String> {
-    let out = conn
-        .exec_with_stdin(
-            &line(layout, UNPACK, &[&layout.apps_root, sha256]),
-            tarball,
-            deadline,
-        )
-        .map_err(|e| e.to_string())?;
+) -> Result<(), DeployError> {
+    let out = conn.exec_with_stdin(
+        &line(layout, UNPACK, &[&layout.apps_root, sha256]),
+        tarball,
+        deadline,
+    )?;
     if out.status != 0 {
-        return Err(format!("unpacking the build failed: {}", out.stderr.trim()));
+        return Err(DeployError::Failed(format!(
+            "unpacking the build failed: {}",
+            out.stderr.trim()
+        )));
     }
     Ok(())
 }
 
 /// `export KEY='value'` lines. A value starting with `$NAME` is taken from the host's
-/// environment instead (SPEC: values starting with `$`).
-fn env_file(env: &BTreeMap<String, String>) -> String {
+/// environment instead (SPEC: values starting with `$`). Names were validated where they
+/// entered; this checks again because a name is written unquoted and the file is sourced.
+fn env_file(env: &BTreeMap<String, String>) -> Result<String, DeployError> {
     let mut out = String::from("# Written by vr. Do not edit: a redeploy replaces it.\n");
     for (k, v) in env {
-        let from_host = v.strip_prefix('$').filter(|n| {
-            !n.is_empty()
-                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && !n.as_bytes()[0].is_ascii_digit()
-        });
+        if !vr_app::validate::is_env_name(k) {
+            return Err(DeployError::EnvName(k.clone()));
+        }
+        let from_host = v
+            .strip_prefix('$')
+            .filter(|n| vr_app::validate::is_env_name(n));
         match from_host {
             Some(name) => out.push_str(&format!("export {k}=\"${{{name}}}\"\n")),
             None => out.push_str(&format!("export {k}={}\n", quote(v))),
         }
     }
-    out
+    Ok(out)
 }
 
 fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
@@ -128,7 +151,7 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
         env = quote(&format!("{dir}/env")),
         port = spec.port,
         settings = quote(&format!("{dir}/settings.yaml")),
-        home = quote(&dir),
+        home = quote(&format!("{dir}/home")),
     );
     if let Some(mb) = spec.mem_limit_mb {
         // Virtual memory, as `ulimit -v` allows on any host without cgroups.
@@ -165,15 +188,39 @@ fn program_conf(layout: &Layout, spec: &ProcSpec<'_>) -> String {
     s
 }
 
-const WRITE: &str = r#"set -e
+/// Everything root reads or runs (the program file, the proc folder, `run`, `proc.json`, the
+/// logs Supervisor writes there) stays root's and unwritable by the proc's user, who gets only
+/// `home/` to write in and can read `env` and `settings.yaml` (its group), nobody else can.
+const WRITE: &str = r#"set -eu
+umask 022
 procs=$1; inc=$2; name=$3; user=$4; shift 4
+group=""
+if [ -n "$user" ]; then
+  if ! group=$(id -g -- "$user" 2>/dev/null); then
+    echo "the run-as user $user does not exist on this host" >&2; exit 6
+  fi
+fi
 mkdir -p "$procs" "$inc"
 t=$(mktemp -d "$procs/.tmp-$name.XXXXXX")
-tar -x -C "$t"
+tar --no-same-owner --no-same-permissions -x -C "$t"
 chmod 755 "$t" "$t/run"
-# The proc's own user reads its env and writes in its folder (its HOME).
-if [ -n "$user" ]; then chown -R "$user" "$t"; fi
-for v in "$@"; do mkdir -p "$v"; ls -ld "$v"; done
+chmod 644 "$t/proc.json" "$t/program.conf"
+mkdir "$t/home"
+if [ -n "$user" ]; then
+  chgrp "$group" "$t/env" "$t/settings.yaml"
+  chmod 640 "$t/env" "$t/settings.yaml"
+  chown "$user:$group" "$t/home"
+else
+  chmod 600 "$t/env" "$t/settings.yaml"
+fi
+chmod 700 "$t/home"
+for v in "$@"; do
+  if [ ! -e "$v" ]; then
+    mkdir -p -- "$v"
+    if [ -n "$user" ]; then chown "$user:$group" -- "$v"; fi
+  fi
+  ls -ld -- "$v"
+done
 mv "$t/program.conf" "$inc/$name.conf.tmp"
 rm -rf "$procs/$name"
 mv "$t" "$procs/$name"
@@ -186,10 +233,10 @@ pub fn write_proc(
     layout: &Layout,
     spec: &ProcSpec<'_>,
     deadline: Duration,
-) -> Result<String, String> {
+) -> Result<String, DeployError> {
     let files: [(&str, String, u32); 5] = [
         ("proc.json", spec.proc_json.to_string(), 0o644),
-        ("env", env_file(spec.env), 0o600),
+        ("env", env_file(spec.env)?, 0o600),
         ("settings.yaml", spec.settings_yaml.to_string(), 0o644),
         ("run", run_script(layout, spec), 0o755),
         ("program.conf", program_conf(layout, spec), 0o644),
@@ -201,9 +248,11 @@ pub fn write_proc(
         h.set_mode(*mode);
         h.set_cksum();
         tar.append_data(&mut h, name, body.as_bytes())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| DeployError::Failed(format!("packing the proc files: {e}")))?;
     }
-    let bytes = tar.into_inner().map_err(|e| e.to_string())?;
+    let bytes = tar
+        .into_inner()
+        .map_err(|e| DeployError::Failed(format!("packing the proc files: {e}")))?;
     let procs = format!("{}/procs", layout.apps_root);
     let mut args: Vec<&str> = vec![
         &procs,
@@ -212,11 +261,12 @@ pub fn write_proc(
         spec.run_as.unwrap_or(""),
     ];
     args.extend(spec.volumes.iter().map(|(host, _)| host.as_str()));
-    let out = conn
-        .exec_with_stdin(&line(layout, WRITE, &args), &mut &bytes[..], deadline)
-        .map_err(|e| e.to_string())?;
+    let out = conn.exec_with_stdin(&line(layout, WRITE, &args), &mut &bytes[..], deadline)?;
     if out.status != 0 {
-        return Err(format!("writing the proc failed: {}", out.stderr.trim()));
+        return Err(DeployError::Failed(format!(
+            "writing the proc failed: {}",
+            out.stderr.trim()
+        )));
     }
     Ok(out.stdout.trim().to_string())
 }
@@ -225,7 +275,7 @@ const UPTESTS: &str = r#"set -u
 build=$1; proc=$2; host=$3; port=$4; procdir=$5; limit=$6; user=$7
 dir="$build/uptests/$proc"
 [ -d "$dir" ] || exit 0
-run='. "$1/env"; export PORT="$2" HOME="$1" APP_SETTINGS_YAML="$1/settings.yaml"; exec timeout "$3" "$4" "$5" "$2"'
+run='. "$1/env"; export PORT="$2" HOME="$1/home" APP_SETTINGS_YAML="$1/settings.yaml"; exec timeout "$3" "$4" "$5" "$2"'
 for f in "$dir"/*; do
   [ -f "$f" ] && [ -x "$f" ] || continue
   start=$(date +%s%3N)
@@ -297,20 +347,35 @@ pub fn run_uptests(
         .collect())
 }
 
+/// Proc folders and unpacked builds nothing uses. Never follows a link (a link in `procs/` or
+/// `builds/` is skipped, `rm -rf` is given the link-free path) and never touches what a deploy
+/// may be writing: folders named in the arguments, folders whose program file exists, and
+/// anything younger than an hour.
 const HYGIENE: &str = r#"set -u
-root=$1; days=$2; shift 2
+root=$1; days=$2; inc=$3; shift 3
 procs="$root/procs"; builds="$root/builds"
-for d in "$procs"/*/; do
+for d in "$procs"/* "$procs"/.tmp-*; do
+  [ -L "$d" ] && continue
   [ -d "$d" ] || continue
-  n=$(basename "$d")
-  known=0
-  for k in "$@"; do [ "$k" = "$n" ] && known=1 && break; done
-  if [ $known = 0 ]; then rm -rf -- "$d" && echo "removed proc folder $n (not in Supervisor)"; fi
+  n=${d##*/}
+  keep=0
+  for k in "$@"; do if [ "$k" = "$n" ]; then keep=1; break; fi; done
+  [ $keep = 1 ] && continue
+  [ -e "$inc/$n.conf" ] && continue
+  [ -n "$(find "$d" -maxdepth 0 -mmin -60)" ] && continue
+  rm -rf -- "$d" && echo "removed proc folder $n (not in Supervisor)"
 done
-for b in "$builds"/*/; do
+for b in "$builds"/*; do
+  [ -L "$b" ] && continue
   [ -d "$b" ] || continue
-  sha=$(basename "$b")
-  if grep -qs -- "builds/$sha" "$procs"/*/run; then continue; fi
+  sha=${b##*/}
+  used=0
+  for r in "$procs"/*/run; do
+    if [ -f "$r" ] && [ ! -L "$r" ] && head -c 65536 -- "$r" | grep -qF -- "builds/$sha"; then
+      used=1; break
+    fi
+  done
+  [ $used = 1 ] && continue
   if [ -n "$(find "$b" -maxdepth 0 -mtime +"$days")" ]; then
     rm -rf -- "$b" && echo "removed build $sha (no proc uses it, older than $days days)"
   fi
@@ -318,18 +383,20 @@ done
 exit 0
 "#;
 
-/// Removes proc folders of programs Supervisor does not know (`known`), and unpacked builds no
-/// proc folder uses that are older than `days`. Returns one line per removal.
+/// Removes proc folders of programs that are not in `keep` (Supervisor's programs and deploys
+/// in flight) and have no program file, and unpacked builds no proc folder uses that are older
+/// than `days`. Returns one line per removal.
 pub fn hygiene(
     conn: &mut Connection,
     layout: &Layout,
-    known: &[String],
+    keep: &[String],
     days: u32,
+    deadline: Duration,
 ) -> Result<Vec<String>, RemoteError> {
     let days = days.to_string();
-    let mut args: Vec<&str> = vec![&layout.apps_root, &days];
-    args.extend(known.iter().map(String::as_str));
-    let out = conn.exec(&line(layout, HYGIENE, &args))?;
+    let mut args: Vec<&str> = vec![&layout.apps_root, &days, &layout.include_dir];
+    args.extend(keep.iter().map(String::as_str));
+    let out = conn.exec_within(&line(layout, HYGIENE, &args), deadline)?;
     if out.status != 0 {
         return Err(RemoteError::Exec {
             target: conn.target().to_string(),
@@ -350,7 +417,7 @@ mod tests {
             ("B".to_string(), "$DATABASE_URL".to_string()),
             ("C".to_string(), "$(not a name)".to_string()),
         ]);
-        let text = env_file(&env);
+        let text = env_file(&env).expect("valid names");
         let out = std::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(format!(
@@ -362,6 +429,17 @@ mod tests {
             String::from_utf8_lossy(&out.stdout),
             "x; rm -rf / $(id) 'q'|pg://h|$(not a name)"
         );
+    }
+
+    #[test]
+    fn env_files_refuse_names_that_are_not_identifiers() {
+        for bad in ["A;curl x|sh;B", "1A", "A B", "", "A=B", "$(id)"] {
+            let env = BTreeMap::from([(bad.to_string(), "v".to_string())]);
+            assert!(
+                matches!(env_file(&env), Err(DeployError::EnvName(n)) if n == bad),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

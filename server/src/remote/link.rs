@@ -2,22 +2,42 @@
 //! works, dropped on a transport failure and made again after a backoff.
 
 use super::RemoteError;
-use super::ssh::{Connection, SshTarget};
+use super::ssh::{Connection, HostKeyCheck, SshTarget};
 use super::supervisor::{Layout, Supervisor};
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Everything needed to reach one host, from its settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct HostAccess {
     pub target: SshTarget,
     pub layout: Layout,
-    /// The pinned host key, `None` before first contact.
-    pub pinned_key: Option<String>,
+    /// Checks (and on first contact pins) the host's key on every connection.
+    pub host_keys: Arc<dyn HostKeyCheck>,
     pub private_key: PathBuf,
     /// Bounds connect, handshake, auth and every command.
     pub deadline: Duration,
+}
+
+impl PartialEq for HostAccess {
+    /// Same host, same settings, same pin: a session made with one serves the other.
+    fn eq(&self, other: &Self) -> bool {
+        self.target == other.target
+            && self.layout == other.layout
+            && self.host_keys.pinned() == other.host_keys.pinned()
+            && self.private_key == other.private_key
+            && self.deadline == other.deadline
+    }
+}
+
+impl std::fmt::Debug for HostAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostAccess")
+            .field("target", &self.target)
+            .field("pinned", &self.host_keys.pinned())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Default)]
@@ -34,10 +54,10 @@ struct LinkState {
     retry_at: Option<Instant>,
 }
 
-/// The result of work on a host, and the host key to pin if this was the first contact.
+/// The result of work on a host, and whether its key was pinned by this contact.
 pub struct Worked<T> {
     pub value: T,
-    pub first_key: Option<String>,
+    pub pinned_now: bool,
 }
 
 #[derive(Default)]
@@ -104,17 +124,15 @@ impl HostLink {
         access: &HostAccess,
         f: &mut impl FnMut(&mut Supervisor<'_>) -> Result<T, RemoteError>,
     ) -> Result<Worked<T>, RemoteError> {
-        let mut first_key = None;
+        let mut pinned_now = false;
         if s.conn.is_none() {
             let conn = Connection::connect(
                 &access.target,
                 &access.private_key,
-                access.pinned_key.as_deref(),
+                access.host_keys.as_ref(),
                 access.deadline,
             )?;
-            if access.pinned_key.is_none() {
-                first_key = Some(conn.host_key_fingerprint().to_string());
-            }
+            pinned_now = conn.pinned_now();
             let mut layout = access.layout.clone();
             if layout.sudo {
                 // A login that is uid 0 under another name needs no sudo (and may not have it).
@@ -158,7 +176,7 @@ impl HostLink {
         {
             s.conn = None;
         }
-        result.map(|value| Worked { value, first_key })
+        result.map(|value| Worked { value, pinned_now })
     }
 
     /// Forgets the session (the host was edited or re-trusted) so the next use connects anew.

@@ -3,7 +3,7 @@
 
 use super::RemoteError;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use ssh2::{BlockDirections, HashType, Session};
+use ssh2::{BlockDirections, HashType, MethodType, Session};
 use std::io::Read;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::AsFd;
@@ -30,6 +30,108 @@ pub struct ExecOutput {
     pub stderr: String,
 }
 
+/// Decides about the key a host presents, right after the handshake and before the server
+/// authenticates: every connection goes through one, so no contact is ever unchecked.
+pub trait HostKeyCheck: Send + Sync {
+    /// `Ok(true)` when this call pinned the key (first contact), `Ok(false)` when it matches
+    /// the pin; a different key is [`RemoteError::HostKeyChanged`].
+    fn check(&self, target: &SshTarget, presented: &str) -> Result<bool, RemoteError>;
+    /// The pinned key this check compares with, if one is known yet (tells two checks apart).
+    fn pinned(&self) -> Option<String>;
+}
+
+/// A key that must be exactly this one.
+pub struct Pinned(pub String);
+
+impl HostKeyCheck for Pinned {
+    fn check(&self, target: &SshTarget, presented: &str) -> Result<bool, RemoteError> {
+        if self.0 == presented {
+            Ok(false)
+        } else {
+            Err(RemoteError::HostKeyChanged {
+                target: target.to_string(),
+                pinned: self.0.clone(),
+                presented: presented.to_string(),
+            })
+        }
+    }
+    fn pinned(&self) -> Option<String> {
+        Some(self.0.clone())
+    }
+}
+
+/// Trust on first use with the pin kept in memory, for one process that has no store (tools,
+/// tests): the first key seen is pinned, any other is refused.
+#[derive(Default)]
+pub struct MemoryPin(std::sync::Mutex<Option<String>>);
+
+impl HostKeyCheck for MemoryPin {
+    fn check(&self, target: &SshTarget, presented: &str) -> Result<bool, RemoteError> {
+        let mut pin = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match pin.as_deref() {
+            None => {
+                *pin = Some(presented.to_string());
+                Ok(true)
+            }
+            Some(p) => Pinned(p.to_string()).check(target, presented),
+        }
+    }
+    fn pinned(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Algorithms offered in the handshake, most preferred first: modern ones only. SHA-1 key
+/// exchange and MACs, `ssh-rsa` signatures and CBC ciphers are never offered (this libssh2 has
+/// no SHA-1 or `ssh-rsa` at all; CBC it has, and it is left out). `ext-info-c` and the strict
+/// key exchange marker stay: they are how the Terrapin attack is prevented.
+const MODERN: [(MethodType, &str); 6] = [
+    (
+        MethodType::Kex,
+        "mlkem768x25519-sha256,curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,\
+         ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group16-sha512,\
+         diffie-hellman-group18-sha512,diffie-hellman-group14-sha256,\
+         diffie-hellman-group-exchange-sha256,ext-info-c,kex-strict-c-v00@openssh.com",
+    ),
+    (
+        MethodType::HostKey,
+        "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,\
+         rsa-sha2-256",
+    ),
+    (
+        MethodType::CryptCs,
+        "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,\
+         aes192-ctr,aes128-ctr",
+    ),
+    (
+        MethodType::CryptSc,
+        "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,\
+         aes192-ctr,aes128-ctr",
+    ),
+    (
+        MethodType::MacCs,
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512",
+    ),
+    (
+        MethodType::MacSc,
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512",
+    ),
+];
+
+/// Sets the offered algorithms: ours, in order, that this libssh2 supports.
+fn prefer(session: &Session) -> Result<(), ssh2::Error> {
+    for (method, modern) in MODERN {
+        let supported = session.supported_algs(method)?;
+        let list: Vec<&str> = modern
+            .split(',')
+            .map(str::trim)
+            .filter(|w| supported.contains(w))
+            .collect();
+        session.method_pref(method, &list.join(","))?;
+    }
+    Ok(())
+}
+
 pub struct Connection {
     session: Session,
     /// A handle on the session's socket, to wait for it while libssh2 is non-blocking.
@@ -37,15 +139,17 @@ pub struct Connection {
     target: SshTarget,
     deadline: Duration,
     host_key_sha256: String,
+    pinned_now: bool,
 }
 
 impl Connection {
-    /// Connects and authenticates with the server's key, each step bounded by `deadline`.
-    /// With `pinned`, a host presenting another key is refused before anything is sent to it.
+    /// Connects and authenticates with the server's key, each step bounded by `deadline`. The
+    /// host's key goes through `keys` right after the handshake: a key other than the pinned
+    /// one is refused before anything is sent to the host, and a first key is pinned there.
     pub fn connect(
         target: &SshTarget,
         private_key: &Path,
-        pinned: Option<&str>,
+        keys: &dyn HostKeyCheck,
         deadline: Duration,
     ) -> Result<Connection, RemoteError> {
         let name = target.to_string();
@@ -95,11 +199,24 @@ impl Connection {
         })?;
         session.set_tcp_stream(tcp);
         session.set_timeout(u32::try_from(deadline.as_millis()).unwrap_or(u32::MAX));
+        prefer(&session).map_err(|e| RemoteError::Handshake {
+            target: name.clone(),
+            message: format!("setting the SSH algorithms: {}", e.message()),
+        })?;
         session.handshake().map_err(|e| {
+            let kex_failed = matches!(e.code(), ssh2::ErrorCode::Session(-5 | -8));
             timeout_or(e, &name, "handshake", deadline, |message| {
                 RemoteError::Handshake {
                     target: name.clone(),
-                    message,
+                    message: if kex_failed {
+                        format!(
+                            "{message}: the host offers no modern algorithm vr accepts (SHA-1 \
+                             key exchange, ssh-rsa signatures and CBC ciphers are refused); \
+                             update its sshd or give it an ed25519 host key"
+                        )
+                    } else {
+                        message
+                    },
                 }
             })
         })?;
@@ -113,15 +230,13 @@ impl Connection {
                 )
             })
             .unwrap_or_default();
-        if let Some(pinned) = pinned
-            && pinned != host_key_sha256
-        {
-            return Err(RemoteError::HostKeyChanged {
+        if host_key_sha256.is_empty() {
+            return Err(RemoteError::Handshake {
                 target: name,
-                pinned: pinned.to_string(),
-                presented: host_key_sha256,
+                message: "the host presented no key".into(),
             });
         }
+        let pinned_now = keys.check(target, &host_key_sha256)?;
         session
             .userauth_pubkey_file(&target.user, None, private_key, None)
             .map_err(|e| {
@@ -137,7 +252,13 @@ impl Connection {
             target: target.clone(),
             deadline,
             host_key_sha256,
+            pinned_now,
         })
+    }
+
+    /// True when this connection pinned the host's key (its first contact).
+    pub fn pinned_now(&self) -> bool {
+        self.pinned_now
     }
 
     pub fn target(&self) -> &SshTarget {

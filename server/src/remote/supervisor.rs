@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use vr_app::fleet::{HostSettings, LogChunk, LogStream};
 use vr_app::supervisor::{CtlVerdict, ProcState, judge_ctl_output, parse_status};
 
+/// Most of a `proc.json` that is read; ours are a few hundred bytes.
+const PROC_JSON_MAX: usize = 64 * 1024;
+
 /// Where Supervisor lives on a host, from its settings with defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -370,10 +373,14 @@ impl Supervisor<'_> {
         if plain.is_empty() {
             return Ok(found);
         }
-        // Each record: RS name US content. Missing files print nothing after US.
+        // Each record: RS name US content. Missing files print nothing after US. Root reads
+        // only regular files that are not links, and at most PROC_JSON_MAX of each: a proc
+        // folder an app could once write in must not make root block on a FIFO or read
+        // another file.
         let list: Vec<String> = plain.iter().map(|n| quote(n)).collect();
         let script = format!(
-            "cd {} 2>/dev/null || exit 0; for n in {}; do printf '\\036%s\\037' \"$n\"; cat -- \"$n/proc.json\" 2>/dev/null; done; exit 0",
+            "cd {} 2>/dev/null || exit 0; for n in {}; do printf '\\036%s\\037' \"$n\"; f=\"$n/proc.json\"; \
+             if [ ! -L \"$n\" ] && [ ! -L \"$f\" ] && [ -f \"$f\" ]; then head -c {PROC_JSON_MAX} -- \"$f\" 2>/dev/null; fi; done; exit 0",
             quote(&format!("{}/procs", self.layout.apps_root)),
             list.join(" ")
         );

@@ -91,6 +91,18 @@ impl Store {
         .await
     }
 
+    /// Program names of the deploys still running on `host`.
+    pub async fn deploys_in_flight(&self, host: String) -> Result<Vec<String>, StoreError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT program FROM deploys WHERE host = ?1 AND status = 'running'",
+            )?;
+            let rows = stmt.query_map([host], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
     /// Records the steps so far, and the end when `status` is not running.
     pub async fn update_deploy(
         &self,

@@ -265,12 +265,29 @@ impl Store {
         .await
     }
 
-    /// Replaces a host's settings (the caller merged and validated them). A new address or
-    /// port unpins the host key: it is a different machine until first contact says otherwise.
-    pub async fn update_host(&self, id: i64, h: HostSettings) -> Result<Host, StoreError> {
+    /// Changes a host's settings in one transaction: `edit` gets the current settings and
+    /// returns the new ones (checked) and what changed, so parallel edits never lose each
+    /// other's fields and the change list describes exactly what this edit did. Nothing is
+    /// written when nothing changed. A new address or port keeps the pinned key: the next
+    /// contact is checked against it, and a different machine needs an admin's trust.
+    pub async fn edit_host<E>(
+        &self,
+        name: String,
+        edit: E,
+    ) -> Result<(Host, Vec<String>), StoreError>
+    where
+        E: FnOnce(&HostSettings) -> Result<(HostSettings, Vec<String>), vr_app::validate::Invalid>
+            + Send
+            + 'static,
+    {
         self.call(move |c| {
-            let tx = c.transaction()?;
-            let before = host_with_id(&tx, id)?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let before = host_named(&tx, &name)?;
+            let (h, changes) = edit(&before.settings)?;
+            if changes.is_empty() {
+                return Ok((before, changes));
+            }
+            let id = before.id;
             let squad = squad_id(&tx, h.squad.as_deref())?;
             tx.execute(
                 "UPDATE hosts SET name = ?1, address = ?2, port = ?3, ssh_user = ?4, squad_id = ?5, \
@@ -281,15 +298,12 @@ impl Store {
             )
             .map_err(|e| unique_conflict(e, "name", format!("a host named {} already exists", h.name)))?;
             if before.settings.address != h.address || before.settings.port != h.port {
-                tx.execute(
-                    "UPDATE hosts SET host_key = NULL, host_key_pinned_at = NULL WHERE id = ?1",
-                    [id],
-                )?;
+                // What was seen at the old address says nothing about the new one.
                 tx.execute("DELETE FROM host_status WHERE host_id = ?1", [id])?;
             }
             let host = host_with_id(&tx, id)?;
             tx.commit()?;
-            Ok(host)
+            Ok((host, changes))
         })
         .await
     }
@@ -432,14 +446,28 @@ pub(crate) mod tests {
                 ..
             })
         ));
-        let mut inactive = h.settings.clone();
-        inactive.active = false;
-        let h = s.update_host(h.id, inactive).await.expect("update");
+        let (h, changes) = s
+            .edit_host("h1".into(), |cur| {
+                let mut next = cur.clone();
+                next.active = false;
+                Ok((next, vec!["active".into()]))
+            })
+            .await
+            .expect("update");
+        assert_eq!(changes, ["active"]);
         assert_eq!(h.status.health, Health::Inactive);
+        // An edit's own check refuses it, inside the transaction: nothing changes.
+        let err = s
+            .edit_host("h1".into(), |_| {
+                Err(vr_app::validate::Invalid::new("port", "nope"))
+            })
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
     }
 
     #[tokio::test]
-    async fn host_key_pinning_is_compare_and_set_and_address_change_unpins() {
+    async fn host_key_pinning_is_compare_and_set_and_address_change_keeps_the_pin() {
         let s = store();
         let h = s
             .create_host(settings("h1", None), 1)
@@ -457,9 +485,49 @@ pub(crate) mod tests {
         );
         let pinned = s.host("h1".into()).await.expect("host");
         assert_eq!(pinned.host_key.as_deref(), Some("SHA256:a"));
-        let mut moved = pinned.settings.clone();
-        moved.port = 2222;
-        let moved = s.update_host(h.id, moved).await.expect("move");
-        assert_eq!(moved.host_key, None);
+        let (moved, _) = s
+            .edit_host("h1".into(), |cur| {
+                let mut next = cur.clone();
+                next.port = 2222;
+                Ok((next, vec!["port".into()]))
+            })
+            .await
+            .expect("move");
+        assert_eq!(moved.host_key.as_deref(), Some("SHA256:a"));
+    }
+
+    #[tokio::test]
+    async fn parallel_edits_of_one_host_keep_every_field() {
+        let s = store();
+        s.create_host(settings("h1", None), 1)
+            .await
+            .expect("create");
+        let mut tasks = Vec::new();
+        for i in 0..20u16 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.edit_host("h1".into(), move |cur| {
+                    let mut next = cur.clone();
+                    if i % 2 == 0 {
+                        next.notes = format!("{}{i},", cur.notes);
+                    } else {
+                        next.port = cur.port + 1;
+                    }
+                    Ok((next, vec![format!("edit {i}")]))
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await.expect("join").expect("edit");
+        }
+        let h = s.host("h1".into()).await.expect("host");
+        assert_eq!(h.settings.port, 22 + 10, "every port edit counted");
+        assert_eq!(
+            h.settings.notes.matches(',').count(),
+            10,
+            "{}",
+            h.settings.notes
+        );
     }
 }

@@ -52,6 +52,9 @@ pub enum StoreError {
     Task(String),
     #[error("{0}")]
     Io(String),
+    /// An edit made inside a transaction was refused by its own check.
+    #[error(transparent)]
+    Invalid(#[from] vr_app::validate::Invalid),
 }
 
 impl StoreError {

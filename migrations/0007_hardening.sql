@@ -1,0 +1,8 @@
+-- Hardening: API token expiry, secret env keys of ingredients (a release keeps its secret keys
+-- inside its `config` JSON).
+
+-- Unix ms after which the token no longer works; NULL = never expires.
+ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+
+-- JSON list of env keys whose values are secret (masked everywhere they are shown).
+ALTER TABLE ingredients ADD COLUMN secret_keys TEXT NOT NULL DEFAULT '[]';
