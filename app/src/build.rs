@@ -218,9 +218,19 @@ pub struct UploadQuery {
     pub version: String,
 }
 
+/// Largest Procfile read, anywhere: they are a few lines.
+pub const PROCFILE_MAX: usize = 64 * 1024;
+const PROCFILE_MAX_TYPES: usize = 100;
+
 /// Parses a Procfile: `type: command` lines; blank lines and `#` comments are skipped. Types are
 /// letters, digits, `_` and `-`. An error names the line.
 pub fn parse_procfile(text: &str) -> Result<BTreeMap<String, String>, String> {
+    if text.len() > PROCFILE_MAX {
+        return Err(format!(
+            "the Procfile is larger than {} KiB",
+            PROCFILE_MAX / 1024
+        ));
+    }
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -232,6 +242,7 @@ pub fn parse_procfile(text: &str) -> Result<BTreeMap<String, String>, String> {
         };
         let kind = kind.trim();
         if kind.is_empty()
+            || kind.len() > 50
             || !kind
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -245,6 +256,11 @@ pub fn parse_procfile(text: &str) -> Result<BTreeMap<String, String>, String> {
             return Err(format!("Procfile line {}: {kind} has no command", i + 1));
         }
         out.insert(kind.to_string(), command.trim().to_string());
+        if out.len() > PROCFILE_MAX_TYPES {
+            return Err(format!(
+                "the Procfile names more than {PROCFILE_MAX_TYPES} process types"
+            ));
+        }
     }
     if out.is_empty() {
         return Err("the Procfile names no process type".into());
@@ -273,5 +289,34 @@ mod tests {
         );
         assert!(parse_procfile("we b: x").is_err());
         assert!(parse_procfile("web:").is_err());
+        let huge = format!("web: {}\n", "x".repeat(PROCFILE_MAX));
+        assert!(
+            parse_procfile(&huge)
+                .expect_err("too big")
+                .contains("larger than")
+        );
+        let many: String = (0..200).map(|i| format!("t{i}: run\n")).collect();
+        assert!(
+            parse_procfile(&many)
+                .expect_err("too many")
+                .contains("more than")
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever a build or an upload holds, the parser answers, never panics, and keeps no
+        /// more than it was given.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "(?s).{0,4000}") {
+            if let Ok(p) = parse_procfile(&text) {
+                let kept: usize = p.iter().map(|(k, v)| k.len() + v.len()).sum();
+                proptest::prop_assert!(kept <= text.len());
+            }
+        }
+
+        #[test]
+        fn any_bytes_parse_or_fail_cleanly(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..4000)) {
+            let _ = parse_procfile(&String::from_utf8_lossy(&raw));
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod fleet_view;
 pub mod release;
 pub mod role;
+pub mod secret;
 pub mod supervisor;
 pub mod validate;
 

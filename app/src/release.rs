@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub mod paths {
     pub const RELEASES: &str = "/api/releases";
@@ -40,6 +40,9 @@ pub struct Ingredient {
     /// Parsed: a mapping.
     pub settings: Map<String, Value>,
     pub env: BTreeMap<String, String>,
+    /// Env keys whose values are secret: shown masked, revealed on purpose.
+    #[serde(default)]
+    pub secret_keys: BTreeSet<String>,
     pub notes: String,
     pub updated_at: i64,
     /// Releases that include it (swarms will be listed here when they exist).
@@ -47,28 +50,38 @@ pub struct Ingredient {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewIngredient {
     pub name: String,
     #[serde(default)]
     pub settings_yaml: String,
     #[serde(default)]
     pub env_yaml: String,
+    /// Keys of `env_yaml` whose values are secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_keys: Vec<String>,
     #[serde(default)]
     pub notes: String,
 }
 
+/// `PATCH /api/ingredients/{name}`: absent fields stay. In `env_yaml`, a secret key whose value
+/// is [`crate::secret::MASK`] keeps its value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IngredientPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings_yaml: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env_yaml: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_keys: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 
 /// `POST /api/releases` (and the preview): a build plus configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewRelease {
     pub build_id: i64,
     /// YAML mapping; empty = none.
@@ -77,6 +90,13 @@ pub struct NewRelease {
     /// YAML mapping of strings; empty = none.
     #[serde(default)]
     pub env_yaml: String,
+    /// Keys of `env_yaml` whose values are secret (keys an ingredient marks stay secret too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_keys: Vec<String>,
+    /// A release of the same app whose secret values fill the ones given as
+    /// [`crate::secret::MASK`] ("unchanged"), so a release can be made from a masked one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_from: Option<i64>,
     /// Ingredient names, merged in this order.
     #[serde(default)]
     pub ingredients: Vec<String>,
@@ -93,6 +113,10 @@ pub struct NewRelease {
 pub struct ReleaseConfig {
     pub settings: Map<String, Value>,
     pub env: BTreeMap<String, String>,
+    /// Env keys whose values are secret. Left out of the JSON when empty, so releases without
+    /// secrets hash as they always did.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub secret_keys: BTreeSet<String>,
     pub volumes: Vec<Volume>,
     pub run_as: Option<String>,
     pub mem_limit_mb: Option<u64>,
@@ -106,6 +130,8 @@ impl ReleaseConfig {
         self.mem_limit_mb = self.mem_limit_mb.filter(|m| *m > 0);
         self.volumes.sort();
         self.volumes.dedup();
+        let env = &self.env;
+        self.secret_keys.retain(|k| env.contains_key(k));
         self
     }
 
@@ -160,11 +186,13 @@ pub struct ReleasePreview {
     pub hash: String,
 }
 
-/// One configuration layer: a name for provenance, settings and env.
+/// One configuration layer: a name for provenance, settings and env, and which of its env keys
+/// are secret.
 pub struct ConfigLayer<'a> {
     pub from: Layer,
     pub settings: &'a Map<String, Value>,
     pub env: &'a BTreeMap<String, String>,
+    pub secret_keys: &'a BTreeSet<String>,
 }
 
 /// Merges layers in order, later ones winning, shallowly per top-level key (SPEC §3.2:
@@ -174,7 +202,10 @@ pub fn merge(layers: &[ConfigLayer<'_>]) -> Merged {
     let mut env = BTreeMap::new();
     let mut settings_from: BTreeMap<String, Layer> = BTreeMap::new();
     let mut env_from: BTreeMap<String, Layer> = BTreeMap::new();
+    // A key any layer calls secret stays secret, whichever layer's value wins.
+    let mut secret_keys = BTreeSet::new();
     for layer in layers {
+        secret_keys.extend(layer.secret_keys.iter().cloned());
         for (k, v) in layer.settings {
             settings.insert(k.clone(), v.clone());
             settings_from.insert(k.clone(), layer.from.clone());
@@ -201,9 +232,11 @@ pub fn merge(layers: &[ConfigLayer<'_>]) -> Merged {
             .map(|v| Value::String(v.clone()))
             .unwrap_or(Value::Null)
     });
+    secret_keys.retain(|k| env.contains_key(k));
     Merged {
         settings,
         env,
+        secret_keys,
         settings_from: s_from,
         env_from: e_from,
     }
@@ -213,6 +246,7 @@ pub fn merge(layers: &[ConfigLayer<'_>]) -> Merged {
 pub struct Merged {
     pub settings: Map<String, Value>,
     pub env: BTreeMap<String, String>,
+    pub secret_keys: BTreeSet<String>,
     pub settings_from: Vec<Sourced>,
     pub env_from: Vec<Sourced>,
 }
@@ -226,6 +260,9 @@ pub struct Difference {
     pub key: String,
     pub a: Option<Value>,
     pub b: Option<Value>,
+    /// A secret env value changed: `a` and `b` show [`crate::secret::MASK`], not the values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +296,7 @@ pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
                 key: key.into(),
                 a: x,
                 b: y,
+                secret: false,
             });
         }
     };
@@ -292,6 +330,8 @@ pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
             b.config.env.get(k).map(|v| Value::String(v.clone())),
         );
     }
+    let secrets = |r: &Release| serde_json::to_value(&r.config.secret_keys).ok();
+    push("secret_keys", "", secrets(a), secrets(b));
     let vols = |r: &Release| serde_json::to_value(&r.config.volumes).ok();
     push("volumes", "", vols(a), vols(b));
     push(
@@ -328,10 +368,16 @@ mod tests {
         let db = map(json!({"db": {"host": "x", "port": 1}, "debug": false}));
         let db_env = BTreeMap::from([("A".to_string(), "ingredient".to_string())]);
         let own = map(json!({"db": {"host": "y"}}));
-        let own_env = BTreeMap::from([("B".to_string(), "own".to_string())]);
+        let own_env = BTreeMap::from([
+            ("B".to_string(), "own".to_string()),
+            ("A".to_string(), "own wins".to_string()),
+        ]);
+        let none = BTreeSet::new();
+        let db_secret = BTreeSet::from(["A".to_string(), "NOT_IN_ENV".to_string()]);
         let Merged {
             settings,
             env,
+            secret_keys,
             settings_from: s_from,
             env_from: e_from,
         } = merge(&[
@@ -339,16 +385,19 @@ mod tests {
                 from: Layer::Build,
                 settings: &empty,
                 env: &build_env,
+                secret_keys: &none,
             },
             ConfigLayer {
                 from: Layer::Ingredient("db".into()),
                 settings: &db,
                 env: &db_env,
+                secret_keys: &db_secret,
             },
             ConfigLayer {
                 from: Layer::Own,
                 settings: &own,
                 env: &own_env,
+                secret_keys: &none,
             },
         ]);
         // Shallow: own `db` replaces the ingredient's whole `db`.
@@ -356,7 +405,10 @@ mod tests {
             Value::Object(settings),
             json!({"db": {"host": "y"}, "debug": false})
         );
-        assert_eq!(env.get("A").map(String::as_str), Some("ingredient"));
+        assert_eq!(env.get("A").map(String::as_str), Some("own wins"));
+        // The ingredient called A secret: it stays secret though its own value won; a secret
+        // key no layer has is dropped.
+        assert_eq!(secret_keys, BTreeSet::from(["A".to_string()]));
         assert_eq!(env.get("PATH").map(String::as_str), Some("/app/bin"));
         assert_eq!(
             s_from.iter().find(|s| s.key == "db").map(|s| &s.from),
@@ -368,7 +420,7 @@ mod tests {
         );
         assert_eq!(
             e_from.iter().find(|s| s.key == "A").map(|s| &s.from),
-            Some(&Layer::Ingredient("db".into()))
+            Some(&Layer::Own)
         );
     }
 
@@ -389,6 +441,7 @@ mod tests {
             ],
             run_as: Some(String::new()),
             mem_limit_mb: Some(0),
+            secret_keys: BTreeSet::new(),
         };
         let b = ReleaseConfig {
             settings: map(json!({"a": {"x": 1, "y": 2}, "b": 1})),
@@ -409,6 +462,7 @@ mod tests {
             ],
             run_as: None,
             mem_limit_mb: None,
+            secret_keys: BTreeSet::new(),
         };
         assert_eq!(a.hash("sha"), b.hash("sha"));
         assert_eq!(a.hash("sha").len(), 12);
@@ -416,6 +470,16 @@ mod tests {
         let mut c = b.clone();
         c.env.insert("K".into(), "w".into());
         assert_ne!(c.hash("sha"), b.hash("sha"));
+        // Releases without secrets hash as before secrets existed; marking a key secret is a
+        // different release.
+        assert!(
+            !serde_json::to_string(&b)
+                .unwrap_or_default()
+                .contains("secret_keys")
+        );
+        let mut d = b.clone();
+        d.secret_keys.insert("K".into());
+        assert_ne!(d.hash("sha"), b.hash("sha"));
     }
 
     #[test]
@@ -477,6 +541,7 @@ mod tests {
                     volumes,
                     run_as: empty_style.then(String::new),
                     mem_limit_mb: empty_style.then_some(0),
+                    secret_keys: BTreeSet::new(),
                 }
             };
             // Insert keys front to back, or rotated by `seed` (keeping the last value per key

@@ -169,7 +169,11 @@ fn parse_timedelta(s: &str) -> Option<u64> {
     };
     let mut parts = clock.split(':').map(|p| p.trim().parse::<u64>().ok());
     let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
-    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+    // Checked: a host may print any number here.
+    days.checked_mul(86_400)?
+        .checked_add(h.checked_mul(3600)?)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_add(sec)
 }
 
 /// How a `supervisorctl` action (start, stop, restart, reread, add, remove) went.
@@ -351,6 +355,32 @@ worker                                                            STOPPED   Not 
             let v = judge_ctl_output(output, tolerated);
             assert_eq!(v.ok, *ok, "{output:?} tolerating {tolerated:?}");
             assert_eq!(v.message, output.trim());
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a host prints, the parser answers and keeps every non-empty line, as a row
+        /// or as an error line; it never panics.
+        #[test]
+        fn any_output_parses(text in "(?s).{0,3000}") {
+            let parsed = parse_status(&text);
+            let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+            proptest::prop_assert_eq!(parsed.rows.len() + parsed.other.len(), lines);
+        }
+
+        /// Rows with any numbers in them (huge pids and uptimes included) parse without
+        /// overflowing.
+        #[test]
+        fn any_numbers_in_rows_parse(pid in proptest::num::u64::ANY, days in proptest::num::u64::ANY,
+                                     h in proptest::num::u64::ANY, m in 0u64..1000, sec in 0u64..1000) {
+            let line = format!("web RUNNING pid {pid}, uptime {days} days, {h}:{m}:{sec}\n");
+            let parsed = parse_status(&line);
+            proptest::prop_assert_eq!(parsed.rows.len(), 1);
+        }
+
+        #[test]
+        fn any_action_output_is_judged(text in "(?s).{0,2000}") {
+            let _ = judge_ctl_output(&text, &["ERROR (not running)"]);
         }
     }
 }

@@ -45,6 +45,9 @@ pub struct ServeArgs {
     /// Longest a build may take, in seconds [default: 1800]
     #[arg(long, env = "VR_BUILD_TIMEOUT_SECS")]
     pub build_timeout_secs: Option<u64>,
+    /// Most of a build's output kept in its log, in MiB; the rest is dropped [default: 64]
+    #[arg(long, env = "VR_MAX_BUILD_LOG_MB")]
+    pub max_build_log_mb: Option<u64>,
     /// Re-run the uptests of every deployed proc this often, in seconds [default: off]
     #[arg(long, env = "VR_UPTEST_INTERVAL_SECS")]
     pub uptest_interval_secs: Option<u64>,
@@ -64,6 +67,7 @@ pub struct FileConfig {
     pub max_upload_mb: Option<u64>,
     pub keep_builds: Option<u32>,
     pub build_timeout_secs: Option<u64>,
+    pub max_build_log_mb: Option<u64>,
     pub uptest_interval_secs: Option<u64>,
 }
 
@@ -211,6 +215,10 @@ fn merge(
                     .max_upload_mb
                     .or(file.max_upload_mb)
                     .map_or(d.max_upload_bytes, |m| m.saturating_mul(1024 * 1024)),
+                max_log_bytes: args
+                    .max_build_log_mb
+                    .or(file.max_build_log_mb)
+                    .map_or(d.max_log_bytes, |m| m.max(1).saturating_mul(1024 * 1024)),
             }
         },
         uptest_interval: args

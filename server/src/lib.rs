@@ -16,3 +16,4 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod yaml;

@@ -4,12 +4,13 @@
 use crate::clock::now_ms;
 use crate::store::{IngredientRecord, ReleaseRecord, Store, StoreError};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use vr_app::build::BuildStatus;
 use vr_app::release::{
-    ConfigLayer, Layer, Merged, NewIngredient, NewRelease, Release, ReleaseConfig, ReleasePreview,
-    merge,
+    ConfigLayer, Ingredient, IngredientPatch, Layer, Merged, NewIngredient, NewRelease, Release,
+    ReleaseConfig, ReleasePreview, merge,
 };
+use vr_app::secret::MASK;
 use vr_app::validate::{self, Invalid};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,18 +21,13 @@ pub enum ReleaseError {
     Store(#[from] StoreError),
 }
 
-/// A YAML mapping as JSON; empty text is an empty mapping.
+/// A YAML mapping as JSON; empty text is an empty mapping. Parsed within [`crate::yaml`]'s
+/// limits; callers on async threads go through [`parse_texts`].
 pub fn settings_from_yaml(field: &'static str, text: &str) -> Result<Map<String, Value>, Invalid> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!("line {}, column {}: ", l.line(), l.column()))
-            .unwrap_or_default();
-        Invalid::new(field, format!("not valid YAML: {at}{e}"))
-    })?;
+    let yaml = crate::yaml::parse(text).map_err(|e| Invalid::new(field, e.to_string()))?;
     match serde_json::to_value(&yaml) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => Ok(Map::new()),
@@ -47,7 +43,7 @@ pub fn settings_from_yaml(field: &'static str, text: &str) -> Result<Map<String,
 }
 
 /// A YAML mapping of strings (env vars). Numbers and booleans are refused rather than guessed:
-/// quote them.
+/// quote them. Names must be shell identifiers: they are written into a sourced file.
 pub fn env_from_yaml(field: &'static str, text: &str) -> Result<BTreeMap<String, String>, Invalid> {
     let map = settings_from_yaml(field, text)?;
     let mut env = BTreeMap::new();
@@ -71,6 +67,34 @@ pub fn env_from_yaml(field: &'static str, text: &str) -> Result<BTreeMap<String,
     Ok(env)
 }
 
+/// Settings and env texts parsed on the blocking pool: parsing is bounded, but it is CPU work
+/// that must not hold an async worker.
+pub async fn parse_texts(
+    settings_yaml: String,
+    env_yaml: String,
+) -> Result<(Map<String, Value>, BTreeMap<String, String>), Invalid> {
+    tokio::task::spawn_blocking(move || {
+        Ok((
+            settings_from_yaml("settings_yaml", &settings_yaml)?,
+            env_from_yaml("env_yaml", &env_yaml)?,
+        ))
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(Invalid::new(
+            "settings_yaml",
+            format!("parsing failed: {e}"),
+        ))
+    })
+}
+
+/// Secret key names, each an env name.
+fn secret_names(keys: &[String]) -> Result<BTreeSet<String>, Invalid> {
+    keys.iter()
+        .map(|k| validate::env_name("secret_keys", k).map(|()| k.clone()))
+        .collect()
+}
+
 fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
     for v in &new.volumes {
         validate::remote_path("volumes", &v.host_dir)?;
@@ -91,14 +115,67 @@ fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Own env values given as the mask ("unchanged") take their value from the release named in
+/// `secrets_from`, where the key must be secret.
+async fn unmask_env(
+    store: &Store,
+    app: &str,
+    secrets_from: Option<i64>,
+    env: &mut BTreeMap<String, String>,
+) -> Result<(), ReleaseError> {
+    let masked: Vec<String> = env
+        .iter()
+        .filter(|(_, v)| v.as_str() == MASK)
+        .map(|(k, _)| k.clone())
+        .collect();
+    if masked.is_empty() {
+        return Ok(());
+    }
+    let Some(from) = secrets_from else {
+        return Err(Invalid::new(
+            "env_yaml",
+            format!(
+                "{} is masked: give its value, or make the release from one that has it (secrets_from)",
+                masked.join(", ")
+            ),
+        )
+        .into());
+    };
+    let base = store.release(from).await?;
+    if base.app != app {
+        return Err(Invalid::new(
+            "secrets_from",
+            format!("release {from} is of app {}, not {app}", base.app),
+        )
+        .into());
+    }
+    for key in masked {
+        match base.config.env.get(&key) {
+            Some(v) if base.config.secret_keys.contains(&key) => {
+                env.insert(key, v.clone());
+            }
+            _ => {
+                return Err(Invalid::new(
+                    "env_yaml",
+                    format!("{key} is masked, but release {from} has no secret {key}"),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The merged configuration, where each key came from, and the hash — for preview and create.
+/// Secret values are in it as they are; callers showing it mask them.
 pub async fn resolve(
     store: &Store,
     new: &NewRelease,
 ) -> Result<(ReleasePreview, String), ReleaseError> {
     validate_rest(new)?;
-    let own_settings = settings_from_yaml("settings_yaml", &new.settings_yaml)?;
-    let own_env = env_from_yaml("env_yaml", &new.env_yaml)?;
+    let own_secret = secret_names(&new.secret_keys)?;
+    let (own_settings, mut own_env) =
+        parse_texts(new.settings_yaml.clone(), new.env_yaml.clone()).await?;
     let build = store.build(new.build_id).await?;
     let sha = match (build.status, build.sha256.clone()) {
         (BuildStatus::Succeeded, Some(sha)) => sha,
@@ -114,34 +191,48 @@ pub async fn resolve(
             .into());
         }
     };
+    unmask_env(store, &build.app, new.secrets_from, &mut own_env).await?;
     let ingredients = store.ingredients_in_order(new.ingredients.clone()).await?;
     let empty = Map::new();
+    let none = BTreeSet::new();
     let mut layers = vec![ConfigLayer {
         from: Layer::Build,
         settings: &empty,
         env: &build.env,
+        secret_keys: &none,
     }];
     for i in &ingredients {
         layers.push(ConfigLayer {
             from: Layer::Ingredient(i.name.clone()),
             settings: &i.settings,
             env: &i.env,
+            secret_keys: &i.secret_keys,
         });
     }
     layers.push(ConfigLayer {
         from: Layer::Own,
         settings: &own_settings,
         env: &own_env,
+        secret_keys: &own_secret,
     });
     let Merged {
         settings,
         env,
+        secret_keys,
         settings_from,
         env_from,
     } = merge(&layers);
+    if let Some(missing) = own_secret.iter().find(|k| !env.contains_key(*k)) {
+        return Err(Invalid::new(
+            "secret_keys",
+            format!("{missing} is marked secret but no layer sets it"),
+        )
+        .into());
+    }
     let config = ReleaseConfig {
         settings,
         env,
+        secret_keys,
         volumes: new.volumes.clone(),
         run_as: new.run_as.clone(),
         mem_limit_mb: new.mem_limit_mb,
@@ -178,19 +269,109 @@ pub async fn create(
         .await?)
 }
 
-/// Parses and checks an ingredient into the record to store.
-pub fn ingredient_record(new: NewIngredient) -> Result<IngredientRecord, Invalid> {
+/// An ingredient's texts, parsed.
+pub struct ParsedIngredient {
+    pub settings: Option<(String, Map<String, Value>)>,
+    pub env: Option<(String, BTreeMap<String, String>)>,
+}
+
+/// Parses the texts a create or a patch gives, on the blocking pool.
+pub async fn parse_ingredient(
+    settings_yaml: Option<String>,
+    env_yaml: Option<String>,
+) -> Result<ParsedIngredient, Invalid> {
+    tokio::task::spawn_blocking(move || {
+        Ok(ParsedIngredient {
+            settings: match settings_yaml {
+                Some(t) => Some((t.clone(), settings_from_yaml("settings_yaml", &t)?)),
+                None => None,
+            },
+            env: match env_yaml {
+                Some(t) => Some((t.clone(), env_from_yaml("env_yaml", &t)?)),
+                None => None,
+            },
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(Invalid::new("env_yaml", format!("parsing failed: {e}"))))
+}
+
+/// The record of a new ingredient.
+pub fn ingredient_record(
+    new: &NewIngredient,
+    parsed: ParsedIngredient,
+) -> Result<IngredientRecord, Invalid> {
     validate::squad_name("name", &new.name)?;
-    validate::label_or_empty("notes", &new.notes)?;
-    let settings = settings_from_yaml("settings_yaml", &new.settings_yaml)?;
-    let env = env_from_yaml("env_yaml", &new.env_yaml)?;
+    ingredient_from_parts(&new.name, parsed, &new.secret_keys, &new.notes, None)
+}
+
+/// The record of an edited ingredient: the patch over `current`. A secret value sent back as the
+/// mask keeps the current value.
+pub fn ingredient_edit(
+    current: &Ingredient,
+    patch: &IngredientPatch,
+    parsed: ParsedIngredient,
+) -> Result<IngredientRecord, Invalid> {
+    let parsed = ParsedIngredient {
+        settings: parsed
+            .settings
+            .or_else(|| Some((current.settings_yaml.clone(), current.settings.clone()))),
+        env: parsed
+            .env
+            .or_else(|| Some((current.env_yaml.clone(), current.env.clone()))),
+    };
+    let secret: Vec<String> = patch
+        .secret_keys
+        .clone()
+        .unwrap_or_else(|| current.secret_keys.iter().cloned().collect());
+    let notes = patch.notes.as_deref().unwrap_or(&current.notes);
+    ingredient_from_parts(&current.name, parsed, &secret, notes, Some(current))
+}
+
+fn ingredient_from_parts(
+    name: &str,
+    parsed: ParsedIngredient,
+    secret_keys: &[String],
+    notes: &str,
+    current: Option<&Ingredient>,
+) -> Result<IngredientRecord, Invalid> {
+    validate::label_or_empty("notes", notes)?;
+    let (settings_yaml, settings) = parsed.settings.unwrap_or_default();
+    let (mut env_yaml, mut env) = parsed.env.unwrap_or_default();
+    let secret = secret_names(secret_keys)?;
+    let mut unmasked = false;
+    for (k, v) in env.iter_mut().filter(|(_, v)| v.as_str() == MASK) {
+        match current.and_then(|c| c.env.get(k).filter(|_| c.secret_keys.contains(k))) {
+            Some(real) => {
+                *v = real.clone();
+                unmasked = true;
+            }
+            None => {
+                return Err(Invalid::new(
+                    "env_yaml",
+                    format!("{k} is masked, but there is no secret {k} to keep: give its value"),
+                ));
+            }
+        }
+    }
+    if unmasked {
+        // The text had masks in it: store what they stand for.
+        env_yaml = vr_app::secret::env_yaml(&env);
+    }
+    if let Some(missing) = secret.iter().find(|k| !env.contains_key(*k)) {
+        return Err(Invalid::new(
+            "secret_keys",
+            format!("{missing} is marked secret but env_yaml does not set it"),
+        ));
+    }
     Ok(IngredientRecord {
-        name: new.name,
-        settings_yaml: new.settings_yaml,
-        env_yaml: new.env_yaml,
+        name: name.to_string(),
+        settings_yaml,
+        env_yaml,
         settings_json: Value::Object(settings).to_string(),
         env_json: serde_json::to_string(&env).unwrap_or_else(|_| "{}".into()),
-        notes: new.notes,
+        secret_keys_json: serde_json::to_string(&secret).unwrap_or_else(|_| "[]".into()),
+        notes: notes.to_string(),
         now: now_ms(),
     })
 }

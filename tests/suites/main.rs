@@ -9,6 +9,7 @@ mod harness_selftest;
 mod hosts_hardening;
 mod releases;
 mod remote_ssh;
+mod secrets;
 mod server_process;
 mod ui_browser;
 mod ui_builds;

@@ -40,6 +40,7 @@ async fn ingredient(api: &ApiClient, name: &str, settings: &str, env: &str) -> I
             settings_yaml: settings.into(),
             env_yaml: env.into(),
             notes: String::new(),
+            ..Default::default()
         },
     )
     .await
@@ -73,6 +74,7 @@ async fn releases_merge_layers_hash_once_and_compare() {
         }],
         run_as: Some("nobody".into()),
         mem_limit_mb: Some(256),
+        ..Default::default()
     };
     let preview: ReleasePreview = api
         .post(paths::RELEASE_PREVIEW, &new)

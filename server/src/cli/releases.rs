@@ -9,6 +9,7 @@ use vr_app::release::{
     Ingredient, IngredientPatch, NewIngredient, NewRelease, Release, ReleaseDiff, ReleaseQuery,
     Volume, paths,
 };
+use vr_app::secret::{RevealRequest, Revealed};
 use vr_app::time::format_utc;
 
 #[derive(Debug, Subcommand)]
@@ -33,9 +34,14 @@ pub enum ReleaseCommand {
         /// Memory limit in MB
         #[arg(long)]
         mem_limit: Option<u64>,
+        /// An env key whose value is secret: shown masked everywhere (repeat)
+        #[arg(long = "secret", value_name = "KEY")]
+        secret_keys: Vec<String>,
     },
-    /// Show one release with its merged configuration
+    /// Show one release with its merged configuration (secret values masked)
     Show { id: i64 },
+    /// Print one secret value of a release (recorded in the activity log)
+    Reveal { id: i64, key: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +55,9 @@ pub enum IngredientCommand {
         env: Option<PathBuf>,
         #[arg(long, default_value = "")]
         notes: String,
+        /// An env key whose value is secret (repeat)
+        #[arg(long = "secret", value_name = "KEY")]
+        secret_keys: Vec<String>,
     },
     /// Replace an ingredient's settings, env or notes
     Edit {
@@ -59,18 +68,60 @@ pub enum IngredientCommand {
         env: Option<PathBuf>,
         #[arg(long)]
         notes: Option<String>,
+        /// The env keys whose values are secret, replacing the list (repeat)
+        #[arg(long = "secret", value_name = "KEY", conflicts_with = "no_secrets")]
+        secret_keys: Vec<String>,
+        /// No key is secret any more
+        #[arg(long)]
+        no_secrets: bool,
     },
     Rm {
         name: String,
     },
+    /// Print one secret value of an ingredient (recorded in the activity log)
+    Reveal {
+        name: String,
+        key: String,
+    },
 }
 
-/// The text of a YAML file, `-` for standard input.
+/// The text of a YAML file, `-` for standard input; at most the server's YAML limit, so
+/// `--settings /dev/zero` fails at once instead of reading forever.
 fn read_yaml(path: &std::path::Path) -> anyhow::Result<String> {
-    if path.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).context("reading standard input")
+    use std::io::Read;
+    let max = crate::yaml::MAX_BYTES;
+    let mut raw = Vec::new();
+    let name = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(max as u64 + 1)
+            .read_to_end(&mut raw)
+            .context("reading standard input")?;
+        "standard input".to_string()
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut raw))
+            .with_context(|| format!("reading {}", path.display()))?;
+        path.display().to_string()
+    };
+    if raw.len() > max {
+        return Err(anyhow!(
+            "{name} is larger than {} KiB, more than a YAML file vr accepts",
+            max / 1024
+        ));
+    }
+    String::from_utf8(raw).map_err(|_| anyhow!("{name} is not UTF-8 text"))
+}
+
+/// `HOST_DIR:MOUNT_DIR`, exactly one `:`.
+fn parse_volume(v: &str) -> anyhow::Result<Volume> {
+    match v.split(':').collect::<Vec<_>>()[..] {
+        [h, m] if !h.is_empty() && !m.is_empty() => Ok(Volume {
+            host_dir: h.to_string(),
+            mount_dir: m.to_string(),
+        }),
+        _ => Err(anyhow!(
+            "--volume {v:?}: write HOST_DIR:MOUNT_DIR, two absolute paths with one ':' between"
+        )),
     }
 }
 
@@ -108,7 +159,12 @@ fn print_release(r: &Release) -> anyhow::Result<()> {
     );
     println!("env:");
     for (k, v) in &r.config.env {
-        println!("  {k}={v}");
+        let note = if r.config.secret_keys.contains(k) {
+            "  (secret: vr release reveal ID KEY)"
+        } else {
+            ""
+        };
+        println!("  {k}={v}{note}");
     }
     Ok(())
 }
@@ -152,22 +208,18 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
             volumes,
             run_as,
             mem_limit,
+            secret_keys,
         } => {
             let volumes = volumes
                 .iter()
-                .map(|v| {
-                    v.split_once(':')
-                        .map(|(h, m)| Volume {
-                            host_dir: h.to_string(),
-                            mount_dir: m.to_string(),
-                        })
-                        .ok_or_else(|| anyhow!("--volume {v:?}: write HOST_DIR:MOUNT_DIR"))
-                })
+                .map(|v| parse_volume(v))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let new = NewRelease {
                 build_id,
                 settings_yaml: opt_yaml(settings)?.unwrap_or_default(),
                 env_yaml: opt_yaml(env)?.unwrap_or_default(),
+                secret_keys,
+                secrets_from: None,
                 ingredients,
                 volumes,
                 run_as,
@@ -185,6 +237,19 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
                 return print_json(&r);
             }
             print_release(&r)
+        }
+        ReleaseCommand::Reveal { id, key } => {
+            let r: Revealed = c
+                .post(
+                    &vr_app::secret::paths::release_reveal(id),
+                    &RevealRequest { key },
+                )
+                .await?;
+            if args.json {
+                return print_json(&r);
+            }
+            println!("{}", r.value);
+            Ok(())
         }
     }
 }
@@ -210,7 +275,8 @@ pub async fn compare(args: ClientArgs, a: i64, b: i64) -> anyhow::Result<()> {
         } else {
             format!("{}.{}", x.section, x.key)
         };
-        println!("{name}: #{a} {} | #{b} {}", show(&x.a), show(&x.b));
+        let note = if x.secret { "  (secret: changed)" } else { "" };
+        println!("{name}: #{a} {} | #{b} {}{note}", show(&x.a), show(&x.b));
     }
     Ok(())
 }
@@ -241,6 +307,7 @@ pub async fn ingredient(args: ClientArgs, cmd: IngredientCommand) -> anyhow::Res
             settings,
             env,
             notes,
+            secret_keys,
         } => {
             let i: Ingredient = c
                 .post(
@@ -249,6 +316,7 @@ pub async fn ingredient(args: ClientArgs, cmd: IngredientCommand) -> anyhow::Res
                         name,
                         settings_yaml: opt_yaml(settings)?.unwrap_or_default(),
                         env_yaml: opt_yaml(env)?.unwrap_or_default(),
+                        secret_keys,
                         notes,
                     },
                 )
@@ -260,6 +328,8 @@ pub async fn ingredient(args: ClientArgs, cmd: IngredientCommand) -> anyhow::Res
             settings,
             env,
             notes,
+            secret_keys,
+            no_secrets,
         } => {
             let i: Ingredient = c
                 .patch(
@@ -267,6 +337,7 @@ pub async fn ingredient(args: ClientArgs, cmd: IngredientCommand) -> anyhow::Res
                     &IngredientPatch {
                         settings_yaml: opt_yaml(settings)?,
                         env_yaml: opt_yaml(env)?,
+                        secret_keys: (no_secrets || !secret_keys.is_empty()).then_some(secret_keys),
                         notes,
                     },
                 )
@@ -280,6 +351,18 @@ pub async fn ingredient(args: ClientArgs, cmd: IngredientCommand) -> anyhow::Res
         IngredientCommand::Rm { name } => {
             c.delete(&paths::ingredient(&name)).await?;
             println!("removed ingredient {name}");
+        }
+        IngredientCommand::Reveal { name, key } => {
+            let r: Revealed = c
+                .post(
+                    &vr_app::secret::paths::ingredient_reveal(&name),
+                    &RevealRequest { key },
+                )
+                .await?;
+            if args.json {
+                return print_json(&r);
+            }
+            println!("{}", r.value);
         }
     }
     Ok(())

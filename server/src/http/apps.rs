@@ -19,21 +19,40 @@ use vr_app::build::{
     App, AppPatch, Build, BuildLog, BuildLogQuery, BuildQuery, BuildRequest, BuildStatus,
     Buildpack, BuildpackPatch, NewApp, NewBuildpack, UploadQuery,
 };
+use vr_app::secret::{mask_app, mask_build, mask_buildpack, mask_url};
 use vr_app::validate;
 
 fn apps_changed(state: &AppState) {
     let _ = state.live.send(LiveMessage::Apps);
 }
 
+/// Every URL this module answers with has its credentials masked.
+fn app_json(mut a: App) -> Json<App> {
+    mask_app(&mut a);
+    Json(a)
+}
+
+fn buildpack_json(mut b: Buildpack) -> Json<Buildpack> {
+    mask_buildpack(&mut b);
+    Json(b)
+}
+
+fn build_json(mut b: Build) -> Json<Build> {
+    mask_build(&mut b);
+    Json(b)
+}
+
 pub async fn list_apps(State(state): State<AppState>) -> ApiResult<Json<Vec<App>>> {
-    Ok(Json(state.store.list_apps().await?))
+    let mut all = state.store.list_apps().await?;
+    all.iter_mut().for_each(mask_app);
+    Ok(Json(all))
 }
 
 pub async fn get_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<App>> {
-    Ok(Json(state.store.app(name).await?))
+    Ok(app_json(state.store.app(name).await?))
 }
 
 pub async fn create_app(
@@ -56,11 +75,11 @@ pub async fn create_app(
             "app.create",
             &format!("app:{}", app.name),
             Outcome::Ok,
-            &app.repo_url,
+            &mask_url(&app.repo_url),
         )
         .await;
     apps_changed(&state);
-    Ok((StatusCode::CREATED, Json(app)))
+    Ok((StatusCode::CREATED, app_json(app)))
 }
 
 pub async fn update_app(
@@ -89,7 +108,7 @@ pub async fn update_app(
         )
         .await;
     apps_changed(&state);
-    Ok(Json(app))
+    Ok(app_json(app))
 }
 
 pub async fn delete_app(
@@ -112,7 +131,9 @@ pub async fn delete_app(
 }
 
 pub async fn list_buildpacks(State(state): State<AppState>) -> ApiResult<Json<Vec<Buildpack>>> {
-    Ok(Json(state.store.list_buildpacks().await?))
+    let mut all = state.store.list_buildpacks().await?;
+    all.iter_mut().for_each(mask_buildpack);
+    Ok(Json(all))
 }
 
 pub async fn create_buildpack(
@@ -128,13 +149,13 @@ pub async fn create_buildpack(
         .record(
             &p.username,
             "buildpack.create",
-            &format!("buildpack:{}", bp.url),
+            &format!("buildpack:{}", mask_url(&bp.url)),
             Outcome::Ok,
             &format!("order {}", bp.order),
         )
         .await;
     apps_changed(&state);
-    Ok((StatusCode::CREATED, Json(bp)))
+    Ok((StatusCode::CREATED, buildpack_json(bp)))
 }
 
 pub async fn update_buildpack(
@@ -154,13 +175,13 @@ pub async fn update_buildpack(
         .record(
             &p.username,
             "buildpack.update",
-            &format!("buildpack:{}", bp.url),
+            &format!("buildpack:{}", mask_url(&bp.url)),
             Outcome::Ok,
             &format!("order {}", bp.order),
         )
         .await;
     apps_changed(&state);
-    Ok(Json(bp))
+    Ok(buildpack_json(bp))
 }
 
 pub async fn delete_buildpack(
@@ -186,14 +207,16 @@ pub async fn list_builds(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<BuildQuery>,
 ) -> ApiResult<Json<Vec<Build>>> {
-    Ok(Json(state.store.list_builds(q).await?))
+    let mut all = state.store.list_builds(q).await?;
+    all.iter_mut().for_each(mask_build);
+    Ok(Json(all))
 }
 
 pub async fn get_build(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Build>> {
-    Ok(Json(state.store.build(id).await?))
+    Ok(build_json(state.store.build(id).await?))
 }
 
 /// 202 with a new build, or 200 with the one already under way for the same app and version.
@@ -221,7 +244,7 @@ pub async fn start_build(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(build)))
+    Ok((status, build_json(build)))
 }
 
 pub async fn build_log(
@@ -354,5 +377,5 @@ pub async fn upload_build(
             &format!("{} ({size} bytes)", build.version),
         )
         .await;
-    Ok((StatusCode::CREATED, Json(build)))
+    Ok((StatusCode::CREATED, build_json(build)))
 }

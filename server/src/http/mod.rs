@@ -128,6 +128,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/releases/preview", post(releases::preview_release))
         .route("/api/releases/compare", get(releases::compare_releases))
         .route("/api/releases/{id}", get(releases::get_release))
+        .route(
+            "/api/releases/{id}/reveal",
+            post(releases::reveal_release_secret),
+        )
+        .route(
+            "/api/ingredients/{name}/reveal",
+            post(releases::reveal_ingredient_secret),
+        )
         .route("/api/deploys", get(deploys::list).post(deploys::start))
         .route("/api/deploys/{id}", get(deploys::get))
         .route("/api/uptests", get(deploys::uptests))

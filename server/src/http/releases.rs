@@ -8,11 +8,13 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use vr_app::Role;
 use vr_app::api::{LiveMessage, Outcome};
 use vr_app::release::{
     CompareQuery, Ingredient, IngredientPatch, NewIngredient, NewRelease, Release, ReleaseDiff,
     ReleasePreview, ReleaseQuery, diff,
 };
+use vr_app::secret::{self, RevealRequest, Revealed};
 
 impl From<ReleaseError> for ApiError {
     fn from(e: ReleaseError) -> Self {
@@ -28,14 +30,26 @@ fn releases_changed(state: &AppState) {
 }
 
 pub async fn list_ingredients(State(state): State<AppState>) -> ApiResult<Json<Vec<Ingredient>>> {
-    Ok(Json(state.store.list_ingredients().await?))
+    let mut all = state.store.list_ingredients().await?;
+    all.iter_mut().for_each(secret::mask_ingredient);
+    Ok(Json(all))
+}
+
+fn masked(mut i: Ingredient) -> Json<Ingredient> {
+    secret::mask_ingredient(&mut i);
+    Json(i)
+}
+
+fn masked_release(mut r: Release) -> Json<Release> {
+    secret::mask_release(&mut r);
+    Json(r)
 }
 
 pub async fn get_ingredient(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<Ingredient>> {
-    Ok(Json(state.store.ingredient(name).await?))
+    Ok(masked(state.store.ingredient(name).await?))
 }
 
 pub async fn create_ingredient(
@@ -43,19 +57,34 @@ pub async fn create_ingredient(
     p: Principal,
     ApiJson(new): ApiJson<NewIngredient>,
 ) -> ApiResult<(StatusCode, Json<Ingredient>)> {
-    let rec = releases::ingredient_record(new)?;
-    let i = state.store.save_ingredient(rec, true).await?;
+    let parsed =
+        releases::parse_ingredient(Some(new.settings_yaml.clone()), Some(new.env_yaml.clone()))
+            .await?;
+    let rec = releases::ingredient_record(&new, parsed)?;
+    let i = state.store.create_ingredient(rec).await?;
     state
         .record(
             &p.username,
             "ingredient.create",
             &format!("ingredient:{}", i.name),
             Outcome::Ok,
-            "",
+            &secret_note(&i.secret_keys),
         )
         .await;
     releases_changed(&state);
-    Ok((StatusCode::CREATED, Json(i)))
+    Ok((StatusCode::CREATED, masked(i)))
+}
+
+/// Names the secret keys (never their values) for the activity log.
+fn secret_note(keys: &std::collections::BTreeSet<String>) -> String {
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "secret keys: {}",
+            keys.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
 }
 
 pub async fn update_ingredient(
@@ -64,14 +93,14 @@ pub async fn update_ingredient(
     ApiPath(name): ApiPath<String>,
     ApiJson(patch): ApiJson<IngredientPatch>,
 ) -> ApiResult<Json<Ingredient>> {
-    let cur = state.store.ingredient(name.clone()).await?;
-    let rec = releases::ingredient_record(NewIngredient {
-        name,
-        settings_yaml: patch.settings_yaml.unwrap_or(cur.settings_yaml),
-        env_yaml: patch.env_yaml.unwrap_or(cur.env_yaml),
-        notes: patch.notes.unwrap_or(cur.notes),
-    })?;
-    let i = state.store.save_ingredient(rec, false).await?;
+    let parsed =
+        releases::parse_ingredient(patch.settings_yaml.clone(), patch.env_yaml.clone()).await?;
+    let i = state
+        .store
+        .edit_ingredient(name, move |current| {
+            releases::ingredient_edit(current, &patch, parsed)
+        })
+        .await?;
     let used = if i.used_by_releases.is_empty() {
         String::new()
     } else {
@@ -86,11 +115,15 @@ pub async fn update_ingredient(
             "ingredient.update",
             &format!("ingredient:{}", i.name),
             Outcome::Ok,
-            &used,
+            &[used, secret_note(&i.secret_keys)]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("; "),
         )
         .await;
     releases_changed(&state);
-    Ok(Json(i))
+    Ok(masked(i))
 }
 
 pub async fn delete_ingredient(
@@ -116,21 +149,25 @@ pub async fn list_releases(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ReleaseQuery>,
 ) -> ApiResult<Json<Vec<Release>>> {
-    Ok(Json(state.store.list_releases(q).await?))
+    let mut all = state.store.list_releases(q).await?;
+    all.iter_mut().for_each(secret::mask_release);
+    Ok(Json(all))
 }
 
 pub async fn get_release(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Release>> {
-    Ok(Json(state.store.release(id).await?))
+    Ok(masked_release(state.store.release(id).await?))
 }
 
 pub async fn preview_release(
     State(state): State<AppState>,
     ApiJson(new): ApiJson<NewRelease>,
 ) -> ApiResult<Json<ReleasePreview>> {
-    Ok(Json(releases::resolve(&state.store, &new).await?.0))
+    let mut preview = releases::resolve(&state.store, &new).await?.0;
+    secret::mask_preview(&mut preview);
+    Ok(Json(preview))
 }
 
 /// 201 with a new release, 200 with the identical one that already existed.
@@ -141,13 +178,19 @@ pub async fn create_release(
 ) -> ApiResult<(StatusCode, Json<Release>)> {
     let (release, made) = releases::create(&state.store, &p.username, new).await?;
     if made {
+        let secrets = secret_note(&release.config.secret_keys);
         state
             .record(
                 &p.username,
                 "release.create",
                 &format!("release:{}#{}", release.app, release.id),
                 Outcome::Ok,
-                &format!("hash {} of build #{}", release.hash, release.build_id),
+                &format!(
+                    "hash {} of build #{}{}{secrets}",
+                    release.hash,
+                    release.build_id,
+                    if secrets.is_empty() { "" } else { "; " }
+                ),
             )
             .await;
         releases_changed(&state);
@@ -157,7 +200,7 @@ pub async fn create_release(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(release)))
+    Ok((status, masked_release(release)))
 }
 
 pub async fn compare_releases(
@@ -166,6 +209,74 @@ pub async fn compare_releases(
 ) -> ApiResult<Json<ReleaseDiff>> {
     let a = state.store.release(q.a).await?;
     let b = state.store.release(q.b).await?;
-    let differences = diff(&a, &b);
-    Ok(Json(ReleaseDiff { a, b, differences }))
+    let mut differences = diff(&a, &b);
+    secret::mask_differences(&mut differences, &a, &b);
+    Ok(Json(ReleaseDiff {
+        a: masked_release(a).0,
+        b: masked_release(b).0,
+        differences,
+    }))
+}
+
+/// Shows one secret value to a deployer (viewers are refused by the middleware); the reveal is
+/// an event naming who saw which key.
+async fn reveal_value(
+    state: &AppState,
+    p: &Principal,
+    object: String,
+    env: &std::collections::BTreeMap<String, String>,
+    secret_keys: &std::collections::BTreeSet<String>,
+    key: String,
+) -> ApiResult<Json<Revealed>> {
+    let Some(value) = env.get(&key).filter(|_| secret_keys.contains(&key)) else {
+        return Err(ApiError::invalid(
+            "key",
+            format!("{object} has no secret {key:?}"),
+        ));
+    };
+    state
+        .record(
+            &p.username,
+            "secret.reveal",
+            &object,
+            Outcome::Ok,
+            &format!("revealed {key}"),
+        )
+        .await;
+    Ok(Json(Revealed {
+        key,
+        value: value.clone(),
+    }))
+}
+
+pub async fn reveal_release_secret(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> ApiResult<Json<Revealed>> {
+    p.require(Role::Deployer)?;
+    let r = state.store.release(id).await?;
+    let object = format!("release:{}#{}", r.app, r.id);
+    reveal_value(
+        &state,
+        &p,
+        object,
+        &r.config.env,
+        &r.config.secret_keys,
+        req.key,
+    )
+    .await
+}
+
+pub async fn reveal_ingredient_secret(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> ApiResult<Json<Revealed>> {
+    p.require(Role::Deployer)?;
+    let i = state.store.ingredient(name).await?;
+    let object = format!("ingredient:{}", i.name);
+    reveal_value(&state, &p, object, &i.env, &i.secret_keys, req.key).await
 }

@@ -31,6 +31,8 @@ pub struct BuildConfig {
     pub keep_per_app: u32,
     /// Largest prebuilt upload.
     pub max_upload_bytes: u64,
+    /// Most of a build's output kept in its log.
+    pub max_log_bytes: u64,
 }
 
 impl Default for BuildConfig {
@@ -39,6 +41,7 @@ impl Default for BuildConfig {
             timeout: Duration::from_secs(30 * 60),
             keep_per_app: 20,
             max_upload_bytes: 1024 * 1024 * 1024,
+            max_log_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -141,9 +144,24 @@ impl Builds {
     }
 
     fn announce(&self, build: &Build) {
+        let mut shown = build.clone();
+        vr_app::secret::mask_build(&mut shown);
         let _ = self.live.send(LiveMessage::Build {
-            build: Box::new(build.clone()),
+            build: Box::new(shown),
         });
+    }
+
+    /// Credentials in the app's and the buildpacks' URLs: they must never reach a build's log
+    /// or its error (git prints URLs when it fails).
+    async fn url_secrets(&self, app: &App) -> Vec<String> {
+        let mut urls = vec![app.repo_url.clone()];
+        urls.extend(app.buildpack.clone());
+        if let Ok(bps) = self.store.list_buildpacks().await {
+            urls.extend(bps.into_iter().map(|b| b.url));
+        }
+        urls.iter()
+            .filter_map(|u| vr_app::secret::url_secret(u))
+            .collect()
     }
 
     /// Starts a build, or returns the one already under way for the same app and version.
@@ -203,7 +221,11 @@ impl Builds {
 
     async fn run(self: Arc<Self>, build: Build, app: App, host: Host, force: bool, actor: String) {
         let id = build.id;
-        let outcome = self.execute(&build, &app, &host, force).await;
+        let secrets = self.url_secrets(&app).await;
+        let outcome = self
+            .execute(&build, &app, &host, force, &secrets)
+            .await
+            .map_err(|why| vr_app::secret::redact(&why, &secrets));
         let finished = match outcome {
             Ok(out) => {
                 // The log is complete before the status says so: a reader that sees the end
@@ -261,6 +283,7 @@ impl Builds {
         app: &App,
         host: &Host,
         force: bool,
+        secrets: &[String],
     ) -> Result<BuildOutcome, String> {
         let id = build.id;
         let store_err = |e: crate::store::StoreError| e.to_string();
@@ -318,7 +341,9 @@ impl Builds {
                 format!(
                     "-----> Reusing build #{} of the same commit (buildpack {}); force a rebuild to build again\n",
                     prev.id,
-                    prev.buildpack.as_deref().unwrap_or("?")
+                    prev.buildpack
+                        .as_deref()
+                        .map_or("?".to_string(), vr_app::secret::mask_url)
                 )
                 .as_bytes(),
             );
@@ -348,9 +373,36 @@ impl Builds {
         let logger = {
             let this_logs = self.log_path(id);
             let live = self.live.clone();
+            let mut redactor = vr_app::secret::Redactor::new(secrets);
+            let cap = self.config.max_log_bytes;
             tokio::spawn(async move {
                 let mut offset = std::fs::metadata(&this_logs).map(|m| m.len()).unwrap_or(0);
-                while let Some(chunk) = rx.recv().await {
+                let mut done = false;
+                let mut truncated = false;
+                while !done {
+                    let mut chunk = match rx.recv().await {
+                        Some(piece) => redactor.push(&piece),
+                        None => {
+                            done = true;
+                            redactor.finish()
+                        }
+                    };
+                    if truncated || chunk.is_empty() {
+                        continue;
+                    }
+                    // A build that prints without end must not fill the server's disk: past the
+                    // cap the rest is dropped, once, with a line saying so.
+                    if offset + chunk.len() as u64 > cap {
+                        chunk.truncate(usize::try_from(cap.saturating_sub(offset)).unwrap_or(0));
+                        chunk.extend_from_slice(
+                            format!(
+                                "\n-----> [log truncated: the build printed more than {} MiB; the rest of its output was dropped]\n",
+                                cap / (1024 * 1024)
+                            )
+                            .as_bytes(),
+                        );
+                        truncated = true;
+                    }
                     let written = std::fs::OpenOptions::new()
                         .create(true)
                         .append(true)
@@ -545,6 +597,7 @@ fn release_env(yaml: &str) -> Result<BTreeMap<String, String>, String> {
         #[serde(default)]
         config_vars: Option<BTreeMap<String, serde_yaml_ng::Value>>,
     }
+    crate::yaml::check(yaml).map_err(|e| format!("bin/release printed YAML that {e}"))?;
     let r: Release = serde_yaml_ng::from_str(yaml)
         .map_err(|e| format!("bin/release printed unreadable YAML: {e}"))?;
     r.config_vars
@@ -568,27 +621,78 @@ fn release_env(yaml: &str) -> Result<BTreeMap<String, String>, String> {
         .collect()
 }
 
-/// The Procfile of a tar.gz, checking on the way that it is one.
+/// Most of an upload decompressed while looking for its Procfile: a gzip bomb stops here
+/// instead of burning a core for hours.
+const SCAN_MAX: u64 = 16 * 1024 * 1024 * 1024;
+
+/// The Procfile of a tar.gz, checking on the way that it is one. Reads at most
+/// [`vr_app::build::PROCFILE_MAX`] of it and decompresses at most [`SCAN_MAX`] to find it.
 fn procfile_of_tarball(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    procfile_of_tarball_within(path, SCAN_MAX)
+}
+
+fn procfile_of_tarball_within(
+    path: &Path,
+    scan_max: u64,
+) -> Result<BTreeMap<String, String>, String> {
+    use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let entries = archive
-        .entries()
-        .map_err(|e| format!("not a gzip tar archive: {e}"))?;
+    let left = std::rc::Rc::new(std::cell::Cell::new(scan_max));
+    let limited = ScanLimit {
+        inner: flate2::read::GzDecoder::new(file),
+        left: std::rc::Rc::clone(&left),
+    };
+    let not_tar = |e: std::io::Error| {
+        if left.get() == 0 {
+            format!(
+                "no Procfile in the first {} MiB of the archive",
+                scan_max / (1024 * 1024)
+            )
+        } else {
+            format!("not a gzip tar archive: {e}")
+        }
+    };
+    let mut archive = tar::Archive::new(limited);
+    let entries = archive.entries().map_err(not_tar)?;
     for entry in entries {
-        let mut entry = entry.map_err(|e| format!("not a gzip tar archive: {e}"))?;
+        let mut entry = entry.map_err(not_tar)?;
         let name = entry
             .path()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
         if name == "Procfile" || name == "./Procfile" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut entry, &mut text)
+            let max = vr_app::build::PROCFILE_MAX;
+            let mut raw = Vec::new();
+            (&mut entry)
+                .take(max as u64 + 1)
+                .read_to_end(&mut raw)
                 .map_err(|e| format!("reading its Procfile: {e}"))?;
-            return vr_app::build::parse_procfile(&text);
+            if raw.len() > max {
+                return Err(format!("its Procfile is larger than {} KiB", max / 1024));
+            }
+            return vr_app::build::parse_procfile(&String::from_utf8_lossy(&raw));
         }
     }
     Err("the archive has no Procfile at its top level".into())
+}
+
+/// A reader that fails once `left` bytes were read.
+struct ScanLimit<R> {
+    inner: R,
+    left: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: std::io::Read> std::io::Read for ScanLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.left.get();
+        if left == 0 {
+            return Err(std::io::Error::other("scan limit reached"));
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left.set(left - n as u64);
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -638,6 +742,27 @@ mod tests {
                 .expect_err("must fail")
                 .contains("no Procfile")
         );
+        // A Procfile bomb: megabytes of one line, compressed to almost nothing.
+        let bomb = make("bomb.tgz", &[("Procfile", &"w".repeat(8 * 1024 * 1024))]);
+        assert!(
+            procfile_of_tarball(&bomb)
+                .expect_err("must fail")
+                .contains("larger than 64 KiB")
+        );
+        // A bomb before the Procfile stops at the scan limit.
+        let padded = make(
+            "padded.tgz",
+            &[
+                ("zeros", &"\0".repeat(4 * 1024 * 1024)),
+                ("Procfile", "web: x\n"),
+            ],
+        );
+        assert!(
+            procfile_of_tarball_within(&padded, 1024 * 1024)
+                .expect_err("must fail")
+                .contains("no Procfile in the first")
+        );
+        assert!(procfile_of_tarball(&padded).is_ok());
         let junk = dir.path().join("junk");
         std::fs::write(&junk, "not gzip at all").expect("write");
         assert!(

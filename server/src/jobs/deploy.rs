@@ -348,6 +348,8 @@ impl Deploys {
                 Ok(m) => (true, m),
                 Err(m) => (false, m),
             };
+            // Log tails may print the proc's env: its secrets never reach the record.
+            let message = vr_app::secret::redact(&message, &plan.secret_values());
             steps.push(DeployStep {
                 name: step.to_string(),
                 ok,
@@ -479,6 +481,7 @@ impl Deploys {
             }
         };
         let now = now_ms();
+        let secrets = plan.secret_values();
         let results: Vec<UptestResult> = runs
             .iter()
             .map(|r| UptestResult {
@@ -486,7 +489,7 @@ impl Deploys {
                 program: program.to_string(),
                 name: r.name.clone(),
                 passed: r.exit_code == 0,
-                output: r.output.clone(),
+                output: vr_app::secret::redact(&r.output, &secrets),
                 ms: r.ms,
                 at: now,
             })
@@ -635,6 +638,17 @@ impl Deploys {
 
     pub async fn list(&self, limit: u32) -> Result<Vec<Deployment>, JobError> {
         Ok(self.store.list_deploys(limit).await?)
+    }
+}
+
+impl Plan {
+    /// The release's secret values, to redact from whatever the host prints.
+    fn secret_values(&self) -> Vec<String> {
+        let c = &self.release.config;
+        c.secret_keys
+            .iter()
+            .filter_map(|k| c.env.get(k).cloned())
+            .collect()
     }
 }
 

@@ -48,6 +48,9 @@ pub enum RemoteError {
         path: String,
         message: String,
     },
+    /// A command printed more than the server reads from one: it was stopped there.
+    #[error("{target} sent more than {} MiB of output for one command; stopped reading", .limit / (1024 * 1024))]
+    OutputTooLarge { target: String, limit: usize },
 }
 
 impl RemoteError {

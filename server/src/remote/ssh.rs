@@ -132,6 +132,11 @@ fn prefer(session: &Session) -> Result<(), ssh2::Error> {
     Ok(())
 }
 
+/// Most output kept from one command or socket request, per stream: a host that prints forever
+/// must not take the server's memory. The largest real answer (`getAllProcessInfo` of a
+/// thousand programs) is well under 1 MiB.
+pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
 pub struct Connection {
     session: Session,
     /// A handle on the session's socket, to wait for it while libssh2 is non-blocking.
@@ -348,14 +353,23 @@ impl Connection {
     ) -> Result<ExecOutput, RemoteError> {
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
+        let mut too_large = false;
         let status = self.pump(channel, deadline, &mut |is_err, bytes| {
-            if is_err {
-                stderr.extend_from_slice(bytes);
-            } else {
-                stdout.extend_from_slice(bytes);
+            let into = if is_err { &mut stderr } else { &mut stdout };
+            if into.len() + bytes.len() > MAX_OUTPUT {
+                too_large = true;
+                return Err(std::io::Error::other("output limit"));
             }
+            into.extend_from_slice(bytes);
             Ok(())
-        })?;
+        });
+        if too_large {
+            return Err(RemoteError::OutputTooLarge {
+                target: self.target.to_string(),
+                limit: MAX_OUTPUT,
+            });
+        }
+        let status = status?;
         Ok(ExecOutput {
             status,
             stdout: String::from_utf8_lossy(&stdout).into_owned(),

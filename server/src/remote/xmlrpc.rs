@@ -5,6 +5,10 @@
 
 use std::fmt::Write as _;
 
+/// Deepest nesting of arrays and structs accepted: supervisord's answers nest two deep; a hostile
+/// socket must not make the recursive decoder overflow the stack.
+const MAX_DEPTH: usize = 32;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Int(i64),
@@ -124,7 +128,11 @@ pub fn parse_http_response(raw: &[u8]) -> Result<Value, XmlRpcError> {
 /// Decodes a `methodResponse` document: its value, or its fault as an error.
 pub fn parse_response(xml: &str) -> Result<Value, XmlRpcError> {
     let tokens = tokenize(xml)?;
-    let mut p = Parser { tokens, pos: 0 };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     p.open("methodResponse")?;
     if p.peek_open("fault") {
         p.open("fault")?;
@@ -221,6 +229,8 @@ fn unescape(s: &str) -> Result<String, XmlRpcError> {
 struct Parser {
     tokens: Vec<Tok>,
     pos: usize,
+    /// Arrays and structs open around the current token.
+    depth: usize,
 }
 
 impl Parser {
@@ -321,6 +331,19 @@ impl Parser {
     }
 
     fn typed(&mut self, t: &str) -> Result<Value, XmlRpcError> {
+        if matches!(t, "array" | "struct") {
+            if self.depth >= MAX_DEPTH {
+                return Err(self.bad(&format!("values nested deeper than {MAX_DEPTH}")));
+            }
+            self.depth += 1;
+            let v = self.compound(t);
+            self.depth -= 1;
+            return v;
+        }
+        self.scalar(t)
+    }
+
+    fn scalar(&mut self, t: &str) -> Result<Value, XmlRpcError> {
         Ok(match t {
             "string" => Value::Str(self.text_until("string")?),
             "int" | "i4" | "i8" => {
@@ -337,6 +360,12 @@ impl Parser {
                 self.close("nil")?;
                 Value::Nil
             }
+            other => return Err(self.bad(&format!("unknown type <{other}>"))),
+        })
+    }
+
+    fn compound(&mut self, t: &str) -> Result<Value, XmlRpcError> {
+        Ok(match t {
             "array" => {
                 let mut items = Vec::new();
                 self.skip_space();
@@ -500,6 +529,44 @@ mod tests {
             )),
             Ok(Value::Str("a<b>&c".into()))
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_recursing_into_it() {
+        let wrap = |depth: usize| {
+            let open = "<value><array><data>".repeat(depth);
+            let close = "</data></array></value>".repeat(depth);
+            format!(
+                "<methodResponse><params><param>{open}{close}</param></params></methodResponse>"
+            )
+        };
+        assert!(parse_response(&wrap(3)).is_ok());
+        // A hundred thousand levels would overflow the stack of a decoder without a limit.
+        let err = parse_response(&wrap(100_000)).expect_err("too deep");
+        assert!(err.to_string().contains("nested deeper"), "{err}");
+    }
+
+    proptest::proptest! {
+        /// Whatever a socket sends, the decoder returns (a value or an error), never panics.
+        #[test]
+        fn any_bytes_decode_or_fail_cleanly(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            let _ = parse_http_response(&raw);
+        }
+
+        /// Near-valid documents (tags from the dialect in any order) too.
+        #[test]
+        fn any_tag_soup_decodes_or_fails_cleanly(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "<value>", "</value>", "<array>", "</array>", "<data>", "</data>", "<struct>",
+                "</struct>", "<member>", "</member>", "<name>", "</name>", "<int>", "</int>",
+                "<string>", "</string>", "<nil/>", "<data/>", "x", "7", "&amp;", "&#99999999;",
+                "<", ">", "&",
+            ]),
+            0..200,
+        )) {
+            let body = parts.concat();
+            let _ = parse_response(&format!("<methodResponse><params><param>{body}</param></params></methodResponse>"));
+        }
     }
 
     #[test]

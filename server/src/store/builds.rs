@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use vr_app::build::{
     App, AppPatch, Build, BuildQuery, BuildStatus, Buildpack, BuildpackPatch, NewApp, NewBuildpack,
 };
+use vr_app::secret::unmask_url;
 
 fn app_from_row(r: &Row<'_>) -> rusqlite::Result<App> {
     Ok(App {
@@ -154,8 +155,16 @@ impl Store {
             tx.execute(
                 "UPDATE apps SET repo_url = ?1, buildpack = ?2, notes = ?3 WHERE id = ?4",
                 params![
-                    patch.repo_url.unwrap_or(cur.repo_url),
-                    patch.buildpack.unwrap_or(cur.buildpack),
+                    // A URL sent back masked, as shown, means "unchanged".
+                    patch
+                        .repo_url
+                        .map_or(cur.repo_url.clone(), |u| unmask_url(&u, &cur.repo_url)),
+                    patch
+                        .buildpack
+                        .map_or(cur.buildpack.clone(), |b| match (b, &cur.buildpack) {
+                            (Some(b), Some(c)) => Some(unmask_url(&b, c)),
+                            (b, _) => b,
+                        }),
                     patch.notes.unwrap_or(cur.notes),
                     cur.id
                 ],
@@ -229,7 +238,9 @@ impl Store {
         self.call(move |c| {
             let tx = c.transaction()?;
             let cur = buildpack_with_id(&tx, id)?;
-            let url = patch.url.unwrap_or(cur.url.clone());
+            let url = patch
+                .url
+                .map_or(cur.url.clone(), |u| unmask_url(&u, &cur.url));
             tx.execute(
                 "UPDATE buildpacks SET url = ?1, ord = ?2, description = ?3 WHERE id = ?4",
                 params![

@@ -11,6 +11,7 @@ pub struct IngredientRecord {
     pub env_yaml: String,
     pub settings_json: String,
     pub env_json: String,
+    pub secret_keys_json: String,
     pub notes: String,
     pub now: i64,
 }
@@ -23,6 +24,7 @@ fn ingredient_from_row(r: &Row<'_>) -> rusqlite::Result<Ingredient> {
     let settings: String = r.get(4)?;
     let env: String = r.get(5)?;
     let used: String = r.get(8)?;
+    let secret: String = r.get(9)?;
     Ok(Ingredient {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -30,6 +32,7 @@ fn ingredient_from_row(r: &Row<'_>) -> rusqlite::Result<Ingredient> {
         env_yaml: r.get(3)?,
         settings: serde_json::from_str(&settings).map_err(|e| json_err(4, e))?,
         env: serde_json::from_str(&env).map_err(|e| json_err(5, e))?,
+        secret_keys: serde_json::from_str(&secret).map_err(|e| json_err(9, e))?,
         notes: r.get(6)?,
         updated_at: r.get(7)?,
         used_by_releases: used.split(',').filter_map(|s| s.parse().ok()).collect(),
@@ -39,7 +42,7 @@ fn ingredient_from_row(r: &Row<'_>) -> rusqlite::Result<Ingredient> {
 const INGREDIENT_SELECT: &str = "SELECT i.id, i.name, i.settings_yaml, i.env_yaml, i.settings, \
      i.env, i.notes, i.updated_at, \
      coalesce((SELECT group_concat(r.id) FROM releases r, json_each(r.ingredients) j \
-               WHERE j.value = i.name), '') \
+               WHERE j.value = i.name), ''), i.secret_keys \
      FROM ingredients i";
 
 fn ingredient_named(c: &Connection, name: &str) -> Result<Ingredient, StoreError> {
@@ -129,30 +132,59 @@ impl Store {
         .await
     }
 
-    pub async fn save_ingredient(
-        &self,
-        rec: IngredientRecord,
-        create: bool,
-    ) -> Result<Ingredient, StoreError> {
+    pub async fn create_ingredient(&self, rec: IngredientRecord) -> Result<Ingredient, StoreError> {
         self.call(move |c| {
-            if create {
-                c.execute(
-                    "INSERT INTO ingredients (name, settings_yaml, env_yaml, settings, env, notes, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![rec.name, rec.settings_yaml, rec.env_yaml, rec.settings_json, rec.env_json, rec.notes, rec.now],
-                )
-                .map_err(|e| unique_conflict(e, "name", format!("an ingredient named {} already exists", rec.name)))?;
-            } else {
-                let n = c.execute(
-                    "UPDATE ingredients SET settings_yaml = ?2, env_yaml = ?3, settings = ?4, env = ?5, \
-                       notes = ?6, updated_at = ?7 WHERE name = ?1",
-                    params![rec.name, rec.settings_yaml, rec.env_yaml, rec.settings_json, rec.env_json, rec.notes, rec.now],
-                )?;
-                if n == 0 {
-                    return Err(StoreError::not_found(format!("ingredient {}", rec.name)));
-                }
-            }
+            c.execute(
+                "INSERT INTO ingredients (name, settings_yaml, env_yaml, settings, env, secret_keys, \
+                   notes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    rec.name,
+                    rec.settings_yaml,
+                    rec.env_yaml,
+                    rec.settings_json,
+                    rec.env_json,
+                    rec.secret_keys_json,
+                    rec.notes,
+                    rec.now
+                ],
+            )
+            .map_err(|e| {
+                unique_conflict(e, "name", format!("an ingredient named {} already exists", rec.name))
+            })?;
             ingredient_named(c, &rec.name)
+        })
+        .await
+    }
+
+    /// Changes an ingredient in one transaction: `edit` gets the current one and returns the
+    /// record to write, so parallel edits never lose each other's fields.
+    pub async fn edit_ingredient<E>(&self, name: String, edit: E) -> Result<Ingredient, StoreError>
+    where
+        E: FnOnce(&Ingredient) -> Result<IngredientRecord, vr_app::validate::Invalid>
+            + Send
+            + 'static,
+    {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let current = ingredient_named(&tx, &name)?;
+            let rec = edit(&current)?;
+            tx.execute(
+                "UPDATE ingredients SET settings_yaml = ?2, env_yaml = ?3, settings = ?4, env = ?5, \
+                   secret_keys = ?6, notes = ?7, updated_at = ?8 WHERE id = ?1",
+                params![
+                    current.id,
+                    rec.settings_yaml,
+                    rec.env_yaml,
+                    rec.settings_json,
+                    rec.env_json,
+                    rec.secret_keys_json,
+                    rec.notes,
+                    rec.now
+                ],
+            )?;
+            let updated = ingredient_named(&tx, &name)?;
+            tx.commit()?;
+            Ok(updated)
         })
         .await
     }
@@ -258,18 +290,16 @@ mod tests {
             )
             .await
             .expect("build");
-        s.save_ingredient(
-            IngredientRecord {
-                name: "db".into(),
-                settings_yaml: "a: 1".into(),
-                env_yaml: String::new(),
-                settings_json: r#"{"a":1}"#.into(),
-                env_json: "{}".into(),
-                notes: String::new(),
-                now: 1,
-            },
-            true,
-        )
+        s.create_ingredient(IngredientRecord {
+            name: "db".into(),
+            settings_yaml: "a: 1".into(),
+            env_yaml: String::new(),
+            settings_json: r#"{"a":1}"#.into(),
+            env_json: "{}".into(),
+            secret_keys_json: "[]".into(),
+            notes: String::new(),
+            now: 1,
+        })
         .await
         .expect("ingredient");
         let rec = || ReleaseRecord {
