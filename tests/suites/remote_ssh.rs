@@ -170,6 +170,17 @@ fn exec_drains_both_streams_and_bounds_the_whole_command() {
     assert_eq!(out.status, 0);
     assert_eq!(out.stdout, "done\n");
     assert_eq!(out.stderr.len(), 4 * 1024 * 1024);
+    // A command that prints without end is stopped at the output limit, not read into memory.
+    let err = conn
+        .exec("head -c 40000000 /dev/zero")
+        .expect_err("too much output");
+    assert!(matches!(err, RemoteError::OutputTooLarge { .. }), "{err}");
+    let mut conn = connect(
+        &target(&host),
+        &id.private_key_path,
+        Duration::from_secs(10),
+    )
+    .expect("connect again");
     // Output that keeps trickling does not stretch the deadline.
     let started = Instant::now();
     let err = conn
