@@ -51,6 +51,7 @@ pub struct SetupStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SetupRequest {
     /// The one-time token the server printed in its log at start-up.
     pub token: String,
@@ -59,17 +60,22 @@ pub struct SetupRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TokenLoginRequest {
     pub username: String,
     pub password: String,
     /// Label for the token, e.g. `cli on laptop`.
     pub name: String,
+    /// The token stops working after this many days; absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,12 +96,17 @@ pub struct Me {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
     pub new_password: String,
+    /// Also revoke every API token of the user (other sessions always end).
+    #[serde(default)]
+    pub revoke_tokens: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
     pub password: String,
@@ -104,6 +115,7 @@ pub struct NewUser {
 
 /// Partial update of a user by an admin; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -122,11 +134,21 @@ pub struct ApiToken {
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// When it stops working; `None`: never.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Longest expiry a token may be given.
+pub const TOKEN_MAX_DAYS: u32 = 3650;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
+    /// The token stops working after this many days (1 to [`TOKEN_MAX_DAYS`]); absent: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
 }
 
 /// A freshly created token: the only time its secret is shown.

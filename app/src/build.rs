@@ -53,6 +53,7 @@ pub fn build_uid(app_id: i64) -> u32 {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewApp {
     pub name: String,
     pub repo_url: String,
@@ -64,6 +65,7 @@ pub struct NewApp {
 
 /// `PATCH /api/apps/{name}`; `"buildpack": null` goes back to detection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AppPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repo_url: Option<String>,
@@ -88,6 +90,7 @@ pub struct Buildpack {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewBuildpack {
     pub url: String,
     /// Default: after the last one.
@@ -98,6 +101,7 @@ pub struct NewBuildpack {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuildpackPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -181,6 +185,7 @@ pub struct Build {
 
 /// `POST /api/builds`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuildRequest {
     pub app: String,
     pub version: String,

@@ -14,6 +14,7 @@ pub mod paths {
 
 /// `POST /api/deploys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeployRequest {
     pub release_id: i64,
     /// A process type of the release's Procfile (`web`, `worker`…).

@@ -78,6 +78,7 @@ pub struct Squad {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewSquad {
     pub name: String,
     #[serde(default)]
@@ -85,6 +86,7 @@ pub struct NewSquad {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SquadPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -149,6 +151,7 @@ impl HostSettings {
 
 /// `POST /api/hosts`. Only the address is required.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewHost {
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +186,7 @@ pub struct NewHost {
 /// `null`) clears the value: `"squad": null` removes the host from its squad, `"include_dir":
 /// null` goes back to the default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HostPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -454,6 +458,7 @@ pub struct Fleet {
 
 /// Query of `GET /api/procs` and the target of proc actions; all parts optional, all must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProcFilter {
     /// Regex matched against `app-config-proc` (managed) or the program name (unmanaged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -540,6 +545,7 @@ impl ProcAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProcRef {
     pub host: String,
     pub name: String,
@@ -547,6 +553,7 @@ pub struct ProcRef {
 
 /// `POST /api/procs/actions`: either explicit procs or a filter (not both).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProcActionRequest {
     pub action: ProcAction,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -588,6 +595,7 @@ pub struct ConnectionReport {
 
 /// `POST /api/hosts/{name}/trust-key`: the fingerprint the admin read and accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrustKey {
     pub fingerprint: String,
 }

@@ -34,6 +34,18 @@ pub mod paths {
     }
 }
 
+/// Secret key names as a person types them: separated by commas or spaces.
+pub fn parse_key_list(text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 /// The config with every secret value masked.
 pub fn mask_config(config: &mut ReleaseConfig) {
     for key in &config.secret_keys {
@@ -316,6 +328,12 @@ mod tests {
             !shown.contains("hunter22") && !shown.contains("correct horse"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn key_lists_split_on_commas_and_spaces() {
+        assert_eq!(parse_key_list(" B, A  C,,A "), ["A", "B", "C"]);
+        assert!(parse_key_list("  ").is_empty());
     }
 
     #[test]

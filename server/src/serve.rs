@@ -66,6 +66,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         builds,
         deploys,
         cookie_secure: cfg.cookie_secure,
+        streams: Arc::default(),
         session_hours: cfg.session_hours,
         shutdown: shutdown_rx,
     };
@@ -81,15 +82,21 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
     spawn_background(&state);
     maybe_open_browser(cfg.open_browser, &url);
 
+    if !addr.ip().is_loopback() && !cfg.cookie_secure {
+        tracing::warn!(
+            listen = %addr,
+            "listening beyond this machine without secure cookies: serve vr behind an HTTPS proxy \
+             and start it with --cookie-secure, or sign-ins travel in clear text"
+        );
+    }
+    http::listen::raise_file_limit();
     let app = http::router(state.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down");
-            let _ = shutdown_tx.send(true);
-        })
-        .await
-        .context("serving HTTP")?;
+    http::listen::serve(listener, app, async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown_tx.send(true);
+    })
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

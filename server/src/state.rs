@@ -20,6 +20,8 @@ pub struct AppState {
     pub deploys: Arc<crate::jobs::Deploys>,
     pub cookie_secure: bool,
     pub session_hours: u32,
+    /// Live streams open per user.
+    pub streams: Arc<StreamSlots>,
     /// Flips to true when the server begins to shut down, so long-lived streams end.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -85,6 +87,46 @@ pub async fn record_event(
         Err(e) => {
             tracing::error!(actor, action, object, error = %e, "could not record event");
             None
+        }
+    }
+}
+
+/// Most live streams one user may hold open: a browser tab holds one.
+pub const MAX_STREAMS_PER_USER: usize = 16;
+
+/// Counts the live streams each user holds; a slot is given back when its guard drops.
+#[derive(Default)]
+pub struct StreamSlots(Mutex<std::collections::HashMap<i64, usize>>);
+
+pub struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    user: i64,
+}
+
+impl StreamSlots {
+    /// A slot for one more stream of `user`, unless it holds [`MAX_STREAMS_PER_USER`].
+    pub fn take(self: &Arc<Self>, user: i64) -> Option<StreamSlot> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(user).or_default();
+        if *n >= MAX_STREAMS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            slots: Arc::clone(self),
+            user,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut m = self.slots.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.user);
+            }
         }
     }
 }

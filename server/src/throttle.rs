@@ -1,16 +1,23 @@
-//! Slows down password guessing: after a few failed sign-ins for one username, further attempts
-//! for it are refused for a while, doubling each time. Kept in memory: a restart forgets it,
-//! which is fine for a brake that works on the scale of minutes.
+//! Slows down password guessing without letting anyone lock a user out. Failures are counted
+//! per (username, client address): after a few, that pair must wait, doubling each time, while
+//! the same user signing in from another address is not slowed at all. Failures are also
+//! counted per address across all usernames, so one address cannot spray guesses over many
+//! names. Kept in memory: a restart forgets it, which is fine for a brake that works on the
+//! scale of minutes.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
+/// Failures of one (username, address) pair before it must wait.
 const FREE_FAILURES: u32 = 5;
+/// Failures from one address, over all usernames, before it must wait.
+const FREE_ADDRESS_FAILURES: u32 = 30;
 const FIRST_LOCK_MS: i64 = 30_000;
 const MAX_LOCK_MS: i64 = 15 * 60_000;
-/// A username that has not failed for this long starts from scratch.
+/// A key that has not failed for this long starts from scratch.
 const FORGET_AFTER_MS: i64 = 60 * 60_000;
-/// Bound on remembered names, so guessing random names cannot grow memory without end.
+/// Bound on remembered keys, so guessing random names cannot grow memory without end.
 const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, Clone, Copy)]
@@ -20,47 +27,90 @@ struct Entry {
     locked_until: i64,
 }
 
-#[derive(Default)]
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, Entry>>,
+/// How an attempt was counted, for the activity log (which records the first failure of a run
+/// and the start of a lock, not every guess).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    /// Failures of this (username, address) pair so far, this attempt included.
+    pub failures: u32,
+    /// Set when this attempt, should it fail, starts a wait of this many ms.
+    pub locks_for_ms: Option<i64>,
 }
 
+#[derive(Default)]
+struct Tables {
+    pairs: HashMap<(String, IpAddr), Entry>,
+    addresses: HashMap<IpAddr, Entry>,
+}
+
+#[derive(Default)]
+pub struct LoginThrottle {
+    tables: Mutex<Tables>,
+}
+
+/// Counts one failure on `e`; returns the lock it starts, if any.
+fn count(e: &mut Entry, now: i64, free: u32) -> Option<i64> {
+    if now - e.last_failure > FORGET_AFTER_MS {
+        e.failures = 0;
+    }
+    e.failures += 1;
+    e.last_failure = now;
+    if e.failures >= free {
+        let doublings = (e.failures - free).min(10);
+        let wait = (FIRST_LOCK_MS << doublings).min(MAX_LOCK_MS);
+        e.locked_until = now + wait;
+        return Some(wait);
+    }
+    None
+}
+
+fn prune<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Entry>, now: i64) {
+    if map.len() >= MAX_ENTRIES {
+        map.retain(|_, e| now - e.last_failure < FORGET_AFTER_MS || e.locked_until > now);
+    }
+}
+
+const FRESH: Entry = Entry {
+    failures: 0,
+    last_failure: 0,
+    locked_until: 0,
+};
+
 impl LoginThrottle {
-    /// Starts a sign-in attempt for `username`: `Err(ms)` while it is locked (how long until it
-    /// may try again). Otherwise the attempt counts as a failure until [`Self::succeeded`] says
-    /// it was not, so parallel guesses are counted before any of them finishes.
-    pub fn attempt(&self, username: &str, now: i64) -> Result<(), i64> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = entries.get(username)
-            && e.locked_until > now
-        {
-            return Err(e.locked_until - now);
+    /// Starts a sign-in attempt for `username` from `address`: `Err(ms)` while the pair or the
+    /// address must wait. Otherwise the attempt counts as a failure until [`Self::succeeded`]
+    /// says it was not, so parallel guesses are counted before any of them finishes.
+    pub fn attempt(&self, username: &str, address: IpAddr, now: i64) -> Result<Counted, i64> {
+        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (username.to_string(), address);
+        let waits = [
+            t.pairs.get(&key).map(|e| e.locked_until - now),
+            t.addresses.get(&address).map(|e| e.locked_until - now),
+        ];
+        if let Some(wait) = waits.into_iter().flatten().filter(|w| *w > 0).max() {
+            return Err(wait);
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| now - e.last_failure < FORGET_AFTER_MS || e.locked_until > now);
-        }
-        let e = entries.entry(username.to_string()).or_insert(Entry {
-            failures: 0,
-            last_failure: now,
-            locked_until: 0,
-        });
-        if now - e.last_failure > FORGET_AFTER_MS {
-            e.failures = 0;
-        }
-        e.failures += 1;
-        e.last_failure = now;
-        if e.failures >= FREE_FAILURES {
-            let doublings = (e.failures - FREE_FAILURES).min(10);
-            e.locked_until = now + (FIRST_LOCK_MS << doublings).min(MAX_LOCK_MS);
-        }
-        Ok(())
+        prune(&mut t.pairs, now);
+        prune(&mut t.addresses, now);
+        let pair = t.pairs.entry(key).or_insert(FRESH);
+        let locks_for_ms = count(pair, now, FREE_FAILURES);
+        let failures = pair.failures;
+        let by_address = t.addresses.entry(address).or_insert(FRESH);
+        let address_lock = count(by_address, now, FREE_ADDRESS_FAILURES);
+        Ok(Counted {
+            failures,
+            locks_for_ms: locks_for_ms.or(address_lock),
+        })
     }
 
-    pub fn succeeded(&self, username: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(username);
+    /// The attempt was right: the pair starts from scratch, and its failure no longer counts
+    /// against the address.
+    pub fn succeeded(&self, username: &str, address: IpAddr) {
+        let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        t.pairs.remove(&(username.to_string(), address));
+        if let Some(e) = t.addresses.get_mut(&address) {
+            e.failures = e.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -68,29 +118,69 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn ip(last: u8) -> IpAddr {
+        [10, 0, 0, last].into()
+    }
+
     #[test]
-    fn locks_after_free_failures_and_doubles() {
+    fn a_pair_locks_after_free_failures_and_doubles() {
         let t = LoginThrottle::default();
-        for i in 0..5 {
-            assert!(t.attempt("a", i).is_ok(), "attempt {i} is free");
+        for i in 0..4 {
+            assert_eq!(
+                t.attempt("a", ip(1), i).map(|c| c.locks_for_ms),
+                Ok(None),
+                "attempt {i} is free"
+            );
         }
-        assert_eq!(t.attempt("a", 10), Err(FIRST_LOCK_MS - 6));
-        assert!(t.attempt("b", 10).is_ok(), "other names are not affected");
+        assert_eq!(
+            t.attempt("a", ip(1), 4).map(|c| c.locks_for_ms),
+            Ok(Some(FIRST_LOCK_MS))
+        );
+        assert_eq!(t.attempt("a", ip(1), 10), Err(FIRST_LOCK_MS - 6));
         let later = 4 + FIRST_LOCK_MS;
-        assert!(t.attempt("a", later).is_ok());
-        assert_eq!(t.attempt("a", later), Err(2 * FIRST_LOCK_MS));
-        t.succeeded("a");
-        assert!(t.attempt("a", later + 1).is_ok());
+        assert!(t.attempt("a", ip(1), later).is_ok());
+        assert_eq!(t.attempt("a", ip(1), later), Err(2 * FIRST_LOCK_MS));
+        t.succeeded("a", ip(1));
+        assert!(t.attempt("a", ip(1), later + 1).is_ok());
+    }
+
+    #[test]
+    fn a_locked_pair_does_not_lock_the_user_out_elsewhere() {
+        let t = LoginThrottle::default();
+        for _ in 0..10 {
+            let _ = t.attempt("victim", ip(66), 0);
+        }
+        assert!(t.attempt("victim", ip(66), 1).is_err(), "the guesser waits");
+        assert_eq!(
+            t.attempt("victim", ip(7), 1).map(|c| c.failures),
+            Ok(1),
+            "the user from their own address does not"
+        );
+    }
+
+    #[test]
+    fn one_address_cannot_spray_many_names() {
+        let t = LoginThrottle::default();
+        let mut refused = false;
+        for n in 0..(FREE_ADDRESS_FAILURES + 1) {
+            if t.attempt(&format!("user{n}"), ip(9), 0).is_err() {
+                refused = true;
+            }
+        }
+        assert!(refused, "the address is slowed down");
+        assert!(
+            t.attempt("user0", ip(10), 0).is_ok(),
+            "other addresses are not"
+        );
     }
 
     #[test]
     fn parallel_attempts_count_before_they_finish() {
         let t = LoginThrottle::default();
-        // Five guesses in flight at once, none finished yet: the sixth is refused.
         for _ in 0..5 {
-            assert!(t.attempt("a", 0).is_ok());
+            assert!(t.attempt("a", ip(1), 0).is_ok());
         }
-        assert!(t.attempt("a", 0).is_err());
+        assert!(t.attempt("a", ip(1), 0).is_err());
     }
 
     #[test]
@@ -98,11 +188,11 @@ mod tests {
         let t = LoginThrottle::default();
         let mut now = 0;
         for _ in 0..40 {
-            if let Err(wait) = t.attempt("a", now) {
+            if let Err(wait) = t.attempt("a", ip(1), now) {
                 now += wait;
             }
         }
-        assert_eq!(t.attempt("a", now), Ok(()));
-        assert_eq!(t.attempt("a", now), Err(MAX_LOCK_MS));
+        assert!(t.attempt("a", ip(1), now).is_ok());
+        assert_eq!(t.attempt("a", ip(1), now), Err(MAX_LOCK_MS));
     }
 }

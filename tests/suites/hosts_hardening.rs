@@ -37,6 +37,8 @@ fn id_of(flag: &str, user: &str) -> u32 {
 fn as_user(user: &str, script: &str) -> bool {
     Command::new("runuser")
         .args(["-u", user, "--", "sh", "-c", script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .status()
         .expect("runuser")
         .success()

@@ -5,7 +5,26 @@ use vr_app::release::{
     ReleaseQuery, paths,
 };
 
+use vr_app::secret::{RevealRequest, Revealed, paths as secret_paths};
+
 use super::{ApiError, app_listing_query, delete, get, patch, post, post_with_status};
+
+/// One secret value of a release, shown on purpose (the server records who asked).
+pub async fn reveal_release_secret(id: i64, key: &str) -> Result<Revealed, ApiError> {
+    post(
+        &secret_paths::release_reveal(id),
+        &RevealRequest { key: key.into() },
+    )
+    .await
+}
+
+pub async fn reveal_ingredient_secret(name: &str, key: &str) -> Result<Revealed, ApiError> {
+    post(
+        &secret_paths::ingredient_reveal(name),
+        &RevealRequest { key: key.into() },
+    )
+    .await
+}
 
 pub async fn ingredients() -> Result<Vec<Ingredient>, ApiError> {
     get(paths::INGREDIENTS).await

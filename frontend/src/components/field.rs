@@ -192,3 +192,29 @@ pub fn FormError(errors: FormErrors) -> impl IntoView {
         })
     }
 }
+
+/// A labelled checkbox bound to `value`.
+#[component]
+pub fn Check(
+    label: &'static str,
+    id: &'static str,
+    value: RwSignal<bool>,
+    hint: &'static str,
+    #[prop(into)] disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label class="check" for=id>
+                <input
+                    type="checkbox"
+                    id=id
+                    disabled=move || disabled.get()
+                    prop:checked=move || value.get()
+                    on:change=move |ev| value.set(event_target_checked(&ev))
+                />
+                {label}
+            </label>
+            <p class="field-hint">{hint}</p>
+        </div>
+    }
+}

@@ -7,9 +7,78 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 use vr_app::release::{Layer, Sourced};
+use vr_app::secret::MASK;
 
 use super::ingredient_href;
+use crate::api;
+use crate::busy::spawn_busy;
 use crate::components::EmptyRow;
+use crate::session::use_session;
+
+/// Where a masked value can be revealed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevealFrom {
+    Release(i64),
+    Ingredient(String),
+}
+
+/// A secret value: masked, with a Reveal button for deployers that asks the server for it (an
+/// event records who did).
+#[component]
+fn SecretValue(key: String, from: RevealFrom) -> impl IntoView {
+    let session = use_session();
+    let shown = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let key = StoredValue::new(key);
+    let from = StoredValue::new(from);
+    let reveal = move |_| {
+        let (key, from) = (key.get_value(), from.get_value());
+        spawn_busy(busy, async move {
+            let answer = match &from {
+                RevealFrom::Release(id) => api::release::reveal_release_secret(*id, &key).await,
+                RevealFrom::Ingredient(name) => {
+                    api::release::reveal_ingredient_secret(name, &key).await
+                }
+            };
+            match answer {
+                Ok(r) => {
+                    let _ = shown.try_set(Some(r.value));
+                    let _ = error.try_set(None);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e.message));
+                }
+            }
+        });
+    };
+    view! {
+        <td class="secret" data-secret="true">
+            {move || match shown.get() {
+                Some(v) => view! { <span class="mono" data-test="secret-revealed">{v}</span> }.into_any(),
+                None => view! { <span class="mono muted">{MASK}</span> " " <span class="badge">"secret"</span> }.into_any(),
+            }}
+            {move || {
+                (session.can_deploy() && shown.with(Option::is_none))
+                    .then(|| {
+                        view! {
+                            " "
+                            <button
+                                type="button"
+                                class="btn btn-small"
+                                data-test="secret-reveal"
+                                disabled=move || busy.get()
+                                on:click=reveal
+                            >
+                                "Reveal"
+                            </button>
+                        }
+                    })
+            }}
+            {move || error.get().map(|e| view! { <span class="form-error">{e}</span> })}
+        </td>
+    }
+}
 
 /// A value as JSON: one line for scalars, indented for objects and arrays.
 pub fn json_text(value: &Value) -> String {
@@ -78,17 +147,21 @@ pub fn SettingsTable(
     view! { <KeyValueTable key_header="Key" pairs=pairs test_id=test_id empty=empty /> }
 }
 
-/// Env vars as a name / value table; rows carry `data-key`.
+/// Env vars as a name / value table; rows carry `data-key`. Masked (secret) values get a
+/// Reveal button when `reveal` says where from.
 #[component]
 pub fn EnvTable(
     #[prop(into)] env: Signal<BTreeMap<String, String>>,
     test_id: &'static str,
     #[prop(default = "No env vars.")] empty: &'static str,
+    #[prop(default = None)] reveal: Option<RevealFrom>,
 ) -> impl IntoView {
     let pairs = Signal::derive(move || {
         env.with(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     });
-    view! { <KeyValueTable key_header="Name" pairs=pairs test_id=test_id empty=empty /> }
+    view! {
+        <KeyValueTable key_header="Name" pairs=pairs test_id=test_id empty=empty reveal=reveal />
+    }
 }
 
 /// Keys and their written values, in order; rows carry `data-key`.
@@ -98,7 +171,9 @@ fn KeyValueTable(
     pairs: Signal<Vec<(String, String)>>,
     test_id: &'static str,
     empty: &'static str,
+    #[prop(default = None)] reveal: Option<RevealFrom>,
 ) -> impl IntoView {
+    let reveal = StoredValue::new(reveal);
     let rows = move || {
         let pairs = pairs.get();
         if pairs.is_empty() {
@@ -107,10 +182,16 @@ fn KeyValueTable(
         pairs
             .into_iter()
             .map(|(k, v)| {
+                let cell = match reveal.get_value() {
+                    Some(from) if v == MASK => {
+                        view! { <SecretValue key=k.clone() from=from /> }.into_any()
+                    }
+                    _ => value_cell(v).into_any(),
+                };
                 view! {
                     <tr data-key=k.clone()>
                         <td class="mono nowrap">{k.clone()}</td>
-                        {value_cell(v)}
+                        {cell}
                     </tr>
                 }
             })

@@ -42,6 +42,8 @@ pub enum AppCommand {
 pub enum BuildpackCommand {
     /// Add a buildpack (git URL; `#ref` pins a version) at the end, or at --order
     Add {
+        /// The buildpack's git URL (its own id: `--url` is the server's)
+        #[arg(id = "buildpack_url", value_name = "GIT_URL")]
         url: String,
         #[arg(long)]
         order: Option<i64>,
@@ -51,7 +53,8 @@ pub enum BuildpackCommand {
     /// Change a buildpack's URL, order or description
     Edit {
         id: i64,
-        #[arg(long)]
+        /// New git URL (`--url` is the server's)
+        #[arg(long = "git-url", id = "buildpack_git_url", value_name = "GIT_URL")]
         url: Option<String>,
         #[arg(long)]
         order: Option<i64>,

@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 use vr_app::ErrorBody;
 
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8000";
+/// Longest wait for the next bytes of an answer.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Client {
     pub url: String,
@@ -41,8 +43,12 @@ impl Client {
                 "server URL {url:?} must start with http:// or https://"
             ));
         }
+        // A server that accepts but never answers must not hang the CLI: every read has a
+        // deadline (live streams get a heartbeat every 10 s, well within it).
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
+            .read_timeout(READ_TIMEOUT)
+            .https_only(url.starts_with("https://"))
             .build()
             .context("building the HTTP client")?;
         Ok(Client { url, token, http })
@@ -67,10 +73,18 @@ impl Client {
     }
 
     async fn send(&self, req: RequestBuilder) -> anyhow::Result<Response> {
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("cannot reach the vr server at {}", self.url))?;
+        let resp = req.send().await.map_err(|e| {
+            let why = if e.is_timeout() {
+                format!(
+                    "the vr server at {} did not answer within {} s",
+                    self.url,
+                    READ_TIMEOUT.as_secs()
+                )
+            } else {
+                format!("cannot reach the vr server at {}", self.url)
+            };
+            anyhow::Error::new(e).context(why)
+        })?;
         if resp.status().is_success() {
             return Ok(resp);
         }

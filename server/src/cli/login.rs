@@ -12,6 +12,7 @@ pub async fn login(
     user: Option<String>,
     password_stdin: bool,
     name: Option<String>,
+    expires_days: Option<u32>,
 ) -> anyhow::Result<()> {
     let url = args
         .url
@@ -47,6 +48,7 @@ pub async fn login(
                 username,
                 password,
                 name: name.unwrap_or_else(|| format!("cli@{host}")),
+                expires_in_days: expires_days,
             },
         )
         .await?;
@@ -58,11 +60,16 @@ pub async fn login(
         println!("{}", serde_json::to_string(&created.token)?);
     } else {
         println!(
-            "signed in to {} as {}; token {:?} saved in {}",
+            "signed in to {} as {}; token {:?} saved in {}{}",
             client.url,
             created.token.username,
             created.token.name,
-            path.display()
+            path.display(),
+            created
+                .token
+                .expires_at
+                .map(|t| format!("; it expires {}", vr_app::time::format_utc(t)))
+                .unwrap_or_default()
         );
     }
     Ok(())

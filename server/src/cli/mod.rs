@@ -72,6 +72,9 @@ pub enum Command {
         /// Label for the token [default: cli@HOSTNAME]
         #[arg(long)]
         name: Option<String>,
+        /// The saved token stops working after this many days [default: never]
+        #[arg(long, value_name = "DAYS")]
+        expires_days: Option<u32>,
     },
     /// Revoke and forget the saved token
     Logout {
@@ -257,7 +260,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             user,
             password_stdin,
             name,
-        }) => login::login(client, user, password_stdin, name).await,
+            expires_days,
+        }) => login::login(client, user, password_stdin, name, expires_days).await,
         Some(Command::Logout { client }) => login::logout(client).await,
         Some(Command::Whoami { client }) => login::whoami(client).await,
         Some(Command::Events {
@@ -317,5 +321,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "usage: vr build APP VERSION [--force] [--follow] | vr build upload APP VERSION FILE"
             )),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// No subcommand may have an argument with the id of a global one (`url`, `token`,
+    /// `json`): clap would put its value into the global, and a buildpack's URL would become
+    /// the server the token is sent to.
+    #[test]
+    fn no_argument_shadows_a_global_one() {
+        fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if matches!(id, "url" | "token" | "json") && !a.is_global_set() {
+                    out.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), out);
+            }
+        }
+        let mut bad = Vec::new();
+        walk(&Cli::command(), "vr", &mut bad);
+        assert!(bad.is_empty(), "{bad:?}");
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_buildpack_url_is_the_buildpacks_not_the_servers() {
+        let cli = Cli::try_parse_from([
+            "vr",
+            "buildpack",
+            "add",
+            "https://github.com/org/buildpack-python.git#v3",
+            "--description",
+            "python",
+        ])
+        .expect("parses");
+        let Some(Command::Buildpack { client, command }) = cli.command else {
+            panic!("not a buildpack command");
+        };
+        assert_eq!(client.url, None);
+        let builds::BuildpackCommand::Add { url, .. } = command else {
+            panic!("not add");
+        };
+        assert_eq!(url, "https://github.com/org/buildpack-python.git#v3");
     }
 }

@@ -22,6 +22,26 @@ use vr_app::build::{
 use vr_app::secret::{mask_app, mask_build, mask_buildpack, mask_url};
 use vr_app::validate;
 
+/// An upload being written; deleted when dropped unless kept.
+struct PartFile(Option<std::path::PathBuf>);
+
+impl PartFile {
+    fn path(&self) -> &std::path::Path {
+        self.0.as_deref().unwrap_or(std::path::Path::new(""))
+    }
+    fn keep(mut self) -> std::path::PathBuf {
+        self.0.take().unwrap_or_default()
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 fn apps_changed(state: &AppState) {
     let _ = state.live.send(LiveMessage::Apps);
 }
@@ -307,7 +327,10 @@ pub async fn upload_build(
     let limit = state.builds.config.max_upload_bytes;
     let too_big = || ApiError::Rejected {
         status: StatusCode::PAYLOAD_TOO_LARGE,
-        message: format!("the upload is larger than the limit of {limit} bytes"),
+        message: format!(
+            "the upload is larger than the limit of {} MiB ({limit} bytes; the server's --max-upload-mb)",
+            limit / (1024 * 1024)
+        ),
     };
     // Refuse before reading when the client says how big it is.
     let declared = headers
@@ -317,56 +340,52 @@ pub async fn upload_build(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_big());
     }
-    let part = state.builds.upload_part();
-    let mut file = tokio::fs::File::create(&part)
+    // Removed on every way out but success, a dropped connection included.
+    let part = PartFile(Some(state.builds.upload_part()));
+    let path = part.path().to_path_buf();
+    let mut file = tokio::fs::File::create(&path)
         .await
-        .map_err(|e| ApiError::Internal(format!("creating {}: {e}", part.display())))?;
+        .map_err(|e| ApiError::Internal(format!("creating {}: {e}", path.display())))?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut stream = body.into_data_stream();
-    let failed = |part: &std::path::Path, e: ApiError| {
-        let _ = std::fs::remove_file(part);
-        e
-    };
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
-            failed(
-                &part,
+            let stalled = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<tower_http::timeout::TimeoutError>())
+                || e.to_string().contains("timed out");
+            if stalled {
+                ApiError::Rejected {
+                    status: StatusCode::REQUEST_TIMEOUT,
+                    message: format!(
+                        "the upload stalled: nothing arrived for {} s",
+                        super::guard::BODY_IDLE_TIMEOUT.as_secs()
+                    ),
+                }
+            } else {
                 ApiError::Rejected {
                     status: StatusCode::BAD_REQUEST,
                     message: format!("reading the upload: {e}"),
-                },
-            )
+                }
+            }
         })?;
         size += chunk.len() as u64;
         if size > limit {
-            return Err(failed(
-                &part,
-                ApiError::Rejected {
-                    status: StatusCode::PAYLOAD_TOO_LARGE,
-                    message: format!("the upload is larger than the limit of {limit} bytes"),
-                },
-            ));
+            return Err(too_big());
         }
         hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(|e| {
-            failed(
-                &part,
-                ApiError::Internal(format!("writing the upload: {e}")),
-            )
-        })?;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::Internal(format!("writing the upload: {e}")))?;
     }
-    file.flush().await.map_err(|e| {
-        failed(
-            &part,
-            ApiError::Internal(format!("writing the upload: {e}")),
-        )
-    })?;
+    file.flush()
+        .await
+        .map_err(|e| ApiError::Internal(format!("writing the upload: {e}")))?;
     drop(file);
     let sha = hex::encode(hasher.finalize());
     let build = state
         .builds
-        .store_upload(&p.username, &app, &q.version, part, sha, size)
+        .store_upload(&p.username, &app, &q.version, part.keep(), sha, size)
         .await?;
     state
         .record(

@@ -29,8 +29,20 @@ pub enum ApiError {
     /// A body, query or path axum could not accept, with the status it chose (400, 413, 415, 422).
     #[error("{message}")]
     Rejected { status: StatusCode, message: String },
+    /// Like [`ApiError::Rejected`], naming the field at fault.
+    #[error("{message}")]
+    RejectedField {
+        status: StatusCode,
+        field: String,
+        message: String,
+    },
     #[error("{0}")]
     TooManyRequests(String),
+    /// The server is too busy for this now (e.g. too many sign-ins waiting).
+    #[error("{0}")]
+    Busy(String),
+    #[error("{0}")]
+    Timeout(String),
     #[error("{message}")]
     Conflict {
         field: Option<String>,
@@ -58,8 +70,12 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Csrf(_) => (StatusCode::FORBIDDEN, "csrf"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Rejected { status, .. } => (*status, "invalid"),
+            ApiError::Rejected { status, .. } | ApiError::RejectedField { status, .. } => {
+                (*status, "invalid")
+            }
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::Remote(_) => (StatusCode::BAD_GATEWAY, "host_error"),
@@ -79,6 +95,7 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { field, .. } | ApiError::Conflict { field, .. } => {
                 (self.to_string(), field.clone())
             }
+            ApiError::RejectedField { field, .. } => (self.to_string(), Some(field.clone())),
             _ => (self.to_string(), None),
         };
         (
@@ -147,31 +164,157 @@ impl From<Invalid> for ApiError {
     }
 }
 
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The largest JSON body accepted (axum's default limit).
+pub const MAX_JSON_BYTES: usize = 2 * 1024 * 1024;
+
+/// A serde message such as `port: invalid type: string "x", expected u16 at line 1 column 9`
+/// or ``unknown field `descripton`, expected one of …``: the field it names, and the message
+/// without the position (which is about the JSON text, not the field).
+fn serde_field(text: &str) -> (Option<String>, String) {
+    let text = text.trim();
+    let text = text
+        .rsplit_once(" at line ")
+        .filter(|(_, pos)| pos.contains(" column "))
+        .map_or(text, |(msg, _)| msg);
+    let quoted = |marker: &str| {
+        text.split_once(marker)
+            .and_then(|(_, rest)| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if let Some(f) = quoted("unknown field `").or_else(|| quoted("missing field `")) {
+        let message = if text.contains("unknown field") {
+            format!("unknown field {f:?}: it is not part of this request (misspelt?)")
+        } else {
+            format!("{f} is required")
+        };
+        return (Some(f), message);
+    }
+    if let Some((path, rest)) = text.split_once(": ")
+        && !path.is_empty()
+        && path != "."
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'))
+    {
+        return (Some(path.to_string()), format!("{path}: {rest}"));
+    }
+    (None, text.to_string())
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        ApiError::Rejected {
-            status: r.status(),
-            message: r.body_text(),
+        let status = r.status();
+        let text = r.body_text();
+        match r {
+            JsonRejection::JsonDataError(_) => {
+                let detail = text
+                    .split_once("target type: ")
+                    .map_or(text.as_str(), |(_, d)| d);
+                match serde_field(detail) {
+                    (Some(field), message) => ApiError::RejectedField {
+                        status,
+                        field,
+                        message,
+                    },
+                    (None, message) => ApiError::Rejected { status, message },
+                }
+            }
+            JsonRejection::JsonSyntaxError(_) => ApiError::Rejected {
+                status,
+                message: format!(
+                    "the body is not valid JSON: {}",
+                    text.split_once("as JSON: ")
+                        .map_or(text.as_str(), |(_, d)| d)
+                ),
+            },
+            JsonRejection::MissingJsonContentType(_) => ApiError::Rejected {
+                status,
+                message: "send the body as JSON, with Content-Type: application/json".into(),
+            },
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::Rejected {
+                status,
+                message: format!(
+                    "the request body is larger than the limit of {} MiB",
+                    MAX_JSON_BYTES / (1024 * 1024)
+                ),
+            },
+            _ => ApiError::Rejected {
+                status,
+                message: "the request body could not be read".into(),
+            },
         }
     }
 }
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::Rejected {
-            status: r.status(),
-            message: r.body_text(),
+        let text = r.body_text();
+        let detail = text
+            .split_once("query string: ")
+            .map_or(text.as_str(), |(_, d)| d);
+        match serde_field(detail) {
+            (Some(field), message) => ApiError::RejectedField {
+                status: StatusCode::BAD_REQUEST,
+                field,
+                message,
+            },
+            (None, message) => ApiError::Rejected {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("bad query: {message}"),
+            },
         }
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
+        let text = r.body_text();
+        // axum says "Cannot parse `abc` to a `i64`": name the kind, not the Rust type.
+        let message = match text.split_once("Cannot parse `") {
+            Some((_, rest)) => {
+                let value = rest.split('`').next().unwrap_or_default();
+                if text.contains("i64") || text.contains("u32") || text.contains("u16") {
+                    format!("{value:?} in the path is not a number")
+                } else {
+                    format!("{value:?} in the path is not valid here")
+                }
+            }
+            None => "the path is not valid here".to_string(),
+        };
         ApiError::Rejected {
-            status: r.status(),
-            message: r.body_text(),
+            status: StatusCode::BAD_REQUEST,
+            message,
         }
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+#[cfg(test)]
+mod tests {
+    use super::serde_field;
+
+    #[test]
+    fn serde_messages_name_their_field() {
+        assert_eq!(
+            serde_field(
+                "unknown field `descripton`, expected `name` or `description` at line 1 column 14"
+            ),
+            (
+                Some("descripton".into()),
+                "unknown field \"descripton\": it is not part of this request (misspelt?)".into()
+            )
+        );
+        assert_eq!(
+            serde_field("missing field `address` at line 1 column 2")
+                .0
+                .as_deref(),
+            Some("address")
+        );
+        let (f, m) =
+            serde_field("port: invalid type: string \"x\", expected u16 at line 1 column 9");
+        assert_eq!(f.as_deref(), Some("port"));
+        assert!(!m.contains("line 1"), "{m}");
+        assert_eq!(serde_field("expected value").0, None);
+    }
+}

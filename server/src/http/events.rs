@@ -1,9 +1,9 @@
 //! The activity log and the live channel (server-sent events).
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::ApiQuery;
 use super::principal::Principal;
-use crate::state::AppState;
+use crate::state::{AppState, MAX_STREAMS_PER_USER};
 use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -29,7 +29,13 @@ pub async fn list(
 pub async fn stream(
     State(state): State<AppState>,
     p: Principal,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let slot = state.streams.take(p.user_id).ok_or_else(|| {
+        ApiError::TooManyRequests(format!(
+            "{} already has {MAX_STREAMS_PER_USER} live streams open; close some tabs",
+            p.username
+        ))
+    })?;
     let mut shutdown = state.shutdown.clone();
     let checker = state.clone();
     let ended = async move {
@@ -56,6 +62,11 @@ pub async fn stream(
     let messages = BroadcastStream::new(state.live.subscribe())
         .filter_map(|m| async move { m.ok() })
         .filter_map(|m| async move { SseEvent::default().json_data(m).ok().map(Ok) })
-        .take_until(Box::pin(ended));
-    Sse::new(messages).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .take_until(Box::pin(ended))
+        // The slot lives as long as the stream does.
+        .map(move |m| {
+            let _held = &slot;
+            m
+        });
+    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -7,7 +7,9 @@ mod deploys;
 mod error;
 mod events;
 mod extract;
+mod guard;
 mod hosts;
+pub mod listen;
 mod meta;
 mod principal;
 mod procs;
@@ -93,10 +95,6 @@ pub fn router(state: AppState) -> Router {
                 .delete(apps::delete_app),
         )
         .route(
-            "/api/apps/{name}/builds",
-            post(apps::upload_build).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route(
             "/api/buildpacks",
             get(apps::list_buildpacks).post(apps::create_buildpack),
         )
@@ -146,12 +144,29 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             principal::authenticate,
         ));
+    // Uploads may take long and be large: no request deadline or body size limit, but their
+    // body must keep coming (see `apps::upload_build`).
+    let uploads = Router::new()
+        .route(
+            "/api/apps/{name}/builds",
+            post(apps::upload_build).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            principal::authenticate,
+        ));
 
     Router::new()
         .merge(open)
         .merge(protected)
         .fallback(ui::serve)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(guard::deadline))
+        .merge(uploads)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            guard::BODY_IDLE_TIMEOUT,
+        ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(guard::security_headers))
         .with_state(state)
 }

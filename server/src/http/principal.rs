@@ -110,6 +110,14 @@ fn is_self_service(method: &Method, path: &str) -> bool {
         || (path.starts_with("/api/tokens/") && method == Method::DELETE)
 }
 
+/// Changes only an admin may make (the handlers check again): users, and trusting a changed
+/// host key. Named here so a viewer is told the role they really lack.
+fn is_admin_only(method: &Method, path: &str) -> bool {
+    (path == paths::USERS && method == Method::POST)
+        || (path.starts_with("/api/users/") && matches!(*method, Method::PATCH | Method::DELETE))
+        || (path.starts_with("/api/hosts/") && path.ends_with("/trust-key"))
+}
+
 async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let now = now_ms();
     if let Some(secret) = bearer(headers) {
@@ -173,7 +181,10 @@ pub async fn authenticate(
                 )));
             }
         }
-        if !is_self_service(&method, req.uri().path()) {
+        let path = req.uri().path();
+        if is_admin_only(&method, path) {
+            principal.require(Role::Admin)?;
+        } else if !is_self_service(&method, path) {
             principal.require(Role::Deployer)?;
         }
     }
@@ -202,5 +213,9 @@ mod tests {
         assert!(is_self_service(&Method::DELETE, "/api/tokens/4"));
         assert!(!is_self_service(&Method::POST, "/api/users"));
         assert!(!is_self_service(&Method::DELETE, "/api/users/4"));
+        assert!(is_admin_only(&Method::POST, "/api/users"));
+        assert!(is_admin_only(&Method::DELETE, "/api/users/4"));
+        assert!(is_admin_only(&Method::POST, "/api/hosts/h1/trust-key"));
+        assert!(!is_admin_only(&Method::PATCH, "/api/hosts/h1"));
     }
 }

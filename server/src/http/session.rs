@@ -1,17 +1,19 @@
 //! Sign-in, sign-out, first-run setup, password change and token sign-in for the CLI.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ClientAddr};
 use super::principal::Principal;
 use crate::auth;
 use crate::clock::now_ms;
 use crate::state::AppState;
 use crate::store::NewUserRecord;
+use crate::throttle::Counted;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 use vr_app::api::{
     ChangePassword, CreatedToken, LoginRequest, Me, Outcome, SESSION_COOKIE, SetupRequest,
@@ -22,13 +24,22 @@ use vr_app::{Role, validate};
 /// At most this many argon2 computations at once: each takes tens of milliseconds and 19 MiB by
 /// design, so a flood of sign-ins must queue rather than exhaust memory and blocking threads.
 static ARGON2_SLOTS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+/// At most this many wait for a slot; more are refused at once (503), so a flood costs the
+/// flooder and not everyone's response time.
+const ARGON2_QUEUE: usize = 32;
+static ARGON2_WAITING: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `f` (an argon2 computation) on the blocking pool, within the global slot limit.
 async fn with_argon2<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ApiResult<T> {
-    let _slot = ARGON2_SLOTS
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if ARGON2_WAITING.fetch_add(1, Ordering::AcqRel) >= ARGON2_QUEUE {
+        ARGON2_WAITING.fetch_sub(1, Ordering::AcqRel);
+        return Err(ApiError::Busy(
+            "too many sign-ins at once; try again in a moment".into(),
+        ));
+    }
+    let slot = ARGON2_SLOTS.acquire().await;
+    ARGON2_WAITING.fetch_sub(1, Ordering::AcqRel);
+    let _slot = slot.map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -46,33 +57,66 @@ async fn verify_password(password: String, hash: String) -> ApiResult<bool> {
 
 fn too_many(wait_ms: i64) -> ApiError {
     ApiError::TooManyRequests(format!(
-        "too many failed sign-ins for this user; try again in {} s",
+        "too many failed sign-ins from this address; try again in {} s",
         (wait_ms + 999) / 1000
     ))
 }
 
+/// Records a failed sign-in, but not every one: the first of a run and the one that starts a
+/// wait, with counts, so guessing cannot fill the activity log.
+async fn record_failure(
+    state: &AppState,
+    actor: &str,
+    object: &str,
+    from: std::net::IpAddr,
+    counted: Counted,
+    why: &str,
+) {
+    let detail = match counted.locks_for_ms {
+        Some(wait) => format!(
+            "{} failed sign-ins in a row from {from}: {why}; that address waits {} s",
+            counted.failures,
+            wait / 1000
+        ),
+        None if counted.failures == 1 => format!("from {from}: {why}"),
+        None => return,
+    };
+    state
+        .record(actor, "user.login", object, Outcome::Failed, &detail)
+        .await;
+}
+
 /// The enabled user with these credentials, or a 401 that does not say which part was wrong.
-/// Failures are recorded in the activity log.
-async fn check_credentials(state: &AppState, username: &str, password: &str) -> ApiResult<User> {
+/// Failures are counted per (username, address) and recorded, aggregated.
+async fn check_credentials(
+    state: &AppState,
+    from: std::net::IpAddr,
+    username: &str,
+    password: &str,
+) -> ApiResult<User> {
     let wrong = || ApiError::Unauthenticated("wrong username or password".into());
     if validate::username("username", username).is_err() {
         // Not a name anyone could have: spend the same time, but neither remember nor log the
         // text (it may be a password typed into the wrong box, or junk meant to fill memory).
+        let counted = state
+            .login_throttle
+            .attempt("\0malformed", from, now_ms())
+            .map_err(too_many)?;
         verify_password(password.to_string(), auth::dummy_hash().to_string()).await?;
-        state
-            .record(
-                "anonymous",
-                "user.login",
-                "login",
-                Outcome::Failed,
-                "malformed username",
-            )
-            .await;
+        record_failure(
+            state,
+            "anonymous",
+            "login",
+            from,
+            counted,
+            "malformed username",
+        )
+        .await;
         return Err(wrong());
     }
-    state
+    let counted = state
         .login_throttle
-        .attempt(username, now_ms())
+        .attempt(username, from, now_ms())
         .map_err(too_many)?;
     let found = state.store.user_credentials(username.to_string()).await?;
     let hash = found
@@ -81,19 +125,19 @@ async fn check_credentials(state: &AppState, username: &str, password: &str) -> 
     let ok = verify_password(password.to_string(), hash).await?;
     match found {
         Some((user, _)) if ok && !user.disabled => {
-            state.login_throttle.succeeded(username);
+            state.login_throttle.succeeded(username, from);
             Ok(user)
         }
         _ => {
-            state
-                .record(
-                    username,
-                    "user.login",
-                    &format!("user:{username}"),
-                    Outcome::Failed,
-                    "wrong username or password, or account disabled",
-                )
-                .await;
+            record_failure(
+                state,
+                username,
+                &format!("user:{username}"),
+                from,
+                counted,
+                "wrong username or password, or account disabled",
+            )
+            .await;
             Err(wrong())
         }
     }
@@ -192,9 +236,10 @@ pub async fn setup(
 
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let user = check_credentials(&state, &req.username, &req.password).await?;
+    let user = check_credentials(&state, from, &req.username, &req.password).await?;
     state
         .record(
             &user.username,
@@ -240,11 +285,12 @@ pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<M
 pub async fn change_password(
     State(state): State<AppState>,
     p: Principal,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<ChangePassword>,
 ) -> ApiResult<StatusCode> {
     state
         .login_throttle
-        .attempt(&p.username, now_ms())
+        .attempt(&p.username, from, now_ms())
         .map_err(too_many)?;
     let hash = state.store.password_hash(p.user_id).await?;
     if !verify_password(req.current_password, hash).await? {
@@ -253,15 +299,16 @@ pub async fn change_password(
             "the current password is wrong",
         ));
     }
-    state.login_throttle.succeeded(&p.username);
+    state.login_throttle.succeeded(&p.username, from);
     validate::password("new_password", &req.new_password)?;
     let new_hash = hash_password(req.new_password).await?;
-    state
+    let revoked = state
         .store
         .set_own_password(
             p.user_id,
             new_hash,
             p.session.as_ref().map(|s| s.token_hash.clone()),
+            req.revoke_tokens,
         )
         .await?;
     state
@@ -270,7 +317,13 @@ pub async fn change_password(
             "user.password",
             &format!("user:{}", p.username),
             Outcome::Ok,
-            "changed own password; other sessions ended",
+            &if req.revoke_tokens {
+                format!(
+                    "changed own password; other sessions ended, {revoked} API token(s) revoked"
+                )
+            } else {
+                "changed own password; other sessions ended".to_string()
+            },
         )
         .await;
     Ok(StatusCode::NO_CONTENT)
@@ -279,10 +332,18 @@ pub async fn change_password(
 /// Username + password → a new API token (what `vr login` uses).
 pub async fn token_login(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<TokenLoginRequest>,
 ) -> ApiResult<Json<CreatedToken>> {
     validate::label("name", &req.name)?;
-    let user = check_credentials(&state, &req.username, &req.password).await?;
-    let created = super::tokens::issue(&state, user.id, &user.username, req.name.trim()).await?;
+    let user = check_credentials(&state, from, &req.username, &req.password).await?;
+    let created = super::tokens::issue(
+        &state,
+        user.id,
+        &user.username,
+        req.name.trim(),
+        req.expires_in_days,
+    )
+    .await?;
     Ok(Json(created))
 }

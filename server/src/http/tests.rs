@@ -58,6 +58,7 @@ impl Harness {
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),
             cookie_secure: false,
+            streams: Arc::default(),
             session_hours: 1,
             shutdown,
         };
@@ -319,6 +320,14 @@ async fn roles_are_enforced_server_side() {
     let (status, body, _) = h.call(with_session(req, &vc, Some(&vcsrf))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["code"], "forbidden");
+    // Told the role it really needs.
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the admin role"),
+        "{body}"
+    );
     let req = json_req(Method::POST, "/api/tokens", json!({"name": "mine"}));
     let (status, _, _) = h.call(with_session(req, &vc, Some(&vcsrf))).await;
     assert_eq!(
@@ -393,23 +402,42 @@ async fn bad_json_comes_back_in_our_error_format() {
     assert_eq!(body["error"]["code"], "invalid");
 }
 
+/// A request as if from `ip` (the listener puts the peer address there).
+fn from(mut req: Request<Body>, ip: [u8; 4]) -> Request<Body> {
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    req
+}
+
 #[tokio::test]
-async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
+async fn repeated_wrong_passwords_slow_that_address_not_the_user() {
     let h = Harness::new();
     h.user("alice", Role::Deployer).await;
-    let attempt = |pw: &str| {
-        json_req(
-            Method::POST,
-            "/api/auth/login",
-            json!({"username": "alice", "password": pw}),
+    let attempt = |pw: &str, ip: [u8; 4]| {
+        from(
+            json_req(
+                Method::POST,
+                "/api/auth/login",
+                json!({"username": "alice", "password": pw}),
+            ),
+            ip,
         )
     };
-    for _ in 0..5 {
-        let (status, _, _) = h.call(attempt("wrong-password")).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let guesser = [192, 0, 2, 66];
+    for _ in 0..6 {
+        let (status, _, _) = h.call(attempt("wrong-password", guesser)).await;
+        assert!(
+            matches!(
+                status,
+                StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
+            ),
+            "{status}"
+        );
     }
-    // Even the right password is refused while locked, and says how long to wait.
-    let (status, body, _) = h.call(attempt("password-123")).await;
+    // The guessing address waits, even with the right password, and is told how long.
+    let (status, body, _) = h.call(attempt("password-123", guesser)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
     assert_eq!(body["error"]["code"], "rate_limited");
     assert!(
@@ -418,6 +446,119 @@ async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
             .unwrap_or_default()
             .contains("try again in")
     );
+    // Alice, from her own address, is not locked out.
+    let (status, body, _) = h.call(attempt("password-123", [198, 51, 100, 7])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The log has the first failure and the start of the wait, not one row per guess.
+    let events = h
+        .state
+        .store
+        .list_events(Default::default())
+        .await
+        .expect("events");
+    let failures: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "user.login" && e.outcome == vr_app::api::Outcome::Failed)
+        .collect();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(
+        failures
+            .iter()
+            .any(|e| e.detail.contains("5 failed sign-ins") && e.detail.contains("192.0.2.66")),
+        "{failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let h = Harness::new();
+    for uri in ["/", "/api/health", "/api/nope"] {
+        let resp = h.app.clone().oneshot(get(uri)).await.expect("call");
+        let headers = resp.headers();
+        for name in [
+            "content-security-policy",
+            "x-frame-options",
+            "x-content-type-options",
+            "referrer-policy",
+        ] {
+            assert!(headers.contains_key(name), "{uri} lacks {name}");
+        }
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn tokens_expire_and_a_password_change_may_revoke_them() {
+    let h = Harness::new();
+    h.user("dep", Role::Deployer).await;
+    let (cookie, csrf) = h.login("dep").await;
+    let make = |body: Value| {
+        with_session(
+            json_req(Method::POST, "/api/tokens", body),
+            &cookie,
+            Some(&csrf),
+        )
+    };
+    let (status, body, _) = h
+        .call(make(json!({"name": "x", "expires_in_days": 0})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "expires_in_days");
+    let (status, body, _) = h
+        .call(make(json!({"name": "ci", "expires_in_days": 30})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let expires = body["token"]["expires_at"].as_i64().expect("expires_at");
+    assert!(
+        (expires - now_ms() - 30 * 86_400_000).abs() < 60_000,
+        "{body}"
+    );
+    let secret = body["secret"].as_str().unwrap_or_default().to_string();
+    let bearer = |secret: &str| {
+        let mut r = get("/api/auth/me");
+        r.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {secret}").parse().expect("header"),
+        );
+        r
+    };
+    let (status, _, _) = h.call(bearer(&secret)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Past its expiry it no longer works.
+    let hash = crate::auth::secret_hash(&secret);
+    assert!(
+        h.state
+            .store
+            .token_principal(hash, expires + 1)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    // A password change that asks for it revokes every token of the user.
+    let (_, body, _) = h.call(make(json!({"name": "forever"}))).await;
+    let forever = body["secret"].as_str().unwrap_or_default().to_string();
+    let req = with_session(
+        json_req(
+            Method::POST,
+            "/api/auth/password",
+            json!({"current_password": "password-123", "new_password": "new-password-456", "revoke_tokens": true}),
+        ),
+        &cookie,
+        Some(&csrf),
+    );
+    let (status, body, _) = h.call(req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for s in [&secret, &forever] {
+        let (status, _, _) = h.call(bearer(s)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
 }
 
 #[tokio::test]
@@ -454,11 +595,68 @@ async fn rejected_bodies_keep_axums_status_in_our_format() {
     let req = json_req(Method::POST, "/api/auth/login", json!({"username": "a"}));
     let (status, body, _) = h.call(req).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "password", "{body}");
+    assert_eq!(body["error"]["message"], "password is required", "{body}");
+    // A misspelt field is refused, naming it, instead of being dropped silently.
+    let h2 = Harness::new();
+    h2.user("root", Role::Admin).await;
+    let (cookie, csrf) = h2.login("root").await;
+    let req = json_req(
+        Method::POST,
+        "/api/squads",
+        json!({"name": "web", "descripton": "typo"}),
+    );
+    let (status, body, _) = h2.call(with_session(req, &cookie, Some(&csrf))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "descripton", "{body}");
+    // A wrong type names the field and no Rust type.
+    let req = json_req(
+        Method::POST,
+        "/api/hosts",
+        json!({"address": "h", "port": "x"}),
+    );
+    let (status, body, _) = h2.call(with_session(req, &cookie, Some(&csrf))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "port", "{body}");
+    // Syntax errors and bad path values say what is wrong in plain words.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/squads")
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .expect("request");
+    let (status, body, _) = h2.call(with_session(req, &cookie, Some(&csrf))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
         body["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("password"),
+            .starts_with("the body is not valid JSON"),
+        "{body}"
+    );
+    let (status, body, _) = h2
+        .call(with_session(get("/api/releases/abc"), &cookie, None))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "\"abc\" in the path is not a number"
+    );
+    // A body over the limit says the limit.
+    let big = json!({"name": "x".repeat(3 * 1024 * 1024)});
+    let (status, body, _) = h2
+        .call(with_session(
+            json_req(Method::POST, "/api/squads", big),
+            &cookie,
+            Some(&csrf),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 MiB"),
         "{body}"
     );
 }
@@ -724,4 +922,24 @@ async fn fleet_roles_and_action_requests_are_checked() {
         .call(with_session(get("/api/procs?state=SLEEPY"), &cookie, None))
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+}
+
+#[tokio::test]
+async fn one_user_holds_a_bounded_number_of_live_streams() {
+    let h = Harness::new();
+    h.user("dep", Role::Deployer).await;
+    let (cookie, _) = h.login("dep").await;
+    let open = || with_session(get("/api/stream"), &cookie, None);
+    let mut held = Vec::new();
+    for _ in 0..crate::state::MAX_STREAMS_PER_USER {
+        let resp = h.app.clone().oneshot(open()).await.expect("call");
+        assert_eq!(resp.status(), StatusCode::OK);
+        held.push(resp);
+    }
+    let (status, body, _) = h.call(open()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Closing one gives its slot back.
+    held.pop();
+    let resp = h.app.clone().oneshot(open()).await.expect("call");
+    assert_eq!(resp.status(), StatusCode::OK);
 }

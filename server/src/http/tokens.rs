@@ -9,7 +9,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use vr_app::api::{ApiToken, CreatedToken, NewToken, Outcome};
+use vr_app::api::{ApiToken, CreatedToken, NewToken, Outcome, TOKEN_MAX_DAYS};
 use vr_app::validate;
 
 pub(super) async fn issue(
@@ -17,7 +17,18 @@ pub(super) async fn issue(
     user_id: i64,
     username: &str,
     name: &str,
+    expires_in_days: Option<u32>,
 ) -> ApiResult<CreatedToken> {
+    if let Some(days) = expires_in_days
+        && !(1..=TOKEN_MAX_DAYS).contains(&days)
+    {
+        return Err(ApiError::invalid(
+            "expires_in_days",
+            format!("must be 1 to {TOKEN_MAX_DAYS} days, or absent for a token that never expires"),
+        ));
+    }
+    let now = now_ms();
+    let expires_at = expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
     let secret = auth::new_api_token();
     let prefix: String = secret.chars().take(auth::TOKEN_PREFIX.len() + 4).collect();
     let token = state
@@ -27,7 +38,8 @@ pub(super) async fn issue(
             name.to_string(),
             prefix,
             auth::secret_hash(&secret),
-            now_ms(),
+            now,
+            expires_at,
         )
         .await?;
     state
@@ -36,7 +48,10 @@ pub(super) async fn issue(
             "token.create",
             &format!("token:{}", token.id),
             Outcome::Ok,
-            &format!("name {name:?}"),
+            &match expires_in_days {
+                Some(d) => format!("name {name:?}, expires in {d} days"),
+                None => format!("name {name:?}, never expires"),
+            },
         )
         .await;
     Ok(CreatedToken { token, secret })
@@ -52,7 +67,14 @@ pub async fn create(
     ApiJson(req): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     validate::label("name", &req.name)?;
-    let created = issue(&state, p.user_id, &p.username, req.name.trim()).await?;
+    let created = issue(
+        &state,
+        p.user_id,
+        &p.username,
+        req.name.trim(),
+        req.expires_in_days,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

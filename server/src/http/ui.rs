@@ -65,6 +65,11 @@ fn asset(path: &str, headers: &HeaderMap) -> Option<Response> {
     builder.body(Body::from(file.data.into_owned())).ok()
 }
 
+/// The embedded `index.html`, if the UI was built in.
+pub fn index_html() -> Option<String> {
+    Assets::get("index.html").map(|f| String::from_utf8_lossy(&f.data).into_owned())
+}
+
 /// True when the UI was embedded (false in a build made before `frontend/dist` existed).
 pub fn embedded() -> bool {
     Assets::get("index.html").is_some()

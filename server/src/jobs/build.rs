@@ -536,8 +536,10 @@ impl Builds {
                 return Err(JobError::Invalid(why));
             }
         };
-        std::fs::rename(&part, self.artifact_path(&sha256))
-            .map_err(|e| JobError::Refused(format!("storing the upload: {e}")))?;
+        if let Err(e) = std::fs::rename(&part, self.artifact_path(&sha256)) {
+            let _ = std::fs::remove_file(&part);
+            return Err(JobError::Refused(format!("storing the upload: {e}")));
+        }
         let build = self
             .store
             .create_prebuilt(

@@ -12,7 +12,7 @@ pub struct TokenPrincipal {
     pub role: Role,
 }
 
-const COLUMNS: &str = "t.id, t.name, u.username, t.prefix, t.created_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
+const COLUMNS: &str = "t.id, t.name, u.username, t.prefix, t.created_at, t.last_used_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
     Ok(ApiToken {
@@ -22,6 +22,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiToken> {
         prefix: r.get(3)?,
         created_at: r.get(4)?,
         last_used_at: r.get(5)?,
+        expires_at: r.get(6)?,
     })
 }
 
@@ -33,11 +34,13 @@ impl Store {
         prefix: String,
         token_hash: String,
         now: i64,
+        expires_at: Option<i64>,
     ) -> Result<ApiToken, StoreError> {
         self.call(move |c| {
             c.execute(
-                "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![user_id, name, prefix, token_hash, now],
+                "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![user_id, name, prefix, token_hash, now, expires_at],
             )?;
             let id = c.last_insert_rowid();
             Ok(c.query_row(&format!("SELECT {COLUMNS} WHERE t.id = ?1"), [id], from_row)?)
@@ -106,8 +109,9 @@ impl Store {
             let row = c
                 .query_row(
                     "SELECT t.id, u.id, u.username, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-                     WHERE t.token_hash = ?1 AND u.disabled = 0",
-                    [token_hash],
+                     WHERE t.token_hash = ?1 AND u.disabled = 0 \
+                       AND (t.expires_at IS NULL OR t.expires_at > ?2)",
+                    params![token_hash, now],
                     |r| {
                         Ok((
                             r.get::<_, i64>(0)?,

@@ -200,7 +200,8 @@ impl Store {
         id: i64,
         password_hash: String,
         keep_session_hash: Option<String>,
-    ) -> Result<(), StoreError> {
+        revoke_tokens: bool,
+    ) -> Result<usize, StoreError> {
         self.call(move |c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -211,8 +212,13 @@ impl Store {
                 "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2",
                 params![id, keep_session_hash],
             )?;
+            let revoked = if revoke_tokens {
+                tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [id])?
+            } else {
+                0
+            };
             tx.commit()?;
-            Ok(())
+            Ok(revoked)
         })
         .await
     }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use vr_app::fleet::{HostPatch, HostSettings, NewHost, defaults};
 use vr_app::validate::{self, Invalid};
 
-use crate::components::{Field, FormErrors};
+use crate::components::{Check, Field, FormErrors};
 use crate::fleet::use_fleet;
 
 /// Request fields edited in the "Advanced" section.
@@ -275,32 +275,6 @@ impl Checked {
             port_max: changed(&old.port_max, self.port_max),
             notes: changed(&old.notes, self.notes),
         }
-    }
-}
-
-/// A labelled checkbox bound to `value`.
-#[component]
-fn Check(
-    label: &'static str,
-    id: &'static str,
-    value: RwSignal<bool>,
-    hint: &'static str,
-    #[prop(into)] disabled: Signal<bool>,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label class="check" for=id>
-                <input
-                    type="checkbox"
-                    id=id
-                    disabled=move || disabled.get()
-                    prop:checked=move || value.get()
-                    on:change=move |ev| value.set(event_target_checked(&ev))
-                />
-                {label}
-            </label>
-            <p class="field-hint">{hint}</p>
-        </div>
     }
 }
 

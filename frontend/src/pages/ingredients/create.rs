@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use vr_app::release::NewIngredient;
 use vr_app::validate;
 
-use super::{ENV_HINT, SETTINGS_HINT};
+use super::{ENV_HINT, SECRET_HINT, SETTINGS_HINT};
 use crate::api;
 use crate::busy::spawn_submit;
 use crate::components::{Field, FormError, FormErrors, TextArea, use_toasts};
@@ -17,6 +17,7 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let settings = RwSignal::new(String::new());
     let env = RwSignal::new(String::new());
+    let secret_keys = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
@@ -28,13 +29,20 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
             name: name.get_untracked().trim().to_string(),
             settings_yaml: settings.get_untracked(),
             env_yaml: env.get_untracked(),
+            secret_keys: vr_app::secret::parse_key_list(&secret_keys.get_untracked()),
             notes: notes.get_untracked().trim().to_string(),
         };
         // Ingredient names follow the squad-name rule.
-        let checks = [
+        let mut checks = vec![
             validate::squad_name("name", &request.name),
             validate::label_or_empty("notes", &request.notes),
         ];
+        checks.extend(
+            request
+                .secret_keys
+                .iter()
+                .map(|k| validate::env_name("secret_keys", k)),
+        );
         if errors.show_invalid(&checks) {
             return;
         }
@@ -48,6 +56,7 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
                 name.set(String::new());
                 settings.set(String::new());
                 env.set(String::new());
+                secret_keys.set(String::new());
                 notes.set(String::new());
             },
         );
@@ -98,6 +107,16 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
                         hint=ENV_HINT
                     />
                 </div>
+                <Field
+                    label="Secret env keys"
+                    id="ingredient-secret-keys"
+                    name="secret_keys"
+                    value=secret_keys
+                    errors=errors
+                    autocomplete="off"
+                    placeholder="e.g. DB_PASSWORD"
+                    hint=SECRET_HINT
+                />
                 <button
                     type="submit"
                     class="btn btn-primary"

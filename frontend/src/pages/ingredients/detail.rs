@@ -10,7 +10,7 @@ use vr_app::release::{Ingredient, IngredientPatch};
 use vr_app::time::format_utc;
 use vr_app::validate;
 
-use super::{ENV_HINT, SETTINGS_HINT};
+use super::{ENV_HINT, SECRET_HINT, SETTINGS_HINT};
 use crate::api;
 use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{
@@ -18,7 +18,7 @@ use crate::components::{
 };
 use crate::live::use_live;
 use crate::releases::release_href;
-use crate::releases::values::{EnvTable, SettingsTable};
+use crate::releases::values::{EnvTable, RevealFrom, SettingsTable};
 use crate::session::use_session;
 
 #[component]
@@ -129,6 +129,14 @@ fn IngredientEditor(
     let toasts = use_toasts();
     let settings = RwSignal::new(ingredient.settings_yaml.clone());
     let env = RwSignal::new(ingredient.env_yaml.clone());
+    let secret_keys = RwSignal::new(
+        ingredient
+            .secret_keys
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     let notes = RwSignal::new(ingredient.notes.clone());
     let original = StoredValue::new(ingredient);
     let errors = FormErrors::new();
@@ -145,9 +153,19 @@ fn IngredientEditor(
             errors.set_invalid(&invalid);
             return;
         }
+        let new_secret = vr_app::secret::parse_key_list(&secret_keys.get_untracked());
+        if let Some(e) = new_secret
+            .iter()
+            .find_map(|k| validate::env_name("secret_keys", k).err())
+        {
+            errors.set_invalid(&e);
+            return;
+        }
+        let old_secret: Vec<String> = old.secret_keys.iter().cloned().collect();
         let patch = IngredientPatch {
             settings_yaml: (new_settings != old.settings_yaml).then_some(new_settings),
             env_yaml: (new_env != old.env_yaml).then_some(new_env),
+            secret_keys: (new_secret != old_secret).then_some(new_secret),
             notes: (new_notes != old.notes).then_some(new_notes),
         };
         if patch == IngredientPatch::default() {
@@ -225,6 +243,16 @@ fn IngredientEditor(
                     />
                 </div>
                 <Field
+                    label="Secret env keys"
+                    id="ingredient-edit-secret-keys"
+                    name="secret_keys"
+                    value=secret_keys
+                    errors=errors
+                    autocomplete="off"
+                    hint=SECRET_HINT
+                    disabled=!editable
+                />
+                <Field
                     label="Notes"
                     id="ingredient-edit-notes"
                     name="notes"
@@ -281,6 +309,8 @@ fn Parsed(current: RwSignal<Option<Ingredient>>) -> impl IntoView {
     let env = Signal::derive(move || {
         current.with(|i| i.as_ref().map(|i| i.env.clone()).unwrap_or_default())
     });
+    let reveal_from =
+        current.with_untracked(|i| i.as_ref().map(|i| RevealFrom::Ingredient(i.name.clone())));
     view! {
         <div class="cards">
             <div class="card">
@@ -289,7 +319,7 @@ fn Parsed(current: RwSignal<Option<Ingredient>>) -> impl IntoView {
             </div>
             <div class="card">
                 <h2>"Saved env"</h2>
-                <EnvTable env=env test_id="ingredient-env-parsed" />
+                <EnvTable env=env test_id="ingredient-env-parsed" reveal=reveal_from />
             </div>
         </div>
     }

@@ -19,6 +19,8 @@ use crate::session::use_session;
 pub(crate) const SETTINGS_HINT: &str =
     "A YAML mapping; each top-level key replaces the same key of earlier layers.";
 pub(crate) const ENV_HINT: &str = "A YAML mapping of names to strings.";
+pub(crate) const SECRET_HINT: &str =
+    "Comma-separated env names whose values are secret: shown masked, revealed on purpose.";
 
 #[component]
 pub fn IngredientsPage() -> impl IntoView {

@@ -173,6 +173,16 @@ pub fn NewReleaseForm(
                         hint="A YAML mapping of names to strings; these win over the build's env and every ingredient."
                     />
                 </div>
+                <Field
+                    label="Secret env keys"
+                    id="release-secret-keys"
+                    name="secret_keys"
+                    value=draft.secret_keys
+                    errors=errors
+                    autocomplete="off"
+                    placeholder="e.g. DB_PASSWORD, API_TOKEN"
+                    hint="Their values reach the proc but are shown masked everywhere; keys an ingredient marks stay secret."
+                />
                 <div class="form-row">
                     <IngredientPicker draft=draft ingredients=ingredients errors=errors />
                     <VolumesEditor draft=draft errors=errors />

@@ -17,7 +17,7 @@ use crate::live::use_live;
 use crate::pages::apps::app_href;
 use crate::pages::id_param;
 use crate::releases::table::ingredient_links;
-use crate::releases::values::{EnvTable, SettingsTable};
+use crate::releases::values::{EnvTable, RevealFrom, SettingsTable};
 use crate::session::use_session;
 
 #[component]
@@ -168,6 +168,7 @@ fn ReleaseFacts(release: Release) -> impl IntoView {
 /// Volumes, merged settings and env.
 #[component]
 fn ReleaseValues(release: Release) -> impl IntoView {
+    let release_id = release.id;
     let volumes = if release.config.volumes.is_empty() {
         view! { <EmptyRow colspan=2 text="No volumes." /> }.into_any()
     } else {
@@ -210,7 +211,7 @@ fn ReleaseValues(release: Release) -> impl IntoView {
             </div>
             <div class="card">
                 <h2>"Env"</h2>
-                <EnvTable env=env test_id="release-env" />
+                <EnvTable env=env test_id="release-env" reveal=Some(RevealFrom::Release(release_id)) />
             </div>
         </div>
     }

@@ -162,7 +162,10 @@ fn DiffTable(diff: ReleaseDiff) -> impl IntoView {
                         class=format!("diff-{kind}")
                     >
                         <td class="nowrap">{d.section.clone()}</td>
-                        <td class="mono nowrap">{d.key.clone()}</td>
+                        <td class="mono nowrap">
+                            {d.key.clone()}
+                            {d.secret.then(|| view! { " " <span class="badge" data-test="diff-secret">"secret changed"</span> })}
+                        </td>
                         {a_cell}
                         {b_cell}
                     </tr>

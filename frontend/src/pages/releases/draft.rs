@@ -25,6 +25,8 @@ pub struct Draft {
     pub build: RwSignal<String>,
     pub settings_yaml: RwSignal<String>,
     pub env_yaml: RwSignal<String>,
+    /// Env keys whose values are secret, as typed (comma or space separated).
+    pub secret_keys: RwSignal<String>,
     /// Merge order: first to last, later wins.
     pub ingredients: RwSignal<Vec<String>>,
     pub volumes: RwSignal<Vec<VolumeRow>>,
@@ -40,6 +42,7 @@ impl Draft {
             build: RwSignal::new(String::new()),
             settings_yaml: RwSignal::new(String::new()),
             env_yaml: RwSignal::new(String::new()),
+            secret_keys: RwSignal::new(String::new()),
             ingredients: RwSignal::new(Vec::new()),
             volumes: RwSignal::new(Vec::new()),
             next_volume: StoredValue::new(0),
@@ -140,6 +143,12 @@ impl Draft {
                 mount_dir,
             });
         }
+        let secret_keys = vr_app::secret::parse_key_list(&self.secret_keys.get());
+        for k in &secret_keys {
+            if let Err(e) = validate::env_name("secret_keys", k) {
+                wrong.push(e);
+            }
+        }
         if !wrong.is_empty() {
             return Err(wrong);
         }
@@ -147,6 +156,8 @@ impl Draft {
             build_id,
             settings_yaml: self.settings_yaml.get(),
             env_yaml: self.env_yaml.get(),
+            secret_keys,
+            secrets_from: None,
             ingredients: self.ingredients.get(),
             volumes,
             run_as: (!run_as.is_empty()).then_some(run_as),

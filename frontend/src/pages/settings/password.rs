@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
+use crate::components::{Check, Field, FormError, FormErrors, password_hint, use_toasts};
 use crate::session::use_session;
 
 #[component]
@@ -17,6 +17,7 @@ pub fn PasswordSection() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let again = RwSignal::new(String::new());
+    let revoke_tokens = RwSignal::new(false);
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
 
@@ -26,6 +27,7 @@ pub fn PasswordSection() -> impl IntoView {
         let request = ChangePassword {
             current_password: current.get_untracked(),
             new_password: new.get_untracked(),
+            revoke_tokens: revoke_tokens.get_untracked(),
         };
         if request.current_password.is_empty() {
             errors.set_field("current_password", "Enter your current password.");
@@ -38,10 +40,16 @@ pub fn PasswordSection() -> impl IntoView {
         if errors.any() {
             return;
         }
+        let request_revoked = request.revoke_tokens;
         spawn_busy(busy, async move {
             match api::change_password(&request).await {
                 Ok(()) => {
-                    toasts.success("Password changed.");
+                    toasts.success(if request_revoked {
+                        "Password changed; your other sessions ended and your API tokens were revoked."
+                    } else {
+                        "Password changed; your other sessions ended."
+                    });
+                    revoke_tokens.set(false);
                     current.set(String::new());
                     new.set(String::new());
                     again.set(String::new());
@@ -92,6 +100,13 @@ pub fn PasswordSection() -> impl IntoView {
                     value=again
                     errors=errors
                     autocomplete="new-password"
+                />
+                <Check
+                    label="Also revoke all my API tokens"
+                    id="password-revoke-tokens"
+                    value=revoke_tokens
+                    hint="If the old password may be known, a token made with it should go too. Other sessions end either way."
+                    disabled=false
                 />
                 <button
                     type="submit"

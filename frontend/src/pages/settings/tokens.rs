@@ -36,6 +36,8 @@ pub fn TokensSection() -> impl IntoView {
 
     // Creating.
     let name = RwSignal::new(String::new());
+    // Days as the select holds them; empty: never.
+    let expiry = RwSignal::new("90".to_string());
     let errors = FormErrors::new();
     let creating = RwSignal::new(false);
     let created = RwSignal::new(None::<CreatedToken>);
@@ -44,6 +46,7 @@ pub fn TokensSection() -> impl IntoView {
         errors.clear();
         let request = NewToken {
             name: name.get_untracked().trim().to_string(),
+            expires_in_days: expiry.get_untracked().parse().ok(),
         };
         if let Err(invalid) = validate::label("name", &request.name) {
             errors.set_invalid(&invalid);
@@ -96,6 +99,12 @@ pub fn TokensSection() -> impl IntoView {
         })
         .sort_by(|t: &ApiToken| int_key(t.last_used_at))
         .class("nowrap"),
+        Column::new("Expires", |t: &ApiToken| {
+            t.expires_at
+                .map_or_else(|| "never".to_string(), format::datetime)
+        })
+        .sort_by(|t: &ApiToken| int_key(t.expires_at))
+        .class("nowrap"),
         Column::new("", |_: &ApiToken| String::new())
             .unsorted()
             .class("actions")
@@ -131,6 +140,19 @@ pub fn TokensSection() -> impl IntoView {
                     placeholder="e.g. cli on laptop"
                     autocomplete="off"
                 />
+                <div class="field">
+                    <label for="token-expiry">"Expires"</label>
+                    <select
+                        id="token-expiry"
+                        prop:value=move || expiry.get()
+                        on:change=move |ev| expiry.set(event_target_value(&ev))
+                    >
+                        <option value="30">"in 30 days"</option>
+                        <option value="90">"in 90 days"</option>
+                        <option value="365">"in a year"</option>
+                        <option value="">"never"</option>
+                    </select>
+                </div>
                 <button
                     type="submit"
                     class="btn btn-primary"
