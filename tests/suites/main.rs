@@ -7,6 +7,7 @@ mod deploys;
 mod fleet;
 mod harness_selftest;
 mod hosts_hardening;
+mod http_edge;
 mod releases;
 mod remote_ssh;
 mod secrets;

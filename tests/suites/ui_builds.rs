@@ -50,7 +50,10 @@ async fn an_app_is_built_and_released_from_the_ui() {
     browser
         .fill("#ingredient-settings", "db: from-ingredient")
         .await;
-    browser.fill("#ingredient-env", "DB_ENV: \"1\"").await;
+    browser
+        .fill("#ingredient-env", "DB_ENV: \"1\"\nDB_PASS: \"hunter-ui-22\"")
+        .await;
+    browser.fill("#ingredient-secret-keys", "DB_PASS").await;
     browser.click("#ingredient-create").await;
     browser
         .wait_for("tr[data-test=\"ingredient-row\"][data-name=\"db\"]")
@@ -82,6 +85,24 @@ async fn an_app_is_built_and_released_from_the_ui() {
     browser.wait_for_text("#release-hash", hash.trim()).await;
     browser
         .wait_for("[data-test=\"release-env\"] [data-key=\"MINE\"]")
+        .await;
+    // The ingredient's secret is masked on the release page until a deployer reveals it.
+    let secret_row = "[data-test=\"release-env\"] [data-key=\"DB_PASS\"]";
+    browser
+        .wait_for(&format!("{secret_row} [data-secret=\"true\"]"))
+        .await;
+    assert!(
+        !browser.text("body").await.contains("hunter-ui-22"),
+        "the secret is on the page before anyone revealed it"
+    );
+    browser
+        .click(&format!("{secret_row} [data-test=\"secret-reveal\"]"))
+        .await;
+    browser
+        .wait_for_text(
+            &format!("{secret_row} [data-test=\"secret-revealed\"]"),
+            "hunter-ui-22",
+        )
         .await;
     browser.screenshot("ui-release").await;
     // The app's page lists its builds and releases.

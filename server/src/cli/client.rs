@@ -9,13 +9,14 @@ use serde::de::DeserializeOwned;
 use vr_app::ErrorBody;
 
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8000";
-/// Longest wait for the next bytes of an answer.
+/// Longest wait for the next bytes of an answer, unless `--timeout` says otherwise.
 pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Client {
     pub url: String,
     token: Option<String>,
     http: reqwest::Client,
+    read_timeout: std::time::Duration,
 }
 
 impl Client {
@@ -33,10 +34,18 @@ impl Client {
             .token
             .clone()
             .or_else(|| saved.filter(|s| s.url == url).map(|s| s.token));
-        Client::new(&url, token)
+        Client::with_timeout(&url, token, args.timeout_duration())
     }
 
     pub fn new(url: &str, token: Option<String>) -> anyhow::Result<Client> {
+        Client::with_timeout(url, token, READ_TIMEOUT)
+    }
+
+    pub fn with_timeout(
+        url: &str,
+        token: Option<String>,
+        read_timeout: std::time::Duration,
+    ) -> anyhow::Result<Client> {
         let url = url.trim_end_matches('/').to_string();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(anyhow!(
@@ -47,11 +56,16 @@ impl Client {
         // deadline (live streams get a heartbeat every 10 s, well within it).
         let http = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(10))
-            .read_timeout(READ_TIMEOUT)
+            .read_timeout(read_timeout)
             .https_only(url.starts_with("https://"))
             .build()
             .context("building the HTTP client")?;
-        Ok(Client { url, token, http })
+        Ok(Client {
+            url,
+            token,
+            http,
+            read_timeout,
+        })
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
@@ -78,7 +92,7 @@ impl Client {
                 format!(
                     "the vr server at {} did not answer within {} s",
                     self.url,
-                    READ_TIMEOUT.as_secs()
+                    self.read_timeout.as_secs()
                 )
             } else {
                 format!("cannot reach the vr server at {}", self.url)

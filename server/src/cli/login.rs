@@ -19,7 +19,7 @@ pub async fn login(
         .clone()
         .or_else(|| credentials::load().ok().flatten().map(|s| s.url))
         .unwrap_or_else(|| super::client::DEFAULT_URL.to_string());
-    let client = Client::new(&url, None)?;
+    let client = Client::with_timeout(&url, None, args.timeout_duration())?;
     let username = match user {
         Some(u) => u,
         None => prompt("Username: ")?,

@@ -41,6 +41,17 @@ pub struct ClientArgs {
     /// Print JSON instead of text, for scripts
     #[arg(long, global = true)]
     pub json: bool,
+    /// Seconds to wait for the server's next bytes before giving up [default: 60]
+    #[arg(long, env = "VR_TIMEOUT", global = true, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+impl ClientArgs {
+    pub fn timeout_duration(&self) -> std::time::Duration {
+        self.timeout.map_or(client::READ_TIMEOUT, |s| {
+            std::time::Duration::from_secs(s.max(1))
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,7 +348,7 @@ mod tests {
         fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
             for a in cmd.get_arguments() {
                 let id = a.get_id().as_str();
-                if matches!(id, "url" | "token" | "json") && !a.is_global_set() {
+                if matches!(id, "url" | "token" | "json" | "timeout") && !a.is_global_set() {
                     out.push(format!("{path} {id}"));
                 }
             }
