@@ -25,3 +25,9 @@ cargo build -q -p vr-server
 step "tests"
 mkdir -p test-artifacts
 cargo test -q -- "$@"
+
+# Only on a whole run: the scripts the README shows, exactly as it writes them.
+if [ $# -eq 0 ]; then
+  step "the README's scripts"
+  bash scripts/readme-scripts.sh
+fi

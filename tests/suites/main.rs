@@ -8,6 +8,7 @@ mod fleet;
 mod harness_selftest;
 mod hosts_hardening;
 mod http_edge;
+mod readme;
 mod releases;
 mod remote_ssh;
 mod secrets;

@@ -51,7 +51,10 @@ async fn an_app_is_built_and_released_from_the_ui() {
         .fill("#ingredient-settings", "db: from-ingredient")
         .await;
     browser
-        .fill("#ingredient-env", "DB_ENV: \"1\"\nDB_PASS: \"hunter-ui-22\"")
+        .fill(
+            "#ingredient-env",
+            "DB_ENV: \"1\"\nDB_PASS: \"hunter-ui-22\"",
+        )
         .await;
     browser.fill("#ingredient-secret-keys", "DB_PASS").await;
     browser.click("#ingredient-create").await;

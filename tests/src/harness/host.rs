@@ -60,7 +60,18 @@ pub(crate) enum Placement {
         address: Ipv4Addr,
         etc_dir: PathBuf,
     },
+    /// One of several hosts in a [`super::sandbox::Sandbox`]: listening on `address:22` in its
+    /// namespace, with vr's default layout (`/apps`, `/etc/supervisor/conf.d`, plain
+    /// `supervisorctl`, `/srv`) bound to its own dirs in a mount namespace of its daemons.
+    Sandbox { netns: String, address: Ipv4Addr },
 }
+
+/// The real dir behind `mount` in a sandboxed host's view, under its dir.
+const SANDBOX_BINDS: [(&str, &str); 3] = [
+    ("apps", "/apps"),
+    ("srv", "/srv"),
+    ("etc-supervisor", "/etc/supervisor"),
+];
 
 /// One simulated host. Dropping it kills its daemons, everything they started, and its files.
 #[derive(Debug)]
@@ -120,12 +131,22 @@ impl TestHost {
             .expect("opening up the host dir");
         std::fs::write(dir.path().join("owner.pid"), std::process::id().to_string())
             .expect("writing the host's owner.pid");
-        for sub in ["conf.d", "apps", "logs"] {
+        for sub in ["conf.d", "apps", "logs", "srv", "etc-supervisor"] {
             std::fs::create_dir(dir.path().join(sub)).expect("creating a host subdir");
+        }
+        if let Placement::Sandbox { .. } = &placement {
+            std::fs::create_dir(dir.path().join("etc-supervisor/conf.d"))
+                .expect("creating the sandboxed conf.d");
+            // The mount points must exist; inside, each host sees its own dirs there.
+            for (_, target) in SANDBOX_BINDS {
+                std::fs::create_dir_all(target).expect("creating a mount point");
+            }
         }
         let (address, port) = match &placement {
             Placement::Loopback => (IpAddr::V4(Ipv4Addr::LOCALHOST), free_port()),
-            Placement::Netns { address, .. } => (IpAddr::V4(*address), 22),
+            Placement::Netns { address, .. } | Placement::Sandbox { address, .. } => {
+                (IpAddr::V4(*address), 22)
+            }
         };
         let host = TestHost {
             dir,
@@ -190,14 +211,18 @@ impl TestHost {
             Placement::Loopback => {
                 format!("supervisorctl -c {}", self.supervisord_conf().display())
             }
-            Placement::Netns { .. } => "supervisorctl".to_string(),
+            Placement::Netns { .. } | Placement::Sandbox { .. } => "supervisorctl".to_string(),
         }
     }
 
     /// Where program config files go (`[include] files = DIR/conf.d/*.conf`). The same path is
     /// valid inside and outside a namespaced host.
     pub fn include_dir(&self) -> PathBuf {
-        self.dir().join("conf.d")
+        match self.placement {
+            // What the host itself calls /etc/supervisor/conf.d.
+            Placement::Sandbox { .. } => self.dir().join("etc-supervisor/conf.d"),
+            _ => self.dir().join("conf.d"),
+        }
     }
 
     /// The host's apps root, where `vr` puts procs and unpacked builds.
@@ -207,7 +232,11 @@ impl TestHost {
 
     /// supervisord's config file.
     pub fn supervisord_conf(&self) -> PathBuf {
-        self.dir().join("supervisord.conf")
+        match self.placement {
+            // What the host itself calls /etc/supervisor/supervisord.conf.
+            Placement::Sandbox { .. } => self.dir().join("etc-supervisor/supervisord.conf"),
+            _ => self.dir().join("supervisord.conf"),
+        }
     }
 
     /// supervisord's unix socket (the XML-RPC endpoint).
@@ -469,7 +498,11 @@ impl TestHost {
                     exited = Some(status);
                     return true;
                 }
-                tcp_connects(addr, Duration::from_millis(500))
+                match &self.placement {
+                    // Its address is only reachable inside the namespace.
+                    Placement::Sandbox { netns, .. } => super::sandbox::connects_in(netns, addr),
+                    _ => tcp_connects(addr, Duration::from_millis(500)),
+                }
             });
             let log_text = std::fs::read_to_string(&log).unwrap_or_default();
             match exited {
@@ -504,6 +537,21 @@ impl TestHost {
             let _ = std::fs::remove_file(self.dir().join(f));
         }
         self.generate_host_key();
+        self.start_sshd();
+    }
+
+    /// Installs the host key at `private_key` (and its `.pub`) and restarts sshd: the host
+    /// reinstalled with a key known in advance.
+    pub fn replace_host_key(&self, private_key: &Path) {
+        self.kill_sshd();
+        let dest = self.dir().join("ssh_host_ed25519_key");
+        std::fs::copy(private_key, &dest).expect("copying the host key");
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600))
+            .expect("host key mode");
+        let mut public = private_key.as_os_str().to_owned();
+        public.push(".pub");
+        std::fs::copy(&public, self.dir().join("ssh_host_ed25519_key.pub"))
+            .expect("copying the public host key");
         self.start_sshd();
     }
 
@@ -588,6 +636,18 @@ impl TestHost {
                 c.args(["netns", "exec", netns, program]);
                 c
             }
+            Placement::Sandbox { netns, .. } => {
+                // A private mount namespace per daemon, with this host's dirs at vr's default
+                // places; what the daemons start (sessions, programs) inherits it.
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", netns, "unshare", "--mount", "--propagation", "private"])
+                    .args(["sh", "-c", "while [ $# -gt 1 ] && [ \"$1\" != -- ]; do mount --bind \"$1\" \"$2\" || exit 1; shift 2; done; shift; exec \"$@\"", "sh"]);
+                for (sub, target) in SANDBOX_BINDS {
+                    c.arg(self.dir().join(sub)).arg(target);
+                }
+                c.args(["--", program]);
+                c
+            }
         };
         cmd.env_clear()
             .env("PATH", DAEMON_PATH)
@@ -663,7 +723,8 @@ impl TestHost {
              serverurl=unix://{d}/supervisor.sock\n\
              \n\
              [include]\n\
-             files = {d}/conf.d/*.conf\n"
+             files = {include}/*.conf\n",
+            include = self.include_dir().display()
         );
         std::fs::write(self.supervisord_conf(), &conf).expect("writing supervisord.conf");
         if let Placement::Netns { etc_dir, .. } = &self.placement {

@@ -39,6 +39,7 @@ pub mod host;
 pub mod netns;
 pub mod ports;
 pub mod procs;
+pub mod sandbox;
 pub mod server;
 
 pub use browser::Browser;

@@ -123,13 +123,13 @@ impl Deref for NetnsHost {
 
 /// One namespace with its veth pair, deleted on drop.
 #[derive(Debug)]
-struct Netns {
-    name: String,
+pub(crate) struct Netns {
+    pub(crate) name: String,
     outside_if: String,
     inside_if: String,
     outside: Ipv4Addr,
-    inside: Ipv4Addr,
-    etc_dir: PathBuf,
+    pub(crate) inside: Ipv4Addr,
+    pub(crate) etc_dir: PathBuf,
     lock: PathBuf,
 }
 
@@ -138,7 +138,7 @@ fn locks_dir() -> PathBuf {
 }
 
 impl Netns {
-    fn create() -> Netns {
+    pub(crate) fn create() -> Netns {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         clean_stale_namespaces();
         std::fs::create_dir_all(locks_dir()).expect("creating the netns lock dir");
@@ -246,7 +246,7 @@ fn teardown(name: &str, outside_if: &str, etc_dir: &PathBuf) {
 
 /// Runs `ip ARGS`, panicking with its error output on failure.
 #[track_caller]
-fn ip(args: &[&str]) {
+pub(crate) fn ip(args: &[&str]) {
     let out = Command::new("ip").args(args).output().expect("running ip");
     assert!(
         out.status.success(),

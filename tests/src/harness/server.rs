@@ -41,6 +41,12 @@ pub struct ServerOptions {
     pub env: Vec<(String, String)>,
     /// Extra arguments after `serve …`.
     pub args: Vec<String>,
+    /// Where to serve instead of `127.0.0.1:FREE_PORT`, e.g. `0.0.0.0:8000` inside a sandbox.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The address tests reach the server at, when it is not 127.0.0.1 (a sandbox's).
+    pub reach_at: Option<std::net::IpAddr>,
+    /// Words run before the binary, e.g. `ip netns exec NS` to start it inside a sandbox.
+    pub command_prefix: Vec<String>,
 }
 
 /// A running `vr serve`. Dropping it kills the server and everything it started.
@@ -99,10 +105,11 @@ impl VrServer {
             .clone()
             .unwrap_or_else(|| temp.path().join("data"));
         std::fs::create_dir_all(&data_dir).expect("creating the data dir");
+        let port = opts.listen.map_or_else(free_port, |l| l.port());
         let mut server = VrServer {
             opts,
             binary,
-            port: free_port(),
+            port,
             data_dir,
             log_path: temp.path().join("vr.log"),
             run_start: 0,
@@ -120,10 +127,21 @@ impl VrServer {
             .open(&self.log_path)
             .expect("opening the server log");
         self.run_start = log.metadata().expect("server log metadata").len();
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = match self.opts.command_prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&self.binary);
+                c
+            }
+            None => Command::new(&self.binary),
+        };
+        let listen = self
+            .opts
+            .listen
+            .map_or_else(|| format!("127.0.0.1:{}", self.port), |l| l.to_string());
         cmd.arg("serve")
             .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(listen)
             .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("--no-browser")
@@ -149,9 +167,13 @@ impl VrServer {
         }));
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT` (no trailing slash), or the sandbox address it is reached at.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let host = self
+            .opts
+            .reach_at
+            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+        format!("http://{host}:{}", self.port)
     }
 
     /// `base_url()` + `path`.
