@@ -511,6 +511,52 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any layers merge without panicking; every key comes from the last layer that has it,
+        /// and a key marked secret anywhere stays secret if it is set at all.
+        #[test]
+        fn any_layers_merge(
+            layers in proptest::collection::vec(
+                (
+                    proptest::collection::btree_map("[a-c]{1,2}", -5i64..5, 0..4),
+                    proptest::collection::btree_map("[A-C]{1,2}", "[ -~]{0,4}", 0..4),
+                    proptest::collection::btree_set("[A-D]{1,2}", 0..3),
+                ),
+                0..6,
+            ),
+        ) {
+            let built: Vec<(Map<String, Value>, BTreeMap<String, String>, BTreeSet<String>)> = layers
+                .iter()
+                .map(|(s, e, k)| {
+                    (
+                        s.iter().map(|(k, v)| (k.clone(), Value::from(*v))).collect(),
+                        e.clone(),
+                        k.clone(),
+                    )
+                })
+                .collect();
+            let refs: Vec<ConfigLayer<'_>> = built
+                .iter()
+                .enumerate()
+                .map(|(i, (s, e, k))| ConfigLayer {
+                    from: Layer::Ingredient(i.to_string()),
+                    settings: s,
+                    env: e,
+                    secret_keys: k,
+                })
+                .collect();
+            let m = merge(&refs);
+            for (k, v) in &m.env {
+                let last = built.iter().rev().find_map(|(_, e, _)| e.get(k));
+                proptest::prop_assert_eq!(Some(v), last);
+            }
+            for k in &m.secret_keys {
+                proptest::prop_assert!(m.env.contains_key(k));
+                proptest::prop_assert!(built.iter().any(|(_, _, s)| s.contains(k)));
+            }
+            proptest::prop_assert_eq!(m.env_from.len(), m.env.len());
+            proptest::prop_assert_eq!(m.settings_from.len(), m.settings.len());
+        }
+
         /// However the same settings, env and volumes are written down (any key order, any
         /// volume order with repeats, empty run-as or zero limit for none), one hash comes out.
         #[test]

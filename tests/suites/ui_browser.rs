@@ -80,6 +80,7 @@ async fn settings_and_users_pages_work_against_the_real_api() {
         .wait_for_text("#ssh-key-section", &key.public_key)
         .await;
     browser.fill("#token-name", "from the ui").await;
+    browser.select("#token-expiry", "30").await;
     browser.click("#token-create").await;
     let secret = browser.wait_for_text("#token-secret", "vrt_").await;
     admin
@@ -90,6 +91,30 @@ async fn settings_and_users_pages_work_against_the_real_api() {
     browser
         .wait_for_text("[data-test=\"tokens-table\"]", "from the ui")
         .await;
+    let tokens: Vec<vr_app::api::ApiToken> = admin.get("/api/tokens").await.expect_ok().json();
+    let made = tokens
+        .iter()
+        .find(|t| t.name == "from the ui")
+        .expect("the token");
+    let days = (made.expires_at.expect("it expires") - made.created_at) / 86_400_000;
+    assert_eq!(days, 30, "{made:?}");
+
+    // A password change that also revokes the tokens: the one just made stops working.
+    browser.fill("#current-password", "admin-password-1").await;
+    browser.fill("#new-password", "admin-password-2").await;
+    browser.fill("#new-password2", "admin-password-2").await;
+    browser.click("#password-revoke-tokens").await;
+    browser.click("#password-submit").await;
+    browser
+        .wait_for_text("body", "API tokens were revoked")
+        .await;
+    admin
+        .with_token(secret.trim())
+        .get(vr_app::api::paths::ME)
+        .await
+        .expect_status(401);
+    // The change ended the test's other session too.
+    admin.login("admin", "admin-password-2").await;
 
     // Users: create a deployer in the UI; the API sees it.
     browser.click("a[href=\"/users\"]").await;

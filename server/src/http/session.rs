@@ -347,3 +347,33 @@ pub async fn token_login(
     .await?;
     Ok(Json(created))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flood of sign-ins: four compute, 32 wait, the rest are told to come back at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_sign_ins_is_refused_quickly_beyond_the_queue() {
+        let hash = auth::hash_password("some-password-1").expect("hash");
+        let mut tasks = Vec::new();
+        for _ in 0..60 {
+            let h = hash.clone();
+            tasks.push(tokio::spawn(async move {
+                verify_password("wrong-password".into(), h).await
+            }));
+        }
+        let mut busy = 0;
+        let mut done = 0;
+        for t in tasks {
+            match t.await.expect("join") {
+                Ok(_) => done += 1,
+                Err(ApiError::Busy(_)) => busy += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(busy > 0, "nobody was refused");
+        assert!(done >= 4 + ARGON2_QUEUE - 4, "{done} computed");
+        assert_eq!(busy + done, 60);
+    }
+}

@@ -330,6 +330,32 @@ mod tests {
                 ..
             })
         ));
+        // Parallel edits of different fields of one ingredient all land.
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.edit_ingredient("db".into(), move |cur| {
+                    Ok(IngredientRecord {
+                        name: cur.name.clone(),
+                        settings_yaml: cur.settings_yaml.clone(),
+                        env_yaml: cur.env_yaml.clone(),
+                        settings_json: serde_json::Value::Object(cur.settings.clone()).to_string(),
+                        env_json: serde_json::to_string(&cur.env).unwrap_or_default(),
+                        secret_keys_json: "[]".into(),
+                        notes: format!("{}{i},", cur.notes),
+                        now: 3,
+                    })
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await.expect("join").expect("edit");
+        }
+        let db = s.ingredient("db".into()).await.expect("db");
+        assert_eq!(db.notes.matches(',').count(), 10, "{}", db.notes);
+        assert_eq!(db.settings_yaml, "a: 1", "untouched fields stay");
         // A build with a release never expires.
         assert!(
             s.expire_builds("shop".into(), 0)
