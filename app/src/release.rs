@@ -524,7 +524,8 @@ mod tests {
                 0..6,
             ),
         ) {
-            let built: Vec<(Map<String, Value>, BTreeMap<String, String>, BTreeSet<String>)> = layers
+            type Built = (Map<String, Value>, BTreeMap<String, String>, BTreeSet<String>);
+            let built: Vec<Built> = layers
                 .iter()
                 .map(|(s, e, k)| {
                     (

@@ -273,7 +273,10 @@ pub fn run(
         buildpack: field("buildpack")?,
         buildpack_commit: field("buildpack_commit")?,
         sha256: field("sha256")?,
-        size: field("size")?.trim().parse().unwrap_or(0),
+        size: field("size")?
+            .trim()
+            .parse()
+            .map_err(|_| BuildError::Failed("the builder reported no artifact size".into()))?,
         procfile: parts.next().unwrap_or_default().to_string(),
         release_yaml: parts.next().unwrap_or_default().to_string(),
         artifact: format!("{work}/out.tar.gz"),
@@ -291,17 +294,29 @@ pub fn download(
 ) -> Result<(), BuildError> {
     let mut hasher = Sha256::new();
     let mut stderr = Vec::new();
+    let mut received: u64 = 0;
     let cat = format!("cat -- {}", quote(&built.artifact));
     let line = if layout.sudo {
         format!("sudo -n {cat}")
     } else {
         cat
     };
+    // The builder said how big the artifact is: a builder that sends more is stopped there
+    // instead of filling the server's disk.
     let status = conn.exec_streaming(&line, deadline, &mut |is_err, bytes| {
         if is_err {
-            stderr.extend_from_slice(bytes);
+            if stderr.len() < 64 * 1024 {
+                stderr.extend_from_slice(bytes);
+            }
             Ok(())
         } else {
+            received += bytes.len() as u64;
+            if received > built.size {
+                return Err(std::io::Error::other(format!(
+                    "the builder sent more than the {} bytes it reported",
+                    built.size
+                )));
+            }
             hasher.update(bytes);
             dest.write_all(bytes)
         }
