@@ -76,12 +76,6 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     let url = browser_url(addr);
-    tracing::info!(data_dir = %cfg.data_dir.display(), ui_embedded = http::ui::embedded(), "vr {} listening on {url}", env!("CARGO_PKG_VERSION"));
-
-    ensure_admin(&state, &url).await?;
-    spawn_background(&state);
-    maybe_open_browser(cfg.open_browser, &url);
-
     if !addr.ip().is_loopback() && !cfg.cookie_secure {
         tracing::warn!(
             listen = %addr,
@@ -89,6 +83,12 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
              and start it with --cookie-secure, or sign-ins travel in clear text"
         );
     }
+    tracing::info!(data_dir = %cfg.data_dir.display(), ui_embedded = http::ui::embedded(), "vr {} listening on {url}", env!("CARGO_PKG_VERSION"));
+
+    ensure_admin(&state, &url).await?;
+    spawn_background(&state);
+    maybe_open_browser(cfg.open_browser, &url);
+
     http::listen::raise_file_limit();
     let app = http::router(state.clone());
     http::listen::serve(listener, app, async move {

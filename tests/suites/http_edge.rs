@@ -179,6 +179,7 @@ async fn listening_beyond_loopback_without_secure_cookies_is_warned_about() {
     let until = Instant::now() + Duration::from_secs(20);
     let log = loop {
         let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        // The warning comes before the line saying it listens.
         if log.contains("listening on") {
             break log;
         }
