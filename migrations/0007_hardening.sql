@@ -6,3 +6,10 @@ ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 
 -- JSON list of env keys whose values are secret (masked everywhere they are shown).
 ALTER TABLE ingredients ADD COLUMN secret_keys TEXT NOT NULL DEFAULT '[]';
+
+-- A random key of this installation: a release's hash covers its secret values only through
+-- it, so a hash anyone may read cannot be tested against guesses of a secret.
+CREATE TABLE instance (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),
+    hash_key BLOB    NOT NULL
+) STRICT;

@@ -619,22 +619,7 @@ mod tests {
 
     #[test]
     fn patches_log_what_changed() {
-        let mut current = HostSettings {
-            name: "10.0.0.5".into(),
-            address: "10.0.0.5".into(),
-            port: 22,
-            user: "root".into(),
-            squad: None,
-            active: true,
-            builder: false,
-            supervisorctl: None,
-            supervisor_socket: None,
-            include_dir: None,
-            apps_root: None,
-            port_min: None,
-            port_max: None,
-            notes: String::new(),
-        };
+        let mut current = crate::fixtures::host_settings("10.0.0.5", None);
         current.squad = Some("web".into());
         let (next, changes) = HostPatch {
             squad: Some(None),

@@ -138,7 +138,23 @@ impl ReleaseConfig {
     /// The release hash: 12 hex digits of SHA-256 over the build's sha256 and the canonical
     /// config as JSON (objects are sorted maps, so key order cannot matter).
     pub fn hash(&self, build_sha256: &str) -> String {
-        let canon = self.clone().canonical();
+        self.hash_keyed(build_sha256, &[])
+    }
+
+    /// [`Self::hash`] with each secret value replaced by a digest keyed by `key` (the
+    /// installation's): the hash is shown to everyone, and must not let anyone test guesses
+    /// of a secret offline. Without secrets it equals the plain hash.
+    pub fn hash_keyed(&self, build_sha256: &str, key: &[u8]) -> String {
+        let mut canon = self.clone().canonical();
+        for k in &canon.secret_keys {
+            if let Some(v) = canon.env.get_mut(k) {
+                let mut h = Sha256::new();
+                h.update(key);
+                h.update([0u8]);
+                h.update(v.as_bytes());
+                *v = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            }
+        }
         let json = serde_json::to_string(&(build_sha256, &canon)).unwrap_or_default();
         let digest = Sha256::digest(json.as_bytes());
         digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
@@ -480,6 +496,17 @@ mod tests {
         let mut d = b.clone();
         d.secret_keys.insert("K".into());
         assert_ne!(d.hash("sha"), b.hash("sha"));
+        // A secret's value reaches the hash only through the installation's key.
+        assert_eq!(
+            b.hash_keyed("sha", b"k1"),
+            b.hash("sha"),
+            "no secrets: the plain hash"
+        );
+        assert_ne!(d.hash_keyed("sha", b"k1"), d.hash_keyed("sha", b"k2"));
+        assert_eq!(d.hash_keyed("sha", b"k1"), d.hash_keyed("sha", b"k1"));
+        let mut e = d.clone();
+        e.env.insert("K".into(), "other".into());
+        assert_ne!(e.hash_keyed("sha", b"k1"), d.hash_keyed("sha", b"k1"));
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub struct ServeArgs {
     /// Mark cookies `Secure` (set when vr is served over HTTPS by a proxy)
     #[arg(long, env = "VR_COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
+    /// Address of a reverse proxy in front of vr (repeat, or comma-separated): requests from it
+    /// are counted by the client address it names in X-Forwarded-For
+    #[arg(
+        long = "trusted-proxy",
+        env = "VR_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Milliseconds between two polls of each host [default: 1000]
     #[arg(long, env = "VR_POLL_INTERVAL_MS")]
     pub poll_interval_ms: Option<u64>,
@@ -61,6 +69,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub open_browser: Option<bool>,
     pub cookie_secure: Option<bool>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     pub session_hours: Option<u32>,
     pub poll_interval_ms: Option<u64>,
     pub ssh_timeout_ms: Option<u64>,
@@ -85,6 +94,8 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub open_browser: OpenBrowser,
     pub cookie_secure: bool,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub session_hours: u32,
     pub fleet: crate::fleet::FleetConfig,
     pub builds: crate::jobs::BuildConfig,
@@ -178,6 +189,11 @@ fn merge(
             .ok_or(ConfigError::NoDataDir)?,
         open_browser,
         cookie_secure: args.cookie_secure.or(file.cookie_secure).unwrap_or(false),
+        trusted_proxies: if args.trusted_proxies.is_empty() {
+            file.trusted_proxies.unwrap_or_default()
+        } else {
+            args.trusted_proxies.clone()
+        },
         session_hours: file.session_hours.unwrap_or(24 * 7).max(1),
         fleet: {
             let d = crate::fleet::FleetConfig::default();

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod releases;
 pub mod remote;
 pub mod serve;
+pub mod slots;
 pub mod state;
 pub mod store;
 pub mod throttle;

@@ -117,19 +117,20 @@ fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
 
 /// Own env values given as the mask ("unchanged") take their value from the release named in
 /// `secrets_from`, where the key must be secret.
+/// Returns the keys it filled: they stay secret in the new release.
 async fn unmask_env(
     store: &Store,
     app: &str,
     secrets_from: Option<i64>,
     env: &mut BTreeMap<String, String>,
-) -> Result<(), ReleaseError> {
+) -> Result<Vec<String>, ReleaseError> {
     let masked: Vec<String> = env
         .iter()
         .filter(|(_, v)| v.as_str() == MASK)
         .map(|(k, _)| k.clone())
         .collect();
     if masked.is_empty() {
-        return Ok(());
+        return Ok(masked);
     }
     let Some(from) = secrets_from else {
         return Err(Invalid::new(
@@ -149,10 +150,10 @@ async fn unmask_env(
         )
         .into());
     }
-    for key in masked {
-        match base.config.env.get(&key) {
-            Some(v) if base.config.secret_keys.contains(&key) => {
-                env.insert(key, v.clone());
+    for key in &masked {
+        match base.config.env.get(key) {
+            Some(v) if base.config.secret_keys.contains(key) => {
+                env.insert(key.clone(), v.clone());
             }
             _ => {
                 return Err(Invalid::new(
@@ -163,7 +164,7 @@ async fn unmask_env(
             }
         }
     }
-    Ok(())
+    Ok(masked)
 }
 
 /// The merged configuration, where each key came from, and the hash — for preview and create.
@@ -173,7 +174,7 @@ pub async fn resolve(
     new: &NewRelease,
 ) -> Result<(ReleasePreview, String), ReleaseError> {
     validate_rest(new)?;
-    let own_secret = secret_names(&new.secret_keys)?;
+    let mut own_secret = secret_names(&new.secret_keys)?;
     let (own_settings, mut own_env) =
         parse_texts(new.settings_yaml.clone(), new.env_yaml.clone()).await?;
     let build = store.build(new.build_id).await?;
@@ -191,7 +192,8 @@ pub async fn resolve(
             .into());
         }
     };
-    unmask_env(store, &build.app, new.secrets_from, &mut own_env).await?;
+    // A value taken from another release's secret is a secret here too, marked or not.
+    own_secret.extend(unmask_env(store, &build.app, new.secrets_from, &mut own_env).await?);
     let ingredients = store.ingredients_in_order(new.ingredients.clone()).await?;
     let empty = Map::new();
     let none = BTreeSet::new();
@@ -238,7 +240,8 @@ pub async fn resolve(
         mem_limit_mb: new.mem_limit_mb,
     }
     .canonical();
-    let hash = config.hash(&sha);
+    let key = store.instance_hash_key(rand::random()).await?;
+    let hash = config.hash_keyed(&sha, &key);
     Ok((
         ReleasePreview {
             config,

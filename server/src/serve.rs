@@ -66,7 +66,8 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         builds,
         deploys,
         cookie_secure: cfg.cookie_secure,
-        streams: Arc::default(),
+        trusted_proxies: Arc::new(cfg.trusted_proxies.clone()),
+        streams: crate::slots::Slots::new(crate::state::MAX_STREAMS_PER_USER),
         session_hours: cfg.session_hours,
         shutdown: shutdown_rx,
     };
@@ -91,7 +92,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
 
     http::listen::raise_file_limit();
     let app = http::router(state.clone());
-    http::listen::serve(listener, app, async move {
+    http::listen::serve(listener, app, cfg.trusted_proxies.clone(), async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);

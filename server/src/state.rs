@@ -19,9 +19,11 @@ pub struct AppState {
     pub builds: Arc<crate::jobs::Builds>,
     pub deploys: Arc<crate::jobs::Deploys>,
     pub cookie_secure: bool,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     pub session_hours: u32,
     /// Live streams open per user.
-    pub streams: Arc<StreamSlots>,
+    pub streams: Arc<crate::slots::Slots<i64>>,
     /// Flips to true when the server begins to shut down, so long-lived streams end.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -93,43 +95,6 @@ pub async fn record_event(
 
 /// Most live streams one user may hold open: a browser tab holds one.
 pub const MAX_STREAMS_PER_USER: usize = 16;
-
-/// Counts the live streams each user holds; a slot is given back when its guard drops.
-#[derive(Default)]
-pub struct StreamSlots(Mutex<std::collections::HashMap<i64, usize>>);
-
-pub struct StreamSlot {
-    slots: Arc<StreamSlots>,
-    user: i64,
-}
-
-impl StreamSlots {
-    /// A slot for one more stream of `user`, unless it holds [`MAX_STREAMS_PER_USER`].
-    pub fn take(self: &Arc<Self>, user: i64) -> Option<StreamSlot> {
-        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = m.entry(user).or_default();
-        if *n >= MAX_STREAMS_PER_USER {
-            return None;
-        }
-        *n += 1;
-        Some(StreamSlot {
-            slots: Arc::clone(self),
-            user,
-        })
-    }
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut m = self.slots.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = m.get_mut(&self.user) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                m.remove(&self.user);
-            }
-        }
-    }
-}
 
 /// The one-time setup token printed at first start. Only its hash is kept in memory.
 #[derive(Default)]

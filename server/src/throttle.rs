@@ -2,8 +2,10 @@
 //! per (username, client address): after a few, that pair must wait, doubling each time, while
 //! the same user signing in from another address is not slowed at all. Failures are also
 //! counted per address across all usernames, so one address cannot spray guesses over many
-//! names. Kept in memory: a restart forgets it, which is fine for a brake that works on the
-//! scale of minutes.
+//! names, and per username across all addresses, which only slows each attempt a little (never
+//! refuses it): guessing from many addresses stays slow, the user still gets in. IPv6 clients
+//! count by their /64, which one machine can fill with addresses. Kept in memory: a restart
+//! forgets it, which is fine for a brake that works on the scale of minutes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,6 +21,25 @@ const MAX_LOCK_MS: i64 = 15 * 60_000;
 const FORGET_AFTER_MS: i64 = 60 * 60_000;
 /// Bound on remembered keys, so guessing random names cannot grow memory without end.
 const MAX_ENTRIES: usize = 10_000;
+/// Failures of one username, over all addresses, before its attempts are slowed.
+const FREE_USER_FAILURES: u32 = 20;
+/// Added per failure beyond those, up to the cap.
+const USER_DELAY_STEP_MS: i64 = 250;
+const MAX_USER_DELAY_MS: i64 = 5_000;
+
+/// The unit an address is counted in: itself for IPv4, its /64 for IPv6.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -35,12 +56,16 @@ pub struct Counted {
     pub failures: u32,
     /// Set when this attempt, should it fail, starts a wait of this many ms.
     pub locks_for_ms: Option<i64>,
+    /// How long to wait before checking the password: many failures of this username from
+    /// anywhere slow every attempt on it down.
+    pub delay_ms: i64,
 }
 
 #[derive(Default)]
 struct Tables {
     pairs: HashMap<(String, IpAddr), Entry>,
     addresses: HashMap<IpAddr, Entry>,
+    users: HashMap<String, Entry>,
 }
 
 #[derive(Default)]
@@ -81,6 +106,7 @@ impl LoginThrottle {
     /// address must wait. Otherwise the attempt counts as a failure until [`Self::succeeded`]
     /// says it was not, so parallel guesses are counted before any of them finishes.
     pub fn attempt(&self, username: &str, address: IpAddr, now: i64) -> Result<Counted, i64> {
+        let address = address_key(address);
         let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
         let key = (username.to_string(), address);
         let waits = [
@@ -92,22 +118,32 @@ impl LoginThrottle {
         }
         prune(&mut t.pairs, now);
         prune(&mut t.addresses, now);
+        prune(&mut t.users, now);
         let pair = t.pairs.entry(key).or_insert(FRESH);
         let locks_for_ms = count(pair, now, FREE_FAILURES);
         let failures = pair.failures;
         let by_address = t.addresses.entry(address).or_insert(FRESH);
         let address_lock = count(by_address, now, FREE_ADDRESS_FAILURES);
+        let user = t.users.entry(username.to_string()).or_insert(FRESH);
+        // Never a lock: only the delay below.
+        let _ = count(user, now, u32::MAX);
+        let delay_ms = (i64::from(user.failures.saturating_sub(FREE_USER_FAILURES + 1))
+            * USER_DELAY_STEP_MS)
+            .min(MAX_USER_DELAY_MS);
         Ok(Counted {
             failures,
             locks_for_ms: locks_for_ms.or(address_lock),
+            delay_ms,
         })
     }
 
     /// The attempt was right: the pair starts from scratch, and its failure no longer counts
     /// against the address.
     pub fn succeeded(&self, username: &str, address: IpAddr) {
+        let address = address_key(address);
         let mut t = self.tables.lock().unwrap_or_else(|p| p.into_inner());
         t.pairs.remove(&(username.to_string(), address));
+        t.users.remove(username);
         if let Some(e) = t.addresses.get_mut(&address) {
             e.failures = e.failures.saturating_sub(1);
         }
@@ -172,6 +208,41 @@ mod tests {
             t.attempt("user0", ip(10), 0).is_ok(),
             "other addresses are not"
         );
+    }
+
+    #[test]
+    fn guesses_from_many_addresses_slow_down_but_never_lock_the_user() {
+        let t = LoginThrottle::default();
+        let mut last = Counted {
+            failures: 0,
+            locks_for_ms: None,
+            delay_ms: 0,
+        };
+        for n in 0..60u8 {
+            last = t.attempt("victim", ip(n), 0).expect("never refused");
+        }
+        assert_eq!(last.delay_ms, MAX_USER_DELAY_MS);
+        let first: Counted = LoginThrottle::default().attempt("x", ip(1), 0).expect("ok");
+        assert_eq!(first.delay_ms, 0);
+        t.succeeded("victim", ip(200));
+        assert_eq!(t.attempt("victim", ip(201), 0).map(|c| c.delay_ms), Ok(0));
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let t = LoginThrottle::default();
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("v6");
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("v6");
+        assert_eq!(address_key(a), address_key(b));
+        for _ in 0..5 {
+            let _ = t.attempt("u", a, 0);
+        }
+        assert!(
+            t.attempt("u", b, 1).is_err(),
+            "another address of the same /64 waits too"
+        );
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().expect("mapped");
+        assert_eq!(address_key(mapped), ip(1));
     }
 
     #[test]

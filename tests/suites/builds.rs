@@ -521,13 +521,8 @@ use super::fleet::vr;
 #[tokio::test]
 async fn the_cli_adds_apps_and_buildpacks_and_follows_builds() {
     let s = setup().await;
-    let token: vr_app::api::CreatedToken = s
-        .api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
-        .await
-        .expect_status(201)
-        .json();
-    let t = token.secret.as_str();
+    let cli = super::fleet::cli_token(&s.api).await;
+    let t = cli.as_str();
     let repo = shell_app();
     repo.tag("v1");
     let url = repo.url();

@@ -34,12 +34,22 @@ pub fn web_app() -> GitRepo {
                  worker: printf %s \"$TRICKY\" > \"$HOME/tricky.out\"; cp \"$APP_SETTINGS_YAML\" \"$HOME/seen.yaml\"; exec sleep 1000\n\
                  bad: echo boom >&2; exit 3\n\
                  checked: exec sleep 1000\n\
+                 talker: echo \"token=$TRICKY\"; exec sleep 1000\n\
                  slow: exec sleep 1000\n",
             ),
         ],
         "web app",
     );
     repo
+}
+
+/// The web app added as `web` and built at `main` on the setup's builder (keep the repo alive).
+pub async fn web_built(s: &super::builds::Setup) -> (GitRepo, vr_app::build::Build) {
+    let repo = web_app();
+    add_app(&s.api, "web", &repo).await;
+    let (b, log) = build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    (repo, b)
 }
 
 pub async fn release(api: &ApiClient, build_id: i64, env_yaml: &str) -> Release {
@@ -119,10 +129,7 @@ async fn act(api: &ApiClient, action: ProcAction, name: &str) -> ProcActionRepor
 #[tokio::test]
 async fn procs_are_deployed_reached_and_taken_down() {
     let s = setup().await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = web_built(&s).await;
     let env = format!("TRICKY: {}\n", serde_json::to_string(TRICKY).expect("json"));
     let r1 = release(&s.api, b.id, &env).await;
 
@@ -282,15 +289,10 @@ async fn procs_are_deployed_reached_and_taken_down() {
     );
 
     // The CLI follows the steps.
-    let token: vr_app::api::CreatedToken = s
-        .api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
-        .await
-        .expect_status(201)
-        .json();
+    let cli = super::fleet::cli_token(&s.api).await;
     let (ok, text) = super::fleet::vr(
         &s.server,
-        &token.secret,
+        &cli,
         &[
             "deploy",
             &r2.id.to_string(),
@@ -302,11 +304,7 @@ async fn procs_are_deployed_reached_and_taken_down() {
         ],
     );
     assert!(ok && text.contains("RUNNING"), "{text}");
-    let (ok, text) = super::fleet::vr(
-        &s.server,
-        &token.secret,
-        &["uptests", "--program", &checked.program],
-    );
+    let (ok, text) = super::fleet::vr(&s.server, &cli, &["uptests", "--program", &checked.program]);
     assert!(
         !ok && text.contains("FAILED") && text.contains("not ready"),
         "{text}"
@@ -341,10 +339,7 @@ async fn wait_step(api: &ApiClient, id: i64, step: &str) {
 #[tokio::test]
 async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     let s = setup().await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = web_built(&s).await;
     let r = release(&s.api, b.id, "").await;
     let start = |config: &'static str| {
         let api = &s.api;
@@ -421,10 +416,7 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
 #[tokio::test]
 async fn host_hygiene_removes_only_strays() {
     let s = setup().await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = web_built(&s).await;
     // Its worker uptest wants TRICKY set.
     let r = release(&s.api, b.id, "TRICKY: \"set\"\n").await;
     let worker = deploy(&s.api, r.id, "worker", "prod", 0).await;
@@ -492,10 +484,7 @@ async fn host_hygiene_removes_only_strays() {
 #[tokio::test]
 async fn scheduled_uptests_notice_a_proc_going_bad() {
     let s = super::builds::setup_with(vec![("VR_UPTEST_INTERVAL_SECS".into(), "1".into())]).await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = web_built(&s).await;
     let r = release(&s.api, b.id, "TRICKY: \"set\"\n").await;
     let worker = deploy(&s.api, r.id, "worker", "prod", 0).await;
     assert_eq!(worker.status, DeployStatus::Succeeded, "{worker:#?}");
@@ -547,10 +536,7 @@ async fn scheduled_uptests_notice_a_proc_going_bad() {
 #[tokio::test]
 async fn run_as_and_memory_limit_apply_to_the_proc() {
     let s = setup().await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = web_built(&s).await;
     let r: Release = s
         .api
         .post(

@@ -760,6 +760,16 @@ async fn log_tails_follow_stdout_and_stderr() {
 }
 
 /// Runs `vr ARGS` against the server with an API token; returns (success, stdout+stderr).
+/// A fresh API token of `api`'s user, for running the CLI as it.
+pub async fn cli_token(api: &ApiClient) -> String {
+    let t: vr_app::api::CreatedToken = api
+        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
+        .await
+        .expect_status(201)
+        .json();
+    t.secret
+}
+
 pub fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
     let out = super::server_process::vr_cmd(server)
         .env("VR_URL", server.base_url())
@@ -781,12 +791,8 @@ pub fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
 async fn the_cli_manages_squads_hosts_and_procs() {
     let server = fleet_server().await;
     let api = server.admin().await;
-    let token: vr_app::api::CreatedToken = api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
-        .await
-        .expect_status(201)
-        .json();
-    let t = token.secret.as_str();
+    let cli = cli_token(&api).await;
+    let t = cli.as_str();
     let hosts = hosts_for(&api, 2).await;
     hosts[0].add_program("legacy", "sleep 1000");
     hosts[1].add_managed_program(

@@ -4,7 +4,7 @@
 //! unprivileged uid; and host keys are pinned on every first contact.
 
 use super::builds::{add_app, build, setup, upload_raw};
-use super::deploys::{deploy, web_app};
+use super::deploys::deploy;
 use super::fleet::{fleet_server_with, hosts_for, make_user};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -47,10 +47,7 @@ fn as_user(user: &str, script: &str) -> bool {
 #[tokio::test]
 async fn a_procs_user_cannot_change_what_root_reads_or_runs() {
     let s = setup().await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = super::deploys::web_built(&s).await;
     let r: Release = s
         .api
         .post(
@@ -83,10 +80,12 @@ async fn a_procs_user_cannot_change_what_root_reads_or_runs() {
         (0, 0, 0o644),
         "proc.json"
     );
-    assert_eq!(owner_mode(&dir.join("env")), (0, nogroup, 0o640), "env");
+    // Readable by the proc's user alone (not its group, which others may share); the folder
+    // is root's, so the user cannot replace them.
+    assert_eq!(owner_mode(&dir.join("env")), (nobody, 0, 0o400), "env");
     assert_eq!(
         owner_mode(&dir.join("settings.yaml")),
-        (0, nogroup, 0o640),
+        (nobody, 0, 0o400),
         "settings.yaml"
     );
     assert_eq!(
@@ -157,6 +156,16 @@ async fn builds_are_unpacked_without_their_owners_setuid_bits_or_shared_writes()
         tar::EntryType::Regular,
     );
     add("open", "", 0o777, tar::EntryType::Directory);
+    // A link where vr writes its completion marker: root must not write through it.
+    let victim = tempfile::tempdir().expect("victim");
+    let target = victim.path().join("made-by-root");
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_mode(0o777);
+    link.set_cksum();
+    tar.append_link(&mut link, ".vr-complete", &target)
+        .expect("append link");
     let body = tar.into_inner().expect("tar").finish().expect("gzip");
     let resp = upload_raw(&s.server, &s.api, "prebuilt", "ci-1".into(), body).await;
     assert_eq!(resp.status(), 201, "{:?}", resp.text().await);
@@ -196,6 +205,154 @@ async fn builds_are_unpacked_without_their_owners_setuid_bits_or_shared_writes()
         "no shared writes"
     );
     assert_eq!(owner_mode(&root), (0, 0, 0o755));
+    assert!(!target.exists(), "root wrote through the archive's link");
+    assert!(!root.join(".vr-complete").is_symlink());
+    // An upload holding a device node is refused before anything is stored.
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let mut h = tar::Header::new_gnu();
+    h.set_size(23);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, "Procfile", &b"worker: exec sleep 1000"[..])
+        .expect("append");
+    let mut dev = tar::Header::new_gnu();
+    dev.set_entry_type(tar::EntryType::Block);
+    dev.set_size(0);
+    dev.set_mode(0o666);
+    dev.set_device_major(8).expect("major");
+    dev.set_device_minor(0).expect("minor");
+    dev.set_cksum();
+    tar.append_data(&mut dev, "sda", &b""[..]).expect("append");
+    let body = tar.into_inner().expect("tar").finish().expect("gzip");
+    let resp = upload_raw(&s.server, &s.api, "prebuilt", "ci-2".into(), body).await;
+    assert_eq!(resp.status(), 400);
+    let text = resp.text().await.unwrap_or_default();
+    assert!(text.contains("device or FIFO"), "{text}");
+}
+
+#[tokio::test]
+async fn volumes_are_never_made_through_links_or_in_other_users_dirs() {
+    let s = setup().await;
+    let (_repo, b) = super::deploys::web_built(&s).await;
+    // Under /run, root's alone (a path under /tmp is refused anyway: others may write /tmp).
+    let place = tempfile::Builder::new()
+        .prefix("vr-test-volumes")
+        .tempdir_in("/run")
+        .expect("place");
+    std::fs::set_permissions(place.path(), std::fs::Permissions::from_mode(0o755)).expect("mode");
+    // A directory the proc's user owns, and a link to somewhere else.
+    let theirs = place.path().join("theirs");
+    std::fs::create_dir(&theirs).expect("dir");
+    let owned = Command::new("chown")
+        .arg("nobody")
+        .arg(&theirs)
+        .status()
+        .expect("chown");
+    assert!(owned.success());
+    let elsewhere = tempfile::tempdir().expect("elsewhere");
+    std::os::unix::fs::symlink(elsewhere.path(), place.path().join("link")).expect("symlink");
+    for (volume, why) in [
+        (theirs.join("data"), "is not root's alone"),
+        (place.path().join("link/data"), "is a link"),
+    ] {
+        let r: Release = s
+            .api
+            .post(
+                vr_app::release::paths::RELEASES,
+                &NewRelease {
+                    build_id: b.id,
+                    env_yaml: format!("TRICKY: \"{}\"\n", volume.display()),
+                    run_as: Some("nobody".into()),
+                    volumes: vec![vr_app::release::Volume {
+                        host_dir: volume.display().to_string(),
+                        mount_dir: "/data".into(),
+                    }],
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect_status(201)
+            .json();
+        let d = deploy(&s.api, r.id, "worker", "prod", 0).await;
+        assert_eq!(d.status, DeployStatus::Failed, "{d:#?}");
+        let step = d.steps.last().expect("a step");
+        assert_eq!(step.name, "write proc");
+        assert!(step.message.contains(why), "{step:?}");
+        assert!(!volume.exists(), "{} was made", volume.display());
+    }
+    assert!(
+        std::fs::read_dir(elsewhere.path())
+            .expect("read")
+            .next()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_build_leaves_nothing_running_as_its_uid() {
+    let s = setup().await;
+    let lingering = GitRepo::new();
+    lingering.commit(
+        &[
+            ("bin/detect", "#!/bin/sh\necho lingering\n"),
+            (
+                "bin/compile",
+                "#!/bin/sh\nnohup sleep 1000 >/dev/null 2>&1 &\necho 'left a process behind'\nexit 3\n",
+            ),
+        ],
+        "lingering",
+    );
+    let repo = vr_tests::harness::git::shell_app();
+    let app: vr_app::build::App = s
+        .api
+        .post(
+            build_paths::APPS,
+            &NewApp {
+                name: "lingers".into(),
+                repo_url: repo.url(),
+                buildpack: Some(lingering.url()),
+                notes: String::new(),
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    let (b, log) = build(&s.api, "lingers", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Failed, "{log}");
+    assert!(log.contains("left a process behind"), "{log}");
+    let uid = vr_app::build::build_uid(app.id).to_string();
+    let left = Command::new("ps")
+        .args(["-o", "pid=,stat=,args=", "-U", &uid])
+        .output()
+        .expect("ps");
+    // Killed processes may stay zombies here (PID 1 of this machine does not reap): those
+    // run nothing.
+    let alive: Vec<String> = String::from_utf8_lossy(&left.stdout)
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|st| !st.starts_with('Z'))
+        })
+        .map(str::to_string)
+        .collect();
+    assert!(alive.is_empty(), "still running as {uid}: {alive:?}");
+}
+
+#[tokio::test]
+async fn a_local_repo_only_root_may_read_is_not_built() {
+    let s = setup().await;
+    let repo = vr_tests::harness::git::shell_app();
+    std::fs::set_permissions(repo.path(), std::fs::Permissions::from_mode(0o700))
+        .expect("close the repo");
+    add_app(&s.api, "private", &repo).await;
+    let (b, log) = build(&s.api, "private", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Failed, "{log}");
+    let why = b.error.unwrap_or_default();
+    assert!(why.contains("unprivileged users cannot read"), "{why}");
 }
 
 #[tokio::test]
@@ -224,6 +381,17 @@ async fn root_reads_proc_json_only_as_a_plain_file() {
         link_dir.join("proc.json"),
     )
     .expect("symlink");
+    // A folder an older vr left to the proc's user: not read (its file could be swapped).
+    let legacy = procs.join("legacy_prog");
+    std::fs::create_dir_all(&legacy).expect("dir");
+    std::fs::write(legacy.join("proc.json"), &meta).expect("write");
+    let chowned = Command::new("chown")
+        .arg("nobody")
+        .arg(&legacy)
+        .status()
+        .expect("chown");
+    assert!(chowned.success());
+    host.add_program("legacy_prog", "sleep 1000");
     host.add_program("fifo_prog", "sleep 1000");
     host.add_program("link_prog", "sleep 1000");
     // And one real one, so reads do happen.
@@ -234,7 +402,7 @@ async fn root_reads_proc_json_only_as_a_plain_file() {
     );
     add_host(&api, &host, "h", None).await;
     let seen = wait_procs(&api, "h", "see all three", WAIT, |p| {
-        ["fifo_prog", "link_prog", "real_prog"]
+        ["fifo_prog", "link_prog", "legacy_prog", "real_prog"]
             .iter()
             .all(|n| p.iter().any(|x| &x.name == n))
     })
@@ -247,6 +415,10 @@ async fn root_reads_proc_json_only_as_a_plain_file() {
     assert!(managed("real_prog"));
     assert!(!managed("fifo_prog"), "a FIFO is not read");
     assert!(!managed("link_prog"), "a link is not followed");
+    assert!(
+        !managed("legacy_prog"),
+        "a folder the user may write is not trusted"
+    );
     let h: Host = api.get(&paths::host("h")).await.expect_ok().json();
     assert_eq!(h.status.health, Health::Ok, "{:?}", h.status);
 }

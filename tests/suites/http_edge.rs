@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vr_app::fleet::{Host, HostPatch, NewHost, paths};
+use vr_tests::harness::tls::{Nginx, test_certificates};
 use vr_tests::harness::{ServerOptions, VrServer, free_port};
 
 /// Reads until the other side closes; the time it took, or `None` if it stayed open `limit`.
@@ -191,108 +192,24 @@ async fn listening_beyond_loopback_without_secure_cookies_is_warned_about() {
     assert!(log.contains("without secure cookies"), "{log}");
 }
 
-/// A CA and a certificate for 127.0.0.1 signed by it, made with openssl.
-fn test_ca(dir: &std::path::Path) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-subj",
-        "/CN=vr test CA",
-        "-days",
-        "2",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-}
-
 #[tokio::test]
 async fn the_cli_speaks_https_to_a_tls_proxy() {
     let server = fleet_server().await;
     let api = server.admin().await;
-    let token: vr_app::api::CreatedToken = api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
-        .await
-        .expect_status(201)
-        .json();
+    let cli = super::fleet::cli_token(&api).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    test_ca(dir.path());
+    test_certificates(dir.path(), &["IP:127.0.0.1"]);
     let tls_port = free_port();
     let d = dir.path().display();
-    std::fs::write(
-        dir.path().join("nginx.conf"),
-        format!(
-            "daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\n\
-             events {{}}\n\
-             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
-               fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
-               server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {d}/server.pem;\n\
-                 ssl_certificate_key {d}/server.key;\n\
-                 location / {{ proxy_pass {}; }} }} }}\n",
+    let nginx = Nginx::start(
+        Command::new("nginx"),
+        dir.path(),
+        &format!(
+            "server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {d}/server.pem;\n\
+             ssl_certificate_key {d}/server.key; location / {{ proxy_pass {}; }} }}",
             server.base_url()
         ),
-    )
-    .expect("nginx.conf");
-    let mut nginx = Command::new("nginx")
-        .args(["-p"])
-        .arg(dir.path())
-        .arg("-c")
-        .arg(dir.path().join("nginx.conf"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx");
+    );
     let until = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
         assert!(Instant::now() < until, "nginx did not listen");
@@ -301,8 +218,7 @@ async fn the_cli_speaks_https_to_a_tls_proxy() {
     let url = format!("https://127.0.0.1:{tls_port}");
     let whoami = |ca: Option<&std::path::Path>| {
         let mut cmd = super::server_process::vr_cmd(&server);
-        cmd.args(["whoami", "--url", &url])
-            .env("VR_TOKEN", &token.secret);
+        cmd.args(["whoami", "--url", &url]).env("VR_TOKEN", &cli);
         if let Some(ca) = ca {
             cmd.env("SSL_CERT_FILE", ca);
         } else {
@@ -311,8 +227,7 @@ async fn the_cli_speaks_https_to_a_tls_proxy() {
         cmd.output().expect("vr whoami")
     };
     let ok = whoami(Some(&dir.path().join("ca.pem")));
-    let _ = nginx.kill();
-    let _ = nginx.wait();
+    drop(nginx);
     assert!(
         ok.status.success(),
         "{}{}",
@@ -325,7 +240,7 @@ async fn the_cli_speaks_https_to_a_tls_proxy() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_refused_by_the_cli() {
     let dir = tempfile::tempdir().expect("tempdir");
-    test_ca(dir.path());
+    test_certificates(dir.path(), &["IP:127.0.0.1"]);
     // A TLS server whose CA the CLI does not know.
     let port = free_port();
     let mut server = Command::new("openssl")
@@ -371,21 +286,17 @@ async fn an_untrusted_certificate_is_refused_by_the_cli() {
 async fn hostile_input_on_the_cli_and_the_api_gets_clear_errors() {
     let server = fleet_server().await;
     let api = server.admin().await;
-    let token: vr_app::api::CreatedToken = api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
-        .await
-        .expect_status(201)
-        .json();
+    let cli = super::fleet::cli_token(&api).await;
     // Files that never end and volumes with two colons are refused before anything is sent.
     let (ok, text) = vr(
         &server,
-        &token.secret,
+        &cli,
         &["release", "create", "1", "--settings", "/dev/zero"],
     );
     assert!(!ok && text.contains("larger than"), "{text}");
     let (ok, text) = vr(
         &server,
-        &token.secret,
+        &cli,
         &["release", "create", "1", "--volume", "/a:/b:/c"],
     );
     assert!(!ok && text.contains("HOST_DIR:MOUNT_DIR"), "{text}");
@@ -407,7 +318,7 @@ async fn hostile_input_on_the_cli_and_the_api_gets_clear_errors() {
     // The README's own buildpack example, exactly as written there.
     let (ok, text) = vr(
         &server,
-        &token.secret,
+        &cli,
         &[
             "buildpack",
             "add",
@@ -423,7 +334,7 @@ async fn hostile_input_on_the_cli_and_the_api_gets_clear_errors() {
     // And its URL can be edited.
     let (ok, text) = vr(
         &server,
-        &token.secret,
+        &cli,
         &[
             "buildpack",
             "edit",

@@ -8,11 +8,12 @@
 use std::net::Ipv4Addr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vr_app::fleet::{Health, Host};
 use vr_tests::harness::git::GitRepo;
 use vr_tests::harness::sandbox::Sandbox;
+use vr_tests::harness::tls::{Nginx, test_certificates};
 use vr_tests::harness::{ApiClient, HostOptions, ServerOptions, TestHost, VrServer};
 
 const ADMIN_PW: &str = "readme-admin-pw";
@@ -270,107 +271,6 @@ fn publish(repo: &GitRepo, dir: &Path, name: &str) {
     run(&["update-server-info"], &dest);
 }
 
-/// A CA (trusted inside the sandbox) and a certificate for both git host names.
-fn certificates(dir: &Path) -> String {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-subj",
-        "/CN=readme sandbox CA",
-        "-days",
-        "2",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "git.key",
-        "-out",
-        "git.csr",
-        "-subj",
-        "/CN=git.example.com",
-    ]);
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=DNS:git.example.com,DNS:github.com\n",
-    )
-    .expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "git.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "git.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-    std::fs::read_to_string(dir.join("ca.pem")).expect("ca.pem")
-}
-
-/// nginx inside the sandbox at `address`:443, serving `root` as both git hosts.
-fn git_server(sandbox: &Sandbox, dir: &Path, root: &Path, address: Ipv4Addr) -> Child {
-    let d = dir.display();
-    std::fs::write(
-        dir.join("nginx.conf"),
-        format!(
-            "daemon off; pid {d}/nginx.pid; error_log {d}/nginx-error.log;\n\
-             events {{}}\n\
-             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
-               fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
-               server {{ listen {address}:443 ssl; server_name git.example.com github.com;\n\
-                 ssl_certificate {d}/git.pem; ssl_certificate_key {d}/git.key;\n\
-                 root {}; }} }}\n",
-            root.display()
-        ),
-    )
-    .expect("nginx.conf");
-    sandbox
-        .command("nginx")
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("nginx")
-}
-
 async fn wait_for<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> T {
     let until = Instant::now() + timeout;
     loop {
@@ -435,14 +335,27 @@ async fn every_command_in_the_readme_runs_as_written() {
     );
     let certs = w.join("certs");
     std::fs::create_dir_all(&certs).expect("certs");
-    sandbox.etc_file("ssl/certs/ca-certificates.crt", &certificates(&certs));
+    sandbox.etc_file(
+        "ssl/certs/ca-certificates.crt",
+        &test_certificates(&certs, &["DNS:git.example.com", "DNS:github.com"]),
+    );
     sandbox.add_user("shop", 5050);
     let published = w.join("git");
     let shop = shop_repo();
     let buildpack = python_buildpack();
     publish(&shop, &published, "shop.git");
     publish(&buildpack, &published, "org/buildpack-python.git");
-    let mut nginx = git_server(&sandbox, &certs, &published, git_addr);
+    // Both git hosts, over HTTPS, "dumb" HTTP: nginx serves the bare repos as files.
+    let d = certs.display();
+    let _git_server = Nginx::start(
+        sandbox.command("nginx"),
+        &certs,
+        &format!(
+            "server {{ listen {git_addr}:443 ssl; server_name git.example.com github.com;\n\
+             ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key; root {}; }}",
+            published.display()
+        ),
+    );
 
     let server = VrServer::start(ServerOptions {
         admin_password: Some(ADMIN_PW.into()),
@@ -597,6 +510,4 @@ async fn every_command_in_the_readme_runs_as_written() {
             }
         }
     }
-    let _ = nginx.kill();
-    let _ = nginx.wait();
 }

@@ -237,12 +237,8 @@ async fn releases_merge_layers_hash_once_and_compare() {
     assert_eq!(bad_ingredient.field.as_deref(), Some("settings_yaml"));
 
     // The CLI: compare and list.
-    let token: vr_app::api::CreatedToken = api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
-        .await
-        .expect_status(201)
-        .json();
-    let run = |args: &[&str]| super::fleet::vr(&server, &token.secret, args);
+    let cli = super::fleet::cli_token(&api).await;
+    let run = |args: &[&str]| super::fleet::vr(&server, &cli, args);
     let (ok, out) = run(&[
         "compare-releases",
         &created.id.to_string(),

@@ -3,8 +3,8 @@
 //! purpose as an event, never to a viewer, and still reach the proc. Credentials in git URLs are
 //! masked wherever a URL is shown, and kept when a masked URL is sent back.
 
-use super::builds::{add_app, build, setup};
-use super::deploys::{deploy, web_app};
+use super::builds::setup;
+use super::deploys::deploy;
 use super::fleet::{make_user, vr};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,6 +31,30 @@ async fn bodies(api: &ApiClient, paths: &[String]) -> String {
     all
 }
 
+/// The proc's stdout as the API serves it, once it holds `needle`.
+async fn wait_for_log(api: &ApiClient, program: &str, needle: &str) -> String {
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = api
+            .get(&format!(
+                "{}?stream=stdout",
+                vr_app::fleet::paths::proc_log("builder1", program)
+            ))
+            .await;
+        if r.ok() {
+            let chunk: vr_app::fleet::LogChunk = r.json();
+            if chunk.text.contains(needle) {
+                return chunk.text;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no {needle:?} in {program}'s log"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn assert_clean(text: &str, what: &str) {
     for s in [ING_SECRET, OWN_SECRET, NEXT_SECRET] {
         assert!(!text.contains(s), "{what} shows a secret value: {text}");
@@ -40,10 +64,7 @@ fn assert_clean(text: &str, what: &str) {
 #[tokio::test]
 async fn secret_values_are_masked_everywhere_and_revealed_on_purpose() {
     let s = setup().await;
-    let repo = web_app();
-    add_app(&s.api, "web", &repo).await;
-    let (b, log) = build(&s.api, "web", "main", false).await;
-    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    let (_repo, b) = super::deploys::web_built(&s).await;
 
     // An ingredient with a secret: its answers mask it, YAML text included.
     let ing: Ingredient = s
@@ -143,6 +164,32 @@ async fn secret_values_are_masked_everywhere_and_revealed_on_purpose() {
         .await
         .expect_status(201)
         .json();
+    // A value taken from another release's secret stays secret, marked or not; and the same
+    // inputs are the same release (the hash covers secrets through the server's own key).
+    let unmarked: Release = s
+        .api
+        .post(
+            paths::RELEASES,
+            &NewRelease {
+                build_id: b.id,
+                env_yaml: format!("TRICKY: {MASK}\nOTHER: \"2\"\n"),
+                ingredients: vec!["db".into()],
+                secrets_from: Some(r1.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    assert_eq!(unmarked.config.env["TRICKY"], MASK);
+    assert!(unmarked.config.secret_keys.contains("TRICKY"));
+    let again = s
+        .api
+        .post(paths::RELEASES, &new)
+        .await
+        .expect_status(200)
+        .json::<Release>();
+    assert_eq!(again.id, r1.id);
     // A mask with nothing behind it is refused.
     let err = s
         .api
@@ -224,6 +271,13 @@ async fn secret_values_are_masked_everywhere_and_revealed_on_purpose() {
     .await;
     assert_clean(&every, "the API");
 
+    // A proc that prints its secret: its log shows the mask.
+    let talker = deploy(&s.api, r1.id, "talker", "prod", 0).await;
+    assert_eq!(talker.status, DeployStatus::Succeeded, "{talker:#?}");
+    let log = wait_for_log(&s.api, &talker.program, "token=").await;
+    assert!(log.contains(&format!("token={MASK}")), "{log}");
+    assert_clean(&log, "a proc's log");
+
     // Reveals: a deployer may, as an event; a viewer may not.
     let deployer = make_user(&s.server, &s.api, "dep", "deployer").await;
     let viewer = make_user(&s.server, &s.api, "val", "viewer").await;
@@ -275,18 +329,33 @@ async fn secret_values_are_masked_everywhere_and_revealed_on_purpose() {
         "{events:?}"
     );
 
-    // The CLI shows masks, and reveals on request.
-    let token: vr_app::api::CreatedToken = s
-        .api
-        .post("/api/tokens", &serde_json::json!({ "name": "cli" }))
+    // Un-marking a secret is as good as revealing it: the event says so.
+    s.api
+        .patch(
+            &paths::ingredient("db"),
+            &IngredientPatch {
+                secret_keys: Some(vec![]),
+                ..Default::default()
+            },
+        )
         .await
-        .expect_status(201)
+        .expect_ok();
+    let events: Vec<vr_app::api::Event> = s
+        .api
+        .get("/api/events?action=ingredient.update")
+        .await
+        .expect_ok()
         .json();
-    let (ok, shown) = vr(
-        &s.server,
-        &token.secret,
-        &["release", "show", &r1.id.to_string()],
+    assert!(
+        events
+            .iter()
+            .any(|e| e.detail.contains("no longer secret: DB_PASSWORD")),
+        "{events:?}"
     );
+
+    // The CLI shows masks, and reveals on request.
+    let cli = super::fleet::cli_token(&s.api).await;
+    let (ok, shown) = vr(&s.server, &cli, &["release", "show", &r1.id.to_string()]);
     assert!(
         ok && shown.contains(MASK) && shown.contains("(secret"),
         "{shown}"
@@ -294,14 +363,14 @@ async fn secret_values_are_masked_everywhere_and_revealed_on_purpose() {
     assert_clean(&shown, "vr release show");
     let (ok, compared) = vr(
         &s.server,
-        &token.secret,
+        &cli,
         &["compare-releases", &r1.id.to_string(), &r3.id.to_string()],
     );
     assert!(ok && compared.contains("secret: changed"), "{compared}");
     assert_clean(&compared, "vr compare-releases");
     let (ok, value) = vr(
         &s.server,
-        &token.secret,
+        &cli,
         &["release", "reveal", &r3.id.to_string(), "TRICKY"],
     );
     assert!(ok && value.trim() == NEXT_SECRET, "{value}");

@@ -169,6 +169,21 @@ fn print_release(r: &Release) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints one secret value the server reveals (it records that we asked).
+async fn reveal(
+    c: &super::client::Client,
+    args: &ClientArgs,
+    path: &str,
+    key: String,
+) -> anyhow::Result<()> {
+    let r: Revealed = c.post(path, &RevealRequest { key }).await?;
+    if args.json {
+        return print_json(&r);
+    }
+    println!("{}", r.value);
+    Ok(())
+}
+
 pub async fn releases(args: ClientArgs, app: Option<String>) -> anyhow::Result<()> {
     let c = client(&args)?;
     let list: Vec<Release> = c
@@ -239,17 +254,7 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
             print_release(&r)
         }
         ReleaseCommand::Reveal { id, key } => {
-            let r: Revealed = c
-                .post(
-                    &vr_app::secret::paths::release_reveal(id),
-                    &RevealRequest { key },
-                )
-                .await?;
-            if args.json {
-                return print_json(&r);
-            }
-            println!("{}", r.value);
-            Ok(())
+            reveal(&c, &args, &vr_app::secret::paths::release_reveal(id), key).await
         }
     }
 }
@@ -353,16 +358,13 @@ pub async fn ingredient(args: ClientArgs, cmd: IngredientCommand) -> anyhow::Res
             println!("removed ingredient {name}");
         }
         IngredientCommand::Reveal { name, key } => {
-            let r: Revealed = c
-                .post(
-                    &vr_app::secret::paths::ingredient_reveal(&name),
-                    &RevealRequest { key },
-                )
-                .await?;
-            if args.json {
-                return print_json(&r);
-            }
-            println!("{}", r.value);
+            reveal(
+                &c,
+                &args,
+                &vr_app::secret::paths::ingredient_reveal(&name),
+                key,
+            )
+            .await?;
         }
     }
     Ok(())

@@ -144,17 +144,24 @@ struct StoreKeys {
 
 impl HostKeyCheck for StoreKeys {
     fn check(&self, target: &SshTarget, presented: &str) -> Result<bool, RemoteError> {
-        if let Some(p) = &self.pinned {
-            return Pinned(p.clone()).check(target, presented);
-        }
         let refuse = |message: String| RemoteError::Handshake {
             target: target.to_string(),
             message,
         };
-        let runtime = self
-            .runtime
-            .as_ref()
-            .ok_or_else(|| refuse("cannot pin the host key: no runtime".into()))?;
+        let Some(runtime) = self.runtime.as_ref() else {
+            return match &self.pinned {
+                Some(p) => Pinned(p.clone()).check(target, presented),
+                None => Err(refuse("cannot pin the host key: no runtime".into())),
+            };
+        };
+        // The pin as it is now, not as it was when the work began: an admin may have trusted
+        // a new key since, and the old one must stop working at once.
+        let current = runtime
+            .block_on(self.store.host_by_id(self.host_id))
+            .map_err(|e| refuse(format!("cannot read the pinned host key: {e}")))?;
+        if let Some(p) = current.host_key {
+            return Pinned(p).check(target, presented);
+        }
         let pinned = runtime.block_on(self.store.pin_host_key(
             self.host_id,
             None,

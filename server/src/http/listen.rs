@@ -5,14 +5,14 @@
 //! once), so one noisy client cannot lock out the others. Bodies and whole requests have their
 //! own timeouts in the router (see [`super::router`]).
 
+use crate::slots::Slots;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -28,46 +28,17 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Counts connections per client address; a slot is given back when its guard drops.
-#[derive(Default)]
-struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
-
-struct AddressSlot {
-    table: Arc<PerAddress>,
-    ip: IpAddr,
-}
-
-impl PerAddress {
-    fn take(self: &Arc<Self>, ip: IpAddr) -> Option<AddressSlot> {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let n = t.entry(ip).or_default();
-        if *n >= MAX_CONNECTIONS_PER_ADDRESS {
-            return None;
-        }
-        *n += 1;
-        Some(AddressSlot {
-            table: Arc::clone(self),
-            ip,
-        })
-    }
-}
-
-impl Drop for AddressSlot {
-    fn drop(&mut self) {
-        let mut t = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = t.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                t.remove(&self.ip);
-            }
-        }
-    }
-}
-
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open connections finish.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// `proxies` (trusted reverse proxies, which carry many clients) are not held to the
+/// per-address limit.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    proxies: Vec<IpAddr>,
+    shutdown: impl Future<Output = ()>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let per_address = Arc::new(PerAddress::default());
+    let per_address = Slots::<IpAddr>::new(MAX_CONNECTIONS_PER_ADDRESS);
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -93,9 +64,16 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
             },
             () = &mut shutdown => break,
         };
-        let Some(address_slot) = per_address.take(peer.ip()) else {
-            tracing::debug!(peer = %peer, "too many connections from one address; closing");
-            continue;
+        let address_slot = if proxies.contains(&peer.ip()) {
+            None
+        } else {
+            match per_address.take(crate::throttle::address_key(peer.ip())) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(peer = %peer, "too many connections from one address; closing");
+                    continue;
+                }
+            }
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
@@ -132,25 +110,5 @@ pub fn raise_file_limit() {
         && let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
     {
         tracing::warn!(error = %e, soft, hard, "could not raise the open-files limit");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_address_holds_a_bounded_number_of_slots() {
-        let t = Arc::new(PerAddress::default());
-        let a: IpAddr = [127, 0, 0, 1].into();
-        let b: IpAddr = [127, 0, 0, 2].into();
-        let held: Vec<AddressSlot> = (0..MAX_CONNECTIONS_PER_ADDRESS)
-            .map(|_| t.take(a).expect("slot"))
-            .collect();
-        assert!(t.take(a).is_none(), "over the limit");
-        assert!(t.take(b).is_some(), "another address is not affected");
-        drop(held);
-        assert!(t.take(a).is_some(), "slots come back");
-        assert!(t.0.lock().map(|m| m.len() <= 1).unwrap_or(false));
     }
 }

@@ -42,11 +42,24 @@ pub async fn log(
 ) -> ApiResult<Json<LogChunk>> {
     let host = state.store.host(host).await?;
     // Only programs the snapshot knows: a typo gets a 404, not a round trip to the host.
-    state
+    let detail = state
         .store
         .proc_detail(host.settings.name.clone(), name.clone())
         .await?;
-    Ok(Json(state.fleet.tail(&host, &name, &query).await?))
+    let mut chunk = state.fleet.tail(&host, &name, &query).await?;
+    // A proc may print its env: its release's secrets never reach a reader of its log.
+    if let Some(release_id) = detail.proc.meta.and_then(|m| m.release_id)
+        && let Ok(r) = state.store.release(release_id).await
+    {
+        let secrets: Vec<String> = r
+            .config
+            .secret_keys
+            .iter()
+            .filter_map(|k| r.config.env.get(k).cloned())
+            .collect();
+        chunk.text = vr_app::secret::redact(&chunk.text, &secrets);
+    }
+    Ok(Json(chunk))
 }
 
 pub async fn act(

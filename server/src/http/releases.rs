@@ -95,12 +95,26 @@ pub async fn update_ingredient(
 ) -> ApiResult<Json<Ingredient>> {
     let parsed =
         releases::parse_ingredient(patch.settings_yaml.clone(), patch.env_yaml.clone()).await?;
+    // Keys that stop being secret are as good as revealed: the event names them.
+    let unmarked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::clone(&unmarked);
     let i = state
         .store
         .edit_ingredient(name, move |current| {
-            releases::ingredient_edit(current, &patch, parsed)
+            let rec = releases::ingredient_edit(current, &patch, parsed)?;
+            if let Some(now) = &patch.secret_keys {
+                let gone: Vec<String> = current
+                    .secret_keys
+                    .iter()
+                    .filter(|k| !now.contains(k))
+                    .cloned()
+                    .collect();
+                *seen.lock().unwrap_or_else(|p| p.into_inner()) = gone;
+            }
+            Ok(rec)
         })
         .await?;
+    let unmarked = unmarked.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let used = if i.used_by_releases.is_empty() {
         String::new()
     } else {
@@ -115,11 +129,19 @@ pub async fn update_ingredient(
             "ingredient.update",
             &format!("ingredient:{}", i.name),
             Outcome::Ok,
-            &[used, secret_note(&i.secret_keys)]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join("; "),
+            &[
+                used,
+                secret_note(&i.secret_keys),
+                if unmarked.is_empty() {
+                    String::new()
+                } else {
+                    format!("no longer secret: {}", unmarked.join(", "))
+                },
+            ]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("; "),
         )
         .await;
     releases_changed(&state);

@@ -66,6 +66,7 @@ fn too_many(wait_ms: i64) -> ApiError {
 /// wait, with counts, so guessing cannot fill the activity log.
 async fn record_failure(
     state: &AppState,
+    action: &str,
     actor: &str,
     object: &str,
     from: std::net::IpAddr,
@@ -82,7 +83,7 @@ async fn record_failure(
         None => return,
     };
     state
-        .record(actor, "user.login", object, Outcome::Failed, &detail)
+        .record(actor, action, object, Outcome::Failed, &detail)
         .await;
 }
 
@@ -105,6 +106,7 @@ async fn check_credentials(
         verify_password(password.to_string(), auth::dummy_hash().to_string()).await?;
         record_failure(
             state,
+            "user.login",
             "anonymous",
             "login",
             from,
@@ -118,6 +120,13 @@ async fn check_credentials(
         .login_throttle
         .attempt(username, from, now_ms())
         .map_err(too_many)?;
+    if counted.delay_ms > 0 {
+        // Many failures for this name from everywhere: every attempt on it is slower.
+        tokio::time::sleep(std::time::Duration::from_millis(
+            u64::try_from(counted.delay_ms).unwrap_or(0),
+        ))
+        .await;
+    }
     let found = state.store.user_credentials(username.to_string()).await?;
     let hash = found
         .as_ref()
@@ -131,6 +140,7 @@ async fn check_credentials(
         _ => {
             record_failure(
                 state,
+                "user.login",
                 username,
                 &format!("user:{username}"),
                 from,
@@ -188,6 +198,7 @@ pub async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<Setup
 
 pub async fn setup(
     State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> ApiResult<Response> {
     if !state.setup_needed().await? {
@@ -196,16 +207,22 @@ pub async fn setup(
             message: "setup is already done; sign in instead".into(),
         });
     }
+    // Guessing the token is slowed and logged like guessing a password.
+    let counted = state
+        .login_throttle
+        .attempt("\0setup", from, now_ms())
+        .map_err(too_many)?;
     if !state.setup.check(req.token.trim()) {
-        state
-            .record(
-                "anonymous",
-                "setup.admin_create",
-                "setup",
-                Outcome::Failed,
-                "wrong setup token",
-            )
-            .await;
+        record_failure(
+            &state,
+            "setup.admin_create",
+            "anonymous",
+            "setup",
+            from,
+            counted,
+            "wrong setup token",
+        )
+        .await;
         return Err(ApiError::Forbidden(
             "wrong setup token: use the link printed in the server log".into(),
         ));

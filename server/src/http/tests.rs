@@ -58,7 +58,8 @@ impl Harness {
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),
             cookie_secure: false,
-            streams: Arc::default(),
+            trusted_proxies: Arc::new(vec!["192.0.2.1".parse().expect("ip")]),
+            streams: crate::slots::Slots::new(crate::state::MAX_STREAMS_PER_USER),
             session_hours: 1,
             shutdown,
         };
@@ -942,4 +943,79 @@ async fn one_user_holds_a_bounded_number_of_live_streams() {
     held.pop();
     let resp = h.app.clone().oneshot(open()).await.expect("call");
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_and_setup_guesses_are_throttled() {
+    let h = Harness::new();
+    h.user("alice", Role::Deployer).await;
+    // Through the trusted proxy (192.0.2.1), each client is counted as itself.
+    let via_proxy = |client: &str, pw: &str| {
+        let mut r = from(
+            json_req(
+                Method::POST,
+                "/api/auth/login",
+                json!({"username": "alice", "password": pw}),
+            ),
+            [192, 0, 2, 1],
+        );
+        r.headers_mut()
+            .insert("x-forwarded-for", client.parse().expect("header"));
+        r
+    };
+    for _ in 0..6 {
+        h.call(via_proxy("203.0.113.66", "wrong-password")).await;
+    }
+    let (status, _, _) = h.call(via_proxy("203.0.113.66", "password-123")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the guesser waits");
+    // An untrusted peer cannot pick its address with the header: its guesses, claiming to be
+    // 198.51.100.8, count against itself.
+    for _ in 0..6 {
+        let mut forged = from(
+            json_req(
+                Method::POST,
+                "/api/auth/login",
+                json!({"username": "alice", "password": "wrong-password"}),
+            ),
+            [203, 0, 113, 77],
+        );
+        forged
+            .headers_mut()
+            .insert("x-forwarded-for", "198.51.100.8".parse().expect("header"));
+        h.call(forged).await;
+    }
+    let (status, body, _) = h.call(via_proxy("198.51.100.8", "password-123")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another client of the proxy is not slowed: {body}"
+    );
+
+    // Setup tokens are guessed no faster than passwords.
+    let fresh = Harness::new();
+    let guess = || {
+        from(
+            json_req(
+                Method::POST,
+                "/api/setup",
+                json!({"token": "guess", "username": "root", "password": "long-enough-pw"}),
+            ),
+            [192, 0, 2, 99],
+        )
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(fresh.call(guess()).await.0);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let events = fresh
+        .state
+        .store
+        .list_events(Default::default())
+        .await
+        .expect("events");
+    assert!(events.len() <= 2, "one row per guess: {events:?}");
 }

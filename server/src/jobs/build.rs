@@ -309,9 +309,12 @@ impl Builds {
         let (repo, version) = (app.repo_url.clone(), build.version.clone());
         let l = Arc::clone(&link);
         let a = access.clone();
+        let uid = vr_app::build::build_uid(app.id);
         let commit = blocking(move || {
             l.run(&a, |s| {
-                Ok(build::resolve(s.conn, s.layout, &repo, &version, timeout))
+                Ok(build::resolve(
+                    s.conn, s.layout, &repo, &version, uid, timeout,
+                ))
             })
             .map(|w| w.value)
         })
@@ -644,10 +647,16 @@ fn procfile_of_tarball_within(
         inner: flate2::read::GzDecoder::new(file),
         left: std::rc::Rc::clone(&left),
     };
-    let not_tar = |e: std::io::Error| {
+    let mut procfile = None;
+    let not_tar = |e: std::io::Error, found: bool| {
         if left.get() == 0 {
             format!(
-                "no Procfile in the first {} MiB of the archive",
+                "{} in the first {} MiB of the archive",
+                if found {
+                    "it does not end"
+                } else {
+                    "no Procfile"
+                },
                 scan_max / (1024 * 1024)
             )
         } else {
@@ -655,14 +664,21 @@ fn procfile_of_tarball_within(
         }
     };
     let mut archive = tar::Archive::new(limited);
-    let entries = archive.entries().map_err(not_tar)?;
+    let entries = archive.entries().map_err(|e| not_tar(e, false))?;
+    // Every entry: a device node or a FIFO would be created as root on every host.
     for entry in entries {
-        let mut entry = entry.map_err(not_tar)?;
+        let mut entry = entry.map_err(|e| not_tar(e, procfile.is_some()))?;
         let name = entry
             .path()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name == "Procfile" || name == "./Procfile" {
+        let kind = entry.header().entry_type();
+        if kind.is_block_special() || kind.is_character_special() || kind.is_fifo() {
+            return Err(format!(
+                "it holds {name:?}, a device or FIFO: builds may hold only files, directories and links"
+            ));
+        }
+        if procfile.is_none() && (name == "Procfile" || name == "./Procfile") {
             let max = vr_app::build::PROCFILE_MAX;
             let mut raw = Vec::new();
             (&mut entry)
@@ -672,10 +688,12 @@ fn procfile_of_tarball_within(
             if raw.len() > max {
                 return Err(format!("its Procfile is larger than {} KiB", max / 1024));
             }
-            return vr_app::build::parse_procfile(&String::from_utf8_lossy(&raw));
+            procfile = Some(vr_app::build::parse_procfile(&String::from_utf8_lossy(
+                &raw,
+            ))?);
         }
     }
-    Err("the archive has no Procfile at its top level".into())
+    procfile.ok_or_else(|| "the archive has no Procfile at its top level".into())
 }
 
 /// A reader that fails once `left` bytes were read.
@@ -765,6 +783,33 @@ mod tests {
                 .contains("no Procfile in the first")
         );
         assert!(procfile_of_tarball(&padded).is_ok());
+        // A device node anywhere is refused.
+        let dev_path = dir.path().join("dev.tgz");
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&dev_path).expect("create"),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        let mut h = tar::Header::new_gnu();
+        h.set_size(7);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append_data(&mut h, "Procfile", &b"web: x\n"[..])
+            .expect("append");
+        let mut d = tar::Header::new_gnu();
+        d.set_entry_type(tar::EntryType::Block);
+        d.set_size(0);
+        d.set_mode(0o644);
+        d.set_device_major(8).expect("major");
+        d.set_device_minor(0).expect("minor");
+        d.set_cksum();
+        tar.append_data(&mut d, "disk", &b""[..]).expect("append");
+        tar.into_inner().expect("tar").finish().expect("gz");
+        assert!(
+            procfile_of_tarball(&dev_path)
+                .expect_err("must fail")
+                .contains("a device or FIFO"),
+        );
         let junk = dir.path().join("junk");
         std::fs::write(&junk, "not gzip at all").expect("write");
         assert!(

@@ -46,8 +46,25 @@ fn script_line(layout: &Layout, script: &str, args: &[&str]) -> String {
     }
 }
 
+/// A repository on the builder itself (`file://`) is fetched by root, so it must be one an
+/// unprivileged user could read anyway: else a build could carry root-only files (an `/etc`
+/// kept in git) into an artifact. `$1` uid, `$2` URL.
+const LOCAL_REPO_CHECK: &str = r#"local_repo_ok() {
+  case "$2" in
+    file://*)
+      setpriv --reuid="$1" --regid="$1" --clear-groups --no-new-privs -- \
+        sh -c 'test -r "$1" && test -x "$1" && [ -z "$(find "$1" ! -readable -print -quit 2>&1)" ]' \
+        sh "${2#file://}" || {
+        echo "$2 is a repository on the builder that unprivileged users cannot read: builds may read only what they could" >&2
+        return 1
+      } ;;
+  esac
+}
+"#;
+
 const RESOLVE: &str = r#"set -eu
-repos="$1/repos"; dir="$repos/$2.git"; url=$3; version=$4
+repos="$1/repos"; dir="$repos/$2.git"; url=$3; version=$4; uid=$5
+local_repo_ok "$uid" "$url" || exit 4
 mkdir -p "$repos"
 if [ -d "$dir" ]; then
   git -C "$dir" fetch --quiet --prune origin
@@ -66,12 +83,18 @@ pub fn resolve(
     layout: &Layout,
     repo_url: &str,
     version: &str,
+    uid: u32,
     deadline: Duration,
 ) -> Result<String, BuildError> {
     let root = build_root(layout);
     let key = url_key(repo_url);
+    let script = format!("{LOCAL_REPO_CHECK}{RESOLVE}");
     let out = conn.exec_within(
-        &script_line(layout, RESOLVE, &[&root, &key, repo_url, version]),
+        &script_line(
+            layout,
+            &script,
+            &[&root, &key, repo_url, version, &uid.to_string()],
+        ),
         deadline,
     )?;
     let commit = out.stdout.trim();
@@ -105,6 +128,11 @@ fi
 if getent passwd "$uid" >/dev/null 2>&1; then
   echo "uid $uid, vr's build uid for $app, belongs to a user on the builder ($(getent passwd "$uid" | cut -d: -f1)); refusing to build as it" >&2; exit 69
 fi
+# Whatever the build started dies with it, however it ends: nothing of one build may wait for
+# the next one of the app.
+cleanup() { pkill -KILL -U "$uid" 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'cleanup; exit 129' HUP INT TERM
 work="$root/work/$id"
 cache="$root/cache/$app"
 rm -rf "$work"
@@ -130,6 +158,7 @@ echo "-----> Checked out $commit; building as uid $uid"
 chosen=""; n=0
 while [ $# -gt 0 ]; do
   url=$1; key=$2; ref=$3; shift 3; n=$((n+1))
+  local_repo_ok "$uid" "$url" || exit 4
   bpcache="$root/buildpacks/$key.git"
   if [ -d "$bpcache" ]; then
     git -C "$bpcache" fetch --quiet --prune origin
@@ -163,7 +192,6 @@ if [ -x "$chosen/bin/release" ]; then as_app "$chosen/bin/release" "$work/app" |
 if ! as_app test -f "$work/app/Procfile"; then echo "the build has no Procfile" >&2; exit 67; fi
 as_app head -c 65536 -- "$work/app/Procfile" > "$work/Procfile"
 as_app tar --owner=0 --group=0 --numeric-owner -czf - -C "$work/app" . > "$work/out.tar.gz"
-pkill -KILL -U "$uid" 2>/dev/null || true
 sha=$(sha256sum "$work/out.tar.gz" | cut -d' ' -f1)
 size=$(wc -c < "$work/out.tar.gz")
 printf 'sha256=%s\nsize=%s\n' "$sha" "$size" >> "$work/result"
@@ -227,8 +255,9 @@ pub fn run(
     }
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut stderr_tail = Vec::new();
+    let script = format!("{LOCAL_REPO_CHECK}{BUILD}");
     let status = conn.exec_streaming(
-        &script_line(layout, BUILD, &arg_refs),
+        &script_line(layout, &script, &arg_refs),
         deadline,
         &mut |is_err, bytes| {
             log(bytes);

@@ -93,9 +93,16 @@ fi
 # setuid-root file), and nothing in it may be writable by group or others.
 tar --no-same-owner --no-same-permissions -xzf "$tmp.tar.gz" -C "$tmp"
 rm -f "$tmp.tar.gz"
+# Only files, directories and links: a device node would hand the proc's user a raw disk.
+odd=$(find "$tmp" \( -type b -o -type c -o -type p -o -type s \) -print | head -n 1)
+if [ -n "$odd" ]; then
+  rm -rf "$tmp"; echo "the build holds a device, FIFO or socket (${odd#"$tmp"/}): refused" >&2; exit 7
+fi
 chmod -R u-s,g-s,go-w "$tmp"
 chmod 755 "$tmp"
-touch "$tmp/.vr-complete"
+# The archive may hold a link of this name: replace it, never write through it.
+rm -rf -- "$tmp/.vr-complete"
+: > "$tmp/.vr-complete"
 rm -rf "$root/builds/$sha"
 mv "$tmp" "$root/builds/$sha"
 "#;
@@ -206,18 +213,34 @@ tar --no-same-owner --no-same-permissions -x -C "$t"
 chmod 755 "$t" "$t/run"
 chmod 644 "$t/proc.json" "$t/program.conf"
 mkdir "$t/home"
+# env and settings.yaml: the proc's user alone reads them (not its group: others may share it).
+# Root never reads them back; the folder stays root's, so they cannot be replaced.
+chmod 400 "$t/env" "$t/settings.yaml"
 if [ -n "$user" ]; then
-  chgrp "$group" "$t/env" "$t/settings.yaml"
-  chmod 640 "$t/env" "$t/settings.yaml"
+  chown "$user:0" "$t/env" "$t/settings.yaml"
   chown "$user:$group" "$t/home"
-else
-  chmod 600 "$t/env" "$t/settings.yaml"
 fi
 chmod 700 "$t/home"
+# Creating a volume follows no link and enters no directory another user owns: else a proc
+# could have root make (and hand it) a directory anywhere.
+safe_to_create() {
+  cur=""; rest=${1#/}
+  while [ -n "$rest" ]; do
+    part=${rest%%/*}
+    if [ "$part" = "$rest" ]; then rest=""; else rest=${rest#*/}; fi
+    cur="$cur/$part"
+    if [ -L "$cur" ]; then echo "volume $1: $cur is a link; not creating it" >&2; return 1; fi
+    [ -e "$cur" ] || return 0
+    if [ "$(stat -c %u -- "$cur")" != 0 ] || [ -n "$(find "$cur" -maxdepth 0 -perm /022)" ]; then
+      echo "volume $1: $cur is not root's alone; not creating it" >&2; return 1
+    fi
+  done
+}
 for v in "$@"; do
-  if [ ! -e "$v" ]; then
+  if [ ! -e "$v" ] && [ ! -L "$v" ]; then
+    safe_to_create "$v" || exit 8
     mkdir -p -- "$v"
-    if [ -n "$user" ]; then chown "$user:$group" -- "$v"; fi
+    if [ -n "$user" ]; then chown -h "$user:$group" -- "$v"; fi
   fi
   ls -ld -- "$v"
 done

@@ -374,13 +374,16 @@ impl Supervisor<'_> {
             return Ok(found);
         }
         // Each record: RS name US content. Missing files print nothing after US. Root reads
-        // only regular files that are not links, and at most PROC_JSON_MAX of each: a proc
-        // folder an app could once write in must not make root block on a FIFO or read
-        // another file.
+        // only regular files that are not links, in folders that are root's alone (so nothing
+        // can swap the file between the check and the read), and at most PROC_JSON_MAX of
+        // each: a proc must not make root block on a FIFO or read another file. A folder an
+        // older vr left to the proc's user is not read (its proc shows unmanaged until it is
+        // deployed again).
         let list: Vec<String> = plain.iter().map(|n| quote(n)).collect();
         let script = format!(
             "cd {} 2>/dev/null || exit 0; for n in {}; do printf '\\036%s\\037' \"$n\"; f=\"$n/proc.json\"; \
-             if [ ! -L \"$n\" ] && [ ! -L \"$f\" ] && [ -f \"$f\" ]; then head -c {PROC_JSON_MAX} -- \"$f\" 2>/dev/null; fi; done; exit 0",
+             if [ ! -L \"$n\" ] && [ \"$(stat -c %u -- \"$n\" 2>/dev/null)\" = 0 ] && [ -z \"$(find \"$n\" -maxdepth 0 -perm /022)\" ] \
+             && [ ! -L \"$f\" ] && [ -f \"$f\" ]; then head -c {PROC_JSON_MAX} -- \"$f\" 2>/dev/null; fi; done; exit 0",
             quote(&format!("{}/procs", self.layout.apps_root)),
             list.join(" ")
         );

@@ -5,6 +5,7 @@ mod builds;
 mod deploys;
 mod events;
 mod hosts;
+mod instance;
 mod migrate;
 mod releases;
 mod sessions;

@@ -16,6 +16,23 @@ pub struct IngredientRecord {
     pub now: i64,
 }
 
+/// The record's columns in the order the insert and the update name them (`?1` = name or id).
+fn record_params<'a>(
+    key: &'a dyn rusqlite::ToSql,
+    rec: &'a IngredientRecord,
+) -> [&'a dyn rusqlite::ToSql; 8] {
+    [
+        key,
+        &rec.settings_yaml,
+        &rec.env_yaml,
+        &rec.settings_json,
+        &rec.env_json,
+        &rec.secret_keys_json,
+        &rec.notes,
+        &rec.now,
+    ]
+}
+
 fn json_err(i: usize, e: serde_json::Error) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
 }
@@ -137,16 +154,7 @@ impl Store {
             c.execute(
                 "INSERT INTO ingredients (name, settings_yaml, env_yaml, settings, env, secret_keys, \
                    notes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    rec.name,
-                    rec.settings_yaml,
-                    rec.env_yaml,
-                    rec.settings_json,
-                    rec.env_json,
-                    rec.secret_keys_json,
-                    rec.notes,
-                    rec.now
-                ],
+                record_params(&rec.name, &rec),
             )
             .map_err(|e| {
                 unique_conflict(e, "name", format!("an ingredient named {} already exists", rec.name))
@@ -171,16 +179,7 @@ impl Store {
             tx.execute(
                 "UPDATE ingredients SET settings_yaml = ?2, env_yaml = ?3, settings = ?4, env = ?5, \
                    secret_keys = ?6, notes = ?7, updated_at = ?8 WHERE id = ?1",
-                params![
-                    current.id,
-                    rec.settings_yaml,
-                    rec.env_yaml,
-                    rec.settings_json,
-                    rec.env_json,
-                    rec.secret_keys_json,
-                    rec.notes,
-                    rec.now
-                ],
+                record_params(&current.id, &rec),
             )?;
             let updated = ingredient_named(&tx, &name)?;
             tx.commit()?;

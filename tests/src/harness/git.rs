@@ -15,6 +15,13 @@ impl GitRepo {
             .prefix("vr-git")
             .tempdir()
             .expect("creating a repo dir");
+        // Like a repo an operator would point vr at: readable by anyone (vr refuses to build
+        // from a local repo that only root may read).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+                .expect("opening up the repo dir");
+        }
         let repo = GitRepo { dir };
         repo.git(&["init", "-q", "-b", "main"]);
         repo

@@ -41,6 +41,7 @@ pub mod ports;
 pub mod procs;
 pub mod sandbox;
 pub mod server;
+pub mod tls;
 
 pub use browser::Browser;
 pub use host::{ClientKey, HostOptions, TestHost};
