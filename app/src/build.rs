@@ -41,15 +41,28 @@ pub struct App {
     pub buildpack: Option<String>,
     pub notes: String,
     pub created_at: i64,
+    /// The unprivileged uid its builds run as on builders (and which owns its build cache
+    /// there); given at its first build.
+    #[serde(default)]
+    pub build_uid: Option<u32>,
 }
 
-/// First uid of vr's build users: an app's build runs as `BUILD_UID_BASE + app id` on the
-/// builder, a uid with no passwd entry, so apps cannot touch each other's caches or the builder.
+/// First uid of vr's build users: an app's build runs as a uid in
+/// `BUILD_UID_BASE .. BUILD_UID_BASE + 2^24` with no passwd entry, so apps cannot touch each
+/// other's caches or the builder.
 pub const BUILD_UID_BASE: u32 = 1_610_612_736;
 
-/// The uid the app's builds run as.
-pub fn build_uid(app_id: i64) -> u32 {
-    BUILD_UID_BASE.saturating_add(u32::try_from(app_id.clamp(0, 100_000_000)).unwrap_or(0))
+/// The `attempt`th candidate uid for the app's builds, drawn from the installation's `key`:
+/// the store keeps the first that no other app of the installation has, and two installations
+/// sharing a builder are unlikely to meet.
+pub fn build_uid_candidate(key: &[u8], app_id: i64, attempt: u32) -> u32 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(app_id.to_le_bytes());
+    h.update(attempt.to_le_bytes());
+    let d = h.finalize();
+    BUILD_UID_BASE + ((u32::from(d[0]) << 16) | (u32::from(d[1]) << 8) | u32::from(d[2]))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -88,6 +88,22 @@ pub async fn add_app(api: &ApiClient, name: &str, repo: &GitRepo) -> App {
     .json()
 }
 
+/// An app pinned to the buildpack at `buildpack` (no detection).
+pub async fn add_pinned_app(api: &ApiClient, name: &str, repo: &GitRepo, buildpack: &str) -> App {
+    api.post(
+        paths::APPS,
+        &NewApp {
+            name: name.into(),
+            repo_url: repo.url(),
+            buildpack: Some(buildpack.into()),
+            notes: String::new(),
+        },
+    )
+    .await
+    .expect_status(201)
+    .json()
+}
+
 async fn start(api: &ApiClient, app: &str, version: &str, force: bool) -> Build {
     let reply = api
         .post(
@@ -733,18 +749,7 @@ async fn a_build_that_prints_without_end_has_its_log_cut_with_a_marker() {
         "loud",
     );
     let repo = shell_app();
-    s.api
-        .post(
-            paths::APPS,
-            &NewApp {
-                name: "loud".into(),
-                repo_url: repo.url(),
-                buildpack: Some(loud.url()),
-                notes: String::new(),
-            },
-        )
-        .await
-        .expect_status(201);
+    add_pinned_app(&s.api, "loud", &repo, &loud.url()).await;
     let (b, _) = build(&s.api, "loud", "main", false).await;
     // Read it all, piece by piece, as a client follows it.
     let mut text = String::new();

@@ -10,7 +10,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use vr_app::build::{Build, BuildStatus, NewApp, paths as build_paths};
+use vr_app::build::{Build, BuildStatus, paths as build_paths};
 use vr_app::deploy::DeployStatus;
 use vr_app::fleet::{ConnectionReport, Health, Host, HostPatch, TrustKey, paths};
 use vr_app::release::{NewRelease, Release};
@@ -31,6 +31,14 @@ fn id_of(flag: &str, user: &str) -> u32 {
         .trim()
         .parse()
         .expect("numeric id")
+}
+
+/// The uid an app builds as, as the API tells it after its first build.
+async fn build_uid_of(api: &vr_tests::harness::ApiClient, app: &str) -> u32 {
+    let a: vr_app::build::App = api.get(&build_paths::app(app)).await.expect_ok().json();
+    let uid = a.build_uid.expect("given at the first build");
+    assert!(uid >= vr_app::build::BUILD_UID_BASE, "{uid}");
+    uid
 }
 
 /// Runs `script` with `sh -c` as `user`; true when it exits 0.
@@ -306,24 +314,12 @@ async fn a_failed_build_leaves_nothing_running_as_its_uid() {
         "lingering",
     );
     let repo = vr_tests::harness::git::shell_app();
-    let app: vr_app::build::App = s
-        .api
-        .post(
-            build_paths::APPS,
-            &NewApp {
-                name: "lingers".into(),
-                repo_url: repo.url(),
-                buildpack: Some(lingering.url()),
-                notes: String::new(),
-            },
-        )
-        .await
-        .expect_status(201)
-        .json();
+    let app = super::builds::add_pinned_app(&s.api, "lingers", &repo, &lingering.url()).await;
     let (b, log) = build(&s.api, "lingers", "main", false).await;
     assert_eq!(b.status, BuildStatus::Failed, "{log}");
     assert!(log.contains("left a process behind"), "{log}");
-    let uid = vr_app::build::build_uid(app.id).to_string();
+    let _ = app;
+    let uid = build_uid_of(&s.api, "lingers").await.to_string();
     let left = Command::new("ps")
         .args(["-o", "pid=,stat=,args=", "-U", &uid])
         .output()
@@ -504,29 +500,18 @@ async fn each_app_builds_as_its_own_unprivileged_uid() {
     let first = add_app(&s.api, "first", &repo).await;
     let (b1, log1) = build(&s.api, "first", "main", false).await;
     assert_eq!(b1.status, BuildStatus::Succeeded, "{log1}");
-    let uid1 = vr_app::build::build_uid(first.id);
+    let _ = first;
+    let uid1 = build_uid_of(&s.api, "first").await;
     assert!(log1.contains(&format!("building as uid {uid1}")), "{log1}");
     let cache1 = root.join("cache/first");
     assert_eq!(owner_mode(&cache1), (uid1, uid1, 0o700));
 
     let probe = probe_buildpack(&cache1, &root.join("repos"));
-    let second: vr_app::build::App = s
-        .api
-        .post(
-            build_paths::APPS,
-            &NewApp {
-                name: "second".into(),
-                repo_url: repo.url(),
-                buildpack: Some(probe.url()),
-                notes: String::new(),
-            },
-        )
-        .await
-        .expect_status(201)
-        .json();
+    let second = super::builds::add_pinned_app(&s.api, "second", &repo, &probe.url()).await;
     let (b2, log2) = build(&s.api, "second", "main", false).await;
     assert_eq!(b2.status, BuildStatus::Succeeded, "{log2}");
-    let uid2 = vr_app::build::build_uid(second.id);
+    let _ = second;
+    let uid2 = build_uid_of(&s.api, "second").await;
     assert_ne!(uid1, uid2);
     assert!(log2.contains(&format!("probe: uid={uid2}")), "{log2}");
     assert!(log2.contains("probe: own cache ok"), "{log2}");

@@ -309,7 +309,16 @@ impl Builds {
         let (repo, version) = (app.repo_url.clone(), build.version.clone());
         let l = Arc::clone(&link);
         let a = access.clone();
-        let uid = vr_app::build::build_uid(app.id);
+        let key = self
+            .store
+            .instance_hash_key(rand::random())
+            .await
+            .map_err(store_err)?;
+        let uid = self
+            .store
+            .app_build_uid(app.id, key)
+            .await
+            .map_err(store_err)?;
         let commit = blocking(move || {
             l.run(&a, |s| {
                 Ok(build::resolve(
@@ -428,7 +437,7 @@ impl Builds {
             app.repo_url.clone(),
             app.buildpack.is_some(),
         );
-        let build_uid = vr_app::build::build_uid(app.id);
+        let build_uid = uid;
         let l = Arc::clone(&link);
         let a = access.clone();
         let c = commit.clone();

@@ -16,10 +16,11 @@ fn app_from_row(r: &Row<'_>) -> rusqlite::Result<App> {
         buildpack: r.get(3)?,
         notes: r.get(4)?,
         created_at: r.get(5)?,
+        build_uid: r.get(6)?,
     })
 }
 
-const APP_COLUMNS: &str = "id, name, repo_url, buildpack, notes, created_at";
+const APP_COLUMNS: &str = "id, name, repo_url, buildpack, notes, created_at, build_uid";
 
 fn app_named(c: &Connection, name: &str) -> Result<App, StoreError> {
     c.query_row(
@@ -172,6 +173,42 @@ impl Store {
             let app = app_named(&tx, &name)?;
             tx.commit()?;
             Ok(app)
+        })
+        .await
+    }
+
+    /// The uid the app builds as, given now if it has none: the first candidate drawn from
+    /// `key` that no other app of this installation has.
+    pub async fn app_build_uid(&self, app_id: i64, key: Vec<u8>) -> Result<u32, StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let current: Option<u32> =
+                tx.query_row("SELECT build_uid FROM apps WHERE id = ?1", [app_id], |r| {
+                    r.get(0)
+                })?;
+            if let Some(uid) = current {
+                return Ok(uid);
+            }
+            for attempt in 0..1000 {
+                let uid = vr_app::build::build_uid_candidate(&key, app_id, attempt);
+                let taken: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM apps WHERE build_uid = ?1)",
+                    [uid],
+                    |r| r.get(0),
+                )?;
+                if !taken {
+                    tx.execute(
+                        "UPDATE apps SET build_uid = ?1 WHERE id = ?2",
+                        params![uid, app_id],
+                    )?;
+                    tx.commit()?;
+                    return Ok(uid);
+                }
+            }
+            Err(StoreError::Conflict {
+                field: None,
+                message: "no free build uid for this app".into(),
+            })
         })
         .await
     }
@@ -540,6 +577,40 @@ mod tests {
             env: BTreeMap::new(),
             reused_from: None,
         }
+    }
+
+    #[tokio::test]
+    async fn apps_get_one_build_uid_each_kept_for_good() {
+        let s = store();
+        let a = s
+            .create_app(
+                vr_app::build::NewApp {
+                    name: "a".into(),
+                    repo_url: "file:///x".into(),
+                    ..Default::default()
+                },
+                1,
+            )
+            .await
+            .expect("a");
+        let b = s
+            .create_app(
+                vr_app::build::NewApp {
+                    name: "b".into(),
+                    repo_url: "file:///y".into(),
+                    ..Default::default()
+                },
+                1,
+            )
+            .await
+            .expect("b");
+        let ua = s.app_build_uid(a.id, vec![7; 32]).await.expect("uid");
+        let ub = s.app_build_uid(b.id, vec![7; 32]).await.expect("uid");
+        assert_ne!(ua, ub);
+        assert!(ua >= vr_app::build::BUILD_UID_BASE);
+        // Kept: another key later does not change it.
+        assert_eq!(s.app_build_uid(a.id, vec![9; 32]).await.expect("uid"), ua);
+        assert_eq!(s.app("a".into()).await.expect("a").build_uid, Some(ua));
     }
 
     #[tokio::test]
