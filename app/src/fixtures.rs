@@ -65,3 +65,53 @@ pub fn proc(host: &str, name: &str, app: Option<(&str, &str, &str)>, state: Proc
         last_seen_at: 0,
     }
 }
+
+/// A successful build of `app` at 1.0 with a `web` proc type.
+pub fn build(id: i64, app: &str) -> crate::build::Build {
+    crate::build::Build {
+        id,
+        app: app.into(),
+        version: "1.0".into(),
+        commit: Some("0123abcd".into()),
+        status: crate::build::BuildStatus::Succeeded,
+        error: None,
+        buildpack: None,
+        buildpack_commit: None,
+        host: Some("builder".into()),
+        sha256: Some("ff".into()),
+        size: Some(1024),
+        procfile: [("web".to_string(), "./run".to_string())].into(),
+        env: Default::default(),
+        prebuilt: false,
+        reused_from: None,
+        requested_by: "test".into(),
+        created_at: 1,
+        started_at: Some(2),
+        finished_at: Some(3),
+    }
+}
+
+/// A finished deploy of `app`'s web proc to `host`, with one step.
+pub fn deployment(id: i64, app: &str, host: &str) -> crate::deploy::Deployment {
+    crate::deploy::Deployment {
+        id,
+        release_id: 1,
+        app: app.into(),
+        proc_type: "web".into(),
+        config: "prod".into(),
+        host: host.into(),
+        port: 5000,
+        program: format!("{app}-1.0-prod-abc123-web-5000"),
+        status: crate::deploy::DeployStatus::Succeeded,
+        error: None,
+        steps: vec![crate::deploy::DeployStep {
+            name: "unpack".into(),
+            ok: true,
+            message: String::new(),
+            ms: 12,
+        }],
+        requested_by: "test".into(),
+        created_at: 1,
+        finished_at: Some(2),
+    }
+}

@@ -7,25 +7,22 @@ use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::activity::ActivityPage;
+use crate::apps::{AppPage, AppsPage};
+use crate::auth::{LoginPage, SetupPage};
+use crate::buildpacks::BuildpacksPage;
+use crate::builds::{BuildPage, BuildsPage};
 use crate::components::{ToastContainer, provide_toasts};
-use crate::pages::activity::ActivityPage;
-use crate::pages::apps::{AppPage, AppsPage};
-use crate::pages::buildpacks::BuildpacksPage;
-use crate::pages::builds::{BuildPage, BuildsPage};
-use crate::pages::dashboard::DashboardPage;
-use crate::pages::deploys::{DeployPage, DeploysPage, NewDeployPage};
-use crate::pages::hosts::{HostPage, HostsPage, NewHostPage};
-use crate::pages::ingredients::{IngredientPage, IngredientsPage};
-use crate::pages::login::LoginPage;
-use crate::pages::not_built::NotBuilt;
-use crate::pages::not_found::NotFound;
-use crate::pages::releases::{ReleasePage, ReleasesPage};
-use crate::pages::settings::SettingsPage;
-use crate::pages::setup::SetupPage;
-use crate::pages::squads::{SquadPage, SquadsPage};
-use crate::pages::users::UsersPage;
+use crate::dashboard::DashboardPage;
+use crate::deploys::{DeployPage, DeploysPage, NewDeployPage};
+use crate::hosts::{HostPage, HostsPage, NewHostPage};
+use crate::ingredients::{IngredientPage, IngredientsPage};
+use crate::releases::{ReleasePage, ReleasesPage};
 use crate::session::Session;
-use crate::shell::Shell;
+use crate::settings::SettingsPage;
+use crate::shell::{NotBuilt, NotFound, Shell};
+use crate::squads::{SquadPage, SquadsPage};
+use crate::users::UsersPage;
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -2,27 +2,40 @@
 //! vr server from its embedded assets. It talks only to the server's JSON API under `/api/`.
 //!
 //! Layout: [`app`] holds the router, [`shell`] the signed-in frame (top bar, navigation),
-//! [`session`] who is signed in, [`api`] the typed HTTP client, [`live`] the server-sent-events
-//! channel, [`fleet`] the shared fleet snapshot and proc views, [`builds`] the
-//! apps, buildpacks and builds lists and the build log, [`deploys`] the deploy list and how
-//! deploys are drawn, [`components`] the shared widgets and [`pages`] one module per screen.
+//! [`auth`] the sign-in and setup pages, [`session`] who is signed in, [`api`] the typed HTTP
+//! client, [`live`] the server-sent-events channel, [`links`] every in-app URL, [`components`]
+//! the shared widgets, and one folder per area (its pages, live lists and tables): [`dashboard`],
+//! [`fleet`] (the shared fleet snapshot and proc views), [`apps`], [`buildpacks`], [`builds`],
+//! [`releases`], [`ingredients`], [`deploys`], [`hosts`], [`squads`], [`activity`],
+//! [`settings`], [`users`].
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod api;
 pub mod app;
+pub mod apps;
+pub mod auth;
+pub mod buildpacks;
 pub mod builds;
 pub mod busy;
 pub mod clipboard;
 pub mod clock;
 pub mod components;
+pub mod dashboard;
 pub mod deploys;
 pub mod fleet;
 pub mod format;
+pub mod hosts;
+pub mod ingredients;
+pub mod links;
 pub mod live;
-pub mod pages;
 pub mod releases;
+pub mod route;
 pub mod session;
+pub mod settings;
 pub mod shell;
+pub mod squads;
+pub mod users;
 
 /// Installs the panic hook and mounts the app.
 pub fn run() {

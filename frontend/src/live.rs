@@ -198,7 +198,7 @@ fn open(live: Live) {
             let Some(text) = ev.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<LiveMessage>(&text) {
+            match LiveMessage::from_json(&text) {
                 Ok(message) => deliver(live, &message),
                 // A message kind added by a newer server: ignore it rather than break the page.
                 Err(e) => leptos::logging::warn!("vr: ignoring live message ({e}): {text}"),

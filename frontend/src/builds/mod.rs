@@ -1,15 +1,42 @@
-//! Apps, buildpacks and builds as the UI shows them: the apps and buildpacks lists of a page
-//! ([`catalog`]), a live list of builds ([`feed`]), how builds are drawn ([`table`]) and a
-//! build's followed log ([`log`]).
+//! Builds: the newest builds of every app or of one (`/builds?app=NAME`), updated live
+//! ([`feed`]), how builds are drawn ([`table`]), one build's page (`/builds/:id`) and its
+//! followed log ([`log`]).
 
-pub mod app_filter;
-pub mod catalog;
+mod detail;
 pub mod feed;
 pub mod log;
 pub mod table;
 
-pub use app_filter::{AppFilter, app_from_query};
-pub use catalog::Catalog;
+pub use detail::BuildPage;
 pub use feed::BuildFeed;
 pub use log::BuildLogView;
-pub use table::{BuildStatusBadge, BuildTable, build_href, buildpack_name, short_commit};
+pub use table::{BuildStatusBadge, BuildTable, buildpack_name, short_commit};
+
+use leptos::prelude::*;
+
+use crate::apps::{AppFilter, Catalog, app_from_query};
+
+#[component]
+pub fn BuildsPage() -> impl IntoView {
+    let catalog = Catalog::follow();
+    let app = app_from_query();
+    let feed = BuildFeed::follow(app.into());
+
+    view! {
+        <section class="page" data-test="builds">
+            <h1>"Builds"</h1>
+            <div class="card">
+                <div class="filters">
+                    <AppFilter id="builds-app" path="/builds" catalog=catalog app=app />
+                    <p class="muted">
+                        {format!("The newest {} builds; new ones appear as they start.", crate::builds::feed::LIMIT)}
+                    </p>
+                </div>
+            </div>
+            {move || feed.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
+            <div class="card">
+                <BuildTable builds=feed.builds() loaded=Signal::derive(move || feed.loaded()) />
+            </div>
+        </section>
+    }
+}

@@ -8,12 +8,7 @@ use vr_app::time::{format_age, format_utc};
 use crate::clock::use_clock;
 use crate::components::{EmptyRow, loading_or};
 use crate::format;
-use crate::pages::apps::app_href;
-
-/// A link to a build's page.
-pub fn build_href(id: i64) -> String {
-    format!("/builds/{id}")
-}
+use crate::links::{app_href, build_href};
 
 /// The first 12 characters of a commit id (enough to be unique in practice).
 pub fn short_commit(commit: &str) -> &str {

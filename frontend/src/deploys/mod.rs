@@ -1,27 +1,28 @@
-//! Deploys as the UI shows them: a live list of the newest ([`feed`]), the status badge and
-//! the one deploy table ([`table`]), and a proc's latest uptest results ([`uptests`]).
+//! Deploys: the form that deploys one proc (`/deploy`, `?release=ID` preselects), the newest
+//! deploys updated live (`/deploys`, [`feed`]), one deploy's page with its steps
+//! (`/deploys/:id`), the status badge and the one deploy table ([`table`]), and a proc's
+//! latest uptest results ([`uptests`]).
 
+mod chosen;
+mod detail;
 pub mod feed;
+mod form;
+mod selects;
+mod steps;
 pub mod table;
 pub mod uptests;
 
+pub use detail::DeployPage;
 pub use feed::DeployFeed;
+pub use form::NewDeployPage;
 pub use table::{DeployStatusBadge, DeployTable};
 pub use uptests::UptestResults;
 
+use leptos::prelude::*;
 use vr_app::deploy::Deployment;
 
 use crate::format;
-
-/// A link to a deploy's page.
-pub fn deploy_href(id: i64) -> String {
-    format!("/deploys/{id}")
-}
-
-/// The deploy form, with `release` chosen.
-pub fn new_deploy_href(release: i64) -> String {
-    format!("/deploy?release={release}")
-}
+use crate::session::use_session;
 
 /// How long the deploy ran: finished − created, or created → now while it is still running.
 pub fn duration(deploy: &Deployment, now_ms: i64) -> String {
@@ -44,5 +45,39 @@ pub fn port_text(port: u16) -> String {
         "none".to_string()
     } else {
         port.to_string()
+    }
+}
+
+#[component]
+pub fn DeploysPage() -> impl IntoView {
+    let session = use_session();
+    let feed = DeployFeed::follow();
+    view! {
+        <section class="page" data-test="deploys">
+            <div class="title-row">
+                <h1>"Deploys"</h1>
+                {move || {
+                    session
+                        .can_deploy()
+                        .then(|| {
+                            view! {
+                                <a class="btn btn-primary" href="/deploy" id="deploys-new">
+                                    "Deploy…"
+                                </a>
+                            }
+                        })
+                }}
+            </div>
+            <p class="muted">
+                {format!(
+                    "The newest {} deploys; new ones appear as they start.",
+                    crate::deploys::feed::LIMIT,
+                )}
+            </p>
+            {move || feed.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
+            <div class="card">
+                <DeployTable deploys=feed.deploys() loaded=Signal::derive(move || feed.loaded()) />
+            </div>
+        </section>
     }
 }

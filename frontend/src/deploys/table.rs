@@ -4,11 +4,10 @@ use leptos::prelude::*;
 use vr_app::deploy::{DeployStatus, Deployment};
 use vr_app::time::{format_age, format_utc};
 
-use super::{deploy_href, port_text};
+use super::port_text;
 use crate::clock::use_clock;
 use crate::components::{EmptyRow, loading_or};
-use crate::pages::apps::app_href;
-use crate::pages::hosts::host_href;
+use crate::links::{app_href, deploy_href, host_href};
 
 /// The badge class of a status: running blue, succeeded green, failed red.
 fn status_class(status: DeployStatus) -> &'static str {

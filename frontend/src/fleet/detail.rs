@@ -109,7 +109,7 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
     };
 
     let title_name = name.clone();
-    let host_link = format!("/hosts/{}", vr_app::fleet::path_segment(&host));
+    let host_link = crate::links::host_href(&host);
     let host_label = host.clone();
     let confirm_title = {
         let name = name.clone();

@@ -4,11 +4,9 @@ use leptos::prelude::*;
 use vr_app::release::Release;
 use vr_app::time::{format_age, format_utc};
 
-use super::{ingredient_href, release_href};
-use crate::builds::build_href;
 use crate::clock::use_clock;
 use crate::components::{EmptyRow, loading_or};
-use crate::pages::apps::app_href;
+use crate::links::{app_href, build_href, ingredient_href, release_href};
 
 /// A table of `releases` (newest first as given).
 #[component]

@@ -9,10 +9,10 @@ use serde_json::{Map, Value};
 use vr_app::release::{Layer, Sourced};
 use vr_app::secret::MASK;
 
-use super::ingredient_href;
 use crate::api;
 use crate::busy::spawn_busy;
 use crate::components::EmptyRow;
+use crate::links::ingredient_href;
 use crate::session::use_session;
 
 /// Where a masked value can be revealed from.

@@ -1,0 +1,266 @@
+//! `/apps/:name`: one app: its settings (edit, delete), a form to build a version, and its
+//! builds, updated live.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use vr_app::build::{App, AppPatch};
+use vr_app::time::format_utc;
+use vr_app::validate;
+
+use super::Catalog;
+use super::build_form::StartBuild;
+use super::fields::{BuildpackSelect, chosen};
+use crate::api;
+use crate::builds::{BuildFeed, BuildTable};
+use crate::busy::{spawn_busy, spawn_submit};
+use crate::components::{ConfirmDialog, Field, FormError, FormErrors, MissingNotice, use_toasts};
+use crate::releases::{ReleaseFeed, ReleaseTable};
+use crate::session::use_session;
+
+#[component]
+pub fn AppPage() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let catalog = Catalog::follow();
+    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let app = Memo::new(move |_| catalog.app(&name.get()));
+    // The forms are built once per app (not on every refetch), so typing is never undone.
+    let app_id = Memo::new(move |_| app.with(|a| a.as_ref().map(|a| a.id)));
+    let feed = BuildFeed::follow(Signal::derive(move || Some(name.get())));
+    let releases = ReleaseFeed::follow(Signal::derive(move || Some(name.get())));
+    let deleting = RwSignal::new(false);
+    let delete_error = RwSignal::new(None::<String>);
+
+    let body = move || {
+        if app_id.get().is_none() {
+            let text = if catalog.loaded() {
+                format!("There is no app named {}.", name.get())
+            } else {
+                "Loading…".to_string()
+            };
+            return view! { <MissingNotice test="app-missing" text=text /> }.into_any();
+        }
+        let Some(current) = app.get_untracked() else {
+            return ().into_any();
+        };
+        let editable = session.can_deploy();
+        let settings = if editable {
+            view! { <AppEditForm app=current.clone() catalog=catalog deleting=deleting /> }
+                .into_any()
+        } else {
+            view! { <AppFacts app=app /> }.into_any()
+        };
+        let all_builds = format!("/builds?app={}", api::encode(&current.name));
+        let all_releases = format!("/releases?app={}", api::encode(&current.name));
+        view! {
+            {settings}
+            {editable.then(|| view! { <StartBuild app=current.name.clone() /> })}
+            <div class="card" data-test="app-builds">
+                <div class="card-head">
+                    <h2>"Builds"</h2>
+                    <a href=all_builds>"Open in Builds"</a>
+                </div>
+                <BuildTable
+                    builds=feed.builds()
+                    loaded=Signal::derive(move || feed.loaded())
+                    empty="No builds of this app yet."
+                />
+                {move || feed.error().map(|e| view! { <p class="field-error">{e}</p> })}
+            </div>
+            <div class="card" data-test="app-releases">
+                <div class="card-head">
+                    <h2>"Releases"</h2>
+                    <a href=all_releases>"Open in Releases"</a>
+                </div>
+                <ReleaseTable
+                    releases=releases.releases()
+                    loaded=Signal::derive(move || releases.loaded())
+                    empty="No releases of this app yet."
+                />
+                {move || releases.error().map(|e| view! { <p class="field-error">{e}</p> })}
+            </div>
+        }
+        .into_any()
+    };
+
+    view! {
+        <section class="page" data-test="app" data-name=move || name.get()>
+            <p>
+                <a href="/apps">"← Apps"</a>
+            </p>
+            <h1 id="app-title">{move || name.get()}</h1>
+            {move || catalog.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
+            {move || {
+                delete_error
+                    .get()
+                    .map(|e| view! { <div class="form-error" role="alert" data-test="app-error">{e}</div> })
+            }}
+            {body}
+            <AppDeleteDialog name=name catalog=catalog asking=deleting error=delete_error />
+        </section>
+    }
+}
+
+/// The settings, read-only (for viewers).
+#[component]
+fn AppFacts(#[prop(into)] app: Signal<Option<App>>) -> impl IntoView {
+    move || {
+        app.get().map(|a| {
+            view! {
+                <div class="card" data-test="app-facts">
+                    <h2>"Settings"</h2>
+                    <dl class="facts">
+                        <dt>"Repository"</dt>
+                        <dd class="mono">{a.repo_url.clone()}</dd>
+                        <dt>"Buildpack"</dt>
+                        <dd class="mono">{a.buildpack.clone().unwrap_or_else(|| "detect".to_string())}</dd>
+                        <dt>"Notes"</dt>
+                        <dd>{a.notes.clone()}</dd>
+                        <dt>"Created"</dt>
+                        <dd>{format_utc(a.created_at)}</dd>
+                    </dl>
+                </div>
+            }
+        })
+    }
+}
+
+/// Change the repository, the buildpack or the notes; delete the app.
+#[component]
+fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl IntoView {
+    let toasts = use_toasts();
+    let repo = RwSignal::new(app.repo_url.clone());
+    let buildpack = RwSignal::new(app.buildpack.clone().unwrap_or_default());
+    let notes = RwSignal::new(app.notes.clone());
+    let original = StoredValue::new(app);
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let old = original.get_value();
+        let new_repo = repo.get_untracked().trim().to_string();
+        let new_buildpack = chosen(&buildpack.get_untracked());
+        let new_notes = notes.get_untracked().trim().to_string();
+        let checks = [
+            validate::git_url("repo_url", &new_repo),
+            validate::label_or_empty("notes", &new_notes),
+        ];
+        if errors.show_invalid(&checks) {
+            return;
+        }
+        let patch = AppPatch {
+            repo_url: (new_repo != old.repo_url).then_some(new_repo),
+            buildpack: (new_buildpack != old.buildpack).then_some(new_buildpack),
+            notes: (new_notes != old.notes).then_some(new_notes),
+        };
+        if patch == AppPatch::default() {
+            toasts.success("Nothing to save: no field changed.");
+            return;
+        }
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::build::update_app(&old.name, &patch).await },
+            move |updated| {
+                toasts.success(format!("App {} saved.", updated.name));
+                original.set_value(updated.clone());
+                catalog.put_app(updated);
+            },
+        );
+    };
+    let created = original.with_value(|a| format_utc(a.created_at));
+    view! {
+        <div class="card" data-test="app-edit">
+            <h2>"Settings"</h2>
+            <p class="muted">{format!("Created {created}.")}</p>
+            <form class="form form-inline" on:submit=submit novalidate=true>
+                <FormError errors=errors />
+                <Field
+                    label="Repository"
+                    id="app-edit-repo"
+                    name="repo_url"
+                    value=repo
+                    errors=errors
+                    autocomplete="off"
+                />
+                <BuildpackSelect
+                    id="app-edit-buildpack"
+                    value=buildpack
+                    errors=errors
+                    catalog=catalog
+                />
+                <Field
+                    label="Notes"
+                    id="app-edit-notes"
+                    name="notes"
+                    value=notes
+                    errors=errors
+                    autocomplete="off"
+                />
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    id="app-save"
+                    disabled=move || busy.get()
+                >
+                    "Save"
+                </button>
+                <button
+                    type="button"
+                    class="btn btn-danger-outline"
+                    id="app-delete"
+                    on:click=move |_| deleting.set(true)
+                >
+                    "Delete app"
+                </button>
+            </form>
+        </div>
+    }
+}
+
+/// Asks before deleting; the server refuses (409) while the app has builds, and says why.
+#[component]
+fn AppDeleteDialog(
+    #[prop(into)] name: Signal<String>,
+    catalog: Catalog,
+    asking: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let busy = RwSignal::new(false);
+    let confirm = move |()| {
+        let name = name.get_untracked();
+        error.set(None);
+        let navigate = navigate.clone();
+        spawn_busy(busy, async move {
+            match api::build::delete_app(&name).await {
+                Ok(()) => {
+                    catalog.remove_app(&name);
+                    toasts.success(format!("App {name} deleted."));
+                    navigate("/apps", Default::default());
+                }
+                Err(e) => {
+                    toasts.error(format!("Could not delete {name}: {e}"));
+                    let _ = error.try_set(Some(e.message));
+                }
+            }
+            let _ = asking.try_set(false);
+        });
+    };
+    view! {
+        <ConfirmDialog
+            open=asking
+            title=Signal::derive(move || format!("Delete app {}?", name.get()))
+            message="The app's settings are removed. An app that has builds cannot be deleted."
+            confirm_label="Delete"
+            danger=true
+            busy=busy
+            on_confirm=confirm
+            on_cancel=move |()| asking.set(false)
+        />
+    }
+}

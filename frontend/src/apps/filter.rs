@@ -1,0 +1,78 @@
+//! The "App" select of a list page whose filter lives in the URL (`?app=NAME`), so a filtered
+//! list can be linked to and survives a reload.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use super::catalog::Catalog;
+use crate::api;
+
+/// The app chosen by the page's `?app=NAME` (none when absent or empty).
+pub fn app_from_query() -> Memo<Option<String>> {
+    let query = use_query_map();
+    Memo::new(move |_| query.with(|q| q.get("app").filter(|a| !a.is_empty())))
+}
+
+/// A labelled select of the catalog's apps (and "(all apps)") bound to `?app=` on `path`:
+/// choosing one replaces the URL, which changes `app`.
+#[component]
+pub fn AppFilter(
+    /// The select's element id.
+    id: &'static str,
+    /// The list page's path, without a query.
+    path: &'static str,
+    catalog: Catalog,
+    /// From [`app_from_query`].
+    app: Memo<Option<String>>,
+) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_filter = move |ev| {
+        let chosen = event_target_value(&ev);
+        let target = if chosen.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?app={}", api::encode(&chosen))
+        };
+        navigate(
+            &target,
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+    };
+    // The chosen app stays selectable before the list of apps has loaded.
+    let options = move || {
+        let mut names: Vec<String> = catalog
+            .apps
+            .with(|apps| apps.iter().map(|a| a.name.clone()).collect());
+        let current = app.get();
+        if let Some(current) = &current
+            && !names.contains(current)
+        {
+            names.push(current.clone());
+        }
+        // `selected` as well as the select's value: options that arrive after the value was
+        // set would otherwise show the first one.
+        names
+            .into_iter()
+            .map(|n| {
+                let selected = current.as_ref() == Some(&n);
+                view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <div class="field">
+            <label for=id>"App"</label>
+            <select id=id prop:value=move || app.get().unwrap_or_default() on:change=on_filter>
+                <option value="" selected=move || app.with(Option::is_none)>
+                    "(all apps)"
+                </option>
+                {options}
+            </select>
+        </div>
+    }
+}

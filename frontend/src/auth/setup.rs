@@ -1,0 +1,190 @@
+//! First-run setup: create the first admin with the one-time token the server printed.
+//!
+//! The server logs a link `http://HOST/setup#token=…`; the token is read from the URL fragment
+//! (so it never reaches a server log) and can also be pasted.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use vr_app::api::SetupRequest;
+use vr_app::validate;
+
+use super::frame::AuthFrame;
+use crate::api;
+use crate::busy::spawn_submit;
+use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
+use crate::session::{AuthState, use_session};
+
+/// The `token` parameter of a fragment such as `#token=abc` (other parameters are ignored).
+fn token_from_fragment(fragment: &str) -> Option<String> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .map(|t| {
+            js_sys::decode_uri_component(t)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| t.to_string())
+        })
+        .filter(|t| !t.is_empty())
+}
+
+/// The token in the current URL's fragment, if any.
+fn fragment_token() -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .and_then(|h| token_from_fragment(&h))
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+
+    Effect::new(move || {
+        if let AuthState::SignedIn(_) = session.state() {
+            navigate(
+                "/",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+
+    let token = RwSignal::new(fragment_token().unwrap_or_default());
+    // Opening the setup link while this page is already shown only changes the fragment.
+    let on_hash = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(t) = fragment_token() {
+            token.set(t);
+        }
+    });
+    on_cleanup(move || on_hash.remove());
+    let username = RwSignal::new("admin".to_string());
+    let password = RwSignal::new(String::new());
+    let password2 = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let request = SetupRequest {
+            token: token.get_untracked().trim().to_string(),
+            username: username.get_untracked().trim().to_string(),
+            password: password.get_untracked(),
+        };
+        if request.token.is_empty() {
+            errors.set_field("token", "Paste the setup token from the server's log.");
+        }
+        if let Err(invalid) = validate::username("username", &request.username) {
+            errors.set_invalid(&invalid);
+        }
+        if let Err(invalid) = validate::password("password", &request.password) {
+            errors.set_invalid(&invalid);
+        } else if request.password != password2.get_untracked() {
+            errors.set_field("password2", "The two passwords differ.");
+        }
+        if errors.any() {
+            return;
+        }
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::setup(&request).await },
+            move |me| {
+                toasts.success(format!("Welcome, {}. vr is ready.", me.user.username));
+                session.sign_in(me);
+            },
+        );
+    };
+
+    let already_done = move || {
+        matches!(
+            session.state(),
+            AuthState::SignedOut {
+                setup_needed: false,
+                ..
+            }
+        )
+    };
+    let form = move || {
+        view! {
+            <form class="form" on:submit=submit novalidate=true data-test="setup-form">
+                <p class="muted">
+                    "Create the first administrator. The one-time setup token is in the server's log."
+                </p>
+                <FormError errors=errors />
+                <Field
+                    label="Setup token"
+                    id="setup-token"
+                    name="token"
+                    value=token
+                    errors=errors
+                    autocomplete="off"
+                    required=true
+                />
+                <Field
+                    label="Admin username"
+                    id="setup-username"
+                    name="username"
+                    value=username
+                    errors=errors
+                    autocomplete="username"
+                    hint="Lowercase letters, digits, '_', '.' or '-'."
+                    required=true
+                />
+                <Field
+                    label="Password"
+                    id="setup-password"
+                    name="password"
+                    kind="password"
+                    value=password
+                    errors=errors
+                    autocomplete="new-password"
+                    hint=password_hint()
+                    required=true
+                />
+                <Field
+                    label="Confirm password"
+                    id="setup-password2"
+                    name="password2"
+                    kind="password"
+                    value=password2
+                    errors=errors
+                    autocomplete="new-password"
+                    required=true
+                />
+                <button
+                    id="setup-submit"
+                    type="submit"
+                    class="btn btn-primary btn-block"
+                    disabled=move || busy.get()
+                >
+                    {move || if busy.get() { "Creating…" } else { "Create admin and sign in" }}
+                </button>
+            </form>
+        }
+    };
+
+    view! {
+        <AuthFrame title="Set up vr">
+            <Show
+                when=already_done
+                fallback=form
+            >
+                <div class="notice" data-test="setup-done">
+                    <p>"This server is already set up."</p>
+                    <p>
+                        <A href="/login">"Sign in"</A>
+                    </p>
+                </div>
+            </Show>
+        </AuthFrame>
+    }
+}

@@ -1,0 +1,200 @@
+//! `/deploys/:id`: one deploy: what went where, how it ended, and its steps. The deploy is
+//! replaced by each live `Deploy` message about it, so a running one fills in as it goes.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::api::LiveMessage;
+use vr_app::deploy::{DeployStatus, Deployment};
+use vr_app::time::{format_age, format_utc};
+
+use super::steps::DeploySteps;
+use crate::api;
+use crate::clock::use_clock;
+use crate::components::{MissingNotice, numbered_missing_text};
+use crate::deploys::{DeployStatusBadge, UptestResults, duration, port_text};
+use crate::links::{app_href, host_href, release_href};
+use crate::live::use_live;
+use crate::route::id_param;
+
+#[component]
+pub fn DeployPage() -> impl IntoView {
+    let id = id_param();
+    view! {
+        <section class="page" data-test="deploy">
+            <p>
+                <a href="/deploys">"← Deploys"</a>
+            </p>
+            {move || match id.get() {
+                Some(id) => view! { <DeployView id=id /> }.into_any(),
+                None => {
+                    view! {
+                        <h1>"Deploy"</h1>
+                        <MissingNotice test="deploy-missing" text="That is not a deploy number." />
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn DeployView(id: i64) -> impl IntoView {
+    let live = use_live();
+    let deploy = RwSignal::new(None::<Deployment>);
+    let error = RwSignal::new(None::<api::ApiError>);
+    // Bumped by each live message about this deploy: a fetch started before one is stale.
+    let seen = StoredValue::new(0u64);
+
+    let load = move || {
+        let asked_at = seen.get_value();
+        spawn_local(async move {
+            let result = api::deploy::deploy(id).await;
+            if seen.try_get_value() != Some(asked_at) {
+                return;
+            }
+            match result {
+                Ok(d) => {
+                    let _ = deploy.try_set(Some(d));
+                    let _ = error.try_set(None);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    load();
+    live.subscribe(move |message| {
+        if let LiveMessage::Deploy { deploy: d } = message
+            && d.id == id
+        {
+            seen.update_value(|n| *n += 1);
+            deploy.set(Some((**d).clone()));
+            error.set(None);
+        }
+    });
+    Effect::watch(move || live.opens(), move |_, _, _| load(), false);
+
+    let status = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.status)));
+    let steps = Signal::derive(move || {
+        deploy.with(|d| d.as_ref().map(|d| d.steps.clone()).unwrap_or_default())
+    });
+    let running = Signal::derive(move || status.get() == Some(DeployStatus::Running));
+    let host = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.host.clone())));
+    let program = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.program.clone())));
+    // Only the deploy's arrival rebuilds the body, not each live update of it.
+    let present = Memo::new(move |_| deploy.with(Option::is_some));
+    let body = move || {
+        if !present.get() {
+            let text = numbered_missing_text("deploy", id, error.get());
+            return view! { <MissingNotice test="deploy-missing" text=text /> }.into_any();
+        }
+        view! {
+            <DeployFacts current=deploy />
+            <div class="card">
+                <h2>"Steps"</h2>
+                <DeploySteps steps=steps running=running />
+            </div>
+            <div class="card" data-test="deploy-uptests">
+                <h2>"Uptests"</h2>
+                <UptestResults
+                    host=Signal::derive(move || host.get().unwrap_or_default())
+                    program=Signal::derive(move || program.get().unwrap_or_default())
+                />
+            </div>
+        }
+        .into_any()
+    };
+
+    view! {
+        <div class="title-row">
+            <h1 id="deploy-title">{format!("Deploy #{id}")}</h1>
+            {move || {
+                status
+                    .get()
+                    .map(|s| {
+                        view! {
+                            <span id="deploy-status" data-status=s.as_str()>
+                                <DeployStatusBadge status=s />
+                            </span>
+                        }
+                    })
+            }}
+        </div>
+        {body}
+    }
+}
+
+/// What went where, when, and how it ended.
+#[component]
+fn DeployFacts(current: RwSignal<Option<Deployment>>) -> impl IntoView {
+    let clock = use_clock();
+    let when = move |at: Option<i64>| match at {
+        Some(t) => format!("{} ({})", format_utc(t), format_age(clock.now(), t)),
+        None => "—".to_string(),
+    };
+    move || {
+        current.get().map(|d| {
+            let (created, finished) = (d.created_at, d.finished_at);
+            let error = (d.status == DeployStatus::Failed).then(|| {
+                view! {
+                    <div class="form-error" role="alert" id="deploy-error">
+                        {d.error.clone().unwrap_or_else(|| "The deploy failed without a reason.".to_string())}
+                    </div>
+                }
+            });
+            let took = {
+                let d = d.clone();
+                move || duration(&d, clock.now())
+            };
+            view! {
+                {error}
+                <div class="card" data-test="deploy-facts">
+                    <h2>"Details"</h2>
+                    <dl class="facts">
+                        <dt>"Program"</dt>
+                        <dd>
+                            <a
+                                class="mono"
+                                id="deploy-program"
+                                href=host_href(&d.host)
+                                title="The host's procs"
+                            >
+                                {d.program.clone()}
+                            </a>
+                        </dd>
+                        <dt>"App"</dt>
+                        <dd>
+                            <a href=app_href(&d.app)>{d.app.clone()}</a>
+                        </dd>
+                        <dt>"Release"</dt>
+                        <dd>
+                            <a href=release_href(d.release_id) id="deploy-release-link">
+                                {format!("#{}", d.release_id)}
+                            </a>
+                        </dd>
+                        <dt>"Proc type"</dt>
+                        <dd class="mono" data-test="deploy-proc">{d.proc_type.clone()}</dd>
+                        <dt>"Config"</dt>
+                        <dd class="mono" data-test="deploy-config">{d.config.clone()}</dd>
+                        <dt>"Host"</dt>
+                        <dd data-test="deploy-host">
+                            <a href=host_href(&d.host)>{d.host.clone()}</a>
+                        </dd>
+                        <dt>"Port"</dt>
+                        <dd data-test="deploy-port">{port_text(d.port)}</dd>
+                        <dt>"Requested by"</dt>
+                        <dd>{d.requested_by.clone()}</dd>
+                        <dt>"Started"</dt>
+                        <dd>{move || when(Some(created))}</dd>
+                        <dt>"Finished"</dt>
+                        <dd>{move || when(finished)}</dd>
+                        <dt>"Took"</dt>
+                        <dd>{took}</dd>
+                    </dl>
+                </div>
+            }
+        })
+    }
+}

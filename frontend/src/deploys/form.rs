@@ -1,0 +1,210 @@
+//! `/deploy` (`?release=ID` preselects one): deploy one proc of a release, as a config, on a
+//! host and port. The server answers at once with the running deploy, whose page then shows
+//! its steps as they go.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use vr_app::deploy::DeployRequest;
+use vr_app::validate::Invalid;
+
+use super::chosen::Chosen;
+use super::selects::{HostSelect, ProcSelect, ReleaseSelect};
+use crate::api;
+use crate::busy::spawn_submit;
+use crate::components::{Field, FormError, FormErrors};
+
+use crate::links::deploy_href;
+use crate::releases::ReleaseFeed;
+use crate::session::use_session;
+
+/// What the form holds, as typed.
+#[derive(Debug, Clone, Copy)]
+struct Draft {
+    release: RwSignal<String>,
+    proc_type: RwSignal<String>,
+    config: RwSignal<String>,
+    host: RwSignal<String>,
+    port: RwSignal<String>,
+}
+
+impl Draft {
+    /// The request, or what is wrong with each field.
+    fn request(&self) -> Result<DeployRequest, Vec<Invalid>> {
+        let mut wrong = Vec::new();
+        let release_id = self
+            .release
+            .with_untracked(|s| s.trim().parse::<i64>().ok());
+        if release_id.is_none() {
+            wrong.push(Invalid::new("release_id", "choose a release"));
+        }
+        let proc_type = self.proc_type.get_untracked();
+        if proc_type.is_empty() {
+            wrong.push(Invalid::new("proc_type", "choose a proc type"));
+        }
+        let config = self.config.get_untracked().trim().to_string();
+        if config.is_empty() {
+            wrong.push(Invalid::new("config", "enter a config name, e.g. prod"));
+        }
+        let host = self.host.get_untracked();
+        if host.is_empty() {
+            wrong.push(Invalid::new("host", "choose a host"));
+        }
+        let port = self.port.with_untracked(|s| s.trim().parse::<u16>().ok());
+        if port.is_none() {
+            wrong.push(Invalid::new(
+                "port",
+                "enter a port from 0 to 65535 (0 = binds no port)",
+            ));
+        }
+        match (release_id, port) {
+            (Some(release_id), Some(port)) if wrong.is_empty() => Ok(DeployRequest {
+                release_id,
+                proc_type,
+                config,
+                host,
+                port,
+            }),
+            _ => Err(wrong),
+        }
+    }
+}
+
+/// The `?release=` of the address, if it is a number (a leading `#` is allowed).
+fn release_from_query() -> Memo<Option<i64>> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            q.get("release")
+                .and_then(|s| s.trim().trim_start_matches('#').parse::<i64>().ok())
+        })
+    })
+}
+
+#[component]
+pub fn NewDeployPage() -> impl IntoView {
+    view! {
+        <section class="page" data-test="deploy-new">
+            <div class="title-row">
+                <h1>"Deploy"</h1>
+                <a href="/deploys" id="deploy-recent">"Recent deploys →"</a>
+            </div>
+            <p class="muted">
+                "Starts one proc of a release on a host: the artifact is unpacked, the config "
+                "written, and Supervisor starts the program. Its page follows the steps."
+            </p>
+            <DeployForm />
+        </section>
+    }
+}
+
+#[component]
+fn DeployForm() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let feed = ReleaseFeed::follow(Signal::stored(None));
+    let draft = Draft {
+        release: RwSignal::new(String::new()),
+        proc_type: RwSignal::new(String::new()),
+        config: RwSignal::new(String::new()),
+        host: RwSignal::new(String::new()),
+        port: RwSignal::new(String::new()),
+    };
+    // The address picks the release: at first, and when it changes while the page is open.
+    let from_query = release_from_query();
+    Effect::new(move || {
+        if let Some(id) = from_query.get() {
+            draft.release.set(id.to_string());
+        }
+    });
+    let chosen = Chosen::follow(draft.release);
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if !untrack(|| session.can_deploy()) {
+            return;
+        }
+        errors.clear();
+        let request = match draft.request() {
+            Ok(request) => request,
+            Err(wrong) => {
+                for w in &wrong {
+                    errors.set_invalid(w);
+                }
+                return;
+            }
+        };
+        let navigate = navigate.clone();
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::deploy::start_deploy(&request).await },
+            move |deploy| navigate(&deploy_href(deploy.id), Default::default()),
+        );
+    };
+
+    let action = move || {
+        if session.can_deploy() {
+            view! {
+                <div class="button-row">
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        id="deploy-submit"
+                        disabled=move || busy.get()
+                    >
+                        {move || if busy.get() { "Starting…" } else { "Deploy" }}
+                    </button>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="muted" data-test="deploy-readonly">
+                    "Only deployers and admins can deploy."
+                </p>
+            }
+            .into_any()
+        }
+    };
+
+    view! {
+        {move || feed.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
+        <div class="card" id="deploy-form-section">
+            <form class="form" on:submit=submit novalidate=true>
+                <FormError errors=errors />
+                <div class="form-row">
+                    <ReleaseSelect value=draft.release feed=feed chosen=chosen errors=errors />
+                    <ProcSelect value=draft.proc_type chosen=chosen errors=errors />
+                </div>
+                <div class="form-row">
+                    <Field
+                        label="Config"
+                        id="deploy-config"
+                        name="config"
+                        value=draft.config
+                        errors=errors
+                        autocomplete="off"
+                        placeholder="prod"
+                        hint="A name for this configuration of the app, e.g. prod or staging."
+                    />
+                    <HostSelect value=draft.host errors=errors />
+                    <Field
+                        label="Port"
+                        id="deploy-port"
+                        name="port"
+                        kind="number"
+                        value=draft.port
+                        errors=errors
+                        autocomplete="off"
+                        placeholder="5001"
+                        hint="0 = binds no port (a worker)."
+                    />
+                </div>
+                {action}
+            </form>
+        </div>
+    }
+}

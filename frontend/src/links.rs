@@ -1,0 +1,48 @@
+//! Every in-app link, in one place, so pages and shared tables never import each other for a URL.
+
+use vr_app::fleet::path_segment;
+
+/// An app's page.
+pub fn app_href(name: &str) -> String {
+    format!("/apps/{}", path_segment(name))
+}
+
+/// A build's page.
+pub fn build_href(id: i64) -> String {
+    format!("/builds/{id}")
+}
+
+/// A release's page.
+pub fn release_href(id: i64) -> String {
+    format!("/releases/{id}")
+}
+
+/// An ingredient's page.
+pub fn ingredient_href(name: &str) -> String {
+    format!("/ingredients/{}", path_segment(name))
+}
+
+/// A host's page.
+pub fn host_href(name: &str) -> String {
+    format!("/hosts/{}", path_segment(name))
+}
+
+/// The add-host form, with `squad` chosen.
+pub fn new_host_href(squad: &str) -> String {
+    format!("/hosts/new?squad={}", path_segment(squad))
+}
+
+/// A squad's page.
+pub fn squad_href(name: &str) -> String {
+    format!("/squads/{}", path_segment(name))
+}
+
+/// A deploy's page.
+pub fn deploy_href(id: i64) -> String {
+    format!("/deploys/{id}")
+}
+
+/// The deploy form, with `release` chosen.
+pub fn new_deploy_href(release: i64) -> String {
+    format!("/deploy?release={release}")
+}

@@ -1,0 +1,218 @@
+//! `/releases/:id`: one release: its hash, app, build, ingredients in merge order, run-as,
+//! memory limit, volumes, merged settings and env, and a diff against another release of the
+//! same app. A release never changes, so it is fetched once (and again after a reconnect).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vr_app::release::Release;
+use vr_app::time::{format_age, format_utc};
+
+use super::diff::ReleaseCompare;
+use crate::api;
+
+use crate::clock::use_clock;
+use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text};
+
+use crate::links::{app_href, build_href, new_deploy_href};
+use crate::live::use_live;
+use crate::releases::table::ingredient_links;
+use crate::releases::values::{EnvTable, RevealFrom, SettingsTable};
+use crate::route::id_param;
+use crate::session::use_session;
+
+#[component]
+pub fn ReleasePage() -> impl IntoView {
+    let id = id_param();
+    view! {
+        <section class="page" data-test="release">
+            <p>
+                <a href="/releases">"← Releases"</a>
+            </p>
+            // A new view per id, so the compare picker starts over when the address changes.
+            {move || match id.get() {
+                Some(id) => view! { <ReleaseView id=id /> }.into_any(),
+                None => {
+                    view! {
+                        <h1>"Release"</h1>
+                        <MissingNotice test="release-missing" text="That is not a release number." />
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ReleaseView(id: i64) -> impl IntoView {
+    let live = use_live();
+    let release = RwSignal::new(None::<Release>);
+    let error = RwSignal::new(None::<api::ApiError>);
+    let load = move || {
+        spawn_local(async move {
+            match api::release::release(id).await {
+                Ok(r) => {
+                    let _ = release.try_set(Some(r));
+                    let _ = error.try_set(None);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    load();
+    // Only while it is missing: a loaded release cannot have changed.
+    Effect::watch(
+        move || live.opens(),
+        move |_, _, _| {
+            if release.with_untracked(Option::is_none) {
+                load();
+            }
+        },
+        false,
+    );
+
+    // Built once per release: the same release answered again must not reset the picker.
+    let loaded = Memo::new(move |_| release.with(Option::is_some));
+    let body = move || {
+        if !loaded.get() {
+            let text = numbered_missing_text("release", id, error.get());
+            return view! { <MissingNotice test="release-missing" text=text /> }.into_any();
+        }
+        let Some(r) = release.get_untracked() else {
+            return ().into_any();
+        };
+        view! {
+            <ReleaseFacts release=r.clone() />
+            <ReleaseValues release=r.clone() />
+            <ReleaseCompare release=r />
+        }
+        .into_any()
+    };
+
+    let session = use_session();
+    let deploy = move || {
+        session.can_deploy().then(|| {
+            view! {
+                <a class="btn btn-primary" id="release-deploy" href=new_deploy_href(id)>
+                    "Deploy…"
+                </a>
+            }
+        })
+    };
+    view! {
+        <div class="title-row">
+            <h1 id="release-title">{format!("Release #{id}")}</h1>
+            {deploy}
+        </div>
+        {body}
+    }
+}
+
+/// Where it comes from and how it runs.
+#[component]
+fn ReleaseFacts(release: Release) -> impl IntoView {
+    let clock = use_clock();
+    let r = release;
+    let created = r.created_at;
+    let ingredients = if r.ingredients.is_empty() {
+        view! { <span class="muted">"none"</span> }.into_any()
+    } else {
+        ingredient_links(&r.ingredients).into_any()
+    };
+    let all = format!("/releases?app={}", api::encode(&r.app));
+    let hash = r.hash.clone();
+    view! {
+        <div class="card" data-test="release-facts">
+            <div class="card-head">
+                <h2>"Details"</h2>
+                <a href=all>"Releases of this app"</a>
+            </div>
+            <dl class="facts">
+                <dt>"Hash"</dt>
+                <dd>
+                    <span class="mono" id="release-hash">{hash.clone()}</span>
+                    " "
+                    <CopyButton text=hash id="release-hash-copy" />
+                </dd>
+                <dt>"App"</dt>
+                <dd>
+                    <a href=app_href(&r.app) id="release-app-link">{r.app.clone()}</a>
+                </dd>
+                <dt>"Build"</dt>
+                <dd>
+                    <a href=build_href(r.build_id) id="release-build-link">
+                        {format!("#{}", r.build_id)}
+                    </a>
+                </dd>
+                <dt>"Ingredients"</dt>
+                <dd data-test="release-ingredient-order">{ingredients}</dd>
+                <dt>"Run as"</dt>
+                <dd class="mono" data-test="release-run-as">
+                    {r.config.run_as.clone().unwrap_or_else(|| "default".to_string())}
+                </dd>
+                <dt>"Memory limit"</dt>
+                <dd data-test="release-mem">
+                    {r.config.mem_limit_mb.map_or_else(|| "none".to_string(), |mb| format!("{mb} MB"))}
+                </dd>
+                <dt>"Created by"</dt>
+                <dd>{r.created_by.clone()}</dd>
+                <dt>"Created"</dt>
+                <dd>{move || format!("{} ({})", format_utc(created), format_age(clock.now(), created))}</dd>
+            </dl>
+        </div>
+    }
+}
+
+/// Volumes, merged settings and env.
+#[component]
+fn ReleaseValues(release: Release) -> impl IntoView {
+    let release_id = release.id;
+    let volumes = if release.config.volumes.is_empty() {
+        view! { <EmptyRow colspan=2 text="No volumes." /> }.into_any()
+    } else {
+        release
+            .config
+            .volumes
+            .iter()
+            .map(|v| {
+                view! {
+                    <tr data-test="release-volume">
+                        <td class="mono">{v.host_dir.clone()}</td>
+                        <td class="mono">{v.mount_dir.clone()}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let settings = Signal::stored(release.config.settings.clone());
+    let env = Signal::stored(release.config.env.clone());
+    view! {
+        <div class="card">
+            <h2>"Volumes"</h2>
+            <div class="table-scroll">
+                <table data-test="release-volumes">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Host directory"</th>
+                            <th scope="col">"Mounted at"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{volumes}</tbody>
+                </table>
+            </div>
+        </div>
+        <div class="cards">
+            <div class="card">
+                <h2>"Settings"</h2>
+                <SettingsTable settings=settings test_id="release-settings" />
+            </div>
+            <div class="card">
+                <h2>"Env"</h2>
+                <EnvTable env=env test_id="release-env" reveal=Some(RevealFrom::Release(release_id)) />
+            </div>
+        </div>
+    }
+}

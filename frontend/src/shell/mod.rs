@@ -1,0 +1,170 @@
+//! The signed-in frame: top bar (product, live status, user, sign out), left navigation, and the
+//! current page. Visitors without a session are sent to `/login` (or `/setup` on a new server).
+
+mod not_built;
+mod not_found;
+
+pub use not_built::NotBuilt;
+pub use not_found::NotFound;
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api;
+use crate::busy::spawn_busy;
+use crate::clock::Clock;
+use crate::components::use_toasts;
+use crate::fleet::FleetStore;
+use crate::live::{Live, LiveIndicator};
+use crate::session::{AuthState, is_return_path, use_session};
+
+/// Navigation entries: path and label. The Users entry is added for admins only.
+const NAV: [(&str, &str); 12] = [
+    ("/", "Dashboard"),
+    ("/swarms", "Swarms"),
+    ("/apps", "Apps"),
+    ("/buildpacks", "Buildpacks"),
+    ("/builds", "Builds"),
+    ("/releases", "Releases"),
+    ("/deploy", "Deploy"),
+    ("/hosts", "Hosts"),
+    ("/squads", "Squads"),
+    ("/ingredients", "Ingredients"),
+    ("/activity", "Activity"),
+    ("/settings", "Settings"),
+];
+
+/// Layout route for every signed-in page.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+
+    // Send visitors without a session away; remember where they wanted to go.
+    Effect::new(move || {
+        let replace = NavigateOptions {
+            replace: true,
+            ..Default::default()
+        };
+        match session.state() {
+            AuthState::SignedOut {
+                setup_needed: true, ..
+            } => navigate("/setup", replace),
+            AuthState::SignedOut { keep_place, .. } => {
+                let path = location.pathname.get_untracked();
+                let target = if keep_place && is_return_path(&path) {
+                    format!("/login?next={}", api::encode(&path))
+                } else {
+                    "/login".to_string()
+                };
+                navigate(&target, replace);
+            }
+            AuthState::Checking | AuthState::SignedIn(_) => {}
+        }
+    });
+
+    let signed_in = Memo::new(move |_| session.signed_in());
+    view! {
+        <Show
+            when=move || signed_in.get()
+            fallback=|| view! { <div class="boot" aria-busy="true">"Loading…"</div> }
+        >
+            <SignedInFrame />
+        </Show>
+    }
+}
+
+/// The frame itself; mounted only while signed in, and owns the live channel, the fleet
+/// snapshot every fleet page shares, and the clock that keeps ages current.
+#[component]
+fn SignedInFrame() -> impl IntoView {
+    let live = Live::start();
+    FleetStore::start(live);
+    Clock::start();
+    view! {
+        <div class="app">
+            <TopBar />
+            <div class="layout">
+                <Nav />
+                <main class="content" id="main">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let busy = RwSignal::new(false);
+    let logout = move |_| {
+        spawn_busy(busy, async move {
+            match api::logout().await {
+                // The shell sees the signed-out state and shows the sign-in page.
+                Ok(()) => session.sign_out(),
+                Err(e) if e.is_unauthenticated() => session.sign_out(),
+                // The session cookie is HttpOnly: only the server can end it, so stay signed in.
+                Err(e) => toasts.error(format!("Could not sign out: {e}")),
+            }
+        });
+    };
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">
+                "vr"
+            </A>
+            <div class="topbar-right">
+                <LiveIndicator />
+                <span id="current-user" class="current-user" title="Signed in as">
+                    <span class="current-username">{move || session.username()}</span>
+                    <span class="role-tag">
+                        {move || session.role().map(|r| r.as_str()).unwrap_or_default()}
+                    </span>
+                </span>
+                <button
+                    id="logout"
+                    type="button"
+                    class="btn btn-small"
+                    disabled=move || busy.get()
+                    on:click=logout
+                >
+                    "Sign out"
+                </button>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let session = use_session();
+    let links = NAV
+        .iter()
+        .map(|&(href, label)| {
+            view! {
+                <li>
+                    <A href=href exact=href == "/">
+                        {label}
+                    </A>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="sidenav" aria-label="Main">
+            <ul>
+                {links}
+                <Show when=move || session.is_admin()>
+                    <li>
+                        <A href="/users">"Users"</A>
+                    </li>
+                </Show>
+            </ul>
+        </nav>
+    }
+}

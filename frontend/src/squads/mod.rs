@@ -1,0 +1,176 @@
+//! Squads: the list with create and delete (`/squads`) and one squad's page (`/squads/:name`).
+//! Host membership is read from the hosts themselves, so it follows live changes.
+
+mod create;
+mod detail;
+
+pub use detail::SquadPage;
+
+use leptos::prelude::*;
+use vr_app::fleet::Squad;
+
+use crate::api;
+use crate::busy::spawn_busy;
+use crate::components::{ConfirmDialog, EmptyRow, loading_or, use_toasts};
+use crate::fleet::use_fleet;
+use crate::links::squad_href;
+use crate::session::use_session;
+
+/// The Squads page's shared delete flow: the confirmation, and the refusal (409 when hosts
+/// are still in the squad) shown on the page as well as in a toast.
+#[derive(Debug, Clone, Copy)]
+pub struct SquadDelete {
+    pub asking: RwSignal<Option<String>>,
+    pub busy: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+}
+
+impl SquadDelete {
+    pub fn new() -> Self {
+        SquadDelete {
+            asking: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            error: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for SquadDelete {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The confirmation dialog of `flow`; `on_deleted` runs after the server deleted the squad.
+#[component]
+pub fn SquadDeleteDialog(
+    flow: SquadDelete,
+    #[prop(optional, into)] on_deleted: Option<Callback<String>>,
+) -> impl IntoView {
+    let store = use_fleet();
+    let toasts = use_toasts();
+    let confirm = move |()| {
+        let Some(name) = flow.asking.get_untracked() else {
+            return;
+        };
+        flow.error.set(None);
+        spawn_busy(flow.busy, async move {
+            match api::fleet::delete_squad(&name).await {
+                Ok(()) => {
+                    store.remove_squad(&name);
+                    toasts.success(format!("Squad {name} deleted."));
+                    if let Some(done) = on_deleted {
+                        done.run(name);
+                    }
+                }
+                Err(e) => {
+                    toasts.error(format!("Could not delete {name}: {e}"));
+                    let _ = flow.error.try_set(Some(e.message));
+                }
+            }
+            let _ = flow.asking.try_set(None);
+        });
+    };
+    view! {
+        {move || {
+            flow.error
+                .get()
+                .map(|e| view! { <div class="form-error" role="alert" data-test="squad-error">{e}</div> })
+        }}
+        <ConfirmDialog
+            open=Signal::derive(move || flow.asking.with(Option::is_some))
+            title=Signal::derive(move || {
+                format!("Delete squad {}?", flow.asking.get().unwrap_or_default())
+            })
+            message="Only an empty squad can be deleted; move its hosts elsewhere first."
+            confirm_label="Delete"
+            danger=true
+            busy=flow.busy
+            on_confirm=confirm
+            on_cancel=move |()| flow.asking.set(None)
+        />
+    }
+}
+
+#[component]
+pub fn SquadsPage() -> impl IntoView {
+    let store = use_fleet();
+    let session = use_session();
+    let flow = SquadDelete::new();
+    let squads = Memo::new(move |_| {
+        store.with(|f| {
+            let mut list = f.squads.clone();
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            list
+        })
+    });
+    let rows = move || {
+        let list = squads.get();
+        if list.is_empty() {
+            let text = loading_or(store.loaded(), "No squads yet.");
+            return view! { <EmptyRow colspan=4 text=text /> }.into_any();
+        }
+        list.into_iter()
+            .map(|s| view! { <SquadRow squad=s flow=flow /> })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="page" data-test="squads">
+            <h1>"Squads"</h1>
+            {move || store.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
+            <Show when=move || session.can_deploy()>
+                <create::CreateSquad />
+            </Show>
+            <div class="card">
+                <h2>"All squads"</h2>
+                <SquadDeleteDialog flow=flow />
+                <div class="table-scroll">
+                    <table data-test="squads-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Description"</th>
+                                <th scope="col" class="num">"Hosts"</th>
+                                <th scope="col"></th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn SquadRow(squad: Squad, flow: SquadDelete) -> impl IntoView {
+    let session = use_session();
+    let name = squad.name.clone();
+    let delete_name = squad.name.clone();
+    view! {
+        <tr data-test="squad-row" data-name=name.clone()>
+            <td>
+                <a href=squad_href(&name)>{name.clone()}</a>
+            </td>
+            <td>{squad.description.clone()}</td>
+            <td class="num">{squad.hosts.len()}</td>
+            <td class="actions">
+                <Show when=move || session.can_deploy()>
+                    <button
+                        type="button"
+                        class="btn btn-small btn-danger-outline"
+                        data-test="squad-delete"
+                        disabled=move || flow.busy.get()
+                        on:click={
+                            let name = delete_name.clone();
+                            move |_| flow.asking.set(Some(name.clone()))
+                        }
+                    >
+                        "Delete"
+                    </button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
