@@ -1,24 +1,193 @@
-//! Which procs a filter shows, and how they are grouped: app → swarm (config and proc type)
-//! → procs, with unmanaged procs in one group at the end. Pure, so every page (and any later
-//! client) groups alike.
+//! What the UI may say about procs, and which it shows: a proc is only as current as its
+//! host's last poll (a proc on a host that does not answer is *stale*: its last known state,
+//! when it was last seen, its clock stopped, counted apart); which procs a filter shows; and
+//! how they are grouped: app → swarm (config and proc type) → procs, with unmanaged procs in
+//! one group at the end. Pure, so every page (and any later client) shows them alike.
 
 use std::collections::BTreeMap;
 
-use crate::fleet::{Fleet, Proc};
-use crate::supervisor::ProcState;
+use crate::fleet::{Fleet, Health, Host, Proc};
+use crate::supervisor::{ProcState, lasting_description};
+use crate::time::{format_age, span};
+
+/// The label of a stale proc, where a fresh one shows its Supervisor state.
+pub const STALE: &str = "STALE";
+
+/// What may be claimed about a proc's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// Its host answered the last poll: the state is current.
+    Live(ProcState),
+    /// Its host did not (unreachable, Supervisor down, key changed, inactive, not polled yet):
+    /// `last` is what it was when last seen at `seen_at`.
+    Stale {
+        last: ProcState,
+        seen_at: i64,
+        health: Health,
+    },
+}
+
+impl Shown {
+    /// `RUNNING`, …, or [`STALE`].
+    pub fn label(self) -> &'static str {
+        match self {
+            Shown::Live(s) => s.as_str(),
+            Shown::Stale { .. } => STALE,
+        }
+    }
+
+    /// The state last read, current or not.
+    pub fn last_state(self) -> ProcState {
+        match self {
+            Shown::Live(s) | Shown::Stale { last: s, .. } => s,
+        }
+    }
+
+    pub fn is_stale(self) -> bool {
+        matches!(self, Shown::Stale { .. })
+    }
+
+    /// The clock that proc times are read against: now, or the moment it was last seen.
+    pub fn clock(self, now: i64) -> i64 {
+        match self {
+            Shown::Live(_) => now,
+            Shown::Stale { seen_at, .. } => now.min(seen_at),
+        }
+    }
+
+    /// `host unreachable — last seen 2m ago (RUNNING)` for a stale proc.
+    pub fn stale_text(self, now: i64) -> Option<String> {
+        let Shown::Stale {
+            last,
+            seen_at,
+            health,
+        } = self
+        else {
+            return None;
+        };
+        let why = match health {
+            Health::Inactive => "host inactive",
+            Health::KeyChanged => "host key changed",
+            Health::SupervisorDown => "Supervisor not answering",
+            Health::Unknown => "host not polled yet",
+            Health::Ok | Health::Unreachable => "host unreachable",
+        };
+        Some(format!(
+            "{why} — last seen {} as {last}",
+            format_age(now, seen_at)
+        ))
+    }
+}
+
+/// The host `p` runs on.
+pub fn host_of<'a>(fleet: &'a Fleet, p: &Proc) -> Option<&'a Host> {
+    fleet.hosts.iter().find(|h| h.settings.name == p.host)
+}
+
+/// What may be claimed about `p`, on `host` as last polled.
+pub fn shown(p: &Proc, host: Option<&Host>) -> Shown {
+    let health = host.map_or(Health::Unknown, |h| h.status.health);
+    if health == Health::Ok {
+        return Shown::Live(p.state);
+    }
+    // A proc unchanged since its last record was still seen at every good poll after it.
+    let last_ok = host.and_then(|h| h.status.last_ok_at);
+    let seen_at = match last_ok {
+        Some(ok) if p.state != ProcState::Missing => p.last_seen_at.max(ok),
+        _ => p.last_seen_at,
+    };
+    Shown::Stale {
+        last: p.state,
+        seen_at,
+        health,
+    }
+}
+
+/// How long the proc has run, or been in its state: `up 3m 5s`, `for 2h 1m`. A stale proc's
+/// clock stops when it was last seen.
+pub fn uptime_text(p: &Proc, shown: Shown, now: i64) -> String {
+    let at = shown.clock(now);
+    match (p.state, p.started_at) {
+        (ProcState::Running, Some(started)) => format!("up {}", span(at - started)),
+        _ => format!("for {}", span(at - p.state_since)),
+    }
+}
+
+/// The description that stays true (see [`lasting_description`]).
+pub fn description(p: &Proc) -> &str {
+    lasting_description(&p.description)
+}
+
+/// Procs per current state (trouble first) and, apart, how many are stale.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateCounts {
+    pub live: Vec<(ProcState, usize)>,
+    pub stale: usize,
+}
+
+/// Counts `procs` of `fleet`: stale ones are not counted in any state.
+pub fn count_shown(fleet: &Fleet, procs: &[Proc]) -> StateCounts {
+    let mut counts = StateCounts::default();
+    for p in procs {
+        match shown(p, host_of(fleet, p)) {
+            Shown::Stale { .. } => counts.stale += 1,
+            Shown::Live(s) => match counts.live.iter_mut().find(|(c, _)| *c == s) {
+                Some((_, n)) => *n += 1,
+                None => counts.live.push((s, 1)),
+            },
+        }
+    }
+    counts.live.sort_by_key(|(s, _)| s.rank());
+    counts
+}
+
+/// What the state menu and the count badges narrow to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateFilter {
+    /// Fresh procs in this state.
+    Is(ProcState),
+    /// Procs whose host did not answer.
+    Stale,
+}
+
+impl StateFilter {
+    /// `RUNNING`, …, `MISSING` or `STALE`, as the URL and the menu carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Is(s) => s.as_str(),
+            StateFilter::Stale => STALE,
+        }
+    }
+
+    /// Case-insensitive; `None` for an unknown word.
+    pub fn parse(word: &str) -> Option<StateFilter> {
+        if word.eq_ignore_ascii_case(STALE) {
+            return Some(StateFilter::Stale);
+        }
+        ProcState::parse_any(word).map(StateFilter::Is)
+    }
+
+    fn admits(self, shown: Shown) -> bool {
+        match (self, shown) {
+            (StateFilter::Is(want), Shown::Live(s)) => want == s,
+            (StateFilter::Stale, Shown::Stale { .. }) => true,
+            _ => false,
+        }
+    }
+}
 
 /// What the filter box and the state menu ask for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProcQuery {
-    /// Case-insensitive substring of name, host, squad, state, app or config.
+    /// Case-insensitive substring of name, host, squad, shown state, app or config.
     pub text: String,
-    pub state: Option<ProcState>,
+    pub state: Option<StateFilter>,
 }
 
 impl ProcQuery {
-    /// True when `p` (on a host in `squad`) passes the query.
-    pub fn matches(&self, p: &Proc, squad: Option<&str>) -> bool {
-        if self.state.is_some_and(|s| s != p.state) {
+    /// True when `p` (on a host in `squad`, shown as `shown`) passes the query.
+    pub fn matches(&self, p: &Proc, squad: Option<&str>, shown: Shown) -> bool {
+        if self.state.is_some_and(|f| !f.admits(shown)) {
             return false;
         }
         let needle = self.text.trim().to_lowercase();
@@ -29,7 +198,7 @@ impl ProcQuery {
         has(&p.name)
             || has(&p.host)
             || squad.is_some_and(has)
-            || has(p.state.as_str())
+            || has(shown.label())
             || p.meta
                 .as_ref()
                 .is_some_and(|m| has(&m.app) || has(&m.config))
@@ -41,12 +210,9 @@ pub fn select(fleet: &Fleet, scope: &[Proc], query: &ProcQuery) -> Vec<Proc> {
     scope
         .iter()
         .filter(|p| {
-            let squad = fleet
-                .hosts
-                .iter()
-                .find(|h| h.settings.name == p.host)
-                .and_then(|h| h.settings.squad.as_deref());
-            query.matches(p, squad)
+            let host = host_of(fleet, p);
+            let squad = host.and_then(|h| h.settings.squad.as_deref());
+            query.matches(p, squad, shown(p, host))
         })
         .cloned()
         .collect()
@@ -211,7 +377,7 @@ mod tests {
         let names = |text: &str, state: Option<ProcState>| -> Vec<String> {
             let q = ProcQuery {
                 text: text.into(),
-                state,
+                state: state.map(StateFilter::Is),
             };
             select(&f, &f.procs, &q)
                 .into_iter()
@@ -230,5 +396,99 @@ mod tests {
         assert_eq!(names("dev", None), ["blog-web"]); // config
         assert_eq!(names("blog", None), ["blog-web"]); // app
         assert!(names("nothing", None).is_empty());
+    }
+
+    #[test]
+    fn procs_on_a_host_that_does_not_answer_are_stale_with_stopped_clocks() {
+        let mut f = sample();
+        f.hosts[0].status.health = Health::Unreachable; // b1
+        f.hosts[0].status.last_ok_at = Some(50_000);
+        f.procs[0].started_at = Some(10_000);
+        f.procs[0].last_seen_at = 20_000;
+        let p = &f.procs[0];
+        let look = shown(p, host_of(&f, p));
+        assert_eq!(
+            look,
+            Shown::Stale {
+                last: ProcState::Running,
+                seen_at: 50_000,
+                health: Health::Unreachable
+            }
+        );
+        assert_eq!(look.label(), "STALE");
+        // The clock stops at the last good poll: the same uptime an hour later.
+        assert_eq!(uptime_text(p, look, 60_000), "up 40s");
+        assert_eq!(uptime_text(p, look, 3_660_000), "up 40s");
+        assert_eq!(
+            look.stale_text(110_000).as_deref(),
+            Some("host unreachable — last seen 1m ago as RUNNING")
+        );
+        // A fresh proc's clock runs.
+        let q = &f.procs[2];
+        let fresh = shown(q, host_of(&f, q));
+        assert_eq!(fresh, Shown::Live(ProcState::Running));
+        assert_eq!(fresh.stale_text(0), None);
+
+        // Counted apart: b1's RUNNING shop-web-2 and cron are not RUNNING any more.
+        let counts = count_shown(&f, &f.procs);
+        assert_eq!(counts.stale, 2);
+        assert_eq!(
+            counts.live,
+            vec![
+                (ProcState::Missing, 1),
+                (ProcState::Fatal, 1),
+                (ProcState::Running, 1)
+            ]
+        );
+        // The state menu: RUNNING shows only what is known to run; STALE the rest.
+        let names = |filter: StateFilter| -> Vec<String> {
+            let q = ProcQuery {
+                text: String::new(),
+                state: Some(filter),
+            };
+            select(&f, &f.procs, &q)
+                .into_iter()
+                .map(|p| p.name)
+                .collect()
+        };
+        assert_eq!(names(StateFilter::Is(ProcState::Running)), ["shop-worker"]);
+        assert_eq!(names(StateFilter::Stale), ["shop-web-2", "cron"]);
+        assert_eq!(StateFilter::parse("stale"), Some(StateFilter::Stale));
+        assert_eq!(
+            StateFilter::parse("missing"),
+            Some(StateFilter::Is(ProcState::Missing))
+        );
+        assert_eq!(StateFilter::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_missing_proc_keeps_the_time_it_went_missing_and_unknown_hosts_are_stale() {
+        let mut f = sample();
+        f.hosts[1].status.health = Health::Inactive; // a1
+        f.hosts[1].status.last_ok_at = Some(90_000);
+        f.procs[3].last_seen_at = 30_000; // blog-web, MISSING
+        let p = &f.procs[3];
+        let look = shown(p, host_of(&f, p));
+        assert!(matches!(
+            look,
+            Shown::Stale {
+                seen_at: 30_000,
+                ..
+            }
+        ));
+        assert!(
+            look.stale_text(40_000)
+                .unwrap_or_default()
+                .starts_with("host inactive")
+        );
+        let orphan = proc("gone", "x", None, ProcState::Running);
+        assert!(shown(&orphan, host_of(&f, &orphan)).is_stale());
+    }
+
+    #[test]
+    fn a_running_description_does_not_carry_a_frozen_uptime() {
+        let mut p = proc("a1", "w", None, ProcState::Running);
+        p.description = "pid 42, uptime 0:00:03".into();
+        assert_eq!(description(&p), "pid 42");
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fixtures;
 pub mod fleet;
 pub mod fleet_view;
+pub mod query;
 pub mod release;
 pub mod role;
 pub mod secret;

@@ -144,6 +144,16 @@ fn parse_row(line: &str) -> Option<StatusRow> {
     })
 }
 
+/// The part of Supervisor's description that stays true after it was read: a running
+/// program's `pid 12, uptime 0:01:02` becomes `pid 12` (the uptime is kept, and shown, as a
+/// start time instead of freezing at the poll that read it); other descriptions are kept.
+pub fn lasting_description(desc: &str) -> &str {
+    match desc.split_once(", uptime ") {
+        Some((pid, _)) if desc.starts_with("pid ") => pid,
+        _ => desc,
+    }
+}
+
 /// `pid 25914, uptime 0:00:04` / `pid 7, uptime 3 days, 2:03:04` → (pid, seconds).
 fn parse_running(desc: &str) -> (Option<u32>, Option<u64>) {
     let Some(rest) = desc.strip_prefix("pid ") else {
@@ -220,6 +230,21 @@ pub fn judge_ctl_output(output: &str, tolerated: &[&str]) -> CtlVerdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_running_description_loses_its_frozen_uptime() {
+        assert_eq!(lasting_description("pid 12, uptime 0:01:02"), "pid 12");
+        assert_eq!(
+            lasting_description("pid 7, uptime 3 days, 2:03:04"),
+            "pid 7"
+        );
+        assert_eq!(
+            lasting_description("Exited too quickly (process log may have details)"),
+            "Exited too quickly (process log may have details)"
+        );
+        assert_eq!(lasting_description("Nov 25 12:06 AM"), "Nov 25 12:06 AM");
+        assert_eq!(lasting_description(""), "");
+    }
 
     /// Captured from supervisor 4.2.5 (`supervisorctl status`, exit 0), names padded to the longest.
     const CAPTURED: &str = "\

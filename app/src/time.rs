@@ -39,9 +39,86 @@ pub fn format_age(now_ms: i64, then_ms: i64) -> String {
     }
 }
 
+/// A length of time that is still growing, coarsely (it is redrawn every second): `42s`,
+/// `5m`, `3h 12m`, `2d 4h`.
+pub fn span(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// How long something that has ended took, never rounded down to a whole unit: `850 ms`,
+/// `1.96 s`, `42.3 s`, `1m 12s`, `2h 5m`.
+pub fn took(ms: i64) -> String {
+    let ms = ms.max(0);
+    match ms {
+        0..=999 => format!("{ms} ms"),
+        1000..=9_999 => format!("{}.{:02} s", ms / 1000, (ms % 1000) / 10),
+        10_000..=59_999 => format!("{}.{} s", ms / 1000, (ms % 1000) / 100),
+        60_000..=3_599_999 => format!("{}m {}s", ms / 60_000, (ms % 60_000) / 1000),
+        _ => format!("{}h {}m", ms / 3_600_000, (ms % 3_600_000) / 60_000),
+    }
+}
+
+/// From `start` to `end` when it ended ([`took`]), or to `now` while it runs ([`span`]).
+pub fn run_length(start: i64, end: Option<i64>, now: i64) -> String {
+    match end {
+        Some(end) => took(end - start),
+        None => span(now - start),
+    }
+}
+
+/// A size in bytes, in binary units with one decimal (integer arithmetic, so the WASM UI
+/// carries no float formatting): `512 B`, `1.5 KiB`, `12.3 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut unit = 1;
+    let mut scale: u128 = 1024;
+    while unit + 1 < UNITS.len() && u128::from(n) >= scale * 1024 {
+        scale *= 1024;
+        unit += 1;
+    }
+    // Tenths, rounded half up.
+    let tenths = (u128::from(n) * 10 + scale / 2) / scale;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_not_rounded_down() {
+        assert_eq!(took(0), "0 ms");
+        assert_eq!(took(850), "850 ms");
+        assert_eq!(took(1_960), "1.96 s");
+        assert_eq!(took(1_005), "1.00 s");
+        assert_eq!(took(42_370), "42.3 s");
+        assert_eq!(took(72_000), "1m 12s");
+        assert_eq!(took(7_500_000), "2h 5m");
+        assert_eq!(took(-5), "0 ms");
+        assert_eq!(span(59_999), "59s");
+        assert_eq!(span(125_000), "2m 5s");
+        assert_eq!(run_length(1_000, Some(2_960), 99_000), "1.96 s");
+        assert_eq!(run_length(1_000, None, 13_500), "12s");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(1024 * 1024 - 1), "1024.0 KiB");
+        assert_eq!(bytes(12_900_000), "12.3 MiB");
+        assert_eq!(bytes(1 << 30), "1.0 GiB");
+        assert_eq!(bytes(u64::MAX), "16777216.0 TiB");
+    }
 
     #[test]
     fn known_dates() {

@@ -1,7 +1,9 @@
-//! What the current route names.
+//! What the current route names: its `:id`, and page state kept in its query ([`UrlParam`]).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
+use vr_app::query::with_param;
 
 /// The route's `:id` as a number (a leading `#` is allowed), or none when it is not one.
 pub fn id_param() -> Memo<Option<i64>> {
@@ -12,4 +14,56 @@ pub fn id_param() -> Memo<Option<i64>> {
                 .and_then(|s| s.trim_start_matches('#').parse::<i64>().ok())
         })
     })
+}
+
+/// One query parameter of the current URL as page state: read it, and set it (keeping the
+/// path and the other parameters), so filters and selections survive a reload and Back.
+#[derive(Debug, Clone, Copy)]
+pub struct UrlParam {
+    /// The decoded value; `None` when absent or empty.
+    pub value: Memo<Option<String>>,
+    set: Callback<(Option<String>, bool)>,
+}
+
+impl UrlParam {
+    /// Follows `?key=` of the current route.
+    pub fn new(key: &'static str) -> Self {
+        let query = use_query_map();
+        let location = use_location();
+        let navigate = use_navigate();
+        let value = Memo::new(move |_| query.with(|q| q.get(key).filter(|v| !v.is_empty())));
+        let set = Callback::new(move |(next, push): (Option<String>, bool)| {
+            let pairs: Vec<(String, String)> = query.with_untracked(|q| {
+                q.clone()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            });
+            let path = location.pathname.get_untracked();
+            let target = format!("{path}{}", with_param(&pairs, key, next.as_deref()));
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: !push,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
+        });
+        UrlParam { value, set }
+    }
+
+    /// Replaces the current history entry (typing into a filter).
+    pub fn replace(self, value: Option<String>) {
+        if self.value.get_untracked() != value.clone().filter(|v| !v.is_empty()) {
+            self.set.run((value, false));
+        }
+    }
+
+    /// Adds a history entry, so Back returns to the previous value (opening a proc).
+    pub fn push(self, value: Option<String>) {
+        if self.value.get_untracked() != value.clone().filter(|v| !v.is_empty()) {
+            self.set.run((value, true));
+        }
+    }
 }

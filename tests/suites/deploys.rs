@@ -153,6 +153,18 @@ async fn procs_are_deployed_reached_and_taken_down() {
         "{:?}",
         web.steps[5]
     );
+    // Adding it to Supervisor starts it (autostart): no redundant `start` that answers
+    // "ERROR (already started)" inside a step marked ok.
+    let added = &web.steps[3];
+    assert!(
+        added.name == "add to Supervisor" && added.message.contains("added process group"),
+        "{added:?}"
+    );
+    assert!(
+        web.steps.iter().all(|s| !s.message.contains("ERROR")),
+        "{:#?}",
+        web.steps
+    );
     assert!(
         web.program.starts_with("web-main-prod-") && web.program.ends_with(&format!("-web-{port}")),
         "{}",

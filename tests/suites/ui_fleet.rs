@@ -114,7 +114,35 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
             .any(|e| e.object == "proc:web1/web_app" && e.actor == "admin")
     );
 
-    // The filter box narrows the list.
+    // The open proc is in the URL: a reload opens it again; Escape closes it and gives focus
+    // back to its row.
+    let url = browser.current_url().await;
+    assert!(url.contains("proc=web1%2Fweb_app"), "{url}");
+    browser.reload().await;
+    browser
+        .wait_for("#proc-detail[data-host=\"web1\"][data-name=\"web_app\"]")
+        .await;
+    browser.press_escape().await;
+    let closed = vr_tests::harness::wait_until_async(Duration::from_secs(5), || async {
+        !browser.exists("#proc-detail").await
+    })
+    .await;
+    assert!(closed, "Escape did not close the proc panel");
+    let focused = browser
+        .eval(
+            "const a = document.activeElement; \
+             return a ? (a.getAttribute('data-host') + '/' + a.getAttribute('data-name')) : '';",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        focused.as_str(),
+        Some("web1/web_app"),
+        "focus did not return to the row"
+    );
+    assert!(!browser.current_url().await.contains("proc="));
+
+    // The filter box narrows the list, and the filter survives a reload.
     browser.fill("#fleet-filter", "worker").await;
     browser
         .wait_for(&row("other", "worker_app", "RUNNING"))
@@ -124,6 +152,23 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
     })
     .await;
     assert!(gone, "the filter did not hide web_app");
+    let kept = vr_tests::harness::wait_until_async(Duration::from_secs(5), || async {
+        browser.current_url().await.contains("q=worker")
+    })
+    .await;
+    assert!(kept, "the filter is not in the URL");
+    browser.reload().await;
+    browser
+        .wait_for(&row("other", "worker_app", "RUNNING"))
+        .await;
+    let value = browser
+        .eval(
+            "return document.querySelector('#fleet-filter').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(value.as_str(), Some("worker"));
+    assert!(!browser.exists(&row("web1", "web_app", "RUNNING")).await);
 
     // A host that dies is flagged on its page and the hosts list.
     hosts[1].kill_sshd();
@@ -132,5 +177,80 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
         .wait_for("tr[data-test=\"host-row\"][data-name=\"other\"][data-health=\"unreachable\"]")
         .await;
     browser.screenshot("ui-hosts").await;
+
+    // Its procs are not shown RUNNING any more: STALE, counted apart, with when they were
+    // last seen; their clocks stop while the "last seen" age goes on.
+    browser.goto(&server.url("/")).await;
+    let stale_row = row("other", "worker_app", "STALE");
+    browser.wait_for(&stale_row).await;
+    assert!(!browser.exists(&row("other", "worker_app", "RUNNING")).await);
+    browser
+        .wait_for("button[data-test=\"state-count\"][data-state=\"STALE\"]")
+        .await;
+    let cells = |_: ()| async {
+        let v = browser
+            .eval(
+                "const r = document.querySelector(arguments[0]); \
+                 return r ? [r.querySelector('[data-test=stale]').textContent, r.cells[4].textContent] : null;",
+                vec![stale_row.clone().into()],
+            )
+            .await;
+        (
+            v[0].as_str().unwrap_or_default().to_string(),
+            v[1].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let (seen_before, uptime_before) = cells(()).await;
+    assert!(seen_before.contains("last seen"), "{seen_before}");
+    let moved = vr_tests::harness::wait_until_async(Duration::from_secs(10), || async {
+        cells(()).await.0 != seen_before
+    })
+    .await;
+    assert!(moved, "the last-seen age does not tick: {seen_before}");
+    assert_eq!(
+        cells(()).await.1,
+        uptime_before,
+        "a stale proc's uptime kept counting"
+    );
+    browser.screenshot("ui-dashboard-stale").await;
+
+    // At 800 px the navigation folds behind Menu, and the proc panel opens on screen with its
+    // log one tab away, saying the host does not answer instead of polling it.
+    browser.set_window_size(800, 800).await;
+    let nav_hidden = browser
+        .eval(
+            "return getComputedStyle(document.querySelector('#sidenav')).display === 'none';",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        nav_hidden.as_bool(),
+        Some(true),
+        "the sidebar is not folded at 800 px"
+    );
+    browser.click("#nav-toggle").await;
+    browser.wait_for("#sidenav a[href=\"/hosts\"]").await;
+    browser.click("#nav-toggle").await;
+    browser.click(&stale_row).await;
+    browser.wait_for("#proc-detail").await;
+    let rect = browser
+        .eval(
+            "const r = document.querySelector('#proc-detail').getBoundingClientRect(); \
+             return [r.left, r.right, window.innerWidth];",
+            vec![],
+        )
+        .await;
+    let (left, right, width) = (
+        rect[0].as_f64().unwrap_or(-1.0),
+        rect[1].as_f64().unwrap_or(-1.0),
+        rect[2].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        left >= 0.0 && right <= width + 0.5 && right > left,
+        "panel off screen: {rect}"
+    );
+    browser.click("#proc-tab-log").await;
+    browser.wait_for("[data-test=\"log-unreachable\"]").await;
+    browser.screenshot("ui-proc-panel-800").await;
     browser.close().await;
 }

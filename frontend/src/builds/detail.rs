@@ -17,7 +17,6 @@ use crate::builds::{BuildLogView, BuildStatusBadge};
 use crate::busy::spawn_busy;
 use crate::clock::use_clock;
 use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text, use_toasts};
-use crate::format;
 use crate::links::{app_href, build_href};
 use crate::live::use_live;
 use crate::route::id_param;
@@ -204,7 +203,7 @@ fn BuildFacts(current: RwSignal<Option<Build>>) -> impl IntoView {
                             }}
                         </dd>
                         <dt>"Size"</dt>
-                        <dd id="build-size">{b.size.map(format::bytes).unwrap_or_else(dash)}</dd>
+                        <dd id="build-size">{b.size.map(vr_app::time::bytes).unwrap_or_else(dash)}</dd>
                         <dt>"Requested by"</dt>
                         <dd>{b.requested_by.clone()}</dd>
                         <dt>"Created"</dt>

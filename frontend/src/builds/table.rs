@@ -3,11 +3,10 @@
 
 use leptos::prelude::*;
 use vr_app::build::{Build, BuildStatus};
-use vr_app::time::{format_age, format_utc};
+use vr_app::time::{bytes, format_age, format_utc, run_length};
 
 use crate::clock::use_clock;
 use crate::components::{EmptyRow, loading_or};
-use crate::format;
 use crate::links::{app_href, build_href};
 
 /// The first 12 characters of a commit id (enough to be unique in practice).
@@ -35,12 +34,10 @@ pub fn buildpack_name(url: &str) -> String {
 /// How long the build ran: finished − started, or started → now while it is still running.
 pub fn duration(build: &Build, now_ms: i64) -> Option<String> {
     let started = build.started_at?;
-    let end = match build.finished_at {
-        Some(finished) => finished,
-        None if build.status.in_progress() => now_ms,
-        None => return None,
-    };
-    Some(format::span(end - started))
+    if build.finished_at.is_none() && !build.status.in_progress() {
+        return None;
+    }
+    Some(run_length(started, build.finished_at, now_ms))
 }
 
 /// The badge class of a status: pending and expired grey, running blue, succeeded green,
@@ -122,7 +119,7 @@ fn BuildRow(item: Build) -> impl IntoView {
         let name = buildpack_name(&url);
         view! { <span title=url>{name}</span> }
     });
-    let size = build.size.map(format::bytes);
+    let size = build.size.map(bytes);
     let took = {
         let build = build.clone();
         move || duration(&build, clock.now())

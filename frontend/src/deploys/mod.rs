@@ -21,22 +21,17 @@ pub use uptests::UptestResults;
 use leptos::prelude::*;
 use vr_app::deploy::Deployment;
 
-use crate::format;
 use crate::session::use_session;
+use vr_app::time::{run_length, took};
 
 /// How long the deploy ran: finished − created, or created → now while it is still running.
 pub fn duration(deploy: &Deployment, now_ms: i64) -> String {
-    let end = deploy.finished_at.unwrap_or(now_ms);
-    format::span(end - deploy.created_at)
+    run_length(deploy.created_at, deploy.finished_at, now_ms)
 }
 
-/// How long a step or an uptest ran: `850 ms`, `2.4 s`, `1m 12s`.
+/// How long a step or an uptest ran: `850 ms`, `2.41 s`, `1m 12s`.
 pub fn run_time(ms: u64) -> String {
-    match ms {
-        0..=999 => format!("{ms} ms"),
-        1000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => format!("{}m {}s", ms / 60_000, (ms % 60_000) / 1000),
-    }
+    took(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 /// `0` means the proc binds no port.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use vr_app::fleet::{Health, HostStatus};
+use vr_app::fleet_view::Shown;
 use vr_app::supervisor::ProcState;
 
 /// Badge class of a proc state: RUNNING green, STARTING/STOPPING blue, STOPPED grey,
@@ -45,6 +46,26 @@ pub fn StateBadge(state: ProcState) -> impl IntoView {
     view! {
         <span class=state_class(state) data-state=state.as_str()>
             {state.as_str()}
+        </span>
+    }
+}
+
+/// What may be claimed about a proc as a pill: its state, or grey `STALE` (the last state
+/// seen in the tooltip) while its host does not answer.
+#[component]
+pub fn ShownBadge(#[prop(into)] shown: Signal<Shown>) -> impl IntoView {
+    let class = move || match shown.get() {
+        Shown::Live(s) => state_class(s),
+        Shown::Stale { .. } => "badge badge-unknown",
+    };
+    let title = move || {
+        let s = shown.get();
+        s.is_stale()
+            .then(|| format!("Last seen as {}; its host does not answer", s.last_state()))
+    };
+    view! {
+        <span class=class data-state=move || shown.get().label() title=title>
+            {move || shown.get().label()}
         </span>
     }
 }

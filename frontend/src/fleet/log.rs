@@ -2,7 +2,9 @@
 //!
 //! The first read asks for the tail; after that it polls every [`POLL`] from the offset the
 //! previous chunk returned and appends. At most [`KEEP`] bytes are kept, dropping the oldest
-//! lines. Switching the stream starts over.
+//! lines. Switching the stream starts over. While the host does not answer its polls nothing is
+//! asked (the panel says so, and the log resumes when the host is back); a failed read backs off,
+//! doubling the wait up to [`MAX_WAIT`].
 
 use std::time::Duration;
 
@@ -14,6 +16,8 @@ use crate::api;
 use crate::components::LogViewer;
 
 const POLL: Duration = Duration::from_millis(1500);
+/// The longest wait between reads after failures.
+const MAX_WAIT: Duration = Duration::from_secs(30);
 /// Text kept in the viewer.
 const KEEP: usize = 200_000;
 /// Size of the first read (the tail).
@@ -38,10 +42,25 @@ struct Cursor {
     generation: u64,
     offset: Option<u64>,
     in_flight: bool,
+    /// Failed reads in a row.
+    failures: u32,
+    /// No read before this time (ms since the epoch).
+    not_before: i64,
+}
+
+/// The wait after `failures` failed reads in a row: POLL, 2×, 4×, … up to MAX_WAIT.
+fn backoff(failures: u32) -> Duration {
+    POLL.saturating_mul(1 << failures.min(5)).min(MAX_WAIT)
 }
 
 #[component]
-pub fn ProcLog(host: String, name: String) -> impl IntoView {
+pub fn ProcLog(
+    host: String,
+    name: String,
+    /// The host answered its last poll; while it does not, the log is not read.
+    #[prop(into)]
+    reachable: Signal<bool>,
+) -> impl IntoView {
     let stream = RwSignal::new(LogStream::Stdout);
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -49,6 +68,8 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
         generation: 0,
         offset: None,
         in_flight: false,
+        failures: 0,
+        not_before: 0,
     });
     let target = StoredValue::new((host, name));
 
@@ -56,7 +77,10 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
         let Some(at) = cursor.try_get_value() else {
             return;
         };
-        if at.in_flight {
+        if at.in_flight
+            || !reachable.get_untracked()
+            || (js_sys::Date::now() as i64) < at.not_before
+        {
             return;
         }
         cursor.update_value(|c| c.in_flight = true);
@@ -75,7 +99,10 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
             cursor.update_value(|c| c.in_flight = false);
             match result {
                 Ok(chunk) => {
-                    cursor.update_value(|c| c.offset = Some(chunk.offset));
+                    cursor.update_value(|c| {
+                        c.offset = Some(chunk.offset);
+                        c.failures = 0;
+                    });
                     let _ = error.try_set(None);
                     if at.offset.is_none() || chunk.overflow || !chunk.text.is_empty() {
                         // Overflow means the text is a fresh tail, not a continuation: more
@@ -91,6 +118,11 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
                     }
                 }
                 Err(e) => {
+                    cursor.update_value(|c| {
+                        c.failures += 1;
+                        c.not_before = js_sys::Date::now() as i64
+                            + i64::try_from(backoff(c.failures).as_millis()).unwrap_or(i64::MAX);
+                    });
                     let _ = error.try_set(Some(e.message));
                 }
             }
@@ -105,12 +137,29 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
                 generation: c.generation + 1,
                 offset: None,
                 in_flight: false,
+                failures: 0,
+                not_before: 0,
             }
         });
         text.set(String::new());
         error.set(None);
         read();
     });
+    // Back from unreachable: read at once, without the wait the failures built up.
+    Effect::watch(
+        move || reachable.get(),
+        move |up, was, _| {
+            if *up && was == Some(&false) {
+                cursor.update_value(|c| {
+                    c.failures = 0;
+                    c.not_before = 0;
+                });
+                error.set(None);
+                read();
+            }
+        },
+        false,
+    );
     if let Ok(handle) = set_interval_with_handle(read, POLL) {
         on_cleanup(move || handle.clear());
     }
@@ -141,6 +190,17 @@ pub fn ProcLog(host: String, name: String) -> impl IntoView {
                 {tab(LogStream::Stdout, "proc-log-stdout", "Stdout")}
                 {tab(LogStream::Stderr, "proc-log-stderr", "Stderr")}
             </div>
+            {move || {
+                (!reachable.get())
+                    .then(|| {
+                        view! {
+                            <p class="notice" data-test="log-unreachable">
+                                "The host does not answer, so its log cannot be read now. It \
+                                 resumes when the host is back."
+                            </p>
+                        }
+                    })
+            }}
             {move || {
                 error
                     .get()

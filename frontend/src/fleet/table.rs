@@ -1,18 +1,18 @@
 //! `ProcGroups`: procs as one table, grouped app → swarm → proc, unmanaged last. Each row shows
-//! state, host, name, description, uptime or time in state, port, and a stale marker while its
-//! host cannot be polled. Clicking a row selects it.
+//! state (`STALE` while its host does not answer, with when it was last seen and its clock
+//! stopped), host, name, description, uptime or time in state, and port. Clicking a row
+//! selects it.
 
 use leptos::prelude::*;
 
 use crate::components::EmptyRow;
-use vr_app::fleet::{Health, Proc, ProcRef};
-use vr_app::supervisor::ProcState;
-use vr_app::time::{format_age, format_utc};
+use vr_app::fleet::{Proc, ProcRef};
+use vr_app::fleet_view::{description, host_of, shown, uptime_text};
+use vr_app::time::format_utc;
 
 use crate::clock::use_clock;
-use crate::fleet::health::StateBadge;
+use crate::fleet::health::ShownBadge;
 use crate::fleet::store::use_fleet;
-use crate::format;
 use vr_app::fleet_view::{AppGroup, group};
 
 const COLUMNS: usize = 6;
@@ -21,7 +21,8 @@ const COLUMNS: usize = 6;
 #[component]
 pub fn ProcGroups(
     #[prop(into)] procs: Signal<Vec<Proc>>,
-    selected: RwSignal<Option<ProcRef>>,
+    #[prop(into)] selected: Signal<Option<ProcRef>>,
+    on_select: Callback<Option<ProcRef>>,
     /// Shown when `procs` is empty.
     #[prop(into)]
     empty: Signal<String>,
@@ -39,7 +40,7 @@ pub fn ProcGroups(
         }
         groups
             .into_iter()
-            .map(|g| view! { <GroupRows group=g selected=selected /> })
+            .map(|g| view! { <GroupRows group=g selected=selected on_select=on_select /> })
             .collect_view()
             .into_any()
     };
@@ -64,7 +65,11 @@ pub fn ProcGroups(
 
 /// One app: its heading row, then per swarm a sub-heading and the proc rows.
 #[component]
-fn GroupRows(group: AppGroup, selected: RwSignal<Option<ProcRef>>) -> impl IntoView {
+fn GroupRows(
+    group: AppGroup,
+    selected: Signal<Option<ProcRef>>,
+    on_select: Callback<Option<ProcRef>>,
+) -> impl IntoView {
     let count: usize = group.swarms.iter().map(|s| s.procs.len()).sum();
     let managed = group.app.is_some();
     let title = group.app.clone().unwrap_or_else(|| "Unmanaged".to_string());
@@ -86,7 +91,7 @@ fn GroupRows(group: AppGroup, selected: RwSignal<Option<ProcRef>>) -> impl IntoV
             let rows = swarm
                 .procs
                 .into_iter()
-                .map(|p| view! { <ProcRow proc=p selected=selected /> })
+                .map(|p| view! { <ProcRow proc=p selected=selected on_select=on_select /> })
                 .collect_view();
             view! {
                 {heading}
@@ -111,27 +116,12 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// How long the proc has run, or been in its state.
-pub fn uptime_text(p: &Proc, now: i64) -> String {
-    match (p.state, p.started_at) {
-        (ProcState::Running, Some(started)) => format!("up {}", format::span(now - started)),
-        _ => format!("for {}", format::span(now - p.state_since)),
-    }
-}
-
-/// The marker shown on a proc whose host could not be polled lately, or `None` while the
-/// host is healthy.
-pub fn stale_text(health: Health, last_seen_at: i64, now: i64) -> Option<String> {
-    let age = format_age(now, last_seen_at);
-    match health {
-        Health::Ok => None,
-        Health::Inactive => Some(format!("host inactive — last seen {age}")),
-        _ => Some(format!("host unreachable — last seen {age}")),
-    }
-}
-
 #[component]
-fn ProcRow(proc: Proc, selected: RwSignal<Option<ProcRef>>) -> impl IntoView {
+fn ProcRow(
+    proc: Proc,
+    selected: Signal<Option<ProcRef>>,
+    on_select: Callback<Option<ProcRef>>,
+) -> impl IntoView {
     let store = use_fleet();
     let clock = use_clock();
     let me = ProcRef {
@@ -144,38 +134,35 @@ fn ProcRow(proc: Proc, selected: RwSignal<Option<ProcRef>>) -> impl IntoView {
     };
     let select = {
         let me = me.clone();
-        move || selected.set(Some(me.clone()))
+        move || on_select.run(Some(me.clone()))
     };
     let select2 = select.clone();
 
-    let host_name = proc.host.clone();
-    let health = Memo::new(move |_| {
-        store.with(|f| {
-            f.hosts
-                .iter()
-                .find(|h| h.settings.name == host_name)
-                .map_or(Health::Unknown, |h| h.status.health)
-        })
-    });
-    let last_seen = proc.last_seen_at;
+    let shown = {
+        let p = proc.clone();
+        Memo::new(move |_| store.with(|f| shown(&p, host_of(f, &p))))
+    };
     let stale = move || {
-        stale_text(health.get(), last_seen, clock.now())
+        shown
+            .get()
+            .stale_text(clock.now())
             .map(|text| view! { <span class="stale" data-test="stale">{text}</span> })
     };
 
     let timing = proc.clone();
     let since_title = format!("{} since {}", proc.state, format_utc(proc.state_since));
-    let uptime = move || uptime_text(&timing, clock.now());
+    let uptime = move || uptime_text(&timing, shown.get(), clock.now());
     let port = proc.meta.as_ref().map(|m| m.port.to_string());
     view! {
         <tr
             data-test="proc-row"
             data-host=proc.host.clone()
             data-name=proc.name.clone()
-            data-state=proc.state.as_str()
+            data-state=move || shown.get().label()
+            data-last-state=proc.state.as_str()
             class="clickable"
             class:selected=is_selected
-            class:is-stale=move || health.get() != Health::Ok
+            class:is-stale=move || shown.get().is_stale()
             tabindex="0"
             on:click=move |_| select()
             on:keydown=move |ev| {
@@ -185,12 +172,12 @@ fn ProcRow(proc: Proc, selected: RwSignal<Option<ProcRef>>) -> impl IntoView {
             }
         >
             <td>
-                <StateBadge state=proc.state />
+                <ShownBadge shown=shown />
             </td>
             <td class="nowrap">{proc.host.clone()}</td>
             <td class="mono nowrap">{proc.name.clone()}</td>
             <td class="proc-description">
-                <span class="truncate-inline">{proc.description.clone()}</span>
+                <span class="truncate-inline">{description(&proc).to_string()}</span>
                 {stale}
             </td>
             <td class="nowrap" title=since_title>

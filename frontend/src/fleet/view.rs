@@ -1,9 +1,12 @@
 //! `FleetProcs`: the one way procs are shown, on the dashboard, a host page and a squad page:
-//! counts per state, a filter, bulk actions on what the filter shows, the grouped table and
-//! the detail panel of the selected proc.
+//! counts per state (stale procs apart), a filter, bulk actions on what the filter shows, the
+//! grouped table and the detail panel of the selected proc. The filter (`?q=`, `?state=`) and
+//! the open proc (`?proc=host/name`) live in the URL.
 
 use leptos::prelude::*;
-use vr_app::fleet::{Proc, ProcRef, count_states};
+use vr_app::fleet::{Proc, ProcRef};
+use vr_app::fleet_view::{ProcQuery, STALE, StateFilter, count_shown, select};
+use vr_app::query::{parse_proc_param, proc_param};
 use vr_app::supervisor::ProcState;
 
 use crate::fleet::bulk::BulkActions;
@@ -11,7 +14,7 @@ use crate::fleet::detail::ProcDetailPanel;
 use crate::fleet::health::state_class;
 use crate::fleet::store::use_fleet;
 use crate::fleet::table::ProcGroups;
-use vr_app::fleet_view::{ProcQuery, select};
+use crate::route::UrlParam;
 
 /// Every state a filter can name, MISSING included, in summary order.
 fn all_states() -> Vec<ProcState> {
@@ -32,9 +35,19 @@ pub fn FleetProcs(
     empty: &'static str,
 ) -> impl IntoView {
     let store = use_fleet();
-    let text = RwSignal::new(String::new());
-    let state = RwSignal::new(None::<ProcState>);
-    let selected = RwSignal::new(None::<ProcRef>);
+    let text_param = UrlParam::new("q");
+    let state_param = UrlParam::new("state");
+    let proc_param_ = UrlParam::new("proc");
+    // Typing is kept here and copied to the URL, so a slow navigation never undoes a keystroke.
+    let text = RwSignal::new(text_param.value.get_untracked().unwrap_or_default());
+    let state = Memo::new(move |_| state_param.value.get().and_then(|s| StateFilter::parse(&s)));
+    let set_state = move |next: Option<StateFilter>| {
+        state_param.replace(next.map(|f| f.as_str().to_string()));
+    };
+    let selected = Memo::new(move |_| proc_param_.value.get().and_then(|v| parse_proc_param(&v)));
+    let on_select = Callback::new(move |r: Option<ProcRef>| {
+        proc_param_.push(r.as_ref().map(proc_param));
+    });
 
     let shown = Memo::new(move |_| {
         let query = ProcQuery {
@@ -43,7 +56,7 @@ pub fn FleetProcs(
         };
         scope.with(|procs| store.with(|fleet| select(fleet, procs, &query)))
     });
-    let counts = Memo::new(move |_| scope.with(|procs| count_states(procs.iter())));
+    let counts = Memo::new(move |_| scope.with(|procs| store.with(|f| count_shown(f, procs))));
     let empty_text = Signal::derive(move || {
         if !store.loaded() {
             "Loading…".to_string()
@@ -54,36 +67,54 @@ pub fn FleetProcs(
         }
     });
 
+    let count_badge = move |filter: StateFilter, n: usize| {
+        let active = move || state.get() == Some(filter);
+        let (class, title) = match filter {
+            StateFilter::Is(s) => (state_class(s), format!("Show only {s} procs")),
+            StateFilter::Stale => (
+                "badge badge-unknown",
+                "Show only procs whose host does not answer (their state is not known now)"
+                    .to_string(),
+            ),
+        };
+        view! {
+            <button
+                type="button"
+                class="state-count"
+                class:active=active
+                data-test="state-count"
+                data-state=filter.as_str()
+                aria-pressed=move || if active() { "true" } else { "false" }
+                title=title
+                on:click=move |_| set_state(if active() { None } else { Some(filter) })
+            >
+                <span class=class>{filter.as_str()}</span>
+                <span class="state-count-n">{n}</span>
+            </button>
+        }
+    };
     let count_badges = move || {
-        counts
-            .get()
+        let c = counts.get();
+        let stale = (c.stale > 0).then(|| count_badge(StateFilter::Stale, c.stale));
+        let live = c
+            .live
             .into_iter()
-            .map(|(s, n)| {
-                let active = move || state.get() == Some(s);
-                view! {
-                    <button
-                        type="button"
-                        class="state-count"
-                        class:active=active
-                        data-test="state-count"
-                        data-state=s.as_str()
-                        aria-pressed=move || if active() { "true" } else { "false" }
-                        title=format!("Show only {s} procs")
-                        on:click=move |_| {
-                            state.update(|cur| *cur = if *cur == Some(s) { None } else { Some(s) })
-                        }
-                    >
-                        <span class=state_class(s)>{s.as_str()}</span>
-                        <span class="state-count-n">{n}</span>
-                    </button>
-                }
-            })
-            .collect_view()
+            .map(|(s, n)| count_badge(StateFilter::Is(s), n))
+            .collect_view();
+        view! {
+            {live}
+            {stale}
+        }
     };
     let state_options = all_states()
         .into_iter()
         .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
         .collect_view();
+    let on_text = move |ev| {
+        let value = event_target_value(&ev);
+        text.set(value.clone());
+        text_param.replace(Some(value));
+    };
 
     view! {
         <div class="fleet-procs" data-test="fleet-procs">
@@ -98,16 +129,17 @@ pub fn FleetProcs(
                     placeholder="Filter by name, host, squad, state, app, config…"
                     aria-label="Filter procs"
                     prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:input=on_text
                 />
                 <select
                     id="fleet-state"
                     aria-label="Only procs in state"
                     prop:value=move || state.get().map(|s| s.as_str()).unwrap_or_default()
-                    on:change=move |ev| state.set(ProcState::parse_any(&event_target_value(&ev)))
+                    on:change=move |ev| set_state(StateFilter::parse(&event_target_value(&ev)))
                 >
                     <option value="">"Any state"</option>
                     {state_options}
+                    <option value=STALE>"STALE (host not answering)"</option>
                 </select>
                 <span class="muted table-count" data-test="proc-count">
                     {move || {
@@ -118,12 +150,10 @@ pub fn FleetProcs(
                 </span>
             </div>
             <BulkActions procs=shown />
-            <div class="split wide-detail" class:has-detail=move || selected.with(Option::is_some)>
-                <div class="card">
-                    <ProcGroups procs=shown selected=selected empty=empty_text />
-                </div>
-                <ProcDetailPanel selected=selected />
+            <div class="card">
+                <ProcGroups procs=shown selected=selected on_select=on_select empty=empty_text />
             </div>
+            <ProcDetailPanel selected=selected on_select=on_select />
         </div>
     }
 }

@@ -84,12 +84,24 @@ fn SignedInFrame() -> impl IntoView {
     let live = Live::start();
     FleetStore::start(live);
     Clock::start();
+    // The navigation folds away on narrow screens; the top bar's Menu button opens it, and
+    // going to another page closes it.
+    let nav_open = RwSignal::new(false);
+    let location = use_location();
+    Effect::watch(
+        move || location.pathname.get(),
+        move |_, _, _| nav_open.set(false),
+        false,
+    );
     view! {
         <div class="app">
-            <TopBar />
-            <div class="layout">
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <TopBar nav_open=nav_open />
+            <div class="layout" class:nav-open=move || nav_open.get()>
                 <Nav />
-                <main class="content" id="main">
+                <main class="content" id="main" tabindex="-1">
                     <Outlet />
                 </main>
             </div>
@@ -98,7 +110,7 @@ fn SignedInFrame() -> impl IntoView {
 }
 
 #[component]
-fn TopBar() -> impl IntoView {
+fn TopBar(nav_open: RwSignal<bool>) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let busy = RwSignal::new(false);
@@ -115,9 +127,21 @@ fn TopBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <A href="/" attr:class="brand">
-                "vr"
-            </A>
+            <div class="topbar-left">
+                <button
+                    type="button"
+                    id="nav-toggle"
+                    class="btn btn-small nav-toggle"
+                    aria-controls="sidenav"
+                    aria-expanded=move || if nav_open.get() { "true" } else { "false" }
+                    on:click=move |_| nav_open.update(|o| *o = !*o)
+                >
+                    "Menu"
+                </button>
+                <A href="/" attr:class="brand">
+                    "vr"
+                </A>
+            </div>
             <div class="topbar-right">
                 <LiveIndicator />
                 <span id="current-user" class="current-user" title="Signed in as">
@@ -156,7 +180,7 @@ fn Nav() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <nav class="sidenav" aria-label="Main">
+        <nav class="sidenav" id="sidenav" aria-label="Main">
             <ul>
                 {links}
                 <Show when=move || session.is_admin()>

@@ -162,7 +162,7 @@ impl FleetService {
             .map(|p| SeenProc {
                 name: p.name.clone(),
                 state: p.state,
-                description: p.description.clone(),
+                description: vr_app::supervisor::lasting_description(&p.description).to_string(),
                 pid: p.pid,
                 started_at: p.started_at.map(|s| s * 1000),
                 meta: metas.get(&p.name).and_then(|(m, _)| m.clone()),

@@ -320,18 +320,20 @@ impl Deploys {
                         "add to Supervisor" => {
                             let reread = s.reread()?;
                             let add = s.add(&prog)?;
-                            let start = s.start(&prog)?;
-                            if reread.ok && add.ok && start.ok {
-                                Ok(format!(
-                                    "{}\n{}\n{}",
-                                    reread.message, add.message, start.message
-                                ))
+                            // The program file says autostart=true, so `add` starts it; only a
+                            // group that was already active (a retried step) may need a start.
+                            let start = if add.ok && add.message.contains("already active") {
+                                Some(s.start(&prog)?)
                             } else {
-                                Err(format!(
-                                    "{}\n{}\n{}",
-                                    reread.message, add.message, start.message
-                                ))
+                                None
+                            };
+                            let ok = reread.ok && add.ok && start.as_ref().is_none_or(|v| v.ok);
+                            let mut out = format!("{}\n{}", reread.message, add.message);
+                            if let Some(start) = start {
+                                out.push('\n');
+                                out.push_str(&start.message);
                             }
+                            if ok { Ok(out) } else { Err(out) }
                         }
                         _ => wait_running(s, &prog)?,
                     })

@@ -110,7 +110,7 @@ impl Browser {
                 "--disable-sync",
                 "--disable-dev-shm-usage",
                 format!("--user-data-dir={}", profile.display()),
-                "--window-size=1280,900",
+                "--window-size=1280,800",
             ],
         });
         let mut caps = serde_json::Map::new();
@@ -279,6 +279,43 @@ impl Browser {
             "{css:?} never showed {needle:?} within {WAIT:?}; last text: {last:?}"
         );
         last
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page and returns what
+    /// it returned.
+    pub async fn eval(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("running {script:?}: {e}"))
+    }
+
+    /// Resizes the window (the page's layout follows).
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("resizing the window to {width}x{height}: {e}"));
+    }
+
+    /// Presses Escape in the element that has focus, as a person would.
+    pub async fn press_escape(&self) {
+        let el = self
+            .client
+            .active_element()
+            .await
+            .expect("the focused element");
+        el.send_keys("\u{E00C}")
+            .await
+            .unwrap_or_else(|e| panic!("pressing Escape: {e}"));
+    }
+
+    /// Reloads the page.
+    pub async fn reload(&self) {
+        self.client
+            .refresh()
+            .await
+            .unwrap_or_else(|e| panic!("reloading: {e}"));
     }
 
     /// Saves a PNG of the page as `test-artifacts/NAME.png` and returns its path.
