@@ -15,3 +15,12 @@ else
   echo "[build-ui] no wasm-opt in .tools: building without it (bigger bundle)" >&2
   trunk build --release --quiet -M false 2>/dev/null || trunk build --release --quiet
 fi
+# What a browser downloads, gzipped (the server compresses its responses): the size budget of
+# the UI is 450 KB (BENCHMARKS.md).
+total=0
+for f in frontend/dist/*.wasm frontend/dist/*.js frontend/dist/*.css; do
+  n=$(gzip -9c "$f" | wc -c)
+  total=$((total + n))
+  printf '[build-ui] %-48s %8d bytes gzipped\n' "${f#frontend/dist/}" "$n" >&2
+done
+printf '[build-ui] UI total %d bytes gzipped (%d KB; budget 450 KB)\n' "$total" $((total / 1000)) >&2

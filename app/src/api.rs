@@ -14,6 +14,8 @@ pub mod paths {
     pub const LOGIN: &str = "/api/auth/login";
     pub const LOGOUT: &str = "/api/auth/logout";
     pub const ME: &str = "/api/auth/me";
+    /// Open: who is signed in, if anyone (never 401), and whether setup is needed.
+    pub const SESSION: &str = "/api/auth/session";
     /// Username + password → a new API token, for `vr login`.
     pub const TOKEN_LOGIN: &str = "/api/auth/token";
     pub const PASSWORD: &str = "/api/auth/password";
@@ -86,6 +88,14 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+}
+
+/// `GET /api/auth/session`: the signed-in caller, if any, and whether the server still needs
+/// its first admin. Answers 200 either way, so a page load without a session logs no error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthSession {
+    pub me: Option<Me>,
+    pub setup_needed: bool,
 }
 
 /// Who the caller is, and the CSRF token to send back on changes (absent for token auth).

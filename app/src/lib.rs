@@ -12,6 +12,8 @@ pub mod error;
 pub mod fixtures;
 pub mod fleet;
 pub mod fleet_view;
+pub mod live;
+pub mod object;
 pub mod query;
 pub mod release;
 pub mod role;

@@ -18,8 +18,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vr_app::ErrorBody;
 use vr_app::api::{
-    ApiToken, CSRF_HEADER, ChangePassword, CreatedToken, Event, EventQuery, LoginRequest, Me,
-    NewToken, NewUser, SetupRequest, SetupStatus, SshKey, User, UserPatch, VersionInfo, paths,
+    ApiToken, AuthSession, CSRF_HEADER, ChangePassword, CreatedToken, Event, EventQuery,
+    LoginRequest, Me, NewToken, NewUser, SetupRequest, SetupStatus, SshKey, User, UserPatch,
+    VersionInfo, paths,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -255,6 +256,11 @@ pub async fn login(req: &LoginRequest) -> Result<Me, ApiError> {
 
 pub async fn logout() -> Result<(), ApiError> {
     send("POST", paths::LOGOUT, None).await.map(|_| ())
+}
+
+/// `GET /api/auth/session`.
+pub async fn auth_session() -> Result<AuthSession, ApiError> {
+    get(paths::SESSION).await
 }
 
 pub async fn me() -> Result<Me, ApiError> {

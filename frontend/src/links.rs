@@ -46,3 +46,21 @@ pub fn deploy_href(id: i64) -> String {
 pub fn new_deploy_href(release: i64) -> String {
     format!("/deploy?release={release}")
 }
+
+/// The page of an activity event's object, when it has one.
+pub fn object_href(object: &str) -> Option<String> {
+    use vr_app::object::{ObjectRef, parse_object};
+    Some(match parse_object(object)? {
+        ObjectRef::App(name) => app_href(&name),
+        ObjectRef::Build(id) => build_href(id),
+        ObjectRef::Release(id) => release_href(id),
+        ObjectRef::Host(name) => host_href(&name),
+        ObjectRef::Squad(name) => squad_href(&name),
+        ObjectRef::Ingredient(name) => ingredient_href(&name),
+        ObjectRef::Proc(p) => format!(
+            "/{}",
+            vr_app::query::query_string([("proc", vr_app::query::proc_param(&p).as_str())])
+        ),
+        ObjectRef::User(_) => "/users".to_string(),
+    })
+}

@@ -67,3 +67,14 @@ impl UrlParam {
         }
     }
 }
+
+/// Keeps the window's title `TEXT · vr` for as long as the calling page is shown (it follows
+/// `text` when that is reactive, e.g. a page named after its object).
+pub fn title(text: impl Fn() -> String + 'static) {
+    Effect::new(move || {
+        let text = text();
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(&format!("{text} · vr"));
+        }
+    });
+}

@@ -1,13 +1,14 @@
 //! Who is signed in: the app-wide authentication state, shared through context.
 //!
-//! At start-up the session asks the server for `GET /api/auth/me`; when that answers 401 it asks
-//! `GET /api/setup` whether the first admin still has to be created. The result decides whether
+//! At start-up the session asks the server `GET /api/auth/session`: who is signed in (it answers
+//! 200 without a session too, so a cold load logs no error) and whether the first admin still has
+//! to be created. The result decides whether
 //! the shell shows, or the user goes to `/login` or `/setup`. Any later 401 signs the user out.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vr_app::Role;
-use vr_app::api::Me;
+use vr_app::api::{AuthSession, Me};
 
 use crate::api;
 use crate::components::toast::Toasts;
@@ -124,16 +125,19 @@ impl Session {
 
     /// Asks the server who we are, and whether setup is needed when nobody is signed in.
     async fn check(self) {
-        match api::me().await {
-            Ok(me) => self.sign_in(me),
-            Err(_) => {
-                // Without a session, find out whether this server still needs its first admin.
-                let setup_needed = api::setup_status().await.is_ok_and(|s| s.needed);
-                self.state.set(AuthState::SignedOut {
-                    setup_needed,
-                    keep_place: true,
-                });
-            }
+        match api::auth_session().await {
+            Ok(AuthSession { me: Some(me), .. }) => self.sign_in(me),
+            Ok(AuthSession {
+                me: None,
+                setup_needed,
+            }) => self.state.set(AuthState::SignedOut {
+                setup_needed,
+                keep_place: true,
+            }),
+            Err(_) => self.state.set(AuthState::SignedOut {
+                setup_needed: false,
+                keep_place: true,
+            }),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use futures_util::StreamExt;
 use std::time::Duration;
-use vr_app::api::{Event, Me, SetupStatus, SshKey, VersionInfo, paths};
+use vr_app::api::{AuthSession, Event, Me, SetupStatus, SshKey, VersionInfo, paths};
 use vr_tests::harness::{ApiClient, ServerOptions, VrServer};
 
 const PW: &str = "admin-password-1";
@@ -24,6 +24,10 @@ async fn first_start_prints_a_one_time_setup_link_and_setup_creates_the_admin() 
     assert!(status.needed);
     // Nothing but setup works without a user.
     client.get(paths::ME).await.expect_status(401);
+    // The UI's start-up question answers 200 without a session, naming the setup step.
+    let session: AuthSession = client.get(paths::SESSION).await.expect_ok().json();
+    assert_eq!(session.me, None);
+    assert!(session.setup_needed);
 
     let bad =
         serde_json::json!({"token": "guess", "username": "root", "password": "long-enough-pw"});
@@ -35,6 +39,9 @@ async fn first_start_prints_a_one_time_setup_link_and_setup_creates_the_admin() 
     assert_eq!(me.user.role, vr_app::Role::Admin);
     // The setup response signed us in.
     client.get(paths::ME).await.expect_ok();
+    let session: AuthSession = client.get(paths::SESSION).await.expect_ok().json();
+    assert_eq!(session.me.map(|m| m.user.username).as_deref(), Some("root"));
+    assert!(!session.setup_needed);
     // The token is spent.
     client.post(paths::SETUP, &good).await.expect_status(409);
 

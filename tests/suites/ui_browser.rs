@@ -28,9 +28,80 @@ async fn first_run_setup_then_shell_logout_and_login() {
     browser.wait_for_text("#live-status", "live").await;
     browser.screenshot("ui-shell").await;
 
+    // A cold load of the dashboard asks who is signed in without a 401 (no console error) and
+    // reads the fleet and the events once each, after the live channel opened.
+    browser.goto(&server.url("/")).await;
+    browser.wait_for_text("#live-status", "live").await;
+    browser.wait_for("[data-test=\"recent-events\"] li").await;
+    let count = |part: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .eval(
+                    "return performance.getEntriesByType('resource') \
+                       .filter(e => new URL(e.name).pathname === arguments[0]).length;",
+                    vec![part.into()],
+                )
+                .await
+                .as_u64()
+                .unwrap_or(99)
+        }
+    };
+    let fetched =
+        vr_tests::harness::wait_until_async(std::time::Duration::from_secs(10), || async {
+            count("/api/fleet").await >= 1 && count("/api/events").await >= 1
+        })
+        .await;
+    assert!(
+        fetched,
+        "the dashboard did not read the fleet and the events"
+    );
+    assert_eq!(
+        count("/api/fleet").await,
+        1,
+        "/api/fleet fetched more than once"
+    );
+    assert_eq!(
+        count("/api/events").await,
+        1,
+        "/api/events fetched more than once"
+    );
+    assert_eq!(
+        count("/api/auth/me").await,
+        0,
+        "the cold load asked /api/auth/me"
+    );
+    assert_eq!(count("/api/auth/session").await, 1);
+    let title = browser.eval("return document.title;", vec![]).await;
+    assert_eq!(title.as_str(), Some("Dashboard · vr"));
+
     // The activity page shows the setup event.
     browser.click("a[href=\"/activity\"]").await;
     browser.wait_for_text("main", "setup.admin_create").await;
+    // Its filters live in the URL and survive a reload; objects link to their pages.
+    browser.fill("#filter-action", "setup.").await;
+    browser.click("#filter-apply").await;
+    let filtered =
+        vr_tests::harness::wait_until_async(std::time::Duration::from_secs(5), || async {
+            browser.current_url().await.contains("action=setup.")
+        })
+        .await;
+    assert!(filtered, "{}", browser.current_url().await);
+    browser.reload().await;
+    browser.wait_for_text("main", "setup.admin_create").await;
+    let value = browser
+        .eval(
+            "return document.querySelector('#filter-action').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(value.as_str(), Some("setup."));
+    assert!(
+        browser
+            .exists("[data-test=\"events-table\"] a[href=\"/users\"]")
+            .await,
+        "the event's object user:root is not a link"
+    );
 
     browser.click("#logout").await;
     browser.wait_for("#username").await;

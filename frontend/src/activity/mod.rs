@@ -6,43 +6,21 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
 use vr_app::api::{Event, EventQuery, LiveMessage};
+use vr_app::live::{event_matches, merge_events};
+use vr_app::query::query_string;
 
 use crate::api;
 use crate::components::{Column, DataTable, SortKey, StatusBadge};
 use crate::format;
+use crate::links::object_href;
 use crate::live::use_live;
+use crate::route::UrlParam;
 
 /// Lines fetched per page.
 const PAGE: u32 = 50;
-
-/// Adds `incoming` to `list` without duplicates, keeping newest (highest id) first.
-pub fn merge_events(list: &mut Vec<Event>, incoming: Vec<Event>) {
-    for event in incoming {
-        if !list.iter().any(|e| e.id == event.id) {
-            list.push(event);
-        }
-    }
-    list.sort_by_key(|e| std::cmp::Reverse(e.id));
-}
-
-/// Whether a live event belongs in a list filtered by `q` (mirrors the server's filters:
-/// exact actor, action prefix, free text in object or detail).
-pub fn event_matches(q: &EventQuery, event: &Event) -> bool {
-    let actor_ok = q
-        .actor
-        .as_deref()
-        .is_none_or(|a| a.is_empty() || event.actor == a);
-    let action_ok = q
-        .action
-        .as_deref()
-        .is_none_or(|a| event.action.starts_with(a));
-    let text_ok = q.q.as_deref().is_none_or(|t| {
-        let t = t.to_lowercase();
-        event.object.to_lowercase().contains(&t) || event.detail.to_lowercase().contains(&t)
-    });
-    actor_ok && action_ok && text_ok
-}
 
 fn non_empty(s: String) -> Option<String> {
     let t = s.trim();
@@ -51,12 +29,39 @@ fn non_empty(s: String) -> Option<String> {
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
+    crate::route::title(|| "Activity".to_string());
     let live = use_live();
 
+    // The filters in force live in the URL (`?actor=&action=&q=`); the inputs follow it (Back).
+    let (url_actor, url_action, url_text) = (
+        UrlParam::new("actor"),
+        UrlParam::new("action"),
+        UrlParam::new("q"),
+    );
+    let applied = Memo::new(move |_| EventQuery {
+        actor: url_actor.value.get(),
+        action: url_action.value.get(),
+        q: url_text.value.get(),
+        ..Default::default()
+    });
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let text = RwSignal::new(String::new());
-    let applied = RwSignal::new(EventQuery::default());
+    Effect::new(move || {
+        let q = applied.get();
+        actor.set(q.actor.unwrap_or_default());
+        action.set(q.action.unwrap_or_default());
+        text.set(q.q.unwrap_or_default());
+    });
+    let navigate = use_navigate();
+    let set_applied = Callback::new(move |q: EventQuery| {
+        let query = query_string([
+            ("actor", q.actor.as_deref().unwrap_or_default()),
+            ("action", q.action.as_deref().unwrap_or_default()),
+            ("q", q.q.as_deref().unwrap_or_default()),
+        ]);
+        navigate(&format!("/activity{query}"), NavigateOptions::default());
+    });
 
     let events = RwSignal::new(Vec::<Event>::new());
     let loading = RwSignal::new(false);
@@ -105,16 +110,14 @@ pub fn ActivityPage() -> impl IntoView {
     };
 
     // A new filter starts over from the newest line.
+    // Fetched once the live channel is open, so no event falls between the answer and the
+    // channel; again after a reconnection (events may have been missed) and on a new filter.
     Effect::new(move || {
         applied.track();
-        fetch(None, true);
+        if live.opens() > 0 {
+            fetch(None, true);
+        }
     });
-    // After a reconnection, pick up what arrived meanwhile.
-    Effect::watch(
-        move || live.opens(),
-        move |_, _, _| fetch(None, false),
-        false,
-    );
     live.subscribe(move |message| {
         if let LiveMessage::Event { event } = message
             && applied.with_untracked(|q| event_matches(q, event))
@@ -125,19 +128,14 @@ pub fn ActivityPage() -> impl IntoView {
 
     let apply = move |ev: SubmitEvent| {
         ev.prevent_default();
-        applied.set(EventQuery {
+        set_applied.run(EventQuery {
             actor: non_empty(actor.get_untracked()),
             action: non_empty(action.get_untracked()),
             q: non_empty(text.get_untracked()),
             ..Default::default()
         });
     };
-    let clear = move |_| {
-        actor.set(String::new());
-        action.set(String::new());
-        text.set(String::new());
-        applied.set(EventQuery::default());
-    };
+    let clear = move |_| set_applied.run(EventQuery::default());
     let load_older = move |_| {
         let oldest = events.with_untracked(|list| list.iter().map(|e| e.id).min());
         if let Some(oldest) = oldest {
@@ -152,7 +150,7 @@ pub fn ActivityPage() -> impl IntoView {
             } else {
                 action.set(e.action.clone());
             }
-            applied.set(EventQuery {
+            set_applied.run(EventQuery {
                 actor: non_empty(actor.get_untracked()),
                 action: non_empty(action.get_untracked()),
                 q: non_empty(text.get_untracked()),
@@ -167,7 +165,8 @@ pub fn ActivityPage() -> impl IntoView {
             .class("nowrap mono"),
         Column::new("Actor", |e: &Event| e.actor.clone()),
         Column::new("Action", |e: &Event| e.action.clone()).class("mono"),
-        Column::new("Object", |e: &Event| e.object.clone()),
+        Column::new("Object", |e: &Event| e.object.clone())
+            .cell(|e: &Event| view! { <ObjectLink object=e.object.clone() /> }),
         Column::new("Outcome", |e: &Event| e.outcome.as_str().to_string())
             .cell(|e: &Event| view! { <StatusBadge state=e.outcome.as_str().to_string() /> }),
         Column::new("Detail", |e: &Event| e.detail.clone())
@@ -281,7 +280,9 @@ pub fn ActivityPage() -> impl IntoView {
                                         <dt>"Action"</dt>
                                         <dd class="mono">{e.action.clone()}</dd>
                                         <dt>"Object"</dt>
-                                        <dd class="mono">{e.object.clone()}</dd>
+                                        <dd class="mono">
+                                            <ObjectLink object=e.object.clone() />
+                                        </dd>
                                         <dt>"Outcome"</dt>
                                         <dd>
                                             <StatusBadge state=outcome />
@@ -305,5 +306,19 @@ pub fn ActivityPage() -> impl IntoView {
                 }}
             </div>
         </section>
+    }
+}
+
+/// An event's object, as a link to its page when it has one.
+#[component]
+fn ObjectLink(object: String) -> impl IntoView {
+    match object_href(&object) {
+        Some(href) => view! {
+            <a href=href on:click=|ev| ev.stop_propagation()>
+                {object}
+            </a>
+        }
+        .into_any(),
+        None => view! { <span>{object}</span> }.into_any(),
     }
 }

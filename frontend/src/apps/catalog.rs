@@ -3,82 +3,72 @@
 //! answer after a change made on this page.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::build::{App, Buildpack};
+use vr_app::live::Merge;
 
 use crate::api;
-use crate::live::use_live;
+use crate::live::LiveData;
+
+/// Both lists, as one fetch answers them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogData {
+    /// By name.
+    pub apps: Vec<App>,
+    /// In detection order.
+    pub buildpacks: Vec<Buildpack>,
+}
+
+async fn fetch() -> Result<CatalogData, api::ApiError> {
+    // Two small reads, one after the other: there is no join combinator in this crate.
+    let mut apps = api::build::apps().await?;
+    let mut buildpacks = api::build::buildpacks().await?;
+    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    sort_buildpacks(&mut buildpacks);
+    Ok(CatalogData { apps, buildpacks })
+}
+
+fn merge(_: &mut CatalogData, message: &LiveMessage) -> Merge {
+    match message {
+        LiveMessage::Apps => Merge::Refetch,
+        _ => Merge::Ignored,
+    }
+}
 
 /// Handle on one page's lists; cheap to copy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Catalog {
-    pub apps: RwSignal<Vec<App>>,
-    /// In detection order.
-    pub buildpacks: RwSignal<Vec<Buildpack>>,
-    loaded: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
-    /// Bumped per reload: an older answer arriving late is dropped.
-    generation: StoredValue<u64>,
+    data: LiveData<CatalogData>,
+    /// By name (tracked).
+    pub apps: Memo<Vec<App>>,
+    /// In detection order (tracked).
+    pub buildpacks: Memo<Vec<Buildpack>>,
 }
 
 impl Catalog {
     /// Loads both lists and follows the live channel for as long as the calling component lives.
     pub fn follow() -> Catalog {
-        let live = use_live();
-        let catalog = Catalog {
-            apps: RwSignal::new(Vec::new()),
-            buildpacks: RwSignal::new(Vec::new()),
-            loaded: RwSignal::new(false),
-            error: RwSignal::new(None),
-            generation: StoredValue::new(0),
-        };
-        catalog.reload();
-        live.subscribe(move |message| {
-            if matches!(message, LiveMessage::Apps) {
-                catalog.reload();
-            }
-        });
-        Effect::watch(move || live.opens(), move |_, _, _| catalog.reload(), false);
-        catalog
+        let data = LiveData::follow(CatalogData::default(), fetch, merge);
+        Catalog {
+            data,
+            apps: Memo::new(move |_| data.with(|d| d.apps.clone())),
+            buildpacks: Memo::new(move |_| data.with(|d| d.buildpacks.clone())),
+        }
     }
 
     /// Fetches both lists again.
     pub fn reload(&self) {
-        let catalog = *self;
-        self.generation.update_value(|g| *g += 1);
-        let asked_in = self.generation.get_value();
-        spawn_local(async move {
-            // Two small reads, one after the other: there is no join combinator in this crate.
-            let apps = api::build::apps().await;
-            let buildpacks = api::build::buildpacks().await;
-            if catalog.generation.try_get_value() != Some(asked_in) {
-                return;
-            }
-            match (apps, buildpacks) {
-                (Ok(mut apps), Ok(mut buildpacks)) => {
-                    apps.sort_by(|a, b| a.name.cmp(&b.name));
-                    sort_buildpacks(&mut buildpacks);
-                    let _ = catalog.apps.try_set(apps);
-                    let _ = catalog.buildpacks.try_set(buildpacks);
-                    let _ = catalog.loaded.try_set(true);
-                    let _ = catalog.error.try_set(None);
-                }
-                (Err(e), _) | (_, Err(e)) => {
-                    let _ = catalog.error.try_set(Some(e.message));
-                }
-            }
-        });
+        self.data.reload();
     }
 
     /// True once both lists arrived (tracked).
     pub fn loaded(&self) -> bool {
-        self.loaded.get()
+        self.data.loaded()
     }
 
     /// Why the last reload failed, if it did (tracked).
     pub fn error(&self) -> Option<String> {
-        self.error.get()
+        self.data.error_text()
     }
 
     /// The app named `name` (tracked).
@@ -89,7 +79,7 @@ impl Catalog {
 
     /// Records an app the server just answered with (after a create or change).
     pub fn put_app(&self, app: App) {
-        self.apps.update(|apps| {
+        self.data.update(|CatalogData { apps, .. }| {
             match apps.iter_mut().find(|a| a.id == app.id) {
                 Some(slot) => *slot = app,
                 None => apps.push(app),
@@ -100,23 +90,27 @@ impl Catalog {
 
     /// Forgets an app the server just deleted.
     pub fn remove_app(&self, name: &str) {
-        self.apps.update(|apps| apps.retain(|a| a.name != name));
+        self.data.update(|d| d.apps.retain(|a| a.name != name));
     }
 
     /// Records a buildpack the server just answered with.
     pub fn put_buildpack(&self, buildpack: Buildpack) {
-        self.buildpacks.update(|list| {
-            match list.iter_mut().find(|b| b.id == buildpack.id) {
-                Some(slot) => *slot = buildpack,
-                None => list.push(buildpack),
-            }
-            sort_buildpacks(list);
-        });
+        self.data.update(
+            |CatalogData {
+                 buildpacks: list, ..
+             }| {
+                match list.iter_mut().find(|b| b.id == buildpack.id) {
+                    Some(slot) => *slot = buildpack,
+                    None => list.push(buildpack),
+                }
+                sort_buildpacks(list);
+            },
+        );
     }
 
     /// Forgets a buildpack the server just deleted.
     pub fn remove_buildpack(&self, id: i64) {
-        self.buildpacks.update(|list| list.retain(|b| b.id != id));
+        self.data.update(|d| d.buildpacks.retain(|b| b.id != id));
     }
 }
 

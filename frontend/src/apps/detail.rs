@@ -24,6 +24,7 @@ pub fn AppPage() -> impl IntoView {
     let params = use_params_map();
     let catalog = Catalog::follow();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    crate::route::title(move || format!("{} · App", name.get()));
     let app = Memo::new(move |_| catalog.app(&name.get()));
     // The forms are built once per app (not on every refetch), so typing is never undone.
     let app_id = Memo::new(move |_| app.with(|a| a.as_ref().map(|a| a.id)));

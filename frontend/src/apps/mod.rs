@@ -23,6 +23,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn AppsPage() -> impl IntoView {
+    crate::route::title(|| "Apps".to_string());
     let session = use_session();
     let catalog = Catalog::follow();
     let rows = move || {
@@ -40,9 +41,6 @@ pub fn AppsPage() -> impl IntoView {
         <section class="page" data-test="apps">
             <h1>"Apps"</h1>
             {move || catalog.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
-            <Show when=move || session.can_deploy()>
-                <create::CreateApp catalog=catalog />
-            </Show>
             <div class="card">
                 <h2>"All apps"</h2>
                 <div class="table-scroll">
@@ -59,6 +57,9 @@ pub fn AppsPage() -> impl IntoView {
                     </table>
                 </div>
             </div>
+            <Show when=move || session.can_deploy()>
+                <create::CreateApp catalog=catalog />
+            </Show>
         </section>
     }
 }

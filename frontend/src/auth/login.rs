@@ -14,6 +14,7 @@ use crate::session::{AuthState, safe_next, use_session};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    crate::route::title(|| "Sign in".to_string());
     let session = use_session();
     let navigate = use_navigate();
     let query = use_query_map();

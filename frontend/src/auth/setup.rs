@@ -41,6 +41,7 @@ fn fragment_token() -> Option<String> {
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
+    crate::route::title(|| "Set up".to_string());
     let session = use_session();
     let toasts = use_toasts();
     let navigate = use_navigate();

@@ -13,6 +13,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn BuildpacksPage() -> impl IntoView {
+    crate::route::title(|| "Buildpacks".to_string());
     let session = use_session();
     let toasts = use_toasts();
     let catalog = Catalog::follow();

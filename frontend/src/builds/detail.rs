@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildRequest, BuildStatus, paths};
+use vr_app::live::Merge;
 use vr_app::time::{format_age, format_utc};
 
 use crate::api;
@@ -18,13 +18,17 @@ use crate::busy::spawn_busy;
 use crate::clock::use_clock;
 use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text, use_toasts};
 use crate::links::{app_href, build_href};
-use crate::live::use_live;
+use crate::live::LiveData;
 use crate::route::id_param;
 use crate::session::use_session;
 
 #[component]
 pub fn BuildPage() -> impl IntoView {
     let id = id_param();
+    crate::route::title(move || match id.get() {
+        Some(id) => format!("Build #{id}"),
+        None => "Build".to_string(),
+    });
     view! {
         <section class="page" data-test="build">
             <p>
@@ -47,52 +51,29 @@ pub fn BuildPage() -> impl IntoView {
 
 #[component]
 fn BuildView(id: i64) -> impl IntoView {
-    let live = use_live();
-    let build = RwSignal::new(None::<Build>);
-    let error = RwSignal::new(None::<api::ApiError>);
-    // Bumped by each live message about this build: a fetch started before one is stale.
-    let seen = StoredValue::new(0u64);
-
-    let load = move || {
-        let asked_at = seen.get_value();
-        spawn_local(async move {
-            let result = api::build::build(id).await;
-            if seen.try_get_value() != Some(asked_at) {
-                return;
+    // Replaced by each live `Build` message about it.
+    let build = LiveData::follow(
+        None,
+        move || async move { api::build::build(id).await.map(Some) },
+        move |slot: &mut Option<Build>, message: &LiveMessage| match message {
+            LiveMessage::Build { build: x } if x.id == id => {
+                *slot = Some((**x).clone());
+                Merge::Applied
             }
-            match result {
-                Ok(b) => {
-                    let _ = build.try_set(Some(b));
-                    let _ = error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    load();
-    live.subscribe(move |message| {
-        if let LiveMessage::Build { build: b } = message
-            && b.id == id
-        {
-            seen.update_value(|n| *n += 1);
-            build.set(Some((**b).clone()));
-            error.set(None);
-        }
-    });
-    Effect::watch(move || live.opens(), move |_, _, _| load(), false);
+            _ => Merge::Ignored,
+        },
+    );
     let status = Memo::new(move |_| build.with(|b| b.as_ref().map(|b| b.status)));
 
     let body = move || {
         if build.with(Option::is_some) {
             return view! {
-                <BuildFacts current=build />
-                <BuildOutputs current=build />
+                <BuildFacts current=build.signal() />
+                <BuildOutputs current=build.signal() />
             }
             .into_any();
         }
-        let text = numbered_missing_text("build", id, error.get());
+        let text = numbered_missing_text("build", id, build.error());
         view! { <MissingNotice test="build-missing" text=text /> }.into_any()
     };
 
@@ -110,7 +91,7 @@ fn BuildView(id: i64) -> impl IntoView {
 
 /// What was built from what, where, when, and how it ended.
 #[component]
-fn BuildFacts(current: RwSignal<Option<Build>>) -> impl IntoView {
+fn BuildFacts(current: Signal<Option<Build>>) -> impl IntoView {
     let clock = use_clock();
     let session = use_session();
     let dash = || "—".to_string();
@@ -223,7 +204,7 @@ fn BuildFacts(current: RwSignal<Option<Build>>) -> impl IntoView {
 
 /// The Procfile and the buildpack's default env.
 #[component]
-fn BuildOutputs(current: RwSignal<Option<Build>>) -> impl IntoView {
+fn BuildOutputs(current: Signal<Option<Build>>) -> impl IntoView {
     let procfile = Signal::derive(move || {
         current.with(|b| b.as_ref().map(|b| b.procfile.clone()).unwrap_or_default())
     });

@@ -18,6 +18,7 @@ use crate::apps::{AppFilter, Catalog, app_from_query};
 
 #[component]
 pub fn BuildsPage() -> impl IntoView {
+    crate::route::title(|| "Builds".to_string());
     let catalog = Catalog::follow();
     let app = app_from_query();
     let feed = BuildFeed::follow(app.into());

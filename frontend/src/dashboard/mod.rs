@@ -10,6 +10,7 @@ use crate::fleet::{FleetProcs, use_fleet};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    crate::route::title(|| "Dashboard".to_string());
     let store = use_fleet();
     let all = Memo::new(move |_| store.with(|f| f.procs.clone()));
     view! {

@@ -1,57 +1,40 @@
 //! The dashboard's "Latest activity" block: the newest activity lines, as they happen.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use vr_app::api::{Event, EventQuery, LiveMessage};
+use vr_app::live::merge_event;
 
-use crate::activity::merge_events;
 use crate::api;
 use crate::clock::use_clock;
 use crate::components::StatusBadge;
 use crate::format;
-use crate::live::use_live;
+use crate::live::LiveData;
 
 /// How many activity lines the dashboard shows.
 const RECENT: usize = 8;
 
 #[component]
 pub fn RecentActivity() -> impl IntoView {
-    let live = use_live();
     let clock = use_clock();
-    let recent = RwSignal::new(Vec::<Event>::new());
-    let recent_error = RwSignal::new(None::<String>);
-    let load_recent = move || {
-        spawn_local(async move {
-            let query = EventQuery {
-                limit: Some(RECENT as u32),
-                ..Default::default()
-            };
-            match api::events(&query).await {
-                Ok(events) => {
-                    let _ = recent.try_update(|list| {
-                        merge_events(list, events);
-                        list.truncate(RECENT);
-                    });
-                    let _ = recent_error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = recent_error.try_set(Some(e.message));
-                }
-            }
-        });
+    let query = EventQuery {
+        limit: Some(RECENT as u32),
+        ..Default::default()
     };
-    // Load now, and again whenever the live channel (re)opens: events may have been missed.
-    load_recent();
-    Effect::watch(move || live.opens(), move |_, _, _| load_recent(), false);
-    live.subscribe(move |message| {
-        if let LiveMessage::Event { event } = message {
-            recent.update(|list| {
-                merge_events(list, vec![event.clone()]);
-                list.truncate(RECENT);
-            });
+    let fetch = {
+        let query = query.clone();
+        move || {
+            let query = query.clone();
+            async move { api::events(&query).await }
         }
-    });
+    };
+    let data = LiveData::follow(
+        Vec::new(),
+        fetch,
+        move |list: &mut Vec<Event>, m: &LiveMessage| merge_event(list, m, &query, RECENT),
+    );
+    let recent = data.signal();
+    let recent_error = Signal::derive(move || data.error_text());
 
     view! {
         <div class="card">

@@ -2,9 +2,9 @@
 //! replaced by each live `Deploy` message about it, so a running one fills in as it goes.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::deploy::{DeployStatus, Deployment};
+use vr_app::live::Merge;
 use vr_app::time::{format_age, format_utc};
 
 use super::steps::DeploySteps;
@@ -13,12 +13,16 @@ use crate::clock::use_clock;
 use crate::components::{MissingNotice, numbered_missing_text};
 use crate::deploys::{DeployStatusBadge, UptestResults, duration, port_text};
 use crate::links::{app_href, host_href, release_href};
-use crate::live::use_live;
+use crate::live::LiveData;
 use crate::route::id_param;
 
 #[component]
 pub fn DeployPage() -> impl IntoView {
     let id = id_param();
+    crate::route::title(move || match id.get() {
+        Some(id) => format!("Deploy #{id}"),
+        None => "Deploy".to_string(),
+    });
     view! {
         <section class="page" data-test="deploy">
             <p>
@@ -40,41 +44,18 @@ pub fn DeployPage() -> impl IntoView {
 
 #[component]
 fn DeployView(id: i64) -> impl IntoView {
-    let live = use_live();
-    let deploy = RwSignal::new(None::<Deployment>);
-    let error = RwSignal::new(None::<api::ApiError>);
-    // Bumped by each live message about this deploy: a fetch started before one is stale.
-    let seen = StoredValue::new(0u64);
-
-    let load = move || {
-        let asked_at = seen.get_value();
-        spawn_local(async move {
-            let result = api::deploy::deploy(id).await;
-            if seen.try_get_value() != Some(asked_at) {
-                return;
+    // Replaced by each live `Deploy` message about it.
+    let deploy = LiveData::follow(
+        None,
+        move || async move { api::deploy::deploy(id).await.map(Some) },
+        move |slot: &mut Option<Deployment>, message: &LiveMessage| match message {
+            LiveMessage::Deploy { deploy: x } if x.id == id => {
+                *slot = Some((**x).clone());
+                Merge::Applied
             }
-            match result {
-                Ok(d) => {
-                    let _ = deploy.try_set(Some(d));
-                    let _ = error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    load();
-    live.subscribe(move |message| {
-        if let LiveMessage::Deploy { deploy: d } = message
-            && d.id == id
-        {
-            seen.update_value(|n| *n += 1);
-            deploy.set(Some((**d).clone()));
-            error.set(None);
-        }
-    });
-    Effect::watch(move || live.opens(), move |_, _, _| load(), false);
+            _ => Merge::Ignored,
+        },
+    );
 
     let status = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.status)));
     let steps = Signal::derive(move || {
@@ -87,11 +68,11 @@ fn DeployView(id: i64) -> impl IntoView {
     let present = Memo::new(move |_| deploy.with(Option::is_some));
     let body = move || {
         if !present.get() {
-            let text = numbered_missing_text("deploy", id, error.get());
+            let text = numbered_missing_text("deploy", id, deploy.error());
             return view! { <MissingNotice test="deploy-missing" text=text /> }.into_any();
         }
         view! {
-            <DeployFacts current=deploy />
+            <DeployFacts current=deploy.signal() />
             <div class="card">
                 <h2>"Steps"</h2>
                 <DeploySteps steps=steps running=running />
@@ -128,7 +109,7 @@ fn DeployView(id: i64) -> impl IntoView {
 
 /// What went where, when, and how it ended.
 #[component]
-fn DeployFacts(current: RwSignal<Option<Deployment>>) -> impl IntoView {
+fn DeployFacts(current: Signal<Option<Deployment>>) -> impl IntoView {
     let clock = use_clock();
     let when = move |at: Option<i64>| match at {
         Some(t) => format!("{} ({})", format_utc(t), format_age(clock.now(), t)),

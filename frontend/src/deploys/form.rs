@@ -83,6 +83,7 @@ fn release_from_query() -> Memo<Option<i64>> {
 
 #[component]
 pub fn NewDeployPage() -> impl IntoView {
+    crate::route::title(|| "Deploy".to_string());
     view! {
         <section class="page" data-test="deploy-new">
             <div class="title-row">

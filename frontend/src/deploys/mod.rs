@@ -45,6 +45,7 @@ pub fn port_text(port: u16) -> String {
 
 #[component]
 pub fn DeploysPage() -> impl IntoView {
+    crate::route::title(|| "Deploys".to_string());
     let session = use_session();
     let feed = DeployFeed::follow();
     view! {

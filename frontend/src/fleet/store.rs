@@ -7,23 +7,17 @@
 //! answer, so a snapshot taken a moment earlier cannot undo them.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::{Fleet, Host, Proc, Squad};
+use vr_app::live::{merge_fleet, sync_squad_members};
 
 use crate::api;
-use crate::live::Live;
+use crate::live::LiveData;
 
 /// Handle on the fleet snapshot; cheap to copy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct FleetStore {
-    fleet: RwSignal<Fleet>,
-    loaded: RwSignal<bool>,
-    error: RwSignal<Option<String>>,
-    /// Bumped per refetch: an older answer arriving late is dropped.
-    generation: StoredValue<u64>,
-    /// Live updates seen while a refetch is in flight, replayed on its answer.
-    pending: StoredValue<Option<Vec<LiveMessage>>>,
+    data: LiveData<Fleet>,
 }
 
 fn empty() -> Fleet {
@@ -34,114 +28,46 @@ fn empty() -> Fleet {
     }
 }
 
-/// Applies one host-level live message to a snapshot.
-fn apply(fleet: &mut Fleet, message: &LiveMessage) {
-    match message {
-        LiveMessage::Host { host, procs } => {
-            let name = &host.settings.name;
-            match fleet.hosts.iter_mut().find(|h| h.id == host.id) {
-                Some(slot) => *slot = (**host).clone(),
-                None => fleet.hosts.push((**host).clone()),
-            }
-            fleet.procs.retain(|p| &p.host != name);
-            fleet.procs.extend(procs.iter().cloned());
-        }
-        LiveMessage::HostRemoved { name } => {
-            fleet.hosts.retain(|h| &h.settings.name != name);
-            fleet.procs.retain(|p| &p.host != name);
-        }
-        _ => return,
-    }
-    sync_squad_members(fleet);
-}
-
 impl FleetStore {
-    /// Creates the store for the signed-in frame, provides it as context, loads the snapshot and
-    /// follows `live`.
-    pub fn start(live: Live) -> FleetStore {
+    /// Creates the store for the signed-in frame (after the live channel), provides it as
+    /// context, and loads and follows the snapshot.
+    pub fn start() -> FleetStore {
         let store = FleetStore {
-            fleet: RwSignal::new(empty()),
-            loaded: RwSignal::new(false),
-            error: RwSignal::new(None),
-            generation: StoredValue::new(0),
-            pending: StoredValue::new(None),
+            data: LiveData::follow(empty(), api::fleet::fleet, merge_fleet),
         };
         provide_context(store);
-        store.reload();
-        live.subscribe(move |message| match message {
-            LiveMessage::Fleet => store.reload(),
-            LiveMessage::Host { .. } | LiveMessage::HostRemoved { .. } => {
-                store.pending.update_value(|p| {
-                    if let Some(list) = p {
-                        list.push(message.clone());
-                    }
-                });
-                store.fleet.update(|f| apply(f, message));
-            }
-            _ => {}
-        });
-        // Messages may have been missed while the channel was down.
-        Effect::watch(move || live.opens(), move |_, _, _| store.reload(), false);
         store
-    }
-
-    /// Refetches the whole snapshot.
-    pub fn reload(&self) {
-        let store = *self;
-        self.generation.update_value(|g| *g += 1);
-        let asked_in = self.generation.get_value();
-        self.pending.set_value(Some(Vec::new()));
-        spawn_local(async move {
-            let result = api::fleet::fleet().await;
-            if store.generation.try_get_value() != Some(asked_in) {
-                return;
-            }
-            let replay = store.pending.try_update_value(Option::take).flatten();
-            match result {
-                Ok(mut fleet) => {
-                    for message in replay.iter().flatten() {
-                        apply(&mut fleet, message);
-                    }
-                    let _ = store.fleet.try_set(fleet);
-                    let _ = store.loaded.try_set(true);
-                    let _ = store.error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = store.error.try_set(Some(e.message));
-                }
-            }
-        });
     }
 
     /// True once the first snapshot arrived (tracked).
     pub fn loaded(&self) -> bool {
-        self.loaded.get()
+        self.data.loaded()
     }
 
     /// Why the last refetch failed, if it did (tracked).
     pub fn error(&self) -> Option<String> {
-        self.error.get()
+        self.data.error_text()
     }
 
     /// Reads the snapshot (tracked).
     pub fn with<R>(&self, f: impl FnOnce(&Fleet) -> R) -> R {
-        self.fleet.with(f)
+        self.data.with(f)
     }
 
     /// Reads the snapshot without tracking (for event handlers).
     pub fn with_untracked<R>(&self, f: impl FnOnce(&Fleet) -> R) -> R {
-        self.fleet.with_untracked(f)
+        self.data.with_untracked(f)
     }
 
     /// The host named `name` (tracked).
     pub fn host(&self, name: &str) -> Option<Host> {
-        self.fleet
+        self.data
             .with(|f| f.hosts.iter().find(|h| h.settings.name == name).cloned())
     }
 
     /// The proc `name` on `host` (tracked).
     pub fn proc(&self, host: &str, name: &str) -> Option<Proc> {
-        self.fleet.with(|f| {
+        self.data.with(|f| {
             f.procs
                 .iter()
                 .find(|p| p.host == host && p.name == name)
@@ -151,13 +77,13 @@ impl FleetStore {
 
     /// The squad named `name` (tracked).
     pub fn squad(&self, name: &str) -> Option<Squad> {
-        self.fleet
+        self.data
             .with(|f| f.squads.iter().find(|s| s.name == name).cloned())
     }
 
     /// Squad names, sorted (tracked).
     pub fn squad_names(&self) -> Vec<String> {
-        self.fleet.with(|f| {
+        self.data.with(|f| {
             let mut names: Vec<String> = f.squads.iter().map(|s| s.name.clone()).collect();
             names.sort();
             names
@@ -167,7 +93,7 @@ impl FleetStore {
     /// Records a host the server just answered with (after a create or change), under its id:
     /// a rename also moves its procs to the new name.
     pub fn put_host(&self, host: Host) {
-        self.fleet.update(|f| {
+        self.data.update(|f| {
             let new_name = host.settings.name.clone();
             match f.hosts.iter_mut().find(|h| h.id == host.id) {
                 Some(slot) => {
@@ -189,12 +115,14 @@ impl FleetStore {
         let message = LiveMessage::HostRemoved {
             name: name.to_string(),
         };
-        self.fleet.update(|f| apply(f, &message));
+        self.data.update(|f| {
+            merge_fleet(f, &message);
+        });
     }
 
     /// Records a squad the server just answered with; `old_name` is its name before a rename.
     pub fn put_squad(&self, squad: Squad, old_name: Option<&str>) {
-        self.fleet.update(|f| {
+        self.data.update(|f| {
             let key = old_name.unwrap_or(&squad.name).to_string();
             if key != squad.name {
                 for h in f.hosts.iter_mut() {
@@ -212,20 +140,7 @@ impl FleetStore {
 
     /// Forgets a squad the server just deleted.
     pub fn remove_squad(&self, name: &str) {
-        self.fleet.update(|f| f.squads.retain(|s| s.name != name));
-    }
-}
-
-/// Recomputes each squad's host list from the hosts' own squad settings.
-fn sync_squad_members(f: &mut Fleet) {
-    for squad in f.squads.iter_mut() {
-        squad.hosts = f
-            .hosts
-            .iter()
-            .filter(|h| h.settings.squad.as_deref() == Some(squad.name.as_str()))
-            .map(|h| h.settings.name.clone())
-            .collect();
-        squad.hosts.sort();
+        self.data.update(|f| f.squads.retain(|s| s.name != name));
     }
 }
 

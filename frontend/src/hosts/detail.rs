@@ -22,6 +22,7 @@ pub fn HostPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    crate::route::title(move || format!("{} · Host", name.get()));
     let host = Memo::new(move |_| store.host(&name.get()));
     let host_signal = Signal::derive(move || host.get());
     // The edit form is built once per host (not on every poll), so typing is never undone.
@@ -58,11 +59,11 @@ pub fn HostPage() -> impl IntoView {
                 <ConnectionTest name=name />
             </div>
             {editable.then(|| view! { <QuickActions host=host_signal /> })}
-            {form}
             <div class="card">
                 <h2>"Procs"</h2>
                 <FleetProcs scope=procs empty="No procs on this host." />
             </div>
+            {form}
         }
         .into_any()
     };

@@ -24,6 +24,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn HostsPage() -> impl IntoView {
+    crate::route::title(|| "Hosts".to_string());
     let store = use_fleet();
     let session = use_session();
     let hosts = Memo::new(move |_| {

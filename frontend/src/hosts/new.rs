@@ -14,6 +14,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn NewHostPage() -> impl IntoView {
+    crate::route::title(|| "Add a host".to_string());
     let session = use_session();
     view! {
         <section class="page" data-test="host-new">

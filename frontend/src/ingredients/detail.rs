@@ -26,6 +26,7 @@ use crate::session::use_session;
 pub fn IngredientPage() -> impl IntoView {
     let params = use_params_map();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    crate::route::title(move || format!("{} · Ingredient", name.get()));
     view! {
         <section class="page" data-test="ingredient" data-name=move || name.get()>
             <p>

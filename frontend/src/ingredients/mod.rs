@@ -26,6 +26,7 @@ pub(crate) const SECRET_HINT: &str =
 
 #[component]
 pub fn IngredientsPage() -> impl IntoView {
+    crate::route::title(|| "Ingredients".to_string());
     let session = use_session();
     let ingredients = IngredientList::follow();
     let rows = move || {
@@ -47,9 +48,6 @@ pub fn IngredientsPage() -> impl IntoView {
                 "before their own values."
             </p>
             {move || ingredients.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
-            <Show when=move || session.can_deploy()>
-                <create::CreateIngredient ingredients=ingredients />
-            </Show>
             <div class="card">
                 <h2>"All ingredients"</h2>
                 <div class="table-scroll">
@@ -67,6 +65,9 @@ pub fn IngredientsPage() -> impl IntoView {
                     </table>
                 </div>
             </div>
+            <Show when=move || session.can_deploy()>
+                <create::CreateIngredient ingredients=ingredients />
+            </Show>
         </section>
     }
 }

@@ -23,6 +23,10 @@ use crate::session::use_session;
 #[component]
 pub fn ReleasePage() -> impl IntoView {
     let id = id_param();
+    crate::route::title(move || match id.get() {
+        Some(id) => format!("Release #{id}"),
+        None => "Release".to_string(),
+    });
     view! {
         <section class="page" data-test="release">
             <p>

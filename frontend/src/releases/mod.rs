@@ -22,6 +22,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn ReleasesPage() -> impl IntoView {
+    crate::route::title(|| "Releases".to_string());
     let session = use_session();
     let catalog = Catalog::follow();
     let ingredients = IngredientList::follow();
@@ -43,7 +44,6 @@ pub fn ReleasesPage() -> impl IntoView {
                 "order, then its own values. Identical ones are the same release."
             </p>
             {move || catalog.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
-            {form}
             <div class="card">
                 <div class="filters">
                     <AppFilter id="releases-app" path="/releases" catalog=catalog app=app />
@@ -56,6 +56,7 @@ pub fn ReleasesPage() -> impl IntoView {
             <div class="card">
                 <ReleaseTable releases=feed.releases() loaded=Signal::derive(move || feed.loaded()) />
             </div>
+            {form}
         </section>
     }
 }

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    crate::route::title(|| "Settings".to_string());
     view! {
         <section class="page" data-test="settings">
             <h1>"Settings"</h1>

@@ -81,8 +81,8 @@ pub fn Shell() -> impl IntoView {
 /// snapshot every fleet page shares, and the clock that keeps ages current.
 #[component]
 fn SignedInFrame() -> impl IntoView {
-    let live = Live::start();
-    FleetStore::start(live);
+    Live::start();
+    FleetStore::start();
     Clock::start();
     // The navigation folds away on narrow screens; the top bar's Menu button opens it, and
     // going to another page closes it.

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn NotBuilt(title: &'static str) -> impl IntoView {
+    crate::route::title(move || title.to_string());
     view! {
         <section class="page" data-test="not-built">
             <h1>{title}</h1>

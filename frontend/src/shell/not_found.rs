@@ -6,6 +6,7 @@ use leptos_router::hooks::use_location;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::route::title(|| "Page not found".to_string());
     let location = use_location();
     view! {
         <section class="page" data-test="not-found">

@@ -22,6 +22,7 @@ pub fn SquadPage() -> impl IntoView {
     let params = use_params_map();
     let navigate = use_navigate();
     let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    crate::route::title(move || format!("{} · Squad", name.get()));
     let squad_id = Memo::new(move |_| store.squad(&name.get()).map(|s| s.id));
     let hosts = Memo::new(move |_| {
         let name = name.get();

@@ -94,6 +94,7 @@ pub fn SquadDeleteDialog(
 
 #[component]
 pub fn SquadsPage() -> impl IntoView {
+    crate::route::title(|| "Squads".to_string());
     let store = use_fleet();
     let session = use_session();
     let flow = SquadDelete::new();
@@ -119,9 +120,6 @@ pub fn SquadsPage() -> impl IntoView {
         <section class="page" data-test="squads">
             <h1>"Squads"</h1>
             {move || store.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
-            <Show when=move || session.can_deploy()>
-                <create::CreateSquad />
-            </Show>
             <div class="card">
                 <h2>"All squads"</h2>
                 <SquadDeleteDialog flow=flow />
@@ -139,6 +137,9 @@ pub fn SquadsPage() -> impl IntoView {
                     </table>
                 </div>
             </div>
+            <Show when=move || session.can_deploy()>
+                <create::CreateSquad />
+            </Show>
         </section>
     }
 }

@@ -20,6 +20,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    crate::route::title(|| "Users".to_string());
     let session = use_session();
     view! {
         <section class="page" data-test="users">
@@ -223,6 +224,11 @@ fn UsersAdmin() -> impl IntoView {
     ];
 
     view! {
+        <div class="card">
+            <h2>"All users"</h2>
+            {move || load_error.get().map(|e| view! { <div class="form-error">{e}</div> })}
+            <DataTable rows=users columns=columns empty="No users." test_id="users-table" />
+        </div>
         <create::CreateUser on_created=Callback::new(move |user: User| {
             users.update(|list| {
                 if !list.iter().any(|u| u.id == user.id) {
@@ -230,11 +236,6 @@ fn UsersAdmin() -> impl IntoView {
                 }
             });
         }) />
-        <div class="card">
-            <h2>"All users"</h2>
-            {move || load_error.get().map(|e| view! { <div class="form-error">{e}</div> })}
-            <DataTable rows=users columns=columns empty="No users." test_id="users-table" />
-        </div>
         <reset::ResetPassword user=resetting />
         <ConfirmDialog
             open=Signal::derive(move || deleting.with(Option::is_some))

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
             paths::SETUP,
             get(session::setup_status).post(session::setup),
         )
+        .route(paths::SESSION, get(session::session))
         .route(paths::LOGIN, post(session::login))
         .route(paths::TOKEN_LOGIN, post(session::token_login));
 

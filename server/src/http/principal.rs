@@ -118,7 +118,7 @@ fn is_admin_only(method: &Method, path: &str) -> bool {
         || (path.starts_with("/api/hosts/") && path.ends_with("/trust-key"))
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let now = now_ms();
     if let Some(secret) = bearer(headers) {
         let token_hash = auth::secret_hash(secret);

@@ -16,8 +16,8 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 use vr_app::api::{
-    ChangePassword, CreatedToken, LoginRequest, Me, Outcome, SESSION_COOKIE, SetupRequest,
-    SetupStatus, TokenLoginRequest, User,
+    AuthSession, ChangePassword, CreatedToken, LoginRequest, Me, Outcome, SESSION_COOKIE,
+    SetupRequest, SetupStatus, TokenLoginRequest, User,
 };
 use vr_app::{Role, validate};
 
@@ -188,6 +188,23 @@ async fn start_session(state: &AppState, user: User) -> ApiResult<Response> {
         Json(me),
     )
         .into_response())
+}
+
+/// Who is signed in, without a 401 when nobody is (the UI asks on every page load).
+pub async fn session(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<AuthSession>> {
+    let me = match super::principal::resolve(&state, &headers).await {
+        Ok(p) => Some(Me {
+            user: state.store.get_user(p.user_id).await?,
+            csrf_token: p.session.map(|s| s.csrf_token),
+        }),
+        Err(ApiError::Unauthenticated(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let setup_needed = me.is_none() && state.setup_needed().await?;
+    Ok(Json(AuthSession { me, setup_needed }))
 }
 
 pub async fn setup_status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus>> {

@@ -7,6 +7,7 @@
 //! backoff; before reopening, `GET /api/auth/me` checks that the session is still valid, so an
 //! expired session leads to the sign-in page instead of endless retries. [`Live::opens`] counts
 //! successful (re)connections, so a page can reload what it may have missed while offline.
+//! Views do not use it directly: they hold their data in a [`LiveData`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -19,6 +20,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
 use crate::api;
+
+mod data;
+
+pub use data::LiveData;
 
 /// First retry delay; doubles on each failure up to [`BACKOFF_MAX`].
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
@@ -121,6 +126,11 @@ impl Live {
     /// may have missed messages while offline.
     pub fn opens(&self) -> u32 {
         self.opens.get()
+    }
+
+    /// [`Live::opens`] without tracking.
+    pub fn opens_untracked(&self) -> u32 {
+        self.opens.get_untracked()
     }
 
     /// Calls `listener` with every message (heartbeats included) until the current owner is
