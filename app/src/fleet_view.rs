@@ -141,6 +141,55 @@ pub fn count_shown(fleet: &Fleet, procs: &[Proc]) -> StateCounts {
     counts
 }
 
+/// Where a release runs on one host, as far as the UI may tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub host: String,
+    /// Its procs there.
+    pub procs: usize,
+    /// Of those, known to be RUNNING now.
+    pub running: usize,
+    /// Of those, on a host that does not answer.
+    pub stale: usize,
+}
+
+/// Every host that has procs of release `release_id`, by host name.
+pub fn placements(fleet: &Fleet, release_id: i64) -> Vec<Placement> {
+    let mut by_host: BTreeMap<&str, Placement> = BTreeMap::new();
+    for p in &fleet.procs {
+        if p.meta.as_ref().and_then(|m| m.release_id) != Some(release_id) {
+            continue;
+        }
+        let entry = by_host.entry(p.host.as_str()).or_insert_with(|| Placement {
+            host: p.host.clone(),
+            procs: 0,
+            running: 0,
+            stale: 0,
+        });
+        entry.procs += 1;
+        match shown(p, host_of(fleet, p)) {
+            Shown::Live(ProcState::Running) => entry.running += 1,
+            Shown::Stale { .. } => entry.stale += 1,
+            Shown::Live(_) => {}
+        }
+    }
+    by_host.into_values().collect()
+}
+
+/// `2 running`, `1 of 2 running`, `1 stale` — one host's line.
+pub fn placement_text(p: &Placement) -> String {
+    let mut parts = Vec::new();
+    if p.running == p.procs {
+        parts.push(format!("{} running", p.running));
+    } else {
+        parts.push(format!("{} of {} running", p.running, p.procs));
+    }
+    if p.stale > 0 {
+        parts.push(format!("{} stale", p.stale));
+    }
+    parts.join(", ")
+}
+
 /// What the state menu and the count badges narrow to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateFilter {
@@ -490,5 +539,39 @@ mod tests {
         let mut p = proc("a1", "w", None, ProcState::Running);
         p.description = "pid 42, uptime 0:00:03".into();
         assert_eq!(description(&p), "pid 42");
+    }
+
+    #[test]
+    fn a_release_is_placed_on_the_hosts_that_run_its_procs() {
+        let mut f = sample();
+        f.hosts[0].status.health = Health::Unreachable; // b1
+        for (i, rel) in [(0, 7), (1, 7), (2, 8)] {
+            if let Some(m) = f.procs[i].meta.as_mut() {
+                m.release_id = Some(rel);
+            }
+        }
+        let seven = placements(&f, 7);
+        assert_eq!(
+            seven,
+            vec![
+                Placement {
+                    host: "a1".into(),
+                    procs: 1,
+                    running: 0,
+                    stale: 0
+                },
+                Placement {
+                    host: "b1".into(),
+                    procs: 1,
+                    running: 0,
+                    stale: 1
+                },
+            ]
+        );
+        assert_eq!(placement_text(&seven[0]), "0 of 1 running");
+        assert_eq!(placement_text(&seven[1]), "0 of 1 running, 1 stale");
+        let eight = placements(&f, 8);
+        assert_eq!(placement_text(&eight[0]), "1 running");
+        assert!(placements(&f, 9).is_empty());
     }
 }

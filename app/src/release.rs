@@ -166,6 +166,11 @@ pub struct Release {
     pub id: i64,
     pub app: String,
     pub build_id: i64,
+    /// The build's version and commit, so lists can say what a release runs.
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub commit: Option<String>,
     pub hash: String,
     #[serde(flatten)]
     pub config: ReleaseConfig,
@@ -515,6 +520,8 @@ mod tests {
             id: 1,
             app: "shop".into(),
             build_id: 7,
+            version: "1.0".into(),
+            commit: None,
             hash: "h".into(),
             config: ReleaseConfig {
                 settings: map(json!({"a": 1, "same": true})),

@@ -307,6 +307,8 @@ mod tests {
             id: 1,
             app: "a".into(),
             build_id: 1,
+            version: "1".into(),
+            commit: None,
             hash: "h".into(),
             config,
             ingredients: vec![],

@@ -180,5 +180,37 @@ async fn a_proc_is_deployed_from_the_ui() {
         s.host.program_state(&deploys[0].program).as_deref(),
         Some("RUNNING")
     );
+
+    // The app's page answers "what runs where": its proc, and the release marked running on
+    // builder1, with version and commit, and a Deploy action.
+    browser.goto(&s.server.url("/apps/web")).await;
+    browser
+        .wait_for(&format!(
+            "[data-test=\"app-procs\"] tr[data-test=\"proc-row\"][data-name=\"{}\"][data-state=\"RUNNING\"]",
+            deploys[0].program
+        ))
+        .await;
+    let running_row = format!(
+        "[data-test=\"app-releases\"] tr[data-test=\"release-row\"][data-id=\"{}\"][data-running=\"true\"]",
+        r.id
+    );
+    browser
+        .wait_for_text(
+            &format!("{running_row} [data-test=\"release-runs\"]"),
+            "builder1",
+        )
+        .await;
+    let row_text = browser.text(&running_row).await;
+    assert!(row_text.contains(&b.version), "{row_text}");
+    assert!(row_text.contains("1 running"), "{row_text}");
+    assert!(
+        browser
+            .exists(&format!(
+                "{running_row} a[data-test=\"release-deploy\"][href=\"/deploy?release={}\"]",
+                r.id
+            ))
+            .await
+    );
+    browser.screenshot("ui-app").await;
     browser.close().await;
 }

@@ -1,5 +1,6 @@
-//! `/apps/:name`: one app: its settings (edit, delete), a form to build a version, and its
-//! builds, updated live.
+//! `/apps/:name`: one app — what runs where first (its procs on every host, live, and its
+//! releases with where each runs and a Deploy action), then its builds, a form to build a
+//! version, and its settings (edit, delete).
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ use crate::api;
 use crate::builds::{BuildFeed, BuildTable};
 use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{ConfirmDialog, Field, FormError, FormErrors, MissingNotice, use_toasts};
+use crate::fleet::{FleetProcs, use_fleet};
 use crate::releases::{ReleaseFeed, ReleaseTable};
 use crate::session::use_session;
 
@@ -30,6 +32,17 @@ pub fn AppPage() -> impl IntoView {
     let app_id = Memo::new(move |_| app.with(|a| a.as_ref().map(|a| a.id)));
     let feed = BuildFeed::follow(Signal::derive(move || Some(name.get())));
     let releases = ReleaseFeed::follow(Signal::derive(move || Some(name.get())));
+    let store = use_fleet();
+    let app_procs = Memo::new(move |_| {
+        let name = name.get();
+        store.with(|f| {
+            f.procs
+                .iter()
+                .filter(|p| p.meta.as_ref().is_some_and(|m| m.app == name))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
 
@@ -55,19 +68,9 @@ pub fn AppPage() -> impl IntoView {
         let all_builds = format!("/builds?app={}", api::encode(&current.name));
         let all_releases = format!("/releases?app={}", api::encode(&current.name));
         view! {
-            {settings}
-            {editable.then(|| view! { <StartBuild app=current.name.clone() /> })}
-            <div class="card" data-test="app-builds">
-                <div class="card-head">
-                    <h2>"Builds"</h2>
-                    <a href=all_builds>"Open in Builds"</a>
-                </div>
-                <BuildTable
-                    builds=feed.builds()
-                    loaded=Signal::derive(move || feed.loaded())
-                    empty="No builds of this app yet."
-                />
-                {move || feed.error().map(|e| view! { <p class="field-error">{e}</p> })}
+            <div class="card" data-test="app-procs">
+                <h2>"Running now"</h2>
+                <FleetProcs scope=app_procs empty="No procs of this app on any host." />
             </div>
             <div class="card" data-test="app-releases">
                 <div class="card-head">
@@ -81,6 +84,20 @@ pub fn AppPage() -> impl IntoView {
                 />
                 {move || releases.error().map(|e| view! { <p class="field-error">{e}</p> })}
             </div>
+            <div class="card" data-test="app-builds">
+                <div class="card-head">
+                    <h2>"Builds"</h2>
+                    <a href=all_builds>"Open in Builds"</a>
+                </div>
+                <BuildTable
+                    builds=feed.builds()
+                    loaded=Signal::derive(move || feed.loaded())
+                    empty="No builds of this app yet."
+                />
+                {move || feed.error().map(|e| view! { <p class="field-error">{e}</p> })}
+            </div>
+            {editable.then(|| view! { <StartBuild app=current.name.clone() /> })}
+            {settings}
         }
         .into_any()
     };

@@ -73,7 +73,9 @@ fn ingredient_named(c: &Connection, name: &str) -> Result<Ingredient, StoreError
 }
 
 const RELEASE_COLUMNS: &str = "r.id, a.name, r.build_id, r.hash, r.config, r.ingredients, \
-     r.created_by, r.created_at";
+     r.created_by, r.created_at, \
+     coalesce((SELECT b.version FROM builds b WHERE b.id = r.build_id), ''), \
+     (SELECT b.commit_sha FROM builds b WHERE b.id = r.build_id)";
 
 fn release_from_row(r: &Row<'_>) -> rusqlite::Result<Release> {
     let config: String = r.get(4)?;
@@ -87,6 +89,8 @@ fn release_from_row(r: &Row<'_>) -> rusqlite::Result<Release> {
         ingredients: serde_json::from_str(&ingredients).map_err(|e| json_err(5, e))?,
         created_by: r.get(6)?,
         created_at: r.get(7)?,
+        version: r.get(8)?,
+        commit: r.get(9)?,
     })
 }
 
