@@ -346,9 +346,67 @@ pub fn label_or_empty(field: &'static str, s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A whole number typed by a person, from `min` to `max`: digits only, so `5e3`, `-5`, `1.5` or
+/// `0x10` are refused with a message saying why instead of being read as something else.
+pub fn whole_number(field: &'static str, s: &str, min: u64, max: u64) -> Result<u64, Invalid> {
+    let t = s.trim();
+    let range = || format!("must be a whole number from {min} to {max}");
+    if t.is_empty() {
+        return Err(Invalid::new(field, range()));
+    }
+    if t.starts_with('-') {
+        return Err(Invalid::new(
+            field,
+            format!("{}; negative numbers are not allowed", range()),
+        ));
+    }
+    if !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid::new(
+            field,
+            format!("{}, digits only ({t:?} is not one)", range()),
+        ));
+    }
+    match t.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(Invalid::new(
+            field,
+            format!("{} ({t} is out of range)", range()),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_are_digits_only_and_never_reinterpreted() {
+        assert_eq!(whole_number("port", " 5001 ", 0, 65535), Ok(5001));
+        assert_eq!(whole_number("port", "0", 0, 65535), Ok(0));
+        for bad in ["5e3", "-5", "1.5", "0x10", "+7", "", "5 000", "٣"] {
+            let e = whole_number("port", bad, 0, 65535).expect_err(bad);
+            assert_eq!(e.field, "port");
+        }
+        assert!(
+            whole_number("port", "-5", 0, 65535)
+                .expect_err("refused")
+                .message
+                .contains("negative")
+        );
+        assert!(
+            whole_number("port", "5e3", 0, 65535)
+                .expect_err("refused")
+                .message
+                .contains("digits only")
+        );
+        assert!(
+            whole_number("port", "70000", 0, 65535)
+                .expect_err("refused")
+                .message
+                .contains("out of range")
+        );
+        assert!(whole_number("port", "99999999999999999999999", 0, 65535).is_err());
+    }
 
     fn check(f: fn(&'static str, &str) -> Result<(), Invalid>, cases: &[(&str, bool)]) {
         for (input, ok) in cases {

@@ -157,6 +157,17 @@ async fn a_proc_is_deployed_from_the_ui() {
     browser.select("#deploy-proc", "worker").await;
     browser.fill("#deploy-config", "ui").await;
     browser.select("#deploy-host", "builder1").await;
+    // Numbers are taken as typed or refused, never reread: 5e3 is not 5000, -5 is not 5.
+    browser.fill("#deploy-port", "5e3").await;
+    browser.click("#deploy-submit").await;
+    browser
+        .wait_for_text("#deploy-port-error", "digits only")
+        .await;
+    browser.fill("#deploy-port", "-5").await;
+    browser.click("#deploy-submit").await;
+    browser
+        .wait_for_text("#deploy-port-error", "negative")
+        .await;
     browser.fill("#deploy-port", "0").await;
     browser.click("#deploy-submit").await;
     browser
@@ -212,5 +223,42 @@ async fn a_proc_is_deployed_from_the_ui() {
             .await
     );
     browser.screenshot("ui-app").await;
+
+    // Destroying several procs at once asks for the number typed out.
+    let second = super::deploys::deploy(&s.api, r.id, "worker", "ui2", 0).await;
+    assert_eq!(
+        second.status,
+        vr_app::deploy::DeployStatus::Succeeded,
+        "{second:#?}"
+    );
+    browser
+        .wait_for_text(
+            "[data-test=\"app-procs\"] [data-test=\"proc-count\"]",
+            "2 procs",
+        )
+        .await;
+    browser
+        .click("[data-test=\"app-procs\"] #bulk-destroy")
+        .await;
+    browser.wait_for("#confirm-typed").await;
+    let disabled = browser
+        .eval(
+            "return document.querySelector('#confirm-ok').disabled;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        disabled.as_bool(),
+        Some(true),
+        "destroy 2 confirmed without typing"
+    );
+    browser.fill("#confirm-typed", "destroy 2").await;
+    browser.click("#confirm-ok").await;
+    let gone = vr_tests::harness::wait_until_async(std::time::Duration::from_secs(30), || async {
+        s.host.program_state(&deploys[0].program).is_none()
+            && s.host.program_state(&second.program).is_none()
+    })
+    .await;
+    assert!(gone, "the two procs were not destroyed");
     browser.close().await;
 }

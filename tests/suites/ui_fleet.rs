@@ -214,6 +214,16 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
     );
     browser.screenshot("ui-dashboard-stale").await;
 
+    // The deploy form says which hosts do not answer before one is chosen.
+    browser.goto(&server.url("/deploy")).await;
+    browser
+        .wait_for("#deploy-host option[value=\"other\"][data-health=\"unreachable\"]")
+        .await;
+    let label = browser.text("#deploy-host option[value=\"other\"]").await;
+    assert!(label.contains("unreachable"), "{label}");
+    browser.goto(&server.url("/")).await;
+    browser.wait_for(&stale_row).await;
+
     // At 800 px the navigation folds behind Menu, and the proc panel opens on screen with its
     // log one tab away, saying the host does not answer instead of polling it.
     browser.set_window_size(800, 800).await;

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use crate::components::modal::Modal;
 
 /// A modal with a message and Confirm / Cancel buttons. `busy` disables both while the action
-/// runs; `danger` colours the confirm button as destructive.
+/// runs; `danger` colours the confirm button as destructive; with `typed`, Confirm stays
+/// disabled until that text is typed (for actions on many things at once).
 #[component]
 pub fn ConfirmDialog(
     #[prop(into)] open: Signal<bool>,
@@ -16,7 +17,36 @@ pub fn ConfirmDialog(
     #[prop(default = "Confirm")] confirm_label: &'static str,
     #[prop(optional)] danger: bool,
     #[prop(optional, into)] busy: Signal<bool>,
+    #[prop(optional, into)] typed: MaybeProp<String>,
 ) -> impl IntoView {
+    let entered = RwSignal::new(String::new());
+    // A new question starts with an empty box.
+    Effect::new(move || {
+        if open.get() {
+            entered.set(String::new());
+        }
+    });
+    let matches = move || {
+        typed
+            .get()
+            .is_none_or(|want| entered.with(|e| e.trim() == want))
+    };
+    let typed_box = move || {
+        typed.get().map(|want| {
+            view! {
+                <div class="field">
+                    <label for="confirm-typed">{format!("Type \u{201c}{want}\u{201d} to confirm")}</label>
+                    <input
+                        id="confirm-typed"
+                        type="text"
+                        autocomplete="off"
+                        prop:value=move || entered.get()
+                        on:input=move |ev| entered.set(event_target_value(&ev))
+                    />
+                </div>
+            }
+        })
+    };
     let confirm_class = if danger {
         "btn btn-danger"
     } else {
@@ -25,6 +55,7 @@ pub fn ConfirmDialog(
     view! {
         <Modal open=open title=title on_close=on_cancel test_id="confirm-dialog">
             <p class="modal-message">{move || message.get()}</p>
+            {typed_box}
             <div class="modal-actions">
                 <button
                     type="button"
@@ -39,7 +70,7 @@ pub fn ConfirmDialog(
                     type="button"
                     class=confirm_class
                     id="confirm-ok"
-                    disabled=move || busy.get()
+                    disabled=move || busy.get() || !matches()
                     on:click=move |_| on_confirm.run(())
                 >
                     {confirm_label}

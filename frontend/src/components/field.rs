@@ -133,6 +133,10 @@ pub fn Field(
     #[prop(default = "text")]
     kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
+    /// `numeric` for whole numbers: a digits keyboard, while the text stays exactly as typed
+    /// (a `type="number"` input would let the browser reread `5e3` or drop a sign).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
     #[prop(optional, into)] placeholder: Option<String>,
     /// Help text shown under the input while it has no error.
     #[prop(optional, into)]
@@ -153,6 +157,7 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
+                inputmode=inputmode
                 placeholder=placeholder
                 autofocus=autofocus
                 required=required

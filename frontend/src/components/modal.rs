@@ -1,4 +1,6 @@
-//! A modal dialog frame: backdrop, title, body, and close on Escape or a click outside.
+//! A modal dialog frame: backdrop, title, body, and close on Escape or a click outside. Focus
+//! moves into it, Tab and Shift+Tab stay inside it, and focus returns to where it was when it
+//! closes.
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -33,6 +35,12 @@ fn ModalFrame(
     children: Children,
 ) -> impl IntoView {
     let dialog = NodeRef::<Div>::new();
+    let opener = StoredValue::new_local(active_element());
+    on_cleanup(move || {
+        if let Some(el) = opener.try_get_value().flatten() {
+            let _ = el.focus();
+        }
+    });
     // Move focus into the dialog so Escape and Tab act on it.
     Effect::new(move || {
         if let Some(el) = dialog.get() {
@@ -59,7 +67,13 @@ fn ModalFrame(
                 on:keydown=move |ev| {
                     if ev.key() == "Escape" {
                         ev.stop_propagation();
+                        ev.prevent_default();
                         on_close.run(());
+                    } else if ev.key() == "Tab"
+                        && let Some(el) = dialog.get_untracked()
+                        && keep_focus_inside(&el, ev.shift_key())
+                    {
+                        ev.prevent_default();
                     }
                 }
             >
@@ -70,4 +84,41 @@ fn ModalFrame(
             </div>
         </div>
     }
+}
+
+fn active_element() -> Option<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    web_sys::window()?
+        .document()?
+        .active_element()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
+}
+
+/// On Tab from the last focusable element (Shift+Tab from the first, or from the dialog
+/// itself), moves focus to the other end; true when it did.
+fn keep_focus_inside(dialog: &web_sys::HtmlElement, backwards: bool) -> bool {
+    use wasm_bindgen::JsCast;
+    let Ok(list) = dialog.query_selector_all(
+        "button:not([disabled]), input:not([disabled]), select:not([disabled]), \
+         textarea:not([disabled]), a[href]",
+    ) else {
+        return false;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.get(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return false;
+    };
+    let active = active_element();
+    let at = |el: &web_sys::HtmlElement| active.as_ref() == Some(el);
+    let target = if backwards && (at(first) || at(dialog)) {
+        last
+    } else if !backwards && at(last) {
+        first
+    } else {
+        return false;
+    };
+    target.focus().is_ok()
 }

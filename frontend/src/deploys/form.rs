@@ -50,13 +50,16 @@ impl Draft {
         if host.is_empty() {
             wrong.push(Invalid::new("host", "choose a host"));
         }
-        let port = self.port.with_untracked(|s| s.trim().parse::<u16>().ok());
-        if port.is_none() {
-            wrong.push(Invalid::new(
-                "port",
-                "enter a port from 0 to 65535 (0 = binds no port)",
-            ));
-        }
+        let port = match self
+            .port
+            .with_untracked(|s| vr_app::validate::whole_number("port", s, 0, 65535))
+        {
+            Ok(p) => u16::try_from(p).ok(),
+            Err(e) => {
+                wrong.push(e);
+                None
+            }
+        };
         match (release_id, port) {
             (Some(release_id), Some(port)) if wrong.is_empty() => Ok(DeployRequest {
                 release_id,
@@ -94,6 +97,7 @@ pub fn NewDeployPage() -> impl IntoView {
                 "Starts one proc of a release on a host: the artifact is unpacked, the config "
                 "written, and Supervisor starts the program. Its page follows the steps."
             </p>
+            <ViewerNotice />
             <DeployForm />
         </section>
     }
@@ -196,7 +200,7 @@ fn DeployForm() -> impl IntoView {
                         label="Port"
                         id="deploy-port"
                         name="port"
-                        kind="number"
+                        inputmode="numeric"
                         value=draft.port
                         errors=errors
                         autocomplete="off"
@@ -207,5 +211,21 @@ fn DeployForm() -> impl IntoView {
                 {action}
             </form>
         </div>
+    }
+}
+
+/// Tells a viewer, before they fill anything in, that deploying needs the deployer role.
+#[component]
+fn ViewerNotice() -> impl IntoView {
+    let session = use_session();
+    move || {
+        (session.signed_in() && !session.can_deploy()).then(|| {
+            view! {
+                <div class="card notice" data-test="deploy-forbidden" role="note">
+                    "You are signed in as a viewer: you can look at this form, but deploying "
+                    "needs the deployer or admin role."
+                </div>
+            }
+        })
     }
 }

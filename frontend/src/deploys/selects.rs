@@ -3,10 +3,12 @@
 //! arrive after the value was set would otherwise show the first one.
 
 use leptos::prelude::*;
+use vr_app::fleet::Health;
 use vr_app::release::Release;
 
 use super::chosen::Chosen;
 use crate::components::FormErrors;
+use crate::fleet::health::health_label;
 use crate::fleet::use_fleet;
 use crate::releases::ReleaseFeed;
 
@@ -167,13 +169,19 @@ pub fn HostSelect(value: RwSignal<String>, errors: FormErrors) -> impl IntoView 
     // Only active hosts get new procs.
     let hosts = Memo::new(move |_| {
         store.with(|f| {
-            let mut list: Vec<(String, Option<String>)> = f
+            let mut list: Vec<(String, Option<String>, Health)> = f
                 .hosts
                 .iter()
                 .filter(|h| h.settings.active)
-                .map(|h| (h.settings.name.clone(), h.settings.squad.clone()))
+                .map(|h| {
+                    (
+                        h.settings.name.clone(),
+                        h.settings.squad.clone(),
+                        h.status.health,
+                    )
+                })
                 .collect();
-            list.sort();
+            list.sort_by(|a, b| a.0.cmp(&b.0));
             list
         })
     });
@@ -182,13 +190,21 @@ pub fn HostSelect(value: RwSignal<String>, errors: FormErrors) -> impl IntoView 
         hosts
             .get()
             .into_iter()
-            .map(|(name, squad)| {
+            .map(|(name, squad, health)| {
                 let selected = name == current;
-                let label = match squad {
+                let mut label = match squad {
                     Some(s) => format!("{name} ({s})"),
                     None => name.clone(),
                 };
-                view! { <option value=name selected=selected>{label}</option> }
+                // A deploy there would fail at its first step: say so before it is chosen.
+                if health != Health::Ok {
+                    label.push_str(&format!(" — {}", health_label(health)));
+                }
+                view! {
+                    <option value=name selected=selected data-health=health.as_str()>
+                        {label}
+                    </option>
+                }
             })
             .collect_view()
     };

@@ -1,5 +1,5 @@
 //! `BulkActions`: start, stop, restart or destroy every proc a list currently shows, after a
-//! confirmation that names how many and which.
+//! confirmation that names how many and which; destroying several asks for `destroy N` typed.
 
 use leptos::prelude::*;
 use vr_app::fleet::{Proc, ProcAction, ProcRef};
@@ -42,6 +42,11 @@ fn confirm_message(action: ProcAction, procs: &[ProcRef], skipped: usize) -> Str
         ));
     }
     text
+}
+
+/// What must be typed before destroying several procs at once (one is confirmed by a click).
+fn typed_phrase(action: ProcAction, n: usize) -> Option<String> {
+    (action == ProcAction::Destroy && n > 1).then(|| format!("destroy {n}"))
 }
 
 /// The toolbar acting on all of `procs` (deployers and admins only).
@@ -144,6 +149,10 @@ pub fn BulkActions(#[prop(into)] procs: Signal<Vec<Proc>>) -> impl IntoView {
                                             .map(|(action, refs, skipped)| confirm_message(*action, refs, *skipped))
                                     })
                                     .unwrap_or_default()
+                            })
+                            typed=Signal::derive(move || {
+                                pending
+                                    .with(|p| p.as_ref().and_then(|(a, refs, _)| typed_phrase(*a, refs.len())))
                             })
                             confirm_label=action_title(action)
                             danger=action != ProcAction::Start

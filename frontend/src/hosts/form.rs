@@ -69,10 +69,9 @@ fn text(s: RwSignal<String>) -> Option<String> {
 fn port(field: &'static str, s: RwSignal<String>) -> Result<Option<u16>, Invalid> {
     match text(s) {
         None => Ok(None),
-        Some(v) => match v.parse::<u16>() {
-            Ok(p) if p > 0 => Ok(Some(p)),
-            _ => Err(Invalid::new(field, "must be a number from 1 to 65535")),
-        },
+        Some(v) => {
+            vr_app::validate::whole_number(field, &v, 1, 65535).map(|p| u16::try_from(p).ok())
+        }
     }
 }
 
@@ -336,6 +335,7 @@ pub fn HostFormFields(
                 name="port"
                 value=fields.port
                 errors=errors
+                inputmode="numeric"
                 placeholder=defaults::SSH_PORT.to_string()
                 disabled=disabled
             />
@@ -434,6 +434,7 @@ pub fn HostFormFields(
                     name="port_min"
                     value=fields.port_min
                     errors=errors
+                    inputmode="numeric"
                     placeholder=defaults::PORT_MIN.to_string()
                     disabled=disabled
                 />
@@ -443,6 +444,7 @@ pub fn HostFormFields(
                     name="port_max"
                     value=fields.port_max
                     errors=errors
+                    inputmode="numeric"
                     placeholder=defaults::PORT_MAX.to_string()
                     disabled=disabled
                 />

@@ -67,23 +67,26 @@ impl<T: Clone + Send + Sync + 'static> LiveData<T> {
             merge: StoredValue::new_local(Rc::new(merge) as MergeFn<T>),
         };
         live.subscribe(move |message| data.apply(message));
-        Effect::watch(
-            move || live.opens(),
-            move |_, _, _| data.reload(),
-            live.opens_untracked() > 0,
-        );
-        if live.opens_untracked() == 0
-            && let Ok(handle) = set_timeout_with_handle(
-                move || {
-                    if data.loaded.try_get_untracked() == Some(false)
-                        && data.replay.try_with_value(|r| !r.fetching()) == Some(true)
-                    {
-                        data.reload();
-                    }
-                },
-                NO_CHANNEL_FETCH,
-            )
-        {
+        // A plain effect, not a watch: the channel may open before a watch's first run, and
+        // that open would go unseen. `fetched_for` is the open count last fetched for.
+        let fetched_for = StoredValue::new(0u32);
+        Effect::new(move || {
+            let opens = live.opens();
+            if opens > 0 && fetched_for.try_get_value() != Some(opens) {
+                fetched_for.set_value(opens);
+                data.reload();
+            }
+        });
+        if let Ok(handle) = set_timeout_with_handle(
+            move || {
+                if data.loaded.try_get_untracked() == Some(false)
+                    && data.replay.try_with_value(|r| !r.fetching()) == Some(true)
+                {
+                    data.reload();
+                }
+            },
+            NO_CHANNEL_FETCH,
+        ) {
             on_cleanup(move || handle.clear());
         }
         data

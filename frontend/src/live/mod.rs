@@ -108,7 +108,17 @@ impl Live {
         let watchdog = set_interval_with_handle(move || watchdog_tick(live), WATCHDOG_EVERY).ok();
         CHANNEL.with(|c| c.borrow_mut().watchdog = watchdog);
         open(live);
-        on_cleanup(stop);
+        // A page being left (or frozen in the back/forward cache) lets go of its stream: a
+        // browser gives each server only six HTTP/1.1 connections, and streams held by pages
+        // left behind would use them up. A page shown again reconnects through the retry.
+        let hide = window_event_listener(leptos::ev::pagehide, move |_| {
+            let attempt = CHANNEL.with(|c| c.borrow().attempt);
+            fail(live, attempt);
+        });
+        on_cleanup(move || {
+            hide.remove();
+            stop();
+        });
         live
     }
 

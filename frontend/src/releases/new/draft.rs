@@ -104,20 +104,10 @@ impl Draft {
         let mem_limit_mb = if mem.is_empty() {
             None
         } else {
-            match mem.parse::<u64>() {
-                Ok(mb) if mb <= MEM_MAX_MB => Some(mb),
-                Ok(_) => {
-                    wrong.push(Invalid::new(
-                        "mem_limit_mb",
-                        format!("must be at most {MEM_MAX_MB} (1 TiB)"),
-                    ));
-                    None
-                }
-                Err(_) => {
-                    wrong.push(Invalid::new(
-                        "mem_limit_mb",
-                        "must be a whole number of megabytes",
-                    ));
+            match vr_app::validate::whole_number("mem_limit_mb", &mem, 1, MEM_MAX_MB) {
+                Ok(mb) => Some(mb),
+                Err(e) => {
+                    wrong.push(e);
                     None
                 }
             }

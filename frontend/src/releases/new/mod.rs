@@ -211,6 +211,7 @@ pub fn NewReleaseForm(
                         name="mem_limit_mb"
                         value=draft.mem_mb
                         errors=errors
+                        inputmode="numeric"
                         autocomplete="off"
                         placeholder="(none)"
                     />
