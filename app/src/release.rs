@@ -307,6 +307,59 @@ pub struct ReleaseQuery {
     pub limit: Option<u32>,
 }
 
+/// A release's own values: the keys of its merged config that its build's env and its
+/// ingredients (as they are now, in its order) do not give it. A new release made from these
+/// with the same ingredients merges to the same config, so starting a release from the last
+/// one drops no key and does not copy ingredient values into it.
+pub fn own_values(
+    config: &ReleaseConfig,
+    build_env: &BTreeMap<String, String>,
+    ingredients: &[&Ingredient],
+) -> (Map<String, Value>, BTreeMap<String, String>) {
+    let mut settings = Map::new();
+    let mut env = BTreeMap::new();
+    for i in ingredients {
+        settings.extend(i.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(i.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let base_env = |k: &str| env.get(k).or_else(|| build_env.get(k));
+    let own_settings = config
+        .settings
+        .iter()
+        .filter(|(k, v)| settings.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let own_env = config
+        .env
+        .iter()
+        .filter(|(k, v)| base_env(k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (own_settings, own_env)
+}
+
+/// `key: value` lines that read back as `values`: each value written as JSON, which YAML
+/// reads as the same scalar, list or mapping; keys quoted unless plain.
+pub fn to_yaml<'a, V: Serialize + 'a>(
+    values: impl IntoIterator<Item = (&'a String, &'a V)>,
+) -> String {
+    let mut out = String::new();
+    for (k, v) in values {
+        let plain = !k.is_empty()
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !k.starts_with(['-', '.']);
+        let key = if plain {
+            k.clone()
+        } else {
+            serde_json::to_string(k).unwrap_or_default()
+        };
+        let value = serde_json::to_string(v).unwrap_or_default();
+        out.push_str(&format!("{key}: {value}\n"));
+    }
+    out
+}
+
 /// What differs between two releases, section by section, key by key.
 pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
     let mut out = Vec::new();
@@ -512,6 +565,52 @@ mod tests {
         let mut e = d.clone();
         e.env.insert("K".into(), "other".into());
         assert_ne!(e.hash_keyed("sha", b"k1"), d.hash_keyed("sha", b"k1"));
+    }
+
+    #[test]
+    fn own_values_are_what_the_build_and_ingredients_do_not_give() {
+        let ingredient = Ingredient {
+            id: 1,
+            name: "db".into(),
+            settings_yaml: String::new(),
+            env_yaml: String::new(),
+            settings: map(json!({"pool": 5, "host": "db1"})),
+            env: BTreeMap::from([("DB_URL".into(), "pg://db1".into())]),
+            secret_keys: BTreeSet::new(),
+            notes: String::new(),
+            updated_at: 0,
+            used_by_releases: vec![],
+        };
+        let build_env = BTreeMap::from([
+            ("PATH".into(), "/app/bin".into()),
+            ("MODE".into(), "x".into()),
+        ]);
+        let config = ReleaseConfig {
+            settings: map(json!({"pool": 9, "host": "db1", "own": [1, 2]})),
+            env: BTreeMap::from([
+                ("PATH".into(), "/app/bin".into()),
+                ("MODE".into(), "prod".into()),
+                ("DB_URL".into(), "pg://db1".into()),
+                ("TOKEN".into(), "••••••".into()),
+            ]),
+            ..Default::default()
+        };
+        let (settings, env) = own_values(&config, &build_env, &[&ingredient]);
+        assert_eq!(
+            Value::Object(settings.clone()),
+            json!({"pool": 9, "own": [1, 2]})
+        );
+        assert_eq!(
+            env.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["MODE", "TOKEN"]
+        );
+        // Written as YAML that reads back to the same values.
+        let yaml = to_yaml(settings.iter());
+        assert_eq!(yaml, "own: [1,2]\npool: 9\n");
+        let env_yaml = to_yaml(env.iter());
+        assert_eq!(env_yaml, "MODE: \"prod\"\nTOKEN: \"••••••\"\n");
+        let odd = BTreeMap::from([("a b".to_string(), "x: y".to_string())]);
+        assert_eq!(to_yaml(odd.iter()), "\"a b\": \"x: y\"\n");
     }
 
     #[test]

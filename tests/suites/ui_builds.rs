@@ -122,6 +122,46 @@ async fn an_app_is_built_and_released_from_the_ui() {
         )
         .await;
 
+    // A new release starts from the newest one: its own values and ingredients are filled in
+    // (not the build's or the ingredient's), its secrets kept, and the preview of the same
+    // build is that very release, with no difference from it.
+    browser.goto(&s.server.url("/releases?app=shop")).await;
+    browser
+        .wait_for("[data-test=\"release-started-from\"]")
+        .await;
+    browser
+        .wait_for("li[data-test=\"release-ingredient\"][data-name=\"db\"]")
+        .await;
+    let env = browser
+        .eval(
+            "return document.querySelector('#release-env').value;",
+            vec![],
+        )
+        .await;
+    let env = env.as_str().unwrap_or_default();
+    assert!(env.contains("MINE"), "{env}");
+    assert!(
+        !env.contains("DB_ENV") && !env.contains("GREETING"),
+        "{env}"
+    );
+    browser
+        .wait_for("#release-build option[value]:not([value=\"\"])")
+        .await;
+    browser.click("#release-preview").await;
+    browser
+        .wait_for_text("[data-test=\"preview-compare-heading\"]", "newest release")
+        .await;
+    browser
+        .wait_for_text(
+            "[data-test=\"release-preview\"] [data-test=\"release-diff\"]",
+            "No differences.",
+        )
+        .await;
+    assert_eq!(
+        browser.text("#release-preview-hash").await.trim(),
+        hash.trim()
+    );
+
     let releases: Vec<vr_app::release::Release> = s
         .api
         .get(vr_app::release::paths::RELEASES)

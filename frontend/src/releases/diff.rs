@@ -142,8 +142,15 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
 }
 
 #[component]
-fn DiffTable(diff: ReleaseDiff) -> impl IntoView {
+pub fn DiffTable(
+    diff: ReleaseDiff,
+    /// Column headings of the two sides; by default "This release (#a)" and "#b".
+    #[prop(optional)]
+    labels: Option<(String, String)>,
+) -> impl IntoView {
     let (a, b) = (diff.a.id, diff.b.id);
+    let (a_label, b_label) =
+        labels.unwrap_or_else(|| (format!("This release (#{a})"), format!("#{b}")));
     let rows = if diff.differences.is_empty() {
         view! { <EmptyRow colspan=4 text="No differences." /> }.into_any()
     } else {
@@ -181,8 +188,8 @@ fn DiffTable(diff: ReleaseDiff) -> impl IntoView {
                     <tr>
                         <th scope="col">"Section"</th>
                         <th scope="col">"Key"</th>
-                        <th scope="col">{format!("This release (#{a})")}</th>
-                        <th scope="col">{format!("#{b}")}</th>
+                        <th scope="col">{a_label}</th>
+                        <th scope="col">{b_label}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

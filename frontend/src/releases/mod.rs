@@ -4,7 +4,7 @@
 //! are written ([`values`]).
 
 mod detail;
-mod diff;
+pub mod diff;
 pub mod feed;
 mod new;
 pub mod table;

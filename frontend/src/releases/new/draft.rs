@@ -3,7 +3,9 @@
 //! all send the same thing.
 
 use leptos::prelude::*;
-use vr_app::release::{NewRelease, Volume};
+use std::collections::BTreeMap;
+
+use vr_app::release::{Ingredient, NewRelease, Release, Volume, own_values, to_yaml};
 use vr_app::validate::{self, Invalid};
 
 /// The largest memory limit the server accepts, in MB.
@@ -33,6 +35,8 @@ pub struct Draft {
     next_volume: StoredValue<u64>,
     pub run_as: RwSignal<String>,
     pub mem_mb: RwSignal<String>,
+    /// The release this draft started from: its secret values fill the masked ones.
+    pub secrets_from: RwSignal<Option<i64>>,
 }
 
 impl Draft {
@@ -48,7 +52,64 @@ impl Draft {
             next_volume: StoredValue::new(0),
             run_as: RwSignal::new(String::new()),
             mem_mb: RwSignal::new(String::new()),
+            secrets_from: RwSignal::new(None),
         }
+    }
+
+    /// Nothing of the configuration typed or chosen yet (the app and build aside).
+    pub fn is_pristine(&self) -> bool {
+        self.settings_yaml.with(|s| s.trim().is_empty())
+            && self.env_yaml.with(|s| s.trim().is_empty())
+            && self.ingredients.with(Vec::is_empty)
+            && self.volumes.with(Vec::is_empty)
+            && self.run_as.with(|s| s.trim().is_empty())
+            && self.mem_mb.with(|s| s.trim().is_empty())
+    }
+
+    /// Starts from `release`: its own settings and env (what its build and ingredients do not
+    /// give it), secret keys, ingredients, volumes, run-as and memory limit; its secret values
+    /// are taken over unchanged.
+    pub fn start_from(
+        &self,
+        release: &Release,
+        build_env: &BTreeMap<String, String>,
+        ingredients: &[Ingredient],
+    ) {
+        let chosen: Vec<&Ingredient> = release
+            .ingredients
+            .iter()
+            .filter_map(|n| ingredients.iter().find(|i| &i.name == n))
+            .collect();
+        let (settings, env) = own_values(&release.config, build_env, &chosen);
+        let secret: Vec<&str> = release
+            .config
+            .secret_keys
+            .iter()
+            .filter(|k| env.contains_key(*k))
+            .map(String::as_str)
+            .collect();
+        self.settings_yaml.set(to_yaml(settings.iter()));
+        self.env_yaml.set(to_yaml(env.iter()));
+        self.secret_keys.set(secret.join(", "));
+        self.ingredients.set(release.ingredients.clone());
+        self.volumes.set(Vec::new());
+        for v in &release.config.volumes {
+            self.add_volume();
+            if let Some(row) = self.volumes.with_untracked(|rows| rows.last().copied()) {
+                row.host_dir.set(v.host_dir.clone());
+                row.mount_dir.set(v.mount_dir.clone());
+            }
+        }
+        self.run_as
+            .set(release.config.run_as.clone().unwrap_or_default());
+        self.mem_mb.set(
+            release
+                .config
+                .mem_limit_mb
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+        );
+        self.secrets_from.set(Some(release.id));
     }
 
     /// Adds an empty volume row at the end.
@@ -147,7 +208,7 @@ impl Draft {
             settings_yaml: self.settings_yaml.get(),
             env_yaml: self.env_yaml.get(),
             secret_keys,
-            secrets_from: None,
+            secrets_from: self.secrets_from.get(),
             ingredients: self.ingredients.get(),
             volumes,
             run_as: (!run_as.is_empty()).then_some(run_as),

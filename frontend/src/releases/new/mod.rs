@@ -9,6 +9,7 @@ use leptos_router::hooks::use_navigate;
 use vr_app::release::{NewRelease, ReleasePreview};
 use vr_app::validate::Invalid;
 
+mod base;
 mod build_select;
 mod draft;
 mod picker;
@@ -64,6 +65,19 @@ pub fn NewReleaseForm(
         })
     });
     let busy = move || previewing.get() || creating.get();
+    let base = base::follow(draft, ingredients);
+    let started_from = move || {
+        base.get().and_then(|b| b.filled_from).map(|id| {
+            view! {
+                <p class="notice" data-test="release-started-from" data-id=id>
+                    "Started from release "
+                    <a href=release_href(id)>{format!("#{id}")}</a>
+                    ": its own settings and env, ingredients, volumes, run-as and memory limit "
+                    "are filled in, and its secret values are kept unless you change them."
+                </p>
+            }
+        })
+    };
 
     // The checked request, or `None` after showing what is wrong.
     let checked = move || {
@@ -142,6 +156,7 @@ pub fn NewReleaseForm(
     view! {
         <div class="card" id="create-release-section">
             <h2>"New release"</h2>
+            {started_from}
             <form class="form" on:submit=submit novalidate=true>
                 <FormError errors=errors />
                 <div class="form-row">
@@ -240,7 +255,16 @@ pub fn NewReleaseForm(
         {move || {
             previewed
                 .get()
-                .map(|(_, answer)| view! { <PreviewPanel preview=answer stale=stale /> })
+                .map(|(asked, answer)| {
+                    view! {
+                        <PreviewPanel
+                            preview=answer
+                            build_id=asked.build_id
+                            base=base.get_untracked()
+                            stale=stale
+                        />
+                    }
+                })
         }}
     }
 }
