@@ -264,6 +264,32 @@ async fn a_proc_is_deployed_from_the_ui() {
     );
     browser.screenshot("ui-app").await;
 
+    // Every main page at 1280×800, with a deployed proc in it, kept as test artifacts.
+    for (path, name) in [
+        ("/", "dashboard"),
+        ("/apps", "apps"),
+        ("/buildpacks", "buildpacks"),
+        ("/builds", "builds"),
+        ("/releases", "releases"),
+        (&*format!("/releases/{}", r.id), "release"),
+        ("/deploy", "deploy-form"),
+        ("/deploys", "deploys"),
+        ("/hosts", "hosts"),
+        ("/hosts/builder1", "host"),
+        ("/squads", "squads"),
+        ("/ingredients", "ingredients"),
+        ("/activity", "activity"),
+        ("/settings", "settings"),
+        ("/users", "users"),
+    ] {
+        browser.goto(&s.server.url(path)).await;
+        browser.wait_for("main section.page").await;
+        browser.wait_for_text("#live-status", "live").await;
+        browser.screenshot(&format!("page-{name}")).await;
+    }
+    browser.goto(&s.server.url("/apps/web")).await;
+    browser.wait_for("[data-test=\"app-procs\"]").await;
+
     // Destroying several procs at once asks for the number typed out.
     let second = super::deploys::deploy(&s.api, r.id, "worker", "ui2", 0).await;
     assert_eq!(

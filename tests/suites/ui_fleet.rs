@@ -177,6 +177,30 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
         .wait_for("tr[data-test=\"host-row\"][data-name=\"other\"][data-health=\"unreachable\"]")
         .await;
     browser.screenshot("ui-hosts").await;
+    // The hosts table sorts: a second click on Name sorts descending, web1 before other.
+    let name_header = "[data-test=\"hosts-table\"] th:nth-child(1) button";
+    let first_row = || async {
+        browser
+            .eval(
+                "const r = document.querySelector('[data-test=\"hosts-table\"] tbody tr'); \
+                 return r ? r.getAttribute('data-name') : null;",
+                vec![],
+            )
+            .await
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_eq!(first_row().await.as_deref(), Some("other"));
+    browser.click(name_header).await;
+    browser.click(name_header).await;
+    let sorted = vr_tests::harness::wait_until_async(Duration::from_secs(5), || async {
+        first_row().await.as_deref() == Some("web1")
+    })
+    .await;
+    assert!(sorted, "the hosts table did not sort by name descending");
+    browser
+        .wait_for("[data-test=\"hosts-table\"] th[aria-sort=\"descending\"]")
+        .await;
 
     // Its procs are not shown RUNNING any more: STALE, counted apart, with when they were
     // last seen; their clocks stop while the "last seen" age goes on.

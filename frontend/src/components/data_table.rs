@@ -1,4 +1,6 @@
-//! `DataTable`: a table of rows with sortable columns, a filter box and an empty state.
+//! `DataTable`: a table of rows with sortable columns, a filter box and an empty state. The
+//! generic part only turns each row into its cells' texts, sort keys, views and attributes;
+//! one non-generic core filters, sorts and draws them, whatever the row type.
 //!
 //! Columns are described with [`Column`]: a header and a text function (used for display,
 //! filtering and, by default, sorting), optionally a custom cell view and a sort key. Clicking a
@@ -100,6 +102,31 @@ fn matches_filter(haystack: &str, filter: &str) -> bool {
         .all(|word| haystack.contains(word))
 }
 
+type ViewFn = Arc<dyn Fn() -> AnyView + Send + Sync>;
+type ClickFn = Arc<dyn Fn() + Send + Sync>;
+
+/// One row with its column values computed: what the (non-generic) table core draws, so the
+/// table's view code exists once however many row types use it.
+#[derive(Clone)]
+struct RowData {
+    /// Per column: shown (unless `cells` has a view), filtered on.
+    texts: Vec<String>,
+    sorts: Vec<Option<SortKey>>,
+    cells: Vec<Option<ViewFn>>,
+    class: String,
+    /// `data-*` and other attributes of the `<tr>` (what tests and styles select rows by).
+    attrs: Vec<(&'static str, String)>,
+    click: Option<ClickFn>,
+}
+
+/// A column as the core sees it.
+#[derive(Clone, Copy)]
+struct Head {
+    title: &'static str,
+    sortable: bool,
+    class: &'static str,
+}
+
 /// A sortable, filterable table of `rows`.
 #[component]
 pub fn DataTable<T>(
@@ -108,6 +135,9 @@ pub fn DataTable<T>(
     /// Shown instead of rows when there are none.
     #[prop(default = "Nothing here yet.")]
     empty: &'static str,
+    /// Shown instead of `empty` until the rows have loaded.
+    #[prop(optional, into)]
+    loading: Signal<bool>,
     /// Show the filter box above the table.
     #[prop(default = true)]
     filterable: bool,
@@ -117,6 +147,9 @@ pub fn DataTable<T>(
     /// Extra CSS class per row, e.g. to highlight the selected one.
     #[prop(optional, into)]
     row_class: Option<Callback<T, String>>,
+    /// Attributes of each row's `<tr>`, e.g. `("data-test", "host-row")`.
+    #[prop(optional, into)]
+    row_attrs: Option<Callback<T, Vec<(&'static str, String)>>>,
     /// `data-test` attribute of the table wrapper.
     #[prop(optional)]
     test_id: &'static str,
@@ -124,60 +157,97 @@ pub fn DataTable<T>(
 where
     T: Clone + Send + Sync + 'static,
 {
+    let heads: Vec<Head> = columns
+        .iter()
+        .map(|c| Head {
+            title: c.header,
+            sortable: c.sort.is_some(),
+            class: c.class,
+        })
+        .collect();
     let columns = Arc::new(columns);
+    let data = Signal::derive(move || {
+        rows.with(|rows| {
+            rows.iter()
+                .map(|row| RowData {
+                    texts: columns.iter().map(|c| (c.text)(row)).collect(),
+                    sorts: columns
+                        .iter()
+                        .map(|c| c.sort.as_ref().map(|key| key(row)))
+                        .collect(),
+                    cells: columns
+                        .iter()
+                        .map(|c| {
+                            c.cell.clone().map(|cell| {
+                                let row = row.clone();
+                                Arc::new(move || cell(&row)) as ViewFn
+                            })
+                        })
+                        .collect(),
+                    class: row_class.map(|f| f.run(row.clone())).unwrap_or_default(),
+                    attrs: row_attrs.map(|f| f.run(row.clone())).unwrap_or_default(),
+                    click: on_row_click.map(|callback| {
+                        let row = row.clone();
+                        Arc::new(move || callback.run(row.clone())) as ClickFn
+                    }),
+                })
+                .collect()
+        })
+    });
+    view! { <TableCore rows=data heads=heads empty=empty loading=loading filterable=filterable test_id=test_id /> }
+}
+
+#[component]
+fn TableCore(
+    rows: Signal<Vec<RowData>>,
+    heads: Vec<Head>,
+    empty: &'static str,
+    loading: Signal<bool>,
+    filterable: bool,
+    test_id: &'static str,
+) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(None::<(usize, Direction)>);
+    let classes: Vec<&'static str> = heads.iter().map(|h| h.class).collect();
 
-    let visible = {
-        let columns = Arc::clone(&columns);
-        move || {
-            let needle = filter.get().to_lowercase();
-            let mut shown: Vec<T> = rows.with(|rows| {
-                rows.iter()
-                    .filter(|row| {
-                        needle.trim().is_empty() || {
-                            let hay = columns
-                                .iter()
-                                .map(|c| (c.text)(row))
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                                .to_lowercase();
-                            matches_filter(&hay, &needle)
-                        }
-                    })
-                    .cloned()
-                    .collect()
+    let visible = move || {
+        let needle = filter.get().to_lowercase();
+        let mut shown: Vec<RowData> = rows.with(|rows| {
+            rows.iter()
+                .filter(|row| {
+                    needle.trim().is_empty()
+                        || matches_filter(&row.texts.join(" ").to_lowercase(), &needle)
+                })
+                .cloned()
+                .collect()
+        });
+        if let Some((index, dir)) = sort.get() {
+            // A stable sort keeps the server's order among equal keys.
+            shown.sort_by(|a, b| {
+                let order = a.sorts.get(index).cmp(&b.sorts.get(index));
+                if dir == Direction::Asc {
+                    order
+                } else {
+                    order.reverse()
+                }
             });
-            if let Some((index, dir)) = sort.get()
-                && let Some(key) = columns.get(index).and_then(|c| c.sort.clone())
-            {
-                // A stable sort keeps the server's order among equal keys.
-                shown.sort_by(|a, b| {
-                    let order = key(a).cmp(&key(b));
-                    if dir == Direction::Asc {
-                        order
-                    } else {
-                        order.reverse()
-                    }
-                });
-            }
-            shown
         }
+        shown
     };
 
-    let header_cells = columns
+    let header_cells = heads
         .iter()
         .enumerate()
-        .map(|(index, column)| {
-            let header = column.header;
+        .map(|(index, head)| {
+            let title = head.title;
+            if !head.sortable {
+                return view! { <th scope="col" class=head.class>{title}</th> }.into_any();
+            }
             let aria_sort = move || match sort.get() {
                 Some((i, Direction::Asc)) if i == index => "ascending",
                 Some((i, Direction::Desc)) if i == index => "descending",
                 _ => "none",
             };
-            if column.sort.is_none() {
-                return view! { <th scope="col">{header}</th> }.into_any();
-            }
             let arrow = move || match sort.get() {
                 Some((i, Direction::Asc)) if i == index => "▲",
                 Some((i, Direction::Desc)) if i == index => "▼",
@@ -192,9 +262,9 @@ where
                 })
             };
             view! {
-                <th scope="col" aria-sort=aria_sort>
+                <th scope="col" class=head.class aria-sort=aria_sort>
                     <button type="button" class="th-sort" on:click=on_click>
-                        {header}
+                        {title}
                         <span class="sort-arrow" aria-hidden="true">
                             {arrow}
                         </span>
@@ -205,71 +275,35 @@ where
         })
         .collect_view();
 
-    let column_count = columns.len();
+    let column_count = heads.len();
     let total = move || rows.with(Vec::len);
-    let body = {
-        let columns = Arc::clone(&columns);
-        let visible = visible.clone();
-        move || {
-            let shown = visible();
-            if shown.is_empty() {
-                let text = if total() == 0 {
-                    empty
-                } else {
-                    "No rows match the filter."
-                };
-                return view! { <EmptyRow colspan=column_count text=text.to_string() /> }
-                    .into_any();
-            }
-            shown
-                .into_iter()
-                .map(|row| {
-                    let cells = columns
-                        .iter()
-                        .map(|c| {
-                            let content = match &c.cell {
-                                Some(cell) => cell(&row),
-                                None => (c.text)(&row).into_any(),
-                            };
-                            view! { <td class=c.class>{content}</td> }
-                        })
-                        .collect_view();
-                    let extra = row_class.map(|f| f.run(row.clone())).unwrap_or_default();
-                    match on_row_click {
-                        Some(callback) => {
-                            let clicked = row.clone();
-                            let pressed = row;
-                            view! {
-                                <tr
-                                    class=format!("clickable {extra}")
-                                    tabindex="0"
-                                    on:click=move |_| callback.run(clicked.clone())
-                                    on:keydown=move |ev| {
-                                        if ev.key() == "Enter" {
-                                            callback.run(pressed.clone());
-                                        }
-                                    }
-                                >
-                                    {cells}
-                                </tr>
-                            }
-                            .into_any()
-                        }
-                        None => view! { <tr class=extra>{cells}</tr> }.into_any(),
-                    }
-                })
-                .collect_view()
-                .into_any()
+    let body = move || {
+        let shown = visible();
+        if shown.is_empty() {
+            let text = if loading.get() {
+                "Loading…"
+            } else if total() == 0 {
+                empty
+            } else {
+                "No rows match the filter."
+            };
+            return view! { <EmptyRow colspan=column_count text=text.to_string() /> }.into_any();
         }
+        shown
+            .into_iter()
+            .map(|row| view! { <TableRow row=row classes=classes.clone() /> })
+            .collect_view()
+            .into_any()
     };
 
     let count = move || {
         let shown = visible().len();
         let all = total();
+        let rows = if all == 1 { "row" } else { "rows" };
         if shown == all {
-            format!("{all} rows")
+            format!("{all} {rows}")
         } else {
-            format!("{shown} of {all} rows")
+            format!("{shown} of {all} {rows}")
         }
     };
 
@@ -300,6 +334,52 @@ where
                 </table>
             </div>
         </div>
+    }
+}
+
+#[component]
+fn TableRow(row: RowData, classes: Vec<&'static str>) -> impl IntoView {
+    let tr = NodeRef::<leptos::html::Tr>::new();
+    let attrs = row.attrs;
+    tr.on_load(move |el| {
+        for (name, value) in &attrs {
+            let _ = el.set_attribute(name, value);
+        }
+    });
+    let cells = row
+        .texts
+        .into_iter()
+        .zip(row.cells)
+        .zip(classes)
+        .map(|((text, cell), class)| {
+            let content = match cell {
+                Some(cell) => cell(),
+                None => text.into_any(),
+            };
+            view! { <td class=class>{content}</td> }
+        })
+        .collect_view();
+    match row.click {
+        Some(click) => {
+            let pressed = Arc::clone(&click);
+            view! {
+                <tr
+                    node_ref=tr
+                    class=format!("clickable {}", row.class)
+                    tabindex="0"
+                    on:click=move |_| click()
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" {
+                            pressed();
+                        }
+                    }
+                >
+                    {cells}
+                </tr>
+            }
+            .into_any()
+        }
+        None => view! { <tr node_ref=tr class=row.class>{cells}</tr> }.into_any(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Hosts: the list (`/hosts`), adding one (`/hosts/new`) and one host's page (`/hosts/:name`).
+//! Hosts: the list (`/hosts`, sortable, through the shared table), adding one (`/hosts/new`) and one host's page (`/hosts/:name`).
 
 mod detail;
 mod edit;
@@ -13,11 +13,12 @@ pub use new::NewHostPage;
 
 use leptos::prelude::*;
 
-use crate::components::{EmptyRow, loading_or};
+use crate::components::{Column, DataTable, SortKey, int_key};
 use vr_app::fleet::Host;
 use vr_app::time::{format_age, format_utc};
 
 use crate::clock::use_clock;
+use crate::fleet::health::health_label;
 use crate::fleet::{HealthBadge, use_fleet};
 use crate::links::{host_href, squad_href};
 use crate::session::use_session;
@@ -41,16 +42,84 @@ pub fn HostsPage() -> impl IntoView {
             list
         })
     });
-    let rows = move || {
-        let list = hosts.get();
-        if list.is_empty() {
-            let text = loading_or(store.loaded(), "No hosts yet.");
-            return view! { <EmptyRow colspan=8 text=text /> }.into_any();
-        }
-        list.into_iter()
-            .map(|(h, procs)| view! { <HostRow host=h procs=procs /> })
+    let clock = use_clock();
+    let columns = vec![
+        Column::new("Name", |(h, _): &(Host, usize)| h.settings.name.clone())
+            .cell(|(h, _): &(Host, usize)| {
+                view! { <a href=host_href(&h.settings.name)>{h.settings.name.clone()}</a> }
+            }),
+        Column::new("Address", |(h, _): &(Host, usize)| {
+            format!("{}:{}", h.settings.address, h.settings.port)
+        })
+        .class("mono"),
+        Column::new("User", |(h, _): &(Host, usize)| h.settings.user.clone()),
+        Column::new("Squad", |(h, _): &(Host, usize)| {
+            h.settings.squad.clone().unwrap_or_default()
+        })
+        .cell(|(h, _): &(Host, usize)| {
+            h.settings
+                .squad
+                .clone()
+                .map(|q| {
+                    let href = squad_href(&q);
+                    view! { <a href=href>{q}</a> }
+                })
+        })
+        .class("nowrap"),
+        Column::new("Health", |(h, _): &(Host, usize)| {
+            health_label(h.status.health).to_string()
+        })
+        .cell(|(h, _): &(Host, usize)| {
+            let error = h.status.error.clone();
+            view! {
+                <HealthBadge status=h.status.clone() />
+                {error.map(|e| view! { <span class="stale" data-test="host-error">{e}</span> })}
+            }
+        }),
+        Column::new("Last ok", |(h, _): &(Host, usize)| {
+            h.status.last_ok_at.map(format_utc).unwrap_or_default()
+        })
+        .sort_by(|(h, _): &(Host, usize)| int_key(h.status.last_ok_at))
+        .cell(move |(h, _): &(Host, usize)| {
+            let last_ok = h.status.last_ok_at;
+            view! {
+                <span title=last_ok.map(format_utc)>
+                    {move || last_ok.map_or_else(|| "never".to_string(), |t| format_age(clock.now(), t))}
+                </span>
+            }
+        })
+        .class("nowrap"),
+        Column::new("Procs", |(_, n): &(Host, usize)| n.to_string())
+            .sort_by(|(_, n): &(Host, usize)| SortKey::Int(i64::try_from(*n).unwrap_or(i64::MAX)))
+            .class("num"),
+        Column::new("Flags", |(h, _): &(Host, usize)| {
+            [
+                (!h.settings.active).then_some("inactive"),
+                h.settings.builder.then_some("builder"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+        })
+        .cell(|(h, _): &(Host, usize)| {
+            [
+                (!h.settings.active).then_some("inactive"),
+                h.settings.builder.then_some("builder"),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|f| view! { <span class="badge badge-stopped">{f}</span> " " })
             .collect_view()
-            .into_any()
+        })
+        .unsorted(),
+    ];
+    let row_attrs = |(h, _): (Host, usize)| {
+        vec![
+            ("data-test", "host-row".to_string()),
+            ("data-name", h.settings.name.clone()),
+            ("data-health", h.status.health.as_str().to_string()),
+        ]
     };
     view! {
         <section class="page" data-test="hosts">
@@ -64,65 +133,15 @@ pub fn HostsPage() -> impl IntoView {
             </div>
             {move || store.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
             <div class="card">
-                <div class="table-scroll">
-                    <table data-test="hosts-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Address"</th>
-                                <th scope="col">"User"</th>
-                                <th scope="col">"Squad"</th>
-                                <th scope="col">"Health"</th>
-                                <th scope="col">"Last ok"</th>
-                                <th scope="col" class="num">"Procs"</th>
-                                <th scope="col">"Flags"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                <DataTable
+                    rows=hosts
+                    columns=columns
+                    empty="No hosts yet."
+                    loading=Signal::derive(move || !store.loaded())
+                    row_attrs=row_attrs
+                    test_id="hosts-table"
+                />
             </div>
         </section>
-    }
-}
-
-#[component]
-fn HostRow(host: Host, procs: usize) -> impl IntoView {
-    let clock = use_clock();
-    let s = &host.settings;
-    let status = host.status.clone();
-    let last_ok = status.last_ok_at;
-    let error = status.error.clone();
-    let health = status.health.as_str();
-    let squad = s.squad.clone().map(|q| {
-        let href = squad_href(&q);
-        view! { <a href=href>{q}</a> }
-    });
-    let flags = [
-        (!s.active).then_some("inactive"),
-        s.builder.then_some("builder"),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|f| view! { <span class="badge badge-stopped">{f}</span> " " })
-    .collect_view();
-    view! {
-        <tr data-test="host-row" data-name=s.name.clone() data-health=health>
-            <td>
-                <a href=host_href(&s.name)>{s.name.clone()}</a>
-            </td>
-            <td class="mono">{format!("{}:{}", s.address, s.port)}</td>
-            <td>{s.user.clone()}</td>
-            <td class="nowrap">{squad}</td>
-            <td>
-                <HealthBadge status=status />
-                {error.map(|e| view! { <span class="stale" data-test="host-error">{e}</span> })}
-            </td>
-            <td class="nowrap" title=last_ok.map(format_utc)>
-                {move || last_ok.map_or_else(|| "never".to_string(), |t| format_age(clock.now(), t))}
-            </td>
-            <td class="num">{procs}</td>
-            <td>{flags}</td>
-        </tr>
     }
 }

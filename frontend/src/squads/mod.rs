@@ -11,7 +11,7 @@ use vr_app::fleet::Squad;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{ConfirmDialog, EmptyRow, loading_or, use_toasts};
+use crate::components::{Column, ConfirmDialog, DataTable, SortKey, use_toasts};
 use crate::fleet::use_fleet;
 use crate::links::squad_href;
 use crate::session::use_session;
@@ -105,16 +105,42 @@ pub fn SquadsPage() -> impl IntoView {
             list
         })
     });
-    let rows = move || {
-        let list = squads.get();
-        if list.is_empty() {
-            let text = loading_or(store.loaded(), "No squads yet.");
-            return view! { <EmptyRow colspan=4 text=text /> }.into_any();
-        }
-        list.into_iter()
-            .map(|s| view! { <SquadRow squad=s flow=flow /> })
-            .collect_view()
-            .into_any()
+    let columns = vec![
+        Column::new("Name", |q: &Squad| q.name.clone()).cell(|q: &Squad| {
+            view! { <a href=squad_href(&q.name)>{q.name.clone()}</a> }
+        }),
+        Column::new("Description", |q: &Squad| q.description.clone()),
+        Column::new("Hosts", |q: &Squad| q.hosts.len().to_string())
+            .sort_by(|q: &Squad| SortKey::Int(i64::try_from(q.hosts.len()).unwrap_or(i64::MAX)))
+            .class("num"),
+        Column::new("", |_: &Squad| String::new())
+            .cell(move |q: &Squad| {
+                let name = q.name.clone();
+                view! {
+                    <Show when=move || session.can_deploy()>
+                        <button
+                            type="button"
+                            class="btn btn-small btn-danger-outline"
+                            data-test="squad-delete"
+                            disabled=move || flow.busy.get()
+                            on:click={
+                                let name = name.clone();
+                                move |_| flow.asking.set(Some(name.clone()))
+                            }
+                        >
+                            "Delete"
+                        </button>
+                    </Show>
+                }
+            })
+            .class("actions")
+            .unsorted(),
+    ];
+    let row_attrs = |q: Squad| {
+        vec![
+            ("data-test", "squad-row".to_string()),
+            ("data-name", q.name),
+        ]
     };
     view! {
         <section class="page" data-test="squads">
@@ -123,55 +149,18 @@ pub fn SquadsPage() -> impl IntoView {
             <div class="card">
                 <h2>"All squads"</h2>
                 <SquadDeleteDialog flow=flow />
-                <div class="table-scroll">
-                    <table data-test="squads-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Description"</th>
-                                <th scope="col" class="num">"Hosts"</th>
-                                <th scope="col"></th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                <DataTable
+                    rows=squads
+                    columns=columns
+                    empty="No squads yet."
+                    loading=Signal::derive(move || !store.loaded())
+                    row_attrs=row_attrs
+                    test_id="squads-table"
+                />
             </div>
             <Show when=move || session.can_deploy()>
                 <create::CreateSquad />
             </Show>
         </section>
-    }
-}
-
-#[component]
-fn SquadRow(squad: Squad, flow: SquadDelete) -> impl IntoView {
-    let session = use_session();
-    let name = squad.name.clone();
-    let delete_name = squad.name.clone();
-    view! {
-        <tr data-test="squad-row" data-name=name.clone()>
-            <td>
-                <a href=squad_href(&name)>{name.clone()}</a>
-            </td>
-            <td>{squad.description.clone()}</td>
-            <td class="num">{squad.hosts.len()}</td>
-            <td class="actions">
-                <Show when=move || session.can_deploy()>
-                    <button
-                        type="button"
-                        class="btn btn-small btn-danger-outline"
-                        data-test="squad-delete"
-                        disabled=move || flow.busy.get()
-                        on:click={
-                            let name = delete_name.clone();
-                            move |_| flow.asking.set(Some(name.clone()))
-                        }
-                    >
-                        "Delete"
-                    </button>
-                </Show>
-            </td>
-        </tr>
     }
 }
