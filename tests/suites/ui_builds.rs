@@ -242,12 +242,12 @@ async fn a_proc_is_deployed_from_the_ui() {
         ))
         .await;
     let running_row = format!(
-        "[data-test=\"app-releases\"] tr[data-test=\"release-row\"][data-id=\"{}\"][data-running=\"true\"]",
+        "[data-test=\"app-releases\"] tr[data-test=\"release-row\"][data-id=\"{}\"]",
         r.id
     );
     browser
         .wait_for_text(
-            &format!("{running_row} [data-test=\"release-runs\"]"),
+            &format!("{running_row} [data-test=\"release-runs\"][data-running=\"true\"]"),
             "builder1",
         )
         .await;

@@ -6,7 +6,7 @@ use vr_app::build::{Build, BuildStatus};
 use vr_app::time::{bytes, format_age, format_utc, run_length};
 
 use crate::clock::use_clock;
-use crate::components::{EmptyRow, loading_or};
+use crate::components::{Column, DataTable, SortKey, int_key};
 use crate::links::{app_href, build_href};
 
 /// The first 12 characters of a commit id (enough to be unique in practice).
@@ -61,7 +61,7 @@ pub fn BuildStatusBadge(status: BuildStatus) -> impl IntoView {
     }
 }
 
-/// A table of `builds` (newest first as given).
+/// A table of `builds` (newest first as given; every column sorts).
 #[component]
 pub fn BuildTable(
     #[prop(into)] builds: Signal<Vec<Build>>,
@@ -70,94 +70,81 @@ pub fn BuildTable(
     #[prop(default = "No builds yet.")]
     empty: &'static str,
 ) -> impl IntoView {
-    let rows = move || {
-        let list = builds.get();
-        if list.is_empty() {
-            let text = loading_or(loaded.get(), empty);
-            return view! { <EmptyRow colspan=10 text=text /> }.into_any();
-        }
-        list.into_iter()
-            .map(|b| view! { <BuildRow item=b /> })
-            .collect_view()
-            .into_any()
-    };
-    view! {
-        <div class="table-scroll">
-            <table data-test="builds-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Build"</th>
-                        <th scope="col">"App"</th>
-                        <th scope="col">"Version"</th>
-                        <th scope="col">"Commit"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Buildpack"</th>
-                        <th scope="col" class="num">"Size"</th>
-                        <th scope="col">"Took"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Note"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-}
-
-#[component]
-fn BuildRow(item: Build) -> impl IntoView {
-    let build = item;
     let clock = use_clock();
-    let id = build.id;
-    let created = build.created_at;
-    let commit = build
-        .commit
-        .as_deref()
-        .map(short_commit)
-        .map(str::to_string);
-    let buildpack = build.buildpack.clone().map(|url| {
-        let name = buildpack_name(&url);
-        view! { <span title=url>{name}</span> }
-    });
-    let size = build.size.map(bytes);
-    let took = {
-        let build = build.clone();
-        move || duration(&build, clock.now())
-    };
-    let note = match (build.reused_from, build.prebuilt) {
-        (Some(from), _) => Some(
-            view! {
+    let columns = vec![
+        Column::new("Build", |b: &Build| format!("#{}", b.id))
+            .sort_by(|b: &Build| SortKey::Int(b.id))
+            .cell(|b: &Build| view! { <a href=build_href(b.id)>{format!("#{}", b.id)}</a> }),
+        Column::new("App", |b: &Build| b.app.clone())
+            .cell(|b: &Build| view! { <a href=app_href(&b.app)>{b.app.clone()}</a> }),
+        Column::new("Version", |b: &Build| b.version.clone()).class("mono"),
+        Column::new("Commit", |b: &Build| {
+            b.commit.as_deref().map(short_commit).unwrap_or_default().to_string()
+        })
+        .class("mono"),
+        Column::new("Status", |b: &Build| b.status.as_str().to_string())
+            .cell(|b: &Build| view! { <BuildStatusBadge status=b.status /> }),
+        Column::new("Buildpack", |b: &Build| {
+            b.buildpack.as_deref().map(buildpack_name).unwrap_or_default()
+        })
+        .class("truncate"),
+        Column::new("Size", |b: &Build| b.size.map(bytes).unwrap_or_default())
+            .sort_by(|b: &Build| int_key(b.size.and_then(|n| i64::try_from(n).ok())))
+            .class("num nowrap"),
+        Column::new("Took", |b: &Build| {
+            b.started_at
+                .zip(b.finished_at)
+                .map(|(s, f)| run_length(s, Some(f), f))
+                .unwrap_or_default()
+        })
+        .sort_by(|b: &Build| int_key(b.started_at.zip(b.finished_at).map(|(s, f)| f - s)))
+        .cell(move |b: &Build| {
+            let b = b.clone();
+            move || duration(&b, clock.now())
+        })
+        .class("nowrap"),
+        Column::new("Created", |b: &Build| format_utc(b.created_at))
+            .sort_by(|b: &Build| SortKey::Int(b.created_at))
+            .cell(move |b: &Build| {
+                let created = b.created_at;
+                view! { <span title=format_utc(created)>{move || format_age(clock.now(), created)}</span> }
+            })
+            .class("nowrap"),
+        Column::new("Note", |b: &Build| match (b.reused_from, b.prebuilt) {
+            (Some(from), _) => format!("reused #{from}"),
+            (None, true) => "uploaded".to_string(),
+            (None, false) => String::new(),
+        })
+        .cell(|b: &Build| match (b.reused_from, b.prebuilt) {
+            (Some(from), _) => view! {
                 <a href=build_href(from) class="muted" data-test="build-reused">
                     {format!("reused #{from}")}
                 </a>
             }
             .into_any(),
-        ),
-        (None, true) => Some(
-            view! { <span class="muted" data-test="build-uploaded">"uploaded"</span> }.into_any(),
-        ),
-        (None, false) => None,
+            (None, true) => {
+                view! { <span class="muted" data-test="build-uploaded">"uploaded"</span> }.into_any()
+            }
+            (None, false) => ().into_any(),
+        })
+        .class("nowrap"),
+    ];
+    let row_attrs = |b: Build| {
+        vec![
+            ("data-test", "build-row".to_string()),
+            ("data-id", b.id.to_string()),
+            ("data-status", b.status.as_str().to_string()),
+        ]
     };
     view! {
-        <tr data-test="build-row" data-id=id data-status=build.status.as_str()>
-            <td>
-                <a href=build_href(id)>{format!("#{id}")}</a>
-            </td>
-            <td>
-                <a href=app_href(&build.app)>{build.app.clone()}</a>
-            </td>
-            <td class="mono">{build.version.clone()}</td>
-            <td class="mono" title=build.commit.clone()>{commit}</td>
-            <td>
-                <BuildStatusBadge status=build.status />
-            </td>
-            <td class="truncate">{buildpack}</td>
-            <td class="num nowrap">{size}</td>
-            <td class="nowrap">{took}</td>
-            <td class="nowrap" title=format_utc(created)>
-                {move || format_age(clock.now(), created)}
-            </td>
-            <td class="nowrap">{note}</td>
-        </tr>
+        <DataTable
+            rows=builds
+            columns=columns
+            empty=empty
+            loading=Signal::derive(move || !loaded.get())
+            filterable=false
+            row_attrs=row_attrs
+            test_id="builds-table"
+        />
     }
 }

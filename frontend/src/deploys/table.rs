@@ -1,4 +1,4 @@
-//! How deploys are drawn: the status badge and the one deploy table.
+//! How deploys are drawn: the status badge and the one deploy table (through `DataTable`).
 
 use leptos::prelude::*;
 use vr_app::deploy::{DeployStatus, Deployment};
@@ -6,7 +6,7 @@ use vr_app::time::{format_age, format_utc};
 
 use super::port_text;
 use crate::clock::use_clock;
-use crate::components::{EmptyRow, loading_or};
+use crate::components::{Column, DataTable, SortKey};
 use crate::links::{app_href, deploy_href, host_href};
 
 /// The badge class of a status: running blue, succeeded green, failed red.
@@ -28,7 +28,7 @@ pub fn DeployStatusBadge(status: DeployStatus) -> impl IntoView {
     }
 }
 
-/// A table of `deploys` (newest first as given).
+/// A table of `deploys` (newest first as given; every column sorts).
 #[component]
 pub fn DeployTable(
     #[prop(into)] deploys: Signal<Vec<Deployment>>,
@@ -37,67 +37,48 @@ pub fn DeployTable(
     #[prop(default = "No deploys yet.")]
     empty: &'static str,
 ) -> impl IntoView {
-    let rows = move || {
-        let list = deploys.get();
-        if list.is_empty() {
-            let text = loading_or(loaded.get(), empty);
-            return view! { <EmptyRow colspan=10 text=text /> }.into_any();
-        }
-        list.into_iter()
-            .map(|d| view! { <DeployRow item=d /> })
-            .collect_view()
-            .into_any()
+    let clock = use_clock();
+    let columns = vec![
+        Column::new("Deploy", |d: &Deployment| format!("#{}", d.id))
+            .sort_by(|d: &Deployment| SortKey::Int(d.id))
+            .cell(|d: &Deployment| view! { <a href=deploy_href(d.id)>{format!("#{}", d.id)}</a> }),
+        Column::new("App", |d: &Deployment| d.app.clone())
+            .cell(|d: &Deployment| view! { <a href=app_href(&d.app)>{d.app.clone()}</a> }),
+        Column::new("Proc", |d: &Deployment| d.proc_type.clone()).class("mono"),
+        Column::new("Config", |d: &Deployment| d.config.clone()).class("mono"),
+        Column::new("Host", |d: &Deployment| d.host.clone())
+            .cell(|d: &Deployment| view! { <a href=host_href(&d.host)>{d.host.clone()}</a> }),
+        Column::new("Port", |d: &Deployment| port_text(d.port))
+            .sort_by(|d: &Deployment| SortKey::Int(i64::from(d.port)))
+            .class("num"),
+        Column::new("Program", |d: &Deployment| d.program.clone()).class("mono truncate"),
+        Column::new("Status", |d: &Deployment| d.status.as_str().to_string())
+            .cell(|d: &Deployment| view! { <DeployStatusBadge status=d.status /> }),
+        Column::new("Requested by", |d: &Deployment| d.requested_by.clone()),
+        Column::new("Started", |d: &Deployment| format_utc(d.created_at))
+            .sort_by(|d: &Deployment| SortKey::Int(d.created_at))
+            .cell(move |d: &Deployment| {
+                let created = d.created_at;
+                view! { <span title=format_utc(created)>{move || format_age(clock.now(), created)}</span> }
+            })
+            .class("nowrap"),
+    ];
+    let row_attrs = |d: Deployment| {
+        vec![
+            ("data-test", "deploy-row".to_string()),
+            ("data-id", d.id.to_string()),
+            ("data-status", d.status.as_str().to_string()),
+        ]
     };
     view! {
-        <div class="table-scroll">
-            <table data-test="deploys-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Deploy"</th>
-                        <th scope="col">"App"</th>
-                        <th scope="col">"Proc"</th>
-                        <th scope="col">"Config"</th>
-                        <th scope="col">"Host"</th>
-                        <th scope="col" class="num">"Port"</th>
-                        <th scope="col">"Program"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Requested by"</th>
-                        <th scope="col">"Started"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-}
-
-#[component]
-fn DeployRow(item: Deployment) -> impl IntoView {
-    let d = item;
-    let clock = use_clock();
-    let (id, created) = (d.id, d.created_at);
-    view! {
-        <tr data-test="deploy-row" data-id=id data-status=d.status.as_str()>
-            <td>
-                <a href=deploy_href(id)>{format!("#{id}")}</a>
-            </td>
-            <td>
-                <a href=app_href(&d.app)>{d.app.clone()}</a>
-            </td>
-            <td class="mono">{d.proc_type.clone()}</td>
-            <td class="mono">{d.config.clone()}</td>
-            <td>
-                <a href=host_href(&d.host)>{d.host.clone()}</a>
-            </td>
-            <td class="num">{port_text(d.port)}</td>
-            <td class="mono truncate" title=d.program.clone()>{d.program.clone()}</td>
-            <td>
-                <DeployStatusBadge status=d.status />
-            </td>
-            <td>{d.requested_by.clone()}</td>
-            <td class="nowrap" title=format_utc(created)>
-                {move || format_age(clock.now(), created)}
-            </td>
-        </tr>
+        <DataTable
+            rows=deploys
+            columns=columns
+            empty=empty
+            loading=Signal::derive(move || !loaded.get())
+            filterable=false
+            row_attrs=row_attrs
+            test_id="deploys-table"
+        />
     }
 }

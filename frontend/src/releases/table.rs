@@ -9,14 +9,14 @@ use vr_app::time::{format_age, format_utc};
 
 use crate::builds::short_commit;
 use crate::clock::use_clock;
-use crate::components::{EmptyRow, loading_or};
+use crate::components::{Column, DataTable, SortKey};
 use crate::fleet::use_fleet;
 use crate::links::{
     app_href, build_href, host_href, ingredient_href, new_deploy_href, release_href,
 };
 use crate::session::use_session;
 
-/// A table of `releases` (newest first as given).
+/// A table of `releases` (newest first as given; sortable).
 #[component]
 pub fn ReleaseTable(
     #[prop(into)] releases: Signal<Vec<Release>>,
@@ -25,36 +25,76 @@ pub fn ReleaseTable(
     #[prop(default = "No releases yet.")]
     empty: &'static str,
 ) -> impl IntoView {
-    let rows = move || {
-        let list = releases.get();
-        if list.is_empty() {
-            let text = loading_or(loaded.get(), empty);
-            return view! { <EmptyRow colspan=9 text=text /> }.into_any();
-        }
-        list.into_iter()
-            .map(|r| view! { <ReleaseRow item=r /> })
-            .collect_view()
-            .into_any()
+    let clock = use_clock();
+    let session = use_session();
+    let columns = vec![
+        Column::new("Release", |r: &Release| format!("#{}", r.id))
+            .sort_by(|r: &Release| SortKey::Int(r.id))
+            .cell(|r: &Release| view! { <a href=release_href(r.id)>{format!("#{}", r.id)}</a> }),
+        Column::new("App", |r: &Release| r.app.clone())
+            .cell(|r: &Release| view! { <a href=app_href(&r.app)>{r.app.clone()}</a> }),
+        Column::new("Version", |r: &Release| r.version.clone())
+            .cell(|r: &Release| {
+                let commit = r.commit.as_deref().map(|c| short_commit(c).to_string());
+                view! {
+                    <span class="mono" title=format!("hash {}", r.hash)>
+                        {r.version.clone()}
+                        {commit.map(|c| view! { <span class="muted">" @ " {c}</span> })}
+                    </span>
+                }
+            }),
+        Column::new("Runs on", |_: &Release| String::new())
+            .cell(|r: &Release| view! { <RunsOn id=r.id /> })
+            .unsorted(),
+        Column::new("Build", |r: &Release| format!("#{}", r.build_id))
+            .sort_by(|r: &Release| SortKey::Int(r.build_id))
+            .cell(|r: &Release| {
+                view! { <a href=build_href(r.build_id)>{format!("#{}", r.build_id)}</a> }
+            }),
+        Column::new("Ingredients", |r: &Release| r.ingredients.join(" "))
+            .cell(|r: &Release| ingredient_links(&r.ingredients)),
+        Column::new("Run as", |r: &Release| r.config.run_as.clone().unwrap_or_default())
+            .class("mono"),
+        Column::new("Created", |r: &Release| format_utc(r.created_at))
+            .sort_by(|r: &Release| SortKey::Int(r.created_at))
+            .cell(move |r: &Release| {
+                let created = r.created_at;
+                let title = format!("{} by {}", format_utc(created), r.created_by);
+                view! { <span title=title>{move || format_age(clock.now(), created)}</span> }
+            })
+            .class("nowrap"),
+        Column::new("", |_: &Release| String::new())
+            .cell(move |r: &Release| {
+                let id = r.id;
+                move || {
+                    session.can_deploy().then(|| {
+                        view! {
+                            <a class="btn btn-small" href=new_deploy_href(id) data-test="release-deploy">
+                                "Deploy…"
+                            </a>
+                        }
+                    })
+                }
+            })
+            .unsorted(),
+    ];
+    let row_attrs = |r: Release| {
+        vec![
+            ("data-test", "release-row".to_string()),
+            ("data-id", r.id.to_string()),
+            ("data-hash", r.hash.clone()),
+        ]
     };
     view! {
-        <div class="table-scroll">
-            <table data-test="releases-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Release"</th>
-                        <th scope="col">"App"</th>
-                        <th scope="col">"Version"</th>
-                        <th scope="col">"Runs on"</th>
-                        <th scope="col">"Build"</th>
-                        <th scope="col">"Ingredients"</th>
-                        <th scope="col">"Run as"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col"></th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <DataTable
+            rows=releases
+            columns=columns
+            empty=empty
+            loading=Signal::derive(move || !loaded.get())
+            filterable=false
+            row_attrs=row_attrs
+            test_id="releases-table"
+        />
     }
 }
 
@@ -73,15 +113,14 @@ pub fn ingredient_links(names: &[String]) -> impl IntoView + use<> {
         .collect_view()
 }
 
+/// Where release `id` runs now, one line per host, following the fleet live; marked running
+/// (`data-running`) while any of its procs is known to run.
 #[component]
-fn ReleaseRow(item: Release) -> impl IntoView {
-    let release = item;
-    let clock = use_clock();
+fn RunsOn(id: i64) -> impl IntoView {
     let store = use_fleet();
-    let session = use_session();
-    let (id, build_id, created) = (release.id, release.build_id, release.created_at);
     let runs = Memo::new(move |_| store.with(|f| placements(f, id)));
-    let runs_cell = move || {
+    let running = move || runs.with(|r| r.iter().any(|p| p.running > 0));
+    let lines = move || {
         let list = runs.get();
         if list.is_empty() {
             return view! { <span class="muted">"not running"</span> }.into_any();
@@ -101,50 +140,13 @@ fn ReleaseRow(item: Release) -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    let commit = release
-        .commit
-        .as_deref()
-        .map(|c| short_commit(c).to_string());
     view! {
-        <tr
-            data-test="release-row"
-            data-id=id
-            data-hash=release.hash.clone()
-            data-running=move || if runs.with(|r| r.iter().any(|p| p.running > 0)) { "true" } else { "false" }
-            class:is-running=move || runs.with(|r| r.iter().any(|p| p.running > 0))
+        <div
+            data-test="release-runs"
+            data-running=move || if running() { "true" } else { "false" }
+            class:is-running=running
         >
-            <td>
-                <a href=release_href(id)>{format!("#{id}")}</a>
-            </td>
-            <td>
-                <a href=app_href(&release.app)>{release.app.clone()}</a>
-            </td>
-            <td class="mono" title=format!("hash {}", release.hash)>
-                {release.version.clone()}
-                {commit.map(|c| view! { <span class="muted">" @ " {c}</span> })}
-            </td>
-            <td data-test="release-runs">{runs_cell}</td>
-            <td>
-                <a href=build_href(build_id)>{format!("#{build_id}")}</a>
-            </td>
-            <td>{ingredient_links(&release.ingredients)}</td>
-            <td class="mono">{release.config.run_as.clone()}</td>
-            <td class="nowrap" title=format!("{} by {}", format_utc(created), release.created_by)>
-                {move || format_age(clock.now(), created)}
-            </td>
-            <td>
-                {move || {
-                    session
-                        .can_deploy()
-                        .then(|| {
-                            view! {
-                                <a class="btn btn-small" href=new_deploy_href(id) data-test="release-deploy">
-                                    "Deploy…"
-                                </a>
-                            }
-                        })
-                }}
-            </td>
-        </tr>
+            {lines}
+        </div>
     }
 }
