@@ -1,67 +1,35 @@
 //! Activity log: every change with who made it, filterable, paged backwards, updated live.
 //!
 //! Filters (actor, action prefix, free text) are applied by the server; new events from the live
-//! channel are added when they match the filters in force. Clicking a row shows its detail.
+//! channel are added when they match the filters in force ([`filters`], kept in the URL).
+//! Clicking a row shows its detail ([`detail`]).
 
-use leptos::ev::SubmitEvent;
+mod detail;
+mod filters;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 use vr_app::api::{Event, EventQuery, LiveMessage};
 use vr_app::live::{event_matches, merge_events};
-use vr_app::query::query_string;
 
 use crate::api;
 use crate::components::{Column, DataTable, SortKey, StatusBadge};
 use crate::format;
 use crate::links::object_href;
 use crate::live::use_live;
-use crate::route::UrlParam;
+use detail::EventDetail;
+use filters::{FilterForm, Filters};
 
 /// Lines fetched per page.
 const PAGE: u32 = 50;
-
-fn non_empty(s: String) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     crate::route::title(|| "Activity".to_string());
     let live = use_live();
 
-    // The filters in force live in the URL (`?actor=&action=&q=`); the inputs follow it (Back).
-    let (url_actor, url_action, url_text) = (
-        UrlParam::new("actor"),
-        UrlParam::new("action"),
-        UrlParam::new("q"),
-    );
-    let applied = Memo::new(move |_| EventQuery {
-        actor: url_actor.value.get(),
-        action: url_action.value.get(),
-        q: url_text.value.get(),
-        ..Default::default()
-    });
-    let actor = RwSignal::new(String::new());
-    let action = RwSignal::new(String::new());
-    let text = RwSignal::new(String::new());
-    Effect::new(move || {
-        let q = applied.get();
-        actor.set(q.actor.unwrap_or_default());
-        action.set(q.action.unwrap_or_default());
-        text.set(q.q.unwrap_or_default());
-    });
-    let navigate = use_navigate();
-    let set_applied = Callback::new(move |q: EventQuery| {
-        let query = query_string([
-            ("actor", q.actor.as_deref().unwrap_or_default()),
-            ("action", q.action.as_deref().unwrap_or_default()),
-            ("q", q.q.as_deref().unwrap_or_default()),
-        ]);
-        navigate(&format!("/activity{query}"), NavigateOptions::default());
-    });
+    let filters = Filters::from_url();
+    let applied = filters.applied;
 
     let events = RwSignal::new(Vec::<Event>::new());
     let loading = RwSignal::new(false);
@@ -126,39 +94,12 @@ pub fn ActivityPage() -> impl IntoView {
         }
     });
 
-    let apply = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        set_applied.run(EventQuery {
-            actor: non_empty(actor.get_untracked()),
-            action: non_empty(action.get_untracked()),
-            q: non_empty(text.get_untracked()),
-            ..Default::default()
-        });
-    };
-    let clear = move |_| set_applied.run(EventQuery::default());
     let load_older = move |_| {
         let oldest = events.with_untracked(|list| list.iter().map(|e| e.id).min());
         if let Some(oldest) = oldest {
             fetch(Some(oldest), false);
         }
     };
-    // Narrow the filters to the selected event's actor or action.
-    let filter_by = move |set_actor: bool| {
-        if let Some(e) = selected.get_untracked() {
-            if set_actor {
-                actor.set(e.actor.clone());
-            } else {
-                action.set(e.action.clone());
-            }
-            set_applied.run(EventQuery {
-                actor: non_empty(actor.get_untracked()),
-                action: non_empty(action.get_untracked()),
-                q: non_empty(text.get_untracked()),
-                ..Default::default()
-            });
-        }
-    };
-
     let columns = vec![
         Column::new("Time", |e: &Event| format::datetime(e.at))
             .sort_by(|e: &Event| SortKey::Int(e.id))
@@ -177,46 +118,7 @@ pub fn ActivityPage() -> impl IntoView {
     view! {
         <section class="page" data-test="activity">
             <h1>"Activity"</h1>
-            <form class="card filters" on:submit=apply data-test="activity-filters">
-                <div class="field">
-                    <label for="filter-actor">"Actor"</label>
-                    <input
-                        id="filter-actor"
-                        type="text"
-                        placeholder="username or system"
-                        prop:value=move || actor.get()
-                        on:input=move |ev| actor.set(event_target_value(&ev))
-                    />
-                </div>
-                <div class="field">
-                    <label for="filter-action">"Action starts with"</label>
-                    <input
-                        id="filter-action"
-                        type="text"
-                        placeholder="e.g. user."
-                        prop:value=move || action.get()
-                        on:input=move |ev| action.set(event_target_value(&ev))
-                    />
-                </div>
-                <div class="field grow">
-                    <label for="filter-q">"Text"</label>
-                    <input
-                        id="filter-q"
-                        type="search"
-                        placeholder="in object or detail"
-                        prop:value=move || text.get()
-                        on:input=move |ev| text.set(event_target_value(&ev))
-                    />
-                </div>
-                <div class="filter-actions">
-                    <button type="submit" class="btn btn-primary" id="filter-apply">
-                        "Apply"
-                    </button>
-                    <button type="button" class="btn" id="filter-clear" on:click=clear>
-                        "Clear"
-                    </button>
-                </div>
-            </form>
+            <FilterForm filters=filters />
 
             {move || error.get().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
 
@@ -258,49 +160,12 @@ pub fn ActivityPage() -> impl IntoView {
                     selected
                         .get()
                         .map(|e| {
-                            let outcome = e.outcome.as_str().to_string();
                             view! {
-                                <aside class="card detail" data-test="event-detail">
-                                    <div class="card-head">
-                                        <h2>"Event " {e.id}</h2>
-                                        <button
-                                            type="button"
-                                            class="btn btn-small"
-                                            aria-label="Close detail"
-                                            on:click=move |_| selected.set(None)
-                                        >
-                                            "Close"
-                                        </button>
-                                    </div>
-                                    <dl class="facts">
-                                        <dt>"Time"</dt>
-                                        <dd>{format::datetime(e.at)} " (" {format::ago(e.at)} ")"</dd>
-                                        <dt>"Actor"</dt>
-                                        <dd>{e.actor.clone()}</dd>
-                                        <dt>"Action"</dt>
-                                        <dd class="mono">{e.action.clone()}</dd>
-                                        <dt>"Object"</dt>
-                                        <dd class="mono">
-                                            <ObjectLink object=e.object.clone() />
-                                        </dd>
-                                        <dt>"Outcome"</dt>
-                                        <dd>
-                                            <StatusBadge state=outcome />
-                                        </dd>
-                                    </dl>
-                                    <h3>"Detail"</h3>
-                                    <pre class="detail-text">
-                                        {if e.detail.is_empty() { "—".to_string() } else { e.detail.clone() }}
-                                    </pre>
-                                    <div class="button-row">
-                                        <button type="button" class="btn btn-small" on:click=move |_| filter_by(true)>
-                                            "Only this actor"
-                                        </button>
-                                        <button type="button" class="btn btn-small" on:click=move |_| filter_by(false)>
-                                            "Only this action"
-                                        </button>
-                                    </div>
-                                </aside>
+                                <EventDetail
+                                    event=e
+                                    filters=filters
+                                    on_close=move |()| selected.set(None)
+                                />
                             }
                         })
                 }}
