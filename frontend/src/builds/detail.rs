@@ -16,36 +16,22 @@ use crate::builds::table::duration;
 use crate::builds::{BuildLogView, BuildStatusBadge};
 use crate::busy::spawn_busy;
 use crate::clock::use_clock;
-use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text, use_toasts};
+use crate::components::{
+    CopyButton, EmptyRow, MissingNotice, NumberedPage, numbered_missing_text, use_toasts,
+};
 use crate::links::{app_href, build_href};
 use crate::live::LiveData;
-use crate::route::id_param;
 use crate::session::use_session;
 
 #[component]
 pub fn BuildPage() -> impl IntoView {
-    let id = id_param();
-    crate::route::title(move || match id.get() {
-        Some(id) => format!("Build #{id}"),
-        None => "Build".to_string(),
-    });
     view! {
-        <section class="page" data-test="build">
-            <p>
-                <a href="/builds">"← Builds"</a>
-            </p>
-            // A new view per id, so the log follower starts over when the address changes.
-            {move || match id.get() {
-                Some(id) => view! { <BuildView id=id /> }.into_any(),
-                None => {
-                    view! {
-                        <h1>"Build"</h1>
-                        <MissingNotice test="build-missing" text="That is not a build number." />
-                    }
-                        .into_any()
-                }
-            }}
-        </section>
+        <NumberedPage
+            kind="Build"
+            back=("/builds", "Builds")
+            test="build"
+            view=|id| view! { <BuildView id=id /> }.into_any()
+        />
     }
 }
 

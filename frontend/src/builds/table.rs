@@ -3,10 +3,10 @@
 
 use leptos::prelude::*;
 use vr_app::build::{Build, BuildStatus};
-use vr_app::time::{bytes, format_age, format_utc, run_length};
+use vr_app::time::{bytes, format_utc, run_length};
 
 use crate::clock::use_clock;
-use crate::components::{Column, DataTable, SortKey, int_key};
+use crate::components::{Age, Column, DataTable, SortKey, int_key};
 use crate::links::{app_href, build_href};
 
 /// The first 12 characters of a commit id (enough to be unique in practice).
@@ -79,13 +79,20 @@ pub fn BuildTable(
             .cell(|b: &Build| view! { <a href=app_href(&b.app)>{b.app.clone()}</a> }),
         Column::new("Version", |b: &Build| b.version.clone()).class("mono"),
         Column::new("Commit", |b: &Build| {
-            b.commit.as_deref().map(short_commit).unwrap_or_default().to_string()
+            b.commit
+                .as_deref()
+                .map(short_commit)
+                .unwrap_or_default()
+                .to_string()
         })
         .class("mono"),
         Column::new("Status", |b: &Build| b.status.as_str().to_string())
             .cell(|b: &Build| view! { <BuildStatusBadge status=b.status /> }),
         Column::new("Buildpack", |b: &Build| {
-            b.buildpack.as_deref().map(buildpack_name).unwrap_or_default()
+            b.buildpack
+                .as_deref()
+                .map(buildpack_name)
+                .unwrap_or_default()
         })
         .class("truncate"),
         Column::new("Size", |b: &Build| b.size.map(bytes).unwrap_or_default())
@@ -105,10 +112,7 @@ pub fn BuildTable(
         .class("nowrap"),
         Column::new("Created", |b: &Build| format_utc(b.created_at))
             .sort_by(|b: &Build| SortKey::Int(b.created_at))
-            .cell(move |b: &Build| {
-                let created = b.created_at;
-                view! { <span title=format_utc(created)>{move || format_age(clock.now(), created)}</span> }
-            })
+            .cell(|b: &Build| view! { <Age at=b.created_at /> })
             .class("nowrap"),
         Column::new("Note", |b: &Build| match (b.reused_from, b.prebuilt) {
             (Some(from), _) => format!("reused #{from}"),
@@ -123,7 +127,8 @@ pub fn BuildTable(
             }
             .into_any(),
             (None, true) => {
-                view! { <span class="muted" data-test="build-uploaded">"uploaded"</span> }.into_any()
+                view! { <span class="muted" data-test="build-uploaded">"uploaded"</span> }
+                    .into_any()
             }
             (None, false) => ().into_any(),
         })

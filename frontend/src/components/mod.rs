@@ -1,5 +1,6 @@
 //! Components shared by the pages.
 
+pub mod age;
 pub mod confirm;
 pub mod copy_button;
 pub mod data_table;
@@ -8,10 +9,12 @@ pub mod field;
 pub mod log_viewer;
 pub mod modal;
 pub mod notice;
+pub mod numbered_page;
 pub mod status_badge;
 pub mod text_area;
 pub mod toast;
 
+pub use age::Age;
 pub use confirm::ConfirmDialog;
 pub use copy_button::CopyButton;
 pub use data_table::{Column, DataTable, SortKey, int_key};
@@ -20,6 +23,7 @@ pub use field::{Check, Field, FormError, FormErrors, password_hint};
 pub use log_viewer::LogViewer;
 pub use modal::Modal;
 pub use notice::{MissingNotice, numbered_missing_text};
+pub use numbered_page::NumberedPage;
 pub use status_badge::{StatusBadge, Tone, tone_of};
 pub use text_area::TextArea;
 pub use toast::{ToastContainer, Toasts, provide_toasts, use_toasts};

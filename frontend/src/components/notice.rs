@@ -6,7 +6,7 @@ use crate::api::ApiError;
 
 /// A notice card with one line of `text`; `test` is its `data-test` (e.g. `build-missing`).
 #[component]
-pub fn MissingNotice(test: &'static str, #[prop(into)] text: String) -> impl IntoView {
+pub fn MissingNotice(#[prop(into)] test: String, #[prop(into)] text: String) -> impl IntoView {
     view! {
         <div class="card notice" data-test=test>
             <p>{text}</p>

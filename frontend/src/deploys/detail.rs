@@ -10,35 +10,20 @@ use vr_app::time::{format_age, format_utc};
 use super::steps::DeploySteps;
 use crate::api;
 use crate::clock::use_clock;
-use crate::components::{MissingNotice, numbered_missing_text};
+use crate::components::{MissingNotice, NumberedPage, numbered_missing_text};
 use crate::deploys::{DeployStatusBadge, UptestResults, duration, port_text};
 use crate::links::{app_href, host_href, release_href};
 use crate::live::LiveData;
-use crate::route::id_param;
 
 #[component]
 pub fn DeployPage() -> impl IntoView {
-    let id = id_param();
-    crate::route::title(move || match id.get() {
-        Some(id) => format!("Deploy #{id}"),
-        None => "Deploy".to_string(),
-    });
     view! {
-        <section class="page" data-test="deploy">
-            <p>
-                <a href="/deploys">"← Deploys"</a>
-            </p>
-            {move || match id.get() {
-                Some(id) => view! { <DeployView id=id /> }.into_any(),
-                None => {
-                    view! {
-                        <h1>"Deploy"</h1>
-                        <MissingNotice test="deploy-missing" text="That is not a deploy number." />
-                    }
-                        .into_any()
-                }
-            }}
-        </section>
+        <NumberedPage
+            kind="Deploy"
+            back=("/deploys", "Deploys")
+            test="deploy"
+            view=|id| view! { <DeployView id=id /> }.into_any()
+        />
     }
 }
 

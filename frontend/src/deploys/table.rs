@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use vr_app::deploy::{DeployStatus, Deployment};
-use vr_app::time::{format_age, format_utc};
+use vr_app::time::format_utc;
 
 use super::port_text;
-use crate::clock::use_clock;
-use crate::components::{Column, DataTable, SortKey};
+use crate::components::{Age, Column, DataTable, SortKey};
 use crate::links::{app_href, deploy_href, host_href};
 
 /// The badge class of a status: running blue, succeeded green, failed red.
@@ -37,7 +36,6 @@ pub fn DeployTable(
     #[prop(default = "No deploys yet.")]
     empty: &'static str,
 ) -> impl IntoView {
-    let clock = use_clock();
     let columns = vec![
         Column::new("Deploy", |d: &Deployment| format!("#{}", d.id))
             .sort_by(|d: &Deployment| SortKey::Int(d.id))
@@ -57,10 +55,7 @@ pub fn DeployTable(
         Column::new("Requested by", |d: &Deployment| d.requested_by.clone()),
         Column::new("Started", |d: &Deployment| format_utc(d.created_at))
             .sort_by(|d: &Deployment| SortKey::Int(d.created_at))
-            .cell(move |d: &Deployment| {
-                let created = d.created_at;
-                view! { <span title=format_utc(created)>{move || format_age(clock.now(), created)}</span> }
-            })
+            .cell(|d: &Deployment| view! { <Age at=d.created_at /> })
             .class("nowrap"),
     ];
     let row_attrs = |d: Deployment| {

@@ -10,10 +10,9 @@ pub use list::IngredientList;
 
 use leptos::prelude::*;
 use vr_app::release::Ingredient;
-use vr_app::time::{format_age, format_utc};
+use vr_app::time::format_utc;
 
-use crate::clock::use_clock;
-use crate::components::{EmptyRow, loading_or};
+use crate::components::{Age, Column, DataTable, SortKey};
 use crate::links::ingredient_href;
 use crate::session::use_session;
 
@@ -29,16 +28,33 @@ pub fn IngredientsPage() -> impl IntoView {
     crate::route::title(|| "Ingredients".to_string());
     let session = use_session();
     let ingredients = IngredientList::follow();
-    let rows = move || {
-        let list = ingredients.list.get();
-        if list.is_empty() {
-            let text = loading_or(ingredients.loaded(), "No ingredients yet.");
-            return view! { <EmptyRow colspan=5 text=text /> }.into_any();
-        }
-        list.into_iter()
-            .map(|i| view! { <IngredientRow item=i /> })
-            .collect_view()
-            .into_any()
+    let count = |n: usize| SortKey::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let columns = vec![
+        Column::new("Name", |i: &Ingredient| i.name.clone())
+            .cell(|i: &Ingredient| view! { <a href=ingredient_href(&i.name)>{i.name.clone()}</a> }),
+        Column::new("Settings keys", |i: &Ingredient| {
+            i.settings.len().to_string()
+        })
+        .sort_by(move |i: &Ingredient| count(i.settings.len()))
+        .class("num"),
+        Column::new("Env vars", |i: &Ingredient| i.env.len().to_string())
+            .sort_by(move |i: &Ingredient| count(i.env.len()))
+            .class("num"),
+        Column::new("Used by", |i: &Ingredient| {
+            used_by_text(i.used_by_releases.len())
+        })
+        .sort_by(move |i: &Ingredient| count(i.used_by_releases.len())),
+        Column::new("Updated", |i: &Ingredient| format_utc(i.updated_at))
+            .sort_by(|i: &Ingredient| SortKey::Int(i.updated_at))
+            .cell(|i: &Ingredient| view! { <Age at=i.updated_at /> })
+            .class("nowrap"),
+    ];
+    let row_attrs = |i: Ingredient| {
+        vec![
+            ("data-test", "ingredient-row".to_string()),
+            ("data-name", i.name.clone()),
+            ("data-used", i.used_by_releases.len().to_string()),
+        ]
     };
     view! {
         <section class="page" data-test="ingredients">
@@ -50,20 +66,14 @@ pub fn IngredientsPage() -> impl IntoView {
             {move || ingredients.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
             <div class="card">
                 <h2>"All ingredients"</h2>
-                <div class="table-scroll">
-                    <table data-test="ingredients-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col" class="num">"Settings keys"</th>
-                                <th scope="col" class="num">"Env vars"</th>
-                                <th scope="col">"Used by"</th>
-                                <th scope="col">"Updated"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                <DataTable
+                    rows=ingredients.list
+                    columns=columns
+                    empty="No ingredients yet."
+                    loading=Signal::derive(move || !ingredients.loaded())
+                    row_attrs=row_attrs
+                    test_id="ingredients-table"
+                />
             </div>
             <Show when=move || session.can_deploy()>
                 <create::CreateIngredient ingredients=ingredients />
@@ -78,25 +88,5 @@ pub(crate) fn used_by_text(count: usize) -> String {
         0 => "no releases".to_string(),
         1 => "1 release".to_string(),
         n => format!("{n} releases"),
-    }
-}
-
-#[component]
-fn IngredientRow(item: Ingredient) -> impl IntoView {
-    let clock = use_clock();
-    let updated = item.updated_at;
-    let used = item.used_by_releases.len();
-    view! {
-        <tr data-test="ingredient-row" data-name=item.name.clone()>
-            <td>
-                <a href=ingredient_href(&item.name)>{item.name.clone()}</a>
-            </td>
-            <td class="num" data-test="ingredient-settings-count">{item.settings.len()}</td>
-            <td class="num" data-test="ingredient-env-count">{item.env.len()}</td>
-            <td data-test="ingredient-used-count" data-count=used>{used_by_text(used)}</td>
-            <td class="nowrap" title=format_utc(updated)>
-                {move || format_age(clock.now(), updated)}
-            </td>
-        </tr>
     }
 }

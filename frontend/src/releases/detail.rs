@@ -11,39 +11,23 @@ use super::diff::ReleaseCompare;
 use crate::api;
 
 use crate::clock::use_clock;
-use crate::components::{CopyButton, EmptyRow, MissingNotice, numbered_missing_text};
+use crate::components::{CopyButton, EmptyRow, MissingNotice, NumberedPage, numbered_missing_text};
 
 use crate::links::{app_href, build_href, new_deploy_href};
 use crate::live::use_live;
 use crate::releases::table::ingredient_links;
 use crate::releases::values::{EnvTable, RevealFrom, SettingsTable};
-use crate::route::id_param;
 use crate::session::use_session;
 
 #[component]
 pub fn ReleasePage() -> impl IntoView {
-    let id = id_param();
-    crate::route::title(move || match id.get() {
-        Some(id) => format!("Release #{id}"),
-        None => "Release".to_string(),
-    });
     view! {
-        <section class="page" data-test="release">
-            <p>
-                <a href="/releases">"← Releases"</a>
-            </p>
-            // A new view per id, so the compare picker starts over when the address changes.
-            {move || match id.get() {
-                Some(id) => view! { <ReleaseView id=id /> }.into_any(),
-                None => {
-                    view! {
-                        <h1>"Release"</h1>
-                        <MissingNotice test="release-missing" text="That is not a release number." />
-                    }
-                        .into_any()
-                }
-            }}
-        </section>
+        <NumberedPage
+            kind="Release"
+            back=("/releases", "Releases")
+            test="release"
+            view=|id| view! { <ReleaseView id=id /> }.into_any()
+        />
     }
 }
 

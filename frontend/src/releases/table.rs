@@ -5,11 +5,10 @@
 use leptos::prelude::*;
 use vr_app::fleet_view::{placement_text, placements};
 use vr_app::release::Release;
-use vr_app::time::{format_age, format_utc};
+use vr_app::time::format_utc;
 
 use crate::builds::short_commit;
-use crate::clock::use_clock;
-use crate::components::{Column, DataTable, SortKey};
+use crate::components::{Age, Column, DataTable, SortKey};
 use crate::fleet::use_fleet;
 use crate::links::{
     app_href, build_href, host_href, ingredient_href, new_deploy_href, release_href,
@@ -25,7 +24,6 @@ pub fn ReleaseTable(
     #[prop(default = "No releases yet.")]
     empty: &'static str,
 ) -> impl IntoView {
-    let clock = use_clock();
     let session = use_session();
     let columns = vec![
         Column::new("Release", |r: &Release| format!("#{}", r.id))
@@ -57,10 +55,9 @@ pub fn ReleaseTable(
             .class("mono"),
         Column::new("Created", |r: &Release| format_utc(r.created_at))
             .sort_by(|r: &Release| SortKey::Int(r.created_at))
-            .cell(move |r: &Release| {
-                let created = r.created_at;
-                let title = format!("{} by {}", format_utc(created), r.created_by);
-                view! { <span title=title>{move || format_age(clock.now(), created)}</span> }
+            .cell(|r: &Release| {
+                let title = format!("{} by {}", format_utc(r.created_at), r.created_by);
+                view! { <Age at=r.created_at title=title /> }
             })
             .class("nowrap"),
         Column::new("", |_: &Release| String::new())

@@ -12,6 +12,7 @@ use vr_app::validate::Invalid;
 mod base;
 mod build_select;
 mod draft;
+mod fields;
 mod picker;
 mod preview;
 mod volumes;
@@ -19,14 +20,13 @@ mod volumes;
 use crate::api;
 use crate::apps::Catalog;
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors, TextArea, use_toasts};
+use crate::components::{FormError, FormErrors, use_toasts};
 use crate::ingredients::IngredientList;
 use crate::links::release_href;
 use build_select::BuildSelect;
 use draft::Draft;
-use picker::IngredientPicker;
+use fields::ReleaseFields;
 use preview::PreviewPanel;
-use volumes::VolumesEditor;
 
 /// Puts client-side failures under their inputs; several about one input are joined.
 fn show_invalid(errors: FormErrors, wrong: &[Invalid]) {
@@ -175,62 +175,7 @@ pub fn NewReleaseForm(
                     </div>
                     <BuildSelect draft=draft errors=errors />
                 </div>
-                <div class="form-row">
-                    <TextArea
-                        label="Settings (YAML)"
-                        id="release-settings"
-                        name="settings_yaml"
-                        value=draft.settings_yaml
-                        errors=errors
-                        placeholder="workers: 4\nfeatures:\n  search: true"
-                        hint="A YAML mapping; these win over every ingredient."
-                    />
-                    <TextArea
-                        label="Env (YAML)"
-                        id="release-env"
-                        name="env_yaml"
-                        value=draft.env_yaml
-                        errors=errors
-                        placeholder="LOG_LEVEL: info"
-                        hint="A YAML mapping of names to strings; these win over the build's env and every ingredient."
-                    />
-                </div>
-                <Field
-                    label="Secret env keys"
-                    id="release-secret-keys"
-                    name="secret_keys"
-                    value=draft.secret_keys
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="e.g. DB_PASSWORD, API_TOKEN"
-                    hint="Their values reach the proc but are shown masked everywhere; keys an ingredient marks stay secret."
-                />
-                <div class="form-row">
-                    <IngredientPicker draft=draft ingredients=ingredients errors=errors />
-                    <VolumesEditor draft=draft errors=errors />
-                </div>
-                <div class="form-row">
-                    <Field
-                        label="Run as"
-                        id="release-run-as"
-                        name="run_as"
-                        value=draft.run_as
-                        errors=errors
-                        autocomplete="off"
-                        placeholder="(default)"
-                        hint="A Unix user on the host; empty for the default."
-                    />
-                    <Field
-                        label="Memory limit (MB)"
-                        id="release-mem"
-                        name="mem_limit_mb"
-                        value=draft.mem_mb
-                        errors=errors
-                        inputmode="numeric"
-                        autocomplete="off"
-                        placeholder="(none)"
-                    />
-                </div>
+                <ReleaseFields draft=draft errors=errors ingredients=ingredients />
                 <div class="button-row">
                     <button
                         type="button"

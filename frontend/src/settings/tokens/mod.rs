@@ -1,17 +1,15 @@
-//! Your API tokens (for the CLI and scripts): create (the secret is shown once), list, revoke.
+//! Your API tokens (for the CLI and scripts): list and revoke here; create (the secret is
+//! shown once) in [`create`].
 
-use leptos::ev::SubmitEvent;
+mod create;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vr_app::api::{ApiToken, CreatedToken, NewToken};
-use vr_app::validate;
+use vr_app::api::ApiToken;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{
-    Column, ConfirmDialog, CopyButton, DataTable, Field, FormError, FormErrors, SortKey, int_key,
-    use_toasts,
-};
+use crate::components::{Column, ConfirmDialog, DataTable, SortKey, int_key, use_toasts};
 use crate::format;
 
 #[component]
@@ -33,41 +31,6 @@ pub fn TokensSection() -> impl IntoView {
         });
     };
     reload();
-
-    // Creating.
-    let name = RwSignal::new(String::new());
-    // Days as the select holds them; empty: never.
-    let expiry = RwSignal::new("90".to_string());
-    let errors = FormErrors::new();
-    let creating = RwSignal::new(false);
-    let created = RwSignal::new(None::<CreatedToken>);
-    let create = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        errors.clear();
-        let request = NewToken {
-            name: name.get_untracked().trim().to_string(),
-            expires_in_days: expiry.get_untracked().parse().ok(),
-        };
-        if let Err(invalid) = validate::label("name", &request.name) {
-            errors.set_invalid(&invalid);
-            return;
-        }
-        spawn_busy(creating, async move {
-            match api::create_token(&request).await {
-                Ok(token) => {
-                    name.set(String::new());
-                    created.set(Some(token));
-                    reload();
-                }
-                Err(e) => errors.set_api(&e),
-            }
-        });
-    };
-    let secret = Signal::derive(move || {
-        created
-            .with(|c| c.as_ref().map(|c| c.secret.clone()))
-            .unwrap_or_default()
-    });
 
     // Revoking.
     let revoking = RwSignal::new(None::<ApiToken>);
@@ -129,68 +92,7 @@ pub fn TokensSection() -> impl IntoView {
             <p class="muted">
                 "Tokens let the vr CLI and scripts act as you. They have your role; revoke the ones you no longer use."
             </p>
-            <form class="form form-inline" on:submit=create novalidate=true>
-                <FormError errors=errors />
-                <Field
-                    label="New token name"
-                    id="token-name"
-                    name="name"
-                    value=name
-                    errors=errors
-                    placeholder="e.g. cli on laptop"
-                    autocomplete="off"
-                />
-                <div class="field">
-                    <label for="token-expiry">"Expires"</label>
-                    <select
-                        id="token-expiry"
-                        prop:value=move || expiry.get()
-                        on:change=move |ev| expiry.set(event_target_value(&ev))
-                    >
-                        <option value="30">"in 30 days"</option>
-                        <option value="90">"in 90 days"</option>
-                        <option value="365">"in a year"</option>
-                        <option value="">"never"</option>
-                    </select>
-                </div>
-                <button
-                    type="submit"
-                    class="btn btn-primary"
-                    id="token-create"
-                    disabled=move || creating.get()
-                >
-                    "Create token"
-                </button>
-            </form>
-
-            {move || {
-                created
-                    .get()
-                    .map(|c| {
-                        view! {
-                            <div class="secret-box" data-test="token-secret" role="alert">
-                                <p>
-                                    <strong>"Copy the secret of “" {c.token.name} "” now."</strong>
-                                    " It is shown only this once."
-                                </p>
-                                <div class="secret-row">
-                                    <code id="token-secret" class="mono secret">
-                                        {c.secret}
-                                    </code>
-                                    <CopyButton text=secret id="copy-token-secret" />
-                                    <button
-                                        type="button"
-                                        class="btn btn-small"
-                                        id="token-secret-done"
-                                        on:click=move |_| created.set(None)
-                                    >
-                                        "Done"
-                                    </button>
-                                </div>
-                            </div>
-                        }
-                    })
-            }}
+            <create::CreateToken on_created=Callback::new(move |()| reload()) />
 
             {move || load_error.get().map(|e| view! { <div class="form-error">{e}</div> })}
             <DataTable

@@ -1,0 +1,76 @@
+//! The configuration fields of the "new release" form: own settings and env (YAML), secret
+//! keys, ingredients in merge order, volumes, run-as and a memory limit.
+
+use leptos::prelude::*;
+
+use super::draft::Draft;
+use super::picker::IngredientPicker;
+use super::volumes::VolumesEditor;
+use crate::components::{Field, FormErrors, TextArea};
+use crate::ingredients::IngredientList;
+
+#[component]
+pub fn ReleaseFields(
+    draft: Draft,
+    errors: FormErrors,
+    ingredients: IngredientList,
+) -> impl IntoView {
+    view! {
+        <div class="form-row">
+            <TextArea
+                label="Settings (YAML)"
+                id="release-settings"
+                name="settings_yaml"
+                value=draft.settings_yaml
+                errors=errors
+                placeholder="workers: 4\nfeatures:\n  search: true"
+                hint="A YAML mapping; these win over every ingredient."
+            />
+            <TextArea
+                label="Env (YAML)"
+                id="release-env"
+                name="env_yaml"
+                value=draft.env_yaml
+                errors=errors
+                placeholder="LOG_LEVEL: info"
+                hint="A YAML mapping of names to strings; these win over the build's env and every ingredient."
+            />
+        </div>
+        <Field
+            label="Secret env keys"
+            id="release-secret-keys"
+            name="secret_keys"
+            value=draft.secret_keys
+            errors=errors
+            autocomplete="off"
+            placeholder="e.g. DB_PASSWORD, API_TOKEN"
+            hint="Their values reach the proc but are shown masked everywhere; keys an ingredient marks stay secret."
+        />
+        <div class="form-row">
+            <IngredientPicker draft=draft ingredients=ingredients errors=errors />
+            <VolumesEditor draft=draft errors=errors />
+        </div>
+        <div class="form-row">
+            <Field
+                label="Run as"
+                id="release-run-as"
+                name="run_as"
+                value=draft.run_as
+                errors=errors
+                autocomplete="off"
+                placeholder="(default)"
+                hint="A Unix user on the host; empty for the default."
+            />
+            <Field
+                label="Memory limit (MB)"
+                id="release-mem"
+                name="mem_limit_mb"
+                value=draft.mem_mb
+                errors=errors
+                inputmode="numeric"
+                autocomplete="off"
+                placeholder="(none)"
+            />
+        </div>
+    }
+}
