@@ -171,6 +171,24 @@ async fn an_app_is_built_and_released_from_the_ui() {
     assert_eq!(releases.len(), 1);
     assert_eq!(releases[0].hash, hash.trim());
     assert_eq!(releases[0].ingredients, ["db"]);
+
+    // The compared release is in the URL: a reload shows the same diff.
+    let other = super::deploys::release(&s.api, releases[0].build_id, "MINE: \"no\"\n").await;
+    browser
+        .goto(&s.server.url(&format!("/releases/{}", other.id)))
+        .await;
+    browser
+        .select("#release-compare", &releases[0].id.to_string())
+        .await;
+    let row = "[data-test=\"release-diff\"] tr[data-test=\"diff-row\"][data-key=\"MINE\"]";
+    browser.wait_for(row).await;
+    let url = browser.current_url().await;
+    assert!(
+        url.contains(&format!("compare={}", releases[0].id)),
+        "{url}"
+    );
+    browser.reload().await;
+    browser.wait_for(row).await;
     browser.close().await;
 }
 

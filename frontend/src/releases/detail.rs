@@ -3,7 +3,8 @@
 //! same app. A release never changes, so it is fetched once (and again after a reconnect).
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use vr_app::api::LiveMessage;
+use vr_app::live::Merge;
 use vr_app::release::Release;
 use vr_app::time::{format_age, format_utc};
 
@@ -14,8 +15,8 @@ use crate::clock::use_clock;
 use crate::components::{CopyButton, EmptyRow, MissingNotice, NumberedPage, numbered_missing_text};
 
 use crate::links::{app_href, build_href, new_deploy_href};
-use crate::live::use_live;
-use crate::releases::table::ingredient_links;
+use crate::live::LiveData;
+use crate::releases::table::{RunsOn, ingredient_links};
 use crate::releases::values::{EnvTable, RevealFrom, SettingsTable};
 use crate::session::use_session;
 
@@ -33,39 +34,20 @@ pub fn ReleasePage() -> impl IntoView {
 
 #[component]
 fn ReleaseView(id: i64) -> impl IntoView {
-    let live = use_live();
-    let release = RwSignal::new(None::<Release>);
-    let error = RwSignal::new(None::<api::ApiError>);
-    let load = move || {
-        spawn_local(async move {
-            match api::release::release(id).await {
-                Ok(r) => {
-                    let _ = release.try_set(Some(r));
-                    let _ = error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    load();
-    // Only while it is missing: a loaded release cannot have changed.
-    Effect::watch(
-        move || live.opens(),
-        move |_, _, _| {
-            if release.with_untracked(Option::is_none) {
-                load();
-            }
-        },
-        false,
+    // A release never changes once made: fetched when the channel is open (and again after a
+    // reconnect, which answers the same release).
+    let data = LiveData::follow(
+        None,
+        move || async move { api::release::release(id).await.map(Some) },
+        |_: &mut Option<Release>, _: &LiveMessage| Merge::Ignored,
     );
+    let release = data.signal();
 
     // Built once per release: the same release answered again must not reset the picker.
     let loaded = Memo::new(move |_| release.with(Option::is_some));
     let body = move || {
         if !loaded.get() {
-            let text = numbered_missing_text("release", id, error.get());
+            let text = numbered_missing_text("release", id, data.error());
             return view! { <MissingNotice test="release-missing" text=text /> }.into_any();
         }
         let Some(r) = release.get_untracked() else {
@@ -93,6 +75,10 @@ fn ReleaseView(id: i64) -> impl IntoView {
         <div class="title-row">
             <h1 id="release-title">{format!("Release #{id}")}</h1>
             {deploy}
+        </div>
+        <div class="card" data-test="release-where">
+            <h2>"Runs on"</h2>
+            <RunsOn id=id />
         </div>
         {body}
     }

@@ -11,6 +11,7 @@ use crate::api;
 use crate::components::EmptyRow;
 use crate::releases::ReleaseFeed;
 use crate::releases::values::{json_text, plain_text};
+use crate::route::UrlParam;
 
 /// `added`, `removed` or `changed` (also the row's class suffix and `data-change`).
 fn change(d: &Difference) -> &'static str {
@@ -53,20 +54,21 @@ fn value_cell(section: &str, value: Option<&Value>) -> impl IntoView + use<> {
 pub fn ReleaseCompare(release: Release) -> impl IntoView {
     let this = release.id;
     let feed = ReleaseFeed::follow(Signal::stored(Some(release.app.clone())));
-    let other = RwSignal::new(String::new());
+    // The release compared with is in the URL (`?compare=ID`): a reload or a link shows the diff.
+    let compare = UrlParam::new("compare");
+    let other = Signal::derive(move || compare.value.get().unwrap_or_default());
     let diff = RwSignal::new(None::<ReleaseDiff>);
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
-
-    let on_pick = move |ev| {
-        let chosen = event_target_value(&ev);
-        other.set(chosen.clone());
+    Effect::new(move || {
+        let chosen = other.get();
         generation.update_value(|g| *g += 1);
         let asked_in = generation.get_value();
         diff.set(None);
         error.set(None);
         let Ok(b) = chosen.parse::<i64>() else {
+            loading.set(false);
             return;
         };
         loading.set(true);
@@ -85,7 +87,8 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
                 }
             }
         });
-    };
+    });
+    let on_pick = move |ev| compare.replace(Some(event_target_value(&ev)));
 
     let options = move || {
         let current = other.get();
@@ -96,7 +99,7 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
             .map(|r| {
                 let value = r.id.to_string();
                 let selected = value == current;
-                let label = format!("#{} · {} · build #{}", r.id, r.hash, r.build_id);
+                let label = format!("#{} · {} · {}", r.id, r.version, r.hash);
                 view! { <option value=value selected=selected>{label}</option> }
             })
             .collect_view()

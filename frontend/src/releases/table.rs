@@ -113,7 +113,7 @@ pub fn ingredient_links(names: &[String]) -> impl IntoView + use<> {
 /// Where release `id` runs now, one line per host, following the fleet live; marked running
 /// (`data-running`) while any of its procs is known to run.
 #[component]
-fn RunsOn(id: i64) -> impl IntoView {
+pub fn RunsOn(id: i64) -> impl IntoView {
     let store = use_fleet();
     let runs = Memo::new(move |_| store.with(|f| placements(f, id)));
     let running = move || runs.with(|r| r.iter().any(|p| p.running > 0));
