@@ -96,6 +96,13 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
     // Start it again from the detail panel, with confirmation; the host runs it and the row follows.
     browser.click(&row("web1", "web_app", "STOPPED")).await;
     browser.wait_for("#proc-detail").await;
+    let facts = browser
+        .wait_for_text("[data-test=\"proc-facts\"]", "Last seen")
+        .await;
+    assert!(
+        facts.contains("web_app") && facts.contains("STOPPED"),
+        "{facts}"
+    );
     browser.click("#proc-start").await;
     browser.click("#confirm-ok").await;
     browser.wait_for(&row("web1", "web_app", "RUNNING")).await;

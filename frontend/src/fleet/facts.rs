@@ -7,6 +7,7 @@ use vr_app::fleet_view::{Shown, description, uptime_text};
 use vr_app::time::{format_age, format_utc};
 
 use crate::clock::use_clock;
+use crate::components::{Fact, Facts};
 
 fn or_dash(s: &str) -> String {
     if s.is_empty() {
@@ -30,57 +31,76 @@ pub fn ProcFacts(proc: Proc, #[prop(into)] shown: Signal<Shown>) -> impl IntoVie
         Shown::Live(_) => "at the last poll (its host answers)".to_string(),
         Shown::Stale { seen_at, .. } => when(seen_at),
     };
-    view! {
-        <dl class="facts" data-test="proc-facts">
-            <dt>"Name"</dt>
-            <dd class="mono">{proc.name.clone()}</dd>
-            <dt>"Host"</dt>
-            <dd>{proc.host.clone()}</dd>
-            <dt>"State"</dt>
-            <dd>{state_line}</dd>
-            <dt>"Description"</dt>
-            <dd>{or_dash(description(&proc))}</dd>
-            <dt>"PID"</dt>
-            <dd class="mono">{proc.pid.map_or_else(|| "—".to_string(), |p| p.to_string())}</dd>
-            <dt>"Started"</dt>
-            <dd>{proc.started_at.map_or_else(|| "—".to_string(), format_utc)}</dd>
-            <dt>"In state since"</dt>
-            <dd>{move || when(state_since)}</dd>
-            <dt>"Last seen"</dt>
-            <dd>{last_seen}</dd>
-            <dt>"Expected"</dt>
-            <dd>{if proc.expected { "yes: vr expects it on this host" } else { "no" }}</dd>
-            <dt>"Managed"</dt>
-            <dd>{if proc.managed() { "yes" } else { "no: not deployed by vr" }}</dd>
-            {proc.meta.clone().map(|m| view! { <MetaFacts meta=m /> })}
-        </dl>
+    let mut facts = vec![
+        Fact::mono("Name", proc.name.clone()),
+        Fact::text("Host", proc.host.clone()),
+        Fact::view("State", state_line),
+        Fact::text("Description", or_dash(description(&proc))),
+        Fact::mono(
+            "PID",
+            proc.pid.map_or_else(|| "—".to_string(), |p| p.to_string()),
+        ),
+        Fact::text(
+            "Started",
+            proc.started_at.map_or_else(|| "—".to_string(), format_utc),
+        ),
+        Fact::view("In state since", move || when(state_since)),
+        Fact::view("Last seen", last_seen),
+        Fact::text(
+            "Expected",
+            if proc.expected {
+                "yes: vr expects it on this host"
+            } else {
+                "no"
+            },
+        ),
+        Fact::text(
+            "Managed",
+            if proc.managed() {
+                "yes"
+            } else {
+                "no: not deployed by vr"
+            },
+        ),
+    ];
+    if let Some(m) = proc.meta.clone() {
+        facts.extend(meta_facts(m));
     }
+    view! { <Facts facts=facts test="proc-facts" /> }
 }
 
-#[component]
-fn MetaFacts(meta: ProcMeta) -> impl IntoView {
-    let m = meta;
-    view! {
-        <dt>"App"</dt>
-        <dd>{m.app}</dd>
-        <dt>"Version"</dt>
-        <dd class="mono">{m.version}</dd>
-        <dt>"Config"</dt>
-        <dd>{m.config}</dd>
-        <dt>"Proc type"</dt>
-        <dd>{m.proc_type}</dd>
-        <dt>"Port"</dt>
-        <dd class="mono">{m.port}</dd>
-        <dt>"Release"</dt>
-        <dd class="mono">
-            {m.release_id.map(|id| format!("#{id} ")).unwrap_or_default()} {m.release_hash}
-        </dd>
-        <dt>"Swarm"</dt>
-        <dd>{m.swarm_id.map_or_else(|| "—".to_string(), |id| format!("#{id}"))}</dd>
-        <dt>"Deployed"</dt>
-        <dd>
-            {or_dash(&m.deployed_by)}
-            {(m.deployed_at > 0).then(|| format!(", {}", format_utc(m.deployed_at)))}
-        </dd>
-    }
+/// What vr deployed.
+fn meta_facts(m: ProcMeta) -> Vec<Fact> {
+    vec![
+        Fact::text("App", m.app),
+        Fact::mono("Version", m.version),
+        Fact::text("Config", m.config),
+        Fact::text("Proc type", m.proc_type),
+        Fact::mono("Port", m.port.to_string()),
+        Fact::mono(
+            "Release",
+            format!(
+                "{}{}",
+                m.release_id.map(|id| format!("#{id} ")).unwrap_or_default(),
+                m.release_hash
+            ),
+        ),
+        Fact::text(
+            "Swarm",
+            m.swarm_id
+                .map_or_else(|| "—".to_string(), |id| format!("#{id}")),
+        ),
+        Fact::text(
+            "Deployed",
+            format!(
+                "{}{}",
+                or_dash(&m.deployed_by),
+                if m.deployed_at > 0 {
+                    format!(", {}", format_utc(m.deployed_at))
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    ]
 }
