@@ -84,6 +84,20 @@ pub fn upsert_newest<T: Clone>(
     Merge::Applied
 }
 
+/// Replaces the one record a page shows with `item` when it is that record (same `id`).
+pub fn replace_record<T: Clone>(
+    slot: &mut Option<T>,
+    item: &T,
+    id: fn(&T) -> i64,
+    want: i64,
+) -> Merge {
+    if id(item) != want {
+        return Merge::Ignored;
+    }
+    *slot = Some(item.clone());
+    Merge::Applied
+}
+
 /// Merges a host-level message into the fleet snapshot: `Host` replaces one host and all its
 /// procs, `HostRemoved` drops one; `Fleet` (squads or settings changed) asks for a refetch.
 pub fn merge_fleet(fleet: &mut Fleet, message: &LiveMessage) -> Merge {
@@ -204,6 +218,22 @@ mod tests {
         // Older than everything kept: it falls off the end again.
         upsert_newest(&mut list, &(2, "b"), id, 3);
         assert_eq!(list, vec![(7, "g"), (6, "f"), (5, "e")]);
+    }
+
+    #[test]
+    fn a_record_is_replaced_only_by_itself() {
+        let id = |x: &(i64, &str)| x.0;
+        let mut slot = None;
+        assert_eq!(
+            replace_record(&mut slot, &(2, "other"), id, 1),
+            Merge::Ignored
+        );
+        assert_eq!(slot, None);
+        assert_eq!(
+            replace_record(&mut slot, &(1, "new"), id, 1),
+            Merge::Applied
+        );
+        assert_eq!(slot, Some((1, "new")));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use vr_app::api::{
     LoginRequest, Me, NewToken, NewUser, SetupRequest, SetupStatus, SshKey, User, UserPatch,
     VersionInfo, paths,
 };
+use vr_app::query::query_string;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -100,26 +101,11 @@ pub fn encode(component: &str) -> String {
     String::from(js_sys::encode_uri_component(component))
 }
 
-/// `key=value` parts joined into a query string with its leading `?`; empty when there are none.
-fn joined_query(parts: &[String]) -> String {
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
-
 /// The query string (with its leading `?`) of a listing of one app's records (none or empty:
 /// every app's) capped at `limit`; empty when nothing is set.
 fn app_listing_query(app: Option<&str>, limit: Option<u32>) -> String {
-    let mut parts = Vec::new();
-    if let Some(app) = app.filter(|a| !a.is_empty()) {
-        parts.push(format!("app={}", encode(app)));
-    }
-    if let Some(limit) = limit {
-        parts.push(format!("limit={limit}"));
-    }
-    joined_query(&parts)
+    let limit = limit.map(|l| l.to_string()).unwrap_or_default();
+    query_string([("app", app.unwrap_or_default()), ("limit", limit.as_str())])
 }
 
 async fn send(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
@@ -305,19 +291,18 @@ pub async fn ssh_key() -> Result<SshKey, ApiError> {
 
 /// The query string (with its leading `?`) for an [`EventQuery`]; empty when no filter is set.
 pub fn event_query_string(q: &EventQuery) -> String {
-    let mut parts = Vec::new();
-    if let Some(before) = q.before {
-        parts.push(format!("before={before}"));
-    }
-    if let Some(limit) = q.limit {
-        parts.push(format!("limit={limit}"));
-    }
-    for (key, value) in [("actor", &q.actor), ("action", &q.action), ("q", &q.q)] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            parts.push(format!("{key}={}", encode(v)));
-        }
-    }
-    joined_query(&parts)
+    let number = |n: Option<String>| n.unwrap_or_default();
+    let (before, limit) = (
+        number(q.before.map(|b| b.to_string())),
+        number(q.limit.map(|l| l.to_string())),
+    );
+    query_string([
+        ("before", before.as_str()),
+        ("limit", limit.as_str()),
+        ("actor", q.actor.as_deref().unwrap_or_default()),
+        ("action", q.action.as_deref().unwrap_or_default()),
+        ("q", q.q.as_deref().unwrap_or_default()),
+    ])
 }
 
 /// Activity-log lines matching `q`, newest first.

@@ -21,14 +21,3 @@ pub fn datetime(ms: i64) -> String {
 pub fn datetime_or_never(ms: Option<i64>) -> String {
     ms.map_or_else(|| "never".to_string(), datetime)
 }
-
-/// How long ago `ms` was, coarsely: `just now`, `5 min ago`, `3 h ago`, `2 d ago`.
-pub fn ago(ms: i64) -> String {
-    let seconds = ((Date::now() - ms as f64) / 1000.0).max(0.0) as i64;
-    match seconds {
-        0..=44 => "just now".to_string(),
-        45..=3599 => format!("{} min ago", (seconds + 30) / 60),
-        3600..=86_399 => format!("{} h ago", seconds / 3600),
-        _ => format!("{} d ago", seconds / 86_400),
-    }
-}

@@ -12,6 +12,16 @@ pub fn build_href(id: i64) -> String {
     format!("/builds/{id}")
 }
 
+/// The builds list of one app.
+pub fn app_builds_href(app: &str) -> String {
+    format!("/builds{}", vr_app::query::query_string([("app", app)]))
+}
+
+/// The releases list of one app.
+pub fn app_releases_href(app: &str) -> String {
+    format!("/releases{}", vr_app::query::query_string([("app", app)]))
+}
+
 /// A release's page.
 pub fn release_href(id: i64) -> String {
     format!("/releases/{id}")

@@ -5,7 +5,7 @@ use vr_app::api::Event;
 
 use super::ObjectLink;
 use super::filters::Filters;
-use crate::components::StatusBadge;
+use crate::components::{Age, StatusBadge};
 use crate::format;
 
 #[component]
@@ -32,7 +32,7 @@ pub fn EventDetail(
             </div>
             <dl class="facts">
                 <dt>"Time"</dt>
-                <dd>{format::datetime(e.at)} " (" {format::ago(e.at)} ")"</dd>
+                <dd>{format::datetime(e.at)} " (" <Age at=e.at /> ")"</dd>
                 <dt>"Actor"</dt>
                 <dd>{e.actor.clone()}</dd>
                 <dt>"Action"</dt>

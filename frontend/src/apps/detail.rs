@@ -17,6 +17,7 @@ use crate::builds::{BuildFeed, BuildTable};
 use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{ConfirmDialog, Field, FormError, FormErrors, MissingNotice, use_toasts};
 use crate::fleet::{FleetProcs, use_fleet};
+use crate::links::{app_builds_href, app_releases_href};
 use crate::releases::{ReleaseFeed, ReleaseTable};
 use crate::session::use_session;
 
@@ -65,8 +66,8 @@ pub fn AppPage() -> impl IntoView {
         } else {
             view! { <AppFacts app=app /> }.into_any()
         };
-        let all_builds = format!("/builds?app={}", api::encode(&current.name));
-        let all_releases = format!("/releases?app={}", api::encode(&current.name));
+        let all_builds = app_builds_href(&current.name);
+        let all_releases = app_releases_href(&current.name);
         view! {
             <div class="card" data-test="app-procs">
                 <h2>"Running now"</h2>

@@ -2,46 +2,27 @@
 //! list can be linked to and survives a reload.
 
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::catalog::Catalog;
-use crate::api;
+use crate::route::UrlParam;
 
 /// The app chosen by the page's `?app=NAME` (none when absent or empty).
 pub fn app_from_query() -> Memo<Option<String>> {
-    let query = use_query_map();
-    Memo::new(move |_| query.with(|q| q.get("app").filter(|a| !a.is_empty())))
+    UrlParam::new("app").value
 }
 
-/// A labelled select of the catalog's apps (and "(all apps)") bound to `?app=` on `path`:
-/// choosing one replaces the URL, which changes `app`.
+/// A labelled select of the catalog's apps (and "(all apps)") bound to `?app=`: choosing one
+/// replaces the URL, which changes `app`.
 #[component]
 pub fn AppFilter(
     /// The select's element id.
     id: &'static str,
-    /// The list page's path, without a query.
-    path: &'static str,
     catalog: Catalog,
     /// From [`app_from_query`].
     app: Memo<Option<String>>,
 ) -> impl IntoView {
-    let navigate = use_navigate();
-    let on_filter = move |ev| {
-        let chosen = event_target_value(&ev);
-        let target = if chosen.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?app={}", api::encode(&chosen))
-        };
-        navigate(
-            &target,
-            NavigateOptions {
-                replace: true,
-                ..Default::default()
-            },
-        );
-    };
+    let param = UrlParam::new("app");
+    let on_filter = move |ev| param.replace(Some(event_target_value(&ev)));
     // The chosen app stays selectable before the list of apps has loaded.
     let options = move || {
         let mut names: Vec<String> = catalog

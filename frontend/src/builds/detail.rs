@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildRequest, BuildStatus, paths};
-use vr_app::live::Merge;
+use vr_app::live::{Merge, replace_record};
 use vr_app::time::{format_age, format_utc};
 
 use crate::api;
@@ -42,10 +42,7 @@ fn BuildView(id: i64) -> impl IntoView {
         None,
         move || async move { api::build::build(id).await.map(Some) },
         move |slot: &mut Option<Build>, message: &LiveMessage| match message {
-            LiveMessage::Build { build: x } if x.id == id => {
-                *slot = Some((**x).clone());
-                Merge::Applied
-            }
+            LiveMessage::Build { build } => replace_record(slot, build, |b| b.id, id),
             _ => Merge::Ignored,
         },
     );

@@ -28,7 +28,7 @@ pub fn BuildsPage() -> impl IntoView {
             <h1>"Builds"</h1>
             <div class="card">
                 <div class="filters">
-                    <AppFilter id="builds-app" path="/builds" catalog=catalog app=app />
+                    <AppFilter id="builds-app" catalog=catalog app=app />
                     <p class="muted">
                         {format!("The newest {} builds; new ones appear as they start.", crate::builds::feed::LIMIT)}
                     </p>

@@ -7,7 +7,7 @@ use vr_app::live::merge_event;
 
 use crate::api;
 use crate::clock::use_clock;
-use crate::components::StatusBadge;
+use crate::components::{Age, StatusBadge};
 use crate::format;
 use crate::live::LiveData;
 
@@ -55,8 +55,8 @@ pub fn RecentActivity() -> impl IntoView {
                                 let outcome = e.outcome.as_str().to_string();
                                 view! {
                                     <li class="event-line" data-event-id=e.id>
-                                        <span class="event-time" title=format::datetime(e.at)>
-                                            {format::ago(e.at)}
+                                        <span class="event-time">
+                                            <Age at=e.at title=format::datetime(e.at) />
                                         </span>
                                         <span class="event-actor">{e.actor}</span>
                                         <span class="event-action mono">{e.action}</span>

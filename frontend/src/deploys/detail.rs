@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::deploy::{DeployStatus, Deployment};
-use vr_app::live::Merge;
+use vr_app::live::{Merge, replace_record};
 use vr_app::time::{format_age, format_utc};
 
 use super::steps::DeploySteps;
@@ -34,10 +34,7 @@ fn DeployView(id: i64) -> impl IntoView {
         None,
         move || async move { api::deploy::deploy(id).await.map(Some) },
         move |slot: &mut Option<Deployment>, message: &LiveMessage| match message {
-            LiveMessage::Deploy { deploy: x } if x.id == id => {
-                *slot = Some((**x).clone());
-                Merge::Applied
-            }
+            LiveMessage::Deploy { deploy } => replace_record(slot, deploy, |d| d.id, id),
             _ => Merge::Ignored,
         },
     );

@@ -46,7 +46,7 @@ pub fn ReleasesPage() -> impl IntoView {
             {move || catalog.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
             <div class="card">
                 <div class="filters">
-                    <AppFilter id="releases-app" path="/releases" catalog=catalog app=app />
+                    <AppFilter id="releases-app" catalog=catalog app=app />
                     <p class="muted">
                         {format!("The newest {} releases.", crate::releases::feed::LIMIT)}
                     </p>

@@ -196,10 +196,7 @@ pub async fn session(
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<AuthSession>> {
     let me = match super::principal::resolve(&state, &headers).await {
-        Ok(p) => Some(Me {
-            user: state.store.get_user(p.user_id).await?,
-            csrf_token: p.session.map(|s| s.csrf_token),
-        }),
+        Ok(p) => Some(me_of(&state, p).await?),
         Err(ApiError::Unauthenticated(_)) => None,
         Err(e) => return Err(e),
     };
@@ -309,11 +306,16 @@ pub async fn logout(State(state): State<AppState>, p: Principal) -> ApiResult<Re
         .into_response())
 }
 
-pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
-    Ok(Json(Me {
+/// Who `p` is, with the CSRF token of its session (none for token auth).
+async fn me_of(state: &AppState, p: Principal) -> ApiResult<Me> {
+    Ok(Me {
         user: state.store.get_user(p.user_id).await?,
         csrf_token: p.session.map(|s| s.csrf_token),
-    }))
+    })
+}
+
+pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
+    Ok(Json(me_of(&state, p).await?))
 }
 
 pub async fn change_password(
