@@ -609,7 +609,7 @@ pub fn count_states<'a>(procs: impl IntoIterator<Item = &'a Proc>) -> Vec<(ProcS
             None => counts.push((p.state, 1)),
         }
     }
-    counts.sort_by_key(|(s, _)| s.rank());
+    crate::order::sort_by_key(&mut counts, |(s, _)| s.rank());
     counts
 }
 

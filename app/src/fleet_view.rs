@@ -137,7 +137,7 @@ pub fn count_shown(fleet: &Fleet, procs: &[Proc]) -> StateCounts {
             },
         }
     }
-    counts.live.sort_by_key(|(s, _)| s.rank());
+    crate::order::sort_by_key(&mut counts.live, |(s, _)| s.rank());
     counts
 }
 
@@ -315,14 +315,14 @@ pub fn group(procs: &[Proc]) -> Vec<AppGroup> {
             swarms: swarms
                 .into_values()
                 .map(|mut s| {
-                    s.procs.sort_by(by_place);
+                    crate::order::sort_by(&mut s.procs, by_place);
                     s
                 })
                 .collect(),
         })
         .collect();
     if !unmanaged.is_empty() {
-        unmanaged.sort_by(by_place);
+        crate::order::sort_by(&mut unmanaged, by_place);
         groups.push(AppGroup {
             app: None,
             swarms: vec![SwarmGroup {

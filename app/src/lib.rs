@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod fleet_view;
 pub mod live;
 pub mod object;
+pub mod order;
 pub mod query;
 pub mod release;
 pub mod role;

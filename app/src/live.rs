@@ -131,7 +131,7 @@ pub fn sync_squad_members(f: &mut Fleet) {
             .filter(|h| h.settings.squad.as_deref() == Some(squad.name.as_str()))
             .map(|h| h.settings.name.clone())
             .collect();
-        squad.hosts.sort();
+        crate::order::sort(&mut squad.hosts);
     }
 }
 
@@ -142,7 +142,7 @@ pub fn merge_events(list: &mut Vec<Event>, incoming: Vec<Event>) {
             list.push(event);
         }
     }
-    list.sort_by_key(|e| std::cmp::Reverse(e.id));
+    crate::order::sort_by_key(list, |e| std::cmp::Reverse(e.id));
 }
 
 /// Whether a live event belongs in a list filtered by `q` (mirrors the server's filters:

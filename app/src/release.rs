@@ -128,7 +128,7 @@ impl ReleaseConfig {
     pub fn canonical(mut self) -> ReleaseConfig {
         self.run_as = self.run_as.filter(|r| !r.trim().is_empty());
         self.mem_limit_mb = self.mem_limit_mb.filter(|m| *m > 0);
-        self.volumes.sort();
+        crate::order::sort(&mut self.volumes);
         self.volumes.dedup();
         let env = &self.env;
         self.secret_keys.retain(|k| env.contains_key(k));
@@ -323,18 +323,24 @@ pub fn own_values(
         env.extend(i.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     let base_env = |k: &str| env.get(k).or_else(|| build_env.get(k));
-    let own_settings = config
-        .settings
-        .iter()
-        .filter(|(k, v)| settings.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let own_env = config
-        .env
-        .iter()
-        .filter(|(k, v)| base_env(k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    // `extend` rather than `collect`: collecting into a map sorts a buffer first, one more copy
+    // of the sort in the UI's wasm per map type (see `order`).
+    let mut own_settings = Map::new();
+    own_settings.extend(
+        config
+            .settings
+            .iter()
+            .filter(|(k, v)| settings.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    let mut own_env = BTreeMap::new();
+    own_env.extend(
+        config
+            .env
+            .iter()
+            .filter(|(k, v)| base_env(k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     (own_settings, own_env)
 }
 
@@ -360,6 +366,16 @@ pub fn to_yaml<'a, V: Serialize + 'a>(
     out
 }
 
+/// Every key of two maps once, in order. (`extend`, not `collect`: see [`own_values`].)
+fn key_union<'a>(
+    a: impl Iterator<Item = &'a String>,
+    b: impl Iterator<Item = &'a String>,
+) -> BTreeSet<&'a String> {
+    let mut keys = BTreeSet::new();
+    keys.extend(a.chain(b));
+    keys
+}
+
 /// What differs between two releases, section by section, key by key.
 pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
     let mut out = Vec::new();
@@ -380,13 +396,7 @@ pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
         Some(Value::from(a.build_id)),
         Some(Value::from(b.build_id)),
     );
-    let keys: std::collections::BTreeSet<&String> = a
-        .config
-        .settings
-        .keys()
-        .chain(b.config.settings.keys())
-        .collect();
-    for k in keys {
+    for k in key_union(a.config.settings.keys(), b.config.settings.keys()) {
         push(
             "settings",
             k,
@@ -394,9 +404,7 @@ pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
             b.config.settings.get(k).cloned(),
         );
     }
-    let keys: std::collections::BTreeSet<&String> =
-        a.config.env.keys().chain(b.config.env.keys()).collect();
-    for k in keys {
+    for k in key_union(a.config.env.keys(), b.config.env.keys()) {
         push(
             "env",
             k,

@@ -41,7 +41,7 @@ pub fn parse_key_list(text: &str) -> Vec<String> {
         .filter(|k| !k.is_empty())
         .map(str::to_string)
         .collect();
-    keys.sort();
+    crate::order::sort(&mut keys);
     keys.dedup();
     keys
 }

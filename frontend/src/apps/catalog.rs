@@ -23,7 +23,7 @@ async fn fetch() -> Result<CatalogData, api::ApiError> {
     // Two small reads, one after the other: there is no join combinator in this crate.
     let mut apps = api::build::apps().await?;
     let mut buildpacks = api::build::buildpacks().await?;
-    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    vr_app::order::sort_by(&mut apps, |a, b| a.name.cmp(&b.name));
     sort_buildpacks(&mut buildpacks);
     Ok(CatalogData { apps, buildpacks })
 }
@@ -84,7 +84,7 @@ impl Catalog {
                 Some(slot) => *slot = app,
                 None => apps.push(app),
             }
-            apps.sort_by(|a, b| a.name.cmp(&b.name));
+            vr_app::order::sort_by(apps, |a, b| a.name.cmp(&b.name));
         });
     }
 
@@ -115,6 +115,6 @@ impl Catalog {
 }
 
 /// Detection order; the id breaks ties so equal orders still list stably.
-fn sort_buildpacks(list: &mut [Buildpack]) {
-    list.sort_by_key(|b| (b.order, b.id));
+fn sort_buildpacks(list: &mut Vec<Buildpack>) {
+    vr_app::order::sort_by_key(list, |b| (b.order, b.id));
 }

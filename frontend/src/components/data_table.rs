@@ -223,7 +223,7 @@ fn TableCore(
         });
         if let Some((index, dir)) = sort.get() {
             // A stable sort keeps the server's order among equal keys.
-            shown.sort_by(|a, b| {
+            vr_app::order::sort_by(&mut shown, |a, b| {
                 let order = a.sorts.get(index).cmp(&b.sorts.get(index));
                 if dir == Direction::Asc {
                     order

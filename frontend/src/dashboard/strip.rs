@@ -29,7 +29,7 @@ pub fn HostStrip() -> impl IntoView {
     let hosts = Memo::new(move |_| {
         store.with(|f| {
             let mut hosts = f.hosts.clone();
-            hosts.sort_by(|a, b| a.settings.name.cmp(&b.settings.name));
+            vr_app::order::sort_by(&mut hosts, |a, b| a.settings.name.cmp(&b.settings.name));
             hosts
         })
     });

@@ -181,7 +181,7 @@ pub fn HostSelect(value: RwSignal<String>, errors: FormErrors) -> impl IntoView 
                     )
                 })
                 .collect();
-            list.sort_by(|a, b| a.0.cmp(&b.0));
+            vr_app::order::sort_by(&mut list, |a, b| a.0.cmp(&b.0));
             list
         })
     });

@@ -85,7 +85,7 @@ impl FleetStore {
     pub fn squad_names(&self) -> Vec<String> {
         self.data.with(|f| {
             let mut names: Vec<String> = f.squads.iter().map(|s| s.name.clone()).collect();
-            names.sort();
+            vr_app::order::sort(&mut names);
             names
         })
     }

@@ -20,7 +20,7 @@ use crate::route::UrlParam;
 fn all_states() -> Vec<ProcState> {
     let mut states: Vec<ProcState> = ProcState::ALL.to_vec();
     states.push(ProcState::Missing);
-    states.sort_by_key(|s| s.rank());
+    vr_app::order::sort_by_key(&mut states, |s| s.rank());
     states
 }
 

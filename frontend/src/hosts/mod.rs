@@ -38,7 +38,7 @@ pub fn HostsPage() -> impl IntoView {
                     (h.clone(), procs)
                 })
                 .collect();
-            list.sort_by(|a, b| a.0.settings.name.cmp(&b.0.settings.name));
+            vr_app::order::sort_by(&mut list, |a, b| a.0.settings.name.cmp(&b.0.settings.name));
             list
         })
     });

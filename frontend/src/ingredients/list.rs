@@ -20,7 +20,7 @@ pub struct IngredientList {
 
 async fn fetch() -> Result<Vec<Ingredient>, api::ApiError> {
     let mut list = api::release::ingredients().await?;
-    list.sort_by(|a, b| a.name.cmp(&b.name));
+    vr_app::order::sort_by(&mut list, |a, b| a.name.cmp(&b.name));
     Ok(list)
 }
 
@@ -64,7 +64,7 @@ impl IngredientList {
                 Some(slot) => *slot = ingredient,
                 None => list.push(ingredient),
             }
-            list.sort_by(|a, b| a.name.cmp(&b.name));
+            vr_app::order::sort_by(list, |a, b| a.name.cmp(&b.name));
         });
     }
 }

@@ -33,7 +33,7 @@ pub fn SquadPage() -> impl IntoView {
                 .filter(|h| h.settings.squad.as_deref() == Some(name.as_str()))
                 .cloned()
                 .collect();
-            list.sort_by(|a, b| a.settings.name.cmp(&b.settings.name));
+            vr_app::order::sort_by(&mut list, |a, b| a.settings.name.cmp(&b.settings.name));
             list
         })
     });

@@ -101,7 +101,7 @@ pub fn SquadsPage() -> impl IntoView {
     let squads = Memo::new(move |_| {
         store.with(|f| {
             let mut list = f.squads.clone();
-            list.sort_by(|a, b| a.name.cmp(&b.name));
+            vr_app::order::sort_by(&mut list, |a, b| a.name.cmp(&b.name));
             list
         })
     });
