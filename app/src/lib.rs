@@ -15,6 +15,7 @@ pub mod fleet_view;
 pub mod live;
 pub mod object;
 pub mod order;
+pub mod page;
 pub mod query;
 pub mod release;
 pub mod role;

@@ -40,6 +40,48 @@ pub fn with_param(pairs: &[(String, String)], key: &str, value: Option<&str>) ->
     query_string(out)
 }
 
+/// Percent-decodes one URL component (`+` is a space in a query); a broken escape or bytes
+/// that are not UTF-8 are kept as they are rather than dropped.
+pub fn decode_component(s: &str, plus_is_space: bool) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                // Two hex digits are below 256.
+                out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b'+', _, _) if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// The decoded pairs of a URL's query (`?a=1&b=x%20y`, the `?` optional), in order; a key
+/// without `=` has an empty value.
+pub fn parse_query(search: &str) -> Vec<(String, String)> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            (decode_component(k, true), decode_component(v, true))
+        })
+        .collect()
+}
+
 /// A proc as one query value: `host/name` (host names never hold `/`).
 pub fn proc_param(p: &ProcRef) -> String {
     format!("{}/{}", p.host, p.name)
@@ -81,6 +123,25 @@ mod tests {
         // A key given twice ends as one.
         let twice = pairs(&[("q", "a"), ("x", "1"), ("q", "b")]);
         assert_eq!(with_param(&twice, "q", Some("c")), "?q=c&x=1");
+    }
+
+    #[test]
+    fn queries_decode_what_query_string_encodes() {
+        let q = query_string([("q", "a b&c=d/é"), ("state", "RUNNING"), ("x", "")]);
+        assert_eq!(
+            parse_query(&q),
+            pairs(&[("q", "a b&c=d/é"), ("state", "RUNNING")])
+        );
+        assert_eq!(
+            parse_query("?a=1+2&flag&=v"),
+            pairs(&[("a", "1 2"), ("flag", ""), ("", "v")])
+        );
+        assert_eq!(parse_query(""), pairs(&[]));
+        // Broken escapes and non-UTF-8 bytes are kept, not dropped.
+        assert_eq!(decode_component("100%", false), "100%");
+        assert_eq!(decode_component("%zz", false), "%zz");
+        assert_eq!(decode_component("%ff", false), "%ff");
+        assert_eq!(decode_component("a+b", false), "a+b");
     }
 
     #[test]

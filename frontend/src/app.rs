@@ -1,11 +1,11 @@
 //! The app root: shared contexts and the route table.
 //!
 //! `/login` and `/setup` stand alone; every other path renders inside the signed-in
-//! [`Shell`], which sends visitors without a session to one of those two.
+//! [`Shell`], which sends visitors without a session to one of those two. Which page a path
+//! names is `vr_app::page`.
 
 use leptos::prelude::*;
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use vr_app::page::Page;
 
 use crate::activity::ActivityPage;
 use crate::apps::{AppPage, AppsPage};
@@ -18,6 +18,7 @@ use crate::deploys::{DeployPage, DeploysPage, NewDeployPage};
 use crate::hosts::{HostPage, HostsPage, NewHostPage};
 use crate::ingredients::{IngredientPage, IngredientsPage};
 use crate::releases::{ReleasePage, ReleasesPage};
+use crate::router;
 use crate::session::Session;
 use crate::settings::SettingsPage;
 use crate::shell::{NotBuilt, NotFound, Shell};
@@ -28,41 +29,47 @@ use crate::users::UsersPage;
 pub fn App() -> impl IntoView {
     let toasts = provide_toasts();
     Session::provide(toasts);
+    let page = router::start().page;
+    // Re-rendered only when moving between the sign-in page, the setup page and the frame.
+    let alone = Memo::new(move |_| Some(page.get()).filter(|p| p.stands_alone()));
     view! {
-        <Router>
-            <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/setup") view=SetupPage />
-                <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route
-                        path=path!("/swarms")
-                        view=|| view! { <NotBuilt title="Swarms" /> }
-                    />
-                    <Route path=path!("/apps") view=AppsPage />
-                    <Route path=path!("/apps/:name") view=AppPage />
-                    <Route path=path!("/buildpacks") view=BuildpacksPage />
-                    <Route path=path!("/builds") view=BuildsPage />
-                    <Route path=path!("/builds/:id") view=BuildPage />
-                    <Route path=path!("/releases") view=ReleasesPage />
-                    <Route path=path!("/releases/:id") view=ReleasePage />
-                    <Route path=path!("/deploy") view=NewDeployPage />
-                    <Route path=path!("/deploys") view=DeploysPage />
-                    <Route path=path!("/deploys/:id") view=DeployPage />
-                    <Route path=path!("/hosts") view=HostsPage />
-                    <Route path=path!("/hosts/new") view=NewHostPage />
-                    <Route path=path!("/hosts/:name") view=HostPage />
-                    <Route path=path!("/squads") view=SquadsPage />
-                    <Route path=path!("/squads/:name") view=SquadPage />
-                    <Route path=path!("/ingredients") view=IngredientsPage />
-                    <Route path=path!("/ingredients/:name") view=IngredientPage />
-                    <Route path=path!("/activity") view=ActivityPage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/users") view=UsersPage />
-                    <Route path=path!("/*any") view=NotFound />
-                </ParentRoute>
-            </Routes>
-        </Router>
+        {move || match alone.get() {
+            Some(Page::Login) => view! { <LoginPage /> }.into_any(),
+            Some(Page::Setup) => view! { <SetupPage /> }.into_any(),
+            _ => view! { <Shell /> }.into_any(),
+        }}
         <ToastContainer />
+    }
+}
+
+/// The signed-in frame's page for the current path.
+#[component]
+pub fn CurrentPage() -> impl IntoView {
+    let page = router::use_route().page;
+    move || match page.get() {
+        Page::Dashboard => view! { <DashboardPage /> }.into_any(),
+        Page::Swarms => view! { <NotBuilt title="Swarms" /> }.into_any(),
+        Page::Apps => view! { <AppsPage /> }.into_any(),
+        Page::App => view! { <AppPage /> }.into_any(),
+        Page::Buildpacks => view! { <BuildpacksPage /> }.into_any(),
+        Page::Builds => view! { <BuildsPage /> }.into_any(),
+        Page::Build => view! { <BuildPage /> }.into_any(),
+        Page::Releases => view! { <ReleasesPage /> }.into_any(),
+        Page::Release => view! { <ReleasePage /> }.into_any(),
+        Page::NewDeploy => view! { <NewDeployPage /> }.into_any(),
+        Page::Deploys => view! { <DeploysPage /> }.into_any(),
+        Page::Deploy => view! { <DeployPage /> }.into_any(),
+        Page::Hosts => view! { <HostsPage /> }.into_any(),
+        Page::NewHost => view! { <NewHostPage /> }.into_any(),
+        Page::Host => view! { <HostPage /> }.into_any(),
+        Page::Squads => view! { <SquadsPage /> }.into_any(),
+        Page::Squad => view! { <SquadPage /> }.into_any(),
+        Page::Ingredients => view! { <IngredientsPage /> }.into_any(),
+        Page::Ingredient => view! { <IngredientPage /> }.into_any(),
+        Page::Activity => view! { <ActivityPage /> }.into_any(),
+        Page::Settings => view! { <SettingsPage /> }.into_any(),
+        Page::Users => view! { <UsersPage /> }.into_any(),
+        // The frame never shows these two; the root renders them alone.
+        Page::Login | Page::Setup | Page::NotFound => view! { <NotFound /> }.into_any(),
     }
 }

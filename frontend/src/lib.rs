@@ -31,6 +31,7 @@ pub mod links;
 pub mod live;
 pub mod releases;
 pub mod route;
+pub mod router;
 pub mod session;
 pub mod settings;
 pub mod shell;

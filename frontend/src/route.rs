@@ -1,19 +1,24 @@
 //! What the current route names: its `:id`, and page state kept in its query ([`UrlParam`]).
 
+use crate::router::{NavigateOptions, use_location, use_navigate, use_query_map, use_route};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
 use vr_app::query::with_param;
 
 /// The route's `:id` as a number (a leading `#` is allowed), or none when it is not one.
 pub fn id_param() -> Memo<Option<i64>> {
-    let params = use_params_map();
+    let param = use_route().param;
     Memo::new(move |_| {
-        params.with(|p| {
-            p.get("id")
+        param.with(|p| {
+            p.as_deref()
                 .and_then(|s| s.trim_start_matches('#').parse::<i64>().ok())
         })
     })
+}
+
+/// The route's `:name` (empty when the page has none).
+pub fn name_param() -> Memo<String> {
+    let param = use_route().param;
+    Memo::new(move |_| param.get().unwrap_or_default())
 }
 
 /// One query parameter of the current URL as page state: read it, and set it (keeping the
@@ -33,12 +38,7 @@ impl UrlParam {
         let navigate = use_navigate();
         let value = Memo::new(move |_| query.with(|q| q.get(key).filter(|v| !v.is_empty())));
         let set = Callback::new(move |(next, push): (Option<String>, bool)| {
-            let pairs: Vec<(String, String)> = query.with_untracked(|q| {
-                q.clone()
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect()
-            });
+            let pairs: Vec<(String, String)> = query.with_untracked(|q| q.pairs().to_vec());
             let path = location.pathname.get_untracked();
             let target = format!("{path}{}", with_param(&pairs, key, next.as_deref()));
             navigate(
@@ -46,7 +46,6 @@ impl UrlParam {
                 NavigateOptions {
                     replace: !push,
                     scroll: false,
-                    ..Default::default()
                 },
             );
         });

@@ -75,9 +75,29 @@ async fn first_run_setup_then_shell_logout_and_login() {
     let title = browser.eval("return document.title;", vec![]).await;
     assert_eq!(title.as_str(), Some("Dashboard · vr"));
 
-    // The activity page shows the setup event.
+    // The activity page shows the setup event. A link click is handled in the page (a marker
+    // set in it survives) and the navigation marks where the user is.
+    browser
+        .eval("window.__vr_no_reload = 7; return 1;", vec![])
+        .await;
     browser.click("a[href=\"/activity\"]").await;
     browser.wait_for_text("main", "setup.admin_create").await;
+    let marker = browser
+        .eval("return window.__vr_no_reload || 0;", vec![])
+        .await;
+    assert_eq!(
+        marker.as_i64(),
+        Some(7),
+        "following a link reloaded the page"
+    );
+    let current = browser
+        .eval(
+            "return [...document.querySelectorAll('#sidenav a[aria-current=page]')] \
+               .map(a => a.textContent).join(',');",
+            vec![],
+        )
+        .await;
+    assert_eq!(current.as_str(), Some("Activity"));
     // Its filters live in the URL and survive a reload; objects link to their pages.
     browser.fill("#filter-action", "setup.").await;
     browser.click("#filter-apply").await;
@@ -102,6 +122,34 @@ async fn first_run_setup_then_shell_logout_and_login() {
             .await,
         "the event's object user:root is not a link"
     );
+    // Back walks the history the UI pushed: the unfiltered list, then the dashboard.
+    browser.eval("history.back(); return 1;", vec![]).await;
+    let unfiltered =
+        vr_tests::harness::wait_until_async(std::time::Duration::from_secs(5), || async {
+            browser.current_url().await.ends_with("/activity")
+                && browser
+                    .eval(
+                        "return document.querySelector('#filter-action')?.value;",
+                        vec![],
+                    )
+                    .await
+                    .as_str()
+                    == Some("")
+        })
+        .await;
+    assert!(
+        unfiltered,
+        "Back did not return to the unfiltered activity page"
+    );
+    browser.eval("history.back(); return 1;", vec![]).await;
+    browser.wait_for("[data-test=\"recent-events\"]").await;
+    let title = browser.eval("return document.title;", vec![]).await;
+    assert_eq!(title.as_str(), Some("Dashboard · vr"));
+    // A path the UI does not know says so, inside the frame.
+    browser.goto(&server.url("/no/such/page")).await;
+    browser
+        .wait_for_text("[data-test=\"not-found\"]", "/no/such/page")
+        .await;
 
     browser.click("#logout").await;
     browser.wait_for("#username").await;

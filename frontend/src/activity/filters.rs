@@ -1,10 +1,10 @@
 //! The activity filters: what is in force lives in the URL (`?actor=&action=&q=`), the inputs
 //! follow it (so Back restores them), and Apply, Clear or "only this actor/action" change it.
 
+use crate::router::NavigateOptions;
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 use vr_app::api::{Event, EventQuery};
 use vr_app::query::query_string;
 

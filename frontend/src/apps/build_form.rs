@@ -1,8 +1,8 @@
 //! The "build a version" form of an app's page; a started build opens its own page.
 
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use vr_app::build::BuildRequest;
 use vr_app::validate;
 

@@ -2,9 +2,9 @@
 //! releases with where each runs and a Deploy action), then its builds, a form to build a
 //! version, and its settings (edit, delete).
 
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use vr_app::build::{App, AppPatch};
 use vr_app::time::format_utc;
 use vr_app::validate;
@@ -24,9 +24,8 @@ use crate::session::use_session;
 #[component]
 pub fn AppPage() -> impl IntoView {
     let session = use_session();
-    let params = use_params_map();
     let catalog = Catalog::follow();
-    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let name = crate::route::name_param();
     crate::route::title(move || format!("{} · App", name.get()));
     let app = Memo::new(move |_| catalog.app(&name.get()));
     // The forms are built once per app (not on every refetch), so typing is never undone.

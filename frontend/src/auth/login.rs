@@ -1,9 +1,9 @@
 //! Sign-in page: username and password; returns to the page the visitor wanted (`?next=`).
 
+use crate::router::NavigateOptions;
+use crate::router::{use_navigate, use_query_map};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use vr_app::api::LoginRequest;
 
 use super::frame::AuthFrame;

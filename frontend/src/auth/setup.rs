@@ -3,11 +3,10 @@
 //! The server logs a link `http://HOST/setup#token=…`; the token is read from the URL fragment
 //! (so it never reaches a server log) and can also be pasted.
 
+use crate::router::NavigateOptions;
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use vr_app::api::SetupRequest;
 use vr_app::validate;
 
@@ -182,7 +181,7 @@ pub fn SetupPage() -> impl IntoView {
                 <div class="notice" data-test="setup-done">
                     <p>"This server is already set up."</p>
                     <p>
-                        <A href="/login">"Sign in"</A>
+                        <a href="/login">"Sign in"</a>
                     </p>
                 </div>
             </Show>

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::router::use_navigate;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildRequest, BuildStatus, paths};
 use vr_app::live::{Merge, replace_record};

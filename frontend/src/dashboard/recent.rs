@@ -1,7 +1,6 @@
 //! The dashboard's "Latest activity" block: the newest activity lines, as they happen.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use vr_app::api::{Event, EventQuery, LiveMessage};
 use vr_app::live::merge_event;
 
@@ -40,7 +39,7 @@ pub fn RecentActivity() -> impl IntoView {
         <div class="card">
             <div class="card-head">
                 <h2>"Latest activity"</h2>
-                <A href="/activity">"All activity →"</A>
+                <a href="/activity">"All activity →"</a>
             </div>
             {move || recent_error.get().map(|e| view! { <div class="form-error">{e}</div> })}
             <ul class="event-list" data-test="recent-events">

@@ -2,9 +2,9 @@
 //! host and port. The server answers at once with the running deploy, whose page then shows
 //! its steps as they go.
 
+use crate::router::{use_navigate, use_query_map};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use vr_app::deploy::DeployRequest;
 use vr_app::validate::Invalid;
 

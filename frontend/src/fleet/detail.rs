@@ -3,7 +3,6 @@
 //! tabs. Escape or Close closes it, and focus goes back to the proc's row.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use vr_app::fleet::{Health, ProcRef};
 use vr_app::fleet_view::{Shown, description, shown};
 
@@ -199,7 +198,7 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
                     "Close"
                 </button>
             </div>
-            <p>"on " <A href=host_link>{host_label}</A></p>
+            <p>"on " <a href=host_link>{host_label}</a></p>
             {state_line}
             {stale}
             <div class="tabs" role="tablist" aria-label="Proc detail">

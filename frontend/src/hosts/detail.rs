@@ -2,7 +2,6 @@
 //! settings, and its procs shown like the dashboard's.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use vr_app::fleet::Host;
 use vr_app::time::{format_age, format_utc};
 
@@ -20,8 +19,7 @@ use crate::session::use_session;
 pub fn HostPage() -> impl IntoView {
     let store = use_fleet();
     let session = use_session();
-    let params = use_params_map();
-    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let name = crate::route::name_param();
     crate::route::title(move || format!("{} · Host", name.get()));
     let host = Memo::new(move |_| store.host(&name.get()));
     let host_signal = Signal::derive(move || host.get());

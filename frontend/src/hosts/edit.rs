@@ -2,9 +2,9 @@
 //! the fields changed since the form was filled, so a concurrent change to another field by
 //! someone else is not undone.
 
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use vr_app::fleet::{Host, HostPatch, HostSettings};
 
 use crate::api;

@@ -1,8 +1,8 @@
 //! `/hosts/new`: add a host. Only the address is required; on success, go to the host's page.
 
+use crate::router::{use_navigate, use_query_map};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api;
 use crate::busy::spawn_busy;

@@ -1,8 +1,8 @@
 //! Quick actions on a host: move it to a squad or out of one, mark it active or inactive,
 //! delete it.
 
+use crate::router::use_navigate;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use vr_app::fleet::{Host, HostPatch};
 
 use crate::api;

@@ -1,10 +1,10 @@
 //! `/ingredients/:name`: one ingredient: its YAML editor (read-only for viewers), the parsed
 //! values as the server understood them, the releases that use it, and delete.
 
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use vr_app::api::LiveMessage;
 use vr_app::release::{Ingredient, IngredientPatch};
 use vr_app::time::format_utc;
@@ -24,8 +24,7 @@ use crate::session::use_session;
 
 #[component]
 pub fn IngredientPage() -> impl IntoView {
-    let params = use_params_map();
-    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let name = crate::route::name_param();
     crate::route::title(move || format!("{} · Ingredient", name.get()));
     view! {
         <section class="page" data-test="ingredient" data-name=move || name.get()>

@@ -7,12 +7,13 @@ mod not_found;
 pub use not_built::NotBuilt;
 pub use not_found::NotFound;
 
+use crate::router::NavigateOptions;
+use crate::router::{use_location, use_navigate};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::{use_location, use_navigate};
+use vr_app::page::link_is_current;
 
 use crate::api;
+use crate::app::CurrentPage;
 use crate::busy::spawn_busy;
 use crate::clock::Clock;
 use crate::components::use_toasts;
@@ -102,7 +103,7 @@ fn SignedInFrame() -> impl IntoView {
             <div class="layout" class:nav-open=move || nav_open.get()>
                 <Nav />
                 <main class="content" id="main" tabindex="-1">
-                    <Outlet />
+                    <CurrentPage />
                 </main>
             </div>
         </div>
@@ -138,9 +139,9 @@ fn TopBar(nav_open: RwSignal<bool>) -> impl IntoView {
                 >
                     "Menu"
                 </button>
-                <A href="/" attr:class="brand">
+                <a href="/" class="brand">
                     "vr"
-                </A>
+                </a>
             </div>
             <div class="topbar-right">
                 <LiveIndicator />
@@ -172,9 +173,7 @@ fn Nav() -> impl IntoView {
         .map(|&(href, label)| {
             view! {
                 <li>
-                    <A href=href exact=href == "/">
-                        {label}
-                    </A>
+                    <NavLink href=href label=label />
                 </li>
             }
         })
@@ -185,10 +184,22 @@ fn Nav() -> impl IntoView {
                 {links}
                 <Show when=move || session.is_admin()>
                     <li>
-                        <A href="/users">"Users"</A>
+                        <NavLink href="/users" label="Users" />
                     </li>
                 </Show>
             </ul>
         </nav>
+    }
+}
+
+/// A navigation entry, marked `aria-current="page"` while its area is shown.
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let path = use_location().pathname;
+    let current = move || path.with(|p| link_is_current(href, p)).then_some("page");
+    view! {
+        <a href=href aria-current=current>
+            {label}
+        </a>
     }
 }

@@ -1,8 +1,7 @@
 //! The page for a path the UI does not know.
 
+use crate::router::use_location;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_location;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -16,7 +15,7 @@ pub fn NotFound() -> impl IntoView {
                     "There is no page at " <code>{move || location.pathname.get()}</code> "."
                 </p>
                 <p>
-                    <A href="/">"Go to the dashboard"</A>
+                    <a href="/">"Go to the dashboard"</a>
                 </p>
             </div>
         </section>

@@ -1,9 +1,9 @@
 //! `/squads/:name`: one squad: rename it or change its description, its hosts with their
 //! health, and the procs of those hosts shown like the dashboard's.
 
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use vr_app::fleet::{Host, Squad, SquadPatch};
 use vr_app::validate;
 
@@ -19,9 +19,8 @@ use crate::squads::{SquadDelete, SquadDeleteDialog};
 pub fn SquadPage() -> impl IntoView {
     let store = use_fleet();
     let session = use_session();
-    let params = use_params_map();
     let navigate = use_navigate();
-    let name = Memo::new(move |_| params.with(|p| p.get("name").unwrap_or_default()));
+    let name = crate::route::name_param();
     crate::route::title(move || format!("{} · Squad", name.get()));
     let squad_id = Memo::new(move |_| store.squad(&name.get()).map(|s| s.id));
     let hosts = Memo::new(move |_| {

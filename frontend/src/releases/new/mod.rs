@@ -3,9 +3,9 @@
 //! config with where each key came from; "Create" makes the release (or finds the identical one)
 //! and opens its page.
 
+use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use vr_app::release::{NewRelease, ReleasePreview};
 use vr_app::validate::Invalid;
 
