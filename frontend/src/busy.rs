@@ -1,8 +1,8 @@
-//! One async action at a time per button or form: the shared guard behind every submit.
+//! Background tasks: the one spawn every task goes through, and the guard behind every submit.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use std::future::Future;
+use std::pin::Pin;
 
 use crate::api::ApiError;
 use crate::components::FormErrors;
@@ -11,6 +11,10 @@ use crate::components::FormErrors;
 /// `busy` is true while it runs (buttons show it and disable themselves). A second click or
 /// submit meanwhile is ignored.
 pub fn spawn_busy(busy: RwSignal<bool>, work: impl Future<Output = ()> + 'static) {
+    guarded(busy, Box::pin(work));
+}
+
+fn guarded(busy: RwSignal<bool>, work: Pin<Box<dyn Future<Output = ()>>>) {
     if busy.get_untracked() {
         return;
     }
@@ -20,6 +24,16 @@ pub fn spawn_busy(busy: RwSignal<bool>, work: impl Future<Output = ()> + 'static
         // The page may be gone by now.
         let _ = busy.try_set(false);
     });
+}
+
+/// Runs `work` in the background. Every task of the UI starts here: boxed, so the executor's
+/// spawning code exists once in the wasm rather than once per kind of task.
+pub fn spawn_local(work: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(work));
+}
+
+fn spawn_boxed(work: Pin<Box<dyn Future<Output = ()>>>) {
+    leptos::task::spawn_local(work);
 }
 
 /// [`spawn_busy`] for a form's request: `done` gets the answer; an API error is shown in

@@ -5,8 +5,8 @@
 //! to be created. The result decides whether
 //! the shell shows, or the user goes to `/login` or `/setup`. Any later 401 signs the user out.
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::Role;
 use vr_app::api::{AuthSession, Me};
 

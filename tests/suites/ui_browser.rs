@@ -251,5 +251,70 @@ async fn settings_and_users_pages_work_against_the_real_api() {
         .json();
     assert!(users.iter().any(|u| u.username == "erin"), "{users:?}");
     browser.screenshot("ui-users").await;
+
+    // A live list shows a message that arrives while its first fetch is under way. The page's
+    // fetch of /api/events is let through to the server but its answer is held in the page;
+    // once that answer exists, a squad is created (an event the answer lacks), and only after
+    // the event reached the browser on the live stream is the stale answer handed over.
+    browser
+        .eval(
+            r#"const orig = window.fetch.bind(window);
+               window.__gate = new Promise(r => { window.__open_gate = r; });
+               window.__answered = 0; window.__calls = 0; window.__seen = '';
+               window.fetch = (input, init) => {
+                 const url = typeof input === 'string' ? input : input.url;
+                 const answer = orig(input, init);
+                 if (!new URL(url, location.href).pathname.startsWith('/api/events')) return answer;
+                 window.__calls += 1;
+                 return answer.then(r => { window.__answered += 1; return window.__gate.then(() => r); });
+               };
+               const es = new EventSource('/api/stream');
+               es.onmessage = e => { window.__seen += e.data; };
+               window.__es_open = false; es.onopen = () => { window.__es_open = true; };
+               return 1;"#,
+            vec![],
+        )
+        .await;
+    let js_true = |script: &'static str| {
+        let browser = &browser;
+        async move { browser.eval(script, vec![]).await.as_bool() == Some(true) }
+    };
+    let wait = |script: &'static str| async move {
+        let ok = vr_tests::harness::wait_until_async(std::time::Duration::from_secs(10), || {
+            js_true(script)
+        })
+        .await;
+        assert!(ok, "timed out waiting for: {script}");
+    };
+    wait("return window.__es_open;").await;
+    browser.click("#sidenav a[href=\"/\"]").await;
+    wait("return window.__answered === 1;").await;
+    admin
+        .post(
+            "/api/squads",
+            &vr_app::fleet::NewSquad {
+                name: "race-squad".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    wait("return window.__seen.includes('race-squad');").await;
+    // One more round trip to the server: the page's own stream has had its copy by then.
+    browser
+        .eval("return fetch('/api/health').then(() => true);", vec![])
+        .await;
+    browser
+        .eval("window.__open_gate(); return 1;", vec![])
+        .await;
+    browser
+        .wait_for_text("[data-test=\"recent-events\"]", "race-squad")
+        .await;
+    let calls = browser.eval("return window.__calls;", vec![]).await;
+    assert_eq!(
+        calls.as_i64(),
+        Some(1),
+        "the list fetched again instead of replaying"
+    );
     browser.close().await;
 }

@@ -7,8 +7,8 @@
 mod detail;
 mod filters;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::{Event, EventQuery, LiveMessage};
 use vr_app::live::{event_matches, merge_events};
 

@@ -13,8 +13,8 @@
 
 use std::time::Duration;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::build::BuildStatus;
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::clipboard;
 use crate::components::toast::use_toasts;

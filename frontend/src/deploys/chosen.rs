@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::release::Release;
 
 use crate::api;

@@ -2,8 +2,8 @@
 //! host), fetched when shown or pointed at another proc, and again when a live `Deploy`
 //! message about that proc arrives (a deploy runs its uptests) or the live channel reopens.
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::deploy::UptestResult;
 use vr_app::time::{format_age, format_utc};

@@ -1,7 +1,7 @@
 //! `ProcHistory`: a proc's recorded state changes, fetched again whenever it enters a new state.
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::fleet::{Proc, StateChange};
 use vr_app::time::{format_age, format_utc};
 

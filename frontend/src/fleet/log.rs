@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::fleet::{LogQuery, LogStream};
 
 use crate::api;

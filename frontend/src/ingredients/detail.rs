@@ -1,10 +1,10 @@
 //! `/ingredients/:name`: one ingredient: its YAML editor (read-only for viewers), the parsed
 //! values as the server understood them, the releases that use it, and delete.
 
+use crate::busy::spawn_local;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::release::{Ingredient, IngredientPatch};
 use vr_app::time::format_utc;

@@ -13,8 +13,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::{LiveMessage, paths};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;

@@ -2,8 +2,8 @@
 //! this release is *added*, only in the other *removed*, in both with different values
 //! *changed* (as a diff from the other to this one reads).
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use serde_json::Value;
 use vr_app::release::{Difference, Release, ReleaseDiff};
 

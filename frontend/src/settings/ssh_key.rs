@@ -1,5 +1,6 @@
 //! The server's SSH public key, to install on every host vr manages.
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
 
 use crate::api;
@@ -7,7 +8,12 @@ use crate::components::CopyButton;
 
 #[component]
 pub fn SshKeySection() -> impl IntoView {
-    let key = LocalResource::new(api::ssh_key);
+    // A plain task, not a `LocalResource`: the only async-derived signal in the UI would bring
+    // that whole machinery into the bundle for one fetch.
+    let key = RwSignal::new(None);
+    spawn_local(async move {
+        let _ = key.try_set(Some(api::ssh_key().await));
+    });
     let public_key = Signal::derive(move || {
         key.get()
             .and_then(Result::ok)

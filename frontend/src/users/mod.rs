@@ -5,8 +5,8 @@ mod columns;
 mod create;
 mod reset;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::{LiveMessage, User, UserPatch};
 use vr_app::live::Merge;
 

@@ -3,8 +3,8 @@
 //! secrets kept unchanged), so no key is dropped by accident. The preview is then compared with
 //! what runs now: the release the app's procs run (the newest of them), else that newest one.
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::fleet_view::{Shown, host_of, shown};
 use vr_app::release::{Release, ReleaseQuery};
 use vr_app::supervisor::ProcState;

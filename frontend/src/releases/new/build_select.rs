@@ -1,8 +1,8 @@
 //! The build of a new release: one of the chosen app's succeeded builds, newest first; the
 //! newest is picked when the list arrives and nothing is chosen yet.
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildQuery, BuildStatus};
 

@@ -3,8 +3,8 @@
 
 mod create;
 
+use crate::busy::spawn_local;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use vr_app::api::ApiToken;
 
 use crate::api;
