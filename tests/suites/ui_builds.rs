@@ -304,6 +304,44 @@ async fn a_proc_is_deployed_from_the_ui() {
         browser.wait_for("main section.page").await;
         browser.wait_for_text("#live-status", "live").await;
         browser.screenshot(&format!("page-{name}")).await;
+        if name == "buildpacks" {
+            // Moving the second buildpack up swaps the detection order, as the API then says.
+            let urls = "return [...document.querySelectorAll('[data-test=buildpack-row]')] \
+                          .map(r => r.dataset.url).join(' ');";
+            browser
+                .wait_for("[data-test=\"buildpack-row\"] + [data-test=\"buildpack-row\"]")
+                .await;
+            let before = browser.eval(urls, vec![]).await;
+            let before: Vec<String> = before
+                .as_str()
+                .unwrap_or_default()
+                .split(' ')
+                .map(str::to_string)
+                .collect();
+            assert_eq!(before.len(), 2, "{before:?}");
+            browser
+                .eval(
+                    "document.querySelectorAll('[data-test=buildpack-row]')[1] \
+                       .querySelector('[data-test=buildpack-up]').click(); return 1;",
+                    vec![],
+                )
+                .await;
+            let swapped = format!("{} {}", before[1], before[0]);
+            let shown =
+                vr_tests::harness::wait_until_async(std::time::Duration::from_secs(10), || async {
+                    browser.eval(urls, vec![]).await.as_str() == Some(swapped.as_str())
+                })
+                .await;
+            assert!(
+                shown,
+                "the rows did not swap: {}",
+                browser.eval(urls, vec![]).await
+            );
+            let mut listed: Vec<vr_app::build::Buildpack> =
+                s.api.get("/api/buildpacks").await.expect_ok().json();
+            listed.sort_by_key(|b| b.order);
+            assert_eq!(listed[0].url, before[1], "{listed:?}");
+        }
     }
     browser.goto(&s.server.url("/apps/web")).await;
     browser.wait_for("[data-test=\"app-procs\"]").await;

@@ -8,8 +8,16 @@ use vr_app::build::{Buildpack, BuildpackPatch};
 use crate::api;
 use crate::apps::Catalog;
 use crate::busy::spawn_busy;
-use crate::components::{ConfirmDialog, EmptyRow, loading_or, use_toasts};
+use crate::components::{Column, ConfirmDialog, DataTable, use_toasts};
 use crate::session::use_session;
+
+/// A buildpack with its place in the detection order.
+#[derive(Debug, Clone, PartialEq)]
+struct Placed {
+    index: usize,
+    last: bool,
+    buildpack: Buildpack,
+}
 
 #[component]
 pub fn BuildpacksPage() -> impl IntoView {
@@ -83,18 +91,33 @@ pub fn BuildpacksPage() -> impl IntoView {
         });
     };
 
-    let rows = move || {
-        let list = catalog.buildpacks.get();
-        if list.is_empty() {
-            let text = loading_or(catalog.loaded(), "No buildpacks yet.");
-            return view! { <EmptyRow colspan=4 text=text /> }.into_any();
-        }
-        let last = list.len() - 1;
-        list.into_iter()
-            .enumerate()
-            .map(|(index, b)| {
-                let ask = b.clone();
-                let actions = session.can_deploy().then(|| {
+    // Rows carry their place, which the move buttons need; the order is detection's, so the
+    // columns do not sort.
+    let rows = Memo::new(move |_| {
+        catalog.buildpacks.with(|list| {
+            let count = list.len();
+            list.iter()
+                .enumerate()
+                .map(|(index, b)| Placed {
+                    index,
+                    last: index + 1 == count,
+                    buildpack: b.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let columns = vec![
+        Column::new("Order", |p: &Placed| p.buildpack.order.to_string())
+            .class("num")
+            .unsorted(),
+        Column::new("URL", |p: &Placed| p.buildpack.url.clone())
+            .class("mono")
+            .unsorted(),
+        Column::new("Description", |p: &Placed| p.buildpack.description.clone()).unsorted(),
+        Column::new("", |_: &Placed| String::new())
+            .cell(move |p: &Placed| {
+                let (index, last, ask) = (p.index, p.last, p.buildpack.clone());
+                session.can_deploy().then(|| {
                     view! {
                         <div class="button-row">
                             <button
@@ -116,7 +139,7 @@ pub fn BuildpacksPage() -> impl IntoView {
                                 class="btn btn-small"
                                 data-test="buildpack-down"
                                 title="Try this one later"
-                                disabled=move || busy.get() || index == last
+                                disabled=move || busy.get() || last
                                 on:click=move |_| swap(index)
                             >
                                 "↓"
@@ -132,18 +155,17 @@ pub fn BuildpacksPage() -> impl IntoView {
                             </button>
                         </div>
                     }
-                });
-                view! {
-                    <tr data-test="buildpack-row" data-url=b.url.clone() data-order=b.order>
-                        <td class="num">{b.order}</td>
-                        <td class="mono">{b.url.clone()}</td>
-                        <td>{b.description.clone()}</td>
-                        <td class="actions">{actions}</td>
-                    </tr>
-                }
+                })
             })
-            .collect_view()
-            .into_any()
+            .class("actions")
+            .unsorted(),
+    ];
+    let row_attrs = |p: Placed| {
+        vec![
+            ("data-test", "buildpack-row".to_string()),
+            ("data-url", p.buildpack.url),
+            ("data-order", p.buildpack.order.to_string()),
+        ]
     };
 
     view! {
@@ -166,19 +188,15 @@ pub fn BuildpacksPage() -> impl IntoView {
             </Show>
             <div class="card">
                 <h2>"Detection order"</h2>
-                <div class="table-scroll">
-                    <table data-test="buildpacks-table">
-                        <thead>
-                            <tr>
-                                <th scope="col" class="num">"Order"</th>
-                                <th scope="col">"URL"</th>
-                                <th scope="col">"Description"</th>
-                                <th scope="col"></th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
+                <DataTable
+                    rows=rows
+                    columns=columns
+                    empty="No buildpacks yet."
+                    loading=Signal::derive(move || !catalog.loaded())
+                    filterable=false
+                    row_attrs=row_attrs
+                    test_id="buildpacks-table"
+                />
             </div>
             <ConfirmDialog
                 open=Signal::derive(move || asking.with(Option::is_some))
