@@ -273,11 +273,12 @@ impl LiveMessage {
     /// (tested). One pass into one flat record: serde's internally tagged enums buffer the whole
     /// message first, which in the wasm UI doubles the decoding code of every type a message
     /// carries.
-    pub fn from_json(text: &str) -> serde_json::Result<LiveMessage> {
-        use serde::de::Error;
-        let w: LiveWire = serde_json::from_str(text)?;
-        fn need<T>(v: Option<T>, field: &'static str) -> serde_json::Result<T> {
-            v.ok_or_else(|| serde_json::Error::missing_field(field))
+    pub fn from_json(text: &str) -> Result<LiveMessage, crate::json::DecodeError> {
+        let w: LiveWire = crate::json::decode(text)?;
+        fn need<T>(v: Option<T>, field: &'static str) -> Result<T, crate::json::DecodeError> {
+            v.ok_or_else(|| {
+                crate::json::DecodeError::Shape(crate::json::JsonError::expected(field))
+            })
         }
         Ok(match w.kind.as_str() {
             "event" => LiveMessage::Event {
@@ -320,7 +321,6 @@ impl LiveMessage {
 }
 
 /// Every field any [`LiveMessage`] kind has, each optional (a name means the same in every kind).
-#[derive(Deserialize)]
 struct LiveWire {
     kind: String,
     event: Option<Event>,
@@ -338,6 +338,24 @@ struct LiveWire {
     result: Option<crate::fleet::ProcActionResult>,
     at: Option<i64>,
 }
+
+crate::from_json_struct!(LiveWire {
+    kind,
+    event,
+    host,
+    procs,
+    name,
+    build,
+    id,
+    offset,
+    text,
+    deploy,
+    batch,
+    done,
+    total,
+    result,
+    at,
+});
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fixtures;
 pub mod fleet;
 pub mod fleet_view;
+pub mod json;
 pub mod live;
 pub mod object;
 pub mod order;

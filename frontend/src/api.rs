@@ -15,13 +15,13 @@ use std::cell::RefCell;
 use std::fmt;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use vr_app::ErrorBody;
 use vr_app::api::{
     ApiToken, AuthSession, CSRF_HEADER, ChangePassword, CreatedToken, Event, EventQuery,
     LoginRequest, Me, NewToken, NewUser, SetupRequest, SetupStatus, SshKey, User, UserPatch,
     VersionInfo, paths,
 };
+use vr_app::json::FromJson;
 use vr_app::query::query_string;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -154,7 +154,7 @@ async fn send_with_status(
     if response.ok() {
         return Ok((status, text));
     }
-    let error = match serde_json::from_str::<ErrorBody>(&text) {
+    let error = match vr_app::json::decode::<ErrorBody>(&text) {
         Ok(body) => ApiError {
             status,
             code: body.error.code,
@@ -174,8 +174,8 @@ async fn send_with_status(
     Err(error)
 }
 
-fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|e| {
+fn decode<T: FromJson>(text: &str) -> Result<T, ApiError> {
+    vr_app::json::decode(text).map_err(|e| {
         ApiError::client(
             "decode",
             format!("The server sent an answer this page does not understand ({e})."),
@@ -189,17 +189,17 @@ fn to_json<B: Serialize>(body: &B) -> Result<String, ApiError> {
 }
 
 /// `GET path`, decoding the JSON answer.
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+pub async fn get<T: FromJson>(path: &str) -> Result<T, ApiError> {
     decode(&send("GET", path, None).await?)
 }
 
 /// `POST path` with a JSON body, decoding the JSON answer.
-pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+pub async fn post<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
     decode(&send("POST", path, Some(to_json(body)?)).await?)
 }
 
 /// `POST path` with a JSON body, decoding the JSON answer and returning its status with it.
-pub async fn post_with_status<B: Serialize, T: DeserializeOwned>(
+pub async fn post_with_status<B: Serialize, T: FromJson>(
     path: &str,
     body: &B,
 ) -> Result<(u16, T), ApiError> {
@@ -208,7 +208,7 @@ pub async fn post_with_status<B: Serialize, T: DeserializeOwned>(
 }
 
 /// `PATCH path` with a JSON body.
-pub async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiError> {
+pub async fn patch<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
     decode(&send("PATCH", path, Some(to_json(body)?)).await?)
 }
 

@@ -347,6 +347,7 @@ async fn a_proc_is_deployed_from_the_ui() {
     browser.wait_for("[data-test=\"app-procs\"]").await;
 
     // Destroying several procs at once asks for the number typed out.
+    the_ui_reads_real_answers_like_serde(&s.api, r.id).await;
     let second = super::deploys::deploy(&s.api, r.id, "worker", "ui2", 0).await;
     assert_eq!(
         second.status,
@@ -383,4 +384,77 @@ async fn a_proc_is_deployed_from_the_ui() {
     .await;
     assert!(gone, "the two procs were not destroyed");
     browser.close().await;
+}
+
+/// Every kind of answer the UI reads, fetched from a server with a built, released and deployed
+/// app: the UI's decoder (`vr_app::json`) reads each exactly as serde does.
+async fn the_ui_reads_real_answers_like_serde(api: &vr_tests::harness::ApiClient, release_id: i64) {
+    use vr_app::api::{self as a, paths};
+    use vr_app::{build, deploy, fleet, release};
+    let fleet: fleet::Fleet = api.get(fleet::paths::FLEET).await.expect_ok().decoded();
+    let proc = fleet
+        .procs
+        .iter()
+        .find(|p| p.meta.is_some())
+        .expect("a deployed proc");
+    let _: fleet::ProcDetail = api
+        .get(&fleet::paths::proc(&proc.host, &proc.name))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: fleet::Host = api
+        .get(&fleet::paths::host(&proc.host))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: Vec<fleet::Squad> = api.get(fleet::paths::SQUADS).await.expect_ok().decoded();
+    let _: Vec<build::App> = api.get(build::paths::APPS).await.expect_ok().decoded();
+    let _: Vec<build::Buildpack> = api
+        .get(build::paths::BUILDPACKS)
+        .await
+        .expect_ok()
+        .decoded();
+    let _: Vec<build::Build> = api.get(build::paths::BUILDS).await.expect_ok().decoded();
+    let _: Vec<release::Release> = api
+        .get(release::paths::RELEASES)
+        .await
+        .expect_ok()
+        .decoded();
+    let _: release::Release = api
+        .get(&format!("{}/{release_id}", release::paths::RELEASES))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: release::ReleaseDiff = api
+        .get(&format!(
+            "{}?a={release_id}&b={release_id}",
+            release::paths::RELEASE_COMPARE
+        ))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: Vec<release::Ingredient> = api
+        .get(release::paths::INGREDIENTS)
+        .await
+        .expect_ok()
+        .decoded();
+    let _: Vec<deploy::Deployment> = api.get(deploy::paths::DEPLOYS).await.expect_ok().decoded();
+    let _: Vec<deploy::UptestResult> = api
+        .get(deploy::uptest_paths::UPTESTS)
+        .await
+        .expect_ok()
+        .decoded();
+    let _: Vec<a::Event> = api.get(paths::EVENTS).await.expect_ok().decoded();
+    let _: Vec<a::User> = api.get(paths::USERS).await.expect_ok().decoded();
+    let _: Vec<a::ApiToken> = api.get(paths::TOKENS).await.expect_ok().decoded();
+    let _: a::AuthSession = api.get(paths::SESSION).await.expect_ok().decoded();
+    let _: a::Me = api.get(paths::ME).await.expect_ok().decoded();
+    let _: a::VersionInfo = api.get(paths::VERSION).await.expect_ok().decoded();
+    let _: a::SetupStatus = api.get(paths::SETUP).await.expect_ok().decoded();
+    let _: a::SshKey = api.get(paths::SSH_KEY).await.expect_ok().decoded();
+    let _: vr_app::ErrorBody = api
+        .get(&format!("{}/999999", build::paths::BUILDS))
+        .await
+        .expect_status(404)
+        .decoded();
 }

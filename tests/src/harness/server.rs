@@ -455,6 +455,25 @@ impl Reply {
         })
     }
 
+    /// The body as `T`, decoded both by serde and by the UI's decoder (`vr_app::json`), which
+    /// must agree: every answer the UI reads is checked on real server output this way.
+    #[track_caller]
+    pub fn decoded<T>(&self) -> T
+    where
+        T: DeserializeOwned + vr_app::json::FromJson + PartialEq + std::fmt::Debug,
+    {
+        let by_serde: T = self.json();
+        let by_ui: T = vr_app::json::decode(&self.text).unwrap_or_else(|e| {
+            panic!(
+                "the UI cannot decode a {}: {e}: {}",
+                std::any::type_name::<T>(),
+                self.text
+            )
+        });
+        assert_eq!(by_ui, by_serde, "{}", self.text);
+        by_serde
+    }
+
     /// The body as untyped JSON.
     #[track_caller]
     pub fn value(&self) -> serde_json::Value {

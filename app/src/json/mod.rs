@@ -1,0 +1,270 @@
+//! Decoding the API's JSON answers from a parsed [`Value`], without serde's derived visitors.
+//!
+//! The server encodes with serde; the wasm UI decodes with [`FromJson`]. Serde's derived
+//! `Deserialize` is several KB of wasm per type (a field visitor, a map visitor and a sequence
+//! visitor, each with its error paths); a `FromJson` impl is one field lookup per field, and the
+//! JSON itself is parsed once into a `Value` by the single `Value` deserializer. Every impl is
+//! checked against serde's encoding of the same value (here, natively, and on real server
+//! answers in the test suite), and the struct macro names every field so none is forgotten.
+
+mod dto;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// Why a JSON value is not the expected type: what was expected, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    expected: &'static str,
+    /// Keys and indexes from the top, innermost last.
+    path: Vec<String>,
+}
+
+impl JsonError {
+    pub fn expected(what: &'static str) -> JsonError {
+        JsonError {
+            expected: what,
+            path: Vec::new(),
+        }
+    }
+
+    fn at(mut self, place: impl Into<String>) -> JsonError {
+        self.path.insert(0, place.into());
+        self
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "expected {}", self.expected)
+        } else {
+            write!(f, "expected {} at {}", self.expected, self.path.join("."))
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// A type the UI reads from the API's JSON.
+pub trait FromJson: Sized {
+    fn from_json(value: Value) -> Result<Self, JsonError>;
+
+    /// The value of an absent key, when absence means something (none, empty); `None` makes
+    /// the key required.
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+/// Parses `text` and decodes it as `T`.
+pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| DecodeError::Syntax(e.to_string()))?;
+    T::from_json(value).map_err(DecodeError::Shape)
+}
+
+/// Why an answer could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not JSON: {0}")]
+    Syntax(String),
+    #[error("{0}")]
+    Shape(JsonError),
+}
+
+/// An object's fields, taken out one by one (so a flattened part can decode what is left).
+pub struct Fields(Map<String, Value>);
+
+impl Fields {
+    pub fn of(value: Value) -> Result<Fields, JsonError> {
+        match value {
+            Value::Object(map) => Ok(Fields(map)),
+            _ => Err(JsonError::expected("an object")),
+        }
+    }
+
+    /// The field `key`, decoded; an absent key is [`FromJson::absent`] or an error.
+    pub fn take<T: FromJson>(&mut self, key: &'static str) -> Result<T, JsonError> {
+        match self.0.remove(key) {
+            Some(v) => T::from_json(v).map_err(|e| e.at(key)),
+            None => T::absent().ok_or_else(|| JsonError::expected("a value").at(key)),
+        }
+    }
+
+    /// The field `key`, or the type's default when absent (serde's `#[serde(default)]`).
+    pub fn take_or_default<T: FromJson + Default>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<T, JsonError> {
+        match self.0.remove(key) {
+            Some(v) => T::from_json(v).map_err(|e| e.at(key)),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// The fields not taken yet, as an object (serde's `#[serde(flatten)]`).
+    pub fn rest<T: FromJson>(self) -> Result<T, JsonError> {
+        T::from_json(Value::Object(self.0))
+    }
+}
+
+/// `FromJson` for a struct, naming each field: `required` ones must be present (an `Option`
+/// may be absent), `default` ones default when absent, a `flatten` one decodes from the fields
+/// left over. The struct literal fails to compile if a field is left out.
+#[macro_export]
+macro_rules! from_json_struct {
+    ($ty:ident { $($field:ident),* $(,)? }
+        $(default { $($dfield:ident),* $(,)? })?
+        $(flatten { $flat:ident })?) => {
+        impl $crate::json::FromJson for $ty {
+            fn from_json(value: serde_json::Value) -> Result<Self, $crate::json::JsonError> {
+                #[allow(unused_mut)]
+                let mut fields = $crate::json::Fields::of(value)?;
+                Ok($ty {
+                    $($field: fields.take(stringify!($field))?,)*
+                    $($($dfield: fields.take_or_default(stringify!($dfield))?,)*)?
+                    $($flat: fields.rest()?,)?
+                })
+            }
+        }
+    };
+}
+
+/// `FromJson` for a unit-only enum from its names on the wire.
+#[macro_export]
+macro_rules! from_json_enum {
+    ($ty:ident { $($variant:ident = $name:literal),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn from_json(value: serde_json::Value) -> Result<Self, $crate::json::JsonError> {
+                match value.as_str() {
+                    $(Some($name) => Ok($ty::$variant),)*
+                    _ => Err($crate::json::JsonError::expected(concat!("one of: ", $($name, " "),*))),
+                }
+            }
+        }
+    };
+}
+
+impl FromJson for Value {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        Ok(value)
+    }
+}
+
+impl FromJson for String {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        match value {
+            Value::String(s) => Ok(s),
+            _ => Err(JsonError::expected("a string")),
+        }
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        value
+            .as_bool()
+            .ok_or_else(|| JsonError::expected("true or false"))
+    }
+}
+
+macro_rules! integer {
+    ($($ty:ty),*) => {$(
+        impl FromJson for $ty {
+            fn from_json(value: Value) -> Result<Self, JsonError> {
+                let n = match &value {
+                    Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)),
+                    _ => None,
+                };
+                n.and_then(|n| <$ty>::try_from(n).ok())
+                    .ok_or_else(|| JsonError::expected(concat!("a whole number (", stringify!($ty), ")")))
+            }
+        }
+    )*};
+}
+integer!(i64, u64, u32, u16, usize);
+
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        match value {
+            Value::Null => Ok(None),
+            v => T::from_json(v).map(Some),
+        }
+    }
+
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: FromJson> FromJson for Box<T> {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        T::from_json(value).map(Box::new)
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        let Value::Array(items) = value else {
+            return Err(JsonError::expected("a list"));
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| T::from_json(v).map_err(|e| e.at(format!("[{i}]"))))
+            .collect()
+    }
+
+    fn absent() -> Option<Self> {
+        Some(Vec::new())
+    }
+}
+
+impl<T: FromJson> FromJson for BTreeMap<String, T> {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        let Value::Object(map) = value else {
+            return Err(JsonError::expected("an object"));
+        };
+        // Inserted one by one: collecting would sort a buffer first (see `order`).
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            let item = T::from_json(v).map_err(|e| e.at(k.clone()))?;
+            out.insert(k, item);
+        }
+        Ok(out)
+    }
+
+    fn absent() -> Option<Self> {
+        Some(BTreeMap::new())
+    }
+}
+
+impl FromJson for Map<String, Value> {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        match value {
+            Value::Object(map) => Ok(map),
+            _ => Err(JsonError::expected("an object")),
+        }
+    }
+
+    fn absent() -> Option<Self> {
+        Some(Map::new())
+    }
+}
+
+impl<T: FromJson + Ord> FromJson for BTreeSet<T> {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        let mut out = BTreeSet::new();
+        for item in Vec::<T>::from_json(value)? {
+            out.insert(item);
+        }
+        Ok(out)
+    }
+
+    fn absent() -> Option<Self> {
+        Some(BTreeSet::new())
+    }
+}
