@@ -348,6 +348,43 @@ async fn a_proc_is_deployed_from_the_ui() {
 
     // Destroying several procs at once asks for the number typed out.
     the_ui_reads_real_answers_like_serde(&s.api, r.id).await;
+
+    // An ingredient's page follows the releases made with it, live.
+    s.api
+        .post(
+            vr_app::release::paths::INGREDIENTS,
+            &vr_app::release::NewIngredient {
+                name: "ui-db".into(),
+                settings_yaml: "db: main\n".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201);
+    browser.goto(&s.server.url("/ingredients/ui-db")).await;
+    browser.wait_for_text("#ingredient-title", "ui-db").await;
+    browser.wait_for("[data-test=\"ingredient-used-by\"]").await;
+    let with_it: vr_app::release::Release = s
+        .api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &vr_app::release::NewRelease {
+                build_id: r.build_id,
+                ingredients: vec!["ui-db".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    browser
+        .wait_for_text(
+            "[data-test=\"ingredient-used-by\"]",
+            &format!("#{}", with_it.id),
+        )
+        .await;
+    browser.goto(&s.server.url("/apps/web")).await;
+    browser.wait_for("[data-test=\"app-procs\"]").await;
     let second = super::deploys::deploy(&s.api, r.id, "worker", "ui2", 0).await;
     assert_eq!(
         second.status,

@@ -10,13 +10,13 @@ mod filters;
 use crate::busy::spawn_local;
 use leptos::prelude::*;
 use vr_app::api::{Event, EventQuery, LiveMessage};
-use vr_app::live::{event_matches, merge_events};
+use vr_app::live::{Merge, event_matches, merge_events};
 
 use crate::api;
 use crate::components::{Column, DataTable, SortKey, StatusBadge};
 use crate::format;
 use crate::links::object_href;
-use crate::live::use_live;
+use crate::live::LiveData;
 use detail::EventDetail;
 use filters::{FilterForm, Filters};
 
@@ -26,79 +26,80 @@ const PAGE: u32 = 50;
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     crate::route::title(|| "Activity".to_string());
-    let live = use_live();
-
     let filters = Filters::from_url();
     let applied = filters.applied;
 
-    let events = RwSignal::new(Vec::<Event>::new());
-    let loading = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let exhausted = RwSignal::new(false);
     let selected = RwSignal::new(None::<Event>);
-    // Answers to an older filter are dropped when they arrive late.
-    let generation = StoredValue::new(0u64);
+    // The newest page under the filters in force, with live events that match them (also
+    // those arriving while it is fetched); older pages are added below it on demand.
+    let events = LiveData::follow(
+        Vec::<Event>::new(),
+        move || {
+            let query = EventQuery {
+                before: None,
+                limit: Some(PAGE),
+                ..applied.try_get_untracked().unwrap_or_default()
+            };
+            async move {
+                let page = api::events(&query).await?;
+                let _ = exhausted.try_set(page.len() < PAGE as usize);
+                Ok(page)
+            }
+        },
+        move |list, message| match message {
+            LiveMessage::Event { event }
+                if applied
+                    .try_with_untracked(|q| event_matches(q, event))
+                    .unwrap_or(false) =>
+            {
+                merge_events(list, vec![event.clone()]);
+                Merge::Applied
+            }
+            _ => Merge::Ignored,
+        },
+    );
+    // A new filter starts over from the newest line.
+    Effect::watch(
+        move || applied.get(),
+        move |_, _, _| {
+            exhausted.set(false);
+            events.restart(Vec::new());
+        },
+        false,
+    );
 
-    // Fetches a page: the newest (`before: None`) or the one below the oldest shown.
-    let fetch = move |before: Option<i64>, reset: bool| {
-        let query = EventQuery {
-            before,
-            limit: Some(PAGE),
-            ..applied.get_untracked()
+    let older_loading = RwSignal::new(false);
+    let older_error = RwSignal::new(None::<String>);
+    let load_older = move |_| {
+        let Some(oldest) = events.with_untracked(|list| list.iter().map(|e| e.id).min()) else {
+            return;
         };
-        if reset {
-            generation.update_value(|g| *g += 1);
-        }
-        let asked_in = generation.get_value();
-        loading.set(true);
+        let filter = applied.get_untracked();
+        let query = EventQuery {
+            before: Some(oldest),
+            limit: Some(PAGE),
+            ..filter.clone()
+        };
+        older_loading.set(true);
         spawn_local(async move {
             let result = api::events(&query).await;
-            if generation.try_get_value() != Some(asked_in) {
+            let _ = older_loading.try_set(false);
+            // A page of a filter no longer in force is dropped.
+            if applied.try_get_untracked() != Some(filter) {
                 return;
             }
-            let _ = loading.try_set(false);
             match result {
                 Ok(page) => {
-                    let _ = error.try_set(None);
-                    if before.is_some() || reset {
-                        let _ = exhausted.try_set(page.len() < PAGE as usize);
-                    }
-                    let _ = events.try_update(|list| {
-                        if reset {
-                            list.clear();
-                        }
-                        merge_events(list, page);
-                    });
+                    let _ = older_error.try_set(None);
+                    let _ = exhausted.try_set(page.len() < PAGE as usize);
+                    events.update(|list| merge_events(list, page));
                 }
                 Err(e) => {
-                    let _ = error.try_set(Some(e.message));
+                    let _ = older_error.try_set(Some(e.message));
                 }
             }
         });
-    };
-
-    // A new filter starts over from the newest line.
-    // Fetched once the live channel is open, so no event falls between the answer and the
-    // channel; again after a reconnection (events may have been missed) and on a new filter.
-    Effect::new(move || {
-        applied.track();
-        if live.opens() > 0 {
-            fetch(None, true);
-        }
-    });
-    live.subscribe(move |message| {
-        if let LiveMessage::Event { event } = message
-            && applied.with_untracked(|q| event_matches(q, event))
-        {
-            events.update(|list| merge_events(list, vec![event.clone()]));
-        }
-    });
-
-    let load_older = move |_| {
-        let oldest = events.with_untracked(|list| list.iter().map(|e| e.id).min());
-        if let Some(oldest) = oldest {
-            fetch(Some(oldest), false);
-        }
     };
     let columns = vec![
         Column::new("Time", |e: &Event| format::datetime(e.at))
@@ -120,13 +121,19 @@ pub fn ActivityPage() -> impl IntoView {
             <h1>"Activity"</h1>
             <FilterForm filters=filters />
 
-            {move || error.get().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
+            {move || {
+                events
+                    .error_text()
+                    .or_else(|| older_error.get())
+                    .map(|e| view! { <div class="form-error" role="alert">{e}</div> })
+            }}
 
             <div class="split" class:has-detail=move || selected.with(Option::is_some)>
                 <div class="card">
                     <DataTable
-                        rows=events
+                        rows=events.signal()
                         columns=columns
+                        loading=Signal::derive(move || !events.loaded())
                         filterable=false
                         empty="No activity matches."
                         on_row_click=move |e: Event| selected.set(Some(e))
@@ -148,10 +155,10 @@ pub fn ActivityPage() -> impl IntoView {
                                 type="button"
                                 class="btn"
                                 id="load-older"
-                                disabled=move || loading.get() || events.with(Vec::is_empty)
+                                disabled=move || older_loading.get() || events.with(Vec::is_empty)
                                 on:click=load_older
                             >
-                                {move || if loading.get() { "Loading…" } else { "Load older" }}
+                                {move || if older_loading.get() { "Loading…" } else { "Load older" }}
                             </button>
                         </Show>
                     </div>

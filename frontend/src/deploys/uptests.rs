@@ -2,16 +2,16 @@
 //! host), fetched when shown or pointed at another proc, and again when a live `Deploy`
 //! message about that proc arrives (a deploy runs its uptests) or the live channel reopens.
 
-use crate::busy::spawn_local;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::deploy::UptestResult;
+use vr_app::live::Merge;
 use vr_app::time::{format_age, format_utc};
 
 use super::run_time;
 use crate::api;
 use crate::clock::use_clock;
-use crate::live::use_live;
+use crate::live::LiveData;
 
 /// The latest uptest results of `program` on `host`; nothing is asked while either is empty.
 #[component]
@@ -19,71 +19,45 @@ pub fn UptestResults(
     #[prop(into)] host: Signal<String>,
     #[prop(into)] program: Signal<String>,
 ) -> impl IntoView {
-    let live = use_live();
-    let results = RwSignal::new(Vec::<UptestResult>::new());
-    let loaded = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    // Bumped by each fetch: only the newest one's answer is kept.
-    let generation = StoredValue::new(0u64);
     let target = Memo::new(move |_| (host.get(), program.get()));
-
-    let load = move || {
-        generation.update_value(|g| *g += 1);
-        let asked = generation.get_value();
-        let Some((host, program)) = target.try_get_untracked() else {
-            return;
-        };
-        if host.is_empty() || program.is_empty() {
-            return;
-        }
-        spawn_local(async move {
-            let result = api::deploy::uptests(&host, &program).await;
-            if generation.try_get_value() != Some(asked) {
-                return;
-            }
-            match result {
-                Ok(list) => {
-                    let _ = results.try_set(list);
-                    let _ = loaded.try_set(true);
-                    let _ = error.try_set(None);
+    let results = LiveData::follow(
+        Vec::<UptestResult>::new(),
+        move || {
+            let (host, program) = target.try_get_untracked().unwrap_or_default();
+            async move {
+                if host.is_empty() || program.is_empty() {
+                    return Ok(Vec::new());
                 }
-                Err(e) => {
-                    let _ = error.try_set(Some(e.message));
-                }
+                api::deploy::uptests(&host, &program).await
             }
-        });
-    };
-
+        },
+        // A deploy of this proc runs its uptests: fetch the new results.
+        move |_, message| match message {
+            LiveMessage::Deploy { deploy }
+                if target
+                    .try_with_untracked(|(h, p)| *h == deploy.host && *p == deploy.program)
+                    .unwrap_or(false) =>
+            {
+                Merge::Refetch
+            }
+            _ => Merge::Ignored,
+        },
+    );
     Effect::watch(
         move || target.get(),
-        move |_, _, _| {
-            results.set(Vec::new());
-            loaded.set(false);
-            error.set(None);
-            load();
-        },
-        true,
+        move |_, _, _| results.restart(Vec::new()),
+        false,
     );
-    live.subscribe(move |message| {
-        if let LiveMessage::Deploy { deploy } = message
-            && target
-                .try_with_untracked(|(h, p)| *h == deploy.host && *p == deploy.program)
-                .unwrap_or(false)
-        {
-            load();
-        }
-    });
-    Effect::watch(move || live.opens(), move |_, _, _| load(), false);
 
     view! {
         <div class="uptests" data-test="uptests">
-            {move || error.get().map(|e| view! { <p class="field-error">{e}</p> })}
+            {move || results.error_text().map(|e| view! { <p class="field-error">{e}</p> })}
             {move || {
                 let list = results.get();
                 if list.is_empty() {
-                    let text = if loaded.get() {
+                    let text = if results.loaded() {
                         "No uptest results."
-                    } else if error.with(Option::is_none) {
+                    } else if results.error_text().is_none() {
                         "Loading…"
                     } else {
                         return ().into_any();

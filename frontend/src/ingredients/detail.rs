@@ -1,11 +1,11 @@
 //! `/ingredients/:name`: one ingredient: its YAML editor (read-only for viewers), the parsed
 //! values as the server understood them, the releases that use it, and delete.
 
-use crate::busy::spawn_local;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
+use vr_app::live::Merge;
 use vr_app::release::{Ingredient, IngredientPatch};
 use vr_app::time::format_utc;
 use vr_app::validate;
@@ -16,7 +16,7 @@ use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{
     ConfirmDialog, Field, FormError, FormErrors, MissingNotice, TextArea, use_toasts,
 };
-use crate::live::use_live;
+use crate::live::LiveData;
 
 use crate::links::release_href;
 use crate::releases::values::{EnvTable, RevealFrom, SettingsTable};
@@ -40,50 +40,29 @@ pub fn IngredientPage() -> impl IntoView {
 
 #[component]
 fn IngredientView(name: String) -> impl IntoView {
-    let live = use_live();
     let session = use_session();
-    let current = RwSignal::new(None::<Ingredient>);
-    let error = RwSignal::new(None::<api::ApiError>);
     let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
     let name = StoredValue::new(name);
-    // Bumped per fetch: an older answer arriving late is dropped.
-    let generation = StoredValue::new(0u64);
-
-    let load = move || {
-        generation.update_value(|g| *g += 1);
-        let asked_in = generation.get_value();
-        let name = name.get_value();
-        spawn_local(async move {
-            let result = api::release::ingredient(&name).await;
-            if generation.try_get_value() != Some(asked_in) {
-                return;
-            }
-            match result {
-                Ok(i) => {
-                    let _ = current.try_set(Some(i));
-                    let _ = error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    load();
-    // Another release may have started using it, or someone else changed it.
-    live.subscribe(move |message| {
-        if matches!(message, LiveMessage::Releases) {
-            load();
-        }
-    });
-    Effect::watch(move || live.opens(), move |_, _, _| load(), false);
+    // Another release may have started using it, or someone else changed it: fetch again.
+    let data = LiveData::follow(
+        None::<Ingredient>,
+        move || {
+            let name = name.get_value();
+            async move { api::release::ingredient(&name).await.map(Some) }
+        },
+        |_, message| match message {
+            LiveMessage::Releases => Merge::Refetch,
+            _ => Merge::Ignored,
+        },
+    );
+    let current = data.rw();
 
     // The editor is built once per ingredient (not on every refetch), so typing is never undone.
     let id = Memo::new(move |_| current.with(|i| i.as_ref().map(|i| i.id)));
     let body = move || {
         if id.get().is_none() {
-            let text = match error.get() {
+            let text = match data.error() {
                 Some(e) if e.status == 404 => {
                     format!("There is no ingredient named {}.", name.get_value())
                 }

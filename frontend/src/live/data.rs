@@ -172,6 +172,12 @@ impl<T: Clone + Send + Sync + 'static> LiveData<T> {
         self.value.update(f);
     }
 
+    /// The data's own signal, for a child that edits the record shown and writes back the
+    /// server's answers (like [`LiveData::update`]).
+    pub fn rw(&self) -> RwSignal<T> {
+        self.value
+    }
+
     /// The data as a signal.
     pub fn signal(&self) -> Signal<T> {
         self.value.into()

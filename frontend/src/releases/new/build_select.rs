@@ -1,16 +1,16 @@
 //! The build of a new release: one of the chosen app's succeeded builds, newest first; the
 //! newest is picked when the list arrives and nothing is chosen yet.
 
-use crate::busy::spawn_local;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildQuery, BuildStatus};
+use vr_app::live::Merge;
 
 use super::draft::Draft;
 use crate::api;
 use crate::builds::short_commit;
 use crate::components::FormErrors;
-use crate::live::use_live;
+use crate::live::LiveData;
 
 /// How many of the app's newest builds are asked for.
 const LIMIT: u32 = 50;
@@ -26,73 +26,62 @@ fn build_label(b: &Build) -> String {
 #[component]
 pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
     errors.register("build_id");
-    let live = use_live();
-    let builds = RwSignal::new(Vec::<Build>::new());
-    let loaded = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let generation = StoredValue::new(0u64);
-
-    let load = move || {
-        generation.update_value(|g| *g += 1);
-        let asked_in = generation.get_value();
-        let app = draft.app.get_untracked();
-        if app.is_empty() {
-            builds.set(Vec::new());
-            loaded.set(false);
-            return;
-        }
-        let query = BuildQuery {
-            app: Some(app),
-            limit: Some(LIMIT),
-        };
-        spawn_local(async move {
-            let result = api::build::builds(&query).await;
-            if generation.try_get_value() != Some(asked_in) {
-                return;
-            }
-            match result {
-                Ok(list) => {
-                    // Only a succeeded build has an artifact to release.
-                    let usable: Vec<Build> = list
-                        .into_iter()
-                        .filter(|b| b.status == BuildStatus::Succeeded)
-                        .collect();
-                    if draft.build.get_untracked().is_empty()
-                        && let Some(newest) = usable.first()
-                    {
-                        let _ = draft.build.try_set(newest.id.to_string());
-                    }
-                    let _ = builds.try_set(usable);
-                    let _ = loaded.try_set(true);
-                    let _ = error.try_set(None);
+    let builds = LiveData::follow(
+        Vec::<Build>::new(),
+        move || {
+            let app = draft.app.try_get_untracked().unwrap_or_default();
+            async move {
+                if app.is_empty() {
+                    return Ok(Vec::new());
                 }
-                Err(e) => {
-                    let _ = error.try_set(Some(e.message));
-                }
+                let query = BuildQuery {
+                    app: Some(app),
+                    limit: Some(LIMIT),
+                };
+                // Only a succeeded build has an artifact to release.
+                let list = api::build::builds(&query).await?;
+                Ok(list
+                    .into_iter()
+                    .filter(|b| b.status == BuildStatus::Succeeded)
+                    .collect())
             }
-        });
-    };
+        },
+        move |_, message| match message {
+            LiveMessage::Build { build }
+                if build.status == BuildStatus::Succeeded
+                    && draft
+                        .app
+                        .try_with_untracked(|a| *a == build.app)
+                        .unwrap_or(false) =>
+            {
+                Merge::Refetch
+            }
+            _ => Merge::Ignored,
+        },
+    );
     // Another app: its builds, and none chosen until they arrive.
+    Effect::watch(
+        move || draft.app.get(),
+        move |_, _, _| {
+            draft.build.set(String::new());
+            builds.restart(Vec::new());
+        },
+        true,
+    );
+    // The newest is picked when the list arrives and nothing is chosen yet.
     Effect::new(move || {
-        draft.app.track();
-        draft.build.set(String::new());
-        loaded.set(false);
-        load();
-    });
-    live.subscribe(move |message| {
-        if let LiveMessage::Build { build } = message
-            && build.status == BuildStatus::Succeeded
-            && build.app == draft.app.get_untracked()
+        let newest = builds.with(|list| list.first().map(|b| b.id));
+        if let Some(id) = newest
+            && draft.build.with_untracked(String::is_empty)
         {
-            load();
+            draft.build.set(id.to_string());
         }
     });
-    Effect::watch(move || live.opens(), move |_, _, _| load(), false);
 
     let prompt = move || {
         if draft.app.with(String::is_empty) {
             "(choose an app first)"
-        } else if !loaded.get() {
+        } else if !builds.loaded() {
             "Loading…"
         } else if builds.with(Vec::is_empty) {
             "(no succeeded builds)"
@@ -129,7 +118,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
                 {options}
             </select>
             {move || {
-                match errors.field("build_id").or_else(|| error.get()) {
+                match errors.field("build_id").or_else(|| builds.error_text()) {
                     Some(m) => view! { <p class="field-error" data-field="build_id">{m}</p> }.into_any(),
                     None => view! { <p class="field-hint">"Succeeded builds of the app, newest first."</p> }.into_any(),
                 }
