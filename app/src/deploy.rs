@@ -53,10 +53,66 @@ impl DeployStatus {
     }
 }
 
+/// A step of the one-proc deploy. On the wire (and in stored deploys) each is its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DeployStepKind {
+    /// The proc already runs: nothing to do.
+    #[serde(rename = "check")]
+    AlreadyRunning,
+    /// Nothing on the host listens on the proc's port.
+    #[serde(rename = "check port")]
+    CheckPort,
+    /// The build's artifact is on the host, unpacked.
+    #[serde(rename = "copy build")]
+    CopyBuild,
+    /// The proc's directory: config, settings, env, the Supervisor program file.
+    #[serde(rename = "write proc")]
+    WriteProc,
+    #[serde(rename = "add to Supervisor")]
+    AddToSupervisor,
+    #[serde(rename = "wait for RUNNING")]
+    WaitRunning,
+    #[serde(rename = "uptests")]
+    Uptests,
+}
+
+impl DeployStepKind {
+    /// What the step is called in records, the UI and the CLI.
+    pub fn label(self) -> &'static str {
+        match self {
+            DeployStepKind::AlreadyRunning => "check",
+            DeployStepKind::CheckPort => "check port",
+            DeployStepKind::CopyBuild => "copy build",
+            DeployStepKind::WriteProc => "write proc",
+            DeployStepKind::AddToSupervisor => "add to Supervisor",
+            DeployStepKind::WaitRunning => "wait for RUNNING",
+            DeployStepKind::Uptests => "uptests",
+        }
+    }
+
+    /// The steps a deploy runs, in order, for a proc on `port`: a port is checked only when
+    /// the proc has one (0: a worker).
+    pub fn plan(port: u16) -> &'static [DeployStepKind] {
+        const WITH_PORT: [DeployStepKind; 6] = [
+            DeployStepKind::CheckPort,
+            DeployStepKind::CopyBuild,
+            DeployStepKind::WriteProc,
+            DeployStepKind::AddToSupervisor,
+            DeployStepKind::WaitRunning,
+            DeployStepKind::Uptests,
+        ];
+        if port == 0 {
+            &WITH_PORT[1..]
+        } else {
+            &WITH_PORT
+        }
+    }
+}
+
 /// One step of a deploy, as it went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployStep {
-    pub name: String,
+    pub name: DeployStepKind,
     pub ok: bool,
     pub message: String,
     pub ms: u64,

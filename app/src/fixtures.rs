@@ -105,7 +105,7 @@ pub fn deployment(id: i64, app: &str, host: &str) -> crate::deploy::Deployment {
         status: crate::deploy::DeployStatus::Succeeded,
         error: None,
         steps: vec![crate::deploy::DeployStep {
-            name: "unpack".into(),
+            name: crate::deploy::DeployStepKind::CopyBuild,
             ok: true,
             message: String::new(),
             ms: 12,

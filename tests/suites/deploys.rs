@@ -6,7 +6,7 @@
 use super::builds::{add_app, build, setup};
 use std::time::{Duration, Instant};
 use vr_app::build::BuildStatus;
-use vr_app::deploy::{DeployRequest, DeployStatus, Deployment, paths};
+use vr_app::deploy::{DeployRequest, DeployStatus, DeployStepKind, Deployment, paths};
 use vr_app::fleet::{ProcAction, ProcActionReport, ProcActionRequest, ProcRef};
 use vr_app::release::{NewRelease, Release};
 use vr_tests::harness::ApiClient;
@@ -157,7 +157,8 @@ async fn procs_are_deployed_reached_and_taken_down() {
     // "ERROR (already started)" inside a step marked ok.
     let added = &web.steps[3];
     assert!(
-        added.name == "add to Supervisor" && added.message.contains("added process group"),
+        added.name == DeployStepKind::AddToSupervisor
+            && added.message.contains("added process group"),
         "{added:?}"
     );
     assert!(
@@ -257,14 +258,20 @@ async fn procs_are_deployed_reached_and_taken_down() {
     let bad = deploy(&s.api, r1.id, "bad", "prod", 0).await;
     assert_eq!(bad.status, DeployStatus::Failed, "{bad:#?}");
     let last = bad.steps.last().expect("steps");
-    assert_eq!(last.name, "wait for RUNNING");
+    assert_eq!(last.name, DeployStepKind::WaitRunning);
     assert!(last.message.contains("boom"), "{last:?}");
+    // A proc that failed on a host that answered is not a lost host.
+    let why = bad.error.as_deref().unwrap_or_default();
+    assert!(
+        why.starts_with("wait for RUNNING: ") && !why.contains("host lost"),
+        "{why}"
+    );
 
     // A proc whose uptest fails: the deploy fails with the test's output, stored for later.
     let checked = deploy(&s.api, r1.id, "checked", "prod", 0).await;
     assert_eq!(checked.status, DeployStatus::Failed, "{checked:#?}");
     let last = checked.steps.last().expect("steps");
-    assert_eq!(last.name, "uptests");
+    assert_eq!(last.name, DeployStepKind::Uptests);
     assert!(
         last.message.contains("checked is not ready on 127.0.0.1:0"),
         "{last:?}"
@@ -335,7 +342,7 @@ async fn procs_are_deployed_reached_and_taken_down() {
 }
 
 /// Waits until the deploy's last finished step is `step` (it is then working on the next).
-async fn wait_step(api: &ApiClient, id: i64, step: &str) {
+async fn wait_step(api: &ApiClient, id: i64, step: DeployStepKind) {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
         let d: Deployment = api.get(&paths::deploy(id)).await.expect_ok().json();
@@ -343,7 +350,10 @@ async fn wait_step(api: &ApiClient, id: i64, step: &str) {
             return;
         }
         assert_eq!(d.status, DeployStatus::Running, "{d:#?}");
-        assert!(Instant::now() < until, "deploy {id} never finished {step}");
+        assert!(
+            Instant::now() < until,
+            "deploy {id} never finished {step:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -365,7 +375,7 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
 
     // The host goes away while the uptests run: the deploy fails with the reason.
     let d = start("lost").await;
-    wait_step(&s.api, d.id, "wait for RUNNING").await;
+    wait_step(&s.api, d.id, DeployStepKind::WaitRunning).await;
     s.host.kill_sshd();
     let until = Instant::now() + Duration::from_secs(30);
     let failed = loop {
@@ -381,8 +391,17 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     };
     assert_eq!(failed.status, DeployStatus::Failed, "{failed:#?}");
     assert_eq!(
-        failed.steps.last().map(|s| s.name.as_str()),
-        Some("uptests")
+        failed.steps.last().map(|s| s.name),
+        Some(DeployStepKind::Uptests)
+    );
+    // Its cause stays a lost host, not a failed proc.
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("uptests: host lost:"),
+        "{failed:#?}"
     );
     s.host.start_sshd();
 
@@ -395,7 +414,7 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     )
     .await;
     let d = start("restart").await;
-    wait_step(&s.api, d.id, "wait for RUNNING").await;
+    wait_step(&s.api, d.id, DeployStepKind::WaitRunning).await;
     let mut server = s.server;
     server.kill();
     server.restart().await;

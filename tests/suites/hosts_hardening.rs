@@ -287,7 +287,7 @@ async fn volumes_are_never_made_through_links_or_in_other_users_dirs() {
         let d = deploy(&s.api, r.id, "worker", "prod", 0).await;
         assert_eq!(d.status, DeployStatus::Failed, "{d:#?}");
         let step = d.steps.last().expect("a step");
-        assert_eq!(step.name, "write proc");
+        assert_eq!(step.name, vr_app::deploy::DeployStepKind::WriteProc);
         assert!(step.message.contains(why), "{step:?}");
         assert!(!volume.exists(), "{} was made", volume.display());
     }

@@ -8,7 +8,7 @@ use crate::api::{
     ApiToken, AuthSession, CreatedToken, Event, Me, Outcome, SetupStatus, SshKey, User, VersionInfo,
 };
 use crate::build::{App, Build, BuildLog, BuildStatus, Buildpack};
-use crate::deploy::{DeployStatus, DeployStep, Deployment, UptestResult};
+use crate::deploy::{DeployStatus, DeployStep, DeployStepKind, Deployment, UptestResult};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::fleet::{
     ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, Proc,
@@ -117,6 +117,15 @@ from_json_struct!(BuildLog {
 
 // deploy
 from_json_enum!(DeployStatus { Running = "running", Succeeded = "succeeded", Failed = "failed" });
+from_json_enum!(DeployStepKind {
+    AlreadyRunning = "check",
+    CheckPort = "check port",
+    CopyBuild = "copy build",
+    WriteProc = "write proc",
+    AddToSupervisor = "add to Supervisor",
+    WaitRunning = "wait for RUNNING",
+    Uptests = "uptests",
+});
 from_json_struct!(DeployStep {
     name,
     ok,
@@ -538,7 +547,7 @@ mod tests {
         d.error = some("e".into());
         d.finished_at = some(3);
         d.steps = vec![DeployStep {
-            name: "n".into(),
+            name: DeployStepKind::WriteProc,
             ok: true,
             message: "m".into(),
             ms: 5,
@@ -553,6 +562,18 @@ mod tests {
                 ..d.clone()
             });
         }
+        let kinds = [DeployStepKind::AlreadyRunning]
+            .into_iter()
+            .chain(DeployStepKind::plan(5000).iter().copied());
+        for kind in kinds {
+            same(kind);
+            let wire = serde_json::to_value(kind).expect("encode");
+            assert_eq!(wire.as_str(), Some(kind.label()));
+        }
+        assert_eq!(
+            DeployStepKind::plan(0).first(),
+            Some(&DeployStepKind::CopyBuild)
+        );
         same(UptestResult {
             host: "h".into(),
             program: "p".into(),

@@ -52,10 +52,10 @@ fn StepItem(index: usize, step: DeployStep) -> impl IntoView {
     let message = (!step.message.is_empty())
         .then(|| view! { <pre class="value-block step-message">{step.message.clone()}</pre> });
     view! {
-        <li data-test="deploy-step" data-name=step.name.clone() data-ok=step.ok.to_string()>
+        <li data-test="deploy-step" data-name=step.name.label() data-ok=step.ok.to_string()>
             <div class="step-head">
                 <span class="order">{format!("{}.", index + 1)}</span>
-                <span class="step-name">{step.name.clone()}</span>
+                <span class="step-name">{step.name.label()}</span>
                 <span class=class>{label}</span>
                 <span class="muted step-time">{run_time(step.ms)}</span>
             </div>

@@ -45,7 +45,7 @@ pub async fn deploy(
                 println!(
                     "{} {} ({} ms): {}",
                     if s.ok { "ok  " } else { "FAIL" },
-                    s.name,
+                    s.name.label(),
                     s.ms,
                     s.message
                 );

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use vr_app::api::{LiveMessage, Outcome};
 use vr_app::deploy::{
-    DeployRequest, DeployStatus, DeployStep, Deployment, UptestResult, program_name,
+    DeployRequest, DeployStatus, DeployStep, DeployStepKind, Deployment, UptestResult, program_name,
 };
 use vr_app::fleet::{Health, Host, LogStream, ProcMeta};
 use vr_app::supervisor::ProcState;
@@ -37,6 +37,165 @@ pub struct Deploys {
     builds: Arc<Builds>,
     /// (host, port) of deploys in flight.
     reserved: Mutex<HashSet<(String, u16)>>,
+}
+
+/// Why a deploy step did not succeed. The causes stay apart: a lost host leaves what the step
+/// did unknown (a dispatch may retry elsewhere), a failed step means the host answered no.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The host did not answer or the connection broke.
+    #[error("host lost: {0}")]
+    HostLost(RemoteError),
+    /// The host answered with an error (a command or Supervisor failed).
+    #[error("{0}")]
+    Remote(RemoteError),
+    /// The step's own check failed on the host: the port is taken, Supervisor refused the
+    /// program, the proc did not reach RUNNING, an uptest failed.
+    #[error("{0}")]
+    Failed(String),
+    /// This server's side failed (the artifact is missing, a task panicked).
+    #[error("{0}")]
+    Local(String),
+}
+
+impl StepError {
+    pub fn host_lost(&self) -> bool {
+        matches!(self, StepError::HostLost(_))
+    }
+}
+
+impl From<RemoteError> for StepError {
+    fn from(e: RemoteError) -> Self {
+        if e.is_transport() {
+            StepError::HostLost(e)
+        } else {
+            StepError::Remote(e)
+        }
+    }
+}
+
+/// The step a deploy ended at, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {}", .step.label(), first_line(&.source.to_string()))]
+pub struct DeployFailure {
+    pub step: DeployStepKind,
+    pub source: StepError,
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("failed")
+}
+
+/// What a step found on a host that answered. Returned from inside a host session, so that
+/// only transport errors travel as `RemoteError` (the session retries and reconnects on those).
+enum Answer {
+    Done(String),
+    Refused(String),
+    /// This server could not do its part (the artifact is missing).
+    Local(String),
+}
+
+impl Answer {
+    fn into_result(self) -> Result<String, StepError> {
+        match self {
+            Answer::Done(m) => Ok(m),
+            Answer::Refused(m) => Err(StepError::Failed(m)),
+            Answer::Local(m) => Err(StepError::Local(m)),
+        }
+    }
+}
+
+/// A remote deploy operation's result as an [`Answer`]; only a transport or command error
+/// stays a `RemoteError`.
+fn answered<T>(
+    result: Result<T, deploy::DeployError>,
+    done: impl FnOnce(T) -> String,
+) -> Result<Answer, RemoteError> {
+    match result {
+        Ok(v) => Ok(Answer::Done(done(v))),
+        Err(deploy::DeployError::Remote(e)) => Err(e),
+        Err(other) => Ok(Answer::Refused(other.to_string())),
+    }
+}
+
+/// One host step of a deploy, in an open session.
+fn on_host(
+    step: DeployStepKind,
+    s: &mut crate::remote::supervisor::Supervisor<'_>,
+    p: &Plan,
+    program: &str,
+    artifact: &std::path::Path,
+) -> Result<Answer, RemoteError> {
+    Ok(match step {
+        DeployStepKind::CheckPort => {
+            if deploy::port_in_use(s.conn, s.layout, p.meta.port)? {
+                Answer::Refused(format!(
+                    "port {} is already in use on the host (by a process vr does not manage?)",
+                    p.meta.port
+                ))
+            } else {
+                Answer::Done(format!("port {} is free", p.meta.port))
+            }
+        }
+        DeployStepKind::CopyBuild => {
+            if deploy::has_build(s.conn, s.layout, &p.sha256)? {
+                return Ok(Answer::Done("the build is already on the host".to_string()));
+            }
+            let mut file = match std::fs::File::open(artifact) {
+                Ok(f) => f,
+                Err(e) => {
+                    return Ok(Answer::Local(format!(
+                        "the artifact {} is missing: {e}",
+                        artifact.display()
+                    )));
+                }
+            };
+            answered(
+                deploy::copy_build(s.conn, s.layout, &p.sha256, &mut file, COPY_TIMEOUT),
+                |()| format!("copied and unpacked build {}", p.sha256),
+            )?
+        }
+        DeployStepKind::WriteProc => {
+            let written = with_spec(p, program, |spec| {
+                deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT)
+            });
+            let dir = s.layout.proc_dir(program);
+            answered(written, |vols| {
+                if vols.is_empty() {
+                    format!("wrote {dir}")
+                } else {
+                    format!("wrote {dir}; volumes:\n{vols}")
+                }
+            })?
+        }
+        DeployStepKind::AddToSupervisor => {
+            let reread = s.reread()?;
+            let add = s.add(program)?;
+            // The program file says autostart=true, so `add` starts it; only a group that was
+            // already active (a retried step) may need a start.
+            let start = if add.ok && add.message.contains("already active") {
+                Some(s.start(program)?)
+            } else {
+                None
+            };
+            let ok = reread.ok && add.ok && start.as_ref().is_none_or(|v| v.ok);
+            let mut out = format!("{}\n{}", reread.message, add.message);
+            if let Some(start) = start {
+                out.push('\n');
+                out.push_str(&start.message);
+            }
+            if ok {
+                Answer::Done(out)
+            } else {
+                Answer::Refused(out)
+            }
+        }
+        DeployStepKind::WaitRunning => wait_running(s, program)?,
+        // Not host steps: the deploy runs uptests itself, and "already running" never gets here.
+        DeployStepKind::Uptests | DeployStepKind::AlreadyRunning => {
+            Answer::Local(format!("{} is not a host step", step.label()))
+        }
+    })
 }
 
 /// Everything a deploy needs, resolved and checked before it starts.
@@ -118,6 +277,10 @@ impl Deploys {
                 ),
             ))
         })?;
+        // Everything that can refuse the deploy is checked before its record exists, so no
+        // early error leaves a deploy "running".
+        let settings_yaml = serde_yaml_ng::to_string(&release.config.settings)
+            .map_err(|e| JobError::Refused(format!("writing settings.yaml: {e}")))?;
         let host = self.store.host(req.host.clone()).await?;
         if !host.settings.active {
             return Err(JobError::Refused(format!("host {} is inactive", req.host)));
@@ -167,7 +330,7 @@ impl Deploys {
         if already_running {
             let d = self.store.create_deploy(record).await?;
             let step = DeployStep {
-                name: "check".into(),
+                name: DeployStepKind::AlreadyRunning,
                 ok: true,
                 message: format!("{program} already runs on {}: nothing to do", req.host),
                 ms: 0,
@@ -221,8 +384,6 @@ impl Deploys {
             deployed_by: actor.to_string(),
             deployed_at: now_ms(),
         };
-        let settings_yaml = serde_yaml_ng::to_string(&release.config.settings)
-            .map_err(|e| JobError::Refused(format!("writing settings.yaml: {e}")))?;
         let plan = Plan {
             host,
             command,
@@ -243,156 +404,25 @@ impl Deploys {
         reserved.remove(&(host.to_string(), port));
     }
 
+    /// The job shell: runs the work, then records the end whatever happened (the deploy is
+    /// never left running), frees the port, refreshes the host and records the event.
     async fn run(self: Arc<Self>, d: Deployment, plan: Plan, actor: String) {
-        let link = Arc::new(HostLink::default());
-        let access = self.fleet.access(&plan.host);
-        let mut steps: Vec<DeployStep> = Vec::new();
         let plan = Arc::new(plan);
-        let program = d.program.clone();
-        let artifact = self.builds.artifact_path(&plan.sha256);
-
-        let mut failure: Option<String> = None;
-        // A port some process already listens on is refused before anything is written.
-        let first: &[&str] = if d.port == 0 { &[] } else { &["check port"] };
-        let rest = [
-            "copy build",
-            "write proc",
-            "add to Supervisor",
-            "wait for RUNNING",
-        ];
-        for &step in first.iter().chain(rest.iter()) {
-            let started = Instant::now();
-            let (l, a, p, prog, art) = (
-                Arc::clone(&link),
-                access.clone(),
-                Arc::clone(&plan),
-                program.clone(),
-                artifact.clone(),
-            );
-            let result: Result<String, String> = tokio::task::spawn_blocking(move || {
-                let worked = l.run(&a, |s| {
-                    Ok(match step {
-                        "check port" => {
-                            if deploy::port_in_use(s.conn, s.layout, p.meta.port)? {
-                                Err(format!(
-                                    "port {} is already in use on the host (by a process vr does not manage?)",
-                                    p.meta.port
-                                ))
-                            } else {
-                                Ok(format!("port {} is free", p.meta.port))
-                            }
-                        }
-                        "copy build" => {
-                            if deploy::has_build(s.conn, s.layout, &p.sha256)? {
-                                Ok("the build is already on the host".to_string())
-                            } else {
-                                match std::fs::File::open(&art) {
-                                    Ok(mut f) => deploy::copy_build(
-                                        s.conn,
-                                        s.layout,
-                                        &p.sha256,
-                                        &mut f,
-                                        COPY_TIMEOUT,
-                                    )
-                                    .map(|()| format!("copied and unpacked build {}", p.sha256))
-                                    .map_err(|e| e.to_string()),
-                                    Err(e) => Err(format!(
-                                        "the artifact {} is missing: {e}",
-                                        art.display()
-                                    )),
-                                }
-                            }
-                        }
-                        "write proc" => with_spec(&p, &prog, |spec| {
-                            deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT)
-                                .map(|vols| {
-                                    if vols.is_empty() {
-                                        format!("wrote {}", s.layout.proc_dir(&prog))
-                                    } else {
-                                        format!(
-                                            "wrote {}; volumes:\n{vols}",
-                                            s.layout.proc_dir(&prog)
-                                        )
-                                    }
-                                })
-                                .map_err(|e| e.to_string())
-                        }),
-                        "add to Supervisor" => {
-                            let reread = s.reread()?;
-                            let add = s.add(&prog)?;
-                            // The program file says autostart=true, so `add` starts it; only a
-                            // group that was already active (a retried step) may need a start.
-                            let start = if add.ok && add.message.contains("already active") {
-                                Some(s.start(&prog)?)
-                            } else {
-                                None
-                            };
-                            let ok = reread.ok && add.ok && start.as_ref().is_none_or(|v| v.ok);
-                            let mut out = format!("{}\n{}", reread.message, add.message);
-                            if let Some(start) = start {
-                                out.push('\n');
-                                out.push_str(&start.message);
-                            }
-                            if ok { Ok(out) } else { Err(out) }
-                        }
-                        _ => wait_running(s, &prog)?,
-                    })
-                });
-                match worked {
-                    Ok(w) => w.value,
-                    Err(e) => Err(e.to_string()),
-                }
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("deploy task failed: {e}")));
-            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let (ok, message) = match result {
-                Ok(m) => (true, m),
-                Err(m) => (false, m),
-            };
-            // Log tails may print the proc's env: its secrets never reach the record.
-            let message = vr_app::secret::redact(&message, &plan.secret_values());
-            steps.push(DeployStep {
-                name: step.to_string(),
-                ok,
-                message: message.clone(),
-                ms,
-            });
-            if !ok {
-                failure = Some(format!(
-                    "{step}: {}",
-                    message.lines().next().unwrap_or("failed")
-                ));
-            }
-            let status = if failure.is_some() {
-                DeployStatus::Failed
-            } else {
-                DeployStatus::Running
-            };
-            self.save_steps(d.id, &steps, status, &failure).await;
-            if failure.is_some() {
-                break;
-            }
+        let mut steps: Vec<DeployStep> = Vec::new();
+        let outcome = self.work(d.id, &plan, &d.program, &mut steps).await;
+        let failure = outcome.as_ref().err().map(ToString::to_string);
+        if let Err(f) = &outcome {
+            tracing::warn!(deploy = d.id, step = f.step.label(), host_lost = f.source.host_lost(), error = %f.source, "deploy failed");
         }
-        if failure.is_none() {
-            let step = self.uptests(&link, &access, &plan, &program).await;
-            if !step.ok {
-                failure = Some(format!(
-                    "uptests: {}",
-                    step.message.lines().next().unwrap_or("failed")
-                ));
-            }
-            steps.push(step);
-            let status = if failure.is_some() {
-                DeployStatus::Failed
-            } else {
-                DeployStatus::Succeeded
-            };
-            self.save_steps(d.id, &steps, status, &failure).await;
-        }
+        let status = if failure.is_some() {
+            DeployStatus::Failed
+        } else {
+            DeployStatus::Succeeded
+        };
+        self.save_steps(d.id, &steps, status, &failure).await;
         self.unreserve(&d.host, d.port);
         self.fleet.refresh(&plan.host).await;
-        let (outcome, detail) = match &failure {
+        let (event_outcome, detail) = match &failure {
             None => (
                 Outcome::Ok,
                 format!(
@@ -408,10 +438,68 @@ impl Deploys {
             &actor,
             "deploy.finish",
             &format!("proc:{}/{}", d.host, d.program),
-            outcome,
+            event_outcome,
             &detail,
         )
         .await;
+    }
+
+    /// The deploy's work: its steps in order on the host, each recorded (and pushed live) as
+    /// it ends; the first that fails ends it.
+    async fn work(
+        &self,
+        id: i64,
+        plan: &Arc<Plan>,
+        program: &str,
+        steps: &mut Vec<DeployStep>,
+    ) -> Result<(), DeployFailure> {
+        let link = Arc::new(HostLink::default());
+        let access = self.fleet.access(&plan.host);
+        let artifact = self.builds.artifact_path(&plan.sha256);
+        for &step in DeployStepKind::plan(plan.meta.port) {
+            let started = Instant::now();
+            let result = match step {
+                DeployStepKind::Uptests => self.uptests(&link, &access, plan, program).await,
+                _ => {
+                    let (l, a, p, prog, art) = (
+                        Arc::clone(&link),
+                        access.clone(),
+                        Arc::clone(plan),
+                        program.to_string(),
+                        artifact.clone(),
+                    );
+                    tokio::task::spawn_blocking(move || {
+                        match l.run(&a, |s| on_host(step, s, &p, &prog, &art)) {
+                            Ok(worked) => worked.value.into_result(),
+                            Err(e) => Err(StepError::from(e)),
+                        }
+                    })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(StepError::Local(format!("the step's task failed: {e}")))
+                    })
+                }
+            };
+            let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let (ok, message) = match &result {
+                Ok(m) => (true, m.clone()),
+                Err(e) => (false, e.to_string()),
+            };
+            // Log tails may print the proc's env: its secrets never reach the record.
+            let message = vr_app::secret::redact(&message, &plan.secret_values());
+            steps.push(DeployStep {
+                name: step,
+                ok,
+                message,
+                ms,
+            });
+            self.save_steps(id, steps, DeployStatus::Running, &None)
+                .await;
+            if let Err(source) = result {
+                return Err(DeployFailure { step, source });
+            }
+        }
+        Ok(())
     }
 
     /// Records the steps so far (and the end) and pushes them live.
@@ -440,8 +528,7 @@ impl Deploys {
         access: &crate::remote::link::HostAccess,
         plan: &Arc<Plan>,
         program: &str,
-    ) -> DeployStep {
-        let started = Instant::now();
+    ) -> Result<String, StepError> {
         let (l, a, p, prog) = (
             Arc::clone(link),
             access.clone(),
@@ -464,24 +551,8 @@ impl Deploys {
             .map(|w| w.value)
         })
         .await
-        .unwrap_or_else(|e| {
-            Err(RemoteError::Exec {
-                target: plan.host.settings.name.clone(),
-                message: format!("uptest task failed: {e}"),
-            })
-        });
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let runs = match runs {
-            Ok(r) => r,
-            Err(e) => {
-                return DeployStep {
-                    name: "uptests".into(),
-                    ok: false,
-                    message: e.to_string(),
-                    ms,
-                };
-            }
-        };
+        .map_err(|e| StepError::Local(format!("the uptest task failed: {e}")))?
+        .map_err(StepError::from)?;
         let now = now_ms();
         let secrets = plan.secret_values();
         let results: Vec<UptestResult> = runs
@@ -508,15 +579,10 @@ impl Deploys {
             tracing::error!(error = %e, "could not store uptest results");
         }
         if results.is_empty() {
-            return DeployStep {
-                name: "uptests".into(),
-                ok: true,
-                message: format!(
-                    "no uptests for {} (uptests/{}/ is empty or absent)",
-                    plan.meta.proc_type, plan.meta.proc_type
-                ),
-                ms,
-            };
+            return Ok(format!(
+                "no uptests for {} (uptests/{}/ is empty or absent)",
+                plan.meta.proc_type, plan.meta.proc_type
+            ));
         }
         let failed: Vec<&UptestResult> = results.iter().filter(|r| !r.passed).collect();
         let mut message = if failed.is_empty() {
@@ -541,11 +607,10 @@ impl Deploys {
                 }
             ));
         }
-        DeployStep {
-            name: "uptests".into(),
-            ok: failed.is_empty(),
-            message,
-            ms,
+        if failed.is_empty() {
+            Ok(message)
+        } else {
+            Err(StepError::Failed(message))
         }
     }
 
@@ -617,8 +682,7 @@ impl Deploys {
             });
             let link = Arc::new(HostLink::default());
             let access = self.fleet.access(host);
-            let step = self.uptests(&link, &access, &plan, &d.program).await;
-            if !step.ok {
+            if let Err(e) = self.uptests(&link, &access, &plan, &d.program).await {
                 record_event(
                     &self.store,
                     &self.live,
@@ -626,7 +690,7 @@ impl Deploys {
                     "uptest.fail",
                     &format!("proc:{}/{}", d.host, d.program),
                     Outcome::Failed,
-                    &step.message,
+                    &vr_app::secret::redact(&e.to_string(), &plan.secret_values()),
                 )
                 .await;
             }
@@ -691,7 +755,7 @@ fn invalid(i: Invalid) -> JobError {
 fn wait_running(
     s: &mut crate::remote::supervisor::Supervisor<'_>,
     program: &str,
-) -> Result<Result<String, String>, RemoteError> {
+) -> Result<Answer, RemoteError> {
     let until = Instant::now() + START_TIMEOUT;
     loop {
         let status = s.status()?;
@@ -702,7 +766,7 @@ fn wait_running(
             .map(|p| (p.state, p.description));
         let (state, desc) = seen.unwrap_or((ProcState::Unknown, "not in Supervisor".into()));
         if state == ProcState::Running {
-            return Ok(Ok(format!("RUNNING ({desc})")));
+            return Ok(Answer::Done(format!("RUNNING ({desc})")));
         }
         let gave_up = matches!(state, ProcState::Fatal | ProcState::Exited);
         if gave_up || Instant::now() >= until {
@@ -713,7 +777,7 @@ fn wait_running(
             };
             let err = tail(LogStream::Stderr);
             let out = tail(LogStream::Stdout);
-            return Ok(Err(format!(
+            return Ok(Answer::Refused(format!(
                 "{program} is {} ({desc}){}\n--- stderr ---\n{err}\n--- stdout ---\n{out}",
                 state.as_str(),
                 if gave_up {
