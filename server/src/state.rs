@@ -1,7 +1,6 @@
 //! Shared state of the running server, handed to every HTTP handler and background task.
 
 use crate::auth;
-use crate::clock::now_ms;
 use crate::keys::SshIdentity;
 use crate::store::{Store, StoreError};
 use std::sync::{Arc, Mutex};
@@ -39,7 +38,7 @@ impl AppState {
         outcome: Outcome,
         detail: &str,
     ) -> Option<Event> {
-        record_event(
+        crate::events::record_event(
             &self.store,
             &self.live,
             actor,
@@ -53,43 +52,6 @@ impl AppState {
 
     pub async fn setup_needed(&self) -> Result<bool, StoreError> {
         Ok(self.store.count_users().await? == 0)
-    }
-}
-
-/// Writes an activity-log line and pushes it to live clients; shared by handlers and the fleet
-/// service. A failure to record is logged, never fatal to the action it describes.
-pub async fn record_event(
-    store: &Store,
-    live: &broadcast::Sender<LiveMessage>,
-    actor: &str,
-    action: &str,
-    object: &str,
-    outcome: Outcome,
-    detail: &str,
-) -> Option<Event> {
-    let result = store
-        .insert_event(
-            now_ms(),
-            actor.to_string(),
-            action.to_string(),
-            object.to_string(),
-            outcome,
-            detail.to_string(),
-        )
-        .await;
-    match result {
-        Ok(event) => {
-            tracing::info!(actor, action, object, ?outcome, detail, "event");
-            // No receivers is normal (no browser open).
-            let _ = live.send(LiveMessage::Event {
-                event: event.clone(),
-            });
-            Some(event)
-        }
-        Err(e) => {
-            tracing::error!(actor, action, object, error = %e, "could not record event");
-            None
-        }
     }
 }
 

@@ -4,8 +4,8 @@
 
 use super::{FleetService, blocking};
 use crate::clock::now_ms;
+use crate::events::record_event;
 use crate::remote::RemoteError;
-use crate::state::record_event;
 use crate::store::StoreError;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -171,7 +171,7 @@ impl HostKeyCheck for StoreKeys {
         match pinned {
             Ok(true) => {
                 tracing::info!(host = %self.host_name, key = presented, "pinned host key on first contact");
-                runtime.block_on(crate::state::record_event(
+                runtime.block_on(crate::events::record_event(
                     &self.store,
                     &self.live,
                     "system",

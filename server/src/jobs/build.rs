@@ -5,10 +5,10 @@
 
 use super::JobError;
 use crate::clock::now_ms;
+use crate::events::record_event;
 use crate::fleet::FleetService;
 use crate::remote::build::{self, BuildError, BuildJob, Built};
 use crate::remote::link::HostLink;
-use crate::state::record_event;
 use crate::store::{BuildOutcome, NewBuildRecord, Store};
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -5,11 +5,11 @@
 use super::JobError;
 use super::build::Builds;
 use crate::clock::now_ms;
+use crate::events::record_event;
 use crate::fleet::FleetService;
 use crate::remote::RemoteError;
 use crate::remote::deploy::{self, ProcSpec};
 use crate::remote::link::HostLink;
-use crate::state::record_event;
 use crate::store::{NewDeployRecord, Store};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
