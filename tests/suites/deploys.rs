@@ -358,15 +358,74 @@ async fn wait_step(api: &ApiClient, id: i64, step: DeployStepKind) {
     }
 }
 
+/// Destroys `program` on the test host and waits until the snapshot no longer has it.
+async fn destroy(api: &ApiClient, program: &str) {
+    assert!(act(api, ProcAction::Destroy, program).await.results[0].ok);
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let fleet: vr_app::fleet::Fleet = api
+            .get(vr_app::fleet::paths::FLEET)
+            .await
+            .expect_ok()
+            .json();
+        if !fleet.procs.iter().any(|p| p.name == program) {
+            return;
+        }
+        assert!(Instant::now() < until, "{program} stayed in the snapshot");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_deploys_racing_for_one_port_get_it_once() {
+    let s = setup().await;
+    let (_repo, b) = web_built(&s).await;
+    let r = release(&s.api, b.id, "").await;
+    let port = vr_tests::harness::free_port();
+    // Two programs (two configs) ask for the same port at the same moment: the reservation,
+    // written with the deploy's record in one transaction, lets exactly one have it.
+    let (ask_one, ask_two) = (
+        request(r.id, "web", "one", port),
+        request(r.id, "web", "two", port),
+    );
+    let (one, two) = tokio::join!(
+        s.api.post(paths::DEPLOYS, &ask_one),
+        s.api.post(paths::DEPLOYS, &ask_two),
+    );
+    let (won, lost) = if one.status == 202 {
+        (one, two)
+    } else {
+        (two, one)
+    };
+    assert_eq!(won.status, 202, "{}", won.text);
+    assert!(matches!(lost.status, 400 | 409), "{}", lost.text);
+    assert_eq!(lost.error().field.as_deref(), Some("port"), "{}", lost.text);
+    let won: Deployment = won.json();
+    let until = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let now: Deployment = s.api.get(&paths::deploy(won.id)).await.expect_ok().json();
+        if now.status != DeployStatus::Running {
+            break now;
+        }
+        assert!(Instant::now() < until, "{now:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done.status, DeployStatus::Succeeded, "{done:#?}");
+    // The job's end released the port: once its proc is gone, another may take it.
+    destroy(&s.api, &done.program).await;
+    let again = deploy(&s.api, r.id, "web", "three", port).await;
+    assert_eq!(again.status, DeployStatus::Succeeded, "{again:#?}");
+}
+
 #[tokio::test]
 async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     let s = setup().await;
     let (_repo, b) = web_built(&s).await;
     let r = release(&s.api, b.id, "").await;
-    let start = |config: &'static str| {
+    let start = |config: &'static str, port: u16| {
         let api = &s.api;
         async move {
-            api.post(paths::DEPLOYS, &request(r.id, "slow", config, 0))
+            api.post(paths::DEPLOYS, &request(r.id, "slow", config, port))
                 .await
                 .expect_status(202)
                 .json::<Deployment>()
@@ -374,7 +433,7 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     };
 
     // The host goes away while the uptests run: the deploy fails with the reason.
-    let d = start("lost").await;
+    let d = start("lost", 0).await;
     wait_step(&s.api, d.id, DeployStepKind::WaitRunning).await;
     s.host.kill_sshd();
     let until = Instant::now() + Duration::from_secs(30);
@@ -413,7 +472,9 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
         Duration::from_secs(20),
     )
     .await;
-    let d = start("restart").await;
+    // It holds a port: the restart releases it with the deploy.
+    let port = vr_tests::harness::free_port();
+    let d = start("restart", port).await;
     wait_step(&s.api, d.id, DeployStepKind::WaitRunning).await;
     let mut server = s.server;
     server.kill();
@@ -442,6 +503,9 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
             .join("proc.json")
             .exists()
     );
+    destroy(&api, &after.program).await;
+    let again = deploy(&api, r.id, "web", "again", port).await;
+    assert_eq!(again.status, DeployStatus::Succeeded, "{again:#?}");
 }
 
 #[tokio::test]

@@ -10,9 +10,9 @@ use crate::fleet::FleetService;
 use crate::remote::RemoteError;
 use crate::remote::deploy::{self, ProcSpec};
 use crate::remote::link::HostLink;
-use crate::store::{NewDeployRecord, Store};
+use crate::store::{NewDeployRecord, PortOwner, Store};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use vr_app::api::{LiveMessage, Outcome};
@@ -35,8 +35,6 @@ pub struct Deploys {
     live: broadcast::Sender<LiveMessage>,
     fleet: Arc<FleetService>,
     builds: Arc<Builds>,
-    /// (host, port) of deploys in flight.
-    reserved: Mutex<HashSet<(String, u16)>>,
 }
 
 /// Why a deploy step did not succeed. The causes stay apart: a lost host leaves what the step
@@ -220,10 +218,11 @@ impl Deploys {
             live,
             fleet,
             builds,
-            reserved: Mutex::default(),
         })
     }
 
+    /// At start-up: deploys a stopped server left running are failed, and the ports they
+    /// held are free again.
     pub async fn recover(&self) -> Result<(), JobError> {
         let n = self.store.fail_unfinished_deploys(now_ms()).await?;
         if n > 0 {
@@ -231,6 +230,10 @@ impl Deploys {
                 deploys = n,
                 "deploys interrupted by a server restart marked failed"
             );
+        }
+        let ports = self.store.release_all_ports().await?;
+        if ports > 0 {
+            tracing::warn!(ports, "port reservations of interrupted jobs released");
         }
         Ok(())
     }
@@ -326,6 +329,7 @@ impl Deploys {
             program: program.clone(),
             requested_by: actor.to_string(),
             now: now_ms(),
+            reserve_port: !already_running,
         };
         if already_running {
             let d = self.store.create_deploy(record).await?;
@@ -342,25 +346,9 @@ impl Deploys {
             self.announce(&d);
             return Ok(d);
         }
-        if req.port != 0 {
-            let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
-            if !reserved.insert((req.host.clone(), req.port)) {
-                return Err(invalid(Invalid::new(
-                    "port",
-                    format!(
-                        "port {} on {} is taken by a deploy in flight",
-                        req.port, req.host
-                    ),
-                )));
-            }
-        }
-        let d = match self.store.create_deploy(record).await {
-            Ok(d) => d,
-            Err(e) => {
-                self.unreserve(&req.host, req.port);
-                return Err(e.into());
-            }
-        };
+        // The port is reserved with the record, in one transaction: of two deploys racing for
+        // it, the second is refused here.
+        let d = self.store.create_deploy(record).await?;
         self.announce(&d);
         record_event(
             &self.store,
@@ -399,11 +387,6 @@ impl Deploys {
         Ok(d)
     }
 
-    fn unreserve(&self, host: &str, port: u16) {
-        let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
-        reserved.remove(&(host.to_string(), port));
-    }
-
     /// The job shell: runs the work, then records the end whatever happened (the deploy is
     /// never left running), frees the port, refreshes the host and records the event.
     async fn run(self: Arc<Self>, d: Deployment, plan: Plan, actor: String) {
@@ -420,7 +403,9 @@ impl Deploys {
             DeployStatus::Succeeded
         };
         self.save_steps(d.id, &steps, status, &failure).await;
-        self.unreserve(&d.host, d.port);
+        if let Err(e) = self.store.release_ports(PortOwner::Deploy(d.id)).await {
+            tracing::error!(deploy = d.id, error = %e, "could not release the deploy's port");
+        }
         self.fleet.refresh(&plan.host).await;
         let (event_outcome, detail) = match &failure {
             None => (

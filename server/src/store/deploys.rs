@@ -52,12 +52,17 @@ pub struct NewDeployRecord {
     pub program: String,
     pub requested_by: String,
     pub now: i64,
+    /// Reserve the port for the deploy's lifetime (not when there is nothing to do).
+    pub reserve_port: bool,
 }
 
 impl Store {
+    /// Records a deploy as started and, for a proc with a port, reserves that port on its host
+    /// in the same transaction (a port another job in flight holds is a conflict).
     pub async fn create_deploy(&self, d: NewDeployRecord) -> Result<Deployment, StoreError> {
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO deploys (release_id, proc_type, config, host, port, program, status, \
                    requested_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)",
                 params![
@@ -71,7 +76,13 @@ impl Store {
                     d.now
                 ],
             )?;
-            get(c, c.last_insert_rowid())
+            let id = tx.last_insert_rowid();
+            if d.reserve_port && d.port != 0 {
+                super::ports::reserve(&tx, &d.host, d.port, &super::PortOwner::Deploy(id), d.now)?;
+            }
+            let made = get(&tx, id)?;
+            tx.commit()?;
+            Ok(made)
         })
         .await
     }
