@@ -17,6 +17,7 @@ pub mod live;
 pub mod object;
 pub mod order;
 pub mod page;
+pub mod plan;
 pub mod query;
 pub mod release;
 pub mod role;
