@@ -75,6 +75,41 @@ async fn first_run_setup_then_shell_logout_and_login() {
     let title = browser.eval("return document.title;", vec![]).await;
     assert_eq!(title.as_str(), Some("Dashboard · vr"));
 
+    // A hidden page (a background tab) lets go of its stream, so tabs do not use up the
+    // browser's six connections to the server; shown again, it reconnects and refetches.
+    let set_hidden = |hidden: bool| {
+        let browser = &browser;
+        async move {
+            browser
+                .eval(
+                    "Object.defineProperty(document, 'hidden', {value: arguments[0], configurable: true});
+                     Object.defineProperty(document, 'visibilityState',
+                       {value: arguments[0] ? 'hidden' : 'visible', configurable: true});
+                     document.dispatchEvent(new Event('visibilitychange'));
+                     return 1;",
+                    vec![hidden.into()],
+                )
+                .await;
+        }
+    };
+    let streams_ended = || count("/api/stream");
+    let ended_before = streams_ended().await;
+    set_hidden(true).await;
+    browser.wait_for_text("#live-status", "paused").await;
+    let closed = vr_tests::harness::wait_until_async(std::time::Duration::from_secs(5), || async {
+        streams_ended().await > ended_before
+    })
+    .await;
+    assert!(closed, "the hidden page kept its stream open");
+    set_hidden(false).await;
+    browser.wait_for_text("#live-status", "live").await;
+    let refetched =
+        vr_tests::harness::wait_until_async(std::time::Duration::from_secs(5), || async {
+            count("/api/fleet").await >= 2
+        })
+        .await;
+    assert!(refetched, "the page shown again did not refetch the fleet");
+
     // The activity page shows the setup event. A link click is handled in the page (a marker
     // set in it survives) and the navigation marks where the user is.
     browser

@@ -38,6 +38,8 @@ pub enum LiveStatus {
     Connecting,
     Live,
     Offline,
+    /// The page is hidden (a background tab) and has let go of its stream.
+    Paused,
 }
 
 /// Handle on the live channel; cheap to copy.
@@ -107,7 +109,29 @@ impl Live {
         stop();
         let watchdog = set_interval_with_handle(move || watchdog_tick(live), WATCHDOG_EVERY).ok();
         CHANNEL.with(|c| c.borrow_mut().watchdog = watchdog);
-        open(live);
+        if page_hidden() {
+            pause(live);
+        } else {
+            open(live);
+        }
+        // A hidden page (a background tab) lets go of its stream too, and reconnects when shown,
+        // its views refetching what they missed: the six connections are shared by all tabs.
+        let on_visibility = Closure::<dyn FnMut()>::new(move || {
+            let paused = live.status.try_get_untracked() == Some(LiveStatus::Paused);
+            if page_hidden() {
+                pause(live);
+            } else if paused {
+                open(live);
+            }
+        });
+        let doc = web_sys::window().and_then(|w| w.document());
+        if let Some(doc) = &doc {
+            let _ = doc.add_event_listener_with_callback(
+                "visibilitychange",
+                on_visibility.as_ref().unchecked_ref(),
+            );
+        }
+        let on_visibility = StoredValue::new_local(Some(on_visibility));
         // A page being left (or frozen in the back/forward cache) lets go of its stream: a
         // browser gives each server only six HTTP/1.1 connections, and streams held by pages
         // left behind would use them up. A page shown again reconnects through the retry.
@@ -117,6 +141,14 @@ impl Live {
         });
         on_cleanup(move || {
             hide.remove();
+            if let (Some(doc), Some(Some(listener))) =
+                (&doc, on_visibility.try_update_value(Option::take))
+            {
+                let _ = doc.remove_event_listener_with_callback(
+                    "visibilitychange",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
             stop();
         });
         live
@@ -159,6 +191,30 @@ impl Live {
 /// The live channel of the signed-in shell.
 pub fn use_live() -> Live {
     expect_context::<Live>()
+}
+
+fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+/// Closes the stream of a hidden page and cancels a pending retry; [`open`] resumes.
+fn pause(live: Live) {
+    let retry = CHANNEL.with(|c| {
+        let mut c = c.borrow_mut();
+        // Callbacks of the stream being closed are ignored from now on.
+        c.attempt += 1;
+        if let Some(source) = c.source.take() {
+            source.close();
+        }
+        c.backoff = BACKOFF_MIN;
+        c.retry.take()
+    });
+    if let Some(r) = retry {
+        r.clear();
+    }
+    let _ = live.status.try_set(LiveStatus::Paused);
 }
 
 /// Closes the channel and cancels every timer.
@@ -322,6 +378,11 @@ pub fn LiveIndicator() -> impl IntoView {
             "live-status is-offline",
             "offline",
             "Live updates are off; retrying",
+        ),
+        LiveStatus::Paused => (
+            "live-status is-offline",
+            "paused",
+            "Live updates pause while this tab is hidden",
         ),
     };
     view! {
