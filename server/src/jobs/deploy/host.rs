@@ -1,0 +1,292 @@
+//! The host side of a deploy: the [`DeployHost`] operations, the SSH implementation that runs
+//! them in the host's session, and the errors that keep their causes apart. The job ([`super`])
+//! only sequences and records; a scripted fake of `DeployHost` tests that (`work.rs`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Plan;
+use crate::remote::RemoteError;
+use crate::remote::deploy::{self, ProcSpec, UptestRun};
+use crate::remote::link::{HostAccess, HostLink};
+use vr_app::deploy::DeployStepKind;
+use vr_app::fleet::LogStream;
+use vr_app::supervisor::ProcState;
+
+/// How long a new proc may take to reach RUNNING.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Time limit of each uptest.
+const UPTEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline of copying a build to a host.
+const COPY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// What a deploy does on its host. Blocking: the job calls it on the blocking pool.
+pub trait DeployHost: Send + Sync + 'static {
+    /// Runs one host step (every kind but `Uptests` and `AlreadyRunning`) and says what it did.
+    fn step(&self, step: DeployStepKind, plan: &Plan, program: &str) -> Result<String, StepError>;
+    /// Runs the proc's uptests.
+    fn uptests(&self, plan: &Plan, program: &str) -> Result<Vec<UptestRun>, StepError>;
+}
+
+/// A deploy's host over SSH: one session for all its steps.
+pub struct SshHost {
+    pub link: Arc<HostLink>,
+    pub access: HostAccess,
+    /// The build's artifact on this server.
+    pub artifact: PathBuf,
+}
+
+impl DeployHost for SshHost {
+    fn step(&self, step: DeployStepKind, plan: &Plan, program: &str) -> Result<String, StepError> {
+        match self.link.run(&self.access, |s| {
+            on_host(step, s, plan, program, &self.artifact)
+        }) {
+            Ok(worked) => worked.value.into_result(),
+            Err(e) => Err(StepError::from(e)),
+        }
+    }
+
+    fn uptests(&self, plan: &Plan, program: &str) -> Result<Vec<UptestRun>, StepError> {
+        self.link
+            .run(&self.access, |s| {
+                with_spec(plan, program, |spec| {
+                    deploy::run_uptests(
+                        s.conn,
+                        s.layout,
+                        spec,
+                        &plan.meta.proc_type,
+                        &plan.host.settings.address,
+                        UPTEST_TIMEOUT,
+                    )
+                })
+            })
+            .map(|w| w.value)
+            .map_err(StepError::from)
+    }
+}
+
+/// Why a deploy step did not succeed. The causes stay apart: a lost host leaves what the step
+/// did unknown (a dispatch may retry elsewhere), a failed step means the host answered no.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The host did not answer or the connection broke.
+    #[error("host lost: {0}")]
+    HostLost(RemoteError),
+    /// The host answered with an error (a command or Supervisor failed).
+    #[error("{0}")]
+    Remote(RemoteError),
+    /// The step's own check failed on the host: the port is taken, Supervisor refused the
+    /// program, the proc did not reach RUNNING, an uptest failed.
+    #[error("{0}")]
+    Failed(String),
+    /// This server's side failed (the artifact is missing, a task panicked).
+    #[error("{0}")]
+    Local(String),
+}
+
+impl StepError {
+    pub fn host_lost(&self) -> bool {
+        matches!(self, StepError::HostLost(_))
+    }
+}
+
+impl From<RemoteError> for StepError {
+    fn from(e: RemoteError) -> Self {
+        if e.is_transport() {
+            StepError::HostLost(e)
+        } else {
+            StepError::Remote(e)
+        }
+    }
+}
+
+/// The step a deploy ended at, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {}", .step.label(), first_line(&.source.to_string()))]
+pub struct DeployFailure {
+    pub step: DeployStepKind,
+    pub source: StepError,
+}
+
+pub(super) fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("failed")
+}
+
+/// What a step found on a host that answered. Returned from inside a host session, so that
+/// only transport errors travel as `RemoteError` (the session retries and reconnects on those).
+enum Answer {
+    Done(String),
+    Refused(String),
+    /// This server could not do its part (the artifact is missing).
+    Local(String),
+}
+
+impl Answer {
+    fn into_result(self) -> Result<String, StepError> {
+        match self {
+            Answer::Done(m) => Ok(m),
+            Answer::Refused(m) => Err(StepError::Failed(m)),
+            Answer::Local(m) => Err(StepError::Local(m)),
+        }
+    }
+}
+
+/// A remote deploy operation's result as an [`Answer`]; only a transport or command error
+/// stays a `RemoteError`.
+fn answered<T>(
+    result: Result<T, deploy::DeployError>,
+    done: impl FnOnce(T) -> String,
+) -> Result<Answer, RemoteError> {
+    match result {
+        Ok(v) => Ok(Answer::Done(done(v))),
+        Err(deploy::DeployError::Remote(e)) => Err(e),
+        Err(other) => Ok(Answer::Refused(other.to_string())),
+    }
+}
+
+/// One host step of a deploy, in an open session.
+fn on_host(
+    step: DeployStepKind,
+    s: &mut crate::remote::supervisor::Supervisor<'_>,
+    p: &Plan,
+    program: &str,
+    artifact: &std::path::Path,
+) -> Result<Answer, RemoteError> {
+    Ok(match step {
+        DeployStepKind::CheckPort => {
+            if deploy::port_in_use(s.conn, s.layout, p.meta.port)? {
+                Answer::Refused(format!(
+                    "port {} is already in use on the host (by a process vr does not manage?)",
+                    p.meta.port
+                ))
+            } else {
+                Answer::Done(format!("port {} is free", p.meta.port))
+            }
+        }
+        DeployStepKind::CopyBuild => {
+            if deploy::has_build(s.conn, s.layout, &p.sha256)? {
+                return Ok(Answer::Done("the build is already on the host".to_string()));
+            }
+            let mut file = match std::fs::File::open(artifact) {
+                Ok(f) => f,
+                Err(e) => {
+                    return Ok(Answer::Local(format!(
+                        "the artifact {} is missing: {e}",
+                        artifact.display()
+                    )));
+                }
+            };
+            answered(
+                deploy::copy_build(s.conn, s.layout, &p.sha256, &mut file, COPY_TIMEOUT),
+                |()| format!("copied and unpacked build {}", p.sha256),
+            )?
+        }
+        DeployStepKind::WriteProc => {
+            let written = with_spec(p, program, |spec| {
+                deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT)
+            });
+            let dir = s.layout.proc_dir(program);
+            answered(written, |vols| {
+                if vols.is_empty() {
+                    format!("wrote {dir}")
+                } else {
+                    format!("wrote {dir}; volumes:\n{vols}")
+                }
+            })?
+        }
+        DeployStepKind::AddToSupervisor => {
+            let reread = s.reread()?;
+            let add = s.add(program)?;
+            // The program file says autostart=true, so `add` starts it; only a group that was
+            // already active (a retried step) may need a start.
+            let start = if add.ok && add.message.contains("already active") {
+                Some(s.start(program)?)
+            } else {
+                None
+            };
+            let ok = reread.ok && add.ok && start.as_ref().is_none_or(|v| v.ok);
+            let mut out = format!("{}\n{}", reread.message, add.message);
+            if let Some(start) = start {
+                out.push('\n');
+                out.push_str(&start.message);
+            }
+            if ok {
+                Answer::Done(out)
+            } else {
+                Answer::Refused(out)
+            }
+        }
+        DeployStepKind::WaitRunning => wait_running(s, program)?,
+        // Not host steps: the deploy runs uptests itself, and "already running" never gets here.
+        DeployStepKind::Uptests | DeployStepKind::AlreadyRunning => {
+            Answer::Local(format!("{} is not a host step", step.label()))
+        }
+    })
+}
+
+/// Calls `f` with the proc's spec, built from the plan.
+pub(super) fn with_spec<T>(p: &Plan, program: &str, f: impl FnOnce(&ProcSpec<'_>) -> T) -> T {
+    let proc_json = serde_json::to_string_pretty(&p.meta).unwrap_or_default();
+    let volumes: Vec<(String, String)> = p
+        .release
+        .config
+        .volumes
+        .iter()
+        .map(|v| (v.host_dir.clone(), v.mount_dir.clone()))
+        .collect();
+    f(&ProcSpec {
+        program,
+        build_sha256: &p.sha256,
+        proc_json: &proc_json,
+        settings_yaml: &p.settings_yaml,
+        env: &p.release.config.env,
+        command: &p.command,
+        port: p.meta.port,
+        run_as: p.release.config.run_as.as_deref(),
+        mem_limit_mb: p.release.config.mem_limit_mb,
+        volumes: &volumes,
+    })
+}
+
+/// Polls Supervisor until the program runs (past `startsecs`), or gives up — when it is FATAL
+/// or EXITED, or at the timeout (BACKOFF is Supervisor still retrying) — with its state and the
+/// tail of its logs.
+fn wait_running(
+    s: &mut crate::remote::supervisor::Supervisor<'_>,
+    program: &str,
+) -> Result<Answer, RemoteError> {
+    let until = Instant::now() + START_TIMEOUT;
+    loop {
+        let status = s.status()?;
+        let seen = status
+            .procs
+            .into_iter()
+            .find(|p| p.name == program)
+            .map(|p| (p.state, p.description));
+        let (state, desc) = seen.unwrap_or((ProcState::Unknown, "not in Supervisor".into()));
+        if state == ProcState::Running {
+            return Ok(Answer::Done(format!("RUNNING ({desc})")));
+        }
+        let gave_up = matches!(state, ProcState::Fatal | ProcState::Exited);
+        if gave_up || Instant::now() >= until {
+            let mut tail = |stream| {
+                s.tail(program, stream, None, 2000)
+                    .map(|c| c.text)
+                    .unwrap_or_default()
+            };
+            let err = tail(LogStream::Stderr);
+            let out = tail(LogStream::Stdout);
+            return Ok(Answer::Refused(format!(
+                "{program} is {} ({desc}){}\n--- stderr ---\n{err}\n--- stdout ---\n{out}",
+                state.as_str(),
+                if gave_up {
+                    String::new()
+                } else {
+                    format!(" after {}s", START_TIMEOUT.as_secs())
+                }
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

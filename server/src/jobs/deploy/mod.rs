@@ -1,0 +1,449 @@
+//! The deploy-one-proc job (SPEC §3.3). The `deploys` row is its durable record with its steps;
+//! re-running a deploy of a proc that already runs is a no-op; ports are checked against the
+//! host's snapshot and reserved with the record. The job shell ([`Deploys::run`]) wraps the
+//! work ([`work`]), which drives a [`host::DeployHost`].
+
+mod host;
+mod work;
+
+use super::JobError;
+use super::build::Builds;
+use crate::clock::now_ms;
+use crate::events::record_event;
+use crate::fleet::FleetService;
+use crate::remote::link::HostLink;
+use crate::store::{NewDeployRecord, PortOwner, Store};
+use host::{DeployHost, SshHost, StepError};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::deploy::{
+    DeployRequest, DeployStatus, DeployStep, DeployStepKind, Deployment, UptestResult, program_name,
+};
+use vr_app::fleet::{Health, Host, ProcMeta};
+use vr_app::supervisor::ProcState;
+use vr_app::validate::{self, Invalid};
+
+pub struct Deploys {
+    store: Store,
+    live: broadcast::Sender<LiveMessage>,
+    fleet: Arc<FleetService>,
+    builds: Arc<Builds>,
+}
+
+/// Everything a deploy needs, resolved and checked before it starts.
+struct Plan {
+    host: Host,
+    command: String,
+    sha256: String,
+    meta: ProcMeta,
+    settings_yaml: String,
+    release: vr_app::release::Release,
+}
+
+impl Deploys {
+    pub fn new(
+        store: Store,
+        live: broadcast::Sender<LiveMessage>,
+        fleet: Arc<FleetService>,
+        builds: Arc<Builds>,
+    ) -> Arc<Deploys> {
+        Arc::new(Deploys {
+            store,
+            live,
+            fleet,
+            builds,
+        })
+    }
+
+    /// At start-up: deploys a stopped server left running are failed, and the ports they
+    /// held are free again.
+    pub async fn recover(&self) -> Result<(), JobError> {
+        let n = self.store.fail_unfinished_deploys(now_ms()).await?;
+        if n > 0 {
+            tracing::warn!(
+                deploys = n,
+                "deploys interrupted by a server restart marked failed"
+            );
+        }
+        let ports = self.store.release_all_ports().await?;
+        if ports > 0 {
+            tracing::warn!(ports, "port reservations of interrupted jobs released");
+        }
+        Ok(())
+    }
+
+    fn announce(&self, d: &Deployment) {
+        let _ = self.live.send(LiveMessage::Deploy {
+            deploy: Box::new(d.clone()),
+        });
+    }
+
+    /// Checks the request and starts the deploy; a proc that already runs is a no-op.
+    pub async fn request(
+        self: &Arc<Self>,
+        actor: &str,
+        req: DeployRequest,
+    ) -> Result<Deployment, JobError> {
+        validate::squad_name("config", &req.config).map_err(invalid)?;
+        let release = self.store.release(req.release_id).await?;
+        let build = self.store.build(release.build_id).await?;
+        let sha256 = build
+            .sha256
+            .clone()
+            .filter(|_| build.status == vr_app::build::BuildStatus::Succeeded)
+            .ok_or_else(|| {
+                JobError::Refused(format!(
+                    "build #{} of release #{} is {}: it cannot be deployed",
+                    build.id,
+                    release.id,
+                    build.status.as_str()
+                ))
+            })?;
+        let command = build.procfile.get(&req.proc_type).cloned().ok_or_else(|| {
+            invalid(Invalid::new(
+                "proc_type",
+                format!(
+                    "the Procfile has no {:?}; it has: {}",
+                    req.proc_type,
+                    build
+                        .procfile
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        })?;
+        // Everything that can refuse the deploy is checked before its record exists, so no
+        // early error leaves a deploy "running".
+        let settings_yaml = serde_yaml_ng::to_string(&release.config.settings)
+            .map_err(|e| JobError::Refused(format!("writing settings.yaml: {e}")))?;
+        let host = self.store.host(req.host.clone()).await?;
+        if !host.settings.active {
+            return Err(JobError::Refused(format!("host {} is inactive", req.host)));
+        }
+        if matches!(host.status.health, Health::Unreachable | Health::KeyChanged) {
+            return Err(JobError::Refused(format!(
+                "host {} is {}: {}",
+                req.host,
+                host.status.health.as_str(),
+                host.status.error.as_deref().unwrap_or("")
+            )));
+        }
+        let program = program_name(
+            &release.app,
+            &build.version,
+            &req.config,
+            &release.hash,
+            &req.proc_type,
+            req.port,
+        );
+        // Only this host's procs matter: its part of the snapshot, not the whole fleet.
+        let (_, on_host) = self.store.host_snapshot(host.id).await?;
+        let mut already_running = false;
+        for p in &on_host {
+            if p.name == program {
+                already_running = p.state == ProcState::Running;
+            } else if req.port != 0
+                && p.state != ProcState::Missing
+                && p.meta.as_ref().is_some_and(|m| m.port == req.port)
+            {
+                return Err(invalid(Invalid::new(
+                    "port",
+                    format!("port {} is used by {} on {}", req.port, p.name, req.host),
+                )));
+            }
+        }
+        let record = NewDeployRecord {
+            release_id: release.id,
+            proc_type: req.proc_type.clone(),
+            config: req.config.clone(),
+            host: req.host.clone(),
+            port: req.port,
+            program: program.clone(),
+            requested_by: actor.to_string(),
+            now: now_ms(),
+            reserve_port: !already_running,
+        };
+        if already_running {
+            let d = self.store.create_deploy(record).await?;
+            let step = DeployStep {
+                name: DeployStepKind::AlreadyRunning,
+                ok: true,
+                message: format!("{program} already runs on {}: nothing to do", req.host),
+                ms: 0,
+            };
+            let d = self
+                .store
+                .update_deploy(d.id, vec![step], DeployStatus::Succeeded, None, now_ms())
+                .await?;
+            self.announce(&d);
+            return Ok(d);
+        }
+        // The port is reserved with the record, in one transaction: of two deploys racing for
+        // it, the second is refused here.
+        let d = self.store.create_deploy(record).await?;
+        self.announce(&d);
+        record_event(
+            &self.store,
+            &self.live,
+            actor,
+            "deploy.start",
+            &format!("proc:{}/{}", req.host, program),
+            Outcome::Ok,
+            &format!("release #{} {}", release.id, req.proc_type),
+        )
+        .await;
+        let meta = ProcMeta {
+            app: release.app.clone(),
+            version: build.version.clone(),
+            config: req.config.clone(),
+            proc_type: req.proc_type.clone(),
+            port: req.port,
+            release_id: Some(release.id),
+            release_hash: release.hash.clone(),
+            swarm_id: None,
+            deployed_by: actor.to_string(),
+            deployed_at: now_ms(),
+        };
+        let plan = Plan {
+            host,
+            command,
+            sha256,
+            meta,
+            settings_yaml,
+            release,
+        };
+        let this = Arc::clone(self);
+        let actor = actor.to_string();
+        let started = d.clone();
+        tokio::spawn(async move { this.run(started, plan, actor).await });
+        Ok(d)
+    }
+
+    /// The job shell: runs the work, then records the end whatever happened (the deploy is
+    /// never left running), frees the port, refreshes the host and records the event.
+    async fn run(self: Arc<Self>, d: Deployment, plan: Plan, actor: String) {
+        let plan = Arc::new(plan);
+        let mut sink = Recorder {
+            deploys: &self,
+            id: d.id,
+        };
+        let (steps, outcome) = work::work(&plan, &d.program, self.ssh_host(&plan), &mut sink).await;
+        let failure = outcome.as_ref().err().map(ToString::to_string);
+        if let Err(f) = &outcome {
+            tracing::warn!(deploy = d.id, step = f.step.label(), host_lost = f.source.host_lost(), error = %f.source, "deploy failed");
+        }
+        let status = if failure.is_some() {
+            DeployStatus::Failed
+        } else {
+            DeployStatus::Succeeded
+        };
+        self.save_steps(d.id, &steps, status, &failure).await;
+        if let Err(e) = self.store.release_ports(PortOwner::Deploy(d.id)).await {
+            tracing::error!(deploy = d.id, error = %e, "could not release the deploy's port");
+        }
+        self.fleet.refresh(&plan.host).await;
+        let (event_outcome, detail) = match &failure {
+            None => (
+                Outcome::Ok,
+                format!(
+                    "release #{} {} on port {}",
+                    d.release_id, d.proc_type, d.port
+                ),
+            ),
+            Some(why) => (Outcome::Failed, why.clone()),
+        };
+        record_event(
+            &self.store,
+            &self.live,
+            &actor,
+            "deploy.finish",
+            &format!("proc:{}/{}", d.host, d.program),
+            event_outcome,
+            &detail,
+        )
+        .await;
+    }
+
+    /// Records the steps so far (and the end) and pushes them live.
+    async fn save_steps(
+        &self,
+        id: i64,
+        steps: &[DeployStep],
+        status: DeployStatus,
+        failure: &Option<String>,
+    ) {
+        match self
+            .store
+            .update_deploy(id, steps.to_vec(), status, failure.clone(), now_ms())
+            .await
+        {
+            Ok(updated) => self.announce(&updated),
+            Err(e) => tracing::error!(deploy = id, error = %e, "could not record a deploy step"),
+        }
+    }
+
+    /// Stores an uptest run's results (each run replaces the proc's previous ones).
+    async fn save_uptests(&self, results: Vec<UptestResult>) {
+        let Some(first) = results.first() else {
+            return;
+        };
+        let (host, program) = (first.host.clone(), first.program.clone());
+        if let Err(e) = self.store.save_uptests(host, program, results).await {
+            tracing::error!(error = %e, "could not store uptest results");
+        }
+    }
+
+    /// A deploy's host over SSH.
+    fn ssh_host(&self, plan: &Plan) -> Arc<dyn DeployHost> {
+        Arc::new(SshHost {
+            link: Arc::new(HostLink::default()),
+            access: self.fleet.access(&plan.host),
+            artifact: self.builds.artifact_path(&plan.sha256),
+        })
+    }
+
+    /// Re-runs the uptests of every running proc a deploy put there, every `every`, until
+    /// shutdown; a failing run is an event (`uptest.fail`) and its results are stored.
+    pub async fn run_uptest_checks(
+        self: Arc<Self>,
+        every: Duration,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.check_uptests_once().await {
+                tracing::error!(error = %e, "scheduled uptests failed to run");
+            }
+        }
+    }
+
+    async fn check_uptests_once(&self) -> Result<(), JobError> {
+        let fleet = self.store.fleet().await?;
+        let mut seen = HashSet::new();
+        for d in self.store.list_deploys(1000).await? {
+            if d.status != DeployStatus::Succeeded
+                || !seen.insert((d.host.clone(), d.program.clone()))
+            {
+                continue;
+            }
+            let running = fleet
+                .procs
+                .iter()
+                .any(|p| p.host == d.host && p.name == d.program && p.state == ProcState::Running);
+            let Some(host) = fleet.hosts.iter().find(|h| h.settings.name == d.host) else {
+                continue;
+            };
+            if !running || host.status.health != Health::Ok {
+                continue;
+            }
+            let release = self.store.release(d.release_id).await?;
+            let build = self.store.build(release.build_id).await?;
+            let Some(sha) = build.sha256.clone() else {
+                continue;
+            };
+            let plan = Arc::new(Plan {
+                host: host.clone(),
+                command: String::new(),
+                sha256: sha,
+                meta: ProcMeta {
+                    app: d.app.clone(),
+                    version: build.version.clone(),
+                    config: d.config.clone(),
+                    proc_type: d.proc_type.clone(),
+                    port: d.port,
+                    release_id: Some(release.id),
+                    release_hash: release.hash.clone(),
+                    swarm_id: None,
+                    deployed_by: d.requested_by.clone(),
+                    deployed_at: d.created_at,
+                },
+                settings_yaml: String::new(),
+                release,
+            });
+            let target = self.ssh_host(&plan);
+            let (p, program) = (Arc::clone(&plan), d.program.clone());
+            let runs = tokio::task::spawn_blocking(move || target.uptests(&p, &program))
+                .await
+                .unwrap_or_else(|e| Err(StepError::Local(format!("the uptest task failed: {e}"))));
+            let verdict = match runs {
+                Ok(runs) => {
+                    let (results, verdict) =
+                        work::judge_uptests(&plan, &d.program, &runs, now_ms());
+                    self.save_uptests(results).await;
+                    verdict
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = verdict {
+                record_event(
+                    &self.store,
+                    &self.live,
+                    "system",
+                    "uptest.fail",
+                    &format!("proc:{}/{}", d.host, d.program),
+                    Outcome::Failed,
+                    &vr_app::secret::redact(&e.to_string(), &plan.secret_values()),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Deployment, JobError> {
+        Ok(self.store.deploy(id).await?)
+    }
+
+    pub async fn list(&self, limit: u32) -> Result<Vec<Deployment>, JobError> {
+        Ok(self.store.list_deploys(limit).await?)
+    }
+}
+
+/// The job's [`work::StepSink`]: each step list is stored in the deploy's row and pushed live.
+struct Recorder<'a> {
+    deploys: &'a Deploys,
+    id: i64,
+}
+
+impl work::StepSink for Recorder<'_> {
+    async fn steps(&mut self, steps: &[DeployStep]) {
+        self.deploys
+            .save_steps(self.id, steps, DeployStatus::Running, &None)
+            .await;
+    }
+
+    async fn uptests(&mut self, results: Vec<UptestResult>) {
+        self.deploys.save_uptests(results).await;
+    }
+}
+
+impl Plan {
+    /// The release's secret values, to redact from whatever the host prints.
+    fn secret_values(&self) -> Vec<String> {
+        let c = &self.release.config;
+        c.secret_keys
+            .iter()
+            .filter_map(|k| c.env.get(k).cloned())
+            .collect()
+    }
+}
+
+fn invalid(i: Invalid) -> JobError {
+    JobError::Field {
+        field: i.field,
+        message: i.message,
+    }
+}
