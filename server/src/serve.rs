@@ -154,20 +154,18 @@ async fn ensure_admin(state: &AppState, url: &str) -> anyhow::Result<()> {
 fn spawn_background(state: &AppState) {
     tokio::spawn(Arc::clone(&state.fleet).run_poller(state.shutdown.clone()));
     let live = state.live.clone();
+    let mut heartbeat = clock::Ticker::new(Duration::from_secs(10), state.shutdown.clone());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(10));
-        loop {
-            tick.tick().await;
+        while heartbeat.next().await {
             let _ = live.send(LiveMessage::Heartbeat {
                 at: clock::now_ms(),
             });
         }
     });
     let store = state.store.clone();
+    let mut hourly = clock::Ticker::new(Duration::from_secs(3600), state.shutdown.clone());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
+        while hourly.next().await {
             match store.delete_expired_sessions(clock::now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(count = n, "removed expired sessions"),

@@ -24,17 +24,9 @@ struct PollRead {
 
 impl FleetService {
     /// Runs until `shutdown` flips.
-    pub async fn run_poller(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(self.config.poll_interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => break,
-            }
-            if *shutdown.borrow() {
-                break;
-            }
+    pub async fn run_poller(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
+        let mut ticker = crate::clock::Ticker::new(self.config.poll_interval, shutdown);
+        while ticker.next().await {
             let hosts = match self.store.list_hosts().await {
                 Ok(h) => h,
                 Err(e) => {

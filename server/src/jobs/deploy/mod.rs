@@ -312,18 +312,10 @@ impl Deploys {
     pub async fn run_uptest_checks(
         self: Arc<Self>,
         every: Duration,
-        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
     ) {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => break,
-            }
-            if *shutdown.borrow() {
-                break;
-            }
+        let mut ticker = crate::clock::Ticker::new(every, shutdown);
+        while ticker.next().await {
             if let Err(e) = self.check_uptests_once().await {
                 tracing::error!(error = %e, "scheduled uptests failed to run");
             }
