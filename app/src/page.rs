@@ -105,6 +105,13 @@ pub fn match_path(path: &str) -> Matched {
     }
 }
 
+/// Whether a link's `href` is a page of this UI, followed without loading a page: a path on
+/// this origin (`/apps`), not another site (`//host`, `https:`), a fragment (`#main`) or a
+/// server endpoint (`/api/…`, e.g. a download).
+pub fn is_ui_href(href: &str) -> bool {
+    href.starts_with('/') && !href.starts_with("//") && href != "/api" && !href.starts_with("/api/")
+}
+
 /// Whether a navigation link to `link` marks the page at `path` as current: the dashboard
 /// only on itself, every other area on itself and the pages below it.
 pub fn link_is_current(link: &str, path: &str) -> bool {
@@ -146,6 +153,24 @@ mod tests {
     fn unknown_paths_are_not_found() {
         for path in ["/nope", "/apps/a/b", "/appsx", "/users/1", "//apps"] {
             assert_eq!(page(path).0, Page::NotFound, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_paths_of_the_ui_are_followed_in_the_page() {
+        for href in ["/", "/apps/shop", "/activity?actor=root", "/apish"] {
+            assert!(is_ui_href(href), "{href}");
+        }
+        for href in [
+            "//evil.example/x",
+            "https://x",
+            "#main",
+            "?q=1",
+            "/api/builds/1/artifact",
+            "/api",
+            "",
+        ] {
+            assert!(!is_ui_href(href), "{href}");
         }
     }
 

@@ -6,7 +6,7 @@
 //! gzipped wasm for 25 flat paths (BENCHMARKS.md).
 
 use leptos::prelude::*;
-use vr_app::page::{Page, match_path};
+use vr_app::page::{Page, is_ui_href, match_path};
 use vr_app::query::parse_query;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -96,13 +96,20 @@ impl Location {
         let Some(window) = web_sys::window() else {
             return;
         };
-        if !is_internal(href) {
+        if !is_ui_href(href) {
             let _ = window.location().set_href(href);
             return;
         }
+        // Going where the page already is adds no history entry (a second click, a redirect).
+        let here = format!(
+            "{}{}",
+            self.pathname.get_untracked(),
+            self.search.get_untracked()
+        );
+        let replace = options.replace || href == here;
         if let Ok(history) = window.history() {
             let state = wasm_bindgen::JsValue::NULL;
-            let _ = if options.replace {
+            let _ = if replace {
                 history.replace_state_with_url(&state, "", Some(href))
             } else {
                 history.push_state_with_url(&state, "", Some(href))
@@ -113,11 +120,6 @@ impl Location {
             window.scroll_to_with_x_and_y(0.0, 0.0);
         }
     }
-}
-
-/// A path on this origin (`/x`), not another site (`//host`, `https:`) or a fragment (`#main`).
-fn is_internal(href: &str) -> bool {
-    href.starts_with('/') && !href.starts_with("//")
 }
 
 /// Starts routing for the app's lifetime: the location signals, the route memo, Back/Forward,
@@ -190,7 +192,7 @@ fn followed_link(ev: &web_sys::MouseEvent) -> Option<String> {
     {
         return None;
     }
-    anchor.get_attribute("href").filter(|h| is_internal(h))
+    anchor.get_attribute("href").filter(|h| is_ui_href(h))
 }
 
 /// The current location (reactive).
