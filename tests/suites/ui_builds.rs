@@ -444,6 +444,42 @@ async fn the_ui_reads_real_answers_like_serde(api: &vr_tests::harness::ApiClient
         .await
         .expect_ok()
         .decoded();
+    let _: fleet::LogChunk = api
+        .get(&format!(
+            "{}?stream=stdout",
+            fleet::paths::proc_log(&proc.host, &proc.name)
+        ))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: fleet::ConnectionReport = api
+        .post(&fleet::paths::host_test(&proc.host), &serde_json::json!({}))
+        .await
+        .expect_ok()
+        .decoded();
+    let release: release::Release = api
+        .get(&format!("{}/{release_id}", release::paths::RELEASES))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: build::BuildLog = api
+        .get(&build::paths::build_log(release.build_id))
+        .await
+        .expect_ok()
+        .decoded();
+    let _: release::ReleasePreview = api
+        .post(
+            release::paths::RELEASE_PREVIEW,
+            &release::NewRelease {
+                build_id: release.build_id,
+                settings_yaml: "a: [1, {b: null}]\n".into(),
+                env_yaml: "K: v\n".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_ok()
+        .decoded();
     let _: Vec<fleet::Squad> = api.get(fleet::paths::SQUADS).await.expect_ok().decoded();
     let _: Vec<build::App> = api.get(build::paths::APPS).await.expect_ok().decoded();
     let _: Vec<build::Buildpack> = api
