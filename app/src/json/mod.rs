@@ -30,7 +30,8 @@ impl JsonError {
         }
     }
 
-    fn at(mut self, place: impl Into<String>) -> JsonError {
+    /// The same error, one level down: at `place` of the value around it.
+    pub fn at(mut self, place: impl Into<String>) -> JsonError {
         self.path.insert(0, place.into());
         self
     }
