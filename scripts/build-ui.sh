@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 # Trunk runs offline (it cannot download tools here), so dependencies must be fetched first.
 cargo fetch --target wasm32-unknown-unknown -q
 # Leptos's type erasure: one generic view type instead of one per view tree, 15% less wasm
-# (1,323,201 → 1,132,335 bytes on 2026-11-25). Only this (wasm) build sees the flag.
-export RUSTFLAGS="--cfg erase_components ${RUSTFLAGS:-}"
+# (1,323,201 → 1,132,335 bytes on 2026-11-25). Only this (wasm) build sees the flags.
+# LLVM inlines less than opt-level "z" does by default: 558,128 → 548,713 bytes gzipped on
+# 2026-12-01 (measured at -100, -25, -10, 0, 5, 15, 40: -10 was smallest; see BENCHMARKS.md).
+export RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=-10 ${RUSTFLAGS:-}"
 if [ -x .tools/node_modules/.bin/wasm-opt ]; then
   export PATH="$PWD/.tools/node_modules/.bin:$PATH"
   trunk build --release --quiet
