@@ -176,6 +176,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 2] = [Outcome::Ok, Outcome::Failed];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",

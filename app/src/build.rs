@@ -136,6 +136,14 @@ pub enum BuildStatus {
 }
 
 impl BuildStatus {
+    pub const ALL: [BuildStatus; 5] = [
+        BuildStatus::Pending,
+        BuildStatus::Running,
+        BuildStatus::Succeeded,
+        BuildStatus::Failed,
+        BuildStatus::Expired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             BuildStatus::Pending => "pending",
@@ -147,15 +155,7 @@ impl BuildStatus {
     }
 
     pub fn parse(s: &str) -> Option<BuildStatus> {
-        [
-            BuildStatus::Pending,
-            BuildStatus::Running,
-            BuildStatus::Succeeded,
-            BuildStatus::Failed,
-            BuildStatus::Expired,
-        ]
-        .into_iter()
-        .find(|b| b.as_str() == s)
+        BuildStatus::ALL.into_iter().find(|b| b.as_str() == s)
     }
 
     /// Still going: a client following it waits.

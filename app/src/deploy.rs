@@ -35,6 +35,12 @@ pub enum DeployStatus {
 }
 
 impl DeployStatus {
+    pub const ALL: [DeployStatus; 3] = [
+        DeployStatus::Running,
+        DeployStatus::Succeeded,
+        DeployStatus::Failed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeployStatus::Running => "running",
@@ -43,13 +49,7 @@ impl DeployStatus {
         }
     }
     pub fn parse(s: &str) -> Option<DeployStatus> {
-        [
-            DeployStatus::Running,
-            DeployStatus::Succeeded,
-            DeployStatus::Failed,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
+        DeployStatus::ALL.into_iter().find(|d| d.as_str() == s)
     }
 }
 
@@ -77,6 +77,16 @@ pub enum DeployStepKind {
 }
 
 impl DeployStepKind {
+    pub const ALL: [DeployStepKind; 7] = [
+        DeployStepKind::AlreadyRunning,
+        DeployStepKind::CheckPort,
+        DeployStepKind::CopyBuild,
+        DeployStepKind::WriteProc,
+        DeployStepKind::AddToSupervisor,
+        DeployStepKind::WaitRunning,
+        DeployStepKind::Uptests,
+    ];
+
     /// What the step is called in records, the UI and the CLI.
     pub fn label(self) -> &'static str {
         match self {

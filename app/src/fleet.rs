@@ -316,6 +316,15 @@ pub enum Health {
 }
 
 impl Health {
+    pub const ALL: [Health; 6] = [
+        Health::Unknown,
+        Health::Ok,
+        Health::Unreachable,
+        Health::SupervisorDown,
+        Health::KeyChanged,
+        Health::Inactive,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Health::Unknown => "unknown",
@@ -328,16 +337,7 @@ impl Health {
     }
 
     pub fn parse(s: &str) -> Option<Health> {
-        [
-            Health::Unknown,
-            Health::Ok,
-            Health::Unreachable,
-            Health::SupervisorDown,
-            Health::KeyChanged,
-            Health::Inactive,
-        ]
-        .into_iter()
-        .find(|h| h.as_str() == s)
+        Health::ALL.into_iter().find(|h| h.as_str() == s)
     }
 }
 

@@ -22,6 +22,20 @@ pub enum ProcState {
 }
 
 impl ProcState {
+    /// Every state a proc may be in, MISSING (known to vr, not to Supervisor) last.
+    pub const EVERY: [ProcState; 9] = [
+        ProcState::Stopped,
+        ProcState::Starting,
+        ProcState::Running,
+        ProcState::Backoff,
+        ProcState::Stopping,
+        ProcState::Exited,
+        ProcState::Fatal,
+        ProcState::Unknown,
+        ProcState::Missing,
+    ];
+
+    /// The states Supervisor itself reports.
     pub const ALL: [ProcState; 8] = [
         ProcState::Stopped,
         ProcState::Starting,
@@ -65,7 +79,7 @@ impl ProcState {
     /// Any state a filter may name, MISSING included.
     pub fn parse_any(word: &str) -> Option<ProcState> {
         let upper = word.to_ascii_uppercase();
-        ProcState::parse(&upper).or((upper == "MISSING").then_some(ProcState::Missing))
+        ProcState::EVERY.into_iter().find(|s| s.as_str() == upper)
     }
 
     /// Supervisor's numeric state code, as XML-RPC reports it.

@@ -21,7 +21,7 @@ use crate::release::{
 use crate::role::Role;
 use crate::secret::Revealed;
 use crate::supervisor::ProcState;
-use crate::{from_json_enum, from_json_struct};
+use crate::{from_json_named, from_json_struct};
 
 // api
 from_json_struct!(VersionInfo {
@@ -49,7 +49,7 @@ from_json_struct!(ApiToken {
     expires_at
 });
 from_json_struct!(CreatedToken { token, secret });
-from_json_enum!(Outcome { Ok = "ok", Failed = "failed" });
+from_json_named!(Outcome, Outcome::ALL, Outcome::as_str);
 from_json_struct!(Event {
     id,
     at,
@@ -63,7 +63,7 @@ from_json_struct!(SshKey {
     public_key,
     fingerprint
 });
-from_json_enum!(Role { Viewer = "viewer", Deployer = "deployer", Admin = "admin" });
+from_json_named!(Role, Role::ALL, Role::as_str);
 
 // build
 from_json_struct!(App {
@@ -81,13 +81,7 @@ from_json_struct!(Buildpack {
     order,
     description
 });
-from_json_enum!(BuildStatus {
-    Pending = "pending",
-    Running = "running",
-    Succeeded = "succeeded",
-    Failed = "failed",
-    Expired = "expired",
-});
+from_json_named!(BuildStatus, BuildStatus::ALL, BuildStatus::as_str);
 from_json_struct!(Build {
     id,
     app,
@@ -116,16 +110,8 @@ from_json_struct!(BuildLog {
 });
 
 // deploy
-from_json_enum!(DeployStatus { Running = "running", Succeeded = "succeeded", Failed = "failed" });
-from_json_enum!(DeployStepKind {
-    AlreadyRunning = "check",
-    CheckPort = "check port",
-    CopyBuild = "copy build",
-    WriteProc = "write proc",
-    AddToSupervisor = "add to Supervisor",
-    WaitRunning = "wait for RUNNING",
-    Uptests = "uptests",
-});
+from_json_named!(DeployStatus, DeployStatus::ALL, DeployStatus::as_str);
+from_json_named!(DeployStepKind, DeployStepKind::ALL, DeployStepKind::label);
 from_json_struct!(DeployStep {
     name,
     ok,
@@ -190,14 +176,7 @@ from_json_struct!(HostSettings {
     port_max,
     notes,
 });
-from_json_enum!(Health {
-    Unknown = "unknown",
-    Ok = "ok",
-    Unreachable = "unreachable",
-    SupervisorDown = "supervisor_down",
-    KeyChanged = "key_changed",
-    Inactive = "inactive",
-});
+from_json_named!(Health, Health::ALL, Health::as_str);
 from_json_struct!(HostStatus {
     health,
     error,
@@ -296,17 +275,7 @@ from_json_struct!(Difference { section, key, a, b } default { secret });
 from_json_struct!(ReleaseDiff { a, b, differences });
 from_json_struct!(Revealed { key, value });
 
-from_json_enum!(ProcState {
-    Stopped = "STOPPED",
-    Starting = "STARTING",
-    Running = "RUNNING",
-    Backoff = "BACKOFF",
-    Stopping = "STOPPING",
-    Exited = "EXITED",
-    Fatal = "FATAL",
-    Unknown = "UNKNOWN",
-    Missing = "MISSING",
-});
+from_json_named!(ProcState, ProcState::EVERY, ProcState::as_str);
 
 /// Adjacently tagged on the wire: `{"kind": "ingredient", "name": "db"}`.
 impl FromJson for Layer {

@@ -134,16 +134,19 @@ macro_rules! from_json_struct {
     };
 }
 
-/// `FromJson` for a unit-only enum from its names on the wire.
+/// `FromJson` for a unit-only enum, by the names the type already gives its variants (its
+/// `ALL` list and name function, which are what serde writes; the tests compare).
 #[macro_export]
-macro_rules! from_json_enum {
-    ($ty:ident { $($variant:ident = $name:literal),* $(,)? }) => {
+macro_rules! from_json_named {
+    ($ty:ident, $all:expr, $name:expr) => {
         impl $crate::json::FromJson for $ty {
             fn from_json(value: serde_json::Value) -> Result<Self, $crate::json::JsonError> {
-                match value.as_str() {
-                    $(Some($name) => Ok($ty::$variant),)*
-                    _ => Err($crate::json::JsonError::expected(concat!("one of: ", $($name, " "),*))),
-                }
+                let name = value.as_str();
+                $all.into_iter()
+                    .find(|v| Some($name(*v)) == name)
+                    .ok_or_else(|| {
+                        $crate::json::JsonError::expected(concat!("a known ", stringify!($ty)))
+                    })
             }
         }
     };
