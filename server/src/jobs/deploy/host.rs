@@ -2,7 +2,6 @@
 //! them in the host's session, and the errors that keep their causes apart. The job ([`super`])
 //! only sequences and records; a scripted fake of `DeployHost` tests that (`work.rs`).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,19 +28,18 @@ pub trait DeployHost: Send + Sync + 'static {
     fn uptests(&self, plan: &Plan, program: &str) -> Result<Vec<UptestRun>, StepError>;
 }
 
-/// A deploy's host over SSH: one session for all its steps.
+/// A host over SSH: one session for every step and uptest run through it.
 pub struct SshHost {
     pub link: Arc<HostLink>,
     pub access: HostAccess,
-    /// The build's artifact on this server.
-    pub artifact: PathBuf,
 }
 
 impl DeployHost for SshHost {
     fn step(&self, step: DeployStepKind, plan: &Plan, program: &str) -> Result<String, StepError> {
-        match self.link.run(&self.access, |s| {
-            on_host(step, s, plan, program, &self.artifact)
-        }) {
+        match self
+            .link
+            .run(&self.access, |s| on_host(step, s, plan, program))
+        {
             Ok(worked) => worked.value.into_result(),
             Err(e) => Err(StepError::from(e)),
         }
@@ -151,8 +149,8 @@ fn on_host(
     s: &mut crate::remote::supervisor::Supervisor<'_>,
     p: &Plan,
     program: &str,
-    artifact: &std::path::Path,
 ) -> Result<Answer, RemoteError> {
+    let artifact = &p.artifact;
     Ok(match step {
         DeployStepKind::CheckPort => {
             if deploy::port_in_use(s.conn, s.layout, p.meta.port)? {

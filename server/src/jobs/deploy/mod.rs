@@ -14,7 +14,7 @@ use crate::fleet::FleetService;
 use crate::remote::link::HostLink;
 use crate::store::{NewDeployRecord, PortOwner, Store};
 use host::{DeployHost, SshHost, StepError};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -38,6 +38,8 @@ struct Plan {
     host: Host,
     command: String,
     sha256: String,
+    /// The build's artifact on this server.
+    artifact: std::path::PathBuf,
     meta: ProcMeta,
     settings_yaml: String,
     release: vr_app::release::Release,
@@ -212,6 +214,7 @@ impl Deploys {
         let plan = Plan {
             host,
             command,
+            artifact: self.builds.artifact_path(&sha256),
             sha256,
             meta,
             settings_yaml,
@@ -232,7 +235,8 @@ impl Deploys {
             deploys: &self,
             id: d.id,
         };
-        let (steps, outcome) = work::work(&plan, &d.program, self.ssh_host(&plan), &mut sink).await;
+        let (steps, outcome) =
+            work::work(&plan, &d.program, self.ssh_host(&plan.host), &mut sink).await;
         let failure = outcome.as_ref().err().map(ToString::to_string);
         if let Err(f) = &outcome {
             tracing::warn!(deploy = d.id, step = f.step.label(), host_lost = f.source.host_lost(), error = %f.source, "deploy failed");
@@ -298,12 +302,11 @@ impl Deploys {
         }
     }
 
-    /// A deploy's host over SSH.
-    fn ssh_host(&self, plan: &Plan) -> Arc<dyn DeployHost> {
+    /// `host` over an SSH session of its own (long work stays off the poller's session).
+    fn ssh_host(&self, host: &Host) -> Arc<dyn DeployHost> {
         Arc::new(SshHost {
             link: Arc::new(HostLink::default()),
-            access: self.fleet.access(&plan.host),
-            artifact: self.builds.artifact_path(&plan.sha256),
+            access: self.fleet.access(host),
         })
     }
 
@@ -325,6 +328,8 @@ impl Deploys {
     async fn check_uptests_once(&self) -> Result<(), JobError> {
         let fleet = self.store.fleet().await?;
         let mut seen = HashSet::new();
+        // One session per host for the whole round, however many of its procs are checked.
+        let mut sessions: HashMap<String, Arc<dyn DeployHost>> = HashMap::new();
         for d in self.store.list_deploys(1000).await? {
             if d.status != DeployStatus::Succeeded
                 || !seen.insert((d.host.clone(), d.program.clone()))
@@ -349,6 +354,7 @@ impl Deploys {
             let plan = Arc::new(Plan {
                 host: host.clone(),
                 command: String::new(),
+                artifact: self.builds.artifact_path(&sha),
                 sha256: sha,
                 meta: ProcMeta {
                     app: d.app.clone(),
@@ -365,7 +371,11 @@ impl Deploys {
                 settings_yaml: String::new(),
                 release,
             });
-            let target = self.ssh_host(&plan);
+            let target = Arc::clone(
+                sessions
+                    .entry(d.host.clone())
+                    .or_insert_with(|| self.ssh_host(host)),
+            );
             let (p, program) = (Arc::clone(&plan), d.program.clone());
             let runs = tokio::task::spawn_blocking(move || target.uptests(&p, &program))
                 .await

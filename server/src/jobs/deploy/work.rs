@@ -231,6 +231,7 @@ mod tests {
             host: fixtures::host("web1", None),
             command: "run".into(),
             sha256: "sha".into(),
+            artifact: "/nonexistent/sha.tar.gz".into(),
             meta: fixtures::meta("shop", "prod", "web", port),
             settings_yaml: String::new(),
             release,
