@@ -534,15 +534,18 @@ async fn host_hygiene_removes_only_strays() {
     assert!(touched.success());
     std::fs::create_dir_all(apps.join("builds/fresh_unused")).expect("fresh build");
 
-    let removed: Vec<String> = s
-        .api
-        .post(
-            &format!("{}/clean?days=7", vr_app::fleet::paths::host("builder1")),
-            &(),
-        )
-        .await
-        .expect_ok()
-        .json();
+    // As the README shows it: `vr host clean NAME --days 7`, one line per removed path.
+    let cli = super::fleet::cli_token(&s.api).await;
+    let (ok, out) = super::fleet::vr(
+        &s.server,
+        &cli,
+        &["host", "clean", "builder1", "--days", "7"],
+    );
+    assert!(ok, "{out}");
+    let removed: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("builder1: "))
+        .collect();
     assert_eq!(removed.len(), 2, "{removed:?}");
     assert!(!apps.join("procs/stray_left_by_hand").exists());
     assert!(!apps.join("builds/0123abcd").exists());

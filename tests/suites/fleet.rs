@@ -771,7 +771,21 @@ pub async fn cli_token(api: &ApiClient) -> String {
 }
 
 pub fn vr(server: &VrServer, token: &str, args: &[&str]) -> (bool, String) {
-    let out = super::server_process::vr_cmd(server)
+    vr_in(server, token, None, args)
+}
+
+/// [`vr`] run in `dir` (for commands that name files relative to where they run).
+pub fn vr_in(
+    server: &VrServer,
+    token: &str,
+    dir: Option<&std::path::Path>,
+    args: &[&str],
+) -> (bool, String) {
+    let mut cmd = super::server_process::vr_cmd(server);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
+    let out = cmd
         .env("VR_URL", server.base_url())
         .env("VR_TOKEN", token)
         .args(args)

@@ -636,14 +636,13 @@ async fn a_new_address_keeps_the_pin_and_another_machine_needs_an_admin() {
         )
         .await
         .expect_status(403);
-    api.post(
-        &paths::host_trust("h"),
-        &TrustKey {
-            fingerprint: presented.clone(),
-        },
-    )
-    .await
-    .expect_ok();
+    // An admin trusts it as the README shows: `vr host trust NAME FINGERPRINT`.
+    let cli = super::fleet::cli_token(&api).await;
+    let (ok, out) = super::fleet::vr(&server, &cli, &["host", "trust", "h", &presented]);
+    assert!(
+        ok && out.contains(&format!("host h now pinned to {presented}")),
+        "{out}"
+    );
     let h = wait_health(&api, "h", Health::Ok, WAIT).await;
     assert_eq!(h.host_key.as_deref(), Some(presented.as_str()));
 }

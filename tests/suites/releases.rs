@@ -276,6 +276,43 @@ async fn releases_merge_layers_hash_once_and_compare() {
         "nocolon",
     ]);
     assert!(!ok && out.contains("HOST_DIR:MOUNT_DIR"), "{out}");
+
+    // `vr ingredient add` as the README shows it: YAML files named where it runs, a secret key.
+    std::fs::write(dir.path().join("db.yaml"), "db:\n  host: db1\n").expect("write");
+    std::fs::write(
+        dir.path().join("db-env.yaml"),
+        "DB_PASSWORD: hunter2-secret\n",
+    )
+    .expect("write");
+    let (ok, out) = super::fleet::vr_in(
+        &server,
+        &cli,
+        Some(dir.path()),
+        &[
+            "ingredient",
+            "add",
+            "postgres",
+            "--settings",
+            "db.yaml",
+            "--env",
+            "db-env.yaml",
+            "--secret",
+            "DB_PASSWORD",
+        ],
+    );
+    assert!(ok && out.contains("added ingredient postgres"), "{out}");
+    let made: Ingredient = api
+        .get(&paths::ingredient("postgres"))
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(made.settings["db"]["host"], "db1", "{made:?}");
+    assert!(made.secret_keys.contains("DB_PASSWORD"), "{made:?}");
+    assert_eq!(
+        made.env.get("DB_PASSWORD").map(String::as_str),
+        Some(vr_app::secret::MASK),
+        "{made:?}"
+    );
 }
 
 #[tokio::test]

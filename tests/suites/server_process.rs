@@ -207,10 +207,11 @@ async fn backup_copies_a_running_servers_database() {
         serde_json::json!({"username": "dave", "password": "dave-password", "role": "deployer"});
     admin.post(paths::USERS, &new_user).await.expect_status(201);
 
-    let dest = server.temp_dir().join("backup.db");
+    // As the README shows it: `vr backup vr-backup.db`, a file where it runs.
+    let dest = server.temp_dir().join("vr-backup.db");
     let out = vr_cmd(&server)
-        .arg("backup")
-        .arg(&dest)
+        .current_dir(server.temp_dir())
+        .args(["backup", "vr-backup.db"])
         .output()
         .expect("run vr backup");
     assert!(
