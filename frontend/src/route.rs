@@ -70,6 +70,11 @@ impl UrlParam {
 /// Keeps the window's title `TEXT · vr` for as long as the calling page is shown (it follows
 /// `text` when that is reactive, e.g. a page named after its object).
 pub fn title(text: impl Fn() -> String + 'static) {
+    follow_title(Box::new(text));
+}
+
+/// [`title`]'s effect, compiled once rather than once per page.
+fn follow_title(text: Box<dyn Fn() -> String>) {
     Effect::new(move || {
         let text = text();
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {

@@ -9,7 +9,7 @@ use vr_app::validate;
 use crate::api;
 
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors};
+use crate::components::{FieldSpec, FormError, FormErrors};
 use crate::links::build_href;
 
 #[component]
@@ -49,15 +49,7 @@ pub fn StartBuild(app: String) -> impl IntoView {
             <h2>"Build"</h2>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Version"
-                    id="build-version"
-                    name="version"
-                    value=version
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="tag, branch or commit"
-                />
+                {FieldSpec::new("Version", "build-version", "version", version, errors).autocomplete("off").placeholder("tag, branch or commit").view()}
                 <div class="field field-check">
                     <label class="check" for="build-force">
                         <input

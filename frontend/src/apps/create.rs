@@ -9,7 +9,7 @@ use super::Catalog;
 use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, use_toasts};
 
 #[component]
 pub fn CreateApp(catalog: Catalog) -> impl IntoView {
@@ -58,34 +58,10 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
             <h2>"New app"</h2>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Name"
-                    id="app-name"
-                    name="name"
-                    value=name
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="e.g. shop_api"
-                    hint="Lowercase letters, digits and '_'."
-                />
-                <Field
-                    label="Repository"
-                    id="app-repo"
-                    name="repo_url"
-                    value=repo
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="git@github.com:org/repo.git"
-                />
+                {FieldSpec::new("Name", "app-name", "name", name, errors).autocomplete("off").placeholder("e.g. shop_api").hint("Lowercase letters, digits and '_'.").view()}
+                {FieldSpec::new("Repository", "app-repo", "repo_url", repo, errors).autocomplete("off").placeholder("git@github.com:org/repo.git").view()}
                 <BuildpackSelect id="app-buildpack" value=buildpack errors=errors catalog=catalog />
-                <Field
-                    label="Notes"
-                    id="app-notes"
-                    name="notes"
-                    value=notes
-                    errors=errors
-                    autocomplete="off"
-                />
+                {FieldSpec::new("Notes", "app-notes", "notes", notes, errors).autocomplete("off").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -15,7 +15,9 @@ use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::{BuildFeed, BuildTable};
 use crate::busy::{spawn_busy, spawn_submit};
-use crate::components::{ConfirmDialog, Field, FormError, FormErrors, MissingNotice, use_toasts};
+use crate::components::{
+    ConfirmDialog, FieldSpec, FormError, FormErrors, MissingNotice, use_toasts,
+};
 use crate::fleet::{FleetProcs, use_fleet};
 use crate::links::{app_builds_href, app_releases_href};
 use crate::releases::{ReleaseFeed, ReleaseTable};
@@ -196,28 +198,14 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
             <p class="muted">{format!("Created {created}.")}</p>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Repository"
-                    id="app-edit-repo"
-                    name="repo_url"
-                    value=repo
-                    errors=errors
-                    autocomplete="off"
-                />
+                {FieldSpec::new("Repository", "app-edit-repo", "repo_url", repo, errors).autocomplete("off").view()}
                 <BuildpackSelect
                     id="app-edit-buildpack"
                     value=buildpack
                     errors=errors
                     catalog=catalog
                 />
-                <Field
-                    label="Notes"
-                    id="app-edit-notes"
-                    name="notes"
-                    value=notes
-                    errors=errors
-                    autocomplete="off"
-                />
+                {FieldSpec::new("Notes", "app-edit-notes", "notes", notes, errors).autocomplete("off").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

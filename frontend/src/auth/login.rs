@@ -9,7 +9,7 @@ use vr_app::api::LoginRequest;
 use super::frame::AuthFrame;
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors};
+use crate::components::{FieldSpec, FormError, FormErrors};
 use crate::session::{AuthState, safe_next, use_session};
 
 #[component]
@@ -74,26 +74,8 @@ pub fn LoginPage() -> impl IntoView {
         <AuthFrame title="Sign in">
             <form class="form" on:submit=submit novalidate=true data-test="login-form">
                 <FormError errors=errors />
-                <Field
-                    label="Username"
-                    id="username"
-                    name="username"
-                    value=username
-                    errors=errors
-                    autocomplete="username"
-                    autofocus=true
-                    required=true
-                />
-                <Field
-                    label="Password"
-                    id="password"
-                    name="password"
-                    kind="password"
-                    value=password
-                    errors=errors
-                    autocomplete="current-password"
-                    required=true
-                />
+                {FieldSpec::new("Username", "username", "username", username, errors).autocomplete("username").autofocus().required().view()}
+                {FieldSpec::new("Password", "password", "password", password, errors).kind("password").autocomplete("current-password").required().view()}
                 <button
                     id="login-submit"
                     type="submit"

@@ -13,7 +13,7 @@ use vr_app::validate;
 use super::frame::AuthFrame;
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, password_hint, use_toasts};
 use crate::session::{AuthState, use_session};
 
 /// The `token` parameter of a fragment such as `#token=abc` (other parameters are ignored).
@@ -120,46 +120,10 @@ pub fn SetupPage() -> impl IntoView {
                     "Create the first administrator. The one-time setup token is in the server's log."
                 </p>
                 <FormError errors=errors />
-                <Field
-                    label="Setup token"
-                    id="setup-token"
-                    name="token"
-                    value=token
-                    errors=errors
-                    autocomplete="off"
-                    required=true
-                />
-                <Field
-                    label="Admin username"
-                    id="setup-username"
-                    name="username"
-                    value=username
-                    errors=errors
-                    autocomplete="username"
-                    hint="Lowercase letters, digits, '_', '.' or '-'."
-                    required=true
-                />
-                <Field
-                    label="Password"
-                    id="setup-password"
-                    name="password"
-                    kind="password"
-                    value=password
-                    errors=errors
-                    autocomplete="new-password"
-                    hint=password_hint()
-                    required=true
-                />
-                <Field
-                    label="Confirm password"
-                    id="setup-password2"
-                    name="password2"
-                    kind="password"
-                    value=password2
-                    errors=errors
-                    autocomplete="new-password"
-                    required=true
-                />
+                {FieldSpec::new("Setup token", "setup-token", "token", token, errors).autocomplete("off").required().view()}
+                {FieldSpec::new("Admin username", "setup-username", "username", username, errors).autocomplete("username").hint("Lowercase letters, digits, '_', '.' or '-'.").required().view()}
+                {FieldSpec::new("Password", "setup-password", "password", password, errors).kind("password").autocomplete("new-password").hint(password_hint()).required().view()}
+                {FieldSpec::new("Confirm password", "setup-password2", "password2", password2, errors).kind("password").autocomplete("new-password").required().view()}
                 <button
                     id="setup-submit"
                     type="submit"

@@ -8,7 +8,7 @@ use vr_app::validate;
 use crate::api;
 use crate::apps::Catalog;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, use_toasts};
 
 #[component]
 pub fn AddBuildpack(catalog: Catalog) -> impl IntoView {
@@ -51,23 +51,8 @@ pub fn AddBuildpack(catalog: Catalog) -> impl IntoView {
             <h2>"Add a buildpack"</h2>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Git URL"
-                    id="buildpack-url"
-                    name="url"
-                    value=url
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="https://github.com/heroku/heroku-buildpack-python#v1"
-                />
-                <Field
-                    label="Description"
-                    id="buildpack-description"
-                    name="description"
-                    value=description
-                    errors=errors
-                    autocomplete="off"
-                />
+                {FieldSpec::new("Git URL", "buildpack-url", "url", url, errors).autocomplete("off").placeholder("https://github.com/heroku/heroku-buildpack-python#v1").view()}
+                {FieldSpec::new("Description", "buildpack-description", "description", description, errors).autocomplete("off").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -119,8 +119,10 @@ pub fn password_hint() -> String {
 }
 
 /// A labelled input bound to `value`, with its error (from `errors`, keyed by `name`) below it.
-#[component]
-pub fn Field(
+///
+/// A plain builder rather than a `#[component]`: forms have ~50 inputs, and a component's typed
+/// props builder is compiled once per call site while this is compiled once.
+pub struct FieldSpec {
     /// Visible label.
     label: &'static str,
     /// DOM id of the input (stable, used by browser tests).
@@ -129,58 +131,139 @@ pub fn Field(
     name: &'static str,
     value: RwSignal<String>,
     errors: FormErrors,
-    /// Input type: `text`, `password`, ...
-    #[prop(default = "text")]
     kind: &'static str,
-    #[prop(optional)] autocomplete: Option<&'static str>,
-    /// `numeric` for whole numbers: a digits keyboard, while the text stays exactly as typed
-    /// (a `type="number"` input would let the browser reread `5e3` or drop a sign).
-    #[prop(optional)]
+    autocomplete: Option<&'static str>,
     inputmode: Option<&'static str>,
-    #[prop(optional, into)] placeholder: Option<String>,
-    /// Help text shown under the input while it has no error.
-    #[prop(optional, into)]
+    placeholder: Option<String>,
     hint: Option<String>,
-    #[prop(optional)] autofocus: bool,
-    #[prop(optional)] required: bool,
-    #[prop(optional, into)] disabled: Signal<bool>,
-) -> impl IntoView {
-    errors.register(name);
-    let error_id = format!("{id}-error");
-    let error_id2 = error_id.clone();
-    let has_error = move || errors.field(name).is_some();
-    view! {
-        <div class="field" class:field-invalid=has_error>
-            <label for=id>{label}</label>
-            <input
-                id=id
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                inputmode=inputmode
-                placeholder=placeholder
-                autofocus=autofocus
-                required=required
-                disabled=move || disabled.get()
-                aria-invalid=move || if has_error() { "true" } else { "false" }
-                aria-describedby=move || has_error().then(|| error_id.clone())
-                prop:value=move || value.get()
-                on:input=move |ev| {
-                    value.set(event_target_value(&ev));
-                }
-            />
-            {move || match errors.field(name) {
-                Some(message) => {
-                    view! {
-                        <p class="field-error" id=error_id2.clone() data-field=name>
-                            {message}
-                        </p>
+    autofocus: bool,
+    required: bool,
+    disabled: Signal<bool>,
+}
+
+impl FieldSpec {
+    pub fn new(
+        label: &'static str,
+        id: &'static str,
+        name: &'static str,
+        value: RwSignal<String>,
+        errors: FormErrors,
+    ) -> Self {
+        FieldSpec {
+            label,
+            id,
+            name,
+            value,
+            errors,
+            kind: "text",
+            autocomplete: None,
+            inputmode: None,
+            placeholder: None,
+            hint: None,
+            autofocus: false,
+            required: false,
+            disabled: Signal::default(),
+        }
+    }
+
+    /// Input type: `text` (the default), `password`, ...
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    pub fn autocomplete(mut self, value: &'static str) -> Self {
+        self.autocomplete = Some(value);
+        self
+    }
+
+    /// For whole numbers: a digits keyboard, while the text stays exactly as typed (a
+    /// `type="number"` input would let the browser reread `5e3` or drop a sign).
+    pub fn numeric(mut self) -> Self {
+        self.inputmode = Some("numeric");
+        self
+    }
+
+    pub fn placeholder(mut self, text: impl Into<String>) -> Self {
+        self.placeholder = Some(text.into());
+        self
+    }
+
+    /// Help text shown under the input while it has no error.
+    pub fn hint(mut self, text: impl Into<String>) -> Self {
+        self.hint = Some(text.into());
+        self
+    }
+
+    pub fn autofocus(mut self) -> Self {
+        self.autofocus = true;
+        self
+    }
+
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    pub fn disabled(mut self, disabled: impl Into<Signal<bool>>) -> Self {
+        self.disabled = disabled.into();
+        self
+    }
+
+    pub fn view(self) -> AnyView {
+        let FieldSpec {
+            label,
+            id,
+            name,
+            value,
+            errors,
+            kind,
+            autocomplete,
+            inputmode,
+            placeholder,
+            hint,
+            autofocus,
+            required,
+            disabled,
+        } = self;
+        errors.register(name);
+        let error_id = format!("{id}-error");
+        let error_id2 = error_id.clone();
+        let has_error = move || errors.field(name).is_some();
+        view! {
+            <div class="field" class:field-invalid=has_error>
+                <label for=id>{label}</label>
+                <input
+                    id=id
+                    name=name
+                    type=kind
+                    autocomplete=autocomplete
+                    inputmode=inputmode
+                    placeholder=placeholder
+                    autofocus=autofocus
+                    required=required
+                    disabled=move || disabled.get()
+                    aria-invalid=move || if has_error() { "true" } else { "false" }
+                    aria-describedby=move || has_error().then(|| error_id.clone())
+                    prop:value=move || value.get()
+                    on:input=move |ev| {
+                        value.set(event_target_value(&ev));
                     }
-                        .into_any()
-                }
-                None => hint.clone().map(|h| view! { <p class="field-hint">{h}</p> }).into_any(),
-            }}
-        </div>
+                />
+                {move || match errors.field(name) {
+                    Some(message) => {
+                        view! {
+                            <p class="field-error" id=error_id2.clone() data-field=name>
+                                {message}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    None => hint.clone().map(|h| view! { <p class="field-hint">{h}</p> }).into_any(),
+                }}
+            </div>
+        }
+        .into_any()
     }
 }
 

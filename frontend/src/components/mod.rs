@@ -21,7 +21,7 @@ pub use copy_button::CopyButton;
 pub use data_table::{Column, DataTable, SortKey, int_key};
 pub use empty_row::{EmptyRow, loading_or};
 pub use facts::{Fact, Facts};
-pub use field::{Check, Field, FormError, FormErrors, password_hint};
+pub use field::{Check, FieldSpec, FormError, FormErrors, password_hint};
 pub use log_viewer::LogViewer;
 pub use modal::Modal;
 pub use notice::{MissingNotice, numbered_missing_text};

@@ -12,7 +12,7 @@ use super::chosen::Chosen;
 use super::selects::{HostSelect, ProcSelect, ReleaseSelect};
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors};
+use crate::components::{FieldSpec, FormError, FormErrors};
 
 use crate::links::deploy_href;
 use crate::releases::ReleaseFeed;
@@ -185,28 +185,9 @@ fn DeployForm() -> impl IntoView {
                     <ProcSelect value=draft.proc_type chosen=chosen errors=errors />
                 </div>
                 <div class="form-row">
-                    <Field
-                        label="Config"
-                        id="deploy-config"
-                        name="config"
-                        value=draft.config
-                        errors=errors
-                        autocomplete="off"
-                        placeholder="prod"
-                        hint="A name for this configuration of the app, e.g. prod or staging."
-                    />
+                    {FieldSpec::new("Config", "deploy-config", "config", draft.config, errors).autocomplete("off").placeholder("prod").hint("A name for this configuration of the app, e.g. prod or staging.").view()}
                     <HostSelect value=draft.host errors=errors />
-                    <Field
-                        label="Port"
-                        id="deploy-port"
-                        name="port"
-                        inputmode="numeric"
-                        value=draft.port
-                        errors=errors
-                        autocomplete="off"
-                        placeholder="5001"
-                        hint="0 = binds no port (a worker)."
-                    />
+                    {FieldSpec::new("Port", "deploy-port", "port", draft.port, errors).autocomplete("off").numeric().placeholder("5001").hint("0 = binds no port (a worker).").view()}
                 </div>
                 {action}
             </form>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use vr_app::fleet::{HostPatch, HostSettings, NewHost, defaults};
 use vr_app::validate::{self, Invalid};
 
-use crate::components::{Check, Field, FormErrors};
+use crate::components::{Check, FieldSpec, FormErrors};
 use crate::fleet::use_fleet;
 
 /// Request fields edited in the "Advanced" section.
@@ -309,46 +309,10 @@ pub fn HostFormFields(
     };
     view! {
         <div class="field-row">
-            <Field
-                label="Address"
-                id="host-address"
-                name="address"
-                value=fields.address
-                errors=errors
-                placeholder="db1.example.com or 10.0.0.5"
-                hint="DNS name or IP address reachable over SSH."
-                required=true
-                disabled=disabled
-            />
-            <Field
-                label="Name"
-                id="host-name"
-                name="name"
-                value=fields.name
-                errors=errors
-                placeholder="defaults to the address"
-                disabled=disabled
-            />
-            <Field
-                label="SSH port"
-                id="host-port"
-                name="port"
-                value=fields.port
-                errors=errors
-                inputmode="numeric"
-                placeholder=defaults::SSH_PORT.to_string()
-                disabled=disabled
-            />
-            <Field
-                label="SSH user"
-                id="host-user"
-                name="user"
-                value=fields.user
-                errors=errors
-                placeholder=defaults::SSH_USER
-                hint="root, or a user with passwordless sudo."
-                disabled=disabled
-            />
+            {FieldSpec::new("Address", "host-address", "address", fields.address, errors).placeholder("db1.example.com or 10.0.0.5").hint("DNS name or IP address reachable over SSH.").required().disabled(disabled).view()}
+            {FieldSpec::new("Name", "host-name", "name", fields.name, errors).placeholder("defaults to the address").disabled(disabled).view()}
+            {FieldSpec::new("SSH port", "host-port", "port", fields.port, errors).numeric().placeholder(defaults::SSH_PORT.to_string()).disabled(disabled).view()}
+            {FieldSpec::new("SSH user", "host-user", "user", fields.user, errors).placeholder(defaults::SSH_USER).hint("root, or a user with passwordless sudo.").disabled(disabled).view()}
         </div>
         <div class="field-row">
             <div class="field" class:field-invalid=move || errors.field("squad").is_some()>
@@ -392,62 +356,12 @@ pub fn HostFormFields(
             <summary>"Advanced"</summary>
             <p class="field-hint">"Leave a field empty to use the default shown in it."</p>
             <div class="field-row">
-                <Field
-                    label="supervisorctl command"
-                    id="host-supervisorctl"
-                    name="supervisorctl"
-                    value=fields.supervisorctl
-                    errors=errors
-                    placeholder=defaults::SUPERVISORCTL
-                    disabled=disabled
-                />
-                <Field
-                    label="Supervisor socket"
-                    id="host-supervisor-socket"
-                    name="supervisor_socket"
-                    value=fields.supervisor_socket
-                    errors=errors
-                    placeholder=defaults::SUPERVISOR_SOCKET
-                    disabled=disabled
-                />
-                <Field
-                    label="Include directory"
-                    id="host-include-dir"
-                    name="include_dir"
-                    value=fields.include_dir
-                    errors=errors
-                    placeholder=defaults::INCLUDE_DIR
-                    disabled=disabled
-                />
-                <Field
-                    label="Apps root"
-                    id="host-apps-root"
-                    name="apps_root"
-                    value=fields.apps_root
-                    errors=errors
-                    placeholder=defaults::APPS_ROOT
-                    disabled=disabled
-                />
-                <Field
-                    label="Lowest proc port"
-                    id="host-port-min"
-                    name="port_min"
-                    value=fields.port_min
-                    errors=errors
-                    inputmode="numeric"
-                    placeholder=defaults::PORT_MIN.to_string()
-                    disabled=disabled
-                />
-                <Field
-                    label="Highest proc port"
-                    id="host-port-max"
-                    name="port_max"
-                    value=fields.port_max
-                    errors=errors
-                    inputmode="numeric"
-                    placeholder=defaults::PORT_MAX.to_string()
-                    disabled=disabled
-                />
+                {FieldSpec::new("supervisorctl command", "host-supervisorctl", "supervisorctl", fields.supervisorctl, errors).placeholder(defaults::SUPERVISORCTL).disabled(disabled).view()}
+                {FieldSpec::new("Supervisor socket", "host-supervisor-socket", "supervisor_socket", fields.supervisor_socket, errors).placeholder(defaults::SUPERVISOR_SOCKET).disabled(disabled).view()}
+                {FieldSpec::new("Include directory", "host-include-dir", "include_dir", fields.include_dir, errors).placeholder(defaults::INCLUDE_DIR).disabled(disabled).view()}
+                {FieldSpec::new("Apps root", "host-apps-root", "apps_root", fields.apps_root, errors).placeholder(defaults::APPS_ROOT).disabled(disabled).view()}
+                {FieldSpec::new("Lowest proc port", "host-port-min", "port_min", fields.port_min, errors).numeric().placeholder(defaults::PORT_MIN.to_string()).disabled(disabled).view()}
+                {FieldSpec::new("Highest proc port", "host-port-max", "port_max", fields.port_max, errors).numeric().placeholder(defaults::PORT_MAX.to_string()).disabled(disabled).view()}
             </div>
             <div class="field grow" class:field-invalid=move || errors.field("notes").is_some()>
                 <label for="host-notes">"Notes"</label>

@@ -9,7 +9,7 @@ use super::IngredientList;
 use super::{ENV_HINT, SECRET_HINT, SETTINGS_HINT};
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors, TextArea, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, TextArea, use_toasts};
 
 #[component]
 pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
@@ -68,24 +68,8 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
             <form class="form" on:submit=submit novalidate=true>
                 <FormError errors=errors />
                 <div class="form-row">
-                    <Field
-                        label="Name"
-                        id="ingredient-name"
-                        name="name"
-                        value=name
-                        errors=errors
-                        autocomplete="off"
-                        placeholder="e.g. postgres-prod"
-                        hint="Letters, digits, '_', '.' or '-'."
-                    />
-                    <Field
-                        label="Notes"
-                        id="ingredient-notes"
-                        name="notes"
-                        value=notes
-                        errors=errors
-                        autocomplete="off"
-                    />
+                    {FieldSpec::new("Name", "ingredient-name", "name", name, errors).autocomplete("off").placeholder("e.g. postgres-prod").hint("Letters, digits, '_', '.' or '-'.").view()}
+                    {FieldSpec::new("Notes", "ingredient-notes", "notes", notes, errors).autocomplete("off").view()}
                 </div>
                 <div class="form-row">
                     <TextArea
@@ -107,16 +91,7 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
                         hint=ENV_HINT
                     />
                 </div>
-                <Field
-                    label="Secret env keys"
-                    id="ingredient-secret-keys"
-                    name="secret_keys"
-                    value=secret_keys
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="e.g. DB_PASSWORD"
-                    hint=SECRET_HINT
-                />
+                {FieldSpec::new("Secret env keys", "ingredient-secret-keys", "secret_keys", secret_keys, errors).autocomplete("off").placeholder("e.g. DB_PASSWORD").hint(SECRET_HINT).view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -14,7 +14,7 @@ use super::{ENV_HINT, SECRET_HINT, SETTINGS_HINT};
 use crate::api;
 use crate::busy::{spawn_busy, spawn_submit};
 use crate::components::{
-    ConfirmDialog, Field, FormError, FormErrors, MissingNotice, TextArea, use_toasts,
+    ConfirmDialog, FieldSpec, FormError, FormErrors, MissingNotice, TextArea, use_toasts,
 };
 use crate::live::LiveData;
 
@@ -222,25 +222,8 @@ fn IngredientEditor(
                         readonly=!editable
                     />
                 </div>
-                <Field
-                    label="Secret env keys"
-                    id="ingredient-edit-secret-keys"
-                    name="secret_keys"
-                    value=secret_keys
-                    errors=errors
-                    autocomplete="off"
-                    hint=SECRET_HINT
-                    disabled=!editable
-                />
-                <Field
-                    label="Notes"
-                    id="ingredient-edit-notes"
-                    name="notes"
-                    value=notes
-                    errors=errors
-                    autocomplete="off"
-                    disabled=!editable
-                />
+                {FieldSpec::new("Secret env keys", "ingredient-edit-secret-keys", "secret_keys", secret_keys, errors).autocomplete("off").hint(SECRET_HINT).disabled(!editable).view()}
+                {FieldSpec::new("Notes", "ingredient-edit-notes", "notes", notes, errors).autocomplete("off").disabled(!editable).view()}
                 {buttons}
             </form>
         </div>

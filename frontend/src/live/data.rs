@@ -24,17 +24,146 @@ use crate::live::use_live;
 /// How long a view waits for the live channel before fetching without it.
 pub const NO_CHANNEL_FETCH: Duration = Duration::from_secs(3);
 
-type Fetch<T> = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>>>;
+type Fetch<T> = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>>>;
 type MergeFn<T> = Rc<dyn Fn(&mut T, &LiveMessage) -> Merge>;
+/// A fetched answer, ready to take the replayed messages and become the shown data.
+type Arrived = Box<dyn FnOnce(&[LiveMessage])>;
+type Fetching = Pin<Box<dyn Future<Output = Result<Arrived, ApiError>>>>;
+
+/// The typed half of a [`LiveData`]: its data, how it is fetched and how messages change it.
+/// Everything else lives in the untyped [`Core`], so it is compiled once rather than once per
+/// kind of data.
+trait Source {
+    /// Merges one live message into the shown data.
+    fn merge(&self, message: &LiveMessage) -> Merge;
+    /// Fetches the data afresh.
+    fn fetch(&self) -> Fetching;
+}
+
+struct Typed<T: Send + Sync + 'static> {
+    value: RwSignal<T>,
+    fetch: Fetch<T>,
+    merge: MergeFn<T>,
+}
+
+impl<T: Send + Sync + 'static> Source for Typed<T> {
+    fn merge(&self, message: &LiveMessage) -> Merge {
+        let mut outcome = Merge::Ignored;
+        self.value.maybe_update(|v| {
+            outcome = (self.merge)(v, message);
+            outcome == Merge::Applied
+        });
+        outcome
+    }
+
+    fn fetch(&self) -> Fetching {
+        let answer = (self.fetch)();
+        let value = self.value;
+        let merge = Rc::clone(&self.merge);
+        Box::pin(async move {
+            let mut fetched = answer.await?;
+            Ok(Box::new(move |replay: &[LiveMessage]| {
+                for message in replay {
+                    merge(&mut fetched, message);
+                }
+                let _ = value.try_set(fetched);
+            }) as Arrived)
+        })
+    }
+}
+
+/// The untyped state of a [`LiveData`]: loading, error, replay, and its [`Source`].
+#[derive(Clone, Copy)]
+struct Core {
+    loaded: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+    replay: StoredValue<Replay<LiveMessage>>,
+    source: StoredValue<Rc<dyn Source>, LocalStorage>,
+}
+
+impl Core {
+    /// Subscribes to the live channel and fetches whenever it (re)opens.
+    fn start(source: Rc<dyn Source>) -> Core {
+        let live = use_live();
+        let core = Core {
+            loaded: RwSignal::new(false),
+            error: RwSignal::new(None),
+            replay: StoredValue::new(Replay::default()),
+            source: StoredValue::new_local(source),
+        };
+        live.subscribe(move |message| core.apply(message));
+        // A plain effect, not a watch: the channel may open before a watch's first run, and
+        // that open would go unseen. `fetched_for` is the open count last fetched for.
+        let fetched_for = StoredValue::new(0u32);
+        Effect::new(move || {
+            let opens = live.opens();
+            if opens > 0 && fetched_for.try_get_value() != Some(opens) {
+                fetched_for.set_value(opens);
+                core.reload();
+            }
+        });
+        if let Ok(handle) = set_timeout_with_handle(
+            move || {
+                if core.loaded.try_get_untracked() == Some(false)
+                    && core.replay.try_with_value(|r| !r.fetching()) == Some(true)
+                {
+                    core.reload();
+                }
+            },
+            NO_CHANNEL_FETCH,
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+        core
+    }
+
+    fn apply(&self, message: &LiveMessage) {
+        let Some(source) = self.source.try_get_value() else {
+            return;
+        };
+        match source.merge(message) {
+            Merge::Applied => self.replay.update_value(|r| r.merged(message.clone())),
+            Merge::Refetch => self.reload(),
+            Merge::Ignored => {}
+        }
+    }
+
+    fn reload(&self) {
+        let core = *self;
+        let Some(source) = self.source.try_get_value() else {
+            return;
+        };
+        let Some(generation) = self.replay.try_update_value(|r| r.begin()) else {
+            return;
+        };
+        let answer = source.fetch();
+        spawn_local(async move {
+            let result = answer.await;
+            let Some(replay) = core
+                .replay
+                .try_update_value(|r| r.finish(generation))
+                .flatten()
+            else {
+                return;
+            };
+            match result {
+                Ok(arrived) => {
+                    arrived(&replay);
+                    let _ = core.loaded.try_set(true);
+                    let _ = core.error.try_set(None);
+                }
+                Err(e) => {
+                    let _ = core.error.try_set(Some(e));
+                }
+            }
+        });
+    }
+}
 
 /// Handle on one view's live data; cheap to copy.
 pub struct LiveData<T: Send + Sync + 'static> {
     value: RwSignal<T>,
-    loaded: RwSignal<bool>,
-    error: RwSignal<Option<ApiError>>,
-    replay: StoredValue<Replay<LiveMessage>>,
-    fetch: StoredValue<Fetch<T>, LocalStorage>,
-    merge: StoredValue<MergeFn<T>, LocalStorage>,
+    core: Core,
 }
 
 impl<T: Send + Sync + 'static> Clone for LiveData<T> {
@@ -56,99 +185,27 @@ impl<T: Clone + Send + Sync + 'static> LiveData<T> {
     where
         F: Future<Output = Result<T, ApiError>> + 'static,
     {
-        let live = use_live();
-        let fetch: Fetch<T> = Rc::new(move || Box::pin(fetch()));
-        let data = LiveData {
-            value: RwSignal::new(initial),
-            loaded: RwSignal::new(false),
-            error: RwSignal::new(None),
-            replay: StoredValue::new(Replay::default()),
-            fetch: StoredValue::new_local(fetch),
-            merge: StoredValue::new_local(Rc::new(merge) as MergeFn<T>),
+        let value = RwSignal::new(initial);
+        let source = Typed {
+            value,
+            fetch: Box::new(move || Box::pin(fetch())),
+            merge: Rc::new(merge),
         };
-        live.subscribe(move |message| data.apply(message));
-        // A plain effect, not a watch: the channel may open before a watch's first run, and
-        // that open would go unseen. `fetched_for` is the open count last fetched for.
-        let fetched_for = StoredValue::new(0u32);
-        Effect::new(move || {
-            let opens = live.opens();
-            if opens > 0 && fetched_for.try_get_value() != Some(opens) {
-                fetched_for.set_value(opens);
-                data.reload();
-            }
-        });
-        if let Ok(handle) = set_timeout_with_handle(
-            move || {
-                if data.loaded.try_get_untracked() == Some(false)
-                    && data.replay.try_with_value(|r| !r.fetching()) == Some(true)
-                {
-                    data.reload();
-                }
-            },
-            NO_CHANNEL_FETCH,
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-        data
-    }
-
-    fn apply(&self, message: &LiveMessage) {
-        let Some(merge) = self.merge.try_get_value() else {
-            return;
-        };
-        let mut outcome = Merge::Ignored;
-        self.value.maybe_update(|v| {
-            outcome = merge(v, message);
-            outcome == Merge::Applied
-        });
-        match outcome {
-            Merge::Applied => self.replay.update_value(|r| r.merged(message.clone())),
-            Merge::Refetch => self.reload(),
-            Merge::Ignored => {}
+        LiveData {
+            value,
+            core: Core::start(Rc::new(source)),
         }
     }
 
     /// Fetches again; what it answers replaces the data.
     pub fn reload(&self) {
-        let data = *self;
-        let Some(fetch) = self.fetch.try_get_value() else {
-            return;
-        };
-        let Some(generation) = self.replay.try_update_value(|r| r.begin()) else {
-            return;
-        };
-        let answer = fetch();
-        spawn_local(async move {
-            let result = answer.await;
-            let Some(replay) = data
-                .replay
-                .try_update_value(|r| r.finish(generation))
-                .flatten()
-            else {
-                return;
-            };
-            match result {
-                Ok(mut value) => {
-                    if let Some(merge) = data.merge.try_get_value() {
-                        for message in &replay {
-                            merge(&mut value, message);
-                        }
-                    }
-                    let _ = data.value.try_set(value);
-                    let _ = data.loaded.try_set(true);
-                    let _ = data.error.try_set(None);
-                }
-                Err(e) => {
-                    let _ = data.error.try_set(Some(e));
-                }
-            }
-        });
+        self.core.reload();
     }
 
     /// Shows `initial` as loading and fetches again (the view's filter changed).
     pub fn restart(&self, initial: T) {
         self.value.set(initial);
-        self.loaded.set(false);
+        self.core.loaded.set(false);
         self.reload();
     }
 
@@ -185,16 +242,18 @@ impl<T: Clone + Send + Sync + 'static> LiveData<T> {
 
     /// True once the first answer arrived (tracked).
     pub fn loaded(&self) -> bool {
-        self.loaded.get()
+        self.core.loaded.get()
     }
 
     /// Why the last fetch failed, if it did (tracked).
     pub fn error(&self) -> Option<ApiError> {
-        self.error.get()
+        self.core.error.get()
     }
 
     /// [`LiveData::error`]'s message (tracked).
     pub fn error_text(&self) -> Option<String> {
-        self.error.with(|e| e.as_ref().map(|e| e.message.clone()))
+        self.core
+            .error
+            .with(|e| e.as_ref().map(|e| e.message.clone()))
     }
 }

@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{Check, Field, FormError, FormErrors, password_hint, use_toasts};
+use crate::components::{Check, FieldSpec, FormError, FormErrors, password_hint, use_toasts};
 use crate::session::use_session;
 
 #[component]
@@ -73,34 +73,9 @@ pub fn PasswordSection() -> impl IntoView {
                     prop:value=move || session.username()
                 />
                 <FormError errors=errors />
-                <Field
-                    label="Current password"
-                    id="current-password"
-                    name="current_password"
-                    kind="password"
-                    value=current
-                    errors=errors
-                    autocomplete="current-password"
-                />
-                <Field
-                    label="New password"
-                    id="new-password"
-                    name="new_password"
-                    kind="password"
-                    value=new
-                    errors=errors
-                    autocomplete="new-password"
-                    hint=password_hint()
-                />
-                <Field
-                    label="Confirm new password"
-                    id="new-password2"
-                    name="new_password2"
-                    kind="password"
-                    value=again
-                    errors=errors
-                    autocomplete="new-password"
-                />
+                {FieldSpec::new("Current password", "current-password", "current_password", current, errors).kind("password").autocomplete("current-password").view()}
+                {FieldSpec::new("New password", "new-password", "new_password", new, errors).kind("password").autocomplete("new-password").hint(password_hint()).view()}
+                {FieldSpec::new("Confirm new password", "new-password2", "new_password2", again, errors).kind("password").autocomplete("new-password").view()}
                 <Check
                     label="Also revoke all my API tokens"
                     id="password-revoke-tokens"

@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, use_toasts};
 use crate::fleet::use_fleet;
 
 #[component]
@@ -48,23 +48,8 @@ pub fn CreateSquad() -> impl IntoView {
             <h2>"New squad"</h2>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Name"
-                    id="squad-name"
-                    name="name"
-                    value=name
-                    errors=errors
-                    autocomplete="off"
-                    placeholder="e.g. web-eu"
-                />
-                <Field
-                    label="Description"
-                    id="squad-description"
-                    name="description"
-                    value=description
-                    errors=errors
-                    autocomplete="off"
-                />
+                {FieldSpec::new("Name", "squad-name", "name", name, errors).autocomplete("off").placeholder("e.g. web-eu").view()}
+                {FieldSpec::new("Description", "squad-description", "description", description, errors).autocomplete("off").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

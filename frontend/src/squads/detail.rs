@@ -9,7 +9,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors, MissingNotice, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, MissingNotice, use_toasts};
 use crate::fleet::{FleetProcs, HealthBadge, use_fleet};
 use crate::links::{host_href, new_host_href, squad_href};
 use crate::session::use_session;
@@ -185,22 +185,8 @@ fn SquadEditForm(squad: Squad, flow: SquadDelete) -> impl IntoView {
             <h2>"Settings"</h2>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Name"
-                    id="squad-edit-name"
-                    name="name"
-                    value=name
-                    errors=errors
-                    autocomplete="off"
-                />
-                <Field
-                    label="Description"
-                    id="squad-edit-description"
-                    name="description"
-                    value=description
-                    errors=errors
-                    autocomplete="off"
-                />
+                {FieldSpec::new("Name", "squad-edit-name", "name", name, errors).autocomplete("off").view()}
+                {FieldSpec::new("Description", "squad-edit-description", "description", description, errors).autocomplete("off").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -8,7 +8,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Field, FormError, FormErrors, password_hint, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, password_hint, use_toasts};
 
 #[component]
 pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
@@ -56,24 +56,8 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
             <h2>"New user"</h2>
             <form class="form form-inline" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="Username"
-                    id="new-user-username"
-                    name="username"
-                    value=username
-                    errors=errors
-                    autocomplete="off"
-                />
-                <Field
-                    label="Initial password"
-                    id="new-user-password"
-                    name="password"
-                    kind="password"
-                    value=password
-                    errors=errors
-                    autocomplete="new-password"
-                    hint=format!("{} Share it privately.", password_hint())
-                />
+                {FieldSpec::new("Username", "new-user-username", "username", username, errors).autocomplete("off").view()}
+                {FieldSpec::new("Initial password", "new-user-password", "password", password, errors).kind("password").autocomplete("new-password").hint(format!("{} Share it privately.", password_hint())).view()}
                 <div class="field" class:field-invalid=move || errors.field("role").is_some()>
                     <label for="new-user-role">"Role"</label>
                     <select

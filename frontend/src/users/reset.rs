@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{Field, FormError, FormErrors, Modal, password_hint, use_toasts};
+use crate::components::{FieldSpec, FormError, FormErrors, Modal, password_hint, use_toasts};
 
 /// Open while `user` is set; closing clears it.
 #[component]
@@ -71,25 +71,8 @@ pub fn ResetPassword(user: RwSignal<Option<User>>) -> impl IntoView {
         >
             <form class="form" on:submit=submit novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="New password"
-                    id="reset-password"
-                    name="password"
-                    kind="password"
-                    value=password
-                    errors=errors
-                    autocomplete="new-password"
-                    hint=password_hint()
-                />
-                <Field
-                    label="Confirm new password"
-                    id="reset-password2"
-                    name="password2"
-                    kind="password"
-                    value=again
-                    errors=errors
-                    autocomplete="new-password"
-                />
+                {FieldSpec::new("New password", "reset-password", "password", password, errors).kind("password").autocomplete("new-password").hint(password_hint()).view()}
+                {FieldSpec::new("Confirm new password", "reset-password2", "password2", again, errors).kind("password").autocomplete("new-password").view()}
                 <div class="modal-actions">
                     <button type="button" class="btn" on:click=move |_| close()>
                         "Cancel"

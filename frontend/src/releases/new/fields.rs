@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::draft::Draft;
 use super::picker::IngredientPicker;
 use super::volumes::VolumesEditor;
-use crate::components::{Field, FormErrors, TextArea};
+use crate::components::{FieldSpec, FormErrors, TextArea};
 use crate::ingredients::IngredientList;
 
 #[component]
@@ -36,41 +36,14 @@ pub fn ReleaseFields(
                 hint="A YAML mapping of names to strings; these win over the build's env and every ingredient."
             />
         </div>
-        <Field
-            label="Secret env keys"
-            id="release-secret-keys"
-            name="secret_keys"
-            value=draft.secret_keys
-            errors=errors
-            autocomplete="off"
-            placeholder="e.g. DB_PASSWORD, API_TOKEN"
-            hint="Their values reach the proc but are shown masked everywhere; keys an ingredient marks stay secret."
-        />
+        {FieldSpec::new("Secret env keys", "release-secret-keys", "secret_keys", draft.secret_keys, errors).autocomplete("off").placeholder("e.g. DB_PASSWORD, API_TOKEN").hint("Their values reach the proc but are shown masked everywhere; keys an ingredient marks stay secret.").view()}
         <div class="form-row">
             <IngredientPicker draft=draft ingredients=ingredients errors=errors />
             <VolumesEditor draft=draft errors=errors />
         </div>
         <div class="form-row">
-            <Field
-                label="Run as"
-                id="release-run-as"
-                name="run_as"
-                value=draft.run_as
-                errors=errors
-                autocomplete="off"
-                placeholder="(default)"
-                hint="A Unix user on the host; empty for the default."
-            />
-            <Field
-                label="Memory limit (MB)"
-                id="release-mem"
-                name="mem_limit_mb"
-                value=draft.mem_mb
-                errors=errors
-                inputmode="numeric"
-                autocomplete="off"
-                placeholder="(none)"
-            />
+            {FieldSpec::new("Run as", "release-run-as", "run_as", draft.run_as, errors).autocomplete("off").placeholder("(default)").hint("A Unix user on the host; empty for the default.").view()}
+            {FieldSpec::new("Memory limit (MB)", "release-mem", "mem_limit_mb", draft.mem_mb, errors).autocomplete("off").numeric().placeholder("(none)").view()}
         </div>
     }
 }

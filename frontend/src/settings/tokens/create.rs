@@ -7,7 +7,7 @@ use vr_app::validate;
 
 use crate::api;
 use crate::busy::spawn_busy;
-use crate::components::{CopyButton, Field, FormError, FormErrors};
+use crate::components::{CopyButton, FieldSpec, FormError, FormErrors};
 
 #[component]
 pub fn CreateToken(
@@ -52,15 +52,7 @@ pub fn CreateToken(
     view! {
             <form class="form form-inline" on:submit=create novalidate=true>
                 <FormError errors=errors />
-                <Field
-                    label="New token name"
-                    id="token-name"
-                    name="name"
-                    value=name
-                    errors=errors
-                    placeholder="e.g. cli on laptop"
-                    autocomplete="off"
-                />
+                {FieldSpec::new("New token name", "token-name", "name", name, errors).autocomplete("off").placeholder("e.g. cli on laptop").view()}
                 <div class="field">
                     <label for="token-expiry">"Expires"</label>
                     <select
