@@ -256,6 +256,12 @@ pub enum LiveMessage {
     Deploy {
         deploy: Box<crate::deploy::Deployment>,
     },
+    /// A dispatch was queued, made progress or ended.
+    Dispatch {
+        dispatch: Box<crate::swarm::Dispatch>,
+    },
+    /// Swarms were created, changed or deleted: refetch them.
+    Swarms,
     /// One proc of a running proc action finished.
     ActionProgress {
         batch: String,
@@ -319,6 +325,8 @@ impl LiveMessage {
             "heartbeat" => LiveMessage::Heartbeat {
                 at: need(w.at, "at")?,
             },
+            "swarms" => LiveMessage::Swarms,
+            // `dispatch` too, until the UI shows dispatches: it has no decoder for them yet.
             _ => LiveMessage::Unknown,
         })
     }

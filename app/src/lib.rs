@@ -23,6 +23,7 @@ pub mod release;
 pub mod role;
 pub mod secret;
 pub mod supervisor;
+pub mod swarm;
 pub mod validate;
 
 pub use error::{ErrorBody, ErrorDetail};

@@ -10,16 +10,9 @@
 
 use crate::fleet::{Proc, ProcRef};
 use crate::supervisor::ProcState;
+use serde::{Deserialize, Serialize};
 
-/// How a swarm's procs are spread over its squad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Placement {
-    /// Even over the usable hosts: fewest procs of this swarm first, then fewest procs overall,
-    /// never more than ceil(size / hosts) on one host.
-    Spread,
-    /// Exactly one on every usable host; the size is the number of such hosts.
-    OnePerHost,
-}
+pub use crate::swarm::Placement;
 
 /// What the swarm wants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +45,7 @@ pub struct HostView {
 }
 
 /// A proc to start.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NewProc {
     pub host: String,
     /// 0 for workers.
@@ -60,7 +53,7 @@ pub struct NewProc {
 }
 
 /// The plan of one dispatch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// Procs of the swarm at its release, running, that stay.
     pub keep: Vec<ProcRef>,

@@ -17,5 +17,6 @@ pub mod serve;
 pub mod slots;
 pub mod state;
 pub mod store;
+pub mod swarms;
 pub mod throttle;
 pub mod yaml;

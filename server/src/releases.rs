@@ -95,7 +95,7 @@ fn secret_names(keys: &[String]) -> Result<BTreeSet<String>, Invalid> {
         .collect()
 }
 
-fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
+pub fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
     for v in &new.volumes {
         validate::remote_path("volumes", &v.host_dir)?;
         validate::remote_path("volumes", &v.mount_dir)?;

@@ -53,6 +53,17 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing deploys a stop interrupted")?;
+    let dispatches = crate::jobs::Dispatches::new(
+        store.clone(),
+        live.clone(),
+        std::sync::Arc::clone(&fleet),
+        std::sync::Arc::clone(&builds),
+        std::sync::Arc::clone(&deploys),
+    );
+    dispatches
+        .recover()
+        .await
+        .context("failing dispatches a stop interrupted")?;
     if let Some(every) = cfg.uptest_interval {
         tokio::spawn(std::sync::Arc::clone(&deploys).run_uptest_checks(every, shutdown_rx.clone()));
     }
@@ -65,6 +76,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         fleet,
         builds,
         deploys,
+        dispatches,
         cookie_secure: cfg.cookie_secure,
         trusted_proxies: Arc::new(cfg.trusted_proxies.clone()),
         streams: crate::slots::Slots::new(crate::state::MAX_STREAMS_PER_USER),

@@ -17,6 +17,7 @@ pub struct AppState {
     pub fleet: Arc<crate::fleet::FleetService>,
     pub builds: Arc<crate::jobs::Builds>,
     pub deploys: Arc<crate::jobs::Deploys>,
+    pub dispatches: Arc<crate::jobs::Dispatches>,
     pub cookie_secure: bool,
     /// Reverse proxies whose X-Forwarded-For names the client.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,

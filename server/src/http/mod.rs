@@ -15,6 +15,7 @@ mod principal;
 mod procs;
 mod releases;
 mod session;
+mod swarms;
 #[cfg(test)]
 mod tests;
 mod tokens;
@@ -138,6 +139,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/deploys", get(deploys::list).post(deploys::start))
         .route("/api/deploys/{id}", get(deploys::get))
         .route("/api/uptests", get(deploys::uptests))
+        .route("/api/swarms", get(swarms::list).post(swarms::create))
+        .route(
+            "/api/swarms/{id}",
+            get(swarms::get).put(swarms::replace).delete(swarms::delete),
+        )
+        .route("/api/swarms/{id}/dispatch", post(swarms::dispatch))
+        .route("/api/dispatches", get(swarms::list_dispatches))
+        .route("/api/dispatches/{id}", get(swarms::get_dispatch))
+        .route("/api/dispatches/{id}/cancel", post(swarms::cancel))
         .route(fleet_paths::FLEET, get(procs::fleet))
         .route(fleet_paths::PROCS, get(procs::list))
         .route(fleet_paths::PROC_ACTIONS, post(procs::act))

@@ -48,12 +48,20 @@ impl Harness {
             Arc::clone(&fleet),
             Arc::clone(&builds),
         );
+        let dispatches = crate::jobs::Dispatches::new(
+            store.clone(),
+            live.clone(),
+            Arc::clone(&fleet),
+            Arc::clone(&builds),
+            Arc::clone(&deploys),
+        );
         let state = AppState {
             store,
             live,
             fleet,
             builds,
             deploys,
+            dispatches,
             ssh: Arc::new(ssh),
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),

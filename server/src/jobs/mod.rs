@@ -4,9 +4,11 @@
 
 pub mod build;
 pub mod deploy;
+pub mod dispatch;
 
 pub use build::{BuildConfig, Builds};
 pub use deploy::Deploys;
+pub use dispatch::Dispatches;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {

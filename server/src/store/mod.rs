@@ -11,6 +11,7 @@ mod ports;
 mod releases;
 mod sessions;
 mod snapshot;
+mod swarms;
 mod tokens;
 mod uptests;
 mod users;
@@ -22,6 +23,7 @@ pub use ports::PortOwner;
 pub use releases::{IngredientRecord, ReleaseRecord};
 pub use sessions::SessionPrincipal;
 pub use snapshot::{HostSnapshot, PollOutcome, SeenProc};
+pub use swarms::{DispatchProgress, SwarmRow};
 pub use tokens::TokenPrincipal;
 pub use users::NewUserRecord;
 

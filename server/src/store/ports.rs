@@ -7,12 +7,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortOwner {
     Deploy(i64),
+    Dispatch(i64),
 }
 
 impl PortOwner {
     fn key(&self) -> String {
         match self {
             PortOwner::Deploy(id) => format!("deploy:{id}"),
+            PortOwner::Dispatch(id) => format!("dispatch:{id}"),
         }
     }
 
@@ -65,6 +67,35 @@ impl Store {
                 "DELETE FROM port_reservations WHERE owner = ?1",
                 [owner.key()],
             )?)
+        })
+        .await
+    }
+
+    /// Reserves every `(host, port)` for `owner` in one transaction: all or none (a port
+    /// another job holds is a conflict naming it).
+    pub async fn reserve_ports(
+        &self,
+        owner: PortOwner,
+        ports: Vec<(String, u16)>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            for (host, port) in ports.iter().filter(|(_, p)| *p != 0) {
+                reserve(&tx, host, *port, &owner, now)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every reserved port, by host: what the planner must not hand out.
+    pub async fn reserved_ports(&self) -> Result<Vec<(String, u16)>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached("SELECT host, port FROM port_reservations")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }

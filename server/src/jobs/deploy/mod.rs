@@ -33,6 +33,16 @@ pub struct Deploys {
     builds: Arc<Builds>,
 }
 
+/// A deploy checked and recorded: nothing to do, or work to run.
+enum Prepared {
+    Done(Deployment),
+    Start(Deployment, Box<Plan>),
+}
+
+/// One SSH session of a host, shared by the procs a dispatch starts there.
+#[derive(Clone)]
+pub struct HostSession(Arc<dyn DeployHost>);
+
 /// Everything a deploy needs, resolved and checked before it starts.
 struct Plan {
     host: Host,
@@ -89,6 +99,53 @@ impl Deploys {
         actor: &str,
         req: DeployRequest,
     ) -> Result<Deployment, JobError> {
+        match self.prepare(actor, req, None).await? {
+            Prepared::Done(d) => Ok(d),
+            Prepared::Start(d, plan) => {
+                let this = Arc::clone(self);
+                let actor = actor.to_string();
+                let started = d.clone();
+                let host = self.ssh_host(&plan.host);
+                tokio::spawn(async move { this.run(started, *plan, actor, host).await });
+                Ok(d)
+            }
+        }
+    }
+
+    /// One proc of a dispatch (swarm `swarm_id`): the port is the dispatch's (it reserved it),
+    /// the work runs on the dispatch's `session` of the host, and this returns when the deploy
+    /// ended, with its record.
+    pub async fn deploy_for_swarm(
+        self: &Arc<Self>,
+        actor: &str,
+        req: DeployRequest,
+        swarm_id: i64,
+        session: &HostSession,
+    ) -> Result<Deployment, JobError> {
+        match self.prepare(actor, req, Some(swarm_id)).await? {
+            Prepared::Done(d) => Ok(d),
+            Prepared::Start(d, plan) => {
+                let id = d.id;
+                Arc::clone(self)
+                    .run(d, *plan, actor.to_string(), Arc::clone(&session.0))
+                    .await;
+                Ok(self.store.deploy(id).await?)
+            }
+        }
+    }
+
+    /// A session of `host` for a dispatch's procs there: one SSH connection for all of them.
+    pub fn session(&self, host: &Host) -> HostSession {
+        HostSession(self.ssh_host(host))
+    }
+
+    /// Every check, then the record (and, outside a dispatch, the port's reservation).
+    async fn prepare(
+        &self,
+        actor: &str,
+        req: DeployRequest,
+        swarm_id: Option<i64>,
+    ) -> Result<Prepared, JobError> {
         validate::squad_name("config", &req.config).map_err(invalid)?;
         let release = self.store.release(req.release_id).await?;
         let build = self.store.build(release.build_id).await?;
@@ -168,7 +225,8 @@ impl Deploys {
             program: program.clone(),
             requested_by: actor.to_string(),
             now: now_ms(),
-            reserve_port: !already_running,
+            // A dispatch reserved its ports for all its procs at once.
+            reserve_port: !already_running && swarm_id.is_none(),
         };
         if already_running {
             let d = self.store.create_deploy(record).await?;
@@ -183,7 +241,7 @@ impl Deploys {
                 .update_deploy(d.id, vec![step], DeployStatus::Succeeded, None, now_ms())
                 .await?;
             self.announce(&d);
-            return Ok(d);
+            return Ok(Prepared::Done(d));
         }
         // The port is reserved with the record, in one transaction: of two deploys racing for
         // it, the second is refused here.
@@ -207,7 +265,7 @@ impl Deploys {
             port: req.port,
             release_id: Some(release.id),
             release_hash: release.hash.clone(),
-            swarm_id: None,
+            swarm_id,
             deployed_by: actor.to_string(),
             deployed_at: now_ms(),
         };
@@ -220,23 +278,24 @@ impl Deploys {
             settings_yaml,
             release,
         };
-        let this = Arc::clone(self);
-        let actor = actor.to_string();
-        let started = d.clone();
-        tokio::spawn(async move { this.run(started, plan, actor).await });
-        Ok(d)
+        Ok(Prepared::Start(d, Box::new(plan)))
     }
 
     /// The job shell: runs the work, then records the end whatever happened (the deploy is
     /// never left running), frees the port, refreshes the host and records the event.
-    async fn run(self: Arc<Self>, d: Deployment, plan: Plan, actor: String) {
+    async fn run(
+        self: Arc<Self>,
+        d: Deployment,
+        plan: Plan,
+        actor: String,
+        host: Arc<dyn DeployHost>,
+    ) {
         let plan = Arc::new(plan);
         let mut sink = Recorder {
             deploys: &self,
             id: d.id,
         };
-        let (steps, outcome) =
-            work::work(&plan, &d.program, self.ssh_host(&plan.host), &mut sink).await;
+        let (steps, outcome) = work::work(&plan, &d.program, host, &mut sink).await;
         let failure = outcome.as_ref().err().map(ToString::to_string);
         if let Err(f) = &outcome {
             tracing::warn!(deploy = d.id, step = f.step.label(), host_lost = f.source.host_lost(), error = %f.source, "deploy failed");

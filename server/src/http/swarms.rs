@@ -1,0 +1,143 @@
+//! Swarms and their dispatches. Dispatching runs as a job (`jobs::Dispatches`); handlers queue
+//! it and read its record.
+
+use super::error::ApiResult;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::principal::Principal;
+use crate::clock::now_ms;
+use crate::state::AppState;
+use crate::swarms;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::swarm::{Dispatch, DispatchQuery, DispatchRequest, Swarm, SwarmSpec};
+
+fn swarms_changed(state: &AppState) {
+    let _ = state.live.send(LiveMessage::Swarms);
+}
+
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Swarm>>> {
+    let mut out = Vec::new();
+    for row in state.store.list_swarms().await? {
+        out.push(swarms::view(row).await?);
+    }
+    Ok(Json(out))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Swarm>> {
+    Ok(Json(swarms::view(state.store.swarm(id).await?).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(spec): ApiJson<SwarmSpec>,
+) -> ApiResult<(StatusCode, Json<Swarm>)> {
+    let spec = swarms::check(&state.store, spec, None).await?;
+    let row = state
+        .store
+        .create_swarm(spec, p.username.clone(), now_ms())
+        .await?;
+    let swarm = swarms::view(row).await?;
+    state
+        .record(
+            &p.username,
+            "swarm.create",
+            &format!("swarm:{}", swarm.name),
+            Outcome::Ok,
+            &format!(
+                "{} × {} on squad {} at {}",
+                swarm.spec.size, swarm.spec.proc_type, swarm.spec.squad, swarm.spec.version
+            ),
+        )
+        .await;
+    swarms_changed(&state);
+    Ok((StatusCode::CREATED, Json(swarm)))
+}
+
+/// Replaces the swarm's settings; it changes nothing on hosts until it is dispatched.
+pub async fn replace(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(spec): ApiJson<SwarmSpec>,
+) -> ApiResult<Json<Swarm>> {
+    let current = state.store.swarm(id).await?;
+    let spec = swarms::check(&state.store, spec, Some(&current)).await?;
+    let row = state.store.update_swarm(id, spec, now_ms()).await?;
+    let swarm = swarms::view(row).await?;
+    state
+        .record(
+            &p.username,
+            "swarm.edit",
+            &format!("swarm:{}", swarm.name),
+            Outcome::Ok,
+            &format!("swarm #{id}"),
+        )
+        .await;
+    swarms_changed(&state);
+    Ok(Json(swarm))
+}
+
+/// Deletes the swarm; its procs stay where they are (they become orphans).
+pub async fn delete(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    let row = state.store.swarm(id).await?;
+    state.store.delete_swarm(id).await?;
+    state
+        .record(
+            &p.username,
+            "swarm.delete",
+            &format!("swarm:{}", row.spec.name()),
+            Outcome::Ok,
+            &format!("swarm #{id}; its procs were left running"),
+        )
+        .await;
+    swarms_changed(&state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 202: the dispatch is queued; its steps arrive as live `Dispatch` messages.
+pub async fn dispatch(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<DispatchRequest>,
+) -> ApiResult<(StatusCode, Json<Dispatch>)> {
+    let d = state.dispatches.request(&p.username, id, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(d)))
+}
+
+pub async fn list_dispatches(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DispatchQuery>,
+) -> ApiResult<Json<Vec<Dispatch>>> {
+    Ok(Json(
+        state
+            .dispatches
+            .list(q.swarm, q.limit.unwrap_or(100))
+            .await?,
+    ))
+}
+
+pub async fn get_dispatch(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Dispatch>> {
+    Ok(Json(state.dispatches.get(id).await?))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Dispatch>> {
+    Ok(Json(state.dispatches.cancel(&p.username, id).await?))
+}

@@ -1,0 +1,479 @@
+//! The dispatch job (SPEC §3.4): makes a swarm's squad hold what the swarm wants. Its row in
+//! `dispatches` is its durable record (steps, plan, deploys, outcome), written before any remote
+//! work and after every step. One dispatch per swarm runs at a time; others wait queued and can
+//! be cancelled; a running one can be cancelled between steps. Each new proc is a deploy
+//! ([`Deploys::deploy_for_swarm`]), through its uptests, on one SSH session per host.
+
+mod round;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::build::{BuildRequest, BuildStatus};
+use vr_app::release::{NewRelease, Release};
+use vr_app::swarm::{
+    Dispatch, DispatchRequest, DispatchStatus, DispatchStep, DispatchStepKind, SwarmSpec,
+};
+
+use super::JobError;
+use super::build::Builds;
+use super::deploy::Deploys;
+use crate::clock::now_ms;
+use crate::events::record_event;
+use crate::fleet::FleetService;
+use crate::store::{DispatchProgress, PortOwner, Store, SwarmRow};
+
+/// How often a dispatch looks at the build it waits for.
+const BUILD_POLL: Duration = Duration::from_millis(250);
+/// Rounds of plan → deploy → retire before a dispatch gives up converging.
+const MAX_ROUNDS: usize = 64;
+
+pub struct Dispatches {
+    store: Store,
+    live: broadcast::Sender<LiveMessage>,
+    fleet: Arc<FleetService>,
+    builds: Arc<Builds>,
+    deploys: Arc<Deploys>,
+    /// One lock per swarm: its dispatches run one at a time, in the order they were asked.
+    locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Why a dispatch stopped before the end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Stop {
+    #[error("{0}")]
+    Failed(String),
+    #[error("cancelled by {0}")]
+    Cancelled(String),
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+impl From<crate::store::StoreError> for Stop {
+    fn from(e: crate::store::StoreError) -> Self {
+        Stop::Job(JobError::Store(e))
+    }
+}
+
+/// A running dispatch: its record so far, saved after every step.
+pub(crate) struct Run<'a> {
+    pub(crate) job: &'a Arc<Dispatches>,
+    pub(crate) id: i64,
+    pub(crate) actor: String,
+    pub(crate) swarm: SwarmRow,
+    pub(crate) progress: DispatchProgress,
+}
+
+impl Run<'_> {
+    /// Records a finished step and pushes the dispatch live.
+    pub(crate) async fn step(
+        &mut self,
+        name: DispatchStepKind,
+        started: Instant,
+        ok: bool,
+        message: String,
+    ) {
+        self.progress.steps.push(DispatchStep {
+            name,
+            ok,
+            message,
+            ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+        match self
+            .job
+            .store
+            .save_dispatch(self.id, self.progress.clone())
+            .await
+        {
+            Ok(d) => self.job.announce(&d),
+            Err(e) => {
+                tracing::error!(dispatch = self.id, error = %e, "could not record a dispatch step")
+            }
+        }
+    }
+
+    /// Stops here if someone asked to cancel.
+    pub(crate) async fn check_cancel(&self) -> Result<(), Stop> {
+        let d = self.job.store.dispatch(self.id).await?;
+        if d.cancel_requested {
+            return Err(Stop::Cancelled(
+                "request (between steps; every proc started so far is whole)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Dispatches {
+    pub fn new(
+        store: Store,
+        live: broadcast::Sender<LiveMessage>,
+        fleet: Arc<FleetService>,
+        builds: Arc<Builds>,
+        deploys: Arc<Deploys>,
+    ) -> Arc<Dispatches> {
+        Arc::new(Dispatches {
+            store,
+            live,
+            fleet,
+            builds,
+            deploys,
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// At start-up: dispatches a stopped server left queued or running are failed with the
+    /// reason (their deploys and port reservations are ended by the deploy job's recovery).
+    pub async fn recover(&self) -> Result<(), JobError> {
+        let n = self.store.fail_unfinished_dispatches(now_ms()).await?;
+        if n > 0 {
+            tracing::warn!(
+                dispatches = n,
+                "dispatches interrupted by a server restart marked failed"
+            );
+        }
+        Ok(())
+    }
+
+    fn announce(&self, d: &Dispatch) {
+        let _ = self.live.send(LiveMessage::Dispatch {
+            dispatch: Box::new(d.clone()),
+        });
+    }
+
+    fn lock_of(&self, swarm_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(locks.entry(swarm_id).or_default())
+    }
+
+    /// Queues a dispatch of the swarm (after saving a new version or size on it) and starts it
+    /// as soon as the swarm's running dispatch, if any, has ended.
+    pub async fn request(
+        self: &Arc<Self>,
+        actor: &str,
+        swarm_id: i64,
+        req: DispatchRequest,
+    ) -> Result<Dispatch, JobError> {
+        let mut swarm = self.store.swarm(swarm_id).await?;
+        if req.new_version().is_some() || req.size.is_some() {
+            let mut spec = swarm.spec.clone();
+            if let Some(v) = req.new_version() {
+                spec.version = v.to_string();
+            }
+            if let Some(n) = req.size {
+                spec.size = n;
+            }
+            spec.validate().map_err(|i| JobError::Field {
+                field: i.field,
+                message: i.message,
+            })?;
+            if !req.dry_run {
+                swarm = self.store.update_swarm(swarm_id, spec, now_ms()).await?;
+            } else {
+                swarm.spec = spec;
+            }
+        }
+        let d = self
+            .store
+            .create_dispatch(
+                swarm_id,
+                swarm.spec.version.clone(),
+                req.dry_run,
+                actor.to_string(),
+                now_ms(),
+            )
+            .await?;
+        self.announce(&d);
+        let this = Arc::clone(self);
+        let actor = actor.to_string();
+        let id = d.id;
+        let spec = swarm.spec.clone();
+        tokio::spawn(async move {
+            // A panic in the work must not leave the record in flight.
+            let job = Arc::clone(&this);
+            let outcome =
+                tokio::spawn(async move { job.queue_and_run(id, spec, actor).await }).await;
+            if let Err(e) = outcome {
+                tracing::error!(dispatch = id, error = %e, "dispatch task failed");
+                this.end(
+                    id,
+                    DispatchStatus::Failed,
+                    Some(format!("internal error: {e}")),
+                )
+                .await;
+                let _ = this.store.release_ports(PortOwner::Dispatch(id)).await;
+            }
+        });
+        Ok(d)
+    }
+
+    /// Asks a dispatch to stop (a queued one at once, a running one between steps).
+    pub async fn cancel(&self, actor: &str, id: i64) -> Result<Dispatch, JobError> {
+        let d = self.store.cancel_dispatch(id, now_ms()).await?;
+        self.announce(&d);
+        record_event(
+            &self.store,
+            &self.live,
+            actor,
+            "dispatch.cancel",
+            &format!("swarm:{}", d.swarm),
+            Outcome::Ok,
+            &format!("dispatch #{id} ({})", d.status.as_str()),
+        )
+        .await;
+        Ok(d)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Dispatch, JobError> {
+        Ok(self.store.dispatch(id).await?)
+    }
+
+    pub async fn list(&self, swarm: Option<i64>, limit: u32) -> Result<Vec<Dispatch>, JobError> {
+        Ok(self.store.list_dispatches(swarm, limit).await?)
+    }
+
+    async fn end(
+        &self,
+        id: i64,
+        status: DispatchStatus,
+        error: Option<String>,
+    ) -> Option<Dispatch> {
+        match self
+            .store
+            .finish_dispatch(id, status, error, now_ms())
+            .await
+        {
+            Ok(d) => {
+                self.announce(&d);
+                Some(d)
+            }
+            Err(e) => {
+                tracing::error!(dispatch = id, error = %e, "could not record the end of a dispatch");
+                None
+            }
+        }
+    }
+
+    /// The job shell: waits its turn, runs the work, and records the end whatever happened.
+    async fn queue_and_run(self: Arc<Self>, id: i64, spec: SwarmSpec, actor: String) {
+        let lock = self.lock_of(match self.store.dispatch(id).await {
+            Ok(d) => d.swarm_id,
+            Err(_) => return,
+        });
+        let _turn = lock.lock().await;
+        let Ok(Some(started)) = self.store.start_dispatch(id, now_ms()).await else {
+            return; // cancelled while queued
+        };
+        self.announce(&started);
+        let swarm = match self.store.swarm(started.swarm_id).await {
+            Ok(mut s) => {
+                // A dry run plans with the version it was asked for, unsaved.
+                s.spec = spec;
+                s
+            }
+            Err(e) => {
+                self.end(id, DispatchStatus::Failed, Some(e.to_string()))
+                    .await;
+                return;
+            }
+        };
+        let name = swarm.spec.name();
+        record_event(
+            &self.store,
+            &self.live,
+            &actor,
+            "dispatch.start",
+            &format!("swarm:{name}"),
+            Outcome::Ok,
+            &format!(
+                "dispatch #{id}: {} {}{}",
+                swarm.spec.version,
+                swarm.spec.size,
+                if started.dry_run { " (dry run)" } else { "" }
+            ),
+        )
+        .await;
+        let mut run = Run {
+            job: &self,
+            id,
+            actor: actor.clone(),
+            swarm,
+            progress: DispatchProgress::default(),
+        };
+        let outcome = self.work(&mut run, started.dry_run).await;
+        if let Err(e) = self.store.release_ports(PortOwner::Dispatch(id)).await {
+            tracing::error!(dispatch = id, error = %e, "could not release the dispatch's ports");
+        }
+        let (status, error, event_outcome, detail) = match &outcome {
+            Ok(summary) => (
+                DispatchStatus::Succeeded,
+                None,
+                Outcome::Ok,
+                summary.clone(),
+            ),
+            Err(Stop::Cancelled(by)) => (
+                DispatchStatus::Cancelled,
+                Some(format!("cancelled: {by}")),
+                Outcome::Ok,
+                format!("cancelled: {by}"),
+            ),
+            Err(e) => (
+                DispatchStatus::Failed,
+                Some(e.to_string()),
+                Outcome::Failed,
+                e.to_string(),
+            ),
+        };
+        if let Err(e) = &outcome {
+            tracing::warn!(dispatch = id, swarm = %name, error = %e, "dispatch did not succeed");
+        }
+        self.end(id, status, error).await;
+        record_event(
+            &self.store,
+            &self.live,
+            &actor,
+            "dispatch.finish",
+            &format!("swarm:{name}"),
+            event_outcome,
+            &format!("dispatch #{id}: {detail}"),
+        )
+        .await;
+    }
+
+    /// The steps: build, release, then rounds of plan → reserve ports → deploy → route →
+    /// retire until the plan is empty. Returns a summary.
+    async fn work(self: &Arc<Self>, run: &mut Run<'_>, dry_run: bool) -> Result<String, Stop> {
+        let started = Instant::now();
+        let (build_id, message) = self.resolve_build(run, dry_run).await?;
+        run.progress.build_id = Some(build_id);
+        run.step(DispatchStepKind::Build, started, true, message)
+            .await;
+        run.check_cancel().await?;
+
+        let started = Instant::now();
+        let (release, new) = self.make_release(run, build_id).await?;
+        run.progress.release_id = Some(release.id);
+        run.step(
+            DispatchStepKind::Release,
+            started,
+            true,
+            format!(
+                "release #{} ({}){}",
+                release.id,
+                release.hash,
+                if new { ", new" } else { ", unchanged" }
+            ),
+        )
+        .await;
+        run.check_cancel().await?;
+        round::converge(run, &release, dry_run).await
+    }
+
+    /// The build to run: the current one when the version stays, else a build of the version
+    /// (the build job reuses one of the same commit), waited for.
+    async fn resolve_build(&self, run: &mut Run<'_>, dry_run: bool) -> Result<(i64, String), Stop> {
+        let spec = &run.swarm.spec;
+        if let Some(rid) = run.swarm.release_id {
+            let current = self.store.release(rid).await?;
+            if current.version == spec.version {
+                return Ok((
+                    current.build_id,
+                    format!(
+                        "kept build #{} ({} at {})",
+                        current.build_id,
+                        current.version,
+                        short_commit(current.commit.as_deref())
+                    ),
+                ));
+            }
+        }
+        if dry_run {
+            return Err(Stop::Failed(format!(
+                "a dry run does not build: {} {} has no build yet in this swarm; dispatch it, or \
+                 build it first",
+                spec.app, spec.version
+            )));
+        }
+        let (build, _) = self
+            .builds
+            .request(
+                &run.actor,
+                BuildRequest {
+                    app: spec.app.clone(),
+                    version: spec.version.clone(),
+                    force: false,
+                },
+            )
+            .await?;
+        let id = build.id;
+        run.progress.build_id = Some(id);
+        loop {
+            let b = self.store.build(id).await?;
+            match b.status {
+                BuildStatus::Succeeded => {
+                    return Ok((
+                        id,
+                        format!(
+                            "build #{id}: {} at {}{}",
+                            b.version,
+                            short_commit(b.commit.as_deref()),
+                            b.reused_from
+                                .map(|r| format!(" (reused build #{r})"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+                BuildStatus::Failed => {
+                    return Err(Stop::Failed(format!(
+                        "build #{id} of {} {} failed: {}",
+                        b.app,
+                        b.version,
+                        b.error.unwrap_or_default()
+                    )));
+                }
+                _ => {}
+            }
+            run.check_cancel().await?;
+            tokio::time::sleep(BUILD_POLL).await;
+        }
+    }
+
+    /// The swarm's configuration over the build: the same inputs give the same release.
+    async fn make_release(&self, run: &Run<'_>, build_id: i64) -> Result<(Release, bool), Stop> {
+        let spec = &run.swarm.spec;
+        let build = self.store.build(build_id).await?;
+        if !build.procfile.contains_key(&spec.proc_type) {
+            return Err(Stop::Failed(format!(
+                "the Procfile of build #{build_id} has no {:?}; it has: {}",
+                spec.proc_type,
+                build
+                    .procfile
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let new = NewRelease {
+            build_id,
+            settings_yaml: spec.settings_yaml.clone(),
+            env_yaml: spec.env_yaml.clone(),
+            secret_keys: spec.secret_keys.clone(),
+            secrets_from: None,
+            ingredients: spec.ingredients.clone(),
+            volumes: spec.volumes.clone(),
+            run_as: spec.run_as.clone(),
+            mem_limit_mb: spec.mem_limit_mb,
+        };
+        crate::releases::create(&self.store, &run.actor, new)
+            .await
+            .map_err(|e| Stop::Failed(format!("the swarm's configuration: {e}")))
+    }
+}
+
+fn short_commit(c: Option<&str>) -> &str {
+    c.map_or("?", |c| &c[..c.len().min(12)])
+}

@@ -1,0 +1,514 @@
+//! A dispatch's rounds: plan (pure, `vr_app::plan`) → reserve ports → deploy the new procs in
+//! parallel across hosts → route → retire, repeated until the plan is empty. A batch size B
+//! brings up at most B new procs, then retires at most B old ones, per round.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+use vr_app::deploy::{DeployRequest, DeployStatus, Deployment};
+use vr_app::fleet::{Health, Host, Proc, ProcAction, ProcMeta, ProcRef, defaults};
+use vr_app::plan::{HostView, NewProc, Plan, Target, plan};
+use vr_app::release::Release;
+use vr_app::supervisor::ProcState;
+use vr_app::swarm::DispatchStepKind;
+
+use super::{MAX_ROUNDS, Run, Stop};
+use crate::clock::now_ms;
+use crate::store::{PortOwner, StoreError};
+
+/// How long a round waits for the snapshot to show the procs it started.
+const SEEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the dispatch did to the hosts so far.
+#[derive(Default)]
+struct Done {
+    started: Vec<(ProcRef, ProcMeta)>,
+    retired: HashSet<ProcRef>,
+    kept: usize,
+}
+
+/// Runs rounds until the squad holds what the swarm wants; a summary of what changed.
+pub(super) async fn converge(
+    run: &mut Run<'_>,
+    release: &Release,
+    dry_run: bool,
+) -> Result<String, Stop> {
+    let mut done = Done::default();
+    for round in 0..MAX_ROUNDS {
+        let started = Instant::now();
+        let (hosts, views) = read_squad(run, &done).await?;
+        let target = target(run, release);
+        let p = plan(&target, &views);
+        if round == 0 {
+            run.progress.plan = Some(p.clone());
+        }
+        run.progress.short = p.short;
+        done.kept = p.keep.len();
+        run.step(DispatchStepKind::Plan, started, true, describe(&p, &views))
+            .await;
+        if dry_run || p.is_empty() {
+            break;
+        }
+        run.check_cancel().await?;
+        let batch = match run.swarm.spec.batch_size {
+            0 => usize::MAX,
+            b => usize::try_from(b).unwrap_or(usize::MAX),
+        };
+        let starts: Vec<NewProc> = p.start.iter().take(batch).cloned().collect();
+        if !reserve(run, &starts).await? {
+            continue; // another job took one of the ports meanwhile: plan again
+        }
+        let progressed = !starts.is_empty();
+        if progressed {
+            deploy(run, release, &hosts, &starts, &mut done).await?;
+            run.check_cancel().await?;
+        }
+        route(run).await;
+        // Old procs go only once their replacements passed their uptests (this round's, or
+        // none were needed): a worker swarm always has a proc running.
+        let retire: Vec<ProcRef> = p.retire.iter().take(batch).cloned().collect();
+        if !retire.is_empty() {
+            retire_procs(run, &hosts, &retire, &mut done).await?;
+        } else if !progressed {
+            break; // nothing could be done: the rest is short of room
+        }
+        run.job
+            .store
+            .release_ports(PortOwner::Dispatch(run.id))
+            .await?;
+        run.check_cancel().await?;
+    }
+    if !dry_run {
+        run.job
+            .store
+            .set_swarm_release(run.swarm.id, release.id)
+            .await?;
+    }
+    let mut summary = format!(
+        "{} kept, {} started, {} retired",
+        done.kept.saturating_sub(done.started.len()),
+        done.started.len(),
+        done.retired.len()
+    );
+    if dry_run {
+        summary = "dry run: nothing changed".into();
+    }
+    if run.progress.short > 0 {
+        summary.push_str(&format!(
+            "; under capacity: {} proc(s) found no usable host with room",
+            run.progress.short
+        ));
+    }
+    Ok(summary)
+}
+
+fn target(run: &Run<'_>, release: &Release) -> Target {
+    let spec = &run.swarm.spec;
+    Target {
+        swarm_id: run.swarm.id,
+        release_hash: release.hash.clone(),
+        proc_type: spec.proc_type.clone(),
+        size: spec.size,
+        placement: spec.placement,
+        uses_ports: spec.uses_ports,
+    }
+}
+
+/// The squad's hosts and what the planner sees of them: the snapshot, with the procs this
+/// dispatch started (the snapshot may not show them yet) and without those it retired.
+async fn read_squad(
+    run: &Run<'_>,
+    done: &Done,
+) -> Result<(BTreeMap<String, Host>, Vec<HostView>), Stop> {
+    let store = &run.job.store;
+    let fleet = store.fleet().await?;
+    let reserved = store.reserved_ports().await?;
+    let squad = &run.swarm.spec.squad;
+    let mut hosts = BTreeMap::new();
+    let mut views = Vec::new();
+    for h in fleet.hosts {
+        if h.settings.squad.as_deref() != Some(squad.as_str()) {
+            continue;
+        }
+        let name = h.settings.name.clone();
+        let mut procs: Vec<Proc> = fleet
+            .procs
+            .iter()
+            .filter(|p| p.host == name)
+            .filter(|p| {
+                !done.retired.contains(&ProcRef {
+                    host: p.host.clone(),
+                    name: p.name.clone(),
+                })
+            })
+            .cloned()
+            .collect();
+        for (r, meta) in done.started.iter().filter(|(r, _)| r.host == name) {
+            if !procs.iter().any(|p| p.name == r.name) {
+                procs.push(started_proc(r, meta.clone()));
+            }
+        }
+        views.push(HostView {
+            name: name.clone(),
+            usable: h.settings.active && h.status.health == Health::Ok,
+            port_min: h.settings.port_min.unwrap_or(defaults::PORT_MIN),
+            port_max: h.settings.port_max.unwrap_or(defaults::PORT_MAX),
+            procs,
+            reserved: reserved
+                .iter()
+                .filter(|(host, _)| *host == name)
+                .map(|(_, port)| *port)
+                .collect(),
+        });
+        hosts.insert(name, h);
+    }
+    Ok((hosts, views))
+}
+
+/// A proc this dispatch started and saw pass its uptests, as the planner must count it.
+fn started_proc(r: &ProcRef, meta: ProcMeta) -> Proc {
+    Proc {
+        host: r.host.clone(),
+        name: r.name.clone(),
+        state: ProcState::Running,
+        description: String::new(),
+        pid: None,
+        started_at: Some(now_ms()),
+        meta: Some(meta),
+        expected: true,
+        state_since: now_ms(),
+        last_seen_at: now_ms(),
+    }
+}
+
+/// One line per part of the plan.
+fn describe(p: &Plan, views: &[HostView]) -> String {
+    if p.is_empty() && p.short == 0 {
+        return format!("the swarm matches: {} proc(s) kept", p.keep.len());
+    }
+    let mut lines = vec![format!(
+        "keep {}, start {}, retire {}{}",
+        p.keep.len(),
+        p.start.len(),
+        p.retire.len(),
+        if p.short > 0 {
+            format!(", {} short of room", p.short)
+        } else {
+            String::new()
+        }
+    )];
+    for s in &p.start {
+        lines.push(format!("start on {} port {}", s.host, s.port));
+    }
+    for r in &p.retire {
+        lines.push(format!("retire {} on {}", r.name, r.host));
+    }
+    let unusable: Vec<&str> = views
+        .iter()
+        .filter(|v| !v.usable)
+        .map(|v| v.name.as_str())
+        .collect();
+    if !unusable.is_empty() {
+        lines.push(format!(
+            "not used (inactive or not answering): {}",
+            unusable.join(", ")
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Reserves the round's ports for the dispatch; false when another job holds one now.
+async fn reserve(run: &mut Run<'_>, starts: &[NewProc]) -> Result<bool, Stop> {
+    let started = Instant::now();
+    let ports: Vec<(String, u16)> = starts.iter().map(|s| (s.host.clone(), s.port)).collect();
+    match run
+        .job
+        .store
+        .reserve_ports(PortOwner::Dispatch(run.id), ports, now_ms())
+        .await
+    {
+        Ok(()) => {
+            let n = starts.iter().filter(|s| s.port != 0).count();
+            run.step(
+                DispatchStepKind::ReservePorts,
+                started,
+                true,
+                format!("{n} port(s) reserved"),
+            )
+            .await;
+            Ok(true)
+        }
+        Err(StoreError::Conflict { message, .. }) => {
+            run.step(
+                DispatchStepKind::ReservePorts,
+                started,
+                false,
+                format!("{message}; planning again"),
+            )
+            .await;
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Starts the round's new procs, in parallel across hosts (one SSH session per host), each
+/// through its uptests. If any fails, the round's failed procs are removed (unless the swarm
+/// keeps them), the old ones stay, and the dispatch fails with the reasons.
+async fn deploy(
+    run: &mut Run<'_>,
+    release: &Release,
+    hosts: &BTreeMap<String, Host>,
+    starts: &[NewProc],
+    done: &mut Done,
+) -> Result<(), Stop> {
+    let started = Instant::now();
+    let spec = run.swarm.spec.clone();
+    let mut tasks = JoinSet::new();
+    let mut sessions = BTreeMap::new();
+    for s in starts {
+        let Some(host) = hosts.get(&s.host) else {
+            continue;
+        };
+        let session = sessions
+            .entry(s.host.clone())
+            .or_insert_with(|| run.job.deploys.session(host))
+            .clone();
+        let deploys = std::sync::Arc::clone(&run.job.deploys);
+        let req = DeployRequest {
+            release_id: release.id,
+            proc_type: spec.proc_type.clone(),
+            config: spec.config.clone(),
+            host: s.host.clone(),
+            port: s.port,
+        };
+        let (actor, swarm_id) = (run.actor.clone(), run.swarm.id);
+        let wanted = s.clone();
+        tasks.spawn(async move {
+            let out = deploys
+                .deploy_for_swarm(&actor, req, swarm_id, &session)
+                .await;
+            (wanted, out)
+        });
+    }
+    let mut ok: Vec<Deployment> = Vec::new();
+    let mut failed: Vec<(NewProc, Option<Deployment>, String)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((_, Ok(d))) if d.status == DeployStatus::Succeeded => ok.push(d),
+            Ok((want, Ok(d))) => {
+                let why = d.error.clone().unwrap_or_else(|| "failed".into());
+                failed.push((want, Some(d), why));
+            }
+            Ok((want, Err(e))) => {
+                let why = e.to_string();
+                failed.push((want, None, why));
+            }
+            Err(e) => failed.push((
+                NewProc {
+                    host: String::new(),
+                    port: 0,
+                },
+                None,
+                format!("a deploy task failed: {e}"),
+            )),
+        }
+    }
+    run.progress.deploys.extend(
+        ok.iter()
+            .chain(failed.iter().filter_map(|(_, d, _)| d.as_ref()))
+            .map(|d| d.id),
+    );
+    for d in &ok {
+        let r = ProcRef {
+            host: d.host.clone(),
+            name: d.program.clone(),
+        };
+        done.started.push((r, started_meta(run, release, d)));
+    }
+    wait_until_seen(run, hosts, &ok).await;
+    if failed.is_empty() {
+        run.step(
+            DispatchStepKind::Deploy,
+            started,
+            true,
+            ok.iter()
+                .map(|d| {
+                    format!(
+                        "{} on {}: started, uptests passed (deploy #{})",
+                        d.program, d.host, d.id
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+        .await;
+        return Ok(());
+    }
+    let mut lines: Vec<String> = failed
+        .iter()
+        .map(|(want, d, why)| match d {
+            Some(d) => format!("{} on {} (deploy #{}): {why}", d.program, d.host, d.id),
+            None => format!("on {} port {}: {why}", want.host, want.port),
+        })
+        .collect();
+    if spec.keep_failed {
+        lines
+            .push("the failed procs are left in place (the swarm keeps them for debugging)".into());
+    } else {
+        let removed = remove_failed(run, hosts, release, &failed).await;
+        lines.push(removed);
+    }
+    lines.push("the old procs stay running".into());
+    let message = lines.join("\n");
+    run.step(DispatchStepKind::Deploy, started, false, message.clone())
+        .await;
+    Err(Stop::Failed(message))
+}
+
+fn started_meta(run: &Run<'_>, release: &Release, d: &Deployment) -> ProcMeta {
+    ProcMeta {
+        app: release.app.clone(),
+        version: release.version.clone(),
+        config: d.config.clone(),
+        proc_type: d.proc_type.clone(),
+        port: d.port,
+        release_id: Some(release.id),
+        release_hash: release.hash.clone(),
+        swarm_id: Some(run.swarm.id),
+        deployed_by: run.actor.clone(),
+        deployed_at: d.created_at,
+    }
+}
+
+/// Waits (briefly) until the snapshot shows the procs just started, so the next plan and the
+/// pages see them; they are counted in either case.
+async fn wait_until_seen(run: &Run<'_>, hosts: &BTreeMap<String, Host>, ok: &[Deployment]) {
+    let deadline = Instant::now() + SEEN_TIMEOUT;
+    for d in ok {
+        let Some(host) = hosts.get(&d.host) else {
+            continue;
+        };
+        while Instant::now() < deadline {
+            let seen = match run.job.store.host_snapshot(host.id).await {
+                Ok((_, procs)) => procs
+                    .iter()
+                    .any(|p| p.name == d.program && p.state == ProcState::Running),
+                Err(_) => false,
+            };
+            if seen {
+                break;
+            }
+            run.job.fleet.refresh(host).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Removes the procs of the round that failed (their files are vr's own).
+async fn remove_failed(
+    run: &Run<'_>,
+    hosts: &BTreeMap<String, Host>,
+    release: &Release,
+    failed: &[(NewProc, Option<Deployment>, String)],
+) -> String {
+    let targets: Vec<(Host, Proc)> = failed
+        .iter()
+        .filter_map(|(_, d, _)| d.as_ref())
+        .filter_map(|d| {
+            let host = hosts.get(&d.host)?.clone();
+            let r = ProcRef {
+                host: d.host.clone(),
+                name: d.program.clone(),
+            };
+            Some((host, started_proc(&r, started_meta(run, release, d))))
+        })
+        .collect();
+    if targets.is_empty() {
+        return "no proc was left to remove".into();
+    }
+    let report = run
+        .job
+        .fleet
+        .proc_action(&run.actor, ProcAction::Destroy, targets)
+        .await;
+    let bad: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| format!("{} on {}: {}", r.name, r.host, r.message))
+        .collect();
+    if bad.is_empty() {
+        format!("the failed procs were removed ({})", report.results.len())
+    } else {
+        format!("could not remove every failed proc: {}", bad.join("; "))
+    }
+}
+
+/// The balancer seam: nothing to do while the swarm has no pool.
+async fn route(run: &mut Run<'_>) {
+    let started = Instant::now();
+    let message = match (&run.swarm.spec.pool, &run.swarm.spec.balancer) {
+        (Some(pool), Some(balancer)) => format!(
+            "pool {pool} on {balancer}: this vr does not update balancers yet; the pool was \
+             not changed"
+        ),
+        _ => "no pool: nothing to route".into(),
+    };
+    run.step(DispatchStepKind::Route, started, true, message)
+        .await;
+}
+
+/// Stops and removes stale and surplus procs of the swarm.
+async fn retire_procs(
+    run: &mut Run<'_>,
+    hosts: &BTreeMap<String, Host>,
+    retire: &[ProcRef],
+    done: &mut Done,
+) -> Result<(), Stop> {
+    let started = Instant::now();
+    let fleet = run.job.store.fleet().await?;
+    let targets: Vec<(Host, Proc)> = retire
+        .iter()
+        .filter_map(|r| {
+            let host = hosts.get(&r.host)?.clone();
+            let proc = fleet
+                .procs
+                .iter()
+                .find(|p| p.host == r.host && p.name == r.name)?
+                .clone();
+            Some((host, proc))
+        })
+        .collect();
+    let report = run
+        .job
+        .fleet
+        .proc_action(&run.actor, ProcAction::Destroy, targets)
+        .await;
+    let mut lines = Vec::new();
+    let mut bad = 0;
+    for r in &report.results {
+        if r.ok {
+            done.retired.insert(ProcRef {
+                host: r.host.clone(),
+                name: r.name.clone(),
+            });
+            lines.push(format!("{} on {}: retired", r.name, r.host));
+        } else {
+            bad += 1;
+            lines.push(format!("{} on {}: {}", r.name, r.host, r.message));
+        }
+    }
+    let ok = bad == 0;
+    let message = lines.join("\n");
+    run.step(DispatchStepKind::Retire, started, ok, message.clone())
+        .await;
+    if ok {
+        Ok(())
+    } else {
+        Err(Stop::Failed(format!(
+            "{bad} old proc(s) could not be retired (the new ones run):\n{message}"
+        )))
+    }
+}

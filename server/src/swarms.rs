@@ -1,0 +1,102 @@
+//! Swarm settings: the checks a swarm's spec passes before it is saved (its YAML parses, its
+//! ingredients exist, masked secrets keep their stored values) and the view the API answers
+//! (secret values masked).
+
+use std::collections::BTreeMap;
+
+use vr_app::release::NewRelease;
+use vr_app::secret::{self, MASK};
+use vr_app::swarm::{Swarm, SwarmSpec};
+use vr_app::validate::Invalid;
+
+use crate::releases::{self, ReleaseError};
+use crate::store::{Store, SwarmRow};
+
+/// Checks `spec` (to replace `current`, when editing) and returns it as it is to be stored: env
+/// values given as the mask take the current swarm's values of those keys.
+pub async fn check(
+    store: &Store,
+    mut spec: SwarmSpec,
+    current: Option<&SwarmRow>,
+) -> Result<SwarmSpec, ReleaseError> {
+    spec.validate()?;
+    releases::validate_rest(&NewRelease {
+        volumes: spec.volumes.clone(),
+        run_as: spec.run_as.clone(),
+        mem_limit_mb: spec.mem_limit_mb,
+        ingredients: spec.ingredients.clone(),
+        ..NewRelease::default()
+    })?;
+    for k in &spec.secret_keys {
+        vr_app::validate::env_name("secret_keys", k)?;
+    }
+    let (_, mut env) =
+        releases::parse_texts(spec.settings_yaml.clone(), spec.env_yaml.clone()).await?;
+    if env.values().any(|v| v == MASK) {
+        let stored = match current {
+            Some(c) => {
+                releases::parse_texts(String::new(), c.spec.env_yaml.clone())
+                    .await?
+                    .1
+            }
+            None => BTreeMap::new(),
+        };
+        for (key, value) in env.iter_mut().filter(|(_, v)| v.as_str() == MASK) {
+            let known = current.is_some_and(|c| c.spec.secret_keys.contains(key));
+            match stored.get(key).filter(|_| known) {
+                Some(v) => v.clone_into(value),
+                None => {
+                    return Err(Invalid::new(
+                        "env_yaml",
+                        format!("{key} is masked, but the swarm has no secret {key} to keep"),
+                    )
+                    .into());
+                }
+            }
+        }
+        spec.env_yaml = secret::env_yaml(&env);
+    }
+    if let Some(missing) = spec.secret_keys.iter().find(|k| !env.contains_key(*k)) {
+        return Err(Invalid::new(
+            "secret_keys",
+            format!("{missing} is marked secret but the swarm's env does not set it"),
+        )
+        .into());
+    }
+    // Every ingredient must exist (the error names the missing one).
+    store.ingredients_in_order(spec.ingredients.clone()).await?;
+    Ok(spec)
+}
+
+/// The swarm as the API answers it: its own settings and env parsed, secret values masked.
+pub async fn view(row: SwarmRow) -> Result<Swarm, ReleaseError> {
+    let SwarmRow {
+        id,
+        mut spec,
+        release_id,
+        created_by,
+        created_at,
+        updated_at,
+    } = row;
+    let (settings, mut env) =
+        releases::parse_texts(spec.settings_yaml.clone(), spec.env_yaml.clone()).await?;
+    if !spec.secret_keys.is_empty() {
+        for key in &spec.secret_keys {
+            if let Some(v) = env.get_mut(key) {
+                *v = MASK.to_string();
+            }
+        }
+        spec.env_yaml = secret::env_yaml(&env);
+    }
+    Ok(Swarm {
+        id,
+        name: spec.name(),
+        spec,
+        settings,
+        env,
+        release_id,
+        created_by,
+        created_at,
+        updated_at,
+    })
+}
