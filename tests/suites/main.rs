@@ -13,6 +13,7 @@ mod releases;
 mod remote_ssh;
 mod secrets;
 mod server_process;
+mod swarms;
 mod ui_browser;
 mod ui_builds;
 mod ui_fleet;

@@ -345,6 +345,20 @@ impl Store {
         .await
     }
 
+    /// Whether a dispatch of `swarm_id` older than `id` is still queued.
+    pub async fn older_queued_dispatch(&self, swarm_id: i64, id: i64) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            let n: i64 = c.query_row(
+                "SELECT COUNT(*) FROM dispatches WHERE swarm_id = ?1 AND id < ?2 \
+                   AND status = 'queued'",
+                params![swarm_id, id],
+                |r| r.get(0),
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     /// Marks a queued dispatch running; `None` when it is no longer queued (cancelled).
     pub async fn start_dispatch(&self, id: i64, now: i64) -> Result<Option<Dispatch>, StoreError> {
         self.call(move |c| {

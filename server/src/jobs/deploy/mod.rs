@@ -296,7 +296,15 @@ impl Deploys {
             id: d.id,
         };
         let (steps, outcome) = work::work(&plan, &d.program, host, &mut sink).await;
-        let failure = outcome.as_ref().err().map(ToString::to_string);
+        let failure = outcome.as_ref().err().map(|f| {
+            // Alone, a proc that failed its uptests stays for the operator to look at; a
+            // dispatch decides itself what happens to it.
+            if f.step == DeployStepKind::Uptests && plan.meta.swarm_id.is_none() {
+                format!("{f}; the proc is left running for you to look at")
+            } else {
+                f.to_string()
+            }
+        });
         if let Err(f) = &outcome {
             tracing::warn!(deploy = d.id, step = f.step.label(), host_lost = f.source.host_lost(), error = %f.source, "deploy failed");
         }

@@ -107,10 +107,7 @@ pub(super) fn judge_uptests(
     let mut message = if failed == 0 {
         format!("{} uptest(s) passed", results.len())
     } else {
-        format!(
-            "{failed} of {} uptest(s) failed; the proc is left running for you to look at",
-            results.len()
-        )
+        format!("{failed} of {} uptest(s) failed", results.len())
     };
     for r in &results {
         message.push_str(&format!(
@@ -323,10 +320,7 @@ mod tests {
         let failure = outcome.expect_err("uptest failed");
         assert_eq!(failure.step, DeployStepKind::Uptests);
         assert!(!failure.source.host_lost());
-        assert_eq!(
-            failure.to_string(),
-            "uptests: 1 of 2 uptest(s) failed; the proc is left running for you to look at"
-        );
+        assert_eq!(failure.to_string(), "uptests: 1 of 2 uptest(s) failed");
         let last = steps.last().expect("a step");
         assert!(
             last.message.contains("FAILED 01_check (3 ms): token is "),

@@ -28,6 +28,8 @@ use crate::store::{DispatchProgress, PortOwner, Store, SwarmRow};
 
 /// How often a dispatch looks at the build it waits for.
 const BUILD_POLL: Duration = Duration::from_millis(250);
+/// How often a queued dispatch looks whether an older one of its swarm has started.
+const QUEUE_POLL: Duration = Duration::from_millis(50);
 /// Rounds of plan → deploy → retire before a dispatch gives up converging.
 const MAX_ROUNDS: usize = 64;
 
@@ -259,11 +261,27 @@ impl Dispatches {
 
     /// The job shell: waits its turn, runs the work, and records the end whatever happened.
     async fn queue_and_run(self: Arc<Self>, id: i64, spec: SwarmSpec, actor: String) {
-        let lock = self.lock_of(match self.store.dispatch(id).await {
-            Ok(d) => d.swarm_id,
-            Err(_) => return,
-        });
-        let _turn = lock.lock().await;
+        let Ok(queued) = self.store.dispatch(id).await else {
+            return;
+        };
+        let lock = self.lock_of(queued.swarm_id);
+        // Turns go by dispatch id: whichever task reaches the lock first, an older queued
+        // dispatch of the swarm goes before this one.
+        let _turn = loop {
+            let turn = lock.lock().await;
+            match self.store.older_queued_dispatch(queued.swarm_id, id).await {
+                Ok(false) => break turn,
+                Ok(true) => {
+                    drop(turn);
+                    tokio::time::sleep(QUEUE_POLL).await;
+                }
+                Err(e) => {
+                    self.end(id, DispatchStatus::Failed, Some(e.to_string()))
+                        .await;
+                    return;
+                }
+            }
+        };
         let Ok(Some(started)) = self.store.start_dispatch(id, now_ms()).await else {
             return; // cancelled while queued
         };
@@ -391,6 +409,29 @@ impl Dispatches {
             }
         }
         if dry_run {
+            // A dry run plans with a build of the version if there is one; it never builds.
+            let builds = self
+                .store
+                .list_builds(vr_app::build::BuildQuery {
+                    app: Some(spec.app.clone()),
+                    limit: Some(200),
+                })
+                .await?;
+            if let Some(b) = builds
+                .iter()
+                .find(|b| b.version == spec.version && b.status == BuildStatus::Succeeded)
+            {
+                return Ok((
+                    b.id,
+                    format!(
+                        "build #{} ({} at {}): the newest of this version; a dispatch builds \
+                         the version afresh (reusing it if the commit is the same)",
+                        b.id,
+                        b.version,
+                        short_commit(b.commit.as_deref())
+                    ),
+                ));
+            }
             return Err(Stop::Failed(format!(
                 "a dry run does not build: {} {} has no build yet in this swarm; dispatch it, or \
                  build it first",

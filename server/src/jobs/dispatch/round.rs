@@ -298,7 +298,15 @@ async fn deploy(
         match joined {
             Ok((_, Ok(d))) if d.status == DeployStatus::Succeeded => ok.push(d),
             Ok((want, Ok(d))) => {
-                let why = d.error.clone().unwrap_or_else(|| "failed".into());
+                // The failed step's own message carries the detail (an uptest's output).
+                let why = d
+                    .steps
+                    .iter()
+                    .rev()
+                    .find(|s| !s.ok)
+                    .map(|s| format!("{}: {}", s.name.label(), s.message))
+                    .or_else(|| d.error.clone())
+                    .unwrap_or_else(|| "failed".into());
                 failed.push((want, Some(d), why));
             }
             Ok((want, Err(e))) => {

@@ -1,0 +1,422 @@
+//! Swarms dispatched onto two real harness hosts: a first dispatch spreading one proc per
+//! host, `-` on a swarm that matches (nothing to do), a new release replacing the procs, a
+//! scale-down, a failing uptest leaving the old procs and no new one, a dry run changing
+//! nothing, a worker swarm one per host, a second dispatch queued behind the first and
+//! cancelled, and a second swarm with the same identity refused naming the first.
+
+use super::builds::setup;
+use super::deploys::web_built;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+use vr_app::fleet::{HostPatch, NewSquad, Proc, paths as fleet_paths};
+use vr_app::supervisor::ProcState;
+use vr_app::swarm::{
+    Dispatch, DispatchRequest, DispatchStatus, DispatchStepKind, Placement, Swarm, SwarmSpec, paths,
+};
+use vr_tests::harness::ApiClient;
+use vr_tests::harness::fleet::{add_host, fleet, wait_health};
+
+/// `n` consecutive loopback ports that are free now: harness hosts share the loopback, so each
+/// gets its own range and two hosts' procs never meet on one port.
+fn free_range(n: u16) -> u16 {
+    loop {
+        let base = vr_tests::harness::free_port();
+        if base > u16::MAX - n {
+            continue;
+        }
+        if (base..base + n).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+async fn give_ports(api: &ApiClient, host: &str, n: u16) {
+    let base = free_range(n);
+    api.patch(
+        &fleet_paths::host(host),
+        &HostPatch {
+            port_min: Some(Some(base)),
+            port_max: Some(Some(base + n - 1)),
+            squad: Some(Some("eu".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect_ok();
+}
+
+fn web_swarm(size: u32) -> SwarmSpec {
+    SwarmSpec {
+        app: "web".into(),
+        version: "main".into(),
+        proc_type: "web".into(),
+        config: "prod".into(),
+        squad: "eu".into(),
+        size,
+        uses_ports: true,
+        settings_yaml: "greeting: hi\n".into(),
+        env_yaml: "COLOUR: blue\n".into(),
+        ..SwarmSpec::default()
+    }
+}
+
+async fn dispatch(api: &ApiClient, swarm: i64, req: &DispatchRequest) -> Dispatch {
+    let d: Dispatch = api
+        .post(&paths::dispatch_swarm(swarm), req)
+        .await
+        .expect_status(202)
+        .json();
+    finished(api, d.id).await
+}
+
+async fn finished(api: &ApiClient, id: i64) -> Dispatch {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let d: Dispatch = api.get(&paths::dispatch(id)).await.expect_ok().json();
+        if !d.status.in_flight() {
+            return d;
+        }
+        assert!(
+            Instant::now() < until,
+            "dispatch {id} still in flight: {d:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The swarm's procs in the snapshot, by host.
+async fn procs_of(api: &ApiClient, swarm: i64) -> Vec<Proc> {
+    let mut p: Vec<Proc> = fleet(api)
+        .await
+        .procs
+        .into_iter()
+        .filter(|p| p.meta.as_ref().and_then(|m| m.swarm_id) == Some(swarm))
+        .collect();
+    p.sort_by(|a, b| a.host.cmp(&b.host).then(a.name.cmp(&b.name)));
+    p
+}
+
+async fn answers(port: u16) -> bool {
+    match reqwest::get(format!("http://127.0.0.1:{port}/index.html")).await {
+        Ok(r) => r.text().await.is_ok_and(|t| t == "hello from vr\n"),
+        Err(_) => false,
+    }
+}
+
+fn keep_version() -> DispatchRequest {
+    DispatchRequest {
+        version: Some("-".into()),
+        ..DispatchRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
+    let s = setup().await;
+    let (_repo, _build) = web_built(&s).await;
+    s.api
+        .post(
+            fleet_paths::SQUADS,
+            &NewSquad {
+                name: "eu".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    let mut more = super::fleet::hosts_for(&s.api, 1).await;
+    let second = more.remove(0);
+    add_host(&s.api, &second, "web2", Some("eu")).await;
+    wait_health(
+        &s.api,
+        "web2",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(15),
+    )
+    .await;
+    give_ports(&s.api, "builder1", 4).await;
+    give_ports(&s.api, "web2", 4).await;
+
+    // Bad input names its field and saves nothing.
+    let mut bad = web_swarm(2);
+    bad.env_yaml = "COLOUR: [unclosed\n".into();
+    let r = s.api.post(paths::SWARMS, &bad).await.expect_status(400);
+    assert_eq!(r.value()["error"]["field"], "env_yaml", "{}", r.value());
+    let mut bad = web_swarm(2);
+    bad.squad = "nowhere".into();
+    s.api.post(paths::SWARMS, &bad).await.expect_status(409);
+
+    let swarm: Swarm = s
+        .api
+        .post(paths::SWARMS, &web_swarm(2))
+        .await
+        .expect_status(201)
+        .json();
+    assert_eq!(swarm.name, "web-prod-web");
+    // The same identity again is refused, naming the swarm that has it.
+    let dup = s
+        .api
+        .post(paths::SWARMS, &web_swarm(3))
+        .await
+        .expect_status(409);
+    assert!(
+        dup.value()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("swarm #{} (web-prod-web on squad eu)", swarm.id))),
+        "{}",
+        dup.value()
+    );
+
+    // A dry run shows the plan and changes nothing.
+    let dry = dispatch(
+        &s.api,
+        swarm.id,
+        &DispatchRequest {
+            dry_run: true,
+            ..DispatchRequest::default()
+        },
+    )
+    .await;
+    assert_eq!(dry.status, DispatchStatus::Succeeded, "{dry:#?}");
+    assert!(dry.dry_run);
+    assert_eq!(
+        dry.plan.as_ref().map(|p| p.start.len()),
+        Some(2),
+        "{dry:#?}"
+    );
+    assert!(dry.deploys.is_empty());
+    assert!(procs_of(&s.api, swarm.id).await.is_empty());
+    let saved: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(
+        saved.release_id, None,
+        "a dry run must not mark a release as running"
+    );
+
+    // First dispatch: one proc per host, each reached on its port, proc.json naming the swarm.
+    let first = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert_eq!(first.status, DispatchStatus::Succeeded, "{first:#?}");
+    let plan = first.plan.clone().expect("plan");
+    assert_eq!(plan.start.len(), 2, "{plan:?}");
+    assert!(plan.start.iter().any(|p| p.host == "builder1"));
+    assert!(plan.start.iter().any(|p| p.host == "web2"));
+    let kinds: Vec<DispatchStepKind> = first.steps.iter().map(|s| s.name).collect();
+    assert_eq!(
+        &kinds[..6],
+        &[
+            DispatchStepKind::Build,
+            DispatchStepKind::Release,
+            DispatchStepKind::Plan,
+            DispatchStepKind::ReservePorts,
+            DispatchStepKind::Deploy,
+            DispatchStepKind::Route,
+        ],
+        "{:#?}",
+        first.steps
+    );
+    assert_eq!(first.deploys.len(), 2);
+    let v1 = procs_of(&s.api, swarm.id).await;
+    assert_eq!(v1.len(), 2, "{v1:#?}");
+    assert_ne!(v1[0].host, v1[1].host);
+    for p in &v1 {
+        assert_eq!(p.state, ProcState::Running, "{p:?}");
+        let port = p.meta.as_ref().map_or(0, |m| m.port);
+        assert!(answers(port).await, "{} does not answer on {port}", p.name);
+    }
+
+    // `-` on a swarm that matches: nothing to do, nothing started.
+    let same = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(same.status, DispatchStatus::Succeeded, "{same:#?}");
+    assert!(same.deploys.is_empty(), "{same:#?}");
+    assert!(
+        same.steps
+            .iter()
+            .any(|s| s.message.contains("the swarm matches")),
+        "{:#?}",
+        same.steps
+    );
+    assert!(
+        same.steps[0].message.contains("kept build"),
+        "{:?}",
+        same.steps[0]
+    );
+
+    // A new env value makes a new release: new procs start, then the old ones go.
+    let mut changed = web_swarm(2);
+    changed.env_yaml = "COLOUR: green\n".into();
+    s.api
+        .put(&paths::swarm(swarm.id), &changed)
+        .await
+        .expect_ok();
+    let second_dispatch = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(
+        second_dispatch.status,
+        DispatchStatus::Succeeded,
+        "{second_dispatch:#?}"
+    );
+    assert_ne!(second_dispatch.release_id, first.release_id);
+    let v2 = procs_of(&s.api, swarm.id).await;
+    assert_eq!(v2.len(), 2, "{v2:#?}");
+    for p in &v2 {
+        assert!(!v1.iter().any(|o| o.name == p.name), "{} survived", p.name);
+        assert_eq!(
+            p.meta.as_ref().and_then(|m| m.release_id),
+            second_dispatch.release_id
+        );
+    }
+
+    // Scale down to one.
+    let down = dispatch(
+        &s.api,
+        swarm.id,
+        &DispatchRequest {
+            size: Some(1),
+            ..keep_version()
+        },
+    )
+    .await;
+    assert_eq!(down.status, DispatchStatus::Succeeded, "{down:#?}");
+    assert_eq!(procs_of(&s.api, swarm.id).await.len(), 1);
+
+    // A dry run now plans the way back to two and changes nothing.
+    let dry = dispatch(
+        &s.api,
+        swarm.id,
+        &DispatchRequest {
+            size: Some(2),
+            dry_run: true,
+            ..keep_version()
+        },
+    )
+    .await;
+    assert_eq!(dry.status, DispatchStatus::Succeeded, "{dry:#?}");
+    assert_eq!(
+        dry.plan.as_ref().map(|p| p.start.len()),
+        Some(1),
+        "{dry:#?}"
+    );
+    assert_eq!(procs_of(&s.api, swarm.id).await.len(), 1);
+    let saved: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(saved.spec.size, 1, "a dry run must not save its size");
+
+    // A proc type whose uptest fails: the dispatch fails with the uptest's output, its new
+    // proc is removed, and the web swarm's proc is untouched.
+    let mut checked = web_swarm(1);
+    checked.proc_type = "checked".into();
+    let checked: Swarm = s
+        .api
+        .post(paths::SWARMS, &checked)
+        .await
+        .expect_status(201)
+        .json();
+    let failed = dispatch(&s.api, checked.id, &DispatchRequest::default()).await;
+    assert_eq!(failed.status, DispatchStatus::Failed, "{failed:#?}");
+    let why = failed.error.clone().unwrap_or_default();
+    assert!(why.contains("checked is not ready"), "{why}");
+    assert!(why.contains("the failed procs were removed"), "{why}");
+    assert!(procs_of(&s.api, checked.id).await.is_empty());
+    assert_eq!(procs_of(&s.api, swarm.id).await.len(), 1);
+
+    // Workers: one per host, port 0, their uptest called with port 0.
+    let mut workers = web_swarm(0);
+    workers.proc_type = "worker".into();
+    workers.placement = Placement::OnePerHost;
+    workers.uses_ports = false;
+    workers.env_yaml = "TRICKY: \"x; $(id)\"\n".into();
+    let workers: Swarm = s
+        .api
+        .post(paths::SWARMS, &workers)
+        .await
+        .expect_status(201)
+        .json();
+    let w = dispatch(&s.api, workers.id, &DispatchRequest::default()).await;
+    assert_eq!(w.status, DispatchStatus::Succeeded, "{w:#?}");
+    let w_procs = procs_of(&s.api, workers.id).await;
+    assert_eq!(w_procs.len(), 2, "{w_procs:#?}");
+    assert!(w_procs.iter().all(|p| p.name.ends_with("-worker-0")));
+
+    // A worker rollout (new env, so new procs): the second dispatch of the swarm waits queued
+    // behind it and is cancelled; during the rollout every host always has a worker RUNNING
+    // (the new one passes its uptest before the old one stops).
+    let mut rolled = s
+        .api
+        .get(&paths::swarm(workers.id))
+        .await
+        .expect_ok()
+        .json::<Swarm>()
+        .spec;
+    rolled.env_yaml = "TRICKY: \"y; $(id)\"\n".into();
+    s.api
+        .put(&paths::swarm(workers.id), &rolled)
+        .await
+        .expect_ok();
+    let a: Dispatch = s
+        .api
+        .post(&paths::dispatch_swarm(workers.id), &keep_version())
+        .await
+        .expect_status(202)
+        .json();
+    let b: Dispatch = s
+        .api
+        .post(&paths::dispatch_swarm(workers.id), &keep_version())
+        .await
+        .expect_status(202)
+        .json();
+    let cancelled: Dispatch = s
+        .api
+        .post_empty(&paths::cancel(b.id))
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(
+        cancelled.status,
+        DispatchStatus::Cancelled,
+        "{cancelled:#?}"
+    );
+    let mut polls = 0;
+    loop {
+        let d: Dispatch = s.api.get(&paths::dispatch(a.id)).await.expect_ok().json();
+        let running = procs_of(&s.api, workers.id).await;
+        for host in ["builder1", "web2"] {
+            assert!(
+                running
+                    .iter()
+                    .any(|p| p.host == host && p.state == ProcState::Running),
+                "no worker RUNNING on {host} during the rollout: {running:#?}"
+            );
+        }
+        polls += 1;
+        if !d.status.in_flight() {
+            assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(polls > 1, "the rollout ended before it was watched");
+    let rolled_procs = procs_of(&s.api, workers.id).await;
+    assert_eq!(rolled_procs.len(), 2, "{rolled_procs:#?}");
+    assert!(
+        rolled_procs
+            .iter()
+            .all(|p| !w_procs.iter().any(|o| o.name == p.name))
+    );
+    let b_end = finished(&s.api, b.id).await;
+    assert_eq!(b_end.status, DispatchStatus::Cancelled, "{b_end:#?}");
+    assert!(
+        b_end.deploys.is_empty() && b_end.started_at.is_none(),
+        "{b_end:#?}"
+    );
+    let history: Vec<Dispatch> = s
+        .api
+        .get(&format!("{}?swarm={}", paths::DISPATCHES, workers.id))
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(history.len(), 3, "{history:#?}");
+
+    // An idle swarm can be deleted; other swarms' procs are untouched.
+    s.api
+        .delete(&paths::swarm(checked.id))
+        .await
+        .expect_status(204);
+    assert_eq!(procs_of(&s.api, swarm.id).await.len(), 1);
+}
