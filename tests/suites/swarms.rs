@@ -419,4 +419,51 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         .await
         .expect_status(204);
     assert_eq!(procs_of(&s.api, swarm.id).await.len(), 1);
+
+    // The CLI: VR's verbs with real regexes.
+    let cli = super::fleet::cli_token(&s.api).await;
+    let vr = |args: &[&str]| super::fleet::vr(&s.server, &cli, args);
+    let (ok, out) = vr(&["list-swarms"]);
+    assert!(ok, "{out}");
+    assert_eq!(out, "web-prod-web\nweb-prod-worker\n");
+    let (ok, out) = vr(&["list-swarms", "web-prod-web|nothing-else"]);
+    assert!(ok && out == "web-prod-web\n", "{out}");
+    let (ok, out) = vr(&[
+        "swarm",
+        "web-prod-.*",
+        "-",
+        "-x",
+        "web-prod-worker",
+        "--size",
+        "2",
+        "--dry-run",
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("planning 1 swarm(s) at -: web-prod-web"),
+        "{out}"
+    );
+    assert!(out.contains("start on"), "{out}");
+    assert_eq!(
+        procs_of(&s.api, swarm.id).await.len(),
+        1,
+        "a dry run changed the hosts"
+    );
+    let (ok, out) = vr(&["swarm", "web-prod-web", "-", "--size", "2"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("succeeded web-prod-web"), "{out}");
+    assert_eq!(procs_of(&s.api, swarm.id).await.len(), 2);
+    let (ok, out) = vr(&["swarm", "web-prod-.*", "-"]);
+    assert!(ok && out.contains("the swarm matches"), "{out}");
+    let (ok, out) = vr(&["swarm", "web", "-"]);
+    assert!(!ok && out.contains("no swarm matches \"web\""), "{out}");
+    let (ok, out) = vr(&["swarm", "(", "-"]);
+    assert!(!ok && out.contains("not a valid regex"), "{out}");
+    let (ok, out) = vr(&["swarm", "history", "web-prod-web"]);
+    assert!(ok && out.lines().count() >= 7, "{out}");
+    let (ok, out) = vr(&["swarm", "show", "web-prod-worker"]);
+    assert!(
+        ok && out.contains("one-per-host") && out.contains("no (port 0)"),
+        "{out}"
+    );
 }

@@ -10,6 +10,7 @@ mod fleet;
 mod local;
 mod login;
 mod releases;
+mod swarms;
 
 use crate::config::ServeArgs;
 use clap::{Parser, Subcommand};
@@ -181,6 +182,41 @@ pub enum Command {
         #[arg(long, short)]
         follow: bool,
     },
+    /// List swarms (`app-config-proc`, sorted) whose names match REGEX [default: all]
+    ListSwarms {
+        #[command(flatten)]
+        client: ClientArgs,
+        regex: Option<String>,
+    },
+    /// Dispatch every swarm matching REGEX at VERSION (`-` keeps each one's), or
+    /// `swarm create|show|delete|history`
+    #[command(args_conflicts_with_subcommands = true)]
+    Swarm {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: Option<swarms::SwarmCommand>,
+        /// A regex over whole swarm names (`a-b-c|d-e-f` works)
+        regex: Option<String>,
+        /// Tag, branch or commit; `-` keeps each swarm's version
+        #[arg(value_name = "VERSION")]
+        to_version: Option<String>,
+        /// Leave out swarms matching this regex (repeatable)
+        #[arg(long, short = 'x')]
+        exclude: Vec<String>,
+        /// Only swarms on this squad
+        #[arg(long)]
+        squad: Option<String>,
+        /// Set the size of every matching swarm
+        #[arg(long)]
+        size: Option<u32>,
+        /// Show the plans; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Seconds to wait (printing the swarms) before dispatching
+        #[arg(long, default_value_t = 0, value_name = "SECS")]
+        countdown: u64,
+    },
     /// List builds, newest first
     Builds {
         #[command(flatten)]
@@ -302,6 +338,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             no_wait,
         }) => deploys::deploy(client, release, host, port, proc_type, config, no_wait).await,
         Some(Command::Deploys { client }) => deploys::deploys(client).await,
+        Some(Command::ListSwarms { client, regex }) => swarms::list(client, regex).await,
+        Some(Command::Swarm {
+            client,
+            command,
+            regex,
+            to_version,
+            exclude,
+            squad,
+            size,
+            dry_run,
+            countdown,
+        }) => match (command, regex, to_version) {
+            (Some(command), _, _) => swarms::command(client, command).await,
+            (None, Some(pattern), Some(version)) => {
+                let args = swarms::DispatchArgs {
+                    pattern,
+                    version,
+                    exclude,
+                    squad,
+                    size,
+                    dry_run,
+                    countdown,
+                };
+                swarms::dispatch(client, args).await
+            }
+            _ => Err(anyhow::anyhow!(
+                "usage: vr swarm REGEX VERSION|- [-x REGEX] [--squad S] [--size N] [--dry-run] \
+                 | vr swarm create|show|delete|history"
+            )),
+        },
         Some(Command::Uptests {
             client,
             host,

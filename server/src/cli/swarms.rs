@@ -1,0 +1,411 @@
+//! `vr list-swarms [REGEX]`, `vr swarm REGEX VERSION|-` (VR's verbs, with real regexes), and
+//! `vr swarm create|show|delete|history`.
+
+use super::ClientArgs;
+use super::client::{Client, client, print_json};
+use anyhow::{Context, anyhow, bail};
+use regex::Regex;
+use std::time::Duration;
+use vr_app::swarm::{
+    Dispatch, DispatchRequest, DispatchStatus, Placement, Swarm, SwarmSpec, paths,
+};
+use vr_app::time::format_utc;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SwarmCommand {
+    /// Create a swarm (it changes nothing on hosts until it is dispatched)
+    Create {
+        #[arg(long)]
+        app: String,
+        /// Tag, branch or commit
+        #[arg(long)]
+        version: String,
+        /// Procfile process type (`web`, `worker`…)
+        #[arg(long = "proc")]
+        proc_type: String,
+        /// Config name, e.g. `prod`
+        #[arg(long)]
+        config: String,
+        #[arg(long)]
+        squad: String,
+        /// Procs wanted (ignored with --one-per-host)
+        #[arg(long, default_value_t = 1)]
+        size: u32,
+        /// One proc on every active host of the squad (workers)
+        #[arg(long)]
+        one_per_host: bool,
+        /// The procs bind no port (workers): port 0
+        #[arg(long)]
+        no_port: bool,
+        /// New procs per round (0 = all at once)
+        #[arg(long, default_value_t = 0)]
+        batch: u32,
+        /// A YAML file of settings
+        #[arg(long, value_name = "FILE")]
+        settings: Option<std::path::PathBuf>,
+        /// A YAML file of env values
+        #[arg(long, value_name = "FILE")]
+        env: Option<std::path::PathBuf>,
+        /// Ingredient names, merged in this order (repeatable)
+        #[arg(long = "ingredient")]
+        ingredients: Vec<String>,
+    },
+    /// Show a swarm (by name `app-config-proc` or id)
+    Show { swarm: String },
+    /// Delete a swarm; its procs keep running
+    Delete { swarm: String },
+    /// A swarm's dispatches, newest first
+    History { swarm: String },
+}
+
+/// The swarms whose names match `pattern` (a whole-name regex), minus those matching any
+/// `exclude`, within `squad` if given.
+fn select<'a>(
+    swarms: &'a [Swarm],
+    pattern: &str,
+    exclude: &[String],
+    squad: Option<&str>,
+) -> anyhow::Result<Vec<&'a Swarm>> {
+    let anchored = |p: &str| {
+        Regex::new(&format!("^(?:{p})$")).with_context(|| format!("{p:?} is not a valid regex"))
+    };
+    let include = anchored(pattern)?;
+    let excludes = exclude
+        .iter()
+        .map(|p| anchored(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(swarms
+        .iter()
+        .filter(|s| include.is_match(&s.name))
+        .filter(|s| !excludes.iter().any(|x| x.is_match(&s.name)))
+        .filter(|s| squad.is_none_or(|q| s.spec.squad == q))
+        .collect())
+}
+
+/// Names as `vr list-swarms` prints them: with the squad when two swarms share a name.
+fn labels(swarms: &[&Swarm]) -> Vec<String> {
+    swarms
+        .iter()
+        .map(|s| {
+            if swarms.iter().filter(|o| o.name == s.name).count() > 1 {
+                format!("{} (squad {})", s.name, s.spec.squad)
+            } else {
+                s.name.clone()
+            }
+        })
+        .collect()
+}
+
+pub async fn list(args: ClientArgs, pattern: Option<String>) -> anyhow::Result<()> {
+    let c = client(&args)?;
+    let all: Vec<Swarm> = c.get(paths::SWARMS).await?;
+    let picked = select(&all, pattern.as_deref().unwrap_or(".*"), &[], None)?;
+    if args.json {
+        return print_json(&picked);
+    }
+    let mut lines = labels(&picked);
+    lines.sort();
+    for l in lines {
+        println!("{l}");
+    }
+    Ok(())
+}
+
+/// Options of `vr swarm REGEX VERSION|-`.
+pub struct DispatchArgs {
+    pub pattern: String,
+    pub version: String,
+    pub exclude: Vec<String>,
+    pub squad: Option<String>,
+    pub size: Option<u32>,
+    pub dry_run: bool,
+    pub countdown: u64,
+}
+
+/// Dispatches every matching swarm, printing each one's steps as they end and a summary;
+/// fails if any dispatch failed.
+pub async fn dispatch(args: ClientArgs, d: DispatchArgs) -> anyhow::Result<()> {
+    let c = client(&args)?;
+    let all: Vec<Swarm> = c.get(paths::SWARMS).await?;
+    let picked = select(&all, &d.pattern, &d.exclude, d.squad.as_deref())?;
+    if picked.is_empty() {
+        bail!("no swarm matches {:?} (see `vr list-swarms`)", d.pattern);
+    }
+    if !args.json {
+        let names = labels(&picked);
+        eprintln!(
+            "{} {} swarm(s) at {}: {}",
+            if d.dry_run { "planning" } else { "dispatching" },
+            picked.len(),
+            d.version,
+            names.join(", ")
+        );
+        for left in (1..=d.countdown).rev() {
+            eprintln!("starting in {left} s (Ctrl-C to stop)");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    let req = DispatchRequest {
+        version: Some(d.version.clone()),
+        size: d.size,
+        dry_run: d.dry_run,
+    };
+    // All are queued first, so they run at once (each swarm's own dispatches run in turn).
+    let mut started = Vec::new();
+    for s in &picked {
+        let queued: Dispatch = c.post(&paths::dispatch_swarm(s.id), &req).await?;
+        started.push(queued);
+    }
+    let mut ended = Vec::new();
+    for q in started {
+        ended.push(follow(&c, q, args.json).await?);
+    }
+    if args.json {
+        print_json(&ended)?;
+    } else {
+        eprintln!();
+        for e in &ended {
+            eprintln!(
+                "{:<9} {} (dispatch #{}){}",
+                e.status.as_str(),
+                e.swarm,
+                e.id,
+                e.error
+                    .as_deref()
+                    .map(|why| format!(": {}", why.lines().next().unwrap_or("")))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let failed = ended
+        .iter()
+        .filter(|e| e.status != DispatchStatus::Succeeded)
+        .count();
+    if failed > 0 {
+        bail!("{failed} of {} dispatch(es) did not succeed", ended.len());
+    }
+    Ok(())
+}
+
+/// Waits for a dispatch to end, printing its steps as they finish.
+async fn follow(c: &Client, mut d: Dispatch, quiet: bool) -> anyhow::Result<Dispatch> {
+    let mut shown = 0;
+    loop {
+        if !quiet {
+            for s in d.steps.iter().skip(shown) {
+                println!(
+                    "{}: {} {} ({} ms): {}",
+                    d.swarm,
+                    if s.ok { "ok  " } else { "FAIL" },
+                    s.name.label(),
+                    s.ms,
+                    s.message.replace('\n', "\n    ")
+                );
+            }
+        }
+        shown = d.steps.len();
+        if !d.status.in_flight() {
+            return Ok(d);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        d = c.get(&paths::dispatch(d.id)).await?;
+    }
+}
+
+/// The swarm `key` names: an id, or a name (`app-config-proc`) that only one swarm has.
+async fn find(c: &Client, key: &str) -> anyhow::Result<Swarm> {
+    let all: Vec<Swarm> = c.get(paths::SWARMS).await?;
+    if let Ok(id) = key.trim_start_matches('#').parse::<i64>()
+        && let Some(s) = all.iter().find(|s| s.id == id)
+    {
+        return Ok(s.clone());
+    }
+    let named: Vec<&Swarm> = all.iter().filter(|s| s.name == key).collect();
+    match named.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(anyhow!("no swarm named {key:?} (see `vr list-swarms`)")),
+        many => Err(anyhow!(
+            "{} swarms are named {key}: give the id of one ({})",
+            many.len(),
+            many.iter()
+                .map(|s| format!("#{} on squad {}", s.id, s.spec.squad))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn read_file(path: Option<&std::path::Path>) -> anyhow::Result<String> {
+    match path {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())),
+        None => Ok(String::new()),
+    }
+}
+
+pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<()> {
+    let c = client(&args)?;
+    match command {
+        SwarmCommand::Create {
+            app,
+            version,
+            proc_type,
+            config,
+            squad,
+            size,
+            one_per_host,
+            no_port,
+            batch,
+            settings,
+            env,
+            ingredients,
+        } => {
+            let spec = SwarmSpec {
+                app,
+                version,
+                proc_type,
+                config,
+                squad,
+                size,
+                placement: if one_per_host {
+                    Placement::OnePerHost
+                } else {
+                    Placement::Spread
+                },
+                batch_size: batch,
+                uses_ports: !no_port,
+                settings_yaml: read_file(settings.as_deref())?,
+                env_yaml: read_file(env.as_deref())?,
+                ingredients,
+                ..SwarmSpec::default()
+            };
+            let made: Swarm = c.post(paths::SWARMS, &spec).await?;
+            if args.json {
+                return print_json(&made);
+            }
+            println!(
+                "swarm #{} {} created; dispatch it with `vr swarm {} -`",
+                made.id, made.name, made.name
+            );
+            Ok(())
+        }
+        SwarmCommand::Show { swarm } => {
+            let s = find(&c, &swarm).await?;
+            if args.json {
+                return print_json(&s);
+            }
+            let spec = &s.spec;
+            println!("swarm #{} {}", s.id, s.name);
+            println!("  squad      {}", spec.squad);
+            println!("  version    {}", spec.version);
+            println!("  size       {} ({})", spec.size, spec.placement.as_str());
+            println!("  batch      {}", spec.batch_size);
+            println!(
+                "  ports      {}",
+                if spec.uses_ports {
+                    "yes"
+                } else {
+                    "no (port 0)"
+                }
+            );
+            println!(
+                "  release    {}",
+                s.release_id.map_or("none yet".into(), |r| format!("#{r}"))
+            );
+            println!("  ingredients {}", spec.ingredients.join(", "));
+            for (k, v) in &s.env {
+                println!("  env {k}={v}");
+            }
+            Ok(())
+        }
+        SwarmCommand::Delete { swarm } => {
+            let s = find(&c, &swarm).await?;
+            c.delete(&paths::swarm(s.id)).await?;
+            if !args.json {
+                println!("swarm #{} {} deleted; its procs keep running", s.id, s.name);
+            }
+            Ok(())
+        }
+        SwarmCommand::History { swarm } => {
+            let s = find(&c, &swarm).await?;
+            let list: Vec<Dispatch> = c.get_query(paths::DISPATCHES, &[("swarm", s.id)]).await?;
+            if args.json {
+                return print_json(&list);
+            }
+            for d in list {
+                println!(
+                    "#{:<5} {:<9} {} {} by {}{}{}",
+                    d.id,
+                    d.status.as_str(),
+                    format_utc(d.created_at),
+                    d.version,
+                    d.requested_by,
+                    d.release_id
+                        .map(|r| format!(" release #{r}"))
+                        .unwrap_or_default(),
+                    if d.dry_run { " (dry run)" } else { "" }
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn swarm(id: i64, app: &str, config: &str, proc_type: &str, squad: &str) -> Swarm {
+        Swarm {
+            id,
+            name: vr_app::swarm::swarm_name(app, config, proc_type),
+            spec: SwarmSpec {
+                app: app.into(),
+                config: config.into(),
+                proc_type: proc_type.into(),
+                squad: squad.into(),
+                ..SwarmSpec::default()
+            },
+            settings: Default::default(),
+            env: Default::default(),
+            release_id: None,
+            created_by: String::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn names(v: Vec<&Swarm>) -> Vec<String> {
+        v.into_iter().map(|s| s.name.clone()).collect()
+    }
+
+    #[test]
+    fn regexes_are_real_and_match_whole_names() {
+        let all = [
+            swarm(1, "a", "b", "c", "eu"),
+            swarm(2, "d", "e", "f", "eu"),
+            swarm(3, "shop", "prod", "web", "eu"),
+            swarm(4, "shop", "prod", "web", "us"),
+        ];
+        // VR's client split on dashes and matched nothing here.
+        assert_eq!(
+            names(select(&all, "a-b-c|d-e-f", &[], None).expect("ok")),
+            ["a-b-c", "d-e-f"]
+        );
+        // Whole names only: `shop` alone is not `shop-prod-web`.
+        assert!(select(&all, "shop", &[], None).expect("ok").is_empty());
+        assert_eq!(
+            select(&all, "shop-.*", &[], Some("us")).expect("ok").len(),
+            1
+        );
+        assert_eq!(
+            names(select(&all, ".*", &["shop-.*".into(), "a-b-c".into()], None).expect("ok")),
+            ["d-e-f"]
+        );
+        assert!(select(&all, "(", &[], None).is_err());
+        let both = select(&all, "shop-prod-web", &[], None).expect("ok");
+        assert_eq!(
+            labels(&both),
+            ["shop-prod-web (squad eu)", "shop-prod-web (squad us)"]
+        );
+    }
+}
