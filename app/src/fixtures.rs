@@ -115,3 +115,17 @@ pub fn deployment(id: i64, app: &str, host: &str) -> crate::deploy::Deployment {
         finished_at: Some(2),
     }
 }
+
+/// A web swarm of 2 procs of `shop` (config `prod`) on squad `eu`.
+pub fn swarm_spec() -> crate::swarm::SwarmSpec {
+    crate::swarm::SwarmSpec {
+        app: "shop".into(),
+        version: "v1".into(),
+        proc_type: "web".into(),
+        config: "prod".into(),
+        squad: "eu".into(),
+        size: 2,
+        uses_ports: true,
+        ..crate::swarm::SwarmSpec::default()
+    }
+}

@@ -340,16 +340,7 @@ mod tests {
     use super::*;
 
     fn spec() -> SwarmSpec {
-        SwarmSpec {
-            app: "shop".into(),
-            version: "v1".into(),
-            proc_type: "web".into(),
-            config: "prod".into(),
-            squad: "eu".into(),
-            size: 2,
-            uses_ports: true,
-            ..SwarmSpec::default()
-        }
+        crate::fixtures::swarm_spec()
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Swarms dispatched onto two real harness hosts: a first dispatch spreading one proc per
 //! host, `-` on a swarm that matches (nothing to do), a new release replacing the procs, a
-//! scale-down, a failing uptest leaving the old procs and no new one, a dry run changing
-//! nothing, a worker swarm one per host, a second dispatch queued behind the first and
-//! cancelled, and a second swarm with the same identity refused naming the first.
+//! scale-down, dry runs changing nothing, a failing uptest removing its new proc and keeping the
+//! old, a worker swarm one per host whose rollout keeps a worker RUNNING on every host at every
+//! poll, a second dispatch queued behind the first and cancelled, a second swarm with the same
+//! identity refused naming the first, two swarms dispatched at once never sharing a port, the
+//! CLI (`list-swarms`, `swarm REGEX VERSION|-` with `-x`, `--size`, `--dry-run`), and the
+//! server SIGKILLed mid-dispatch: failed with the reason, finished by the next dispatch.
 
 use super::builds::setup;
 use super::deploys::web_built;
@@ -134,8 +137,8 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         Duration::from_secs(15),
     )
     .await;
-    give_ports(&s.api, "builder1", 4).await;
-    give_ports(&s.api, "web2", 4).await;
+    give_ports(&s.api, "builder1", 6).await;
+    give_ports(&s.api, "web2", 6).await;
 
     // Bad input names its field and saves nothing.
     let mut bad = web_swarm(2);
@@ -466,4 +469,117 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         ok && out.contains("one-per-host") && out.contains("no (port 0)"),
         "{out}"
     );
+
+    // Two swarms dispatched at once onto the same hosts never get the same port.
+    let mut ids = Vec::new();
+    for config in ["blue", "green"] {
+        let mut spec = web_swarm(2);
+        spec.config = config.into();
+        let made: Swarm = s
+            .api
+            .post(paths::SWARMS, &spec)
+            .await
+            .expect_status(201)
+            .json();
+        ids.push(made.id);
+    }
+    let mut queued = Vec::new();
+    for id in &ids {
+        let d: Dispatch = s
+            .api
+            .post(&paths::dispatch_swarm(*id), &DispatchRequest::default())
+            .await
+            .expect_status(202)
+            .json();
+        queued.push(d.id);
+    }
+    for id in queued {
+        let d = finished(&s.api, id).await;
+        assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    }
+    let all = fleet(&s.api).await.procs;
+    let mut seen = std::collections::HashSet::new();
+    for p in all
+        .iter()
+        .filter(|p| p.meta.as_ref().is_some_and(|m| m.port != 0))
+    {
+        let port = p.meta.as_ref().map_or(0, |m| m.port);
+        assert!(
+            seen.insert((p.host.clone(), port)),
+            "port {port} twice on {}: {all:#?}",
+            p.host
+        );
+        assert!(answers(port).await, "{} does not answer on {port}", p.name);
+    }
+    assert_eq!(seen.len(), 6, "{all:#?}");
+
+    // The server killed in the middle of a dispatch: after the restart the dispatch is failed
+    // with the reason, and dispatching again finishes the job with whole procs only.
+    let blue = ids[0];
+    let mut spec = web_swarm(2);
+    spec.config = "blue".into();
+    spec.env_yaml = "COLOUR: navy\n".into();
+    s.api.put(&paths::swarm(blue), &spec).await.expect_ok();
+    let d: Dispatch = s
+        .api
+        .post(&paths::dispatch_swarm(blue), &keep_version())
+        .await
+        .expect_status(202)
+        .json();
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now: Dispatch = s.api.get(&paths::dispatch(d.id)).await.expect_ok().json();
+        if now
+            .steps
+            .iter()
+            .any(|s| s.name == DispatchStepKind::ReservePorts)
+        {
+            break;
+        }
+        assert!(
+            now.status.in_flight(),
+            "ended before it could be interrupted: {now:#?}"
+        );
+        assert!(
+            Instant::now() < until,
+            "never reached its deploys: {now:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut server = s.server;
+    server.kill();
+    server.restart().await;
+    let api = server.admin().await;
+    let after: Dispatch = api.get(&paths::dispatch(d.id)).await.expect_ok().json();
+    assert_eq!(after.status, DispatchStatus::Failed, "{after:#?}");
+    assert!(
+        after
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("server stopped"),
+        "{after:#?}"
+    );
+    wait_health(
+        &api,
+        "builder1",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(20),
+    )
+    .await;
+    wait_health(
+        &api,
+        "web2",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(20),
+    )
+    .await;
+    let again = dispatch(&api, blue, &keep_version()).await;
+    assert_eq!(again.status, DispatchStatus::Succeeded, "{again:#?}");
+    let blue_procs = procs_of(&api, blue).await;
+    assert_eq!(blue_procs.len(), 2, "{blue_procs:#?}");
+    for p in &blue_procs {
+        assert_eq!(p.state, ProcState::Running, "{p:?}");
+        assert_eq!(p.meta.as_ref().and_then(|m| m.release_id), again.release_id);
+    }
 }

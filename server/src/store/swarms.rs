@@ -500,16 +500,7 @@ mod tests {
     }
 
     fn spec() -> SwarmSpec {
-        SwarmSpec {
-            app: "shop".into(),
-            version: "v1".into(),
-            proc_type: "web".into(),
-            config: "prod".into(),
-            squad: "eu".into(),
-            size: 2,
-            uses_ports: true,
-            ..SwarmSpec::default()
-        }
+        vr_app::fixtures::swarm_spec()
     }
 
     #[tokio::test]
