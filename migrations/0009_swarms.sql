@@ -33,6 +33,13 @@ CREATE TABLE dispatches (
     -- Ids of the deploys it made, as a JSON list.
     deploys          TEXT    NOT NULL DEFAULT '[]',
     short            INTEGER NOT NULL DEFAULT 0,
+    -- The swarm's spec as dispatched (`SwarmSpec` JSON, secrets as stored: never answered),
+    -- what changed since the previous dispatch (masked), and for a rollback, its target and
+    -- the build it runs again.
+    spec             TEXT    NOT NULL,
+    changes          TEXT    NOT NULL DEFAULT '[]',
+    rollback_of      INTEGER,
+    pinned_build     INTEGER,
     error            TEXT,
     cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
     requested_by     TEXT    NOT NULL,

@@ -31,6 +31,11 @@ pub mod paths {
         format!("{DISPATCHES}/{id}")
     }
 
+    /// `POST` a [`super::RollbackRequest`].
+    pub fn rollback(id: i64) -> String {
+        format!("{SWARMS}/{id}/rollback")
+    }
+
     /// `POST`: cancels a queued dispatch, or a running one between its steps.
     pub fn cancel(id: i64) -> String {
         format!("{DISPATCHES}/{id}/cancel")
@@ -171,9 +176,259 @@ pub struct Swarm {
     pub env: BTreeMap<String, String>,
     /// The release its last successful dispatch made it run.
     pub release_id: Option<i64>,
+    pub release_hash: Option<String>,
+    pub last_dispatch: Option<LastDispatch>,
+    pub status: SwarmStatus,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// How a swarm stands against the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwarmState {
+    /// Never dispatched.
+    New,
+    /// Every wanted proc runs the swarm's release, nothing stale or extra.
+    Matches,
+    Dispatching,
+    /// Procs missing or not RUNNING, stale or extra ones around.
+    Degraded,
+    /// The last dispatch found no room for some procs.
+    UnderCapacity,
+    /// The last dispatch failed.
+    Failed,
+}
+
+impl SwarmState {
+    pub const ALL: [SwarmState; 6] = [
+        SwarmState::New,
+        SwarmState::Matches,
+        SwarmState::Dispatching,
+        SwarmState::Degraded,
+        SwarmState::UnderCapacity,
+        SwarmState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SwarmState::New => "new",
+            SwarmState::Matches => "matches",
+            SwarmState::Dispatching => "dispatching",
+            SwarmState::Degraded => "degraded",
+            SwarmState::UnderCapacity => "under-capacity",
+            SwarmState::Failed => "failed",
+        }
+    }
+}
+
+/// A swarm's standing, read from the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwarmStatus {
+    pub state: SwarmState,
+    /// Procs wanted (the squad's usable hosts for one-per-host).
+    pub wanted: u32,
+    /// Of the swarm's release and RUNNING.
+    pub running: u32,
+    /// Wanted but not running.
+    pub missing: u32,
+    /// Running beyond the size.
+    pub extra: u32,
+    /// Of the swarm but another release, or of its release and not RUNNING.
+    pub stale: u32,
+    /// On hosts that do not answer: what runs there is not known.
+    pub unknown: u32,
+}
+
+/// What the last (not dry-run) dispatch of a swarm said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastDispatch {
+    pub id: i64,
+    pub status: DispatchStatus,
+    pub short: u32,
+}
+
+/// The swarm's standing: `release_hash` is what it should run (none before its first
+/// dispatch), `hosts` the fleet's hosts and `procs` the snapshot's procs.
+pub fn assess(
+    swarm_id: i64,
+    spec: &SwarmSpec,
+    release_hash: Option<&str>,
+    last: Option<LastDispatch>,
+    hosts: &[crate::fleet::Host],
+    procs: &[crate::fleet::Proc],
+) -> SwarmStatus {
+    use crate::fleet::Health;
+    use crate::supervisor::ProcState;
+    let squad: Vec<&crate::fleet::Host> = hosts
+        .iter()
+        .filter(|h| h.settings.squad.as_deref() == Some(spec.squad.as_str()))
+        .collect();
+    let answering = |host: &str| {
+        squad
+            .iter()
+            .any(|h| h.settings.name == host && h.status.health == Health::Ok)
+    };
+    let wanted = match spec.placement {
+        Placement::Spread => spec.size,
+        Placement::OnePerHost => u32::try_from(
+            squad
+                .iter()
+                .filter(|h| h.settings.active && h.status.health == Health::Ok)
+                .count(),
+        )
+        .unwrap_or(u32::MAX),
+    };
+    let (mut running, mut stale, mut unknown) = (0u32, 0u32, 0u32);
+    for p in procs {
+        let Some(m) = p.meta.as_ref().filter(|m| m.swarm_id == Some(swarm_id)) else {
+            continue;
+        };
+        if !answering(&p.host) {
+            unknown += 1;
+        } else if Some(m.release_hash.as_str()) == release_hash
+            && m.proc_type == spec.proc_type
+            && p.state == ProcState::Running
+        {
+            running += 1;
+        } else {
+            stale += 1;
+        }
+    }
+    let missing = wanted.saturating_sub(running);
+    let extra = running.saturating_sub(wanted);
+    let state = match last {
+        Some(l) if l.status.in_flight() => SwarmState::Dispatching,
+        Some(l) if l.status == DispatchStatus::Failed => SwarmState::Failed,
+        _ if release_hash.is_none() => SwarmState::New,
+        _ if missing == 0 && extra == 0 && stale == 0 && unknown == 0 => SwarmState::Matches,
+        Some(l) if l.short > 0 && missing <= l.short && extra == 0 && stale == 0 => {
+            SwarmState::UnderCapacity
+        }
+        _ => SwarmState::Degraded,
+    };
+    SwarmStatus {
+        state,
+        wanted,
+        running,
+        missing,
+        extra,
+        stale,
+        unknown,
+    }
+}
+
+/// One field of a swarm that changed between two dispatches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecChange {
+    /// `version`, `size`, `env.KEY`…
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// What changed from `old` to `new` (their env values parsed, `secret` naming the keys whose
+/// values are never shown).
+pub fn spec_changes(
+    old: &SwarmSpec,
+    new: &SwarmSpec,
+    old_env: &BTreeMap<String, String>,
+    new_env: &BTreeMap<String, String>,
+    secret: &[String],
+) -> Vec<SpecChange> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, before: String, after: String| {
+        if before != after {
+            out.push(SpecChange {
+                field: name.to_string(),
+                before,
+                after,
+            });
+        }
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let list = |v: &[String]| v.join(", ");
+    field("version", old.version.clone(), new.version.clone());
+    field("proc_type", old.proc_type.clone(), new.proc_type.clone());
+    field("config", old.config.clone(), new.config.clone());
+    field("squad", old.squad.clone(), new.squad.clone());
+    field("size", old.size.to_string(), new.size.to_string());
+    field(
+        "placement",
+        old.placement.as_str().into(),
+        new.placement.as_str().into(),
+    );
+    field(
+        "batch_size",
+        old.batch_size.to_string(),
+        new.batch_size.to_string(),
+    );
+    field(
+        "uses_ports",
+        old.uses_ports.to_string(),
+        new.uses_ports.to_string(),
+    );
+    field(
+        "settings_yaml",
+        old.settings_yaml.clone(),
+        new.settings_yaml.clone(),
+    );
+    field(
+        "secret_keys",
+        list(&old.secret_keys),
+        list(&new.secret_keys),
+    );
+    field(
+        "ingredients",
+        list(&old.ingredients),
+        list(&new.ingredients),
+    );
+    let volumes = |v: &[Volume]| {
+        v.iter()
+            .map(|v| format!("{}:{}", v.host_dir, v.mount_dir))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    field("volumes", volumes(&old.volumes), volumes(&new.volumes));
+    field("run_as", opt(&old.run_as), opt(&new.run_as));
+    let mem = |m: Option<u64>| m.map(|m| m.to_string()).unwrap_or_default();
+    field("mem_limit_mb", mem(old.mem_limit_mb), mem(new.mem_limit_mb));
+    field("pool", opt(&old.pool), opt(&new.pool));
+    field("balancer", opt(&old.balancer), opt(&new.balancer));
+    field(
+        "keep_failed",
+        old.keep_failed.to_string(),
+        new.keep_failed.to_string(),
+    );
+    let keys: std::collections::BTreeSet<&String> = old_env.keys().chain(new_env.keys()).collect();
+    for key in keys {
+        let (a, b) = (old_env.get(key), new_env.get(key));
+        if a == b {
+            continue;
+        }
+        let show = |v: Option<&String>| match v {
+            None => "(unset)".to_string(),
+            Some(_) if secret.contains(key) => crate::secret::MASK.to_string(),
+            Some(v) => v.clone(),
+        };
+        let (before, mut after) = (show(a), show(b));
+        if before == after {
+            after = format!("{after} (changed)");
+        }
+        field(&format!("env.{key}"), before, after);
+    }
+    out
+}
+
+/// `POST /api/swarms/{id}/rollback`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    /// The dispatch to go back to; absent = the newest successful one before the current
+    /// release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<i64>,
 }
 
 /// `POST /api/swarms/{id}/dispatch`.
@@ -318,6 +573,10 @@ pub struct Dispatch {
     pub deploys: Vec<i64>,
     /// Procs wanted that found no usable host with room (reported, not a failure).
     pub short: u32,
+    /// What changed on the swarm since its previous dispatch (secret values masked).
+    pub changes: Vec<SpecChange>,
+    /// The dispatch this one rolls back to.
+    pub rollback_of: Option<i64>,
     pub error: Option<String>,
     pub cancel_requested: bool,
     pub requested_by: String,
@@ -360,6 +619,130 @@ mod tests {
         s.version = "--upload-pack=x".into();
         assert_eq!(s.validate().map_err(|e| e.field), Err("version"));
         assert_eq!(spec().validate(), Ok(()));
+    }
+
+    fn ours(host: &str, hash: &str, state: crate::supervisor::ProcState) -> crate::fleet::Proc {
+        let mut p = crate::fixtures::proc(
+            host,
+            &format!("shop-{hash}-web"),
+            Some(("shop", "prod", "web")),
+            state,
+        );
+        if let Some(m) = p.meta.as_mut() {
+            m.swarm_id = Some(7);
+            m.release_hash = hash.into();
+        }
+        p
+    }
+
+    fn squad_hosts() -> Vec<crate::fleet::Host> {
+        ["a", "b"]
+            .into_iter()
+            .map(|n| {
+                let mut h = crate::fixtures::host(n, Some("eu"));
+                h.status.health = crate::fleet::Health::Ok;
+                h
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_swarm_is_assessed_from_the_snapshot() {
+        use crate::supervisor::ProcState::{Fatal, Running};
+        let hosts = squad_hosts();
+        let done = |short| {
+            Some(LastDispatch {
+                id: 1,
+                status: DispatchStatus::Succeeded,
+                short,
+            })
+        };
+        let s = spec();
+        let st = assess(7, &s, None, None, &hosts, &[]);
+        assert_eq!(st.state, SwarmState::New);
+        // A first dispatch that failed is a failure, not "new".
+        let failed = Some(LastDispatch {
+            id: 1,
+            status: DispatchStatus::Failed,
+            short: 0,
+        });
+        assert_eq!(
+            assess(7, &s, None, failed, &hosts, &[]).state,
+            SwarmState::Failed
+        );
+        let both = [ours("a", "h1", Running), ours("b", "h1", Running)];
+        let st = assess(7, &s, Some("h1"), done(0), &hosts, &both);
+        assert_eq!(
+            (st.state, st.running, st.missing),
+            (SwarmState::Matches, 2, 0)
+        );
+        // A stale proc of an older release, a crashed one: degraded, counted apart.
+        let mixed = [
+            ours("a", "h0", Running),
+            ours("b", "h1", Fatal),
+            ours("b", "h1", Running),
+        ];
+        let st = assess(7, &s, Some("h1"), done(0), &hosts, &mixed);
+        assert_eq!(
+            (st.state, st.running, st.missing, st.stale),
+            (SwarmState::Degraded, 1, 1, 2)
+        );
+        // Short of room at the last dispatch: under capacity, not degraded.
+        let one = [ours("a", "h1", Running)];
+        let st = assess(7, &s, Some("h1"), done(1), &hosts, &one);
+        assert_eq!(st.state, SwarmState::UnderCapacity);
+        // Procs on a host that does not answer are unknown, not running.
+        let mut dark = squad_hosts();
+        dark[1].status.health = crate::fleet::Health::Unreachable;
+        let st = assess(7, &s, Some("h1"), done(0), &dark, &both);
+        assert_eq!(
+            (st.state, st.running, st.unknown),
+            (SwarmState::Degraded, 1, 1)
+        );
+        // Another swarm's procs never count.
+        let mut other = ours("a", "h1", Running);
+        if let Some(m) = other.meta.as_mut() {
+            m.swarm_id = Some(8);
+        }
+        let st = assess(7, &s, Some("h1"), done(0), &hosts, &[other]);
+        assert_eq!(st.running, 0);
+        let busy = Some(LastDispatch {
+            id: 2,
+            status: DispatchStatus::Running,
+            short: 0,
+        });
+        assert_eq!(
+            assess(7, &s, Some("h1"), busy, &hosts, &both).state,
+            SwarmState::Dispatching
+        );
+    }
+
+    #[test]
+    fn changes_name_fields_and_hide_secret_values() {
+        let old = spec();
+        let mut new = spec();
+        new.version = "v2".into();
+        new.size = 3;
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let c = spec_changes(
+            &old,
+            &new,
+            &env(&[("A", "1"), ("TOKEN", "old-secret")]),
+            &env(&[("A", "2"), ("TOKEN", "new-secret"), ("B", "x")]),
+            &["TOKEN".into()],
+        );
+        let fields: Vec<&str> = c.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["version", "size", "env.A", "env.B", "env.TOKEN"]);
+        let token = &c[4];
+        assert!(!format!("{token:?}").contains("secret"), "{token:?}");
+        assert!(token.after.contains("(changed)"));
+        assert_eq!(c[3].before, "(unset)");
+        assert!(spec_changes(&old, &old, &env(&[]), &env(&[]), &[]).is_empty());
     }
 
     #[test]

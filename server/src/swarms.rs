@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use vr_app::fleet::Fleet;
 use vr_app::release::NewRelease;
 use vr_app::secret::{self, MASK};
-use vr_app::swarm::{Swarm, SwarmSpec};
+use vr_app::swarm::{Swarm, SwarmSpec, assess};
 use vr_app::validate::Invalid;
 
 use crate::releases::{self, ReleaseError};
@@ -68,16 +69,27 @@ pub async fn check(
     Ok(spec)
 }
 
-/// The swarm as the API answers it: its own settings and env parsed, secret values masked.
-pub async fn view(row: SwarmRow) -> Result<Swarm, ReleaseError> {
+/// The swarm as the API answers it: its own settings and env parsed, secret values masked,
+/// and how it stands against `fleet` (the snapshot).
+pub async fn view(row: SwarmRow, fleet: &Fleet) -> Result<Swarm, ReleaseError> {
     let SwarmRow {
         id,
         mut spec,
         release_id,
+        release_hash,
+        last,
         created_by,
         created_at,
         updated_at,
     } = row;
+    let status = assess(
+        id,
+        &spec,
+        release_hash.as_deref(),
+        last,
+        &fleet.hosts,
+        &fleet.procs,
+    );
     let (settings, mut env) =
         releases::parse_texts(spec.settings_yaml.clone(), spec.env_yaml.clone()).await?;
     if !spec.secret_keys.is_empty() {
@@ -95,6 +107,9 @@ pub async fn view(row: SwarmRow) -> Result<Swarm, ReleaseError> {
         settings,
         env,
         release_id,
+        release_hash,
+        last_dispatch: last,
+        status,
         created_by,
         created_at,
         updated_at,

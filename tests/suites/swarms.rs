@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use vr_app::fleet::{HostPatch, NewSquad, Proc, paths as fleet_paths};
 use vr_app::supervisor::ProcState;
 use vr_app::swarm::{
-    Dispatch, DispatchRequest, DispatchStatus, DispatchStepKind, Placement, Swarm, SwarmSpec, paths,
+    Dispatch, DispatchRequest, DispatchStatus, DispatchStepKind, Placement, RollbackRequest,
+    SpecChange, Swarm, SwarmSpec, SwarmState, paths,
 };
 use vr_tests::harness::ApiClient;
 use vr_tests::harness::fleet::{add_host, fleet, wait_health};
@@ -226,6 +227,10 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         assert!(answers(port).await, "{} does not answer on {port}", p.name);
     }
 
+    let now: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(now.status.state, SwarmState::Matches, "{:?}", now.status);
+    assert_eq!((now.status.running, now.status.wanted), (2, 2));
+
     // `-` on a swarm that matches: nothing to do, nothing started.
     let same = dispatch(&s.api, swarm.id, &keep_version()).await;
     assert_eq!(same.status, DispatchStatus::Succeeded, "{same:#?}");
@@ -257,6 +262,15 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         "{second_dispatch:#?}"
     );
     assert_ne!(second_dispatch.release_id, first.release_id);
+    assert_eq!(
+        second_dispatch.changes,
+        vec![SpecChange {
+            field: "env.COLOUR".into(),
+            before: "blue".into(),
+            after: "green".into(),
+        }],
+        "{second_dispatch:#?}"
+    );
     let v2 = procs_of(&s.api, swarm.id).await;
     assert_eq!(v2.len(), 2, "{v2:#?}");
     for p in &v2 {
@@ -317,6 +331,13 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     assert!(why.contains("checked is not ready"), "{why}");
     assert!(why.contains("the failed procs were removed"), "{why}");
     assert!(procs_of(&s.api, checked.id).await.is_empty());
+    let now: Swarm = s
+        .api
+        .get(&paths::swarm(checked.id))
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(now.status.state, SwarmState::Failed, "{:?}", now.status);
     assert_eq!(procs_of(&s.api, swarm.id).await.len(), 1);
 
     // Workers: one per host, port 0, their uptest called with port 0.
@@ -469,6 +490,30 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         ok && out.contains("one-per-host") && out.contains("no (port 0)"),
         "{out}"
     );
+
+    // Rollback: the newest successful dispatch of another release runs again, its settings
+    // saved back on the swarm.
+    let (ok, out) = vr(&["swarm", "rollback", "web-prod-web"]);
+    assert!(ok, "{out}");
+    let back = procs_of(&s.api, swarm.id).await;
+    assert_eq!(back.len(), 2, "{back:#?}");
+    for p in &back {
+        assert_eq!(
+            p.meta.as_ref().and_then(|m| m.release_id),
+            first.release_id,
+            "{p:?}"
+        );
+    }
+    let restored: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(restored.spec.env_yaml, "COLOUR: blue\n");
+    let (ok, out) = vr(&["swarm", "history", "web-prod-web"]);
+    assert!(ok && out.contains("(rollback to #"), "{out}");
+    assert!(out.contains("env.COLOUR: green → blue"), "{out}");
+    let r = s
+        .api
+        .post(&paths::rollback(checked.id), &RollbackRequest::default())
+        .await;
+    assert_eq!(r.status, 404, "a deleted swarm: {}", r.value());
 
     // Two swarms dispatched at once onto the same hosts never get the same port.
     let mut ids = Vec::new();

@@ -7,7 +7,7 @@ use anyhow::{Context, anyhow, bail};
 use regex::Regex;
 use std::time::Duration;
 use vr_app::swarm::{
-    Dispatch, DispatchRequest, DispatchStatus, Placement, Swarm, SwarmSpec, paths,
+    Dispatch, DispatchRequest, DispatchStatus, Placement, RollbackRequest, Swarm, SwarmSpec, paths,
 };
 use vr_app::time::format_utc;
 
@@ -54,8 +54,14 @@ pub enum SwarmCommand {
     Show { swarm: String },
     /// Delete a swarm; its procs keep running
     Delete { swarm: String },
-    /// A swarm's dispatches, newest first
+    /// A swarm's dispatches, newest first, with what each changed
     History { swarm: String },
+    /// Dispatch again what an earlier successful dispatch ran (its settings and build)
+    /// [default: the newest one of another release]
+    Rollback {
+        swarm: String,
+        dispatch: Option<i64>,
+    },
 }
 
 /// The swarms whose names match `pattern` (a whole-name regex), minus those matching any
@@ -295,6 +301,17 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             let spec = &s.spec;
             println!("swarm #{} {}", s.id, s.name);
+            let st = &s.status;
+            println!(
+                "  status     {} ({} of {} running, {} missing, {} extra, {} stale, {} unknown)",
+                st.state.as_str(),
+                st.running,
+                st.wanted,
+                st.missing,
+                st.extra,
+                st.stale,
+                st.unknown
+            );
             println!("  squad      {}", spec.squad);
             println!("  version    {}", spec.version);
             println!("  size       {} ({})", spec.size, spec.placement.as_str());
@@ -325,6 +342,25 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             Ok(())
         }
+        SwarmCommand::Rollback { swarm, dispatch } => {
+            let s = find(&c, &swarm).await?;
+            let queued: Dispatch = c
+                .post(&paths::rollback(s.id), &RollbackRequest { dispatch })
+                .await?;
+            let end = follow(&c, queued, args.json).await?;
+            if args.json {
+                print_json(&end)?;
+            }
+            match end.status {
+                DispatchStatus::Succeeded => Ok(()),
+                other => Err(anyhow!(
+                    "rollback dispatch #{} {}: {}",
+                    end.id,
+                    other.as_str(),
+                    end.error.as_deref().unwrap_or("")
+                )),
+            }
+        }
         SwarmCommand::History { swarm } => {
             let s = find(&c, &swarm).await?;
             let list: Vec<Dispatch> = c.get_query(paths::DISPATCHES, &[("swarm", s.id)]).await?;
@@ -333,7 +369,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             for d in list {
                 println!(
-                    "#{:<5} {:<9} {} {} by {}{}{}",
+                    "#{:<5} {:<9} {} {} by {}{}{}{}",
                     d.id,
                     d.status.as_str(),
                     format_utc(d.created_at),
@@ -342,8 +378,14 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                     d.release_id
                         .map(|r| format!(" release #{r}"))
                         .unwrap_or_default(),
-                    if d.dry_run { " (dry run)" } else { "" }
+                    if d.dry_run { " (dry run)" } else { "" },
+                    d.rollback_of
+                        .map(|r| format!(" (rollback to #{r})"))
+                        .unwrap_or_default()
                 );
+                for c in &d.changes {
+                    println!("       {}: {} → {}", c.field, c.before, c.after);
+                }
             }
             Ok(())
         }
@@ -368,6 +410,9 @@ mod tests {
             settings: Default::default(),
             env: Default::default(),
             release_id: None,
+            release_hash: None,
+            last_dispatch: None,
+            status: vr_app::swarm::assess(id, &SwarmSpec::default(), None, None, &[], &[]),
             created_by: String::new(),
             created_at: 0,
             updated_at: 0,

@@ -145,6 +145,7 @@ pub fn router(state: AppState) -> Router {
             get(swarms::get).put(swarms::replace).delete(swarms::delete),
         )
         .route("/api/swarms/{id}/dispatch", post(swarms::dispatch))
+        .route("/api/swarms/{id}/rollback", post(swarms::rollback))
         .route("/api/dispatches", get(swarms::list_dispatches))
         .route("/api/dispatches/{id}", get(swarms::get_dispatch))
         .route("/api/dispatches/{id}/cancel", post(swarms::cancel))

@@ -11,16 +11,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use vr_app::api::{LiveMessage, Outcome};
-use vr_app::swarm::{Dispatch, DispatchQuery, DispatchRequest, Swarm, SwarmSpec};
+use vr_app::swarm::{Dispatch, DispatchQuery, DispatchRequest, RollbackRequest, Swarm, SwarmSpec};
 
 fn swarms_changed(state: &AppState) {
     let _ = state.live.send(LiveMessage::Swarms);
 }
 
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Swarm>>> {
+    let fleet = state.store.fleet().await?;
     let mut out = Vec::new();
     for row in state.store.list_swarms().await? {
-        out.push(swarms::view(row).await?);
+        out.push(swarms::view(row, &fleet).await?);
     }
     Ok(Json(out))
 }
@@ -29,7 +30,10 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Swarm>> {
-    Ok(Json(swarms::view(state.store.swarm(id).await?).await?))
+    let fleet = state.store.fleet().await?;
+    Ok(Json(
+        swarms::view(state.store.swarm(id).await?, &fleet).await?,
+    ))
 }
 
 pub async fn create(
@@ -42,7 +46,7 @@ pub async fn create(
         .store
         .create_swarm(spec, p.username.clone(), now_ms())
         .await?;
-    let swarm = swarms::view(row).await?;
+    let swarm = swarms::view(row, &state.store.fleet().await?).await?;
     state
         .record(
             &p.username,
@@ -69,7 +73,7 @@ pub async fn replace(
     let current = state.store.swarm(id).await?;
     let spec = swarms::check(&state.store, spec, Some(&current)).await?;
     let row = state.store.update_swarm(id, spec, now_ms()).await?;
-    let swarm = swarms::view(row).await?;
+    let swarm = swarms::view(row, &state.store.fleet().await?).await?;
     state
         .record(
             &p.username,
@@ -112,6 +116,18 @@ pub async fn dispatch(
     ApiJson(req): ApiJson<DispatchRequest>,
 ) -> ApiResult<(StatusCode, Json<Dispatch>)> {
     let d = state.dispatches.request(&p.username, id, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(d)))
+}
+
+/// 202: the rollback's dispatch is queued.
+pub async fn rollback(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<RollbackRequest>,
+) -> ApiResult<(StatusCode, Json<Dispatch>)> {
+    let d = state.dispatches.rollback(&p.username, id, req).await?;
+    swarms_changed(&state);
     Ok((StatusCode::ACCEPTED, Json(d)))
 }
 

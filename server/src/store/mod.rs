@@ -23,7 +23,7 @@ pub use ports::PortOwner;
 pub use releases::{IngredientRecord, ReleaseRecord};
 pub use sessions::SessionPrincipal;
 pub use snapshot::{HostSnapshot, PollOutcome, SeenProc};
-pub use swarms::{DispatchProgress, SwarmRow};
+pub use swarms::{DispatchProgress, NewDispatchRecord, SwarmRow};
 pub use tokens::TokenPrincipal;
 pub use users::NewUserRecord;
 

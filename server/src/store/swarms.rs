@@ -3,7 +3,7 @@
 use super::{Store, StoreError, unique_conflict};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use vr_app::plan::Plan;
-use vr_app::swarm::{Dispatch, DispatchStatus, DispatchStep, SwarmSpec};
+use vr_app::swarm::{Dispatch, DispatchStatus, DispatchStep, LastDispatch, SwarmSpec};
 
 /// A swarm as stored: its spec with secret values as they are (callers mask them).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,15 +11,20 @@ pub struct SwarmRow {
     pub id: i64,
     pub spec: SwarmSpec,
     pub release_id: Option<i64>,
+    pub release_hash: Option<String>,
+    /// Its newest dispatch that is not a dry run.
+    pub last: Option<LastDispatch>,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const SWARM_COLUMNS: &str = "s.id, a.name, s.proc_type, s.config, q.name, s.spec, s.release_id, \
-     s.created_by, s.created_at, s.updated_at";
-const SWARM_FROM: &str =
-    "swarms s JOIN apps a ON a.id = s.app_id JOIN squads q ON q.id = s.squad_id";
+     s.created_by, s.created_at, s.updated_at, r.hash, ld.id, ld.status, ld.short";
+const SWARM_FROM: &str = "swarms s JOIN apps a ON a.id = s.app_id JOIN squads q ON q.id = s.squad_id \
+     LEFT JOIN releases r ON r.id = s.release_id \
+     LEFT JOIN dispatches ld ON ld.id = \
+       (SELECT MAX(id) FROM dispatches WHERE swarm_id = s.id AND dry_run = 0)";
 
 fn json_column<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
@@ -39,10 +44,22 @@ fn swarm_row(r: &Row<'_>) -> rusqlite::Result<SwarmRow> {
     spec.proc_type = r.get(2)?;
     spec.config = r.get(3)?;
     spec.squad = r.get(4)?;
+    let last_id: Option<i64> = r.get(11)?;
+    let last_status: Option<String> = r.get(12)?;
+    let last = match (last_id, last_status) {
+        (Some(id), Some(status)) => Some(LastDispatch {
+            id,
+            status: DispatchStatus::parse(&status).unwrap_or(DispatchStatus::Failed),
+            short: r.get(13)?,
+        }),
+        _ => None,
+    };
     Ok(SwarmRow {
         id: r.get(0)?,
         spec,
         release_id: r.get(6)?,
+        release_hash: r.get(10)?,
+        last,
         created_by: r.get(7)?,
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
@@ -118,7 +135,8 @@ fn taken(spec: &SwarmSpec, other: i64) -> StoreError {
 
 const DISPATCH_COLUMNS: &str = "d.id, d.swarm_id, d.version, d.dry_run, d.status, d.build_id, \
      d.release_id, d.plan, d.steps, d.deploys, d.short, d.error, d.cancel_requested, \
-     d.requested_by, d.created_at, d.started_at, d.finished_at, a.name, s.config, s.proc_type";
+     d.requested_by, d.created_at, d.started_at, d.finished_at, a.name, s.config, s.proc_type, \
+     d.changes, d.rollback_of";
 const DISPATCH_FROM: &str =
     "dispatches d JOIN swarms s ON s.id = d.swarm_id JOIN apps a ON a.id = s.app_id";
 
@@ -147,6 +165,8 @@ fn dispatch_row(r: &Row<'_>) -> rusqlite::Result<Dispatch> {
         steps: json_column(r, 8)?,
         deploys: json_column(r, 9)?,
         short: r.get(10)?,
+        changes: json_column(r, 20)?,
+        rollback_of: r.get(21)?,
         error: r.get(11)?,
         cancel_requested: r.get(12)?,
         requested_by: r.get(13)?,
@@ -164,6 +184,19 @@ fn get_dispatch(c: &Connection, id: i64) -> Result<Dispatch, StoreError> {
     )
     .optional()?
     .ok_or_else(|| StoreError::not_found(format!("dispatch {id}")))
+}
+
+/// A dispatch to record as queued.
+pub struct NewDispatchRecord {
+    pub swarm_id: i64,
+    /// The swarm's spec it runs with (a dry run's may differ from the saved one).
+    pub spec: SwarmSpec,
+    pub dry_run: bool,
+    pub changes: Vec<vr_app::swarm::SpecChange>,
+    pub rollback_of: Option<i64>,
+    pub pinned_build: Option<i64>,
+    pub actor: String,
+    pub now: i64,
 }
 
 /// What a dispatch has done so far, written after every step.
@@ -302,21 +335,39 @@ impl Store {
     }
 
     /// Records a dispatch as queued.
-    pub async fn create_dispatch(
-        &self,
-        swarm_id: i64,
-        version: String,
-        dry_run: bool,
-        actor: String,
-        now: i64,
-    ) -> Result<Dispatch, StoreError> {
+    pub async fn create_dispatch(&self, d: NewDispatchRecord) -> Result<Dispatch, StoreError> {
         self.call(move |c| {
             c.execute(
                 "INSERT INTO dispatches (swarm_id, version, dry_run, status, requested_by, \
-                   created_at) VALUES (?1, ?2, ?3, 'queued', ?4, ?5)",
-                params![swarm_id, version, dry_run, actor, now],
+                   created_at, spec, changes, rollback_of, pinned_build) \
+                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    d.swarm_id,
+                    d.spec.version,
+                    d.dry_run,
+                    d.actor,
+                    d.now,
+                    to_json(&d.spec)?,
+                    to_json(&d.changes)?,
+                    d.rollback_of,
+                    d.pinned_build
+                ],
             )?;
             get_dispatch(c, c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// The spec a dispatch ran with (secrets as stored) and the build it pins, if any.
+    pub async fn dispatch_spec(&self, id: i64) -> Result<(SwarmSpec, Option<i64>), StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT spec, pinned_build FROM dispatches WHERE id = ?1",
+                [id],
+                |r| Ok((json_column(r, 0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::not_found(format!("dispatch {id}")))
         })
         .await
     }
@@ -503,6 +554,19 @@ mod tests {
         vr_app::fixtures::swarm_spec()
     }
 
+    fn record(swarm_id: i64, now: i64) -> NewDispatchRecord {
+        NewDispatchRecord {
+            swarm_id,
+            spec: spec(),
+            dry_run: false,
+            changes: Vec::new(),
+            rollback_of: None,
+            pinned_build: None,
+            actor: "ann".into(),
+            now,
+        }
+    }
+
     #[tokio::test]
     async fn a_second_swarm_with_the_same_identity_is_refused_naming_the_first() {
         let s = with_app_and_squad().await;
@@ -559,20 +623,14 @@ mod tests {
             .create_swarm(spec(), "ann".into(), 1)
             .await
             .expect("swarm");
-        let d = s
-            .create_dispatch(sw.id, "v1".into(), false, "ann".into(), 2)
-            .await
-            .expect("dispatch");
+        let d = s.create_dispatch(record(sw.id, 2)).await.expect("dispatch");
         assert_eq!(d.status, DispatchStatus::Queued);
         let c = s.cancel_dispatch(d.id, 3).await.expect("cancel");
         assert_eq!(c.status, DispatchStatus::Cancelled);
         assert_eq!(s.start_dispatch(d.id, 4).await.expect("start"), None);
         assert!(s.cancel_dispatch(d.id, 5).await.is_err());
         // A swarm with a dispatch in flight cannot be deleted.
-        let d2 = s
-            .create_dispatch(sw.id, "v1".into(), false, "ann".into(), 6)
-            .await
-            .expect("dispatch");
+        let d2 = s.create_dispatch(record(sw.id, 6)).await.expect("dispatch");
         assert!(s.delete_swarm(sw.id).await.is_err());
         assert_eq!(s.fail_unfinished_dispatches(7).await.expect("fail"), 1);
         assert_eq!(

@@ -15,7 +15,8 @@ use vr_app::api::{LiveMessage, Outcome};
 use vr_app::build::{BuildRequest, BuildStatus};
 use vr_app::release::{NewRelease, Release};
 use vr_app::swarm::{
-    Dispatch, DispatchRequest, DispatchStatus, DispatchStep, DispatchStepKind, SwarmSpec,
+    Dispatch, DispatchRequest, DispatchStatus, DispatchStep, DispatchStepKind, RollbackRequest,
+    SpecChange, SwarmSpec, spec_changes,
 };
 
 use super::JobError;
@@ -24,7 +25,7 @@ use super::deploy::Deploys;
 use crate::clock::now_ms;
 use crate::events::record_event;
 use crate::fleet::FleetService;
-use crate::store::{DispatchProgress, PortOwner, Store, SwarmRow};
+use crate::store::{DispatchProgress, NewDispatchRecord, PortOwner, Store, SwarmRow};
 
 /// How often a dispatch looks at the build it waits for.
 const BUILD_POLL: Duration = Duration::from_millis(250);
@@ -178,15 +179,81 @@ impl Dispatches {
                 swarm.spec = spec;
             }
         }
+        self.queue(actor, &swarm, req.dry_run, None).await
+    }
+
+    /// Rolls the swarm back to an earlier successful dispatch: its settings as they were then
+    /// are saved on the swarm, and a dispatch runs them on the build it ran.
+    pub async fn rollback(
+        self: &Arc<Self>,
+        actor: &str,
+        swarm_id: i64,
+        req: RollbackRequest,
+    ) -> Result<Dispatch, JobError> {
+        let swarm = self.store.swarm(swarm_id).await?;
+        let history = self.store.list_dispatches(Some(swarm_id), 1000).await?;
+        let target = match req.dispatch {
+            Some(id) => history
+                .iter()
+                .find(|d| d.id == id)
+                .ok_or_else(|| {
+                    JobError::Refused(format!("dispatch {id} is not one of swarm {swarm_id}'s"))
+                })?
+                .clone(),
+            None => history
+                .iter()
+                .find(|d| {
+                    d.status == DispatchStatus::Succeeded
+                        && !d.dry_run
+                        && d.release_id.is_some()
+                        && d.release_id != swarm.release_id
+                })
+                .cloned()
+                .ok_or_else(|| {
+                    JobError::Refused(format!(
+                        "swarm {} has no earlier successful dispatch of another release",
+                        swarm.spec.name()
+                    ))
+                })?,
+        };
+        if target.status != DispatchStatus::Succeeded || target.dry_run {
+            return Err(JobError::Refused(format!(
+                "dispatch {} did not run successfully ({}{}): only a successful one can be \
+                 rolled back to",
+                target.id,
+                target.status.as_str(),
+                if target.dry_run { ", dry run" } else { "" }
+            )));
+        }
+        let (spec, _) = self.store.dispatch_spec(target.id).await?;
+        let pinned = target.build_id;
+        let swarm = self.store.update_swarm(swarm_id, spec, now_ms()).await?;
+        self.queue(actor, &swarm, false, Some((target.id, pinned)))
+            .await
+    }
+
+    /// Records the dispatch as queued (with what changed since the previous one) and starts
+    /// its task.
+    async fn queue(
+        self: &Arc<Self>,
+        actor: &str,
+        swarm: &SwarmRow,
+        dry_run: bool,
+        rollback: Option<(i64, Option<i64>)>,
+    ) -> Result<Dispatch, JobError> {
+        let changes = self.changes_since_last(swarm).await;
         let d = self
             .store
-            .create_dispatch(
-                swarm_id,
-                swarm.spec.version.clone(),
-                req.dry_run,
-                actor.to_string(),
-                now_ms(),
-            )
+            .create_dispatch(NewDispatchRecord {
+                swarm_id: swarm.id,
+                spec: swarm.spec.clone(),
+                dry_run,
+                changes,
+                rollback_of: rollback.map(|(id, _)| id),
+                pinned_build: rollback.and_then(|(_, b)| b),
+                actor: actor.to_string(),
+                now: now_ms(),
+            })
             .await?;
         self.announce(&d);
         let this = Arc::clone(self);
@@ -210,6 +277,29 @@ impl Dispatches {
             }
         });
         Ok(d)
+    }
+
+    /// The swarm's fields that differ from its previous (not dry-run) dispatch's.
+    async fn changes_since_last(&self, swarm: &SwarmRow) -> Vec<SpecChange> {
+        let Some(last) = swarm.last else {
+            return Vec::new();
+        };
+        let Ok((before, _)) = self.store.dispatch_spec(last.id).await else {
+            return Vec::new();
+        };
+        let env = |text: String| async move {
+            crate::releases::parse_texts(String::new(), text)
+                .await
+                .map(|(_, env)| env)
+                .unwrap_or_default()
+        };
+        let (old_env, new_env) = (
+            env(before.env_yaml.clone()).await,
+            env(swarm.spec.env_yaml.clone()).await,
+        );
+        let mut secret = before.secret_keys.clone();
+        secret.extend(swarm.spec.secret_keys.iter().cloned());
+        spec_changes(&before, &swarm.spec, &old_env, &new_env, &secret)
     }
 
     /// Asks a dispatch to stop (a queued one at once, a running one between steps).
@@ -394,6 +484,17 @@ impl Dispatches {
     /// (the build job reuses one of the same commit), waited for.
     async fn resolve_build(&self, run: &mut Run<'_>, dry_run: bool) -> Result<(i64, String), Stop> {
         let spec = &run.swarm.spec;
+        if let (_, Some(build)) = self.store.dispatch_spec(run.id).await? {
+            let b = self.store.build(build).await?;
+            return Ok((
+                build,
+                format!(
+                    "rollback: build #{build} ({} at {}) again",
+                    b.version,
+                    short_commit(b.commit.as_deref())
+                ),
+            ));
+        }
         if let Some(rid) = run.swarm.release_id {
             let current = self.store.release(rid).await?;
             if current.version == spec.version {
