@@ -326,7 +326,9 @@ impl LiveMessage {
                 at: need(w.at, "at")?,
             },
             "swarms" => LiveMessage::Swarms,
-            // `dispatch` too, until the UI shows dispatches: it has no decoder for them yet.
+            "dispatch" => LiveMessage::Dispatch {
+                dispatch: need(w.dispatch, "dispatch")?,
+            },
             _ => LiveMessage::Unknown,
         })
     }
@@ -344,6 +346,7 @@ struct LiveWire {
     offset: Option<u64>,
     text: Option<String>,
     deploy: Option<Box<crate::deploy::Deployment>>,
+    dispatch: Option<Box<crate::swarm::Dispatch>>,
     batch: Option<String>,
     done: Option<usize>,
     total: Option<usize>,
@@ -362,6 +365,7 @@ crate::from_json_struct!(LiveWire {
     offset,
     text,
     deploy,
+    dispatch,
     batch,
     done,
     total,

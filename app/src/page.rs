@@ -10,6 +10,9 @@ pub enum Page {
     Setup,
     Dashboard,
     Swarms,
+    NewSwarm,
+    Swarm,
+    Dispatch,
     Apps,
     App,
     Buildpacks,
@@ -34,11 +37,12 @@ pub enum Page {
 }
 
 /// Fixed paths, then `prefix/:param` paths. `/hosts/new` is listed before `/hosts/:name`.
-const FIXED: [(&str, Page); 17] = [
+const FIXED: [(&str, Page); 18] = [
     ("/", Page::Dashboard),
     ("/login", Page::Login),
     ("/setup", Page::Setup),
     ("/swarms", Page::Swarms),
+    ("/swarms/new", Page::NewSwarm),
     ("/apps", Page::Apps),
     ("/buildpacks", Page::Buildpacks),
     ("/builds", Page::Builds),
@@ -54,7 +58,9 @@ const FIXED: [(&str, Page); 17] = [
     ("/users", Page::Users),
 ];
 
-const WITH_PARAM: [(&str, Page); 7] = [
+const WITH_PARAM: [(&str, Page); 9] = [
+    ("/swarms/", Page::Swarm),
+    ("/dispatches/", Page::Dispatch),
     ("/apps/", Page::App),
     ("/builds/", Page::Build),
     ("/releases/", Page::Release),

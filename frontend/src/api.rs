@@ -10,6 +10,7 @@ pub mod build;
 pub mod deploy;
 pub mod fleet;
 pub mod release;
+pub mod swarm;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -210,6 +211,16 @@ pub async fn post_with_status<B: Serialize, T: FromJson>(
 /// `PATCH path` with a JSON body.
 pub async fn patch<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
     decode(&send("PATCH", path, Some(to_json(body)?)).await?)
+}
+
+/// `PUT path` with a JSON body (the whole record), decoding the JSON answer.
+pub async fn put<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
+    decode(&send("PUT", path, Some(to_json(body)?)).await?)
+}
+
+/// `POST path` without a body, decoding the JSON answer.
+pub async fn post_empty_json<T: FromJson>(path: &str) -> Result<T, ApiError> {
+    decode(&send("POST", path, None).await?)
 }
 
 /// `POST path` with a JSON body, ignoring whatever the answer carries (usually a 204).

@@ -21,8 +21,9 @@ use crate::releases::{ReleasePage, ReleasesPage};
 use crate::router;
 use crate::session::Session;
 use crate::settings::SettingsPage;
-use crate::shell::{NotBuilt, NotFound, Shell};
+use crate::shell::{NotFound, Shell};
 use crate::squads::{SquadPage, SquadsPage};
+use crate::swarms::{DispatchPage, NewSwarmPage, SwarmPage, SwarmsPage};
 use crate::users::UsersPage;
 
 #[component]
@@ -48,7 +49,10 @@ pub fn CurrentPage() -> impl IntoView {
     let page = router::use_route().page;
     move || match page.get() {
         Page::Dashboard => view! { <DashboardPage /> }.into_any(),
-        Page::Swarms => view! { <NotBuilt title="Swarms" /> }.into_any(),
+        Page::Swarms => view! { <SwarmsPage /> }.into_any(),
+        Page::NewSwarm => view! { <NewSwarmPage /> }.into_any(),
+        Page::Swarm => view! { <SwarmPage /> }.into_any(),
+        Page::Dispatch => view! { <DispatchPage /> }.into_any(),
         Page::Apps => view! { <AppsPage /> }.into_any(),
         Page::App => view! { <AppPage /> }.into_any(),
         Page::Buildpacks => view! { <BuildpacksPage /> }.into_any(),

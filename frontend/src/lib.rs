@@ -36,6 +36,7 @@ pub mod session;
 pub mod settings;
 pub mod shell;
 pub mod squads;
+pub mod swarms;
 pub mod users;
 
 /// Installs the panic hook and mounts the app.

@@ -74,3 +74,13 @@ pub fn object_href(object: &str) -> Option<String> {
         ObjectRef::User(_) => "/users".to_string(),
     })
 }
+
+/// A swarm's page.
+pub fn swarm_href(id: i64) -> String {
+    format!("/swarms/{id}")
+}
+
+/// A dispatch's page.
+pub fn dispatch_href(id: i64) -> String {
+    format!("/dispatches/{id}")
+}

@@ -628,3 +628,113 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         assert_eq!(p.meta.as_ref().and_then(|m| m.release_id), again.release_id);
     }
 }
+
+/// The operator's loop in Chromium: create a swarm and dispatch it, watch it live, plan,
+/// change its env and dispatch again, roll back.
+#[tokio::test]
+async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
+    use vr_tests::harness::Browser;
+    let s = setup().await;
+    let (_repo, _build) = web_built(&s).await;
+    s.api
+        .post(
+            fleet_paths::SQUADS,
+            &NewSquad {
+                name: "eu".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    give_ports(&s.api, "builder1", 4).await;
+
+    let browser = Browser::start().await;
+    browser.goto(&s.server.url("/login")).await;
+    browser.fill("#username", "admin").await;
+    browser.fill("#password", super::fleet::PW).await;
+    browser.click("#login-submit").await;
+    browser.wait_for_text("#current-user", "admin").await;
+    browser.goto(&s.server.url("/swarms")).await;
+    browser
+        .wait_for_text("[data-test=\"swarms-table\"]", "No swarms yet.")
+        .await;
+    browser.click("#swarms-new").await;
+    for (field, value) in [
+        ("#swarm-app", "web"),
+        ("#swarm-version", "main"),
+        ("#swarm-proc", "web"),
+        ("#swarm-config", "ui"),
+        ("#swarm-squad", "eu"),
+        ("#swarm-size", "5e3"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    // A bad number is refused next to its field, before anything is sent.
+    browser.click("#swarm-save-dispatch").await;
+    browser.wait_for("#swarm-size-error").await;
+    browser.fill("#swarm-size", "1").await;
+    browser.fill("#swarm-env", "COLOUR: blue\n").await;
+    browser.click("#swarm-save-dispatch").await;
+    browser
+        .wait_for("#dispatch-status[data-status=\"succeeded\"]")
+        .await;
+    browser
+        .wait_for("li[data-test=\"dispatch-step\"][data-name=\"deploy\"][data-ok=\"true\"]")
+        .await;
+    browser.screenshot("ui-dispatch").await;
+
+    browser.click("#dispatch-swarm").await;
+    browser
+        .wait_for("#swarm-state[data-state=\"matches\"]")
+        .await;
+    browser
+        .wait_for("tr[data-test=\"swarm-proc\"][data-host=\"builder1\"][data-state=\"RUNNING\"]")
+        .await;
+    browser.screenshot("ui-swarm").await;
+
+    // Plan: a dry run, shown as such, changing nothing.
+    browser.click("#swarm-plan").await;
+    browser.wait_for_text("#dispatch-plan", "dry run").await;
+    browser.wait_for_text("#dispatch-plan", "keep ").await;
+    browser
+        .wait_for("#dispatch-status[data-status=\"succeeded\"]")
+        .await;
+
+    // A new env value, saved and dispatched from the swarm's page.
+    browser.click("#dispatch-swarm").await;
+    browser.click("#swarm-edit summary").await;
+    browser.fill("#swarm-env", "COLOUR: green\n").await;
+    browser.click("#swarm-save-dispatch").await;
+    browser
+        .wait_for("#dispatch-status[data-status=\"succeeded\"]")
+        .await;
+    browser
+        .wait_for_text("[data-test=\"dispatch-facts\"]", "env.COLOUR: blue → green")
+        .await;
+
+    // Roll back from the swarm's page: the first release runs again.
+    browser.click("#dispatch-swarm").await;
+    browser.click("#swarm-rollback").await;
+    browser
+        .wait_for("#dispatch-status[data-status=\"succeeded\"]")
+        .await;
+    browser
+        .wait_for_text("[data-test=\"dispatch-steps\"]", "rollback: build")
+        .await;
+    let swarms: Vec<Swarm> = s.api.get(paths::SWARMS).await.expect_ok().json();
+    assert_eq!(swarms.len(), 1);
+    assert_eq!(swarms[0].spec.env_yaml, "COLOUR: blue\n");
+    let history: Vec<Dispatch> = s
+        .api
+        .get(&format!("{}?swarm={}", paths::DISPATCHES, swarms[0].id))
+        .await
+        .expect_ok()
+        .json();
+    let first_release = history.last().and_then(|d| d.release_id);
+    assert_eq!(swarms[0].release_id, first_release, "{history:#?}");
+    browser.goto(&s.server.url("/swarms")).await;
+    browser
+        .wait_for("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"][data-state=\"matches\"]")
+        .await;
+    browser.close().await;
+}

@@ -14,6 +14,7 @@ use crate::fleet::{
     ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, Proc,
     ProcActionReport, ProcActionResult, ProcDetail, ProcMeta, ProcRef, Squad, StateChange,
 };
+use crate::plan::{NewProc, Plan};
 use crate::release::{
     Difference, Ingredient, Layer, Release, ReleaseConfig, ReleaseDiff, ReleasePreview, Sourced,
     Volume,
@@ -21,6 +22,10 @@ use crate::release::{
 use crate::role::Role;
 use crate::secret::Revealed;
 use crate::supervisor::ProcState;
+use crate::swarm::{
+    Dispatch, DispatchStatus, DispatchStep, DispatchStepKind, LastDispatch, Placement, SpecChange,
+    Swarm, SwarmSpec, SwarmState, SwarmStatus,
+};
 use crate::{from_json_named, from_json_struct};
 
 // api
@@ -277,6 +282,70 @@ from_json_struct!(Revealed { key, value });
 
 from_json_named!(ProcState, ProcState::EVERY, ProcState::as_str);
 
+// swarm
+from_json_named!(Placement, Placement::ALL, Placement::as_str);
+from_json_named!(SwarmState, SwarmState::ALL, SwarmState::as_str);
+from_json_named!(DispatchStatus, DispatchStatus::ALL, DispatchStatus::as_str);
+from_json_named!(
+    DispatchStepKind,
+    DispatchStepKind::ALL,
+    DispatchStepKind::label
+);
+from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, pool, balancer }
+    default { size, placement, batch_size, uses_ports, settings_yaml, env_yaml, secret_keys, ingredients, volumes, keep_failed });
+from_json_struct!(SwarmStatus {
+    state,
+    wanted,
+    running,
+    missing,
+    extra,
+    stale,
+    unknown
+});
+from_json_struct!(LastDispatch { id, status, short });
+from_json_struct!(Swarm { id, name, settings, env, release_id, release_hash, last_dispatch, status, created_by, created_at, updated_at }
+    flatten { spec });
+from_json_struct!(NewProc { host, port });
+from_json_struct!(Plan {
+    keep,
+    start,
+    retire,
+    short
+});
+from_json_struct!(DispatchStep {
+    name,
+    ok,
+    message,
+    ms
+});
+from_json_struct!(SpecChange {
+    field,
+    before,
+    after
+});
+from_json_struct!(Dispatch {
+    id,
+    swarm_id,
+    swarm,
+    version,
+    dry_run,
+    status,
+    build_id,
+    release_id,
+    plan,
+    steps,
+    deploys,
+    short,
+    error,
+    changes,
+    rollback_of,
+    cancel_requested,
+    requested_by,
+    created_at,
+    started_at,
+    finished_at
+});
+
 /// Adjacently tagged on the wire: `{"kind": "ingredient", "name": "db"}`.
 impl FromJson for Layer {
     fn from_json(value: Value) -> Result<Self, JsonError> {
@@ -310,6 +379,102 @@ mod tests {
 
     fn some<T>(v: T) -> Option<T> {
         Some(v)
+    }
+
+    #[test]
+    fn swarms_and_dispatches_decode_as_serde_encodes_them() {
+        let mut spec = fixtures::swarm_spec();
+        spec.placement = Placement::OnePerHost;
+        spec.batch_size = 2;
+        spec.settings_yaml = "a: 1\n".into();
+        spec.env_yaml = "B: x\n".into();
+        spec.secret_keys = vec!["B".into()];
+        spec.ingredients = vec!["db".into()];
+        spec.volumes = vec![Volume {
+            host_dir: "/srv/a".into(),
+            mount_dir: "/a".into(),
+        }];
+        spec.run_as = some("app".into());
+        spec.mem_limit_mb = some(256);
+        spec.pool = some("web".into());
+        spec.balancer = some("lb1".into());
+        spec.keep_failed = true;
+        let status = SwarmStatus {
+            state: SwarmState::UnderCapacity,
+            wanted: 3,
+            running: 2,
+            missing: 1,
+            extra: 0,
+            stale: 4,
+            unknown: 5,
+        };
+        let last = LastDispatch {
+            id: 9,
+            status: DispatchStatus::Cancelled,
+            short: 1,
+        };
+        same(Swarm {
+            id: 1,
+            name: spec.name(),
+            spec: spec.clone(),
+            settings: serde_json::json!({"a": 1})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            env: [("B".to_string(), crate::secret::MASK.to_string())].into(),
+            release_id: some(3),
+            release_hash: some("abc".into()),
+            last_dispatch: some(last),
+            status,
+            created_by: "ann".into(),
+            created_at: 1,
+            updated_at: 2,
+        });
+        let mut bare = fixtures::swarm_spec();
+        bare.uses_ports = false;
+        same(bare);
+        same(Dispatch {
+            id: 4,
+            swarm_id: 1,
+            swarm: "shop-prod-web".into(),
+            version: "v2".into(),
+            dry_run: true,
+            status: DispatchStatus::Running,
+            build_id: some(5),
+            release_id: some(6),
+            plan: some(Plan {
+                keep: vec![ProcRef {
+                    host: "a".into(),
+                    name: "p".into(),
+                }],
+                start: vec![NewProc {
+                    host: "b".into(),
+                    port: 5001,
+                }],
+                retire: vec![],
+                short: 2,
+            }),
+            steps: vec![DispatchStep {
+                name: DispatchStepKind::ReservePorts,
+                ok: false,
+                message: "m".into(),
+                ms: 7,
+            }],
+            deploys: vec![8, 9],
+            short: 2,
+            error: some("e".into()),
+            changes: vec![SpecChange {
+                field: "size".into(),
+                before: "1".into(),
+                after: "2".into(),
+            }],
+            rollback_of: some(2),
+            cancel_requested: true,
+            requested_by: "bob".into(),
+            created_at: 10,
+            started_at: some(11),
+            finished_at: None,
+        });
     }
 
     fn full_host() -> Host {

@@ -12,6 +12,7 @@ pub mod modal;
 pub mod notice;
 pub mod numbered_page;
 pub mod status_badge;
+pub mod steps;
 pub mod text_area;
 pub mod toast;
 
@@ -27,5 +28,6 @@ pub use modal::Modal;
 pub use notice::{MissingNotice, numbered_missing_text};
 pub use numbered_page::NumberedPage;
 pub use status_badge::{StatusBadge, Tone, tone_of};
+pub use steps::{StepLine, StepList};
 pub use text_area::TextArea;
 pub use toast::{ToastContainer, Toasts, provide_toasts, use_toasts};

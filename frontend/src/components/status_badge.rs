@@ -32,14 +32,12 @@ impl Tone {
 /// Classifies a state string, case-insensitively.
 pub fn tone_of(state: &str) -> Tone {
     match state.trim().to_ascii_lowercase().as_str() {
-        "running" | "ok" | "up" | "active" | "success" | "succeeded" | "live" | "healthy" => {
-            Tone::Good
-        }
-        "starting" | "backoff" | "pending" | "stopping" | "queued" | "building" | "deploying" => {
-            Tone::Pending
-        }
-        "fatal" | "exited" | "failed" | "error" | "down" | "unreachable" => Tone::Bad,
-        "stopped" | "disabled" | "retired" => Tone::Stopped,
+        "running" | "ok" | "up" | "active" | "success" | "succeeded" | "live" | "healthy"
+        | "matches" => Tone::Good,
+        "starting" | "backoff" | "pending" | "stopping" | "queued" | "building" | "deploying"
+        | "dispatching" | "under-capacity" => Tone::Pending,
+        "fatal" | "exited" | "failed" | "error" | "down" | "unreachable" | "degraded" => Tone::Bad,
+        "stopped" | "disabled" | "retired" | "cancelled" => Tone::Stopped,
         _ => Tone::Unknown,
     }
 }

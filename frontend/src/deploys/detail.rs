@@ -7,10 +7,9 @@ use vr_app::deploy::{DeployStatus, Deployment};
 use vr_app::live::{Merge, replace_record};
 use vr_app::time::{format_age, format_utc};
 
-use super::steps::DeploySteps;
 use crate::api;
 use crate::clock::use_clock;
-use crate::components::{MissingNotice, NumberedPage, numbered_missing_text};
+use crate::components::{MissingNotice, NumberedPage, StepLine, StepList, numbered_missing_text};
 use crate::deploys::{DeployStatusBadge, UptestResults, duration, port_text};
 use crate::links::{app_href, host_href, release_href};
 use crate::live::LiveData;
@@ -41,7 +40,17 @@ fn DeployView(id: i64) -> impl IntoView {
 
     let status = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.status)));
     let steps = Signal::derive(move || {
-        deploy.with(|d| d.as_ref().map(|d| d.steps.clone()).unwrap_or_default())
+        deploy.with(|d| {
+            d.iter()
+                .flat_map(|d| &d.steps)
+                .map(|s| StepLine {
+                    label: s.name.label(),
+                    ok: s.ok,
+                    message: s.message.clone(),
+                    ms: s.ms,
+                })
+                .collect::<Vec<_>>()
+        })
     });
     let running = Signal::derive(move || status.get() == Some(DeployStatus::Running));
     let host = Memo::new(move |_| deploy.with(|d| d.as_ref().map(|d| d.host.clone())));
@@ -57,7 +66,7 @@ fn DeployView(id: i64) -> impl IntoView {
             <DeployFacts current=deploy.signal() />
             <div class="card">
                 <h2>"Steps"</h2>
-                <DeploySteps steps=steps running=running />
+                <StepList steps=steps running=running test="deploy-steps" />
             </div>
             <div class="card" data-test="deploy-uptests">
                 <h2>"Uptests"</h2>

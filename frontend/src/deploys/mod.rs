@@ -8,7 +8,6 @@ mod detail;
 pub mod feed;
 mod form;
 mod selects;
-mod steps;
 pub mod table;
 pub mod uptests;
 

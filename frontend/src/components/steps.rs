@@ -1,29 +1,39 @@
-//! A deploy's steps as they went: name, ok or failed, what it said (a failed start may carry
-//! the tail of the proc's log, so it keeps its lines) and how long it took.
+//! A job's steps as they went (a deploy's, a dispatch's): name, ok or failed, what it said (a
+//! failed start may carry the tail of the proc's log, so it keeps its lines) and how long it
+//! took.
 
 use leptos::prelude::*;
-use vr_app::deploy::DeployStep;
 
-use crate::deploys::run_time;
+/// One finished step, whatever job it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepLine {
+    pub label: &'static str,
+    pub ok: bool,
+    pub message: String,
+    pub ms: u64,
+}
 
 #[component]
-pub fn DeploySteps(
-    #[prop(into)] steps: Signal<Vec<DeployStep>>,
+pub fn StepList(
+    #[prop(into)] steps: Signal<Vec<StepLine>>,
     /// True while more steps may come.
     #[prop(into)]
     running: Signal<bool>,
+    /// `data-test` of the list (`deploy-steps`…); its items are `{test}` without the `s`.
+    test: &'static str,
 ) -> impl IntoView {
+    let item_test = test.trim_end_matches('s');
     let items = move || {
         steps
             .get()
             .into_iter()
             .enumerate()
-            .map(|(index, step)| view! { <StepItem index=index step=step /> })
+            .map(|(index, step)| step_item(index, step, item_test))
             .collect_view()
     };
     let tail = move || {
         running.get().then(|| {
-            view! { <p class="muted" data-test="deploy-working">"Working on the next step…"</p> }
+            view! { <p class="muted" data-test="steps-working">"Working on the next step…"</p> }
         })
     };
     view! {
@@ -34,7 +44,7 @@ pub fn DeploySteps(
                 view! { <p class="muted">{text}</p> }
             }
         >
-            <ol class="step-list" data-test="deploy-steps">
+            <ol class="step-list" data-test=test>
                 {items}
             </ol>
         </Show>
@@ -42,8 +52,7 @@ pub fn DeploySteps(
     }
 }
 
-#[component]
-fn StepItem(index: usize, step: DeployStep) -> impl IntoView {
+fn step_item(index: usize, step: StepLine, test: &'static str) -> AnyView {
     let (class, label) = if step.ok {
         ("badge badge-good", "ok")
     } else {
@@ -52,14 +61,15 @@ fn StepItem(index: usize, step: DeployStep) -> impl IntoView {
     let message = (!step.message.is_empty())
         .then(|| view! { <pre class="value-block step-message">{step.message.clone()}</pre> });
     view! {
-        <li data-test="deploy-step" data-name=step.name.label() data-ok=step.ok.to_string()>
+        <li data-test=test data-name=step.label data-ok=step.ok.to_string()>
             <div class="step-head">
                 <span class="order">{format!("{}.", index + 1)}</span>
-                <span class="step-name">{step.name.label()}</span>
+                <span class="step-name">{step.label}</span>
                 <span class=class>{label}</span>
-                <span class="muted step-time">{run_time(step.ms)}</span>
+                <span class="muted step-time">{crate::deploys::run_time(step.ms)}</span>
             </div>
             {message}
         </li>
     }
+    .into_any()
 }

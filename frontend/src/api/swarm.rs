@@ -1,0 +1,46 @@
+//! Endpoints of swarms and dispatches (`vr_app::swarm::paths`).
+
+use vr_app::swarm::{Dispatch, DispatchRequest, RollbackRequest, Swarm, SwarmSpec, paths};
+
+use super::{ApiError, delete, get, post};
+
+pub async fn swarms() -> Result<Vec<Swarm>, ApiError> {
+    get(paths::SWARMS).await
+}
+
+pub async fn swarm(id: i64) -> Result<Swarm, ApiError> {
+    get(&paths::swarm(id)).await
+}
+
+pub async fn create(spec: &SwarmSpec) -> Result<Swarm, ApiError> {
+    post(paths::SWARMS, spec).await
+}
+
+pub async fn replace(id: i64, spec: &SwarmSpec) -> Result<Swarm, ApiError> {
+    super::put(&paths::swarm(id), spec).await
+}
+
+pub async fn remove(id: i64) -> Result<(), ApiError> {
+    delete(&paths::swarm(id)).await
+}
+
+/// Queues a dispatch (202); its steps arrive as live `Dispatch` messages.
+pub async fn dispatch(id: i64, req: &DispatchRequest) -> Result<Dispatch, ApiError> {
+    post(&paths::dispatch_swarm(id), req).await
+}
+
+pub async fn rollback(id: i64, req: &RollbackRequest) -> Result<Dispatch, ApiError> {
+    post(&paths::rollback(id), req).await
+}
+
+pub async fn dispatches(swarm: i64) -> Result<Vec<Dispatch>, ApiError> {
+    get(&format!("{}?swarm={swarm}&limit=50", paths::DISPATCHES)).await
+}
+
+pub async fn get_dispatch(id: i64) -> Result<Dispatch, ApiError> {
+    get(&paths::dispatch(id)).await
+}
+
+pub async fn cancel(id: i64) -> Result<Dispatch, ApiError> {
+    super::post_empty_json(&paths::cancel(id)).await
+}

@@ -1,0 +1,271 @@
+//! The swarm form (`/swarms/new`, and editing on a swarm's page): general (what runs where),
+//! config (settings, env, ingredients) and routing (the balancer pool). Saving changes nothing
+//! on hosts; "Save & dispatch" also queues a dispatch and opens it.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use vr_app::swarm::{DispatchRequest, Placement, Swarm, SwarmSpec};
+
+use crate::api;
+use crate::busy::spawn_submit;
+use crate::components::{Check, FieldSpec, FormError, FormErrors, TextArea, use_toasts};
+use crate::links::{dispatch_href, swarm_href};
+use crate::router::{NavigateOptions, use_navigate};
+
+/// The inputs; cheap to copy.
+#[derive(Clone, Copy)]
+struct Inputs {
+    app: RwSignal<String>,
+    version: RwSignal<String>,
+    proc_type: RwSignal<String>,
+    config: RwSignal<String>,
+    squad: RwSignal<String>,
+    size: RwSignal<String>,
+    batch: RwSignal<String>,
+    one_per_host: RwSignal<bool>,
+    uses_ports: RwSignal<bool>,
+    keep_failed: RwSignal<bool>,
+    settings: RwSignal<String>,
+    env: RwSignal<String>,
+    ingredients: RwSignal<String>,
+    pool: RwSignal<String>,
+    balancer: RwSignal<String>,
+}
+
+impl Inputs {
+    fn of(s: &SwarmSpec) -> Inputs {
+        let text = |v: &str| RwSignal::new(v.to_string());
+        Inputs {
+            app: text(&s.app),
+            version: text(&s.version),
+            proc_type: text(&s.proc_type),
+            config: text(&s.config),
+            squad: text(&s.squad),
+            size: text(&s.size.to_string()),
+            batch: text(&s.batch_size.to_string()),
+            one_per_host: RwSignal::new(s.placement == Placement::OnePerHost),
+            uses_ports: RwSignal::new(s.uses_ports),
+            keep_failed: RwSignal::new(s.keep_failed),
+            settings: text(&s.settings_yaml),
+            env: text(&s.env_yaml),
+            ingredients: text(&s.ingredients.join(", ")),
+            pool: text(s.pool.as_deref().unwrap_or_default()),
+            balancer: text(s.balancer.as_deref().unwrap_or_default()),
+        }
+    }
+
+    /// The spec the inputs say, on top of `base` (what the form does not edit stays); the
+    /// numbers are checked here, the rest by the server, each error under its input.
+    fn spec(&self, base: &SwarmSpec, errors: &FormErrors) -> Option<SwarmSpec> {
+        let number = |field: &'static str, v: RwSignal<String>| {
+            let text = v.get_untracked();
+            let text = if text.trim().is_empty() {
+                "0".to_string()
+            } else {
+                text
+            };
+            vr_app::validate::whole_number(
+                field,
+                text.trim(),
+                0,
+                u64::from(vr_app::swarm::MAX_SIZE),
+            )
+            .map(|n| u32::try_from(n).unwrap_or(0))
+            .map_err(|e| errors.set_invalid(&e))
+            .ok()
+        };
+        let size = number("size", self.size);
+        let batch = number("batch_size", self.batch);
+        let words = |v: RwSignal<String>| v.get_untracked().trim().to_string();
+        let optional = |v: RwSignal<String>| Some(words(v)).filter(|t| !t.is_empty());
+        Some(SwarmSpec {
+            app: words(self.app),
+            version: words(self.version),
+            proc_type: words(self.proc_type),
+            config: words(self.config),
+            squad: words(self.squad),
+            size: size?,
+            batch_size: batch?,
+            placement: if self.one_per_host.get_untracked() {
+                Placement::OnePerHost
+            } else {
+                Placement::Spread
+            },
+            uses_ports: self.uses_ports.get_untracked(),
+            keep_failed: self.keep_failed.get_untracked(),
+            settings_yaml: self.settings.get_untracked(),
+            env_yaml: self.env.get_untracked(),
+            ingredients: self
+                .ingredients
+                .get_untracked()
+                .split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_string)
+                .collect(),
+            pool: optional(self.pool),
+            balancer: optional(self.balancer),
+            ..base.clone()
+        })
+    }
+}
+
+#[component]
+pub fn NewSwarmPage() -> impl IntoView {
+    crate::route::title(|| "New swarm".to_string());
+    let blank = SwarmSpec {
+        uses_ports: true,
+        size: 1,
+        ..SwarmSpec::default()
+    };
+    view! {
+        <section class="page" data-test="new-swarm">
+            <p>
+                <a href="/swarms">"← Swarms"</a>
+            </p>
+            <h1>"New swarm"</h1>
+            <SwarmForm base=blank editing=None />
+        </section>
+    }
+}
+
+/// The form, starting from `base`; `editing` is the swarm it replaces (none: a new one).
+#[component]
+pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let inputs = Inputs::of(&base);
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    let then_dispatch = RwSignal::new(false);
+    let id = editing.as_ref().map(|s| s.id);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        errors.clear();
+        let Some(spec) = inputs.spec(&base, &errors) else {
+            return;
+        };
+        let dispatch = then_dispatch.get_untracked();
+        let navigate = navigate.clone();
+        spawn_submit(
+            busy,
+            errors,
+            async move {
+                let saved = match id {
+                    Some(id) => api::swarm::replace(id, &spec).await?,
+                    None => api::swarm::create(&spec).await?,
+                };
+                let queued = if dispatch {
+                    Some(api::swarm::dispatch(saved.id, &DispatchRequest::default()).await?)
+                } else {
+                    None
+                };
+                Ok((saved, queued))
+            },
+            move |(saved, queued)| {
+                toasts.success(format!("Swarm {} saved.", saved.name));
+                let to = match queued {
+                    Some(d) => dispatch_href(d.id),
+                    None => swarm_href(saved.id),
+                };
+                navigate(&to, NavigateOptions::default());
+            },
+        );
+    };
+    let f = |label, id, name, value| FieldSpec::new(label, id, name, value, errors);
+    view! {
+        <form class="form card" on:submit=submit novalidate=true id="swarm-form">
+            <FormError errors=errors />
+            <h2>"General"</h2>
+            <div class="field-row">
+                {f("App", "swarm-app", "app", inputs.app).required().view()}
+                {f("Version", "swarm-version", "version", inputs.version)
+                    .placeholder("tag, branch or commit")
+                    .required()
+                    .view()}
+                {f("Proc type", "swarm-proc", "proc_type", inputs.proc_type)
+                    .placeholder("web")
+                    .required()
+                    .view()}
+                {f("Config name", "swarm-config", "config", inputs.config)
+                    .placeholder("prod")
+                    .required()
+                    .view()}
+                {f("Squad", "swarm-squad", "squad", inputs.squad).required().view()}
+            </div>
+            <div class="field-row">
+                {f("Size", "swarm-size", "size", inputs.size).numeric().view()}
+                {f("Batch size", "swarm-batch", "batch_size", inputs.batch)
+                    .numeric()
+                    .hint("New procs per round; 0 = all at once.")
+                    .view()}
+                <Check
+                    label="One per host"
+                    id="swarm-one-per-host"
+                    value=inputs.one_per_host
+                    hint="On every active host of the squad (workers); the size follows the squad."
+                    disabled=Signal::default()
+                />
+                <Check
+                    label="Binds a port"
+                    id="swarm-uses-ports"
+                    value=inputs.uses_ports
+                    hint="Off for workers: their procs get port 0."
+                    disabled=Signal::default()
+                />
+                <Check
+                    label="Keep failed procs"
+                    id="swarm-keep-failed"
+                    value=inputs.keep_failed
+                    hint="Leave new procs whose uptests failed, for debugging."
+                    disabled=Signal::default()
+                />
+            </div>
+            <h2>"Config"</h2>
+            <TextArea
+                label="Settings (YAML)"
+                id="swarm-settings"
+                name="settings_yaml"
+                value=inputs.settings
+                errors=errors
+                hint="A YAML mapping; wins over every ingredient."
+            />
+            <TextArea
+                label="Env (YAML)"
+                id="swarm-env"
+                name="env_yaml"
+                value=inputs.env
+                errors=errors
+                hint="A YAML mapping of names to strings; secret values show masked and are kept when left so."
+            />
+            {f("Ingredients", "swarm-ingredients", "ingredients", inputs.ingredients)
+                .hint("Names, comma-separated, merged in this order.")
+                .view()}
+            <h2>"Routing"</h2>
+            <div class="field-row">
+                {f("Pool", "swarm-pool", "pool", inputs.pool).view()}
+                {f("Balancer", "swarm-balancer", "balancer", inputs.balancer).view()}
+            </div>
+            <div class="form-actions">
+                <button
+                    type="submit"
+                    class="btn"
+                    id="swarm-save"
+                    disabled=move || busy.get()
+                    on:click=move |_| then_dispatch.set(false)
+                >
+                    "Save"
+                </button>
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    id="swarm-save-dispatch"
+                    disabled=move || busy.get()
+                    on:click=move |_| then_dispatch.set(true)
+                >
+                    "Save & dispatch"
+                </button>
+            </div>
+        </form>
+    }
+}
