@@ -114,10 +114,15 @@ fn keep_version() -> DispatchRequest {
     }
 }
 
-#[tokio::test]
-async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
+/// The setup's builder and a second host `web2`, both in squad `eu` with port ranges of their
+/// own, and the web app built (keep the repo and the host alive).
+async fn two_hosts() -> (
+    super::builds::Setup,
+    vr_tests::harness::git::GitRepo,
+    vr_tests::harness::TestHost,
+) {
     let s = setup().await;
-    let (_repo, _build) = web_built(&s).await;
+    let (repo, _build) = web_built(&s).await;
     s.api
         .post(
             fleet_paths::SQUADS,
@@ -140,6 +145,207 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     .await;
     give_ports(&s.api, "builder1", 6).await;
     give_ports(&s.api, "web2", 6).await;
+    (s, repo, second)
+}
+
+#[tokio::test]
+async fn a_batched_rollout_never_holds_more_than_size_plus_batch() {
+    let (s, _repo, _web2) = two_hosts().await;
+    let mut spec = web_swarm(2);
+    spec.batch_size = 1;
+    let swarm: Swarm = s
+        .api
+        .post(paths::SWARMS, &spec)
+        .await
+        .expect_status(201)
+        .json();
+    let first = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert_eq!(first.status, DispatchStatus::Succeeded, "{first:#?}");
+    let v1 = procs_of(&s.api, swarm.id).await;
+    assert_eq!(v1.len(), 2, "{v1:#?}");
+    spec.env_yaml = "COLOUR: red\n".into();
+    s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
+    let d: Dispatch = s
+        .api
+        .post(&paths::dispatch_swarm(swarm.id), &keep_version())
+        .await
+        .expect_status(202)
+        .json();
+    let (mut most, mut polls) = (0, 0);
+    loop {
+        let now: Dispatch = s.api.get(&paths::dispatch(d.id)).await.expect_ok().json();
+        let procs = procs_of(&s.api, swarm.id).await;
+        most = most.max(procs.len());
+        assert!(procs.len() <= 3, "more than size + batch: {procs:#?}");
+        assert!(
+            procs
+                .iter()
+                .filter(|p| p.state == ProcState::Running)
+                .count()
+                >= 1,
+            "no proc running during the rollout: {procs:#?}"
+        );
+        polls += 1;
+        if !now.status.in_flight() {
+            assert_eq!(now.status, DispatchStatus::Succeeded, "{now:#?}");
+            let deploys = now
+                .steps
+                .iter()
+                .filter(|s| s.name == DispatchStepKind::Deploy)
+                .count();
+            assert_eq!(deploys, 2, "one new proc per round: {:#?}", now.steps);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        polls > 1 && most == 3,
+        "the rollout was not watched in flight ({polls} polls, {most} at most)"
+    );
+    let v2 = procs_of(&s.api, swarm.id).await;
+    assert_eq!(v2.len(), 2);
+    assert!(v2.iter().all(|p| !v1.iter().any(|o| o.name == p.name)));
+    assert_ne!(v2[0].host, v2[1].host, "still one per host: {v2:#?}");
+}
+
+#[tokio::test]
+async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() {
+    use vr_tests::harness::{HostOptions, NetnsHost};
+    let s = setup().await;
+    let (_repo, _build) = web_built(&s).await;
+    s.api
+        .post(
+            fleet_paths::SQUADS,
+            &NewSquad {
+                name: "eu".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    give_ports(&s.api, "builder1", 4).await;
+    let key = vr_tests::harness::fleet::server_key(&s.api).await;
+    let far = NetnsHost::start(HostOptions {
+        authorized_keys: vec![key],
+        ..Default::default()
+    });
+    add_host(&s.api, &far, "far", Some("eu")).await;
+    wait_health(
+        &s.api,
+        "far",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(15),
+    )
+    .await;
+    // Workers, one per host: their uptest needs TRICKY and port 0.
+    let mut spec = web_swarm(0);
+    spec.proc_type = "worker".into();
+    spec.placement = Placement::OnePerHost;
+    spec.uses_ports = false;
+    spec.env_yaml = "TRICKY: \"one\"\n".into();
+    let swarm: Swarm = s
+        .api
+        .post(paths::SWARMS, &spec)
+        .await
+        .expect_status(201)
+        .json();
+    let first = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert_eq!(first.status, DispatchStatus::Succeeded, "{first:#?}");
+    assert_eq!(procs_of(&s.api, swarm.id).await.len(), 2);
+
+    // Cut off before the dispatch: it plans without the host and leaves its proc alone.
+    far.cut();
+    wait_health(
+        &s.api,
+        "far",
+        vr_app::fleet::Health::Unreachable,
+        Duration::from_secs(30),
+    )
+    .await;
+    spec.env_yaml = "TRICKY: \"two\"\n".into();
+    s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
+    let started = Instant::now();
+    let without = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(without.status, DispatchStatus::Succeeded, "{without:#?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the dead host slowed the dispatch: {:?}",
+        started.elapsed()
+    );
+    let plan = without.plan.clone().expect("plan");
+    assert!(plan.start.iter().all(|p| p.host == "builder1"), "{plan:?}");
+    assert!(plan.retire.iter().all(|p| p.host == "builder1"), "{plan:?}");
+    assert!(
+        without.steps.iter().any(|s| s
+            .message
+            .contains("not used (inactive or not answering): far")),
+        "{:#?}",
+        without.steps
+    );
+    let now: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(now.status.unknown, 1, "{:?}", now.status);
+    assert_ne!(now.status.state, SwarmState::Matches);
+
+    // Back on the network: the next dispatch replaces the stale proc there too.
+    far.restore();
+    wait_health(
+        &s.api,
+        "far",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(30),
+    )
+    .await;
+    let healed = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(healed.status, DispatchStatus::Succeeded, "{healed:#?}");
+    let procs = procs_of(&s.api, swarm.id).await;
+    assert_eq!(procs.len(), 2, "{procs:#?}");
+    assert!(
+        procs
+            .iter()
+            .all(|p| p.meta.as_ref().and_then(|m| m.release_id) == healed.release_id)
+    );
+    let now: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(now.status.state, SwarmState::Matches, "{:?}", now.status);
+
+    // Cut off during the dispatch: the deploy there fails as a lost host, the other host's
+    // new proc stands, and the dispatch ends failed with the reason.
+    spec.env_yaml = "TRICKY: \"three\"\n".into();
+    s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
+    let d: Dispatch = s
+        .api
+        .post(&paths::dispatch_swarm(swarm.id), &keep_version())
+        .await
+        .expect_status(202)
+        .json();
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now: Dispatch = s.api.get(&paths::dispatch(d.id)).await.expect_ok().json();
+        if now
+            .steps
+            .iter()
+            .any(|s| s.name == DispatchStepKind::ReservePorts)
+        {
+            break;
+        }
+        assert!(now.status.in_flight(), "ended before the cut: {now:#?}");
+        assert!(
+            Instant::now() < until,
+            "never reached its deploys: {now:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    far.cut();
+    let cut_short = finished(&s.api, d.id).await;
+    assert_eq!(cut_short.status, DispatchStatus::Failed, "{cut_short:#?}");
+    let why = cut_short.error.clone().unwrap_or_default();
+    assert!(why.contains("far"), "{why}");
+    assert!(why.contains("the old procs stay running"), "{why}");
+    far.restore();
+}
+
+#[tokio::test]
+async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
+    let (s, _repo, _web2) = two_hosts().await;
 
     // Bad input names its field and saves nothing.
     let mut bad = web_swarm(2);

@@ -67,7 +67,14 @@ pub(super) async fn converge(
         route(run).await;
         // Old procs go only once their replacements passed their uptests (this round's, or
         // none were needed): a worker swarm always has a proc running.
-        let retire: Vec<ProcRef> = p.retire.iter().take(batch).cloned().collect();
+        // In a batch, procs on the hosts that just got a replacement go first, so a host is
+        // not left without one while another holds two.
+        let mut order: Vec<ProcRef> = p.retire.clone();
+        vr_app::order::sort_by(&mut order, |a, b| {
+            let fresh = |r: &ProcRef| !starts.iter().any(|s| s.host == r.host);
+            fresh(a).cmp(&fresh(b))
+        });
+        let retire: Vec<ProcRef> = order.into_iter().take(batch).collect();
         if !retire.is_empty() {
             retire_procs(run, &hosts, &retire, &mut done).await?;
         } else if !progressed {
