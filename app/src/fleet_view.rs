@@ -267,13 +267,15 @@ pub fn select(fleet: &Fleet, scope: &[Proc], query: &ProcQuery) -> Vec<Proc> {
         .collect()
 }
 
-/// One swarm: the procs of one app sharing config and proc type.
+/// One swarm: the procs whose `proc.json` names the same swarm; procs deployed one by one
+/// (no swarm) group by config and proc type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwarmGroup {
-    /// `config-proc_type`.
+    /// `swarm-ID`, or `config-proc_type` for procs of no swarm.
     pub key: String,
-    /// `config · proc_type`.
+    /// `config · proc_type`, with ` · swarm #ID` for a swarm's.
     pub label: String,
+    pub swarm_id: Option<i64>,
     pub procs: Vec<Proc>,
 }
 
@@ -292,13 +294,23 @@ pub fn group(procs: &[Proc]) -> Vec<AppGroup> {
     for p in procs {
         match &p.meta {
             Some(m) => {
-                let key = format!("{}-{}", m.config, m.proc_type);
+                let (key, label) = match m.swarm_id {
+                    Some(id) => (
+                        format!("swarm-{id}"),
+                        format!("{} · {} · swarm #{id}", m.config, m.proc_type),
+                    ),
+                    None => (
+                        format!("{}-{}", m.config, m.proc_type),
+                        format!("{} · {}", m.config, m.proc_type),
+                    ),
+                };
                 apps.entry(m.app.clone())
                     .or_default()
                     .entry(key.clone())
                     .or_insert_with(|| SwarmGroup {
                         key,
-                        label: format!("{} · {}", m.config, m.proc_type),
+                        label,
+                        swarm_id: m.swarm_id,
                         procs: Vec::new(),
                     })
                     .procs
@@ -328,6 +340,7 @@ pub fn group(procs: &[Proc]) -> Vec<AppGroup> {
             swarms: vec![SwarmGroup {
                 key: String::new(),
                 label: String::new(),
+                swarm_id: None,
                 procs: unmanaged,
             }],
         });
@@ -418,6 +431,44 @@ mod tests {
             ]
         );
         assert_eq!(groups[1].swarms[0].label, "prod · web");
+    }
+
+    #[test]
+    fn procs_group_by_the_swarm_their_proc_json_names() {
+        let with = |host: &str, name: &str, swarm: Option<i64>| {
+            let mut p = fixtures::proc(
+                host,
+                name,
+                Some(("shop", "prod", "web")),
+                ProcState::Running,
+            );
+            if let Some(m) = p.meta.as_mut() {
+                m.swarm_id = swarm;
+            }
+            p
+        };
+        // Two swarms of the same app, config and proc type (on two squads), and a proc
+        // deployed by hand: three groups, not one.
+        let procs = [
+            with("a", "p1", Some(3)),
+            with("b", "p2", Some(4)),
+            with("a", "p3", Some(3)),
+            with("c", "p4", None),
+        ];
+        let groups = group(&procs);
+        let swarms: Vec<(&str, Option<i64>, usize)> = groups[0]
+            .swarms
+            .iter()
+            .map(|s| (s.label.as_str(), s.swarm_id, s.procs.len()))
+            .collect();
+        assert_eq!(
+            swarms,
+            [
+                ("prod · web", None, 1),
+                ("prod · web · swarm #3", Some(3), 2),
+                ("prod · web · swarm #4", Some(4), 1),
+            ]
+        );
     }
 
     #[test]

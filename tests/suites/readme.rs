@@ -167,6 +167,35 @@ fn script() -> Vec<(&'static str, Expect)> {
             Prints(&["destroyed"]),
         ),
         ("vr host clean web1 --days 7", Prints(&["web1: "])),
+        (
+            "vr swarm create --app shop --version v1.2.0 --proc web --config prod --squad web --size 2",
+            Prints(&["swarm #1 shop-prod-web created"]),
+        ),
+        ("vr list-swarms", Prints(&["shop-prod-web"])),
+        (
+            "vr swarm 'shop-prod-.*' - --dry-run",
+            Prints(&[
+                "planning 1 swarm(s) at -: shop-prod-web",
+                "start on web1 port",
+                "succeeded shop-prod-web",
+            ]),
+        ),
+        (
+            "vr swarm 'shop-prod-.*' -",
+            Prints(&["uptests passed", "succeeded shop-prod-web"]),
+        ),
+        (
+            "vr swarm shop-prod-web - --size 1 -x 'blog-.*'",
+            Prints(&["retired", "succeeded shop-prod-web"]),
+        ),
+        (
+            "vr swarm show shop-prod-web",
+            Prints(&["matches", "1 of 1 running"]),
+        ),
+        (
+            "vr swarm history shop-prod-web",
+            Prints(&["size: 2 → 1", "(dry run)"]),
+        ),
         ("scripts/build-static.sh", Script),
     ]
 }

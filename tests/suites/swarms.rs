@@ -942,5 +942,13 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     browser
         .wait_for("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"][data-state=\"matches\"]")
         .await;
+    // The dashboard groups the procs by the swarm their proc.json names, linked to it.
+    browser.goto(&s.server.url("/")).await;
+    browser
+        .wait_for(&format!(
+            "tr[data-test=\"proc-swarm\"][data-group=\"swarm-{}\"] a[href=\"/swarms/{}\"]",
+            swarms[0].id, swarms[0].id
+        ))
+        .await;
     browser.close().await;
 }

@@ -82,7 +82,20 @@ fn GroupRows(
                 view! {
                     <tr class="group-swarm" data-test="proc-swarm" data-group=swarm.key.clone()>
                         <td colspan=COLUMNS>
-                            <span class="swarm-label">{swarm.label.clone()}</span>
+                            {match swarm.swarm_id {
+                                Some(id) => {
+                                    view! {
+                                        <a class="swarm-label" href=crate::links::swarm_href(id)>
+                                            {swarm.label.clone()}
+                                        </a>
+                                    }
+                                        .into_any()
+                                }
+                                None => {
+                                    view! { <span class="swarm-label">{swarm.label.clone()}</span> }
+                                        .into_any()
+                                }
+                            }}
                             <span class="muted">{format!(" · {n} proc{}", plural(n))}</span>
                         </td>
                     </tr>

@@ -162,10 +162,7 @@ pub async fn dispatch(args: ClientArgs, d: DispatchArgs) -> anyhow::Result<()> {
         let queued: Dispatch = c.post(&paths::dispatch_swarm(s.id), &req).await?;
         started.push(queued);
     }
-    let mut ended = Vec::new();
-    for q in started {
-        ended.push(follow(&c, q, args.json).await?);
-    }
+    let ended = follow_all(&c, started, args.json).await?;
     if args.json {
         print_json(&ended)?;
     } else {
@@ -193,28 +190,40 @@ pub async fn dispatch(args: ClientArgs, d: DispatchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits for a dispatch to end, printing its steps as they finish.
-async fn follow(c: &Client, mut d: Dispatch, quiet: bool) -> anyhow::Result<Dispatch> {
-    let mut shown = 0;
+/// Waits for the dispatches to end, printing each one's steps as they finish. Each pass asks
+/// for every one still in flight and waits only if some are: dispatches of swarms that already
+/// match end in milliseconds, so 50 of them take one pass, not 50 waits.
+async fn follow_all(
+    c: &Client,
+    mut all: Vec<Dispatch>,
+    quiet: bool,
+) -> anyhow::Result<Vec<Dispatch>> {
+    let mut shown = vec![0; all.len()];
     loop {
-        if !quiet {
-            for s in d.steps.iter().skip(shown) {
-                println!(
-                    "{}: {} {} ({} ms): {}",
-                    d.swarm,
-                    if s.ok { "ok  " } else { "FAIL" },
-                    s.name.label(),
-                    s.ms,
-                    s.message.replace('\n', "\n    ")
-                );
+        let mut pending = false;
+        for (d, shown) in all.iter_mut().zip(shown.iter_mut()) {
+            if d.status.in_flight() {
+                *d = c.get(&paths::dispatch(d.id)).await?;
             }
+            if !quiet {
+                for s in d.steps.iter().skip(*shown) {
+                    println!(
+                        "{}: {} {} ({} ms): {}",
+                        d.swarm,
+                        if s.ok { "ok  " } else { "FAIL" },
+                        s.name.label(),
+                        s.ms,
+                        s.message.replace('\n', "\n    ")
+                    );
+                }
+            }
+            *shown = d.steps.len();
+            pending |= d.status.in_flight();
         }
-        shown = d.steps.len();
-        if !d.status.in_flight() {
-            return Ok(d);
+        if !pending {
+            return Ok(all);
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        d = c.get(&paths::dispatch(d.id)).await?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -347,7 +356,11 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             let queued: Dispatch = c
                 .post(&paths::rollback(s.id), &RollbackRequest { dispatch })
                 .await?;
-            let end = follow(&c, queued, args.json).await?;
+            let id = queued.id;
+            let end = follow_all(&c, vec![queued], args.json)
+                .await?
+                .pop()
+                .ok_or_else(|| anyhow!("dispatch {id} was not followed"))?;
             if args.json {
                 print_json(&end)?;
             }

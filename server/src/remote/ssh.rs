@@ -192,6 +192,8 @@ impl Connection {
             }
         }
         let tcp = connected.ok_or(last_error)?;
+        // Counted by the benchmarks (connections per host per dispatch).
+        tracing::debug!(host = %name, "ssh connection opened");
         // Without it every small SSH packet waits on Nagle: 65 ms vs 21 ms per connect.
         let _ = tcp.set_nodelay(true);
         let socket = tcp.try_clone().map_err(|e| RemoteError::Connect {

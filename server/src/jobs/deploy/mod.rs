@@ -31,6 +31,10 @@ pub struct Deploys {
     live: broadcast::Sender<LiveMessage>,
     fleet: Arc<FleetService>,
     builds: Arc<Builds>,
+    /// Dispatches' sessions, one per host, shared by every dispatch: a host gets one deploy
+    /// connection however many swarms are dispatched onto it at once, and its procs are set up
+    /// one after another instead of racing each other in Supervisor.
+    sessions: std::sync::Mutex<HashMap<i64, Arc<SshHost>>>,
 }
 
 /// A deploy checked and recorded: nothing to do, or work to run.
@@ -67,6 +71,7 @@ impl Deploys {
             live,
             fleet,
             builds,
+            sessions: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -134,9 +139,23 @@ impl Deploys {
         }
     }
 
-    /// A session of `host` for a dispatch's procs there: one SSH connection for all of them.
+    /// The dispatches' session of `host`: one SSH connection for all their procs there (a
+    /// new one when the host's settings or key pin changed).
     pub fn session(&self, host: &Host) -> HostSession {
-        HostSession(self.ssh_host(host))
+        let access = self.fleet.access(host);
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let shared = match sessions.get(&host.id) {
+            Some(s) if s.access == access => Arc::clone(s),
+            _ => {
+                let made = Arc::new(SshHost {
+                    link: Arc::new(HostLink::default()),
+                    access,
+                });
+                sessions.insert(host.id, Arc::clone(&made));
+                made
+            }
+        };
+        HostSession(shared)
     }
 
     /// Every check, then the record (and, outside a dispatch, the port's reservation).

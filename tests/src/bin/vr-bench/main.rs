@@ -1,14 +1,16 @@
 //! Benchmarks of a `vr` binary, run by `scripts/bench.sh` (which builds the static release binary
 //! first); figures go into BENCHMARKS.md.
 //!
-//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds] [--runs N]
+//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms] [--runs N]
 //! [--hosts 50] [--procs 20] [--dead 10] [--samples 60]`.
 //! - foundation: start-up time, idle memory, binary size and UI bundle size;
 //! - fleet: see [`fleet`];
-//! - builds: see [`builds`].
+//! - builds: see [`builds`];
+//! - swarms: see [`swarms`].
 
 mod builds;
 mod fleet;
+mod swarms;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,6 +80,9 @@ async fn main() {
     }
     if suite == "all" || suite == "builds" {
         builds::run(&vr, num("--runs", 10)).await;
+    }
+    if suite == "all" || suite == "swarms" {
+        swarms::run(&vr).await;
     }
 }
 
