@@ -335,7 +335,15 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     far.cut();
+    let cut_at = Instant::now();
     let cut_short = finished(&s.api, d.id).await;
+    // Bounded by the step's own limit (a proc folder 30 s, an uptest 30 s) plus the host's
+    // deadline for removing what failed: never the 15 minutes a build copy may take.
+    assert!(
+        cut_at.elapsed() < Duration::from_secs(60),
+        "the cut host held the dispatch for {:?}",
+        cut_at.elapsed()
+    );
     assert_eq!(cut_short.status, DispatchStatus::Failed, "{cut_short:#?}");
     let why = cut_short.error.clone().unwrap_or_default();
     assert!(why.contains("far"), "{why}");

@@ -423,16 +423,38 @@ impl Connection {
             target: name.clone(),
             message: format!("sending input: {e}"),
         };
-        self.session
-            .set_timeout(u32::try_from(deadline.as_millis()).unwrap_or(u32::MAX));
         let mut channel = self.session.channel_session().map_err(err)?;
         channel.exec(command_line).map_err(err)?;
-        let sent = std::io::copy(input, &mut channel).and_then(|_| {
+        // Each write may wait the host's own deadline, not the whole transfer's: a host that
+        // takes no data for that long is gone (a cut link would otherwise hold the session for
+        // all of `deadline`). The whole transfer is bounded by `deadline`.
+        let until = Instant::now() + deadline;
+        let sent = (|| {
             use std::io::Write;
-            channel.flush()
-        });
-        self.session
-            .set_timeout(u32::try_from(self.deadline.as_millis()).unwrap_or(u32::MAX));
+            let mut buf = [0u8; 64 * 1024];
+            loop {
+                let n = input.read(&mut buf)?;
+                if n == 0 {
+                    return channel.flush();
+                }
+                if Instant::now() > until {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("the transfer took longer than {deadline:?}"),
+                    ));
+                }
+                channel.write_all(&buf[..n])?;
+            }
+        })();
+        if let Err(e) = &sent
+            && e.kind() == std::io::ErrorKind::TimedOut
+        {
+            return Err(RemoteError::Timeout {
+                target: name.clone(),
+                step: "command",
+                deadline: self.deadline,
+            });
+        }
         sent.map_err(io_err)?;
         channel.send_eof().map_err(err)?;
         self.session.set_blocking(false);

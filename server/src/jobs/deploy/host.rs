@@ -17,6 +17,8 @@ use vr_app::supervisor::ProcState;
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time limit of each uptest.
 const UPTEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline of writing a proc folder (a few small files, and its volumes checked).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline of copying a build to a host.
 const COPY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -182,7 +184,8 @@ fn on_host(
         }
         DeployStepKind::WriteProc => {
             let written = with_spec(p, program, |spec| {
-                deploy::write_proc(s.conn, s.layout, spec, COPY_TIMEOUT)
+                // A proc folder is a few small files: the host's own deadline bounds it.
+                deploy::write_proc(s.conn, s.layout, spec, WRITE_TIMEOUT)
             });
             let dir = s.layout.proc_dir(program);
             answered(written, |vols| {
