@@ -870,7 +870,7 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     browser.wait_for_text("#current-user", "admin").await;
     browser.goto(&s.server.url("/swarms")).await;
     browser
-        .wait_for_text("[data-test=\"swarms-table\"]", "No swarms yet.")
+        .wait_for_text("[data-test=\"swarms-table\"]", "No swarms to show.")
         .await;
     browser.click("#swarms-new").await;
     for (field, value) in [
@@ -949,6 +949,34 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     browser.goto(&s.server.url("/swarms")).await;
     browser
         .wait_for("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"][data-state=\"matches\"]")
+        .await;
+    // Filters live in the URL: chosen, reloaded, still applied; a status no swarm has hides it.
+    browser.select("#swarms-filter-squad", "eu").await;
+    browser
+        .wait_for_text("#swarms-dispatch-shown", "every swarm on squad eu (1)")
+        .await;
+    assert!(browser.current_url().await.contains("squad=eu"));
+    browser.reload().await;
+    browser
+        .wait_for("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"]")
+        .await;
+    browser
+        .wait_for_text("#swarms-dispatch-shown", "every swarm on squad eu (1)")
+        .await;
+    browser.goto(&s.server.url("/swarms?status=failed")).await;
+    browser
+        .wait_for_text("[data-test=\"swarms-table\"]", "No swarms to show.")
+        .await;
+    browser.goto(&s.server.url("/swarms?host=builder1")).await;
+    browser
+        .wait_for("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"]")
+        .await;
+    // Dispatching what the filters show asks for the count, typed.
+    browser.click("#swarms-dispatch-shown").await;
+    browser.fill("#confirm-typed", "1").await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text("[data-test=\"toasts\"]", "1 dispatch(es) queued.")
         .await;
     // The dashboard groups the procs by the swarm their proc.json names, linked to it.
     browser.goto(&s.server.url("/")).await;

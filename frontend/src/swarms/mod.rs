@@ -23,6 +23,7 @@ use crate::components::{Column, ConfirmDialog, DataTable, SortKey, StatusBadge, 
 use crate::fleet::use_fleet;
 use crate::links::{app_href, release_href, squad_href, swarm_href};
 use crate::live::LiveData;
+use crate::route::UrlParam;
 use crate::session::use_session;
 
 /// How the swarm stands now: its record read against the live snapshot.
@@ -61,14 +62,40 @@ fn refetch_on_swarm_news<T>(_: &mut T, message: &LiveMessage) -> Merge {
     }
 }
 
+/// The list's filters: URL key, label, and the values a swarm has for it (a swarm passes when
+/// the chosen value is among them).
+type FilterValues = fn(&Swarm, &Fleet) -> Vec<String>;
+const FILTERS: [(&str, &str, FilterValues); 6] = [
+    ("app", "App", |s, _| vec![s.spec.app.clone()]),
+    ("squad", "Squad", |s, _| vec![s.spec.squad.clone()]),
+    ("status", "Status", |s, _| {
+        vec![s.status.state.as_str().to_string()]
+    }),
+    ("host", "Host", |s, f| {
+        f.procs
+            .iter()
+            .filter(|p| p.meta.as_ref().and_then(|m| m.swarm_id) == Some(s.id))
+            .map(|p| p.host.clone())
+            .collect()
+    }),
+    ("pool", "Pool", |s, _| s.spec.pool.iter().cloned().collect()),
+    ("ingredient", "Ingredient", |s, _| {
+        s.spec.ingredients.clone()
+    }),
+];
+
 #[component]
 pub fn SwarmsPage() -> impl IntoView {
     crate::route::title(|| "Swarms".to_string());
     let session = use_session();
     let fleet = use_fleet();
     let swarms = LiveData::follow(Vec::new(), api::swarm::swarms, refetch_on_swarm_news);
+    let params: Vec<UrlParam> = FILTERS
+        .iter()
+        .map(|(key, _, _)| UrlParam::new(key))
+        .collect();
     // Each row's status follows the live snapshot between fetches.
-    let rows = Signal::derive(move || {
+    let all = Memo::new(move |_| {
         let list = swarms.get();
         fleet.with(|f| {
             list.into_iter()
@@ -79,6 +106,52 @@ pub fn SwarmsPage() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    let chosen = {
+        let params = params.clone();
+        Memo::new(move |_| params.iter().map(|p| p.value.get()).collect::<Vec<_>>())
+    };
+    let rows = Signal::derive(move || {
+        let chosen = chosen.get();
+        fleet.with(|f| {
+            all.get()
+                .into_iter()
+                .filter(|s| {
+                    FILTERS.iter().zip(&chosen).all(|((_, _, values), want)| {
+                        want.as_ref().is_none_or(|w| values(s, f).contains(w))
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let filter_bar = FILTERS
+        .iter()
+        .zip(params)
+        .map(|((key, label, values), param)| {
+            let options = move || {
+                let mut seen: Vec<String> =
+                    fleet.with(|f| all.with(|l| l.iter().flat_map(|s| values(s, f)).collect()));
+                seen.sort();
+                seen.dedup();
+                seen.into_iter()
+                    .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
+                    .collect_view()
+            };
+            let id = format!("swarms-filter-{key}");
+            view! {
+                <div class="field">
+                    <label for=id.clone()>{*label}</label>
+                    <select
+                        id=id
+                        prop:value=move || param.value.get().unwrap_or_default()
+                        on:change=move |ev| param.replace(Some(event_target_value(&ev)))
+                    >
+                        <option value="">"(all)"</option>
+                        {options}
+                    </select>
+                </div>
+            }
+        })
+        .collect_view();
     let columns = vec![
         Column::new("Swarm", |s: &Swarm| s.name.clone())
             .cell(|s: &Swarm| view! { <a href=swarm_href(s.id)>{s.name.clone()}</a> }),
@@ -128,65 +201,55 @@ pub fn SwarmsPage() -> impl IntoView {
             </div>
             {move || swarms.error_text().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
             <div class="card">
+                <div class="filters" id="swarms-filters">{filter_bar}</div>
+            </div>
+            <div class="card">
                 <DataTable
                     rows=rows
                     columns=columns
-                    empty="No swarms yet."
+                    empty="No swarms to show."
                     loading=Signal::derive(move || !swarms.loaded())
                     row_attrs=row_attrs
                     test_id="swarms-table"
                 />
             </div>
-            {move || session.can_deploy().then(|| view! { <SquadDispatch swarms=swarms.signal() /> })}
+            {move || session.can_deploy().then(|| view! { <DispatchShown shown=rows squad=chosen /> })}
         </section>
     }
 }
 
-/// "Dispatch every swarm on this squad": one action, confirmed by typing the squad's name.
+/// Dispatches every swarm the filters show (each at its own version), confirmed by typing
+/// how many: with only a squad chosen, "every swarm on this squad".
 #[component]
-fn SquadDispatch(swarms: Signal<Vec<Swarm>>) -> impl IntoView {
+fn DispatchShown(shown: Signal<Vec<Swarm>>, squad: Memo<Vec<Option<String>>>) -> impl IntoView {
     let toasts = use_toasts();
-    let squad = RwSignal::new(String::new());
     let asking = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let squads = move || {
-        let mut names: Vec<String> =
-            swarms.with(|l| l.iter().map(|s| s.spec.squad.clone()).collect());
-        names.sort();
-        names.dedup();
-        names
-            .into_iter()
-            .map(|n| view! { <option value=n.clone()>{n.clone()}</option> })
-            .collect_view()
-    };
-    let targets = move || {
-        let q = squad.get();
-        swarms.with(|l| {
-            l.iter()
-                .filter(|s| s.spec.squad == q)
-                .map(|s| s.id)
-                .collect::<Vec<_>>()
-        })
+    let what = move || {
+        let n = shown.with(Vec::len);
+        match squad.with(|c| c.get(1).cloned().flatten()) {
+            Some(q) => format!("every swarm on squad {q} ({n})"),
+            None => format!("the {n} swarm(s) shown"),
+        }
     };
     let go = move |()| {
-        let ids = targets();
-        let q = squad.get_untracked();
+        let ids: Vec<i64> = shown.with_untracked(|l| l.iter().map(|s| s.id).collect());
         spawn_busy(busy, async move {
-            let mut failed = 0;
+            let mut refused = 0;
             for id in &ids {
                 let req = DispatchRequest {
                     version: Some("-".into()),
                     ..DispatchRequest::default()
                 };
                 if api::swarm::dispatch(*id, &req).await.is_err() {
-                    failed += 1;
+                    refused += 1;
                 }
             }
-            if failed == 0 {
-                toasts.success(format!("{} dispatch(es) of squad {q} queued.", ids.len()));
+            if refused == 0 {
+                toasts.success(format!("{} dispatch(es) queued.", ids.len()));
             } else {
                 toasts.error(format!(
-                    "{failed} of {} dispatches of squad {q} were refused.",
+                    "{refused} of {} dispatches were refused.",
                     ids.len()
                 ));
             }
@@ -194,36 +257,25 @@ fn SquadDispatch(swarms: Signal<Vec<Swarm>>) -> impl IntoView {
         });
     };
     view! {
-        <div class="card form-inline" id="squad-dispatch">
-            <h2>"Dispatch a squad"</h2>
-            <select
-                id="squad-dispatch-squad"
-                prop:value=move || squad.get()
-                on:change=move |ev| squad.set(event_target_value(&ev))
-            >
-                <option value="">"(choose a squad)"</option>
-                {squads}
-            </select>
+        <div class="actions-row" id="swarms-dispatch">
             <button
                 type="button"
                 class="btn"
-                id="squad-dispatch-open"
-                disabled=move || squad.with(String::is_empty)
+                id="swarms-dispatch-shown"
+                disabled=move || shown.with(Vec::is_empty)
                 on:click=move |_| asking.set(true)
             >
-                "Dispatch every swarm on this squad"
+                {move || format!("Dispatch {}", what())}
             </button>
             <ConfirmDialog
                 open=asking
-                title=Signal::derive(move || format!("Dispatch squad {}?", squad.get()))
-                message=Signal::derive(move || {
-                    format!("{} swarm(s), each at its current version.", targets().len())
-                })
+                title=Signal::derive(move || format!("Dispatch {}?", what()))
+                message="Each at its current version; swarms that already match do nothing.".to_string()
                 on_confirm=go
                 on_cancel=move |()| asking.set(false)
                 confirm_label="Dispatch"
                 busy=busy
-                typed=Signal::derive(move || Some(squad.get()))
+                typed=Signal::derive(move || Some(shown.with(Vec::len).to_string()))
             />
         </div>
     }
