@@ -114,6 +114,41 @@ fn keep_version() -> DispatchRequest {
     }
 }
 
+/// Squad `eu`.
+async fn add_squad(api: &ApiClient) {
+    api.post(
+        fleet_paths::SQUADS,
+        &NewSquad {
+            name: "eu".into(),
+            description: String::new(),
+        },
+    )
+    .await
+    .expect_status(201);
+}
+
+/// Waits until dispatch `id` has reserved its ports, so its deploys are under way (or about
+/// to be): the moment to cut a host or stop the server.
+async fn wait_for_deploys(api: &ApiClient, id: i64) {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now: Dispatch = api.get(&paths::dispatch(id)).await.expect_ok().json();
+        if now
+            .steps
+            .iter()
+            .any(|s| s.name == DispatchStepKind::ReservePorts)
+        {
+            return;
+        }
+        assert!(now.status.in_flight(), "ended before its deploys: {now:#?}");
+        assert!(
+            Instant::now() < until,
+            "never reached its deploys: {now:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// The setup's builder and a second host `web2`, both in squad `eu` with port ranges of their
 /// own, and the web app built (keep the repo and the host alive).
 async fn two_hosts() -> (
@@ -123,16 +158,7 @@ async fn two_hosts() -> (
 ) {
     let s = setup().await;
     let (repo, _build) = web_built(&s).await;
-    s.api
-        .post(
-            fleet_paths::SQUADS,
-            &NewSquad {
-                name: "eu".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .expect_status(201);
+    add_squad(&s.api).await;
     let mut more = super::fleet::hosts_for(&s.api, 1).await;
     let second = more.remove(0);
     add_host(&s.api, &second, "web2", Some("eu")).await;
@@ -213,16 +239,7 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
     use vr_tests::harness::{HostOptions, NetnsHost};
     let s = setup().await;
     let (_repo, _build) = web_built(&s).await;
-    s.api
-        .post(
-            fleet_paths::SQUADS,
-            &NewSquad {
-                name: "eu".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .expect_status(201);
+    add_squad(&s.api).await;
     give_ports(&s.api, "builder1", 4).await;
     let key = vr_tests::harness::fleet::server_key(&s.api).await;
     let far = NetnsHost::start(HostOptions {
@@ -317,23 +334,7 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
         .await
         .expect_status(202)
         .json();
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now: Dispatch = s.api.get(&paths::dispatch(d.id)).await.expect_ok().json();
-        if now
-            .steps
-            .iter()
-            .any(|s| s.name == DispatchStepKind::ReservePorts)
-        {
-            break;
-        }
-        assert!(now.status.in_flight(), "ended before the cut: {now:#?}");
-        assert!(
-            Instant::now() < until,
-            "never reached its deploys: {now:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_for_deploys(&s.api, d.id).await;
     far.cut();
     let cut_at = Instant::now();
     let cut_short = finished(&s.api, d.id).await;
@@ -785,26 +786,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         .await
         .expect_status(202)
         .json();
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now: Dispatch = s.api.get(&paths::dispatch(d.id)).await.expect_ok().json();
-        if now
-            .steps
-            .iter()
-            .any(|s| s.name == DispatchStepKind::ReservePorts)
-        {
-            break;
-        }
-        assert!(
-            now.status.in_flight(),
-            "ended before it could be interrupted: {now:#?}"
-        );
-        assert!(
-            Instant::now() < until,
-            "never reached its deploys: {now:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_deploys(&s.api, d.id).await;
     let mut server = s.server;
     server.kill();
     server.restart().await;
@@ -850,16 +832,7 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     use vr_tests::harness::Browser;
     let s = setup().await;
     let (_repo, _build) = web_built(&s).await;
-    s.api
-        .post(
-            fleet_paths::SQUADS,
-            &NewSquad {
-                name: "eu".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .expect_status(201);
+    add_squad(&s.api).await;
     give_ports(&s.api, "builder1", 4).await;
 
     let browser = Browser::start().await;

@@ -13,6 +13,28 @@ pub struct StepLine {
     pub ms: u64,
 }
 
+impl From<&vr_app::deploy::DeployStep> for StepLine {
+    fn from(s: &vr_app::deploy::DeployStep) -> Self {
+        StepLine {
+            label: s.name.label(),
+            ok: s.ok,
+            message: s.message.clone(),
+            ms: s.ms,
+        }
+    }
+}
+
+impl From<&vr_app::swarm::DispatchStep> for StepLine {
+    fn from(s: &vr_app::swarm::DispatchStep) -> Self {
+        StepLine {
+            label: s.name.label(),
+            ok: s.ok,
+            message: s.message.clone(),
+            ms: s.ms,
+        }
+    }
+}
+
 #[component]
 pub fn StepList(
     #[prop(into)] steps: Signal<Vec<StepLine>>,

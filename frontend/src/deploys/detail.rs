@@ -43,12 +43,7 @@ fn DeployView(id: i64) -> impl IntoView {
         deploy.with(|d| {
             d.iter()
                 .flat_map(|d| &d.steps)
-                .map(|s| StepLine {
-                    label: s.name.label(),
-                    ok: s.ok,
-                    message: s.message.clone(),
-                    ms: s.ms,
-                })
+                .map(StepLine::from)
                 .collect::<Vec<_>>()
         })
     });
