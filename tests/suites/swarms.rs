@@ -700,6 +700,38 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     assert!(!ok && out.contains("not a valid regex"), "{out}");
     let (ok, out) = vr(&["swarm", "history", "web-prod-web"]);
     assert!(ok && out.lines().count() >= 7, "{out}");
+    let before: Swarm = s
+        .api
+        .get(&paths::swarm(workers.id))
+        .await
+        .expect_ok()
+        .json();
+    let (ok, out) = vr(&[
+        "swarm",
+        "edit",
+        "web-prod-worker",
+        "--batch",
+        "1",
+        "--keep-failed",
+        "true",
+    ]);
+    assert!(
+        ok && out.contains("swarm #") && out.contains("saved"),
+        "{out}"
+    );
+    let after: Swarm = s
+        .api
+        .get(&paths::swarm(workers.id))
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!((after.spec.batch_size, after.spec.keep_failed), (1, true));
+    assert_eq!(
+        after.spec.env_yaml, before.spec.env_yaml,
+        "an edit keeps what it does not name"
+    );
+    let (ok, out) = vr(&["swarm", "edit", "web-prod-worker", "--size", "5000"]);
+    assert!(!ok && out.contains("size"), "{out}");
     let (ok, out) = vr(&["swarm", "show", "web-prod-worker"]);
     assert!(
         ok && out.contains("one-per-host") && out.contains("no (port 0)"),

@@ -134,10 +134,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
-        let resp = self
-            .send(self.request(Method::POST, path).json(body))
-            .await?;
-        resp.json().await.context("decoding the server's answer")
+        self.send_json(Method::POST, path, body).await
     }
 
     pub async fn patch<T: DeserializeOwned, B: Serialize>(
@@ -145,9 +142,25 @@ impl Client {
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
-        let resp = self
-            .send(self.request(Method::PATCH, path).json(body))
-            .await?;
+        self.send_json(Method::PATCH, path, body).await
+    }
+
+    /// Replaces a whole record.
+    pub async fn put<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        self.send_json(Method::PUT, path, body).await
+    }
+
+    async fn send_json<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let resp = self.send(self.request(method, path).json(body)).await?;
         resp.json().await.context("decoding the server's answer")
     }
 

@@ -52,6 +52,29 @@ pub enum SwarmCommand {
     },
     /// Show a swarm (by name `app-config-proc` or id)
     Show { swarm: String },
+    /// Change a swarm's settings (nothing changes on hosts until it is dispatched)
+    Edit {
+        swarm: String,
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        size: Option<u32>,
+        /// New procs per round (0 = all at once)
+        #[arg(long)]
+        batch: Option<u32>,
+        /// A YAML file of settings (replaces the swarm's)
+        #[arg(long, value_name = "FILE")]
+        settings: Option<std::path::PathBuf>,
+        /// A YAML file of env values (replaces the swarm's; a masked value keeps its secret)
+        #[arg(long, value_name = "FILE")]
+        env: Option<std::path::PathBuf>,
+        /// Ingredient names in order, replacing the swarm's (repeatable)
+        #[arg(long = "ingredient")]
+        ingredients: Vec<String>,
+        /// Leave new procs whose uptests failed in place
+        #[arg(long)]
+        keep_failed: Option<bool>,
+    },
     /// Delete a swarm; its procs keep running
     Delete { swarm: String },
     /// A swarm's dispatches, newest first, with what each changed
@@ -341,6 +364,50 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             for (k, v) in &s.env {
                 println!("  env {k}={v}");
             }
+            Ok(())
+        }
+        SwarmCommand::Edit {
+            swarm,
+            version,
+            size,
+            batch,
+            settings,
+            env,
+            ingredients,
+            keep_failed,
+        } => {
+            let s = find(&c, &swarm).await?;
+            // The answer's env has secret values masked; sent back, they keep their values.
+            let mut spec = s.spec.clone();
+            if let Some(v) = version {
+                spec.version = v;
+            }
+            if let Some(n) = size {
+                spec.size = n;
+            }
+            if let Some(b) = batch {
+                spec.batch_size = b;
+            }
+            if settings.is_some() {
+                spec.settings_yaml = read_file(settings.as_deref())?;
+            }
+            if env.is_some() {
+                spec.env_yaml = read_file(env.as_deref())?;
+            }
+            if !ingredients.is_empty() {
+                spec.ingredients = ingredients;
+            }
+            if let Some(k) = keep_failed {
+                spec.keep_failed = k;
+            }
+            let saved: Swarm = c.put(&paths::swarm(s.id), &spec).await?;
+            if args.json {
+                return print_json(&saved);
+            }
+            println!(
+                "swarm #{} {} saved; dispatch it with `vr swarm {} -`",
+                saved.id, saved.name, saved.name
+            );
             Ok(())
         }
         SwarmCommand::Delete { swarm } => {
