@@ -115,3 +115,84 @@ pub async fn view(row: SwarmRow, fleet: &Fleet) -> Result<Swarm, ReleaseError> {
         updated_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::store;
+    use vr_app::fleet::NewSquad;
+
+    async fn store_with_app_and_squad() -> Store {
+        let s = store();
+        s.create_squad(
+            NewSquad {
+                name: "eu".into(),
+                description: String::new(),
+            },
+            1,
+        )
+        .await
+        .expect("squad");
+        s.create_app(
+            vr_app::build::NewApp {
+                name: "shop".into(),
+                repo_url: "https://example.com/shop.git".into(),
+                buildpack: None,
+                notes: String::new(),
+            },
+            1,
+        )
+        .await
+        .expect("app");
+        s
+    }
+
+    #[tokio::test]
+    async fn secrets_are_masked_in_answers_and_kept_when_sent_back_masked() {
+        let s = store_with_app_and_squad().await;
+        let mut spec = vr_app::fixtures::swarm_spec();
+        spec.env_yaml = "TOKEN: s3cret\nCOLOUR: blue\n".into();
+        spec.secret_keys = vec!["TOKEN".into()];
+        let spec = check(&s, spec, None).await.expect("valid");
+        let row = s.create_swarm(spec, "ann".into(), 1).await.expect("saved");
+        let fleet = Fleet {
+            hosts: Vec::new(),
+            procs: Vec::new(),
+            squads: Vec::new(),
+        };
+        let shown = view(row.clone(), &fleet).await.expect("view");
+        assert_eq!(shown.env.get("TOKEN").map(String::as_str), Some(MASK));
+        assert!(
+            !shown.spec.env_yaml.contains("s3cret"),
+            "{}",
+            shown.spec.env_yaml
+        );
+        // The masked answer sent back with one change keeps the secret's value.
+        let mut edited = shown.spec.clone();
+        edited.env_yaml = edited.env_yaml.replace("blue", "green");
+        let kept = check(&s, edited, Some(&row)).await.expect("valid");
+        assert!(
+            kept.env_yaml.contains("s3cret") && kept.env_yaml.contains("green"),
+            "{}",
+            kept.env_yaml
+        );
+        // A masked value for a key that is not a stored secret is refused, naming the field.
+        let mut forged = shown.spec.clone();
+        forged.env_yaml = format!("COLOUR: {MASK}\n");
+        let err = check(&s, forged, Some(&row))
+            .await
+            .expect_err("not a secret");
+        assert!(
+            matches!(err, ReleaseError::Invalid(ref i) if i.field == "env_yaml"),
+            "{err}"
+        );
+        // A secret key the env does not set is refused too.
+        let mut missing = vr_app::fixtures::swarm_spec();
+        missing.secret_keys = vec!["NOPE".into()];
+        let err = check(&s, missing, None).await.expect_err("no such key");
+        assert!(
+            matches!(err, ReleaseError::Invalid(ref i) if i.field == "secret_keys"),
+            "{err}"
+        );
+    }
+}
