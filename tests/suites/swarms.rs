@@ -7,7 +7,7 @@
 //! CLI (`list-swarms`, `swarm REGEX VERSION|-` with `-x`, `--size`, `--dry-run`), and the
 //! server SIGKILLed mid-dispatch: failed with the reason, finished by the next dispatch.
 
-use super::builds::setup;
+use super::builds::setup_with;
 use super::deploys::web_built;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -114,6 +114,12 @@ fn keep_version() -> DispatchRequest {
     }
 }
 
+/// The builds setup with a realistic SSH deadline (5 s instead of the fleet suites' 1.5 s):
+/// a dispatch stops and removes procs, which on two busy cores can take longer than 1.5 s.
+async fn swarm_setup() -> super::builds::Setup {
+    setup_with(vec![("VR_SSH_TIMEOUT_MS".into(), "5000".into())]).await
+}
+
 /// Squad `eu`.
 async fn add_squad(api: &ApiClient) {
     api.post(
@@ -156,7 +162,7 @@ async fn two_hosts() -> (
     vr_tests::harness::git::GitRepo,
     vr_tests::harness::TestHost,
 ) {
-    let s = setup().await;
+    let s = swarm_setup().await;
     let (repo, _build) = web_built(&s).await;
     add_squad(&s.api).await;
     let mut more = super::fleet::hosts_for(&s.api, 1).await;
@@ -237,7 +243,7 @@ async fn a_batched_rollout_never_holds_more_than_size_plus_batch() {
 #[tokio::test]
 async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() {
     use vr_tests::harness::{HostOptions, NetnsHost};
-    let s = setup().await;
+    let s = swarm_setup().await;
     let (_repo, _build) = web_built(&s).await;
     add_squad(&s.api).await;
     give_ports(&s.api, "builder1", 4).await;
@@ -862,7 +868,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
 #[tokio::test]
 async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     use vr_tests::harness::Browser;
-    let s = setup().await;
+    let s = swarm_setup().await;
     let (_repo, _build) = web_built(&s).await;
     add_squad(&s.api).await;
     give_ports(&s.api, "builder1", 4).await;
