@@ -119,37 +119,10 @@ pub async fn view(row: SwarmRow, fleet: &Fleet) -> Result<Swarm, ReleaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::store;
-    use vr_app::fleet::NewSquad;
-
-    async fn store_with_app_and_squad() -> Store {
-        let s = store();
-        s.create_squad(
-            NewSquad {
-                name: "eu".into(),
-                description: String::new(),
-            },
-            1,
-        )
-        .await
-        .expect("squad");
-        s.create_app(
-            vr_app::build::NewApp {
-                name: "shop".into(),
-                repo_url: "https://example.com/shop.git".into(),
-                buildpack: None,
-                notes: String::new(),
-            },
-            1,
-        )
-        .await
-        .expect("app");
-        s
-    }
 
     #[tokio::test]
     async fn secrets_are_masked_in_answers_and_kept_when_sent_back_masked() {
-        let s = store_with_app_and_squad().await;
+        let s = crate::store::test_support::store_with_app_and_squad().await;
         let mut spec = vr_app::fixtures::swarm_spec();
         spec.env_yaml = "TOKEN: s3cret\nCOLOUR: blue\n".into();
         spec.secret_keys = vec!["TOKEN".into()];

@@ -273,6 +273,18 @@ async fn find(c: &Client, key: &str) -> anyhow::Result<Swarm> {
     }
 }
 
+/// A swarm just written: as JSON, or a line saying how to dispatch it.
+fn print_saved(args: &ClientArgs, s: &Swarm, what: &str) -> anyhow::Result<()> {
+    if args.json {
+        return print_json(s);
+    }
+    println!(
+        "swarm #{} {} {what}; dispatch it with `vr swarm {} -`",
+        s.id, s.name, s.name
+    );
+    Ok(())
+}
+
 fn read_file(path: Option<&std::path::Path>) -> anyhow::Result<String> {
     match path {
         Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())),
@@ -317,14 +329,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                 ..SwarmSpec::default()
             };
             let made: Swarm = c.post(paths::SWARMS, &spec).await?;
-            if args.json {
-                return print_json(&made);
-            }
-            println!(
-                "swarm #{} {} created; dispatch it with `vr swarm {} -`",
-                made.id, made.name, made.name
-            );
-            Ok(())
+            print_saved(&args, &made, "created")
         }
         SwarmCommand::Show { swarm } => {
             let s = find(&c, &swarm).await?;
@@ -401,14 +406,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                 spec.keep_failed = k;
             }
             let saved: Swarm = c.put(&paths::swarm(s.id), &spec).await?;
-            if args.json {
-                return print_json(&saved);
-            }
-            println!(
-                "swarm #{} {} saved; dispatch it with `vr swarm {} -`",
-                saved.id, saved.name, saved.name
-            );
-            Ok(())
+            print_saved(&args, &saved, "saved")
         }
         SwarmCommand::Delete { swarm } => {
             let s = find(&c, &swarm).await?;

@@ -151,4 +151,30 @@ pub(crate) mod test_support {
     pub fn store() -> Store {
         Store::open_in_memory().expect("in-memory store with all migrations")
     }
+
+    /// A store with app `shop` and squad `eu` (what a swarm needs).
+    pub async fn store_with_app_and_squad() -> Store {
+        let s = store();
+        s.create_squad(
+            vr_app::fleet::NewSquad {
+                name: "eu".into(),
+                description: String::new(),
+            },
+            1,
+        )
+        .await
+        .expect("squad");
+        s.create_app(
+            vr_app::build::NewApp {
+                name: "shop".into(),
+                repo_url: "https://example.com/shop.git".into(),
+                buildpack: None,
+                notes: String::new(),
+            },
+            1,
+        )
+        .await
+        .expect("app");
+        s
+    }
 }

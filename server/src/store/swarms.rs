@@ -522,33 +522,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::store;
-    use vr_app::fleet::NewSquad;
-
-    async fn with_app_and_squad() -> Store {
-        let s = store();
-        s.create_squad(
-            NewSquad {
-                name: "eu".into(),
-                description: String::new(),
-            },
-            1,
-        )
-        .await
-        .expect("squad");
-        s.create_app(
-            vr_app::build::NewApp {
-                name: "shop".into(),
-                repo_url: "https://example.com/shop.git".into(),
-                buildpack: None,
-                notes: String::new(),
-            },
-            1,
-        )
-        .await
-        .expect("app");
-        s
-    }
 
     fn spec() -> SwarmSpec {
         vr_app::fixtures::swarm_spec()
@@ -569,7 +542,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_second_swarm_with_the_same_identity_is_refused_naming_the_first() {
-        let s = with_app_and_squad().await;
+        let s = crate::store::test_support::store_with_app_and_squad().await;
         let first = s
             .create_swarm(spec(), "ann".into(), 1)
             .await
@@ -618,7 +591,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_queued_dispatch_cancels_at_once_and_a_finished_one_cannot() {
-        let s = with_app_and_squad().await;
+        let s = crate::store::test_support::store_with_app_and_squad().await;
         let sw = s
             .create_swarm(spec(), "ann".into(), 1)
             .await

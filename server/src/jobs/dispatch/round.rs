@@ -76,7 +76,7 @@ pub(super) async fn converge(
         });
         let retire: Vec<ProcRef> = order.into_iter().take(batch).collect();
         if !retire.is_empty() {
-            retire_procs(run, &hosts, &retire, &mut done).await?;
+            retire_procs(run, &hosts, &views, &retire, &mut done).await?;
         } else if !progressed {
             break; // nothing could be done: the rest is short of room
         }
@@ -479,19 +479,22 @@ async fn route(run: &mut Run<'_>) {
 async fn retire_procs(
     run: &mut Run<'_>,
     hosts: &BTreeMap<String, Host>,
+    views: &[HostView],
     retire: &[ProcRef],
     done: &mut Done,
 ) -> Result<(), Stop> {
     let started = Instant::now();
-    let fleet = run.job.store.fleet().await?;
+    // The procs as this round's plan saw them: no second read of the snapshot.
     let targets: Vec<(Host, Proc)> = retire
         .iter()
         .filter_map(|r| {
             let host = hosts.get(&r.host)?.clone();
-            let proc = fleet
+            let proc = views
+                .iter()
+                .find(|v| v.name == r.host)?
                 .procs
                 .iter()
-                .find(|p| p.host == r.host && p.name == r.name)?
+                .find(|p| p.name == r.name)?
                 .clone();
             Some((host, proc))
         })
