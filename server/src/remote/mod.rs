@@ -2,6 +2,7 @@
 //! `ssh2` or builds shell command lines; callers pass typed values and get typed results.
 
 pub mod build;
+pub mod ctl;
 pub mod deploy;
 pub mod link;
 pub mod shell;

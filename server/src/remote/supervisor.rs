@@ -1,9 +1,11 @@
 //! The Supervisor driver: status, actions, log tails and `proc.json` reads on one host, over one
 //! SSH [`Connection`]. Status and logs go through supervisord's XML-RPC socket when the SSH user
-//! may open it (nothing is spawned on the host); otherwise, and for every action, through
-//! `supervisorctl` (with `sudo -n` for non-root users), as SPEC §2 asks.
+//! may open it (nothing is spawned on the host), and so do actions (`ctl`: the calls
+//! supervisorctl makes, read in its words); otherwise through `supervisorctl` (with `sudo -n`
+//! for non-root users).
 
 use super::RemoteError;
+use super::ctl::{Answer, CtlAction};
 use super::shell::quote;
 use super::ssh::Connection;
 use super::xmlrpc::{self, Value, XmlRpcError};
@@ -140,6 +142,18 @@ impl Supervisor<'_> {
     /// One XML-RPC call on supervisord's socket. `Ok(None)` when the socket cannot be opened
     /// by this user (the caller falls back to supervisorctl).
     fn rpc(&mut self, method: &str, params: &[Value]) -> Result<Option<Value>, RemoteError> {
+        match self.call(method, params)? {
+            None => Ok(None),
+            Some(Ok(v)) => Ok(Some(v)),
+            Some(Err((code, message))) => {
+                Err(self.down(XmlRpcError::Fault { code, message }.to_string()))
+            }
+        }
+    }
+
+    /// One XML-RPC call whose fault is an answer (an action's "already started"), not an
+    /// error. `Ok(None)` when the socket cannot be opened by this user.
+    fn call(&mut self, method: &str, params: &[Value]) -> Result<Option<Answer>, RemoteError> {
         if *self.xmlrpc_refused {
             return Ok(None);
         }
@@ -155,8 +169,8 @@ impl Supervisor<'_> {
             Err(e) => return Err(e),
         };
         match xmlrpc::parse_http_response(&raw) {
-            Ok(v) => Ok(Some(v)),
-            Err(e @ XmlRpcError::Fault { .. }) => Err(self.down(e.to_string())),
+            Ok(v) => Ok(Some(Ok(v))),
+            Err(XmlRpcError::Fault { code, message }) => Ok(Some(Err((code, message)))),
             // An empty answer: sshd opened the channel but nothing listens there.
             Err(XmlRpcError::Malformed(_)) if raw.is_empty() => {
                 *self.xmlrpc_refused = true;
@@ -232,9 +246,27 @@ impl Supervisor<'_> {
     }
 
     /// Runs one action on one program; `tolerated` errors count as success (see
-    /// [`judge_ctl_output`]).
-    pub fn ctl(&mut self, args: &[&str], tolerated: &[&str]) -> Result<CtlVerdict, RemoteError> {
-        let out = self.conn.exec(&self.layout.ctl_line(args))?;
+    /// [`judge_ctl_output`]). On supervisord's socket when this user may open it (the same
+    /// calls supervisorctl makes, without spawning it), else through supervisorctl.
+    fn ctl(
+        &mut self,
+        action: CtlAction,
+        name: &str,
+        tolerated: &[&str],
+    ) -> Result<CtlVerdict, RemoteError> {
+        let calls = action.calls(name);
+        let mut answers = Vec::new();
+        for (method, params) in &calls {
+            match self.call(method, params)? {
+                Some(answer) => answers.push(answer),
+                None => break,
+            }
+        }
+        // Every action is idempotent, so one the socket left half done is redone whole.
+        if answers.len() == calls.len() {
+            return Ok(judge_ctl_output(&action.words(name, &answers), tolerated));
+        }
+        let out = self.conn.exec(&self.layout.ctl_line(&action.args(name)))?;
         let mut verdict = judge_ctl_output(&out.stdout, tolerated);
         // supervisorctl reports on stdout; stderr matters only when that says nothing (sudo
         // refusing, a missing binary) or already failed. Login noise there is not a failure.
@@ -252,31 +284,35 @@ impl Supervisor<'_> {
     }
 
     pub fn start(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
-        self.ctl(&["start", name], &["ERROR (already started)"])
+        self.ctl(CtlAction::Start, name, &["ERROR (already started)"])
     }
 
     pub fn stop(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
-        self.ctl(&["stop", name], &["ERROR (not running)"])
+        self.ctl(CtlAction::Stop, name, &["ERROR (not running)"])
     }
 
     pub fn restart(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
-        self.ctl(&["restart", name], &["ERROR (not running)"])
+        self.ctl(CtlAction::Restart, name, &["ERROR (not running)"])
     }
 
     /// Makes Supervisor read its program files again (never `update`: that would restart
     /// changed groups; adding and removing single programs is done by name).
     pub fn reread(&mut self) -> Result<CtlVerdict, RemoteError> {
-        self.ctl(&["reread"], &[])
+        self.ctl(CtlAction::Reread, "", &[])
     }
 
     /// Adds a program whose file `reread` found; already active counts as done.
     pub fn add(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
-        self.ctl(&["add", name], &["ERROR: process group already active"])
+        self.ctl(
+            CtlAction::Add,
+            name,
+            &["ERROR: process group already active"],
+        )
     }
 
     /// Removes a stopped program from Supervisor; one it no longer knows counts as done.
     pub fn remove(&mut self, name: &str) -> Result<CtlVerdict, RemoteError> {
-        self.ctl(&["remove", name], &["no such process/group"])
+        self.ctl(CtlAction::Remove, name, &["no such process/group"])
     }
 
     /// Stops the program, removes it from Supervisor, deletes its config file and proc folder.
@@ -289,7 +325,8 @@ impl Supervisor<'_> {
             });
         }
         let stop = self.ctl(
-            &["stop", name],
+            CtlAction::Stop,
+            name,
             &["ERROR (not running)", "ERROR (no such process)"],
         )?;
         if !stop.ok {

@@ -15,6 +15,8 @@ use vr_app::supervisor::ProcState;
 
 /// How long a new proc may take to reach RUNNING.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a starting proc is looked at (one XML-RPC call on the host's session).
+const START_POLL: Duration = Duration::from_millis(100);
 /// Time limit of each uptest.
 const UPTEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline of writing a proc folder (a few small files, and its volumes checked).
@@ -38,6 +40,9 @@ pub struct SshHost {
 
 impl DeployHost for SshHost {
     fn step(&self, step: DeployStepKind, plan: &Plan, program: &str) -> Result<String, StepError> {
+        if step == DeployStepKind::WaitRunning {
+            return self.wait_running(program);
+        }
         match self
             .link
             .run(&self.access, |s| on_host(step, s, plan, program))
@@ -63,6 +68,28 @@ impl DeployHost for SshHost {
             })
             .map(|w| w.value)
             .map_err(StepError::from)
+    }
+}
+
+impl SshHost {
+    /// Polls Supervisor until the program runs (past `startsecs`), or gives up — when it is
+    /// FATAL or EXITED, or at the timeout (BACKOFF is Supervisor still retrying). Each poll
+    /// takes the session for one call only, so the other procs deployed on this host go on
+    /// meanwhile: their waits overlap instead of queueing.
+    fn wait_running(&self, program: &str) -> Result<String, StepError> {
+        let until = Instant::now() + START_TIMEOUT;
+        loop {
+            let last = Instant::now() >= until;
+            let seen = self
+                .link
+                .run(&self.access, |s| poll_running(s, program, last))
+                .map_err(StepError::from)?
+                .value;
+            if let Some(answer) = seen {
+                return answer.into_result();
+            }
+            std::thread::sleep(START_POLL);
+        }
     }
 }
 
@@ -218,9 +245,9 @@ fn on_host(
                 Answer::Refused(out)
             }
         }
-        DeployStepKind::WaitRunning => wait_running(s, program)?,
-        // Not host steps: the deploy runs uptests itself, and "already running" never gets here.
-        DeployStepKind::Uptests | DeployStepKind::AlreadyRunning => {
+        // Not host steps: the wait polls in turns of its own (`SshHost::wait_running`), the
+        // deploy runs uptests itself, and "already running" never gets here.
+        DeployStepKind::WaitRunning | DeployStepKind::Uptests | DeployStepKind::AlreadyRunning => {
             Answer::Local(format!("{} is not a host step", step.label()))
         }
     })
@@ -250,44 +277,41 @@ pub(super) fn with_spec<T>(p: &Plan, program: &str, f: impl FnOnce(&ProcSpec<'_>
     })
 }
 
-/// Polls Supervisor until the program runs (past `startsecs`), or gives up — when it is FATAL
-/// or EXITED, or at the timeout (BACKOFF is Supervisor still retrying) — with its state and the
-/// tail of its logs.
-fn wait_running(
+/// One look at the program: `Some` once it runs, or once it gave up (or `last`) — then with
+/// its state and the tail of its logs; `None` while it is starting.
+fn poll_running(
     s: &mut crate::remote::supervisor::Supervisor<'_>,
     program: &str,
-) -> Result<Answer, RemoteError> {
-    let until = Instant::now() + START_TIMEOUT;
-    loop {
-        let status = s.status()?;
-        let seen = status
-            .procs
-            .into_iter()
-            .find(|p| p.name == program)
-            .map(|p| (p.state, p.description));
-        let (state, desc) = seen.unwrap_or((ProcState::Unknown, "not in Supervisor".into()));
-        if state == ProcState::Running {
-            return Ok(Answer::Done(format!("RUNNING ({desc})")));
-        }
-        let gave_up = matches!(state, ProcState::Fatal | ProcState::Exited);
-        if gave_up || Instant::now() >= until {
-            let mut tail = |stream| {
-                s.tail(program, stream, None, 2000)
-                    .map(|c| c.text)
-                    .unwrap_or_default()
-            };
-            let err = tail(LogStream::Stderr);
-            let out = tail(LogStream::Stdout);
-            return Ok(Answer::Refused(format!(
-                "{program} is {} ({desc}){}\n--- stderr ---\n{err}\n--- stdout ---\n{out}",
-                state.as_str(),
-                if gave_up {
-                    String::new()
-                } else {
-                    format!(" after {}s", START_TIMEOUT.as_secs())
-                }
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(250));
+    last: bool,
+) -> Result<Option<Answer>, RemoteError> {
+    let status = s.status()?;
+    let seen = status
+        .procs
+        .into_iter()
+        .find(|p| p.name == program)
+        .map(|p| (p.state, p.description));
+    let (state, desc) = seen.unwrap_or((ProcState::Unknown, "not in Supervisor".into()));
+    if state == ProcState::Running {
+        return Ok(Some(Answer::Done(format!("RUNNING ({desc})"))));
     }
+    let gave_up = matches!(state, ProcState::Fatal | ProcState::Exited);
+    if gave_up || last {
+        let mut tail = |stream| {
+            s.tail(program, stream, None, 2000)
+                .map(|c| c.text)
+                .unwrap_or_default()
+        };
+        let err = tail(LogStream::Stderr);
+        let out = tail(LogStream::Stdout);
+        return Ok(Some(Answer::Refused(format!(
+            "{program} is {} ({desc}){}\n--- stderr ---\n{err}\n--- stdout ---\n{out}",
+            state.as_str(),
+            if gave_up {
+                String::new()
+            } else {
+                format!(" after {}s", START_TIMEOUT.as_secs())
+            }
+        ))));
+    }
+    Ok(None)
 }

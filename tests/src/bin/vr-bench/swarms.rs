@@ -88,6 +88,15 @@ async fn floor(api: &ApiClient, d: &Dispatch) -> Duration {
     Duration::from_millis(slowest)
 }
 
+/// Each dispatch step and its time, in order: where a dispatch's wall time goes.
+fn steps_line(d: &Dispatch) -> String {
+    d.steps
+        .iter()
+        .map(|s| format!("{} {}", s.name.label(), ms(Duration::from_millis(s.ms))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// SSH connections opened per host in `log` (the part written during one dispatch).
 fn connections(log: &str) -> BTreeMap<String, usize> {
     let mut per_host = BTreeMap::new();
@@ -231,6 +240,7 @@ pub async fn run(vr: &Path) {
     let log = server.log();
     let per_host = connections(log.get(before..).unwrap_or_default());
     let second_floor = floor(&api, &second).await;
+    println!("v1 → v2 steps: {}", steps_line(&second));
     println!(
         "swarm 10 procs / {HOSTS} hosts, v1 → v2: {} wall; {:.2}× the slowest new proc's start + uptests ({}, queueing behind the other proc on its host included), {:.2}× one proc alone; SSH connections opened during it, per host: {per_host:?} (the hosts' dispatch sessions stay open between dispatches)",
         ms(wall),
