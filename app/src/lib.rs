@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod balancer;
 pub mod build;
 pub mod deploy;
 pub mod error;

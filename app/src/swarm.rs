@@ -154,6 +154,24 @@ impl SwarmSpec {
                 validate::squad_name(field, v)?;
             }
         }
+        match (&self.pool, &self.balancer) {
+            (Some(_), None) => {
+                return Err(Invalid::new(
+                    "balancer",
+                    "a pool needs the balancer it lives on",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Invalid::new("pool", "name the pool on the balancer"));
+            }
+            (Some(_), Some(_)) if !self.uses_ports => {
+                return Err(Invalid::new(
+                    "pool",
+                    "procs without a port (workers) cannot be routed by a balancer",
+                ));
+            }
+            _ => {}
+        }
         Ok(())
     }
 }
@@ -619,6 +637,22 @@ mod tests {
         s.version = "--upload-pack=x".into();
         assert_eq!(s.validate().map_err(|e| e.field), Err("version"));
         assert_eq!(spec().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_pool_needs_its_balancer_and_procs_with_ports() {
+        let routed = |pool: Option<&str>, balancer: Option<&str>, uses_ports: bool| {
+            let mut s = spec();
+            s.pool = pool.map(str::to_string);
+            s.balancer = balancer.map(str::to_string);
+            s.uses_ports = uses_ports;
+            s.validate().map_err(|e| e.field)
+        };
+        assert_eq!(routed(Some("web"), Some("edge"), true), Ok(()));
+        assert_eq!(routed(Some("web"), None, true), Err("balancer"));
+        assert_eq!(routed(None, Some("edge"), true), Err("pool"));
+        assert_eq!(routed(Some("web"), Some("edge"), false), Err("pool"));
+        assert_eq!(routed(Some("web;rm"), Some("edge"), true), Err("pool"));
     }
 
     fn ours(host: &str, hash: &str, state: crate::supervisor::ProcState) -> crate::fleet::Proc {

@@ -53,12 +53,14 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing deploys a stop interrupted")?;
+    let pools = crate::jobs::Pools::new(store.clone(), std::sync::Arc::clone(&deploys));
     let dispatches = crate::jobs::Dispatches::new(
         store.clone(),
         live.clone(),
         std::sync::Arc::clone(&fleet),
         std::sync::Arc::clone(&builds),
         std::sync::Arc::clone(&deploys),
+        std::sync::Arc::clone(&pools),
     );
     dispatches
         .recover()
@@ -77,6 +79,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         builds,
         deploys,
         dispatches,
+        pools,
         cookie_secure: cfg.cookie_secure,
         trusted_proxies: Arc::new(cfg.trusted_proxies.clone()),
         streams: crate::slots::Slots::new(crate::state::MAX_STREAMS_PER_USER),

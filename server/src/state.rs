@@ -18,6 +18,7 @@ pub struct AppState {
     pub builds: Arc<crate::jobs::Builds>,
     pub deploys: Arc<crate::jobs::Deploys>,
     pub dispatches: Arc<crate::jobs::Dispatches>,
+    pub pools: Arc<crate::jobs::Pools>,
     pub cookie_secure: bool,
     /// Reverse proxies whose X-Forwarded-For names the client.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,

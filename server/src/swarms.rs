@@ -11,7 +11,7 @@ use vr_app::swarm::{Swarm, SwarmSpec, assess};
 use vr_app::validate::Invalid;
 
 use crate::releases::{self, ReleaseError};
-use crate::store::{Store, SwarmRow};
+use crate::store::{Store, StoreError, SwarmRow};
 
 /// Checks `spec` (to replace `current`, when editing) and returns it as it is to be stored: env
 /// values given as the mask take the current swarm's values of those keys.
@@ -66,7 +66,53 @@ pub async fn check(
     }
     // Every ingredient must exist (the error names the missing one).
     store.ingredients_in_order(spec.ingredients.clone()).await?;
+    if let (Some(pool), Some(balancer)) = (&spec.pool, &spec.balancer) {
+        check_pool(store, pool, balancer, current.map(|c| c.id)).await?;
+    }
     Ok(spec)
+}
+
+/// The balancer exists, and no other swarm routes the pool (VR let a second swarm take over a
+/// pool silently: each dispatch then replaced the other's nodes).
+async fn check_pool(
+    store: &Store,
+    pool: &str,
+    balancer: &str,
+    this: Option<i64>,
+) -> Result<(), ReleaseError> {
+    if let Err(StoreError::NotFound { .. }) = store.balancer(balancer.to_string()).await {
+        return Err(Invalid::new(
+            "balancer",
+            format!(
+                "there is no balancer {balancer}; add it first (Balancers, or `vr balancer add`)"
+            ),
+        )
+        .into());
+    }
+    let owner = store.list_swarms().await?.into_iter().find(|s| {
+        Some(s.id) != this
+            && s.spec.pool.as_deref() == Some(pool)
+            && s.spec.balancer.as_deref() == Some(balancer)
+    });
+    if let Some(owner) = owner {
+        return Err(Invalid::new(
+            "pool",
+            format!(
+                "swarm {} (#{}) already routes pool {pool} on {balancer}: two swarms in one pool                  would replace each other's procs; pick another pool, or take it off that swarm                  first",
+                owner.spec.name(),
+                owner.id
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The swarm that routes `pool` on `balancer`, if one does.
+pub fn pool_owner<'a>(swarms: &'a [SwarmRow], balancer: &str, pool: &str) -> Option<&'a SwarmRow> {
+    swarms.iter().find(|s| {
+        s.spec.pool.as_deref() == Some(pool) && s.spec.balancer.as_deref() == Some(balancer)
+    })
 }
 
 /// The swarm as the API answers it: its own settings and env parsed, secret values masked,

@@ -22,7 +22,7 @@ use vr_tests::harness::fleet::{add_host, fleet, wait_health};
 
 /// `n` consecutive loopback ports that are free now: harness hosts share the loopback, so each
 /// gets its own range and two hosts' procs never meet on one port.
-fn free_range(n: u16) -> u16 {
+pub fn free_range(n: u16) -> u16 {
     loop {
         let base = vr_tests::harness::free_port();
         if base > u16::MAX - n {
@@ -34,7 +34,7 @@ fn free_range(n: u16) -> u16 {
     }
 }
 
-async fn give_ports(api: &ApiClient, host: &str, n: u16) {
+pub async fn give_ports(api: &ApiClient, host: &str, n: u16) {
     let base = free_range(n);
     api.patch(
         &fleet_paths::host(host),
@@ -64,7 +64,7 @@ fn web_swarm(size: u32) -> SwarmSpec {
     }
 }
 
-async fn dispatch(api: &ApiClient, swarm: i64, req: &DispatchRequest) -> Dispatch {
+pub async fn dispatch(api: &ApiClient, swarm: i64, req: &DispatchRequest) -> Dispatch {
     let d: Dispatch = api
         .post(&paths::dispatch_swarm(swarm), req)
         .await
@@ -73,7 +73,7 @@ async fn dispatch(api: &ApiClient, swarm: i64, req: &DispatchRequest) -> Dispatc
     finished(api, d.id).await
 }
 
-async fn finished(api: &ApiClient, id: i64) -> Dispatch {
+pub async fn finished(api: &ApiClient, id: i64) -> Dispatch {
     let until = Instant::now() + Duration::from_secs(120);
     loop {
         let d: Dispatch = api.get(&paths::dispatch(id)).await.expect_ok().json();
@@ -89,7 +89,7 @@ async fn finished(api: &ApiClient, id: i64) -> Dispatch {
 }
 
 /// The swarm's procs in the snapshot, by host.
-async fn procs_of(api: &ApiClient, swarm: i64) -> Vec<Proc> {
+pub async fn procs_of(api: &ApiClient, swarm: i64) -> Vec<Proc> {
     let mut p: Vec<Proc> = fleet(api)
         .await
         .procs
@@ -107,7 +107,7 @@ async fn answers(port: u16) -> bool {
     }
 }
 
-fn keep_version() -> DispatchRequest {
+pub fn keep_version() -> DispatchRequest {
     DispatchRequest {
         version: Some("-".into()),
         ..DispatchRequest::default()
@@ -116,12 +116,12 @@ fn keep_version() -> DispatchRequest {
 
 /// The builds setup with a realistic SSH deadline (5 s instead of the fleet suites' 1.5 s):
 /// a dispatch stops and removes procs, which on two busy cores can take longer than 1.5 s.
-async fn swarm_setup() -> super::builds::Setup {
+pub async fn swarm_setup() -> super::builds::Setup {
     setup_with(vec![("VR_SSH_TIMEOUT_MS".into(), "5000".into())]).await
 }
 
 /// Squad `eu`.
-async fn add_squad(api: &ApiClient) {
+pub async fn add_squad(api: &ApiClient) {
     api.post(
         fleet_paths::SQUADS,
         &NewSquad {

@@ -1,6 +1,7 @@
 //! The command line: `vr serve` (the default) and client commands that talk to a server's API.
 //! This is glue: errors are `anyhow` with context, printed once by `main`.
 
+mod balancers;
 mod builds;
 mod client;
 mod credentials;
@@ -182,6 +183,18 @@ pub enum Command {
         #[arg(long, short)]
         follow: bool,
     },
+    /// List balancers, their pools and whether any drifts
+    Balancers {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Add, edit, show or delete a balancer, or re-apply one of its pools
+    Balancer {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: balancers::BalancerCommand,
+    },
     /// List swarms (`app-config-proc`, sorted) whose names match REGEX [default: all]
     ListSwarms {
         #[command(flatten)]
@@ -338,6 +351,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             no_wait,
         }) => deploys::deploy(client, release, host, port, proc_type, config, no_wait).await,
         Some(Command::Deploys { client }) => deploys::deploys(client).await,
+        Some(Command::Balancers { client }) => balancers::list(client).await,
+        Some(Command::Balancer { client, command }) => balancers::command(client, command).await,
         Some(Command::ListSwarms { client, regex }) => swarms::list(client, regex).await,
         Some(Command::Swarm {
             client,

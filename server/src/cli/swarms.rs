@@ -49,6 +49,12 @@ pub enum SwarmCommand {
         /// Ingredient names, merged in this order (repeatable)
         #[arg(long = "ingredient")]
         ingredients: Vec<String>,
+        /// The balancer pool its procs are routed in (with --balancer)
+        #[arg(long, requires = "balancer")]
+        pool: Option<String>,
+        /// The balancer that holds the pool
+        #[arg(long, requires = "pool")]
+        balancer: Option<String>,
     },
     /// Show a swarm (by name `app-config-proc` or id)
     Show { swarm: String },
@@ -74,6 +80,15 @@ pub enum SwarmCommand {
         /// Leave new procs whose uptests failed in place
         #[arg(long)]
         keep_failed: Option<bool>,
+        /// Route the procs in this pool (with --balancer)
+        #[arg(long, requires = "balancer")]
+        pool: Option<String>,
+        /// The balancer that holds the pool
+        #[arg(long, requires = "pool")]
+        balancer: Option<String>,
+        /// Stop routing the swarm through a balancer
+        #[arg(long, conflicts_with_all = ["pool", "balancer"])]
+        no_pool: bool,
     },
     /// Delete a swarm; its procs keep running
     Delete { swarm: String },
@@ -308,8 +323,12 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             settings,
             env,
             ingredients,
+            pool,
+            balancer,
         } => {
             let spec = SwarmSpec {
+                pool,
+                balancer,
                 app,
                 version,
                 proc_type,
@@ -380,6 +399,9 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             env,
             ingredients,
             keep_failed,
+            pool,
+            balancer,
+            no_pool,
         } => {
             let s = find(&c, &swarm).await?;
             // The answer's env has secret values masked; sent back, they keep their values.
@@ -404,6 +426,10 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             if let Some(k) = keep_failed {
                 spec.keep_failed = k;
+            }
+            if pool.is_some() || no_pool {
+                spec.pool = pool;
+                spec.balancer = balancer;
             }
             let saved: Swarm = c.put(&paths::swarm(s.id), &spec).await?;
             print_saved(&args, &saved, "saved")

@@ -3,6 +3,7 @@
 //! inline; they read the store and hand such work to jobs.
 
 mod apps;
+mod balancers;
 mod deploys;
 mod error;
 mod events;
@@ -139,6 +140,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/deploys", get(deploys::list).post(deploys::start))
         .route("/api/deploys/{id}", get(deploys::get))
         .route("/api/uptests", get(deploys::uptests))
+        .route(
+            "/api/balancers",
+            get(balancers::list).post(balancers::create),
+        )
+        .route(
+            "/api/balancers/{name}",
+            get(balancers::get)
+                .put(balancers::replace)
+                .delete(balancers::delete),
+        )
+        .route(
+            "/api/balancers/{name}/pools/{pool}/apply",
+            post(balancers::reapply),
+        )
         .route("/api/swarms", get(swarms::list).post(swarms::create))
         .route(
             "/api/swarms/{id}",

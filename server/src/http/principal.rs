@@ -116,6 +116,11 @@ fn is_admin_only(method: &Method, path: &str) -> bool {
     (path == paths::USERS && method == Method::POST)
         || (path.starts_with("/api/users/") && matches!(*method, Method::PATCH | Method::DELETE))
         || (path.starts_with("/api/hosts/") && path.ends_with("/trust-key"))
+        // A balancer's commands run on its hosts: only admins set them.
+        || (path == vr_app::balancer::paths::BALANCERS && method == Method::POST)
+        || (path.starts_with("/api/balancers/")
+            && path.matches('/').count() == 3
+            && matches!(*method, Method::PUT | Method::DELETE))
 }
 
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {

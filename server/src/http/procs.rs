@@ -8,7 +8,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use vr_app::fleet::{
-    Fleet, LogChunk, LogQuery, Proc, ProcActionReport, ProcActionRequest, ProcDetail, ProcFilter,
+    Fleet, LogChunk, LogQuery, Proc, ProcAction, ProcActionReport, ProcActionRequest, ProcDetail,
+    ProcFilter,
 };
 
 pub async fn fleet(State(state): State<AppState>) -> ApiResult<Json<Fleet>> {
@@ -103,10 +104,59 @@ pub async fn act(
     if targets.is_empty() {
         return Err(ApiError::NotFound("a proc matching the filter".into()));
     }
-    Ok(Json(
-        state
-            .fleet
-            .proc_action(&p.username, req.action, targets)
-            .await,
-    ))
+    let pool_error = |e: crate::jobs::pools::PoolError| match e {
+        crate::jobs::pools::PoolError::Store(e) => ApiError::from(e),
+    };
+    // A routed proc leaves its pool (and drains) before it stops.
+    let drained = if matches!(
+        req.action,
+        ProcAction::Stop | ProcAction::Restart | ProcAction::Destroy
+    ) {
+        state.pools.drain(&targets).await.map_err(pool_error)?
+    } else {
+        Vec::new()
+    };
+    let mut report = state
+        .fleet
+        .proc_action(&p.username, req.action, targets.clone())
+        .await;
+    // A started proc goes back into its pool only once its uptests pass.
+    if matches!(req.action, ProcAction::Start | ProcAction::Restart) {
+        for r in report.results.iter_mut().filter(|r| r.ok) {
+            let Some((host, proc)) = targets
+                .iter()
+                .find(|(h, p)| h.settings.name == r.host && p.name == r.name)
+            else {
+                continue;
+            };
+            if proc.meta.as_ref().and_then(|m| m.swarm_id).is_none() {
+                continue;
+            }
+            match state.deploys.uptest_proc(host, &proc.name).await? {
+                Some(Ok(_)) => {
+                    if let Some(pool) = state.pools.restore(host, proc).await.map_err(pool_error)? {
+                        r.message.push_str(&format!(
+                            "\nuptests passed; back in its pool. {}",
+                            pool.describe()
+                        ));
+                    }
+                }
+                Some(Err(why)) => {
+                    r.message.push_str(&format!(
+                        "\nuptests failed, so it stays out of its pool: {why}"
+                    ));
+                }
+                None => {}
+            }
+        }
+    }
+    for r in report.results.iter_mut() {
+        if let Some(d) = drained
+            .iter()
+            .find(|d| d.starts_with(&format!("{} ", r.name)))
+        {
+            r.message = format!("{d}\n{}", r.message);
+        }
+    }
+    Ok(Json(report))
 }

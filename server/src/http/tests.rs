@@ -48,12 +48,14 @@ impl Harness {
             Arc::clone(&fleet),
             Arc::clone(&builds),
         );
+        let pools = crate::jobs::Pools::new(store.clone(), Arc::clone(&deploys));
         let dispatches = crate::jobs::Dispatches::new(
             store.clone(),
             live.clone(),
             Arc::clone(&fleet),
             Arc::clone(&builds),
             Arc::clone(&deploys),
+            Arc::clone(&pools),
         );
         let state = AppState {
             store,
@@ -62,6 +64,7 @@ impl Harness {
             builds,
             deploys,
             dispatches,
+            pools,
             ssh: Arc::new(ssh),
             setup: Arc::new(SetupGate::default()),
             login_throttle: Arc::default(),

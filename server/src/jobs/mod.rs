@@ -5,10 +5,12 @@
 pub mod build;
 pub mod deploy;
 pub mod dispatch;
+pub mod pools;
 
 pub use build::{BuildConfig, Builds};
 pub use deploy::Deploys;
 pub use dispatch::Dispatches;
+pub use pools::Pools;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {

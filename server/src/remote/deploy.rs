@@ -41,7 +41,7 @@ pub struct ProcSpec<'a> {
     pub volumes: &'a [(String, String)],
 }
 
-fn line(layout: &Layout, script: &str, args: &[&str]) -> String {
+pub(super) fn line(layout: &Layout, script: &str, args: &[&str]) -> String {
     let mut words = vec![quote("sh"), quote("-c"), quote(script), quote("sh")];
     words.extend(args.iter().map(|a| quote(a)));
     let l = words.join(" ");

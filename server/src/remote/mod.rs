@@ -1,6 +1,7 @@
 //! Everything that happens on hosts. Architecture invariant: this is the only module that names
 //! `ssh2` or builds shell command lines; callers pass typed values and get typed results.
 
+pub mod balancer;
 pub mod build;
 pub mod ctl;
 pub mod deploy;

@@ -1,6 +1,7 @@
 //! The database. Architecture invariant: this is the only module that names `rusqlite`; the rest
 //! of the server calls the typed async methods here, which run on tokio's blocking pool.
 
+mod balancers;
 mod builds;
 mod deploys;
 mod events;

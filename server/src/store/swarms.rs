@@ -26,14 +26,17 @@ const SWARM_FROM: &str = "swarms s JOIN apps a ON a.id = s.app_id JOIN squads q 
      LEFT JOIN dispatches ld ON ld.id = \
        (SELECT MAX(id) FROM dispatches WHERE swarm_id = s.id AND dry_run = 0)";
 
-fn json_column<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+pub(super) fn json_column<T: serde::de::DeserializeOwned>(
+    r: &Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
     let text: String = r.get(i)?;
     serde_json::from_str(&text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Io(e.to_string()))
 }
 

@@ -13,7 +13,8 @@ use crate::events::record_event;
 use crate::fleet::FleetService;
 use crate::remote::link::HostLink;
 use crate::store::{NewDeployRecord, PortOwner, Store};
-use host::{DeployHost, SshHost, StepError};
+pub use host::SshHost;
+use host::{DeployHost, StepError};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,9 +143,14 @@ impl Deploys {
     /// The dispatches' session of `host`: one SSH connection for all their procs there (a
     /// new one when the host's settings or key pin changed).
     pub fn session(&self, host: &Host) -> HostSession {
+        HostSession(self.shared(host))
+    }
+
+    /// The host's shared session itself, for other work done on hosts by jobs (pool files).
+    pub fn shared(&self, host: &Host) -> Arc<SshHost> {
         let access = self.fleet.access(host);
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        let shared = match sessions.get(&host.id) {
+        match sessions.get(&host.id) {
             Some(s) if s.access == access => Arc::clone(s),
             _ => {
                 let made = Arc::new(SshHost {
@@ -154,8 +160,7 @@ impl Deploys {
                 sessions.insert(host.id, Arc::clone(&made));
                 made
             }
-        };
-        HostSession(shared)
+        }
     }
 
     /// Every check, then the record (and, outside a dispatch, the port's reservation).
@@ -432,48 +437,13 @@ impl Deploys {
             if !running || host.status.health != Health::Ok {
                 continue;
             }
-            let release = self.store.release(d.release_id).await?;
-            let build = self.store.build(release.build_id).await?;
-            let Some(sha) = build.sha256.clone() else {
-                continue;
-            };
-            let plan = Arc::new(Plan {
-                host: host.clone(),
-                command: String::new(),
-                artifact: self.builds.artifact_path(&sha),
-                sha256: sha,
-                meta: ProcMeta {
-                    app: d.app.clone(),
-                    version: build.version.clone(),
-                    config: d.config.clone(),
-                    proc_type: d.proc_type.clone(),
-                    port: d.port,
-                    release_id: Some(release.id),
-                    release_hash: release.hash.clone(),
-                    swarm_id: None,
-                    deployed_by: d.requested_by.clone(),
-                    deployed_at: d.created_at,
-                },
-                settings_yaml: String::new(),
-                release,
-            });
             let target = Arc::clone(
                 sessions
                     .entry(d.host.clone())
                     .or_insert_with(|| self.ssh_host(host)),
             );
-            let (p, program) = (Arc::clone(&plan), d.program.clone());
-            let runs = tokio::task::spawn_blocking(move || target.uptests(&p, &program))
-                .await
-                .unwrap_or_else(|e| Err(StepError::Local(format!("the uptest task failed: {e}"))));
-            let verdict = match runs {
-                Ok(runs) => {
-                    let (results, verdict) =
-                        work::judge_uptests(&plan, &d.program, &runs, now_ms());
-                    self.save_uptests(results).await;
-                    verdict
-                }
-                Err(e) => Err(e),
+            let Some((verdict, secrets)) = self.uptest_deployed(host, &d, target).await? else {
+                continue;
             };
             if let Err(e) = verdict {
                 record_event(
@@ -483,12 +453,83 @@ impl Deploys {
                     "uptest.fail",
                     &format!("proc:{}/{}", d.host, d.program),
                     Outcome::Failed,
-                    &vr_app::secret::redact(&e.to_string(), &plan.secret_values()),
+                    &vr_app::secret::redact(&e.to_string(), &secrets),
                 )
                 .await;
             }
         }
         Ok(())
+    }
+
+    /// Runs the uptests of `program` on `host` as its newest successful deploy set them up, and
+    /// stores the results: `Ok(None)` when no deploy made the proc (or its build is gone).
+    pub async fn uptest_proc(
+        &self,
+        host: &Host,
+        program: &str,
+    ) -> Result<Option<Result<String, String>>, JobError> {
+        let Some(d) = self.store.list_deploys(1000).await?.into_iter().find(|d| {
+            d.status == DeployStatus::Succeeded
+                && d.host == host.settings.name
+                && d.program == program
+        }) else {
+            return Ok(None);
+        };
+        let target: Arc<dyn DeployHost> = self.shared(host);
+        Ok(self
+            .uptest_deployed(host, &d, target)
+            .await?
+            .map(|(verdict, secrets)| {
+                verdict.map_err(|e| vr_app::secret::redact(&e.to_string(), &secrets))
+            }))
+    }
+
+    /// The uptests of the proc deploy `d` made, through `target`; their verdict and the secret
+    /// values to keep out of any message.
+    async fn uptest_deployed(
+        &self,
+        host: &Host,
+        d: &Deployment,
+        target: Arc<dyn DeployHost>,
+    ) -> Result<Option<(Result<String, StepError>, Vec<String>)>, JobError> {
+        let release = self.store.release(d.release_id).await?;
+        let build = self.store.build(release.build_id).await?;
+        let Some(sha) = build.sha256.clone() else {
+            return Ok(None);
+        };
+        let plan = Arc::new(Plan {
+            host: host.clone(),
+            command: String::new(),
+            artifact: self.builds.artifact_path(&sha),
+            sha256: sha,
+            meta: ProcMeta {
+                app: d.app.clone(),
+                version: build.version.clone(),
+                config: d.config.clone(),
+                proc_type: d.proc_type.clone(),
+                port: d.port,
+                release_id: Some(release.id),
+                release_hash: release.hash.clone(),
+                swarm_id: None,
+                deployed_by: d.requested_by.clone(),
+                deployed_at: d.created_at,
+            },
+            settings_yaml: String::new(),
+            release,
+        });
+        let (p, program) = (Arc::clone(&plan), d.program.clone());
+        let runs = tokio::task::spawn_blocking(move || target.uptests(&p, &program))
+            .await
+            .unwrap_or_else(|e| Err(StepError::Local(format!("the uptest task failed: {e}"))));
+        let verdict = match runs {
+            Ok(runs) => {
+                let (results, verdict) = work::judge_uptests(&plan, &d.program, &runs, now_ms());
+                self.save_uptests(results).await;
+                verdict
+            }
+            Err(e) => Err(e),
+        };
+        Ok(Some((verdict, plan.secret_values())))
     }
 
     pub async fn get(&self, id: i64) -> Result<Deployment, JobError> {

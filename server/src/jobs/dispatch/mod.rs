@@ -40,6 +40,7 @@ pub struct Dispatches {
     fleet: Arc<FleetService>,
     builds: Arc<Builds>,
     deploys: Arc<Deploys>,
+    pools: Arc<super::Pools>,
     /// One lock per swarm: its dispatches run one at a time, in the order they were asked.
     locks: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -117,6 +118,7 @@ impl Dispatches {
         fleet: Arc<FleetService>,
         builds: Arc<Builds>,
         deploys: Arc<Deploys>,
+        pools: Arc<super::Pools>,
     ) -> Arc<Dispatches> {
         Arc::new(Dispatches {
             store,
@@ -124,6 +126,7 @@ impl Dispatches {
             fleet,
             builds,
             deploys,
+            pools,
             locks: Mutex::new(HashMap::new()),
         })
     }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
+use vr_app::balancer::Node;
 use vr_app::deploy::{DeployRequest, DeployStatus, Deployment};
 use vr_app::fleet::{Health, Host, Proc, ProcAction, ProcMeta, ProcRef, defaults};
 use vr_app::plan::{HostView, NewProc, Plan, Target, plan};
@@ -47,7 +48,12 @@ pub(super) async fn converge(
         done.kept = p.keep.len();
         run.step(DispatchStepKind::Plan, started, true, describe(&p, &views))
             .await;
-        if dry_run || p.is_empty() {
+        if dry_run {
+            break;
+        }
+        if p.is_empty() {
+            // Nothing to start or retire; a pool a balancer host missed is brought in line.
+            route(run, &hosts, &views, &done, &[]).await?;
             break;
         }
         run.check_cancel().await?;
@@ -64,7 +70,6 @@ pub(super) async fn converge(
             deploy(run, release, &hosts, &starts, &mut done).await?;
             run.check_cancel().await?;
         }
-        route(run).await;
         // Old procs go only once their replacements passed their uptests (this round's, or
         // none were needed): a worker swarm always has a proc running.
         // In a batch, procs on the hosts that just got a replacement go first, so a host is
@@ -75,6 +80,10 @@ pub(super) async fn converge(
             fresh(a).cmp(&fresh(b))
         });
         let retire: Vec<ProcRef> = order.into_iter().take(batch).collect();
+        // The pool gets the new procs and loses those about to retire, which then drain.
+        if let Some(grace) = route(run, &hosts, &views, &done, &retire).await? {
+            tokio::time::sleep(grace).await;
+        }
         if !retire.is_empty() {
             retire_procs(run, &hosts, &views, &retire, &mut done).await?;
         } else if !progressed {
@@ -461,18 +470,114 @@ async fn remove_failed(
     }
 }
 
-/// The balancer seam: nothing to do while the swarm has no pool.
-async fn route(run: &mut Run<'_>) {
+/// Sets the swarm's pool to the procs of the swarm that run and stay — kept, started by this
+/// dispatch, not about to retire (those are drained: out of the pool first). Nothing while the
+/// swarm has no pool. A balancer host that refuses the file stops the dispatch before anything
+/// retires (the pool there still routes to the old procs); one that does not answer is
+/// reported behind and shows as drift. Returns the grace to wait before retiring, if any.
+async fn route(
+    run: &mut Run<'_>,
+    hosts: &BTreeMap<String, Host>,
+    views: &[HostView],
+    done: &Done,
+    retiring: &[ProcRef],
+) -> Result<Option<Duration>, Stop> {
     let started = Instant::now();
-    let message = match (&run.swarm.spec.pool, &run.swarm.spec.balancer) {
-        (Some(pool), Some(balancer)) => format!(
-            "pool {pool} on {balancer}: this vr does not update balancers yet; the pool was \
-             not changed"
-        ),
-        _ => "no pool: nothing to route".into(),
+    let (Some(pool), Some(balancer)) =
+        (run.swarm.spec.pool.clone(), run.swarm.spec.balancer.clone())
+    else {
+        run.step(
+            DispatchStepKind::Route,
+            started,
+            true,
+            "no pool: nothing to route".into(),
+        )
+        .await;
+        return Ok(None);
+    };
+    let nodes = routed_nodes(run.swarm.id, hosts, views, done, retiring);
+    let report = match run.job.pools.set(&balancer, &pool, nodes).await {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("pool {pool} on balancer {balancer}: {e}");
+            run.step(DispatchStepKind::Route, started, false, message.clone())
+                .await;
+            return Err(Stop::Failed(message));
+        }
+    };
+    let mut message = report.describe();
+    if report.refused() {
+        message.push_str(
+            "
+the old procs stay running and routed",
+        );
+        run.step(DispatchStepKind::Route, started, false, message.clone())
+            .await;
+        return Err(Stop::Failed(message));
+    }
+    let grace = match run.job.store.balancer(balancer).await {
+        Ok(b) if !retiring.is_empty() && b.spec.drain_ms > 0 => {
+            message.push_str(&format!(
+                "
+draining {} proc(s) for {} ms before they stop",
+                retiring.len(),
+                b.spec.drain_ms
+            ));
+            Some(Duration::from_millis(b.spec.drain_ms))
+        }
+        _ => None,
     };
     run.step(DispatchStepKind::Route, started, true, message)
         .await;
+    Ok(grace)
+}
+
+/// The pool's nodes: the swarm's RUNNING procs with a port, as this round sees them.
+fn routed_nodes(
+    swarm_id: i64,
+    hosts: &BTreeMap<String, Host>,
+    views: &[HostView],
+    done: &Done,
+    retiring: &[ProcRef],
+) -> Vec<Node> {
+    let leaving = |host: &str, name: &str| {
+        let r = ProcRef {
+            host: host.to_string(),
+            name: name.to_string(),
+        };
+        retiring.contains(&r) || done.retired.contains(&r)
+    };
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut add = |host: &str, name: &str, port: u16| {
+        let Some(h) = hosts.get(host) else {
+            return;
+        };
+        if port == 0 || leaving(host, name) {
+            return;
+        }
+        let node = Node {
+            address: h.settings.address.clone(),
+            port,
+            program: name.to_string(),
+        };
+        if !nodes.contains(&node) {
+            nodes.push(node);
+        }
+    };
+    for v in views {
+        for p in &v.procs {
+            let Some(meta) = &p.meta else {
+                continue;
+            };
+            if meta.swarm_id == Some(swarm_id) && p.state == ProcState::Running {
+                add(&v.name, &p.name, meta.port);
+            }
+        }
+    }
+    for (r, meta) in &done.started {
+        add(&r.host, &r.name, meta.port);
+    }
+    nodes
 }
 
 /// Stops and removes stale and surplus procs of the swarm.

@@ -1,0 +1,139 @@
+//! A pool file on a balancer host: written beside the live one and renamed over it, validated,
+//! and reloaded — or, when validation fails, the previous file put back and nothing reloaded.
+
+use std::time::Duration;
+
+use super::RemoteError;
+use super::deploy::line;
+use super::ssh::Connection;
+use super::supervisor::Layout;
+
+/// `$1` folder, `$2` file name, `$3` validate command, `$4` reload command; the new file on
+/// stdin. Exit 20: validation refused it (the old file is back); 21: the reload failed.
+const APPLY: &str = r#"set -u
+dir=$1; file=$2; check=$3; reload=$4
+mkdir -p -- "$dir" || exit 10
+tmp="$dir/.$file.vr-new"; old="$dir/.$file.vr-old"
+cat > "$tmp" || { rm -f -- "$tmp"; exit 11; }
+had=0
+if [ -e "$dir/$file" ]; then cp -p -- "$dir/$file" "$old" || exit 12; had=1; fi
+mv -f -- "$tmp" "$dir/$file" || exit 13
+if [ -n "$check" ]; then
+  if ! out=$(sh -c "$check" 2>&1); then
+    if [ $had = 1 ]; then mv -f -- "$old" "$dir/$file"; else rm -f -- "$dir/$file"; fi
+    printf '%s\n' "$out" >&2
+    exit 20
+  fi
+fi
+rm -f -- "$old"
+if [ -n "$reload" ]; then
+  if ! out=$(sh -c "$reload" 2>&1); then printf '%s\n' "$out" >&2; exit 21; fi
+fi
+echo reloaded
+"#;
+
+/// What one balancer host said to a pool update.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The host did not answer or the connection broke: what it holds is unknown.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// Validation refused the new file; the previous one is back and nothing was reloaded.
+    #[error("validation failed, the previous pool file was put back: {0}")]
+    Invalid(String),
+    /// The file is in place and valid but the reload failed.
+    #[error("the pool file is valid but the reload failed: {0}")]
+    Reload(String),
+    /// Writing the file failed.
+    #[error("writing the pool file failed: {0}")]
+    Write(String),
+}
+
+/// One pool file to put on a balancer host.
+pub struct PoolFile<'a> {
+    pub dir: &'a str,
+    pub file: &'a str,
+    pub content: &'a str,
+    pub validate: &'a str,
+    pub reload: &'a str,
+}
+
+/// Writes, validates and reloads; returns what the host printed.
+pub fn apply(
+    conn: &mut Connection,
+    layout: &Layout,
+    f: &PoolFile<'_>,
+    deadline: Duration,
+) -> Result<String, ApplyError> {
+    let cmd = line(layout, APPLY, &[f.dir, f.file, f.validate, f.reload]);
+    let out = conn.exec_with_stdin(&cmd, &mut f.content.as_bytes(), deadline)?;
+    let said = out.stderr.trim().to_string();
+    match out.status {
+        0 => Ok(out.stdout.trim().to_string()),
+        20 => Err(ApplyError::Invalid(said)),
+        21 => Err(ApplyError::Reload(said)),
+        code => Err(ApplyError::Write(format!("exit {code}: {said}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// The script run here with `sh`, in a temp folder, as a host would run it.
+    fn run(dir: &std::path::Path, content: &str, check: &str) -> (i32, String) {
+        use std::io::Write;
+        let mut child = Command::new("sh")
+            .args(["-c", APPLY, "sh"])
+            .arg(dir)
+            .args(["vr-pool-shop.conf", check, "true"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(content.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+
+    #[test]
+    fn a_refused_file_is_replaced_by_the_previous_one() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let file = tmp.path().join("vr-pool-shop.conf");
+        // Validation sees the new file in place, as `nginx -t` would.
+        let check = format!("grep -qx good {}", file.display());
+        assert_eq!(run(tmp.path(), "good\n", &check).0, 0);
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), "good\n");
+        let (code, said) = run(
+            tmp.path(),
+            "bad\n",
+            &format!("{check} || {{ echo 'broken include' >&2; false; }}"),
+        );
+        assert_eq!(code, 20);
+        assert!(said.contains("broken include"), "{said}");
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), "good\n");
+        // No temp files are left behind.
+        let names: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, ["vr-pool-shop.conf"]);
+    }
+
+    #[test]
+    fn a_first_file_refused_leaves_no_file() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        assert_eq!(run(tmp.path(), "bad\n", "false").0, 20);
+        assert_eq!(std::fs::read_dir(tmp.path()).expect("ls").count(), 0);
+    }
+}

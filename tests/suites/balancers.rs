@@ -1,0 +1,475 @@
+//! Balancers against a real nginx on a harness host: a swarm routed through it rolls out v1 → v2
+//! under a steady request loop with no failed request, and afterwards every answer is v2; a
+//! manual destroy of a routed proc leaves the pool before the proc stops (no failed request);
+//! a broken include makes validation fail: the previous file is put back, nginx keeps serving and
+//! the dispatch says why; a balancer host down during a dispatch shows as drift until re-applied;
+//! a second swarm cannot take a pool another routes; two swarms dispatched at once on one
+//! balancer host both end with their pools right; size 0 empties the pool and nginx still
+//! validates; and the CLI lists and shows balancers.
+
+use super::deploys::web_built;
+use super::swarms::{add_squad, dispatch, give_ports, keep_version, procs_of, swarm_setup};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use vr_app::balancer::{Balancer, BalancerKind, BalancerSpec, paths as bpaths};
+use vr_app::fleet::{
+    ProcAction, ProcActionReport, ProcActionRequest, ProcRef, paths as fleet_paths,
+};
+use vr_app::swarm::{DispatchRequest, DispatchStatus, DispatchStepKind, Swarm, SwarmSpec, paths};
+use vr_tests::harness::fleet::{add_host, wait_health};
+use vr_tests::harness::tls::Nginx;
+use vr_tests::harness::{ApiClient, free_port};
+
+fn echo_swarm(config: &str, size: u32, pool: &str) -> SwarmSpec {
+    SwarmSpec {
+        app: "web".into(),
+        version: "main".into(),
+        proc_type: "echo".into(),
+        config: config.into(),
+        squad: "eu".into(),
+        size,
+        uses_ports: true,
+        env_yaml: "COLOUR: blue\n".into(),
+        pool: Some(pool.into()),
+        balancer: Some("edge".into()),
+        ..SwarmSpec::default()
+    }
+}
+
+/// nginx on the balancer host, serving `pools` (the upstreams vr writes) on two ports of its own.
+struct Edge {
+    dir: tempfile::TempDir,
+    ports: [u16; 2],
+    _nginx: Nginx,
+}
+
+impl Edge {
+    fn start() -> Edge {
+        let dir = tempfile::tempdir().expect("tmp");
+        let d = dir.path().display().to_string();
+        let pools = dir.path().join("pools");
+        std::fs::create_dir_all(&pools).expect("pools dir");
+        // nginx needs each upstream it proxies to before vr first writes it.
+        for pool in ["web", "other"] {
+            std::fs::write(
+                pools.join(format!("vr-pool-{pool}.conf")),
+                format!("upstream {pool} {{ server 127.0.0.1:9 down; }}\n"),
+            )
+            .expect("placeholder pool");
+        }
+        let ports = [free_port(), free_port()];
+        // No retry on another node: a request sent to a proc that stopped before it left the
+        // pool fails, so the loop sees any ordering mistake.
+        let block = format!(
+            "include {d}/pools/*.conf; proxy_next_upstream off;\n\
+             server {{ listen 127.0.0.1:{}; location / {{ proxy_pass http://web; }} }}\n\
+             server {{ listen 127.0.0.1:{}; location / {{ proxy_pass http://other; }} }}\n",
+            ports[0], ports[1]
+        );
+        let nginx = Nginx::start(
+            std::process::Command::new("/usr/sbin/nginx"),
+            dir.path(),
+            &block,
+        );
+        Edge {
+            dir,
+            ports,
+            _nginx: nginx,
+        }
+    }
+
+    fn nginx(&self, args: &str) -> String {
+        let d = self.dir.path().display();
+        format!("/usr/sbin/nginx -p {d} -c {d}/nginx.conf {args}")
+    }
+
+    fn pool_file(&self, pool: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("pools/vr-pool-{pool}.conf")))
+            .unwrap_or_default()
+    }
+}
+
+/// One answer through nginx on `port` (a new connection each time, like a client behind a
+/// balancer that does not keep connections).
+async fn answer(client: &reqwest::Client, port: u16) -> Result<String, String> {
+    let r = client
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = r.status();
+    let text = r.text().await.map_err(|e| e.to_string())?;
+    if status.is_success() {
+        Ok(text.trim().to_string())
+    } else {
+        Err(format!("HTTP {status}: {text}"))
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// Waits until every answer through `port` is `want` (nginx reloads in the background).
+async fn wait_answers(port: u16, want: &str) {
+    let c = client();
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut all = true;
+        for _ in 0..8 {
+            all &= answer(&c, port).await.as_deref() == Ok(want);
+        }
+        if all {
+            return;
+        }
+        assert!(Instant::now() < until, "nginx never answered only {want:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A steady request loop through `port` until stopped (at most 20,000 requests or 120 s):
+/// the answers and every failure.
+struct Load {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<(usize, Vec<String>, Vec<String>)>,
+}
+
+impl Load {
+    fn start(port: u16) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let task = tokio::spawn(async move {
+            let c = client();
+            let (mut n, mut failures, mut answers) = (0, Vec::new(), Vec::new());
+            let until = Instant::now() + Duration::from_secs(120);
+            while !flag.load(Ordering::Relaxed) && n < 20_000 && Instant::now() < until {
+                n += 1;
+                match answer(&c, port).await {
+                    Ok(a) => answers.push(a),
+                    Err(e) => failures.push(e),
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (n, failures, answers)
+        });
+        Load { stop, task }
+    }
+
+    async fn stop(self) -> (usize, Vec<String>, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.expect("load task")
+    }
+}
+
+async fn balancer(api: &ApiClient) -> Balancer {
+    api.get(&bpaths::balancer("edge")).await.expect_ok().json()
+}
+
+#[tokio::test]
+async fn nginx_pools_follow_swarms_without_dropping_a_request() {
+    let s = swarm_setup().await;
+    let (_repo, _build) = web_built(&s).await;
+    add_squad(&s.api).await;
+    let mut more = super::fleet::hosts_for(&s.api, 2).await;
+    let lb = more.pop().expect("lb host");
+    let web2 = more.pop().expect("web2 host");
+    add_host(&s.api, &web2, "web2", Some("eu")).await;
+    add_host(&s.api, &lb, "lb1", None).await;
+    for h in ["web2", "lb1"] {
+        wait_health(
+            &s.api,
+            h,
+            vr_app::fleet::Health::Ok,
+            Duration::from_secs(15),
+        )
+        .await;
+    }
+    give_ports(&s.api, "builder1", 8).await;
+    give_ports(&s.api, "web2", 8).await;
+    let edge = Edge::start();
+
+    // A balancer is an admin's to add; its hosts must be hosts vr knows.
+    let mut spec = BalancerSpec {
+        name: "edge".into(),
+        kind: BalancerKind::Nginx,
+        hosts: vec!["lb9".into()],
+        pool_dir: edge.dir.path().join("pools").display().to_string(),
+        validate_cmd: edge.nginx("-t"),
+        reload_cmd: edge.nginx("-s reload"),
+        drain_ms: 300,
+    };
+    let r = s
+        .api
+        .post(bpaths::BALANCERS, &spec)
+        .await
+        .expect_status(400);
+    assert_eq!(r.value()["error"]["field"], "hosts", "{}", r.value());
+    spec.hosts = vec!["lb1".into()];
+    s.api
+        .post(bpaths::BALANCERS, &spec)
+        .await
+        .expect_status(201);
+
+    // A pool needs a balancer that exists.
+    let mut bad = echo_swarm("prod", 4, "web");
+    bad.balancer = Some("nowhere".into());
+    let r = s.api.post(paths::SWARMS, &bad).await.expect_status(400);
+    assert_eq!(r.value()["error"]["field"], "balancer", "{}", r.value());
+
+    // v1: four procs over two hosts, routed.
+    let swarm: Swarm = s
+        .api
+        .post(paths::SWARMS, &echo_swarm("prod", 4, "web"))
+        .await
+        .expect_status(201)
+        .json();
+    let d = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let route = d
+        .steps
+        .iter()
+        .find(|st| st.name == DispatchStepKind::Route)
+        .expect("a route step");
+    assert!(route.ok && route.message.contains("4 node(s)"), "{route:?}");
+    assert_eq!(
+        edge.pool_file("web")
+            .matches("    server 127.0.0.1:")
+            .count(),
+        4
+    );
+    wait_answers(edge.ports[0], "blue").await;
+
+    // A second swarm cannot take the pool.
+    let r = s
+        .api
+        .post(paths::SWARMS, &echo_swarm("canary", 1, "web"))
+        .await
+        .expect_status(400);
+    assert_eq!(r.value()["error"]["field"], "pool", "{}", r.value());
+    assert!(
+        r.value()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("web-prod-echo")),
+        "{}",
+        r.value()
+    );
+
+    // v1 → v2 under load: no failed request, and afterwards only v2 answers.
+    let load = Load::start(edge.ports[0]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut v2 = echo_swarm("prod", 4, "web");
+    v2.env_yaml = "COLOUR: green\n".into();
+    s.api.put(&paths::swarm(swarm.id), &v2).await.expect_ok();
+    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let (n, failures, answers) = load.stop().await;
+    eprintln!(
+        "v1 → v2 through nginx: {n} requests, {} failed",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} requests failed: {failures:?}",
+        failures.len()
+    );
+    assert!(answers.iter().any(|a| a == "blue") && answers.iter().any(|a| a == "green"));
+    assert!(n > 50, "only {n} requests during the rollout");
+    wait_answers(edge.ports[0], "green").await;
+    assert!(!edge.pool_file("web").contains("blue"));
+
+    // A routed proc destroyed by hand leaves the pool before it stops.
+    let load = Load::start(edge.ports[0]);
+    let victim = procs_of(&s.api, swarm.id).await.remove(0);
+    let report: ProcActionReport = s
+        .api
+        .post(
+            fleet_paths::PROC_ACTIONS,
+            &ProcActionRequest {
+                action: ProcAction::Destroy,
+                procs: vec![ProcRef {
+                    host: victim.host.clone(),
+                    name: victim.name.clone(),
+                }],
+                filter: None,
+            },
+        )
+        .await
+        .expect_ok()
+        .json();
+    assert!(report.results[0].ok, "{report:?}");
+    assert!(
+        report.results[0].message.contains("left its pool first"),
+        "{report:?}"
+    );
+    let (n, failures, _) = load.stop().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed: {failures:?}",
+        failures.len()
+    );
+    assert!(!edge.pool_file("web").contains(&victim.name));
+    assert_eq!(
+        edge.pool_file("web")
+            .matches("    server 127.0.0.1:")
+            .count(),
+        3
+    );
+
+    // A broken include: validation fails, the previous file is back, nginx still serves.
+    let broken = edge.dir.path().join("pools/zz-broken.conf");
+    std::fs::write(&broken, "this is not nginx;\n").expect("broken include");
+    let before = edge.pool_file("web");
+    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Failed, "{d:#?}");
+    let route = d
+        .steps
+        .iter()
+        .find(|st| st.name == DispatchStepKind::Route)
+        .expect("a route step");
+    assert!(!route.ok, "{route:?}");
+    assert!(
+        route.message.contains("validation failed"),
+        "{}",
+        route.message
+    );
+    assert!(
+        route.message.contains("zz-broken.conf"),
+        "{}",
+        route.message
+    );
+    assert_eq!(edge.pool_file("web"), before);
+    wait_answers(edge.ports[0], "green").await;
+    std::fs::remove_file(&broken).expect("fix the include");
+    let b = balancer(&s.api).await;
+    assert!(
+        b.pools.iter().any(|p| p.pool == "web" && p.drift()),
+        "{b:#?}"
+    );
+    let b: Balancer = s
+        .api
+        .post(&bpaths::reapply("edge", "web"), &serde_json::json!({}))
+        .await
+        .expect_ok()
+        .json();
+    let web = b.pools.iter().find(|p| p.pool == "web").expect("pool web");
+    assert!(!web.drift(), "{web:#?}");
+    assert_eq!(web.swarm.as_deref(), Some("web-prod-echo"));
+    assert_eq!(
+        edge.pool_file("web")
+            .matches("    server 127.0.0.1:")
+            .count(),
+        4
+    );
+
+    // The balancer host down during a dispatch: the pool drifts until re-applied.
+    lb.kill_sshd();
+    let mut v3 = v2.clone();
+    v3.env_yaml = "COLOUR: red\n".into();
+    s.api.put(&paths::swarm(swarm.id), &v3).await.expect_ok();
+    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let route = d
+        .steps
+        .iter()
+        .find(|st| st.name == DispatchStepKind::Route)
+        .expect("a route step");
+    assert!(route.message.contains("lb1: behind"), "{}", route.message);
+    assert!(
+        balancer(&s.api)
+            .await
+            .pools
+            .iter()
+            .any(|p| p.pool == "web" && p.drift())
+    );
+    lb.start_sshd();
+    wait_health(
+        &s.api,
+        "lb1",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(20),
+    )
+    .await;
+    let b: Balancer = s
+        .api
+        .post(&bpaths::reapply("edge", "web"), &serde_json::json!({}))
+        .await
+        .expect_ok()
+        .json();
+    assert!(b.pools.iter().all(|p| !p.drift()), "{b:#?}");
+    wait_answers(edge.ports[0], "red").await;
+
+    // Two swarms on one balancer host dispatched at once: both pools right afterwards.
+    let other: Swarm = s
+        .api
+        .post(paths::SWARMS, &echo_swarm("other", 2, "other"))
+        .await
+        .expect_status(201)
+        .json();
+    let mut v4 = v3.clone();
+    v4.env_yaml = "COLOUR: yellow\n".into();
+    s.api.put(&paths::swarm(swarm.id), &v4).await.expect_ok();
+    let (keep, first) = (keep_version(), DispatchRequest::default());
+    let (a, b) = tokio::join!(
+        dispatch(&s.api, swarm.id, &keep),
+        dispatch(&s.api, other.id, &first)
+    );
+    assert_eq!(a.status, DispatchStatus::Succeeded, "{a:#?}");
+    assert_eq!(b.status, DispatchStatus::Succeeded, "{b:#?}");
+    wait_answers(edge.ports[0], "yellow").await;
+    wait_answers(edge.ports[1], "blue").await;
+    assert_eq!(
+        edge.pool_file("web")
+            .matches("    server 127.0.0.1:")
+            .count(),
+        4
+    );
+    assert_eq!(
+        edge.pool_file("other")
+            .matches("    server 127.0.0.1:")
+            .count(),
+        2
+    );
+
+    // The CLI.
+    let cli = super::fleet::cli_token(&s.api).await;
+    let vr = |args: &[&str]| super::fleet::vr(&s.server, &cli, args);
+    let (ok, out) = vr(&["balancers"]);
+    assert!(
+        ok && out.starts_with("edge") && out.contains("nginx") && out.contains("2 pool(s)"),
+        "{out}"
+    );
+    let (ok, out) = vr(&["balancer", "show", "edge"]);
+    assert!(
+        ok && out.contains("pool web — 4 node(s), routed by swarm web-prod-echo"),
+        "{out}"
+    );
+    let (ok, out) = vr(&["balancer", "rm", "edge"]);
+    assert!(!ok && out.contains("routes pool"), "{out}");
+
+    // Size 0 empties the pool; nginx still validates and reloads.
+    let mut empty = v4.clone();
+    empty.size = 0;
+    s.api.put(&paths::swarm(swarm.id), &empty).await.expect_ok();
+    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    assert!(procs_of(&s.api, swarm.id).await.is_empty());
+    let file = edge.pool_file("web");
+    assert!(
+        file.contains("server 127.0.0.1:9 down;") && file.contains("(0 node(s))"),
+        "{file}"
+    );
+    let check = std::process::Command::new("sh")
+        .args(["-c", &edge.nginx("-t")])
+        .output()
+        .expect("nginx -t");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
