@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools vr needs on a fresh Debian machine that has only the Rust toolchain.
 #   bootstrap.sh build   what building the binary needs (wasm target, wasm-bindgen, Trunk, wasm-opt)
-#   bootstrap.sh test    that, plus the test hosts' packages (sshd, supervisord, nginx, Chromium)
+#   bootstrap.sh test    that, plus the test hosts' packages (sshd, supervisord, nginx, haproxy, Chromium)
 # Idempotent: each step checks before it installs, so a second run takes about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # perl and make build the vendored OpenSSL that ssh2 links (one build for glibc and musl).
 apt_pkgs=(git perl make gzip)
-[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx chromium chromium-driver iproute2 procps musl-tools sudo)
+[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo)
 [ "$mode" = static ] && apt_pkgs+=(musl-tools)
 need_apt=()
 for pkg in "${apt_pkgs[@]}"; do

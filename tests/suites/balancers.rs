@@ -170,10 +170,16 @@ async fn balancer(api: &ApiClient) -> Balancer {
     api.get(&bpaths::balancer("edge")).await.expect_ok().json()
 }
 
-#[tokio::test]
-async fn nginx_pools_follow_swarms_without_dropping_a_request() {
+/// The builder and `web2` in squad `eu`, the web app built, and `lb1` (no squad) to run the
+/// balancer. Keep what it returns alive.
+async fn routed_setup() -> (
+    super::builds::Setup,
+    vr_tests::harness::git::GitRepo,
+    vr_tests::harness::TestHost,
+    vr_tests::harness::TestHost,
+) {
     let s = swarm_setup().await;
-    let (_repo, _build) = web_built(&s).await;
+    let (repo, _build) = web_built(&s).await;
     add_squad(&s.api).await;
     let mut more = super::fleet::hosts_for(&s.api, 2).await;
     let lb = more.pop().expect("lb host");
@@ -191,6 +197,42 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     }
     give_ports(&s.api, "builder1", 8).await;
     give_ports(&s.api, "web2", 8).await;
+    (s, repo, web2, lb)
+}
+
+/// Sets swarm `id` to `spec` with COLOUR `colour` and dispatches it under a request loop
+/// through `port`: no request may fail, and afterwards every answer is the new colour.
+async fn rollout_under_load(
+    api: &ApiClient,
+    id: i64,
+    spec: &mut SwarmSpec,
+    colour: &str,
+    port: u16,
+) {
+    let load = Load::start(port);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    spec.env_yaml = format!("COLOUR: {colour}\n");
+    api.put(&paths::swarm(id), &*spec).await.expect_ok();
+    let d = dispatch(api, id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let (n, failures, answers) = load.stop().await;
+    eprintln!(
+        "rollout to {colour}: {n} requests, {} failed",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} requests failed: {failures:?}",
+        failures.len()
+    );
+    assert!(answers.iter().any(|a| a == colour), "{answers:?}");
+    assert!(n > 50, "only {n} requests during the rollout");
+    wait_answers(port, colour).await;
+}
+
+#[tokio::test]
+async fn nginx_pools_follow_swarms_without_dropping_a_request() {
+    let (s, _repo, _web2, lb) = routed_setup().await;
     let edge = Edge::start();
 
     // A balancer is an admin's to add; its hosts must be hosts vr knows.
@@ -259,28 +301,14 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         r.value()
     );
 
-    // v1 → v2 under load: no failed request, and afterwards only v2 answers.
-    let load = Load::start(edge.ports[0]);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // v1 → v2 under load: no failed request, and afterwards only v2 answers and no v1 proc is
+    // left in the pool.
+    let v1 = procs_of(&s.api, swarm.id).await;
     let mut v2 = echo_swarm("prod", 4, "web");
-    v2.env_yaml = "COLOUR: green\n".into();
-    s.api.put(&paths::swarm(swarm.id), &v2).await.expect_ok();
-    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
-    let (n, failures, answers) = load.stop().await;
-    eprintln!(
-        "v1 → v2 through nginx: {n} requests, {} failed",
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {n} requests failed: {failures:?}",
-        failures.len()
-    );
-    assert!(answers.iter().any(|a| a == "blue") && answers.iter().any(|a| a == "green"));
-    assert!(n > 50, "only {n} requests during the rollout");
-    wait_answers(edge.ports[0], "green").await;
-    assert!(!edge.pool_file("web").contains("blue"));
+    rollout_under_load(&s.api, swarm.id, &mut v2, "green", edge.ports[0]).await;
+    let file = edge.pool_file("web");
+    assert!(v1.iter().all(|p| !file.contains(&p.name)), "{file}");
+    assert_eq!(file.matches("    server 127.0.0.1:").count(), 4, "{file}");
 
     // A routed proc destroyed by hand leaves the pool before it stops.
     let load = Load::start(edge.ports[0]);
@@ -467,6 +495,128 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         .args(["-c", &edge.nginx("-t")])
         .output()
         .expect("nginx -t");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+/// haproxy in master-worker mode with `pools` as a second config folder; a reload is USR2 to
+/// the master (new workers, old ones finish their requests).
+struct Haproxy {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl Haproxy {
+    fn start() -> Haproxy {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let pools = dir.path().join("pools");
+        std::fs::create_dir_all(&pools).expect("pools dir");
+        std::fs::write(pools.join("vr-pool-web.cfg"), "backend web\n").expect("placeholder");
+        let port = free_port();
+        // No retry: a request sent to a proc that stopped before it left the pool fails, so
+        // the loop sees any ordering mistake.
+        std::fs::write(
+            dir.path().join("haproxy.cfg"),
+            format!(
+                "defaults\n    mode http\n    retries 0\n    timeout connect 2s\n\
+                 \x20   timeout client 10s\n    timeout server 10s\n\
+                 frontend f\n    bind 127.0.0.1:{port}\n    default_backend web\n"
+            ),
+        )
+        .expect("haproxy.cfg");
+        let d = dir.path();
+        let child = std::process::Command::new("/usr/sbin/haproxy")
+            .arg("-W")
+            .arg("-f")
+            .arg(d.join("haproxy.cfg"))
+            .arg("-f")
+            .arg(&pools)
+            .arg("-p")
+            .arg(d.join("haproxy.pid"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("starting haproxy");
+        Haproxy { dir, port, child }
+    }
+
+    fn validate(&self) -> String {
+        let d = self.dir.path().display();
+        format!("/usr/sbin/haproxy -c -q -f {d}/haproxy.cfg -f {d}/pools")
+    }
+
+    fn reload(&self) -> String {
+        format!(
+            "kill -USR2 \"$(cat {}/haproxy.pid)\"",
+            self.dir.path().display()
+        )
+    }
+
+    fn pool_file(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("pools/vr-pool-web.cfg")).unwrap_or_default()
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        vr_tests::harness::procs::destroy(&mut self.child, true);
+    }
+}
+
+#[tokio::test]
+async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
+    let (s, _repo, _web2, _lb) = routed_setup().await;
+    let hap = Haproxy::start();
+    s.api
+        .post(
+            bpaths::BALANCERS,
+            &BalancerSpec {
+                name: "edge".into(),
+                kind: BalancerKind::Haproxy,
+                hosts: vec!["lb1".into()],
+                pool_dir: hap.dir.path().join("pools").display().to_string(),
+                validate_cmd: hap.validate(),
+                reload_cmd: hap.reload(),
+                drain_ms: 300,
+            },
+        )
+        .await
+        .expect_status(201);
+    let mut spec = echo_swarm("prod", 4, "web");
+    let swarm: Swarm = s
+        .api
+        .post(paths::SWARMS, &spec)
+        .await
+        .expect_status(201)
+        .json();
+    let d = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let file = hap.pool_file();
+    assert_eq!(file.matches(" check # web-").count(), 4, "{file}");
+    wait_answers(hap.port, "blue").await;
+    rollout_under_load(&s.api, swarm.id, &mut spec, "green", hap.port).await;
+
+    // Size 0 empties the backend; the config still validates.
+    spec.size = 0;
+    s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
+    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let file = hap.pool_file();
+    assert!(
+        file.contains("(0 node(s))") && !file.contains(" server "),
+        "{file}"
+    );
+    let check = std::process::Command::new("sh")
+        .args(["-c", &hap.validate()])
+        .output()
+        .expect("haproxy -c");
     assert!(
         check.status.success(),
         "{}",
