@@ -262,6 +262,8 @@ pub enum LiveMessage {
     },
     /// Swarms were created, changed or deleted: refetch them.
     Swarms,
+    /// A balancer or one of its pools changed: refetch them.
+    Balancers,
     /// One proc of a running proc action finished.
     ActionProgress {
         batch: String,
@@ -326,6 +328,7 @@ impl LiveMessage {
                 at: need(w.at, "at")?,
             },
             "swarms" => LiveMessage::Swarms,
+            "balancers" => LiveMessage::Balancers,
             "dispatch" => LiveMessage::Dispatch {
                 dispatch: need(w.dispatch, "dispatch")?,
             },
@@ -397,6 +400,7 @@ mod tests {
             LiveMessage::Fleet,
             LiveMessage::Apps,
             LiveMessage::Releases,
+            LiveMessage::Balancers,
             LiveMessage::Heartbeat { at: 7 },
             LiveMessage::HostRemoved { name: "h1".into() },
             LiveMessage::BuildLog {

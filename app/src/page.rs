@@ -26,6 +26,7 @@ pub enum Page {
     Hosts,
     NewHost,
     Host,
+    Balancers,
     Squads,
     Squad,
     Ingredients,
@@ -37,7 +38,7 @@ pub enum Page {
 }
 
 /// Fixed paths, then `prefix/:param` paths. `/hosts/new` is listed before `/hosts/:name`.
-const FIXED: [(&str, Page); 18] = [
+const FIXED: [(&str, Page); 19] = [
     ("/", Page::Dashboard),
     ("/login", Page::Login),
     ("/setup", Page::Setup),
@@ -51,6 +52,7 @@ const FIXED: [(&str, Page); 18] = [
     ("/deploys", Page::Deploys),
     ("/hosts", Page::Hosts),
     ("/hosts/new", Page::NewHost),
+    ("/balancers", Page::Balancers),
     ("/squads", Page::Squads),
     ("/ingredients", Page::Ingredients),
     ("/activity", Page::Activity),

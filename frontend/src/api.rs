@@ -6,6 +6,7 @@
 //! hook installed with [`set_unauthenticated_hook`], so an expired session sends the user back to
 //! the sign-in page wherever it is noticed.
 
+pub mod balancer;
 pub mod build;
 pub mod deploy;
 pub mod fleet;

@@ -10,6 +10,7 @@ use vr_app::page::Page;
 use crate::activity::ActivityPage;
 use crate::apps::{AppPage, AppsPage};
 use crate::auth::{LoginPage, SetupPage};
+use crate::balancers::BalancersPage;
 use crate::buildpacks::BuildpacksPage;
 use crate::builds::{BuildPage, BuildsPage};
 use crate::components::{ToastContainer, provide_toasts};
@@ -66,6 +67,7 @@ pub fn CurrentPage() -> impl IntoView {
         Page::Hosts => view! { <HostsPage /> }.into_any(),
         Page::NewHost => view! { <NewHostPage /> }.into_any(),
         Page::Host => view! { <HostPage /> }.into_any(),
+        Page::Balancers => view! { <BalancersPage /> }.into_any(),
         Page::Squads => view! { <SquadsPage /> }.into_any(),
         Page::Squad => view! { <SquadPage /> }.into_any(),
         Page::Ingredients => view! { <IngredientsPage /> }.into_any(),

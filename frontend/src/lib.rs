@@ -15,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod apps;
 pub mod auth;
+pub mod balancers;
 pub mod buildpacks;
 pub mod builds;
 pub mod busy;

@@ -53,7 +53,8 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing deploys a stop interrupted")?;
-    let pools = crate::jobs::Pools::new(store.clone(), std::sync::Arc::clone(&deploys));
+    let pools =
+        crate::jobs::Pools::new(store.clone(), live.clone(), std::sync::Arc::clone(&deploys));
     let dispatches = crate::jobs::Dispatches::new(
         store.clone(),
         live.clone(),

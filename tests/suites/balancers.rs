@@ -623,3 +623,88 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// The Balancers page in Chromium: an admin adds a balancer with the form (a bad host named
+/// next to its field), a dispatch fills its pool, a balancer host that was down shows the pool
+/// as drift, and Re-apply brings it back.
+#[tokio::test]
+async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
+    use vr_tests::harness::Browser;
+    let (s, _repo, _web2, lb) = routed_setup().await;
+    let edge = Edge::start();
+    let browser = Browser::start().await;
+    browser.goto(&s.server.url("/login")).await;
+    browser.fill("#username", "admin").await;
+    browser.fill("#password", super::fleet::PW).await;
+    browser.click("#login-submit").await;
+    browser.wait_for_text("#current-user", "admin").await;
+    browser.goto(&s.server.url("/balancers")).await;
+    browser.wait_for("[data-test=balancers-empty]").await;
+    let pools = edge.dir.path().join("pools").display().to_string();
+    for (field, value) in [
+        ("#balancer-name", "edge".to_string()),
+        ("#balancer-hosts", "lb9".to_string()),
+        ("#balancer-pool-dir", pools),
+        ("#balancer-validate", edge.nginx("-t")),
+        ("#balancer-reload", edge.nginx("-s reload")),
+        ("#balancer-drain", "200".to_string()),
+    ] {
+        browser.fill(field, &value).await;
+    }
+    browser.click("#balancer-save").await;
+    browser.wait_for_text("#balancer-hosts-error", "lb9").await;
+    browser.fill("#balancer-hosts", "lb1").await;
+    browser.click("#balancer-save").await;
+    browser
+        .wait_for_text("[data-test=balancer][data-name=edge]", "nginx -p")
+        .await;
+
+    let mut spec = echo_swarm("prod", 2, "web");
+    let swarm: Swarm = s
+        .api
+        .post(paths::SWARMS, &spec)
+        .await
+        .expect_status(201)
+        .json();
+    let d = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let row = "[data-test=pool-row][data-name=web]";
+    browser.wait_for_text(row, "web-prod-echo").await;
+    browser.wait_for(&format!("{row}[data-drift=false]")).await;
+
+    // lb1 down during a dispatch: the row turns to drift, live; Re-apply fixes it.
+    lb.kill_sshd();
+    spec.env_yaml = "COLOUR: green\n".into();
+    s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
+    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    browser.wait_for(&format!("{row}[data-drift=true]")).await;
+    browser.screenshot("ui-balancer-drift").await;
+    lb.start_sshd();
+    wait_health(
+        &s.api,
+        "lb1",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(20),
+    )
+    .await;
+    browser
+        .click(&format!("{row} [data-test=pool-reapply]"))
+        .await;
+    browser.wait_for(&format!("{row}[data-drift=false]")).await;
+    wait_answers(edge.ports[0], "green").await;
+
+    // Edit fills the form with the balancer's settings.
+    browser.click("[data-test=balancer-edit]").await;
+    browser
+        .wait_for_text("#balancer-form-section h2", "Edit balancer edge")
+        .await;
+    let drain = browser
+        .eval(
+            "return document.querySelector('#balancer-drain').value",
+            vec![],
+        )
+        .await;
+    assert_eq!(drain, "200");
+    browser.close().await;
+}

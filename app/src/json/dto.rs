@@ -7,6 +7,7 @@ use super::{Fields, FromJson, JsonError};
 use crate::api::{
     ApiToken, AuthSession, CreatedToken, Event, Me, Outcome, SetupStatus, SshKey, User, VersionInfo,
 };
+use crate::balancer::{Balancer, BalancerKind, BalancerSpec, Node, PoolHost, PoolView};
 use crate::build::{App, Build, BuildLog, BuildStatus, Buildpack};
 use crate::deploy::{DeployStatus, DeployStep, DeployStepKind, Deployment, UptestResult};
 use crate::error::{ErrorBody, ErrorDetail};
@@ -281,6 +282,18 @@ from_json_struct!(ReleaseDiff { a, b, differences });
 from_json_struct!(Revealed { key, value });
 
 from_json_named!(ProcState, ProcState::EVERY, ProcState::as_str);
+
+// balancer
+from_json_named!(BalancerKind, BalancerKind::ALL, BalancerKind::as_str);
+from_json_struct!(BalancerSpec {} default { name, kind, hosts, pool_dir, validate_cmd, reload_cmd, drain_ms });
+from_json_struct!(Node {
+    address,
+    port,
+    program
+});
+from_json_struct!(PoolHost {} default { host, applied, message, ok, at });
+from_json_struct!(PoolView {} default { balancer, pool, swarm, nodes, wanted, hosts });
+from_json_struct!(Balancer {} default { id, spec, pools, created_by, created_at });
 
 // swarm
 from_json_named!(Placement, Placement::ALL, Placement::as_str);
@@ -891,5 +904,44 @@ mod tests {
                 .to_string(),
             "expected a whole number (u64) at offset"
         );
+    }
+
+    #[test]
+    fn balancers_decode_as_serde_writes_them() {
+        for kind in BalancerKind::ALL {
+            same(kind);
+        }
+        same(Balancer {
+            id: 3,
+            spec: BalancerSpec {
+                name: "edge".into(),
+                kind: BalancerKind::Haproxy,
+                hosts: vec!["lb1".into(), "lb2".into()],
+                pool_dir: "/etc/haproxy/pools".into(),
+                validate_cmd: "haproxy -c".into(),
+                reload_cmd: "kill -USR2 1".into(),
+                drain_ms: 300,
+            },
+            pools: vec![PoolView {
+                balancer: "edge".into(),
+                pool: "web".into(),
+                swarm: some("shop-prod-web".into()),
+                nodes: vec![Node {
+                    address: "10.0.0.5".into(),
+                    port: 5001,
+                    program: "shop-web-5001".into(),
+                }],
+                wanted: "abc".into(),
+                hosts: vec![PoolHost {
+                    host: "lb1".into(),
+                    applied: "abc".into(),
+                    message: "reloaded".into(),
+                    ok: true,
+                    at: 9,
+                }],
+            }],
+            created_by: "ann".into(),
+            created_at: 1,
+        });
     }
 }

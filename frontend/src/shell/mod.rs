@@ -22,7 +22,7 @@ use crate::live::{Live, LiveIndicator};
 use crate::session::{AuthState, is_return_path, use_session};
 
 /// Navigation entries: path and label. The Users entry is added for admins only.
-const NAV: [(&str, &str); 12] = [
+const NAV: [(&str, &str); 13] = [
     ("/", "Dashboard"),
     ("/swarms", "Swarms"),
     ("/apps", "Apps"),
@@ -32,6 +32,7 @@ const NAV: [(&str, &str); 12] = [
     ("/deploy", "Deploy"),
     ("/hosts", "Hosts"),
     ("/squads", "Squads"),
+    ("/balancers", "Balancers"),
     ("/ingredients", "Ingredients"),
     ("/activity", "Activity"),
     ("/settings", "Settings"),

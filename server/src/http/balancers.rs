@@ -10,9 +10,13 @@ use crate::store::StoreError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use vr_app::api::Outcome;
+use vr_app::api::{LiveMessage, Outcome};
 use vr_app::balancer::{Balancer, BalancerSpec};
 use vr_app::validate::Invalid;
+
+fn balancers_changed(state: &AppState) {
+    let _ = state.live.send(LiveMessage::Balancers);
+}
 
 /// Fills in which swarm routes each pool.
 async fn with_owners(state: &AppState, mut list: Vec<Balancer>) -> ApiResult<Vec<Balancer>> {
@@ -77,6 +81,7 @@ pub async fn create(
             &format!("{} on {}", b.spec.kind.as_str(), b.spec.hosts.join(", ")),
         )
         .await;
+    balancers_changed(&state);
     Ok((StatusCode::CREATED, Json(one(&state, b.spec.name).await?)))
 }
 
@@ -100,6 +105,7 @@ pub async fn replace(
             &format!("{} on {}", b.spec.kind.as_str(), b.spec.hosts.join(", ")),
         )
         .await;
+    balancers_changed(&state);
     Ok(Json(one(&state, b.spec.name).await?))
 }
 
@@ -139,6 +145,7 @@ pub async fn delete(
             "its pool files were left on its hosts",
         )
         .await;
+    balancers_changed(&state);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -48,7 +48,7 @@ impl Harness {
             Arc::clone(&fleet),
             Arc::clone(&builds),
         );
-        let pools = crate::jobs::Pools::new(store.clone(), Arc::clone(&deploys));
+        let pools = crate::jobs::Pools::new(store.clone(), live.clone(), Arc::clone(&deploys));
         let dispatches = crate::jobs::Dispatches::new(
             store.clone(),
             live.clone(),

@@ -80,15 +80,21 @@ type PoolLock = Arc<tokio::sync::Mutex<()>>;
 
 pub struct Pools {
     store: Store,
+    live: tokio::sync::broadcast::Sender<vr_app::api::LiveMessage>,
     deploys: Arc<Deploys>,
     /// One lock per (balancer, pool): its updates run one at a time.
     locks: Mutex<HashMap<(i64, String), PoolLock>>,
 }
 
 impl Pools {
-    pub fn new(store: Store, deploys: Arc<Deploys>) -> Arc<Pools> {
+    pub fn new(
+        store: Store,
+        live: tokio::sync::broadcast::Sender<vr_app::api::LiveMessage>,
+        deploys: Arc<Deploys>,
+    ) -> Arc<Pools> {
         Arc::new(Pools {
             store,
+            live,
             deploys,
             locks: Mutex::new(HashMap::new()),
         })
@@ -315,6 +321,7 @@ impl Pools {
             tracing::info!(balancer = %b.spec.name, pool, host = %name, outcome = ?outcome, "pool update");
             hosts.push((name, outcome));
         }
+        let _ = self.live.send(vr_app::api::LiveMessage::Balancers);
         Ok(PoolReport {
             balancer: b.spec.name.clone(),
             pool: pool.to_string(),
