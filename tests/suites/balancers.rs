@@ -478,6 +478,10 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     );
     let (ok, out) = vr(&["balancer", "rm", "edge"]);
     assert!(!ok && out.contains("routes pool"), "{out}");
+    let (ok, out) = vr(&["balancer", "apply", "edge", "other"]);
+    assert!(ok && out.contains("on lb1: holds it"), "{out}");
+    let (ok, out) = vr(&["balancer", "edit", "edge", "--drain-ms", "250"]);
+    assert!(ok && out.contains("drain:     250 ms"), "{out}");
 
     // Size 0 empties the pool; nginx still validates and reloads.
     let mut empty = v4.clone();

@@ -196,6 +196,20 @@ fn script() -> Vec<(&'static str, Expect)> {
             "vr swarm history shop-prod-web",
             Prints(&["size: 2 → 1", "(dry run)"]),
         ),
+        (
+            "vr balancer add edge --host web1 --drain-ms 2000",
+            Prints(&[
+                "balancer edge (nginx)",
+                "/etc/nginx/conf.d",
+                "nginx -s reload",
+                "2000 ms",
+            ]),
+        ),
+        (
+            "vr swarm edit shop-prod-web --pool shop --balancer edge",
+            Prints(&["swarm #1 shop-prod-web saved"]),
+        ),
+        ("vr balancers", Prints(&["edge", "nginx", "web1"])),
         ("scripts/build-static.sh", Script),
     ]
 }
