@@ -603,6 +603,17 @@ pub struct Dispatch {
     pub finished_at: Option<i64>,
 }
 
+/// `POST /api/swarms`, `PUT /api/swarms/{id}`: `take_pool` confirms taking the pool over from
+/// the swarm that routes it now (that swarm loses its pool).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveQuery {
+    #[serde(default)]
+    pub take_pool: bool,
+}
+
+/// The query string of a save that takes the pool over.
+pub const TAKE_POOL: &str = "?take_pool=true";
+
 /// `GET /api/dispatches`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DispatchQuery {

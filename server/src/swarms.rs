@@ -17,9 +17,19 @@ use crate::store::{Store, StoreError, SwarmRow};
 /// values given as the mask take the current swarm's values of those keys.
 pub async fn check(
     store: &Store,
-    mut spec: SwarmSpec,
+    spec: SwarmSpec,
     current: Option<&SwarmRow>,
 ) -> Result<SwarmSpec, ReleaseError> {
+    Ok(check_saving(store, spec, current, false).await?.0)
+}
+
+/// [`check`], and when `take_pool` confirms it, the swarm whose pool this one takes over.
+pub async fn check_saving(
+    store: &Store,
+    mut spec: SwarmSpec,
+    current: Option<&SwarmRow>,
+    take_pool: bool,
+) -> Result<(SwarmSpec, Option<SwarmRow>), ReleaseError> {
     spec.validate()?;
     releases::validate_rest(&NewRelease {
         volumes: spec.volumes.clone(),
@@ -66,10 +76,11 @@ pub async fn check(
     }
     // Every ingredient must exist (the error names the missing one).
     store.ingredients_in_order(spec.ingredients.clone()).await?;
+    let mut taken = None;
     if let (Some(pool), Some(balancer)) = (&spec.pool, &spec.balancer) {
-        check_pool(store, pool, balancer, current.map(|c| c.id)).await?;
+        taken = check_pool(store, pool, balancer, current.map(|c| c.id), take_pool).await?;
     }
-    Ok(spec)
+    Ok((spec, taken))
 }
 
 /// The balancer exists, and no other swarm routes the pool (VR let a second swarm take over a
@@ -79,7 +90,8 @@ async fn check_pool(
     pool: &str,
     balancer: &str,
     this: Option<i64>,
-) -> Result<(), ReleaseError> {
+    take: bool,
+) -> Result<Option<SwarmRow>, ReleaseError> {
     if let Err(StoreError::NotFound { .. }) = store.balancer(balancer.to_string()).await {
         return Err(Invalid::new(
             "balancer",
@@ -94,18 +106,33 @@ async fn check_pool(
             && s.spec.pool.as_deref() == Some(pool)
             && s.spec.balancer.as_deref() == Some(balancer)
     });
-    if let Some(owner) = owner {
-        return Err(Invalid::new(
+    match owner {
+        Some(owner) if take => Ok(Some(owner)),
+        Some(owner) => Err(Invalid::new(
             "pool",
             format!(
-                "swarm {} (#{}) already routes pool {pool} on {balancer}: two swarms in one pool                  would replace each other's procs; pick another pool, or take it off that swarm                  first",
+                "swarm {} (#{}) already routes pool {pool} on {balancer}: two swarms in one pool \
+                 would replace each other's procs; pick another pool, or confirm taking it over \
+                 (that swarm then routes nowhere)",
                 owner.spec.name(),
                 owner.id
             ),
         )
-        .into());
+        .into()),
+        None => Ok(None),
     }
-    Ok(())
+}
+
+/// Takes the pool off `owner` (another swarm took it over with the operator's confirmation).
+pub async fn release_pool(
+    store: &Store,
+    owner: SwarmRow,
+    now: i64,
+) -> Result<SwarmRow, StoreError> {
+    let mut spec = owner.spec;
+    spec.pool = None;
+    spec.balancer = None;
+    store.update_swarm(owner.id, spec, now).await
 }
 
 /// The swarm that routes `pool` on `balancer`, if one does.

@@ -504,6 +504,42 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+
+    // Taking the pool over from the CLI needs `--take-pool`.
+    let create = [
+        "swarm",
+        "create",
+        "--app",
+        "web",
+        "--version",
+        "main",
+        "--proc",
+        "echo",
+        "--config",
+        "canary",
+        "--squad",
+        "eu",
+        "--pool",
+        "web",
+        "--balancer",
+        "edge",
+    ];
+    let (ok, out) = vr(&create);
+    assert!(!ok && out.contains("already routes pool web"), "{out}");
+    let (ok, out) = vr(&[&create[..], &["--take-pool"]].concat());
+    assert!(ok, "{out}");
+    let old: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(old.spec.pool, None);
+    let (ok, out) = vr(&["swarm", "web-canary-echo", "-"]);
+    assert!(ok, "{out}");
+    // The canary sets no COLOUR: its procs answer "?".
+    wait_answers(edge.ports[0], "?").await;
+    assert_eq!(
+        edge.pool_file("web")
+            .matches("    server 127.0.0.1:")
+            .count(),
+        1
+    );
 }
 
 /// haproxy in master-worker mode with `pools` as a second config folder; a reload is USR2 to
@@ -697,6 +733,34 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
         .await;
     browser.wait_for(&format!("{row}[data-drift=false]")).await;
     wait_answers(edge.ports[0], "green").await;
+
+    // A new swarm naming the pool is refused, naming its owner, until the takeover is
+    // confirmed; then the owner routes nowhere.
+    browser.goto(&s.server.url("/swarms/new")).await;
+    for (field, value) in [
+        ("#swarm-app", "web"),
+        ("#swarm-version", "main"),
+        ("#swarm-proc", "echo"),
+        ("#swarm-config", "canary"),
+        ("#swarm-squad", "eu"),
+        ("#swarm-size", "1"),
+        ("#swarm-pool", "web"),
+        ("#swarm-balancer", "edge"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.click("#swarm-save").await;
+    browser
+        .wait_for_text("#swarm-pool-error", "web-prod-echo")
+        .await;
+    browser.click("#swarm-take-pool").await;
+    browser.click("#swarm-save").await;
+    browser
+        .wait_for_text("#swarm-title", "web-canary-echo")
+        .await;
+    let old: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!((old.spec.pool, old.spec.balancer), (None, None));
+    browser.goto(&s.server.url("/balancers")).await;
 
     // Edit fills the form with the balancer's settings.
     browser.click("[data-test=balancer-edit]").await;

@@ -1,6 +1,8 @@
 //! Endpoints of swarms and dispatches (`vr_app::swarm::paths`).
 
-use vr_app::swarm::{Dispatch, DispatchRequest, RollbackRequest, Swarm, SwarmSpec, paths};
+use vr_app::swarm::{
+    Dispatch, DispatchRequest, RollbackRequest, Swarm, SwarmSpec, TAKE_POOL, paths,
+};
 
 use super::{ApiError, delete, get, post};
 
@@ -12,12 +14,17 @@ pub async fn swarm(id: i64) -> Result<Swarm, ApiError> {
     get(&paths::swarm(id)).await
 }
 
-pub async fn create(spec: &SwarmSpec) -> Result<Swarm, ApiError> {
-    post(paths::SWARMS, spec).await
+/// The query that confirms taking the pool over, when `take_pool`.
+fn take(take_pool: bool) -> &'static str {
+    if take_pool { TAKE_POOL } else { "" }
 }
 
-pub async fn replace(id: i64, spec: &SwarmSpec) -> Result<Swarm, ApiError> {
-    super::put(&paths::swarm(id), spec).await
+pub async fn create(spec: &SwarmSpec, take_pool: bool) -> Result<Swarm, ApiError> {
+    post(&format!("{}{}", paths::SWARMS, take(take_pool)), spec).await
+}
+
+pub async fn replace(id: i64, spec: &SwarmSpec, take_pool: bool) -> Result<Swarm, ApiError> {
+    super::put(&format!("{}{}", paths::swarm(id), take(take_pool)), spec).await
 }
 
 pub async fn remove(id: i64) -> Result<(), ApiError> {

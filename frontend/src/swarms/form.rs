@@ -138,6 +138,13 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
     let then_dispatch = RwSignal::new(false);
+    // Offered once the server said another swarm routes the pool (VR's "pool hijack").
+    let take_pool = RwSignal::new(false);
+    let pool_taken = Memo::new(move |_| {
+        errors
+            .field("pool")
+            .is_some_and(|m| m.contains("already routes pool"))
+    });
     let id = editing.as_ref().map(|s| s.id);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -146,14 +153,15 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
             return;
         };
         let dispatch = then_dispatch.get_untracked();
+        let take = take_pool.get_untracked();
         let navigate = navigate.clone();
         spawn_submit(
             busy,
             errors,
             async move {
                 let saved = match id {
-                    Some(id) => api::swarm::replace(id, &spec).await?,
-                    None => api::swarm::create(&spec).await?,
+                    Some(id) => api::swarm::replace(id, &spec, take).await?,
+                    None => api::swarm::create(&spec, take).await?,
                 };
                 let queued = if dispatch {
                     Some(api::swarm::dispatch(saved.id, &DispatchRequest::default()).await?)
@@ -246,6 +254,15 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                 {f("Pool", "swarm-pool", "pool", inputs.pool).view()}
                 {f("Balancer", "swarm-balancer", "balancer", inputs.balancer).view()}
             </div>
+            <Show when=move || pool_taken.get() || take_pool.get()>
+                <Check
+                    label="Take the pool over"
+                    id="swarm-take-pool"
+                    value=take_pool
+                    hint="The swarm that routes it now loses it: its procs leave the pool at this swarm's next dispatch."
+                    disabled=Signal::stored(false)
+                />
+            </Show>
             <div class="form-actions">
                 <button
                     type="submit"

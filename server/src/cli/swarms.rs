@@ -55,6 +55,9 @@ pub enum SwarmCommand {
         /// The balancer that holds the pool
         #[arg(long, requires = "pool")]
         balancer: Option<String>,
+        /// Take the pool over from the swarm that routes it now (that swarm loses it)
+        #[arg(long, requires = "pool")]
+        take_pool: bool,
     },
     /// Show a swarm (by name `app-config-proc` or id)
     Show { swarm: String },
@@ -89,6 +92,9 @@ pub enum SwarmCommand {
         /// Stop routing the swarm through a balancer
         #[arg(long, conflicts_with_all = ["pool", "balancer"])]
         no_pool: bool,
+        /// Take the pool over from the swarm that routes it now (that swarm loses it)
+        #[arg(long, requires = "pool")]
+        take_pool: bool,
     },
     /// Delete a swarm; its procs keep running
     Delete { swarm: String },
@@ -289,6 +295,15 @@ async fn find(c: &Client, key: &str) -> anyhow::Result<Swarm> {
 }
 
 /// A swarm just written: as JSON, or a line saying how to dispatch it.
+/// The query that confirms taking a pool over.
+fn take(take_pool: bool) -> &'static str {
+    if take_pool {
+        vr_app::swarm::TAKE_POOL
+    } else {
+        ""
+    }
+}
+
 fn print_saved(args: &ClientArgs, s: &Swarm, what: &str) -> anyhow::Result<()> {
     if args.json {
         return print_json(s);
@@ -325,6 +340,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             ingredients,
             pool,
             balancer,
+            take_pool,
         } => {
             let spec = SwarmSpec {
                 pool,
@@ -347,7 +363,8 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                 ingredients,
                 ..SwarmSpec::default()
             };
-            let made: Swarm = c.post(paths::SWARMS, &spec).await?;
+            let path = format!("{}{}", paths::SWARMS, take(take_pool));
+            let made: Swarm = c.post(&path, &spec).await?;
             print_saved(&args, &made, "created")
         }
         SwarmCommand::Show { swarm } => {
@@ -402,6 +419,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             pool,
             balancer,
             no_pool,
+            take_pool,
         } => {
             let s = find(&c, &swarm).await?;
             // The answer's env has secret values masked; sent back, they keep their values.
@@ -431,7 +449,8 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                 spec.pool = pool;
                 spec.balancer = balancer;
             }
-            let saved: Swarm = c.put(&paths::swarm(s.id), &spec).await?;
+            let path = format!("{}{}", paths::swarm(s.id), take(take_pool));
+            let saved: Swarm = c.put(&path, &spec).await?;
             print_saved(&args, &saved, "saved")
         }
         SwarmCommand::Delete { swarm } => {

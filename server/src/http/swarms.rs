@@ -11,7 +11,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use vr_app::api::{LiveMessage, Outcome};
-use vr_app::swarm::{Dispatch, DispatchQuery, DispatchRequest, RollbackRequest, Swarm, SwarmSpec};
+use vr_app::swarm::{
+    Dispatch, DispatchQuery, DispatchRequest, RollbackRequest, SaveQuery, Swarm, SwarmSpec,
+};
 
 fn swarms_changed(state: &AppState) {
     let _ = state.live.send(LiveMessage::Swarms);
@@ -39,13 +41,15 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     p: Principal,
+    ApiQuery(q): ApiQuery<SaveQuery>,
     ApiJson(spec): ApiJson<SwarmSpec>,
 ) -> ApiResult<(StatusCode, Json<Swarm>)> {
-    let spec = swarms::check(&state.store, spec, None).await?;
+    let (spec, taken) = swarms::check_saving(&state.store, spec, None, q.take_pool).await?;
     let row = state
         .store
         .create_swarm(spec, p.username.clone(), now_ms())
         .await?;
+    take_pool_over(&state, &p, &row, taken).await?;
     let swarm = swarms::view(row, &state.store.fleet().await?).await?;
     state
         .record(
@@ -68,11 +72,14 @@ pub async fn replace(
     State(state): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<SaveQuery>,
     ApiJson(spec): ApiJson<SwarmSpec>,
 ) -> ApiResult<Json<Swarm>> {
     let current = state.store.swarm(id).await?;
-    let spec = swarms::check(&state.store, spec, Some(&current)).await?;
+    let (spec, taken) =
+        swarms::check_saving(&state.store, spec, Some(&current), q.take_pool).await?;
     let row = state.store.update_swarm(id, spec, now_ms()).await?;
+    take_pool_over(&state, &p, &row, taken).await?;
     let swarm = swarms::view(row, &state.store.fleet().await?).await?;
     state
         .record(
@@ -85,6 +92,35 @@ pub async fn replace(
         .await;
     swarms_changed(&state);
     Ok(Json(swarm))
+}
+
+/// The swarm `taken` from loses its pool to `row` (the operator confirmed the takeover).
+async fn take_pool_over(
+    state: &AppState,
+    p: &Principal,
+    row: &crate::store::SwarmRow,
+    taken: Option<crate::store::SwarmRow>,
+) -> ApiResult<()> {
+    let Some(owner) = taken else {
+        return Ok(());
+    };
+    let name = owner.spec.name();
+    swarms::release_pool(&state.store, owner, now_ms()).await?;
+    state
+        .record(
+            &p.username,
+            "swarm.edit",
+            &format!("swarm:{name}"),
+            Outcome::Ok,
+            &format!(
+                "pool {} on {} taken over by swarm {}",
+                row.spec.pool.as_deref().unwrap_or(""),
+                row.spec.balancer.as_deref().unwrap_or(""),
+                row.spec.name()
+            ),
+        )
+        .await;
+    Ok(())
 }
 
 /// Deletes the swarm; its procs stay where they are (they become orphans).
