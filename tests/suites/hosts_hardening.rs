@@ -664,6 +664,7 @@ async fn hosts_that_offer_only_weak_ssh_algorithms_are_refused() {
         TestHost::start(HostOptions {
             authorized_keys: vec![key.clone()],
             extra_sshd_config: extra,
+            ..HostOptions::default()
         })
     };
     // SHA-1 signatures only; CBC ciphers only (libssh2 itself would take those).

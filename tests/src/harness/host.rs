@@ -46,6 +46,8 @@ pub struct HostOptions {
     pub authorized_keys: Vec<String>,
     /// Extra `sshd_config` lines, appended after the harness's own.
     pub extra_sshd_config: String,
+    /// sshd logs each login (`LogLevel INFO`), so [`TestHost::logins`] can count connections.
+    pub log_logins: bool,
 }
 
 /// Where a host lives on the network.
@@ -168,6 +170,11 @@ impl TestHost {
             &opts.extra_sshd_config,
         )
         .expect("writing extra sshd config");
+        std::fs::write(
+            host.dir().join("log_level"),
+            if opts.log_logins { "INFO" } else { "ERROR" },
+        )
+        .expect("writing the log level");
         host.write_supervisord_conf();
         // Start both daemons before waiting on either, so their start-ups overlap.
         host.spawn_supervisord();
@@ -194,6 +201,16 @@ impl TestHost {
     pub fn user(&self) -> &'static str {
         ensure_test_login();
         TEST_LOGIN
+    }
+
+    /// SSH logins accepted so far (needs [`HostOptions::log_logins`]; counts since sshd last
+    /// started).
+    pub fn logins(&self) -> usize {
+        std::fs::read_to_string(self.dir().join("sshd.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Accepted publickey"))
+            .count()
     }
 
     /// The host's private dir (configs, keys, sockets, logs).
@@ -677,6 +694,8 @@ impl TestHost {
         std::fs::create_dir_all("/run/sshd").expect("creating /run/sshd");
         let d = self.dir();
         let extra = std::fs::read_to_string(d.join("extra_sshd_config")).unwrap_or_default();
+        let log_level =
+            std::fs::read_to_string(d.join("log_level")).unwrap_or_else(|_| "ERROR".into());
         let conf = format!(
             "Port {port}\n\
              ListenAddress {addr}\n\
@@ -689,7 +708,7 @@ impl TestHost {
              KbdInteractiveAuthentication no\n\
              PermitRootLogin prohibit-password\n\
              Subsystem sftp /usr/lib/openssh/sftp-server\n\
-             LogLevel ERROR\n\
+             LogLevel {log_level}\n\
              # vr keeps a pool of sessions and opens many channels at once; benchmarks connect to\n\
              # many hosts in parallel. The defaults (10 sessions, 10 pending) are for humans.\n\
              MaxSessions 100\n\

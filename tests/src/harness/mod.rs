@@ -7,6 +7,8 @@
 //! - [`browser`]: [`Browser`], headless Chromium through chromedriver.
 //! - [`ports`]: free ports and deadline-bound waits ([`wait_until`]).
 //! - [`procs`]: killing and reaping process trees, so nothing outlives a test.
+//! - [`load`]: a steady HTTP request loop through a balancer, recording every failure.
+//! - [`tls`]: a throwaway CA and nginx in the foreground (also a test balancer).
 //!
 //! A typical feature test:
 //!
@@ -36,6 +38,7 @@ pub mod browser;
 pub mod fleet;
 pub mod git;
 pub mod host;
+pub mod load;
 pub mod netns;
 pub mod ports;
 pub mod procs;

@@ -1,13 +1,15 @@
 //! Benchmarks of a `vr` binary, run by `scripts/bench.sh` (which builds the static release binary
 //! first); figures go into BENCHMARKS.md.
 //!
-//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms] [--runs N]
+//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms|balancers] [--runs N]
 //! [--hosts 50] [--procs 20] [--dead 10] [--samples 60]`.
 //! - foundation: start-up time, idle memory, binary size and UI bundle size;
 //! - fleet: see [`fleet`];
 //! - builds: see [`builds`];
-//! - swarms: see [`swarms`].
+//! - swarms: see [`swarms`];
+//! - balancers: see [`balancers`] (vr against Ansible).
 
+mod balancers;
 mod builds;
 mod fleet;
 mod swarms;
@@ -83,6 +85,9 @@ async fn main() {
     }
     if suite == "all" || suite == "swarms" {
         swarms::run(&vr).await;
+    }
+    if suite == "all" || suite == "balancers" {
+        balancers::run(&vr).await;
     }
 }
 

@@ -20,7 +20,7 @@ use vr_tests::harness::{ApiClient, HostOptions, ServerOptions, TestHost, VrServe
 const HOSTS: usize = 5;
 
 /// `n` consecutive loopback ports free now (harness hosts share the loopback).
-fn free_range(n: u16) -> u16 {
+pub(super) fn free_range(n: u16) -> u16 {
     loop {
         let base = free_port();
         if base <= u16::MAX - n
@@ -48,7 +48,11 @@ fn web_repo() -> GitRepo {
     repo
 }
 
-async fn dispatch(api: &ApiClient, id: i64, req: &DispatchRequest) -> (Dispatch, Duration) {
+pub(super) async fn dispatch(
+    api: &ApiClient,
+    id: i64,
+    req: &DispatchRequest,
+) -> (Dispatch, Duration) {
     let t = Instant::now();
     let d: Dispatch = api
         .post(&paths::dispatch_swarm(id), req)
@@ -66,7 +70,7 @@ async fn dispatch(api: &ApiClient, id: i64, req: &DispatchRequest) -> (Dispatch,
 }
 
 /// The slowest new proc's start and uptests: the part of a dispatch no tool can skip.
-async fn floor(api: &ApiClient, d: &Dispatch) -> Duration {
+pub(super) async fn floor(api: &ApiClient, d: &Dispatch) -> Duration {
     let mut slowest = 0;
     for id in &d.deploys {
         let dep: Deployment = api.get(&deploy_paths::deploy(*id)).await.expect_ok().json();
@@ -89,7 +93,7 @@ async fn floor(api: &ApiClient, d: &Dispatch) -> Duration {
 }
 
 /// Each dispatch step and its time, in order: where a dispatch's wall time goes.
-fn steps_line(d: &Dispatch) -> String {
+pub(super) fn steps_line(d: &Dispatch) -> String {
     d.steps
         .iter()
         .map(|s| format!("{} {}", s.name.label(), ms(Duration::from_millis(s.ms))))
