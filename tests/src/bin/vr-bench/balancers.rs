@@ -417,7 +417,7 @@ pub async fn run(vr: &Path) {
         vr_wall.as_secs_f64() / vr_floor.as_secs_f64().max(0.001),
         vr_wall.as_secs_f64() / (vr_floor.as_secs_f64() + 0.3),
         vr_failed.len(),
-        per_host(&vec![0; HOSTS], &vr_total)
+        per_host(&[0; HOSTS], &vr_total)
     );
     println!("  vr's steps: {}", steps_line(&v2));
     println!(
