@@ -271,6 +271,61 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         3
     );
 
+    // A routed proc stopped by hand leaves the pool first; started again, it returns only
+    // once its uptests pass.
+    let act = |action: ProcAction, p: &vr_app::fleet::Proc| ProcActionRequest {
+        action,
+        procs: vec![ProcRef {
+            host: p.host.clone(),
+            name: p.name.clone(),
+        }],
+        filter: None,
+    };
+    let paused = procs_of(&s.api, swarm.id).await.remove(0);
+    let load = Load::start(edge.ports[0]);
+    let report: ProcActionReport = s
+        .api
+        .post(fleet_paths::PROC_ACTIONS, &act(ProcAction::Stop, &paused))
+        .await
+        .expect_ok()
+        .json();
+    assert!(report.results[0].ok, "{report:?}");
+    let (n, failures, _) = load.stop().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed: {failures:?}",
+        failures.len()
+    );
+    assert!(!edge.pool_file("web").contains(&paused.name));
+    let report: ProcActionReport = s
+        .api
+        .post(fleet_paths::PROC_ACTIONS, &act(ProcAction::Start, &paused))
+        .await
+        .expect_ok()
+        .json();
+    assert!(
+        report.results[0].ok
+            && report.results[0]
+                .message
+                .contains("uptests passed; back in its pool"),
+        "{report:?}"
+    );
+    assert!(edge.pool_file("web").contains(&paused.name));
+    // A dispatch routes the procs the snapshot shows RUNNING: let it catch up with the start.
+    let t = std::time::Instant::now();
+    let seen = vr_tests::harness::wait_until_async(Duration::from_secs(10), || {
+        let (api, name) = (&s.api, paused.name.clone());
+        async move {
+            procs_of(api, swarm.id)
+                .await
+                .iter()
+                .any(|p| p.name == name && p.state == vr_app::supervisor::ProcState::Running)
+        }
+    })
+    .await;
+    eprintln!("the snapshot showed the restarted proc RUNNING after {:?}", t.elapsed());
+    assert!(seen, "the snapshot never showed {} RUNNING again", paused.name);
+
     // A broken include: validation fails, the previous file is back, nginx still serves.
     let broken = edge.dir.path().join("pools/zz-broken.conf");
     std::fs::write(&broken, "this is not nginx;\n").expect("broken include");
