@@ -8,16 +8,18 @@
 //! validates; and the CLI lists and shows balancers.
 
 use super::deploys::web_built;
-use super::swarms::{add_squad, dispatch, give_ports, keep_version, procs_of, swarm_setup};
+use super::swarms::{
+    add_squad, dispatch, give_ports, keep_version, procs_of, succeeded, swarm_setup,
+};
 use std::time::Duration;
 use vr_app::balancer::{Balancer, BalancerKind, BalancerSpec, paths as bpaths};
 use vr_app::fleet::{
     ProcAction, ProcActionReport, ProcActionRequest, ProcRef, paths as fleet_paths,
 };
 use vr_app::swarm::{DispatchRequest, DispatchStatus, DispatchStepKind, Swarm, SwarmSpec, paths};
+use vr_tests::harness::balancer::NginxEdge;
 use vr_tests::harness::fleet::{add_host, wait_health};
 use vr_tests::harness::load::{Load, wait_answers};
-use vr_tests::harness::tls::Nginx;
 use vr_tests::harness::{ApiClient, free_port};
 
 fn echo_swarm(config: &str, size: u32, pool: &str) -> SwarmSpec {
@@ -36,56 +38,27 @@ fn echo_swarm(config: &str, size: u32, pool: &str) -> SwarmSpec {
     }
 }
 
-/// nginx on the balancer host, serving `pools` (the upstreams vr writes) on two ports of its own.
-struct Edge {
-    dir: tempfile::TempDir,
-    ports: [u16; 2],
-    _nginx: Nginx,
-}
+/// nginx on the balancer host with upstreams `web` and `other`, on `ports[0]` and `ports[1]`.
+struct Edge(NginxEdge);
 
 impl Edge {
     fn start() -> Edge {
-        let dir = tempfile::tempdir().expect("tmp");
-        let d = dir.path().display().to_string();
-        let pools = dir.path().join("pools");
-        std::fs::create_dir_all(&pools).expect("pools dir");
-        // nginx needs each upstream it proxies to before vr first writes it.
-        for pool in ["web", "other"] {
-            std::fs::write(
-                pools.join(format!("vr-pool-{pool}.conf")),
-                format!("upstream {pool} {{ server 127.0.0.1:9 down; }}\n"),
-            )
-            .expect("placeholder pool");
-        }
-        let ports = [free_port(), free_port()];
-        // No retry on another node: a request sent to a proc that stopped before it left the
-        // pool fails, so the loop sees any ordering mistake.
-        let block = format!(
-            "include {d}/pools/*.conf; proxy_next_upstream off;\n\
-             server {{ listen 127.0.0.1:{}; location / {{ proxy_pass http://web; }} }}\n\
-             server {{ listen 127.0.0.1:{}; location / {{ proxy_pass http://other; }} }}\n",
-            ports[0], ports[1]
-        );
-        let nginx = Nginx::start(
-            std::process::Command::new("/usr/sbin/nginx"),
-            dir.path(),
-            &block,
-        );
-        Edge {
-            dir,
-            ports,
-            _nginx: nginx,
-        }
-    }
-
-    fn nginx(&self, args: &str) -> String {
-        let d = self.dir.path().display();
-        format!("/usr/sbin/nginx -p {d} -c {d}/nginx.conf {args}")
+        Edge(NginxEdge::start(&[
+            ("vr-pool-web.conf", "web"),
+            ("vr-pool-other.conf", "other"),
+        ]))
     }
 
     fn pool_file(&self, pool: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(format!("pools/vr-pool-{pool}.conf")))
-            .unwrap_or_default()
+        self.0.read(&format!("vr-pool-{pool}.conf"))
+    }
+}
+
+impl std::ops::Deref for Edge {
+    type Target = NginxEdge;
+
+    fn deref(&self) -> &NginxEdge {
+        &self.0
     }
 }
 
@@ -136,8 +109,7 @@ async fn rollout_under_load(
     tokio::time::sleep(Duration::from_millis(200)).await;
     spec.env_yaml = format!("COLOUR: {colour}\n");
     api.put(&paths::swarm(id), &*spec).await.expect_ok();
-    let d = dispatch(api, id, &keep_version()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    succeeded(api, id, &keep_version()).await;
     let (n, failures, answers) = load.stop().await;
     eprintln!(
         "rollout to {colour}: {n} requests, {} failed",
@@ -163,7 +135,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         name: "edge".into(),
         kind: BalancerKind::Nginx,
         hosts: vec!["lb9".into()],
-        pool_dir: edge.dir.path().join("pools").display().to_string(),
+        pool_dir: edge.pools().display().to_string(),
         validate_cmd: edge.nginx("-t"),
         reload_cmd: edge.nginx("-s reload"),
         drain_ms: 300,
@@ -193,8 +165,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         .await
         .expect_status(201)
         .json();
-    let d = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let d = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let route = d
         .steps
         .iter()
@@ -323,11 +294,18 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         }
     })
     .await;
-    eprintln!("the snapshot showed the restarted proc RUNNING after {:?}", t.elapsed());
-    assert!(seen, "the snapshot never showed {} RUNNING again", paused.name);
+    eprintln!(
+        "the snapshot showed the restarted proc RUNNING after {:?}",
+        t.elapsed()
+    );
+    assert!(
+        seen,
+        "the snapshot never showed {} RUNNING again",
+        paused.name
+    );
 
     // A broken include: validation fails, the previous file is back, nginx still serves.
-    let broken = edge.dir.path().join("pools/zz-broken.conf");
+    let broken = edge.pools().join("zz-broken.conf");
     std::fs::write(&broken, "this is not nginx;\n").expect("broken include");
     let before = edge.pool_file("web");
     let d = dispatch(&s.api, swarm.id, &keep_version()).await;
@@ -377,8 +355,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     let mut v3 = v2.clone();
     v3.env_yaml = "COLOUR: red\n".into();
     s.api.put(&paths::swarm(swarm.id), &v3).await.expect_ok();
-    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let d = succeeded(&s.api, swarm.id, &keep_version()).await;
     let route = d
         .steps
         .iter()
@@ -465,8 +442,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     let mut empty = v4.clone();
     empty.size = 0;
     s.api.put(&paths::swarm(swarm.id), &empty).await.expect_ok();
-    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    succeeded(&s.api, swarm.id, &keep_version()).await;
     assert!(procs_of(&s.api, swarm.id).await.is_empty());
     let file = edge.pool_file("web");
     assert!(
@@ -614,8 +590,7 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
         .await
         .expect_status(201)
         .json();
-    let d = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let file = hap.pool_file();
     assert_eq!(file.matches(" check # web-").count(), 4, "{file}");
     wait_answers(hap.port, "blue").await;
@@ -624,8 +599,7 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
     // Size 0 empties the backend; the config still validates.
     spec.size = 0;
     s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
-    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    succeeded(&s.api, swarm.id, &keep_version()).await;
     let file = hap.pool_file();
     assert!(
         file.contains("(0 node(s))") && !file.contains(" server "),
@@ -658,7 +632,7 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
     browser.wait_for_text("#current-user", "admin").await;
     browser.goto(&s.server.url("/balancers")).await;
     browser.wait_for("[data-test=balancers-empty]").await;
-    let pools = edge.dir.path().join("pools").display().to_string();
+    let pools = edge.pools().display().to_string();
     for (field, value) in [
         ("#balancer-name", "edge".to_string()),
         ("#balancer-hosts", "lb9".to_string()),
@@ -684,8 +658,7 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
         .await
         .expect_status(201)
         .json();
-    let d = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let row = "[data-test=pool-row][data-name=web]";
     browser.wait_for_text(row, "web-prod-echo").await;
     browser.wait_for(&format!("{row}[data-drift=false]")).await;
@@ -694,8 +667,7 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
     lb.kill_sshd();
     spec.env_yaml = "COLOUR: green\n".into();
     s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
-    let d = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    succeeded(&s.api, swarm.id, &keep_version()).await;
     browser.wait_for(&format!("{row}[data-drift=true]")).await;
     browser.screenshot("ui-balancer-drift").await;
     lb.start_sshd();

@@ -25,24 +25,8 @@ pub fn web_app() -> GitRepo {
                 "uptests/web/01_http.sh",
                 "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(\"http://%s:%s/index.html\" % (sys.argv[1], sys.argv[2]), timeout=5)' \"$1\" \"$2\"\n",
             ),
-            (
-                "echo.py",
-                "import http.server, os\n\
-                 class H(http.server.BaseHTTPRequestHandler):\n\
-                 \x20   def do_GET(self):\n\
-                 \x20       body = (os.environ.get('COLOUR', '?') + '\\n').encode()\n\
-                 \x20       self.send_response(200)\n\
-                 \x20       self.send_header('Content-Length', str(len(body)))\n\
-                 \x20       self.end_headers()\n\
-                 \x20       self.wfile.write(body)\n\
-                 \x20   def log_message(self, *args):\n\
-                 \x20       pass\n\
-                 http.server.ThreadingHTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n",
-            ),
-            (
-                "uptests/echo/01_http.sh",
-                "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(\"http://%s:%s/\" % (sys.argv[1], sys.argv[2]), timeout=5)' \"$1\" \"$2\"\n",
-            ),
+            ("echo.py", vr_tests::harness::balancer::ECHO_PY),
+            ("uptests/echo/01_http.sh", vr_tests::harness::balancer::ECHO_UPTEST),
             ("uptests/worker/01_env.sh", "#!/bin/sh\n[ -n \"$TRICKY\" ] && [ \"$2\" = 0 ]\n"),
             ("uptests/slow/01_slow.sh", "#!/bin/sh\nsleep 20\n"),
             ("uptests/checked/01_not_ready.sh", "#!/bin/sh\necho \"checked is not ready on $1:$2\"\nexit 1\n"),

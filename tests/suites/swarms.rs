@@ -73,6 +73,13 @@ pub async fn dispatch(api: &ApiClient, swarm: i64, req: &DispatchRequest) -> Dis
     finished(api, d.id).await
 }
 
+/// [`dispatch`], which must succeed.
+pub async fn succeeded(api: &ApiClient, swarm: i64, req: &DispatchRequest) -> Dispatch {
+    let d = dispatch(api, swarm, req).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    d
+}
+
 pub async fn finished(api: &ApiClient, id: i64) -> Dispatch {
     let until = Instant::now() + Duration::from_secs(120);
     loop {
@@ -191,8 +198,7 @@ async fn a_batched_rollout_never_holds_more_than_size_plus_batch() {
         .await
         .expect_status(201)
         .json();
-    let first = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert_eq!(first.status, DispatchStatus::Succeeded, "{first:#?}");
+    succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let v1 = procs_of(&s.api, swarm.id).await;
     assert_eq!(v1.len(), 2, "{v1:#?}");
     spec.env_yaml = "COLOUR: red\n".into();
@@ -272,8 +278,7 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
         .await
         .expect_status(201)
         .json();
-    let first = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert_eq!(first.status, DispatchStatus::Succeeded, "{first:#?}");
+    succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     assert_eq!(procs_of(&s.api, swarm.id).await.len(), 2);
 
     // Cut off before the dispatch: it plans without the host and leaves its proc alone.
@@ -288,8 +293,7 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
     spec.env_yaml = "TRICKY: \"two\"\n".into();
     s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
     let started = Instant::now();
-    let without = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(without.status, DispatchStatus::Succeeded, "{without:#?}");
+    let without = succeeded(&s.api, swarm.id, &keep_version()).await;
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "the dead host slowed the dispatch: {:?}",
@@ -318,8 +322,7 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
         Duration::from_secs(30),
     )
     .await;
-    let healed = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(healed.status, DispatchStatus::Succeeded, "{healed:#?}");
+    let healed = succeeded(&s.api, swarm.id, &keep_version()).await;
     let procs = procs_of(&s.api, swarm.id).await;
     assert_eq!(procs.len(), 2, "{procs:#?}");
     assert!(
@@ -418,8 +421,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     );
 
     // First dispatch: one proc per host, each reached on its port, proc.json naming the swarm.
-    let first = dispatch(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert_eq!(first.status, DispatchStatus::Succeeded, "{first:#?}");
+    let first = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let plan = first.plan.clone().expect("plan");
     assert_eq!(plan.start.len(), 2, "{plan:?}");
     assert!(plan.start.iter().any(|p| p.host == "builder1"));
@@ -453,8 +455,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     assert_eq!((now.status.running, now.status.wanted), (2, 2));
 
     // `-` on a swarm that matches: nothing to do, nothing started.
-    let same = dispatch(&s.api, swarm.id, &keep_version()).await;
-    assert_eq!(same.status, DispatchStatus::Succeeded, "{same:#?}");
+    let same = succeeded(&s.api, swarm.id, &keep_version()).await;
     assert!(same.deploys.is_empty(), "{same:#?}");
     assert!(
         same.steps
@@ -573,8 +574,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         .await
         .expect_status(201)
         .json();
-    let w = dispatch(&s.api, workers.id, &DispatchRequest::default()).await;
-    assert_eq!(w.status, DispatchStatus::Succeeded, "{w:#?}");
+    succeeded(&s.api, workers.id, &DispatchRequest::default()).await;
     let w_procs = procs_of(&s.api, workers.id).await;
     assert_eq!(w_procs.len(), 2, "{w_procs:#?}");
     assert!(w_procs.iter().all(|p| p.name.ends_with("-worker-0")));
@@ -853,8 +853,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
         Duration::from_secs(20),
     )
     .await;
-    let again = dispatch(&api, blue, &keep_version()).await;
-    assert_eq!(again.status, DispatchStatus::Succeeded, "{again:#?}");
+    let again = succeeded(&api, blue, &keep_version()).await;
     let blue_procs = procs_of(&api, blue).await;
     assert_eq!(blue_procs.len(), 2, "{blue_procs:#?}");
     for p in &blue_procs {

@@ -7,6 +7,7 @@
 //! - [`browser`]: [`Browser`], headless Chromium through chromedriver.
 //! - [`ports`]: free ports and deadline-bound waits ([`wait_until`]).
 //! - [`procs`]: killing and reaping process trees, so nothing outlives a test.
+//! - [`balancer`]: nginx with a folder of pool files, and a web app that answers its version.
 //! - [`load`]: a steady HTTP request loop through a balancer, recording every failure.
 //! - [`tls`]: a throwaway CA and nginx in the foreground (also a test balancer).
 //!
@@ -34,6 +35,7 @@
 //! Everything blocks except the HTTP and browser helpers, which are async. Blocking calls are
 //! fine inside `#[tokio::test]`: the server under test is another process.
 
+pub mod balancer;
 pub mod browser;
 pub mod fleet;
 pub mod git;

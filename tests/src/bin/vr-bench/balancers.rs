@@ -15,11 +15,11 @@ use vr_app::balancer::{BalancerKind, BalancerSpec, paths as bpaths};
 use vr_app::build::{Build, BuildStatus, NewApp, NewBuildpack, paths as build_paths};
 use vr_app::fleet::{Health, HostPatch, NewSquad, paths as fleet_paths};
 use vr_app::swarm::{DispatchRequest, DispatchStepKind, Swarm, SwarmSpec, paths};
+use vr_tests::harness::balancer::NginxEdge;
 use vr_tests::harness::fleet::{add_host, server_key, wait_health};
 use vr_tests::harness::git::{GitRepo, shell_buildpack};
 use vr_tests::harness::load::{Load, wait_answers};
-use vr_tests::harness::tls::Nginx;
-use vr_tests::harness::{ClientKey, HostOptions, ServerOptions, TestHost, VrServer, free_port};
+use vr_tests::harness::{ClientKey, HostOptions, ServerOptions, TestHost, VrServer};
 
 const HOSTS: usize = 5;
 const PER_HOST: usize = 2;
@@ -30,75 +30,16 @@ fn echo_repo() -> GitRepo {
         &[
             // What the test shell buildpack detects.
             ("app.sh", "#!/bin/sh\n"),
-            (
-                "echo.py",
-                "import http.server, os\n\
-                 class H(http.server.BaseHTTPRequestHandler):\n\
-                 \x20   def do_GET(self):\n\
-                 \x20       body = (os.environ.get('COLOUR', '?') + '\\n').encode()\n\
-                 \x20       self.send_response(200)\n\
-                 \x20       self.send_header('Content-Length', str(len(body)))\n\
-                 \x20       self.end_headers()\n\
-                 \x20       self.wfile.write(body)\n\
-                 \x20   def log_message(self, *args):\n\
-                 \x20       pass\n\
-                 http.server.ThreadingHTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n",
-            ),
+            ("echo.py", vr_tests::harness::balancer::ECHO_PY),
             (
                 "uptests/web/01_http.sh",
-                "#!/bin/sh\nexec python3 -c 'import sys, urllib.request; urllib.request.urlopen(\"http://%s:%s/\" % (sys.argv[1], sys.argv[2]), timeout=5)' \"$1\" \"$2\"\n",
+                vr_tests::harness::balancer::ECHO_UPTEST,
             ),
             ("Procfile", "web: exec python3 echo.py\n"),
         ],
         "echo",
     );
     repo
-}
-
-/// nginx on the balancer host: port 0 of `ports` proxies to vr's pool, port 1 to Ansible's.
-struct Edge {
-    dir: tempfile::TempDir,
-    ports: [u16; 2],
-    _nginx: Nginx,
-}
-
-impl Edge {
-    fn start() -> Edge {
-        let dir = tempfile::tempdir().expect("tmp");
-        let d = dir.path().display().to_string();
-        let pools = dir.path().join("pools");
-        std::fs::create_dir_all(&pools).expect("pools dir");
-        for (file, up) in [("vr-pool-web.conf", "web"), ("ans.conf", "ans")] {
-            std::fs::write(
-                pools.join(file),
-                format!("upstream {up} {{ server 127.0.0.1:9 down; }}\n"),
-            )
-            .expect("placeholder");
-        }
-        let ports = [free_port(), free_port()];
-        // No retry on another node: a request sent to a stopped proc counts as failed.
-        let block = format!(
-            "include {d}/pools/*.conf; proxy_next_upstream off;\n\
-             server {{ listen 127.0.0.1:{}; location / {{ proxy_pass http://web; }} }}\n\
-             server {{ listen 127.0.0.1:{}; location / {{ proxy_pass http://ans; }} }}\n",
-            ports[0], ports[1]
-        );
-        let nginx = Nginx::start(
-            std::process::Command::new("/usr/sbin/nginx"),
-            dir.path(),
-            &block,
-        );
-        Edge {
-            dir,
-            ports,
-            _nginx: nginx,
-        }
-    }
-
-    fn nginx(&self) -> String {
-        let d = self.dir.path().display();
-        format!("/usr/sbin/nginx -p {d} -c {d}/nginx.conf")
-    }
 }
 
 /// `n` consecutive free ports from `*next` up (below the ephemeral range); moves `*next` past.
@@ -137,7 +78,7 @@ fn inventory(
     key: &ClientKey,
     ports: &[Vec<u16>],
     old: &[Vec<u16>],
-    edge: &Edge,
+    edge: &NginxEdge,
 ) -> String {
     let list = |p: &[u16]| {
         format!(
@@ -170,8 +111,8 @@ fn inventory(
         out,
         "[lb]\n{} pool_file={}/pools/ans.conf nginx=\"{}\"",
         line("lb", lb),
-        edge.dir.path().display(),
-        edge.nginx()
+        edge.path().display(),
+        edge.nginx("")
     );
     out
 }
@@ -265,7 +206,8 @@ pub async fn run(vr: &Path) {
     }
     add_host(&api, &lb, "lb", None).await;
     wait_health(&api, "lb", Health::Ok, Duration::from_secs(15)).await;
-    let edge = Edge::start();
+    // Port 0 proxies to vr's pool, port 1 to Ansible's.
+    let edge = NginxEdge::start(&[("vr-pool-web.conf", "web"), ("ans.conf", "ans")]);
     let bp = shell_buildpack();
     api.post(
         build_paths::BUILDPACKS,
@@ -295,9 +237,9 @@ pub async fn run(vr: &Path) {
             name: "edge".into(),
             kind: BalancerKind::Nginx,
             hosts: vec!["lb".into()],
-            pool_dir: edge.dir.path().join("pools").display().to_string(),
-            validate_cmd: format!("{} -t", edge.nginx()),
-            reload_cmd: format!("{} -s reload", edge.nginx()),
+            pool_dir: edge.pools().display().to_string(),
+            validate_cmd: edge.nginx("-t"),
+            reload_cmd: edge.nginx("-s reload"),
             drain_ms: 300,
         },
     )
