@@ -137,7 +137,7 @@ async fn procs_are_deployed_reached_and_taken_down() {
     let r1 = release(&s.api, b.id, &env).await;
 
     // A web proc, reached on its port.
-    let port = vr_tests::harness::free_port();
+    let port = vr_tests::harness::proc_port_range(1);
     let web = deploy(&s.api, r1.id, "web", "prod", port).await;
     assert_eq!(web.status, DeployStatus::Succeeded, "{web:#?}");
     assert_eq!(web.steps.len(), 6, "{web:#?}");
@@ -384,7 +384,7 @@ async fn two_deploys_racing_for_one_port_get_it_once() {
     let s = setup().await;
     let (_repo, b) = web_built(&s).await;
     let r = release(&s.api, b.id, "").await;
-    let port = vr_tests::harness::free_port();
+    let port = vr_tests::harness::proc_port_range(1);
     // Two programs (two configs) ask for the same port at the same moment: the reservation,
     // written with the deploy's record in one transaction, lets exactly one have it.
     let (ask_one, ask_two) = (
@@ -476,7 +476,7 @@ async fn a_lost_host_or_a_stopped_server_ends_a_deploy_cleanly() {
     )
     .await;
     // It holds a port: the restart releases it with the deploy.
-    let port = vr_tests::harness::free_port();
+    let port = vr_tests::harness::proc_port_range(1);
     let d = start("restart", port).await;
     wait_step(&s.api, d.id, DeployStepKind::WaitRunning).await;
     let mut server = s.server;

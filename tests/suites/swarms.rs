@@ -9,7 +9,6 @@
 
 use super::builds::setup_with;
 use super::deploys::web_built;
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use vr_app::fleet::{HostPatch, NewSquad, Proc, paths as fleet_paths};
 use vr_app::supervisor::ProcState;
@@ -20,22 +19,8 @@ use vr_app::swarm::{
 use vr_tests::harness::ApiClient;
 use vr_tests::harness::fleet::{add_host, fleet, wait_health};
 
-/// `n` consecutive loopback ports that are free now: harness hosts share the loopback, so each
-/// gets its own range and two hosts' procs never meet on one port.
-pub fn free_range(n: u16) -> u16 {
-    loop {
-        let base = vr_tests::harness::free_port();
-        if base > u16::MAX - n {
-            continue;
-        }
-        if (base..base + n).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return base;
-        }
-    }
-}
-
 pub async fn give_ports(api: &ApiClient, host: &str, n: u16) {
-    let base = free_range(n);
+    let base = vr_tests::harness::proc_port_range(n);
     api.patch(
         &fleet_paths::host(host),
         &HostPatch {

@@ -51,5 +51,8 @@ pub mod tls;
 pub use browser::Browser;
 pub use host::{ClientKey, HostOptions, TestHost};
 pub use netns::NetnsHost;
-pub use ports::{free_port, tcp_connects, wait_for, wait_for_async, wait_until, wait_until_async};
+pub use ports::{
+    free_port, proc_port_range, tcp_connects, wait_for, wait_for_async, wait_until,
+    wait_until_async,
+};
 pub use server::{ApiClient, Reply, ServerOptions, VrServer};

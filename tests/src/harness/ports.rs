@@ -15,6 +15,36 @@ use std::time::{Duration, Instant};
 const FIRST_POLL: Duration = Duration::from_millis(2);
 const MAX_POLL: Duration = Duration::from_millis(50);
 
+/// `n` consecutive loopback ports, free now and below the kernel's ephemeral range
+/// (32768–60999 here), for procs a test deploys. Ports from [`free_port`] are ephemeral: a
+/// request loop's short connections (each with an ephemeral local port, on both sides of a
+/// balancer) can sit on one between a deploy's port check and its proc's `bind`. Each call
+/// hands out a new range; processes start apart (by pid) so two test binaries rarely meet.
+pub fn proc_port_range(n: u16) -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const END: u32 = 32_000;
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU32::new(FIRST + (std::process::id() % 12) * 1000));
+    let n32 = u32::from(n);
+    for _ in 0..(END - FIRST) / n32.max(1) {
+        let mut base = next.fetch_add(n32, Ordering::Relaxed);
+        if base + n32 > END {
+            // Wrap around: ranges handed out long ago are free again once their test ended.
+            next.store(FIRST + n32, Ordering::Relaxed);
+            base = FIRST;
+        }
+        let (lo, hi) = (
+            u16::try_from(base).unwrap_or(u16::MAX),
+            u16::try_from(base + n32).unwrap_or(u16::MAX),
+        );
+        if (lo..hi).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return lo;
+        }
+    }
+    panic!("no {n} free consecutive ports between {FIRST} and {END}");
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed out
 /// before.
 ///

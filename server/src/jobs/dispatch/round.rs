@@ -66,8 +66,9 @@ pub(super) async fn converge(
             continue; // another job took one of the ports meanwhile: plan again
         }
         let progressed = !starts.is_empty();
+        let mut fresh = Vec::new();
         if progressed {
-            deploy(run, release, &hosts, &starts, &mut done).await?;
+            fresh = deploy(run, release, &hosts, &starts, &mut done).await?;
             run.check_cancel().await?;
         }
         // Old procs go only once their replacements passed their uptests (this round's, or
@@ -80,10 +81,13 @@ pub(super) async fn converge(
             fresh(a).cmp(&fresh(b))
         });
         let retire: Vec<ProcRef> = order.into_iter().take(batch).collect();
-        // The pool gets the new procs and loses those about to retire, which then drain.
-        if let Some(grace) = route(run, &hosts, &views, &done, &retire).await? {
-            tokio::time::sleep(grace).await;
-        }
+        // The pool gets the new procs and loses those about to retire, which then drain;
+        // meanwhile the snapshot catches up with the new procs (pages show them).
+        let grace = route(run, &hosts, &views, &done, &retire).await?;
+        tokio::join!(
+            tokio::time::sleep(grace.unwrap_or_default()),
+            wait_until_seen(run, &hosts, &fresh)
+        );
         if !retire.is_empty() {
             retire_procs(run, &hosts, &views, &retire, &mut done).await?;
         } else if !progressed {
@@ -270,7 +274,7 @@ async fn reserve(run: &mut Run<'_>, starts: &[NewProc]) -> Result<bool, Stop> {
 }
 
 /// Starts the round's new procs, in parallel across hosts (one SSH session per host), each
-/// through its uptests. If any fails, the round's failed procs are removed (unless the swarm
+/// through its uptests; returns them. If any fails, the round's failed procs are removed (unless the swarm
 /// keeps them), the old ones stay, and the dispatch fails with the reasons.
 async fn deploy(
     run: &mut Run<'_>,
@@ -278,7 +282,7 @@ async fn deploy(
     hosts: &BTreeMap<String, Host>,
     starts: &[NewProc],
     done: &mut Done,
-) -> Result<(), Stop> {
+) -> Result<Vec<Deployment>, Stop> {
     let started = Instant::now();
     let spec = run.swarm.spec.clone();
     let mut tasks = JoinSet::new();
@@ -351,7 +355,6 @@ async fn deploy(
         };
         done.started.push((r, started_meta(run, release, d)));
     }
-    wait_until_seen(run, hosts, &ok).await;
     if failed.is_empty() {
         run.step(
             DispatchStepKind::Deploy,
@@ -368,7 +371,7 @@ async fn deploy(
                 .join("\n"),
         )
         .await;
-        return Ok(());
+        return Ok(ok);
     }
     let mut lines: Vec<String> = failed
         .iter()

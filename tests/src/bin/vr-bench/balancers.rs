@@ -42,21 +42,6 @@ fn echo_repo() -> GitRepo {
     repo
 }
 
-/// `n` consecutive free ports from `*next` up (below the ephemeral range); moves `*next` past.
-fn low_range(n: u16, next: &mut u16) -> u16 {
-    loop {
-        let base = *next;
-        *next += n;
-        assert!(
-            *next < 32_000,
-            "no free port range below the ephemeral ports"
-        );
-        if (base..base + n).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return base;
-        }
-    }
-}
-
 fn logins(hosts: &[TestHost]) -> Vec<usize> {
     hosts.iter().map(TestHost::logins).collect()
 }
@@ -181,14 +166,13 @@ pub async fn run(vr: &Path) {
     .expect_status(201);
     // vr's procs get 16 ports per host; Ansible's get two fixed pairs of their own.
     let mut ansible_ports: Vec<[u16; 4]> = Vec::new();
-    let mut next_low = 21_000;
     for (i, h) in hosts.iter().enumerate() {
         let name = format!("h{i}");
         add_host(&api, h, &name, Some("bench")).await;
         // One range per host, so vr's ports and Ansible's never meet, and below the kernel's
         // ephemeral ports: the request loop's thousands of short connections would otherwise
         // sit on a port a new proc wants.
-        let base = low_range(20, &mut next_low);
+        let base = vr_tests::harness::proc_port_range(20);
         api.patch(
             &fleet_paths::host(&name),
             &HostPatch {

@@ -6,7 +6,6 @@
 
 use super::{PW, ms};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use vr_app::build::{NewApp, NewBuildpack, paths as build_paths};
@@ -15,21 +14,9 @@ use vr_app::fleet::{Health, HostPatch, NewSquad, paths as fleet_paths};
 use vr_app::swarm::{Dispatch, DispatchRequest, DispatchStatus, Swarm, SwarmSpec, paths};
 use vr_tests::harness::fleet::{add_host, server_key, wait_health};
 use vr_tests::harness::git::{GitRepo, shell_buildpack};
-use vr_tests::harness::{ApiClient, HostOptions, ServerOptions, TestHost, VrServer, free_port};
+use vr_tests::harness::{ApiClient, HostOptions, ServerOptions, TestHost, VrServer};
 
 const HOSTS: usize = 5;
-
-/// `n` consecutive loopback ports free now (harness hosts share the loopback).
-pub(super) fn free_range(n: u16) -> u16 {
-    loop {
-        let base = free_port();
-        if base <= u16::MAX - n
-            && (base..base + n).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok())
-        {
-            return base;
-        }
-    }
-}
 
 fn web_repo() -> GitRepo {
     let repo = GitRepo::new();
@@ -162,7 +149,7 @@ pub async fn run(vr: &Path) {
     for (i, h) in hosts.iter().enumerate() {
         let name = format!("h{i}");
         add_host(&api, h, &name, Some("bench")).await;
-        let base = free_range(16);
+        let base = vr_tests::harness::proc_port_range(16);
         api.patch(
             &fleet_paths::host(&name),
             &HostPatch {
