@@ -17,6 +17,7 @@ pub mod json;
 pub mod live;
 pub mod object;
 pub mod order;
+pub mod orphans;
 pub mod page;
 pub mod plan;
 pub mod query;

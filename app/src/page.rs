@@ -27,6 +27,7 @@ pub enum Page {
     NewHost,
     Host,
     Balancers,
+    Orphans,
     Squads,
     Squad,
     Ingredients,
@@ -38,7 +39,7 @@ pub enum Page {
 }
 
 /// Fixed paths, then `prefix/:param` paths. `/hosts/new` is listed before `/hosts/:name`.
-const FIXED: [(&str, Page); 19] = [
+const FIXED: [(&str, Page); 20] = [
     ("/", Page::Dashboard),
     ("/login", Page::Login),
     ("/setup", Page::Setup),
@@ -53,6 +54,7 @@ const FIXED: [(&str, Page); 19] = [
     ("/hosts", Page::Hosts),
     ("/hosts/new", Page::NewHost),
     ("/balancers", Page::Balancers),
+    ("/orphans", Page::Orphans),
     ("/squads", Page::Squads),
     ("/ingredients", Page::Ingredients),
     ("/activity", Page::Activity),

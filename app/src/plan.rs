@@ -18,6 +18,10 @@ pub use crate::swarm::Placement;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub swarm_id: i64,
+    /// The swarm's app and config name now: procs of the swarm made for another (the swarm was
+    /// edited since) are stale, whatever release they run.
+    pub app: String,
+    pub config: String,
     /// The release its procs must run; others of the swarm are stale.
     pub release_hash: String,
     pub proc_type: String,
@@ -35,6 +39,9 @@ pub struct HostView {
     pub name: String,
     /// Active and answering: new procs may go here and its procs may be retired.
     pub usable: bool,
+    /// In the swarm's squad. A host outside it (the swarm moved to another squad, or the host
+    /// left it) only has the swarm's procs retired.
+    pub in_squad: bool,
     /// The host's port range, inclusive.
     pub port_min: u16,
     pub port_max: u16,
@@ -91,7 +98,10 @@ fn standing(target: &Target, p: &Proc) -> Standing {
         return Standing::NotOurs;
     };
     let runs = matches!(p.state, ProcState::Running | ProcState::Starting);
-    if runs && meta.release_hash == target.release_hash && meta.proc_type == target.proc_type {
+    let same_identity = meta.proc_type == target.proc_type
+        && meta.app == target.app
+        && meta.config == target.config;
+    if runs && meta.release_hash == target.release_hash && same_identity {
         Standing::Current
     } else {
         Standing::Stale
@@ -137,7 +147,16 @@ impl Slot<'_> {
 /// The plan that makes `hosts` hold what `target` wants.
 pub fn plan(target: &Target, hosts: &[HostView]) -> Plan {
     let mut out = Plan::default();
-    let usable: Vec<&HostView> = hosts.iter().filter(|h| h.usable).collect();
+    // The swarm's procs on usable hosts outside its squad all go.
+    for h in hosts.iter().filter(|h| h.usable && !h.in_squad) {
+        out.retire.extend(
+            h.procs
+                .iter()
+                .filter(|p| standing(target, p) != Standing::NotOurs)
+                .map(proc_ref),
+        );
+    }
+    let usable: Vec<&HostView> = hosts.iter().filter(|h| h.usable && h.in_squad).collect();
     let size = match target.placement {
         Placement::Spread => target.size,
         Placement::OnePerHost => u32::try_from(usable.len()).unwrap_or(u32::MAX),
@@ -256,6 +275,7 @@ mod tests {
         HostView {
             name: name.into(),
             usable: true,
+            in_squad: true,
             port_min: 5000,
             port_max: 5009,
             procs,
@@ -266,6 +286,8 @@ mod tests {
     fn target(size: u32) -> Target {
         Target {
             swarm_id: 1,
+            app: "shop".into(),
+            config: "prod".into(),
             release_hash: "new".into(),
             proc_type: "web".into(),
             size,
@@ -344,6 +366,43 @@ mod tests {
         );
         // What runs on a host that does not answer is left alone.
         assert!(p.retire.is_empty());
+    }
+
+    #[test]
+    fn an_identity_change_replaces_the_swarms_procs_and_a_squad_change_empties_the_old_hosts() {
+        // Same release, but made when the swarm's config name was "staging".
+        let mut renamed = ours("a", 5000, "new", ProcState::Running, 1);
+        if let Some(m) = renamed.meta.as_mut() {
+            m.config = "staging".into();
+        }
+        let p = plan(&target(1), &[host("a", vec![renamed])]);
+        assert_eq!(p.retire.len(), 1);
+        assert_eq!(p.start.len(), 1);
+        // A host that left the squad: its procs of the swarm go, it gets none, and another
+        // swarm's proc there stays.
+        let mut gone = host(
+            "old",
+            vec![
+                ours("old", 5000, "new", ProcState::Running, 1),
+                ours("old", 5001, "new", ProcState::Running, 2),
+            ],
+        );
+        gone.in_squad = false;
+        let p = plan(&target(1), &[gone, host("b", vec![])]);
+        assert_eq!(
+            p.retire,
+            vec![ProcRef {
+                host: "old".into(),
+                name: "shop-new-web-5000".into()
+            }]
+        );
+        assert_eq!(
+            p.start,
+            vec![NewProc {
+                host: "b".into(),
+                port: 5000
+            }]
+        );
     }
 
     #[test]
@@ -433,6 +492,7 @@ mod tests {
                                 HostView {
                                     name: name.clone(),
                                     usable: usable || i == 0,
+                                    in_squad: true,
                                     port_min: 5000,
                                     port_max,
                                     procs,

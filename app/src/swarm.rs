@@ -611,6 +611,17 @@ pub struct SaveQuery {
     pub take_pool: bool,
 }
 
+/// `DELETE /api/swarms/{id}`: `take_down` drains and destroys the swarm's procs first (without
+/// it they keep running and are listed as orphans).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteQuery {
+    #[serde(default)]
+    pub take_down: bool,
+}
+
+/// The query string of a delete that takes the swarm's procs down.
+pub const TAKE_DOWN: &str = "?take_down=true";
+
 /// The query string of a save that takes the pool over.
 pub const TAKE_POOL: &str = "?take_pool=true";
 

@@ -18,6 +18,7 @@ use crate::dashboard::DashboardPage;
 use crate::deploys::{DeployPage, DeploysPage, NewDeployPage};
 use crate::hosts::{HostPage, HostsPage, NewHostPage};
 use crate::ingredients::{IngredientPage, IngredientsPage};
+use crate::orphans::OrphansPage;
 use crate::releases::{ReleasePage, ReleasesPage};
 use crate::router;
 use crate::session::Session;
@@ -68,6 +69,7 @@ pub fn CurrentPage() -> impl IntoView {
         Page::NewHost => view! { <NewHostPage /> }.into_any(),
         Page::Host => view! { <HostPage /> }.into_any(),
         Page::Balancers => view! { <BalancersPage /> }.into_any(),
+        Page::Orphans => view! { <OrphansPage /> }.into_any(),
         Page::Squads => view! { <SquadsPage /> }.into_any(),
         Page::Squad => view! { <SquadPage /> }.into_any(),
         Page::Ingredients => view! { <IngredientsPage /> }.into_any(),

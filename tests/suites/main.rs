@@ -9,6 +9,7 @@ mod fleet;
 mod harness_selftest;
 mod hosts_hardening;
 mod http_edge;
+mod orphans;
 mod readme;
 mod releases;
 mod remote_ssh;

@@ -210,6 +210,12 @@ fn script() -> Vec<(&'static str, Expect)> {
             Prints(&["swarm #1 shop-prod-web saved"]),
         ),
         ("vr balancers", Prints(&["edge", "nginx", "web1"])),
+        ("vr orphans", Prints(&["no orphans"])),
+        ("vr orphans --clean --yes", Prints(&["no orphans to clean"])),
+        (
+            "vr swarm delete shop-prod-web --take-down",
+            Prints(&["swarm #1 shop-prod-web deleted; its procs were drained and destroyed"]),
+        ),
         ("scripts/build-static.sh", Script),
     ]
 }

@@ -34,7 +34,7 @@ pub async fn give_ports(api: &ApiClient, host: &str, n: u16) {
     .expect_ok();
 }
 
-fn web_swarm(size: u32) -> SwarmSpec {
+pub fn web_swarm(size: u32) -> SwarmSpec {
     SwarmSpec {
         app: "web".into(),
         version: "main".into(),
@@ -149,7 +149,7 @@ async fn wait_for_deploys(api: &ApiClient, id: i64) {
 
 /// The setup's builder and a second host `web2`, both in squad `eu` with port ranges of their
 /// own, and the web app built (keep the repo and the host alive).
-async fn two_hosts() -> (
+pub async fn two_hosts() -> (
     super::builds::Setup,
     vr_tests::harness::git::GitRepo,
     vr_tests::harness::TestHost,

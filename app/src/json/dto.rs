@@ -15,6 +15,7 @@ use crate::fleet::{
     ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, Proc,
     ProcActionReport, ProcActionResult, ProcDetail, ProcMeta, ProcRef, Squad, StateChange,
 };
+use crate::orphans::Orphan;
 use crate::plan::{NewProc, Plan};
 use crate::release::{
     Difference, Ingredient, Layer, Release, ReleaseConfig, ReleaseDiff, ReleasePreview, Sourced,
@@ -294,6 +295,17 @@ from_json_struct!(Node {
 from_json_struct!(PoolHost {} default { host, applied, message, ok, at });
 from_json_struct!(PoolView {} default { balancer, pool, swarm, nodes, wanted, hosts });
 from_json_struct!(Balancer {} default { id, spec, pools, created_by, created_at });
+
+// orphans
+from_json_struct!(Orphan {
+    host,
+    name,
+    port,
+    state,
+    swarm_id,
+    swarm,
+    why
+});
 
 // swarm
 from_json_named!(Placement, Placement::ALL, Placement::as_str);
@@ -942,6 +954,19 @@ mod tests {
             }],
             created_by: "ann".into(),
             created_at: 1,
+        });
+    }
+
+    #[test]
+    fn orphans_decode_as_serde_writes_them() {
+        same(Orphan {
+            host: "a".into(),
+            name: "shop-prod-web-5000".into(),
+            port: 5000,
+            state: ProcState::Running,
+            swarm_id: 3,
+            swarm: "shop-prod-web".into(),
+            why: "swarm #3 was deleted".into(),
         });
     }
 }

@@ -1,7 +1,7 @@
 //! Endpoints of swarms and dispatches (`vr_app::swarm::paths`).
 
 use vr_app::swarm::{
-    Dispatch, DispatchRequest, RollbackRequest, Swarm, SwarmSpec, TAKE_POOL, paths,
+    Dispatch, DispatchRequest, RollbackRequest, Swarm, SwarmSpec, TAKE_DOWN, TAKE_POOL, paths,
 };
 
 use super::{ApiError, delete, get, post};
@@ -27,8 +27,10 @@ pub async fn replace(id: i64, spec: &SwarmSpec, take_pool: bool) -> Result<Swarm
     super::put(&format!("{}{}", paths::swarm(id), take(take_pool)), spec).await
 }
 
-pub async fn remove(id: i64) -> Result<(), ApiError> {
-    delete(&paths::swarm(id)).await
+/// Deletes the swarm; `take_down` drains and destroys its procs first.
+pub async fn remove(id: i64, take_down: bool) -> Result<(), ApiError> {
+    let query = if take_down { TAKE_DOWN } else { "" };
+    delete(&format!("{}{query}", paths::swarm(id))).await
 }
 
 /// Queues a dispatch (202); its steps arrive as live `Dispatch` messages.

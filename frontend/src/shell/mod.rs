@@ -22,7 +22,7 @@ use crate::live::{Live, LiveIndicator};
 use crate::session::{AuthState, is_return_path, use_session};
 
 /// Navigation entries: path and label. The Users entry is added for admins only.
-const NAV: [(&str, &str); 13] = [
+const NAV: [(&str, &str); 14] = [
     ("/", "Dashboard"),
     ("/swarms", "Swarms"),
     ("/apps", "Apps"),
@@ -33,6 +33,7 @@ const NAV: [(&str, &str); 13] = [
     ("/hosts", "Hosts"),
     ("/squads", "Squads"),
     ("/balancers", "Balancers"),
+    ("/orphans", "Orphans"),
     ("/ingredients", "Ingredients"),
     ("/activity", "Activity"),
     ("/settings", "Settings"),

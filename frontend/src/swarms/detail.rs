@@ -152,11 +152,17 @@ fn SwarmActions(id: i64, current: Signal<Option<Swarm>>) -> impl IntoView {
             }
         });
     };
+    let take_down = RwSignal::new(false);
     let delete = move |()| {
+        let down = take_down.get_untracked();
         spawn_busy(busy, async move {
-            match api::swarm::remove(id).await {
+            match api::swarm::remove(id, down).await {
                 Ok(()) => {
-                    toasts.success("Swarm deleted; its procs keep running.");
+                    toasts.success(if down {
+                        "Swarm deleted; its procs were drained and destroyed."
+                    } else {
+                        "Swarm deleted; its procs keep running (see Orphans)."
+                    });
                     nav.with_value(|n| n("/swarms", NavigateOptions::default()));
                 }
                 Err(e) => toasts.error(e.message),
@@ -182,10 +188,20 @@ fn SwarmActions(id: i64, current: Signal<Option<Swarm>>) -> impl IntoView {
                     <button type="button" class="btn btn-danger" id="swarm-delete" on:click=move |_| asking_delete.set(true)>
                         "Delete"
                     </button>
+                    <label class="check">
+                        <input type="checkbox" id="swarm-take-down"
+                            prop:checked=move || take_down.get()
+                            on:change=move |ev| take_down.set(event_target_checked(&ev)) />
+                        "and take its procs down"
+                    </label>
                     <ConfirmDialog
                         open=asking_delete
                         title=Signal::derive(move || format!("Delete swarm {}?", name()))
-                        message="Its procs keep running (they become orphans); its history goes.".to_string()
+                        message=Signal::derive(move || if take_down.get() {
+                            "Its procs leave their pool and are destroyed; its history goes.".to_string()
+                        } else {
+                            "Its procs keep running (listed as orphans); its history goes.".to_string()
+                        })
                         on_confirm=delete
                         on_cancel=move |()| asking_delete.set(false)
                         confirm_label="Delete"

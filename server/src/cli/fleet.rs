@@ -512,21 +512,14 @@ pub async fn procs(args: ClientArgs, cmd: ProcsCommand) -> anyhow::Result<()> {
         if procs.is_empty() {
             return Err(anyhow!("no proc matches"));
         }
-        eprintln!("this will {} {} proc(s):", action.as_str(), procs.len());
-        for p in &procs {
-            eprintln!("  {} on {}", p.name, p.host);
-        }
-        if !std::io::stdin().is_terminal() {
-            return Err(anyhow!("not a terminal: pass --yes to confirm"));
-        }
-        eprint!("go ahead? [y/N] ");
-        let mut answer = String::new();
-        std::io::stdin()
-            .read_line(&mut answer)
-            .context("reading the answer")?;
-        if !answer.trim().eq_ignore_ascii_case("y") {
-            return Err(anyhow!("cancelled"));
-        }
+        let lines: Vec<String> = procs
+            .iter()
+            .map(|p| format!("{} on {}", p.name, p.host))
+            .collect();
+        confirm(
+            &format!("this will {} {} proc(s):", action.as_str(), procs.len()),
+            &lines,
+        )?;
     }
     let report: ProcActionReport = c
         .post(
@@ -538,8 +531,37 @@ pub async fn procs(args: ClientArgs, cmd: ProcsCommand) -> anyhow::Result<()> {
             },
         )
         .await?;
+    print_report(&args, &report, action.as_str())
+}
+
+/// Asks on the terminal before a destructive action, listing what it touches; `--yes` skips.
+pub(super) fn confirm(what: &str, lines: &[String]) -> anyhow::Result<()> {
+    eprintln!("{what}");
+    for l in lines {
+        eprintln!("  {l}");
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!("not a terminal: pass --yes to confirm"));
+    }
+    eprint!("go ahead? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    if !answer.trim().eq_ignore_ascii_case("y") {
+        return Err(anyhow!("cancelled"));
+    }
+    Ok(())
+}
+
+/// One line per proc of a proc action's report; an error when any failed.
+pub(super) fn print_report(
+    args: &ClientArgs,
+    report: &ProcActionReport,
+    action: &str,
+) -> anyhow::Result<()> {
     if args.json {
-        print_json(&report)?;
+        print_json(report)?;
     } else {
         for r in &report.results {
             println!(
@@ -554,9 +576,8 @@ pub async fn procs(args: ClientArgs, cmd: ProcsCommand) -> anyhow::Result<()> {
     let failed = report.results.iter().filter(|r| !r.ok).count();
     if failed > 0 {
         return Err(anyhow!(
-            "{failed} of {} proc(s) failed to {}",
-            report.results.len(),
-            action.as_str()
+            "{failed} of {} proc(s) failed to {action}",
+            report.results.len()
         ));
     }
     Ok(())

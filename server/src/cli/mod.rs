@@ -10,6 +10,7 @@ mod events;
 mod fleet;
 mod local;
 mod login;
+mod orphans;
 mod releases;
 mod swarms;
 
@@ -183,6 +184,16 @@ pub enum Command {
         #[arg(long, short)]
         follow: bool,
     },
+    /// Procs vr deployed for a swarm that no longer owns them; `--clean` drains and destroys them
+    Orphans {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        clean: bool,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
     /// List balancers, their pools and whether any drifts
     Balancers {
         #[command(flatten)]
@@ -351,6 +362,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             no_wait,
         }) => deploys::deploy(client, release, host, port, proc_type, config, no_wait).await,
         Some(Command::Deploys { client }) => deploys::deploys(client).await,
+        Some(Command::Orphans { client, clean, yes }) => orphans::orphans(client, clean, yes).await,
         Some(Command::Balancers { client }) => balancers::list(client).await,
         Some(Command::Balancer { client, command }) => balancers::command(client, command).await,
         Some(Command::ListSwarms { client, regex }) => swarms::list(client, regex).await,

@@ -96,8 +96,13 @@ pub enum SwarmCommand {
         #[arg(long, requires = "pool")]
         take_pool: bool,
     },
-    /// Delete a swarm; its procs keep running
-    Delete { swarm: String },
+    /// Delete a swarm; its procs keep running (listed by `vr orphans`) unless --take-down
+    Delete {
+        swarm: String,
+        /// Drain and destroy its procs first
+        #[arg(long)]
+        take_down: bool,
+    },
     /// A swarm's dispatches, newest first, with what each changed
     History { swarm: String },
     /// Dispatch again what an earlier successful dispatch ran (its settings and build)
@@ -453,11 +458,26 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             let saved: Swarm = c.put(&path, &spec).await?;
             print_saved(&args, &saved, "saved")
         }
-        SwarmCommand::Delete { swarm } => {
+        SwarmCommand::Delete { swarm, take_down } => {
             let s = find(&c, &swarm).await?;
-            c.delete(&paths::swarm(s.id)).await?;
+            let query = if take_down {
+                vr_app::swarm::TAKE_DOWN
+            } else {
+                ""
+            };
+            c.delete(&format!("{}{query}", paths::swarm(s.id))).await?;
             if !args.json {
-                println!("swarm #{} {} deleted; its procs keep running", s.id, s.name);
+                if take_down {
+                    println!(
+                        "swarm #{} {} deleted; its procs were drained and destroyed",
+                        s.id, s.name
+                    );
+                } else {
+                    println!(
+                        "swarm #{} {} deleted; its procs keep running (see `vr orphans`)",
+                        s.id, s.name
+                    );
+                }
             }
             Ok(())
         }

@@ -12,6 +12,7 @@ mod guard;
 mod hosts;
 pub mod listen;
 mod meta;
+mod orphans;
 mod principal;
 mod procs;
 mod releases;
@@ -154,6 +155,8 @@ pub fn router(state: AppState) -> Router {
             "/api/balancers/{name}/pools/{pool}/apply",
             post(balancers::reapply),
         )
+        .route(vr_app::orphans::paths::ORPHANS, get(orphans::list))
+        .route(vr_app::orphans::paths::CLEAN, post(orphans::clean))
         .route("/api/swarms", get(swarms::list).post(swarms::create))
         .route(
             "/api/swarms/{id}",

@@ -150,6 +150,12 @@ pub async fn act(
             }
         }
     }
+    say_drained(&mut report, &drained);
+    Ok(Json(report))
+}
+
+/// Puts each proc's drain line (`Pools::drain`) before what the action said of it.
+pub(super) fn say_drained(report: &mut ProcActionReport, drained: &[String]) {
     for r in report.results.iter_mut() {
         if let Some(d) = drained
             .iter()
@@ -158,5 +164,4 @@ pub async fn act(
             r.message = format!("{d}\n{}", r.message);
         }
     }
-    Ok(Json(report))
 }

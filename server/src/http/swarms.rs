@@ -12,7 +12,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use vr_app::api::{LiveMessage, Outcome};
 use vr_app::swarm::{
-    Dispatch, DispatchQuery, DispatchRequest, RollbackRequest, SaveQuery, Swarm, SwarmSpec,
+    DeleteQuery, Dispatch, DispatchQuery, DispatchRequest, RollbackRequest, SaveQuery, Swarm,
+    SwarmSpec,
 };
 
 fn swarms_changed(state: &AppState) {
@@ -128,8 +129,15 @@ pub async fn delete(
     State(state): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
     let row = state.store.swarm(id).await?;
+    let detail = if q.take_down {
+        let n = take_down(&state, &p, id).await?;
+        format!("swarm #{id}; its {n} proc(s) were drained and destroyed")
+    } else {
+        format!("swarm #{id}; its procs were left running (listed as orphans)")
+    };
     state.store.delete_swarm(id).await?;
     state
         .record(
@@ -137,11 +145,66 @@ pub async fn delete(
             "swarm.delete",
             &format!("swarm:{}", row.spec.name()),
             Outcome::Ok,
-            &format!("swarm #{id}; its procs were left running"),
+            &detail,
         )
         .await;
     swarms_changed(&state);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Drains and destroys every proc of swarm `id`; how many. If one could not be destroyed the
+/// swarm is kept (409 naming it), so nothing it made is left without an owner by accident.
+async fn take_down(state: &AppState, p: &Principal, id: i64) -> ApiResult<usize> {
+    // Refused before anything is destroyed, as the delete itself would be.
+    let newest = state.store.list_dispatches(Some(id), 20).await?;
+    if newest.iter().any(|d| d.status.in_flight()) {
+        return Err(super::error::ApiError::Conflict {
+            field: None,
+            message: format!(
+                "swarm {id} has a dispatch in flight: cancel it or wait for it to end"
+            ),
+        });
+    }
+    let fleet = state.store.fleet().await?;
+    let targets: Vec<(vr_app::fleet::Host, vr_app::fleet::Proc)> = fleet
+        .procs
+        .iter()
+        .filter(|pr| pr.meta.as_ref().and_then(|m| m.swarm_id) == Some(id))
+        .filter_map(|pr| {
+            let host = fleet.hosts.iter().find(|h| h.settings.name == pr.host)?;
+            Some((host.clone(), pr.clone()))
+        })
+        .collect();
+    let n = targets.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    state
+        .pools
+        .drain(&targets)
+        .await
+        .map_err(|crate::jobs::pools::PoolError::Store(e)| super::error::ApiError::from(e))?;
+    let report = state
+        .fleet
+        .proc_action(&p.username, vr_app::fleet::ProcAction::Destroy, targets)
+        .await;
+    let bad: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| format!("{} on {}: {}", r.name, r.host, r.message))
+        .collect();
+    if !bad.is_empty() {
+        return Err(super::error::ApiError::Conflict {
+            field: None,
+            message: format!(
+                "the swarm was kept: {} of its {n} proc(s) could not be taken down: {}",
+                bad.len(),
+                bad.join("; ")
+            ),
+        });
+    }
+    Ok(n)
 }
 
 /// 202: the dispatch is queued; its steps arrive as live `Dispatch` messages.

@@ -127,6 +127,8 @@ fn target(run: &Run<'_>, release: &Release) -> Target {
     let spec = &run.swarm.spec;
     Target {
         swarm_id: run.swarm.id,
+        app: spec.app.clone(),
+        config: spec.config.clone(),
         release_hash: release.hash.clone(),
         proc_type: spec.proc_type.clone(),
         size: spec.size,
@@ -148,10 +150,16 @@ async fn read_squad(
     let mut hosts = BTreeMap::new();
     let mut views = Vec::new();
     for h in fleet.hosts {
-        if h.settings.squad.as_deref() != Some(squad.as_str()) {
+        let name = h.settings.name.clone();
+        let in_squad = h.settings.squad.as_deref() == Some(squad.as_str());
+        // A host outside the squad matters only while it holds procs of the swarm (the
+        // swarm moved, or the host left): they are retired from there.
+        let holds_ours = fleet.procs.iter().any(|p| {
+            p.host == name && p.meta.as_ref().and_then(|m| m.swarm_id) == Some(run.swarm.id)
+        });
+        if !in_squad && !holds_ours {
             continue;
         }
-        let name = h.settings.name.clone();
         let mut procs: Vec<Proc> = fleet
             .procs
             .iter()
@@ -172,6 +180,7 @@ async fn read_squad(
         views.push(HostView {
             name: name.clone(),
             usable: h.settings.active && h.status.health == Health::Ok,
+            in_squad,
             port_min: h.settings.port_min.unwrap_or(defaults::PORT_MIN),
             port_max: h.settings.port_max.unwrap_or(defaults::PORT_MAX),
             procs,
