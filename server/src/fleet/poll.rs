@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use vr_app::fleet::{ConnectionReport, Host, ProcMeta};
 
+/// How far past its deadline a poll may run before its host is flagged unreachable.
+const MISSED_MARGIN: Duration = Duration::from_millis(100);
+
 /// How long "this program has no proc.json" is believed before looking again.
 const NO_META_RECHECK: Duration = Duration::from_secs(60);
 
@@ -79,7 +82,8 @@ impl FleetService {
                 .collect()
         };
         let link_entry = Arc::clone(entry);
-        let result = blocking(move || {
+        let (deadline, target) = (access.deadline, access.target.to_string());
+        let read = blocking(move || {
             link_entry.link.run(&access, |sup| {
                 let status = sup.status()?;
                 let unknown: Vec<String> = status
@@ -95,8 +99,18 @@ impl FleetService {
                 };
                 Ok(PollRead { status, metas })
             })
-        })
-        .await;
+        });
+        tokio::pin!(read);
+        // A host that misses its deadline is flagged then, not when the session gives up (a
+        // broken session can take a second deadline to fail); the read goes on behind it and
+        // records what it finds.
+        let result = tokio::select! {
+            r = &mut read => r,
+            () = tokio::time::sleep(deadline + MISSED_MARGIN) => {
+                self.record_missed(host, &target, deadline).await;
+                read.await
+            }
+        };
         let now = now_ms();
         let (outcome, reply) = match result {
             Ok(worked) => {
@@ -132,6 +146,25 @@ impl FleetService {
             }
         }
         reply
+    }
+
+    /// Records `host` unreachable while its poll is still waiting past the deadline.
+    async fn record_missed(&self, host: &Host, target: &str, deadline: Duration) {
+        let outcome = PollOutcome::Failed {
+            health: vr_app::fleet::Health::Unreachable,
+            error: format!(
+                "{target} did not answer within {}s (still trying)",
+                deadline.as_secs_f32()
+            ),
+            presented_key: None,
+        };
+        match self.store.apply_poll(host.id, outcome, now_ms()).await {
+            Ok(Some(snapshot)) => self.push(snapshot),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(host = %host.settings.name, error = %e, "could not record a missed poll")
+            }
+        }
     }
 
     /// Folds newly read `proc.json` files into the cache and builds the rows to record.
