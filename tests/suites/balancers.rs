@@ -684,6 +684,38 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
     browser.wait_for(&format!("{row}[data-drift=false]")).await;
     wait_answers(edge.ports[0], "green").await;
 
+    // The squad page dispatches every swarm on the squad in one action (typed count).
+    let before: Vec<vr_app::swarm::Dispatch> = s
+        .api
+        .get(&format!("{}?swarm={}", paths::DISPATCHES, swarm.id))
+        .await
+        .expect_ok()
+        .json();
+    browser.goto(&s.server.url("/squads/eu")).await;
+    browser
+        .wait_for_text(
+            "#swarms-dispatch-shown",
+            "Dispatch every swarm on squad eu (1)",
+        )
+        .await;
+    browser.click("#swarms-dispatch-shown").await;
+    browser.fill("#confirm-typed", "1").await;
+    browser.click("#confirm-ok").await;
+    let queued = vr_tests::harness::wait_until_async(Duration::from_secs(20), || {
+        let api = &s.api;
+        let n = before.len();
+        async move {
+            let now: Vec<vr_app::swarm::Dispatch> = api
+                .get(&format!("{}?swarm={}", paths::DISPATCHES, swarm.id))
+                .await
+                .expect_ok()
+                .json();
+            now.len() > n && !now[0].status.in_flight()
+        }
+    })
+    .await;
+    assert!(queued, "the squad page's dispatch never ran");
+
     // A new swarm naming the pool is refused, naming its owner, until the takeover is
     // confirmed; then the owner routes nowhere.
     browser.goto(&s.server.url("/swarms/new")).await;

@@ -47,6 +47,20 @@ pub fn SquadPage() -> impl IntoView {
             })
         })
     });
+    // Its swarms, for "dispatch every swarm on this squad".
+    let swarms = crate::live::LiveData::follow(Vec::new(), api::swarm::swarms, |_, m| match m {
+        vr_app::api::LiveMessage::Swarms => vr_app::live::Merge::Refetch,
+        _ => vr_app::live::Merge::Ignored,
+    });
+    let on_squad = Signal::derive(move || {
+        let name = name.get();
+        swarms.with(|l| {
+            l.iter()
+                .filter(|s| s.spec.squad == name)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     let flow = SquadDelete::new();
     let after_delete = Callback::new(move |_: String| navigate("/squads", Default::default()));
 
@@ -83,6 +97,10 @@ pub fn SquadPage() -> impl IntoView {
                         })}
                 </div>
                 <HostList hosts=hosts />
+            </div>
+            <div class="card" data-test="squad-swarms">
+                <h2>"Swarms"</h2>
+                {editable.then(|| view! { <crate::swarms::DispatchShown shown=on_squad squad=Signal::derive(move || Some(name.get())) /> })}
             </div>
             <div class="card">
                 <h2>"Procs"</h2>

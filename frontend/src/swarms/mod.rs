@@ -213,7 +213,14 @@ pub fn SwarmsPage() -> impl IntoView {
                     test_id="swarms-table"
                 />
             </div>
-            {move || session.can_deploy().then(|| view! { <DispatchShown shown=rows squad=chosen /> })}
+            {move || {
+                session
+                    .can_deploy()
+                    .then(|| {
+                        let squad = Signal::derive(move || chosen.with(|c| c.get(1).cloned().flatten()));
+                        view! { <DispatchShown shown=rows squad=squad /> }
+                    })
+            }}
         </section>
     }
 }
@@ -221,13 +228,16 @@ pub fn SwarmsPage() -> impl IntoView {
 /// Dispatches every swarm the filters show (each at its own version), confirmed by typing
 /// how many: with only a squad chosen, "every swarm on this squad".
 #[component]
-fn DispatchShown(shown: Signal<Vec<Swarm>>, squad: Memo<Vec<Option<String>>>) -> impl IntoView {
+pub fn DispatchShown(
+    #[prop(into)] shown: Signal<Vec<Swarm>>,
+    #[prop(into)] squad: Signal<Option<String>>,
+) -> impl IntoView {
     let toasts = use_toasts();
     let asking = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let what = move || {
         let n = shown.with(Vec::len);
-        match squad.with(|c| c.get(1).cloned().flatten()) {
+        match squad.get() {
             Some(q) => format!("every swarm on squad {q} ({n})"),
             None => format!("the {n} swarm(s) shown"),
         }
