@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::fleet::{Health, Host};
 use crate::plan::Plan;
 use crate::release::Volume;
+use crate::supervisor::ProcState;
 use crate::validate::{self, Invalid};
 
 pub mod paths {
@@ -121,6 +123,10 @@ pub struct SwarmSpec {
     /// Leave new procs whose uptests failed in place, for debugging.
     #[serde(default)]
     pub keep_failed: bool,
+    /// Self-healing: when a host holding procs of the swarm has been unreachable this long
+    /// (seconds), vr dispatches the swarm by itself. 0: off.
+    #[serde(default)]
+    pub heal_after_secs: u32,
 }
 
 fn yes() -> bool {
@@ -142,6 +148,12 @@ impl SwarmSpec {
         validate::squad_name("squad", &self.squad)?;
         if self.size > MAX_SIZE {
             return Err(Invalid::new("size", format!("must be at most {MAX_SIZE}")));
+        }
+        if self.heal_after_secs > MAX_HEAL_AFTER {
+            return Err(Invalid::new(
+                "heal_after_secs",
+                format!("must be at most {MAX_HEAL_AFTER} (0 = off)"),
+            ));
         }
         if self.batch_size > MAX_SIZE {
             return Err(Invalid::new(
@@ -174,6 +186,60 @@ impl SwarmSpec {
         }
         Ok(())
     }
+}
+
+/// Longest self-healing delay accepted (a day).
+pub const MAX_HEAL_AFTER: u32 = 86_400;
+
+/// Why the swarm should dispatch itself now (self-healing), or `None`: it has healing on, a
+/// host holding its procs has been unreachable for at least `heal_after_secs`, fewer of its
+/// procs run on healthy hosts of its squad than it wants, and the squad has a healthy host.
+pub fn needs_healing(
+    swarm_id: i64,
+    spec: &SwarmSpec,
+    hosts: &[Host],
+    procs: &[crate::fleet::Proc],
+    now: i64,
+) -> Option<String> {
+    if spec.heal_after_secs == 0 {
+        return None;
+    }
+    let ours = |p: &&crate::fleet::Proc| p.meta.as_ref().and_then(|m| m.swarm_id) == Some(swarm_id);
+    let healthy = |h: &Host| {
+        h.settings.active
+            && h.status.health == Health::Ok
+            && h.settings.squad.as_deref() == Some(spec.squad.as_str())
+    };
+    let limit = i64::from(spec.heal_after_secs) * 1000;
+    let lost = hosts.iter().find(|h| {
+        h.status.health == Health::Unreachable
+            && h.status.error_since.is_some_and(|t| now - t >= limit)
+            && procs.iter().filter(ours).any(|p| p.host == h.settings.name)
+    })?;
+    let usable = hosts.iter().filter(|h| healthy(h)).count();
+    if usable == 0 {
+        return None;
+    }
+    let wanted = match spec.placement {
+        Placement::OnePerHost => usable,
+        Placement::Spread => usize::try_from(spec.size).unwrap_or(usize::MAX),
+    };
+    let running = procs
+        .iter()
+        .filter(ours)
+        .filter(|p| p.state == ProcState::Running)
+        .filter(|p| {
+            hosts
+                .iter()
+                .any(|h| h.settings.name == p.host && healthy(h))
+        })
+        .count();
+    (running < wanted).then(|| {
+        format!(
+            "host {} has been unreachable for {} s or more; {running} of {wanted} proc(s) run on healthy hosts",
+            lost.settings.name, spec.heal_after_secs
+        )
+    })
 }
 
 /// `app-config-proc`.
@@ -419,6 +485,11 @@ pub fn spec_changes(
         old.keep_failed.to_string(),
         new.keep_failed.to_string(),
     );
+    field(
+        "heal_after_secs",
+        old.heal_after_secs.to_string(),
+        new.heal_after_secs.to_string(),
+    );
     let keys: std::collections::BTreeSet<&String> = old_env.keys().chain(new_env.keys()).collect();
     for key in keys {
         let (a, b) = (old_env.get(key), new_env.get(key));
@@ -659,6 +730,47 @@ mod tests {
         s.version = "--upload-pack=x".into();
         assert_eq!(s.validate().map_err(|e| e.field), Err("version"));
         assert_eq!(spec().validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_swarm_heals_itself_only_when_on_and_short_on_healthy_hosts() {
+        let mut hosts = squad_hosts();
+        let procs = vec![
+            ours("a", "h1", ProcState::Running),
+            ours("b", "h1", ProcState::Running),
+        ];
+        let mut s = spec();
+        s.size = 2;
+        s.squad = "eu".into();
+        s.heal_after_secs = 30;
+        assert_eq!(needs_healing(7, &s, &hosts, &procs, 100_000), None);
+        hosts[1].status.health = Health::Unreachable;
+        hosts[1].status.error_since = Some(100_000);
+        // Not yet unreachable long enough.
+        assert_eq!(needs_healing(7, &s, &hosts, &procs, 110_000), None);
+        let why = needs_healing(7, &s, &hosts, &procs, 130_000).expect("heals");
+        assert!(why.starts_with("host b has been unreachable"), "{why}");
+        // Off; or once the healthy host holds the size again.
+        assert_eq!(
+            needs_healing(
+                7,
+                &SwarmSpec {
+                    heal_after_secs: 0,
+                    ..s.clone()
+                },
+                &hosts,
+                &procs,
+                130_000
+            ),
+            None
+        );
+        let mut healed = procs.clone();
+        healed.push(ours("a", "h1", ProcState::Running));
+        healed[2].name.push_str("-2");
+        assert_eq!(needs_healing(7, &s, &hosts, &healed, 130_000), None);
+        // Never while the squad has no healthy host.
+        hosts[0].status.health = Health::Unreachable;
+        assert_eq!(needs_healing(7, &s, &hosts, &procs, 130_000), None);
     }
 
     #[test]

@@ -67,6 +67,10 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing dispatches a stop interrupted")?;
+    tokio::spawn(
+        std::sync::Arc::clone(&dispatches)
+            .run_self_healing(std::time::Duration::from_secs(2), shutdown_rx.clone()),
+    );
     if let Some(every) = cfg.uptest_interval {
         tokio::spawn(std::sync::Arc::clone(&deploys).run_uptest_checks(every, shutdown_rx.clone()));
     }

@@ -27,6 +27,12 @@ pub fn web_app() -> GitRepo {
             ),
             ("echo.py", vr_tests::harness::balancer::ECHO_PY),
             ("uptests/echo/01_http.sh", vr_tests::harness::balancer::ECHO_UPTEST),
+            // For hosts in network namespaces, where the uptest reaches the host's own
+            // address (binding every address is safe inside a namespace of its own).
+            (
+                "uptests/netweb/01_http.sh",
+                vr_tests::harness::balancer::ECHO_UPTEST,
+            ),
             ("uptests/worker/01_env.sh", "#!/bin/sh\n[ -n \"$TRICKY\" ] && [ \"$2\" = 0 ]\n"),
             ("uptests/slow/01_slow.sh", "#!/bin/sh\nsleep 20\n"),
             ("uptests/checked/01_not_ready.sh", "#!/bin/sh\necho \"checked is not ready on $1:$2\"\nexit 1\n"),
@@ -38,7 +44,8 @@ pub fn web_app() -> GitRepo {
                  checked: exec sleep 1000\n\
                  talker: echo \"token=$TRICKY\"; exec sleep 1000\n\
                  slow: exec sleep 1000\n\
-                 echo: exec python3 echo.py\n",
+                 echo: exec python3 echo.py\n\
+                 netweb: exec python3 -m http.server $PORT --bind 0.0.0.0\n",
             ),
         ],
         "web app",

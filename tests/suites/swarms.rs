@@ -231,6 +231,117 @@ async fn a_batched_rollout_never_holds_more_than_size_plus_batch() {
     assert_ne!(v2[0].host, v2[1].host, "still one per host: {v2:#?}");
 }
 
+/// The dispatches of swarm `id` that self-healing asked for.
+async fn by_healer(api: &ApiClient, id: i64) -> Vec<Dispatch> {
+    let list: Vec<Dispatch> = api
+        .get(&format!("{}?swarm={id}", paths::DISPATCHES))
+        .await
+        .expect_ok()
+        .json();
+    list.into_iter()
+        .filter(|d| d.requested_by == "self-heal")
+        .collect()
+}
+
+/// Self-healing: a swarm that asked for it is dispatched by vr itself once a host holding its
+/// procs has been unreachable for its delay, and its procs come back on the healthy host; a
+/// swarm without it is left alone; when the host returns, a dispatch retires the extra proc.
+#[tokio::test]
+async fn a_swarm_with_self_healing_replaces_the_procs_of_a_lost_host_by_itself() {
+    use vr_tests::harness::{HostOptions, NetnsHost};
+    let s = swarm_setup().await;
+    let (_repo, _build) = web_built(&s).await;
+    add_squad(&s.api).await;
+    // Both squad hosts in namespaces of their own (procs bind every address there).
+    let key = vr_tests::harness::fleet::server_key(&s.api).await;
+    let mut pair = NetnsHost::start_many(
+        2,
+        HostOptions {
+            authorized_keys: vec![key],
+            ..Default::default()
+        },
+    );
+    let far = pair.pop().expect("far");
+    let near = pair.pop().expect("near");
+    for (h, name) in [(&near, "near"), (&far, "far")] {
+        add_host(&s.api, h, name, Some("eu")).await;
+        wait_health(
+            &s.api,
+            name,
+            vr_app::fleet::Health::Ok,
+            Duration::from_secs(15),
+        )
+        .await;
+    }
+    let mut healing = web_swarm(2);
+    healing.proc_type = "netweb".into();
+    healing.heal_after_secs = 2;
+    let mut plain = healing.clone();
+    plain.config = "plain".into();
+    plain.heal_after_secs = 0;
+    let mut ids = Vec::new();
+    for spec in [&healing, &plain] {
+        let swarm: Swarm = s
+            .api
+            .post(paths::SWARMS, spec)
+            .await
+            .expect_status(201)
+            .json();
+        succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
+        assert_eq!(
+            procs_of(&s.api, swarm.id)
+                .await
+                .iter()
+                .filter(|p| p.host == "far")
+                .count(),
+            1
+        );
+        ids.push(swarm.id);
+    }
+    far.cut();
+    let healed = vr_tests::harness::wait_until_async(Duration::from_secs(60), || {
+        let (api, id) = (&s.api, ids[0]);
+        async move {
+            let on_builder = procs_of(api, id)
+                .await
+                .iter()
+                .filter(|p| p.host == "near" && p.state == ProcState::Running)
+                .count();
+            on_builder == 2
+        }
+    })
+    .await;
+    assert!(
+        healed,
+        "the self-healing swarm never came back to 2 procs on the healthy host"
+    );
+    let heals = by_healer(&s.api, ids[0]).await;
+    assert_eq!(heals.len(), 1, "{heals:#?}");
+    assert_eq!(heals[0].status, DispatchStatus::Succeeded, "{heals:#?}");
+    let events: Vec<vr_app::api::Event> =
+        s.api.get("/api/events?limit=200").await.expect_ok().json();
+    assert!(
+        events.iter().any(|e| e.action == "swarm.heal" && e.detail.contains("host far has been unreachable")),
+        "no swarm.heal event"
+    );
+    assert!(
+        by_healer(&s.api, ids[1]).await.is_empty(),
+        "a swarm without self-healing was dispatched"
+    );
+
+    // The host returns: the next dispatch retires what is now extra.
+    far.restore();
+    wait_health(
+        &s.api,
+        "far",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(30),
+    )
+    .await;
+    succeeded(&s.api, ids[0], &keep_version()).await;
+    assert_eq!(procs_of(&s.api, ids[0]).await.len(), 2);
+}
+
 #[tokio::test]
 async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() {
     use vr_tests::harness::{HostOptions, NetnsHost};

@@ -317,7 +317,7 @@ from_json_named!(
     DispatchStepKind::label
 );
 from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, pool, balancer }
-    default { size, placement, batch_size, uses_ports, settings_yaml, env_yaml, secret_keys, ingredients, volumes, keep_failed });
+    default { size, placement, batch_size, uses_ports, settings_yaml, env_yaml, secret_keys, ingredients, volumes, keep_failed, heal_after_secs });
 from_json_struct!(SwarmStatus {
     state,
     wanted,

@@ -22,6 +22,7 @@ struct Inputs {
     squad: RwSignal<String>,
     size: RwSignal<String>,
     batch: RwSignal<String>,
+    heal: RwSignal<String>,
     one_per_host: RwSignal<bool>,
     uses_ports: RwSignal<bool>,
     keep_failed: RwSignal<bool>,
@@ -43,6 +44,7 @@ impl Inputs {
             squad: text(&s.squad),
             size: text(&s.size.to_string()),
             batch: text(&s.batch_size.to_string()),
+            heal: text(&s.heal_after_secs.to_string()),
             one_per_host: RwSignal::new(s.placement == Placement::OnePerHost),
             uses_ports: RwSignal::new(s.uses_ports),
             keep_failed: RwSignal::new(s.keep_failed),
@@ -57,25 +59,21 @@ impl Inputs {
     /// The spec the inputs say, on top of `base` (what the form does not edit stays); the
     /// numbers are checked here, the rest by the server, each error under its input.
     fn spec(&self, base: &SwarmSpec, errors: &FormErrors) -> Option<SwarmSpec> {
-        let number = |field: &'static str, v: RwSignal<String>| {
+        let number = |field: &'static str, v: RwSignal<String>, max: u32| {
             let text = v.get_untracked();
             let text = if text.trim().is_empty() {
                 "0".to_string()
             } else {
                 text
             };
-            vr_app::validate::whole_number(
-                field,
-                text.trim(),
-                0,
-                u64::from(vr_app::swarm::MAX_SIZE),
-            )
-            .map(|n| u32::try_from(n).unwrap_or(0))
-            .map_err(|e| errors.set_invalid(&e))
-            .ok()
+            vr_app::validate::whole_number(field, text.trim(), 0, u64::from(max))
+                .map(|n| u32::try_from(n).unwrap_or(0))
+                .map_err(|e| errors.set_invalid(&e))
+                .ok()
         };
-        let size = number("size", self.size);
-        let batch = number("batch_size", self.batch);
+        let size = number("size", self.size, vr_app::swarm::MAX_SIZE);
+        let batch = number("batch_size", self.batch, vr_app::swarm::MAX_SIZE);
+        let heal = number("heal_after_secs", self.heal, vr_app::swarm::MAX_HEAL_AFTER);
         let words = |v: RwSignal<String>| v.get_untracked().trim().to_string();
         let optional = |v: RwSignal<String>| Some(words(v)).filter(|t| !t.is_empty());
         Some(SwarmSpec {
@@ -86,6 +84,7 @@ impl Inputs {
             squad: words(self.squad),
             size: size?,
             batch_size: batch?,
+            heal_after_secs: heal?,
             placement: if self.one_per_host.get_untracked() {
                 Placement::OnePerHost
             } else {
@@ -206,6 +205,10 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                 {f("Batch size", "swarm-batch", "batch_size", inputs.batch)
                     .numeric()
                     .hint("New procs per round; 0 = all at once.")
+                    .view()}
+                {f("Self-heal after (s)", "swarm-heal", "heal_after_secs", inputs.heal)
+                    .numeric()
+                    .hint("Dispatch by itself when a host with its procs is unreachable this long; 0 = off.")
                     .view()}
                 <Check
                     label="One per host"

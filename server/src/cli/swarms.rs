@@ -40,6 +40,9 @@ pub enum SwarmCommand {
         /// New procs per round (0 = all at once)
         #[arg(long, default_value_t = 0)]
         batch: u32,
+        /// Dispatch by itself when a host with its procs has been unreachable this long (s)
+        #[arg(long, default_value_t = 0, value_name = "SECS")]
+        heal_after: u32,
         /// A YAML file of settings
         #[arg(long, value_name = "FILE")]
         settings: Option<std::path::PathBuf>,
@@ -71,6 +74,9 @@ pub enum SwarmCommand {
         /// New procs per round (0 = all at once)
         #[arg(long)]
         batch: Option<u32>,
+        /// Self-healing delay in seconds (0 = off)
+        #[arg(long, value_name = "SECS")]
+        heal_after: Option<u32>,
         /// A YAML file of settings (replaces the swarm's)
         #[arg(long, value_name = "FILE")]
         settings: Option<std::path::PathBuf>,
@@ -340,6 +346,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             one_per_host,
             no_port,
             batch,
+            heal_after,
             settings,
             env,
             ingredients,
@@ -362,6 +369,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                     Placement::Spread
                 },
                 batch_size: batch,
+                heal_after_secs: heal_after,
                 uses_ports: !no_port,
                 settings_yaml: read_file(settings.as_deref())?,
                 env_yaml: read_file(env.as_deref())?,
@@ -395,6 +403,13 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             println!("  size       {} ({})", spec.size, spec.placement.as_str());
             println!("  batch      {}", spec.batch_size);
             println!(
+                "  self-heal  {}",
+                match spec.heal_after_secs {
+                    0 => "off".to_string(),
+                    n => format!("after {n} s unreachable"),
+                }
+            );
+            println!(
                 "  ports      {}",
                 if spec.uses_ports {
                     "yes"
@@ -417,6 +432,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             version,
             size,
             batch,
+            heal_after,
             settings,
             env,
             ingredients,
@@ -437,6 +453,9 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             if let Some(b) = batch {
                 spec.batch_size = b;
+            }
+            if let Some(h) = heal_after {
+                spec.heal_after_secs = h;
             }
             if settings.is_some() {
                 spec.settings_yaml = read_file(settings.as_deref())?;

@@ -4,6 +4,7 @@
 //! be cancelled; a running one can be cancelled between steps. Each new proc is a deploy
 //! ([`Deploys::deploy_for_swarm`]), through its uptests, on one SSH session per host.
 
+mod heal;
 mod round;
 
 use std::collections::HashMap;
