@@ -625,11 +625,9 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
     let (s, _repo, _web2, lb) = routed_setup().await;
     let edge = Edge::start();
     let browser = Browser::start().await;
-    browser.goto(&s.server.url("/login")).await;
-    browser.fill("#username", "admin").await;
-    browser.fill("#password", super::fleet::PW).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_text("#current-user", "admin").await;
+    browser
+        .sign_in(&s.server.base_url(), "admin", super::fleet::PW)
+        .await;
     browser.goto(&s.server.url("/balancers")).await;
     browser.wait_for("[data-test=balancers-empty]").await;
     let pools = edge.pools().display().to_string();

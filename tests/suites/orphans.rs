@@ -100,11 +100,9 @@ async fn defunct_procs_never_outlive_their_swarm() {
     {
         use vr_tests::harness::Browser;
         let browser = Browser::start().await;
-        browser.goto(&s.server.url("/login")).await;
-        browser.fill("#username", "admin").await;
-        browser.fill("#password", super::fleet::PW).await;
-        browser.click("#login-submit").await;
-        browser.wait_for_text("#current-user", "admin").await;
+        browser
+            .sign_in(&s.server.base_url(), "admin", super::fleet::PW)
+            .await;
         browser.goto(&s.server.url("/orphans")).await;
         browser
             .wait_for_text("[data-test=orphans-table]", "was deleted")

@@ -969,11 +969,9 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     give_ports(&s.api, "builder1", 4).await;
 
     let browser = Browser::start().await;
-    browser.goto(&s.server.url("/login")).await;
-    browser.fill("#username", "admin").await;
-    browser.fill("#password", super::fleet::PW).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_text("#current-user", "admin").await;
+    browser
+        .sign_in(&s.server.base_url(), "admin", super::fleet::PW)
+        .await;
     browser.goto(&s.server.url("/swarms")).await;
     browser
         .wait_for_text("[data-test=\"swarms-table\"]", "No swarms to show.")

@@ -215,12 +215,9 @@ async fn settings_and_users_pages_work_against_the_real_api() {
     })
     .await;
     let browser = Browser::start().await;
-    browser.goto(&server.url("/login")).await;
-    browser.wait_for("#username").await;
-    browser.fill("#username", "admin").await;
-    browser.fill("#password", "admin-password-1").await;
-    browser.click("#login-submit").await;
-    browser.wait_for_text("#current-user", "admin").await;
+    browser
+        .sign_in(&server.base_url(), "admin", "admin-password-1")
+        .await;
 
     // Settings: the server's real public key, and an API token made in the UI that works.
     browser.click("a[href=\"/settings\"]").await;

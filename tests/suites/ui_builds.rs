@@ -12,12 +12,7 @@ async fn an_app_is_built_and_released_from_the_ui() {
     let s = setup().await;
     let repo = shell_app();
     let browser = Browser::start().await;
-    browser.goto(&s.server.url("/login")).await;
-    browser.wait_for("#username").await;
-    browser.fill("#username", "admin").await;
-    browser.fill("#password", PW).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_text("#current-user", "admin").await;
+    browser.sign_in(&s.server.base_url(), "admin", PW).await;
 
     // An app, made in the UI; a bad name is refused next to its field first.
     browser.click("a[href=\"/apps\"]").await;
@@ -203,11 +198,7 @@ async fn a_proc_is_deployed_from_the_ui() {
     let r = super::deploys::release(&s.api, b.id, "TRICKY: \"ui\"\n").await;
 
     let browser = Browser::start().await;
-    browser.goto(&s.server.url("/login")).await;
-    browser.fill("#username", "admin").await;
-    browser.fill("#password", PW).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_text("#current-user", "admin").await;
+    browser.sign_in(&s.server.base_url(), "admin", PW).await;
     browser
         .goto(&s.server.url(&format!("/releases/{}", r.id)))
         .await;

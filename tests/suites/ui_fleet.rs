@@ -15,12 +15,7 @@ fn row(host: &str, name: &str, state: &str) -> String {
 }
 
 async fn sign_in(browser: &Browser, server: &vr_tests::harness::VrServer) {
-    browser.goto(&server.url("/login")).await;
-    browser.wait_for("#username").await;
-    browser.fill("#username", "admin").await;
-    browser.fill("#password", PW).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_text("#current-user", "admin").await;
+    browser.sign_in(&server.base_url(), "admin", PW).await;
 }
 
 #[tokio::test]

@@ -326,6 +326,18 @@ impl Browser {
         path
     }
 
+    /// Signs in at `base_url` (the server's address) as `user` and waits until the frame
+    /// shows the user.
+    pub async fn sign_in(&self, base_url: &str, user: &str, password: &str) {
+        self.goto(&format!("{}/login", base_url.trim_end_matches('/')))
+            .await;
+        self.wait_for("#username").await;
+        self.fill("#username", user).await;
+        self.fill("#password", password).await;
+        self.click("#login-submit").await;
+        self.wait_for_text("#current-user", user).await;
+    }
+
     /// Ends the session cleanly; dropping does the same, more abruptly.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
