@@ -323,6 +323,10 @@ pub struct SwarmStatus {
     pub stale: u32,
     /// On hosts that do not answer: what runs there is not known.
     pub unknown: u32,
+    /// Made for the swarm as it was (another app, proc type or config name, or on a host
+    /// outside its squad now): its next dispatch retires them.
+    #[serde(default)]
+    pub orphaned: u32,
 }
 
 /// What the last (not dry-run) dispatch of a swarm said.
@@ -364,12 +368,19 @@ pub fn assess(
         )
         .unwrap_or(u32::MAX),
     };
-    let (mut running, mut stale, mut unknown) = (0u32, 0u32, 0u32);
+    let (mut running, mut stale, mut unknown, mut orphaned) = (0u32, 0u32, 0u32, 0u32);
     for p in procs {
         let Some(m) = p.meta.as_ref().filter(|m| m.swarm_id == Some(swarm_id)) else {
             continue;
         };
-        if !answering(&p.host) {
+        let in_squad = squad.iter().any(|h| h.settings.name == p.host);
+        if !in_squad
+            || m.app != spec.app
+            || m.config != spec.config
+            || m.proc_type != spec.proc_type
+        {
+            orphaned += 1;
+        } else if !answering(&p.host) {
             unknown += 1;
         } else if Some(m.release_hash.as_str()) == release_hash
             && m.proc_type == spec.proc_type
@@ -386,8 +397,12 @@ pub fn assess(
         Some(l) if l.status.in_flight() => SwarmState::Dispatching,
         Some(l) if l.status == DispatchStatus::Failed => SwarmState::Failed,
         _ if release_hash.is_none() => SwarmState::New,
-        _ if missing == 0 && extra == 0 && stale == 0 && unknown == 0 => SwarmState::Matches,
-        Some(l) if l.short > 0 && missing <= l.short && extra == 0 && stale == 0 => {
+        _ if missing == 0 && extra == 0 && stale == 0 && unknown == 0 && orphaned == 0 => {
+            SwarmState::Matches
+        }
+        Some(l)
+            if l.short > 0 && missing <= l.short && extra == 0 && stale == 0 && orphaned == 0 =>
+        {
             SwarmState::UnderCapacity
         }
         _ => SwarmState::Degraded,
@@ -400,6 +415,7 @@ pub fn assess(
         extra,
         stale,
         unknown,
+        orphaned,
     }
 }
 
@@ -730,6 +746,34 @@ mod tests {
         s.version = "--upload-pack=x".into();
         assert_eq!(s.validate().map_err(|e| e.field), Err("version"));
         assert_eq!(spec().validate(), Ok(()));
+    }
+
+    #[test]
+    fn procs_made_for_the_swarm_as_it_was_count_as_orphaned() {
+        let hosts = squad_hosts();
+        let done = Some(LastDispatch {
+            id: 1,
+            status: DispatchStatus::Succeeded,
+            short: 0,
+        });
+        let mut renamed = ours("a", "h1", ProcState::Running);
+        if let Some(m) = renamed.meta.as_mut() {
+            m.config = "staging".into();
+        }
+        let elsewhere = ours("c", "h1", ProcState::Running);
+        let mut s = spec();
+        s.size = 1;
+        s.squad = "eu".into();
+        let st = assess(
+            7,
+            &s,
+            Some("h1"),
+            done,
+            &hosts,
+            &[ours("b", "h1", ProcState::Running), renamed, elsewhere],
+        );
+        assert_eq!((st.running, st.orphaned), (1, 2), "{st:?}");
+        assert_eq!(st.state, SwarmState::Degraded);
     }
 
     #[test]

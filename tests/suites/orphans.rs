@@ -45,6 +45,8 @@ async fn defunct_procs_never_outlive_their_swarm() {
     s.api.put(&paths::swarm(swarm.id), &spec).await.expect_ok();
     let found = orphans(&s.api).await;
     assert_eq!(found.len(), 2, "{found:#?}");
+    let now: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(now.status.orphaned, 2, "{:?}", now.status);
     assert!(
         found
             .iter()

@@ -326,7 +326,7 @@ from_json_struct!(SwarmStatus {
     extra,
     stale,
     unknown
-});
+} default { orphaned });
 from_json_struct!(LastDispatch { id, status, short });
 from_json_struct!(Swarm { id, name, settings, env, release_id, release_hash, last_dispatch, status, created_by, created_at, updated_at }
     flatten { spec });
@@ -432,6 +432,7 @@ mod tests {
             extra: 0,
             stale: 4,
             unknown: 5,
+            orphaned: 6,
         };
         let last = LastDispatch {
             id: 9,

@@ -46,6 +46,7 @@ pub fn counts(st: &SwarmStatus) -> String {
         (st.extra, "extra"),
         (st.stale, "stale"),
         (st.unknown, "unknown"),
+        (st.orphaned, "orphaned"),
     ] {
         if n > 0 {
             text.push_str(&format!(", {n} {what}"));

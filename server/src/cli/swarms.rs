@@ -389,14 +389,15 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             println!("swarm #{} {}", s.id, s.name);
             let st = &s.status;
             println!(
-                "  status     {} ({} of {} running, {} missing, {} extra, {} stale, {} unknown)",
+                "  status     {} ({} of {} running, {} missing, {} extra, {} stale, {} unknown, {} orphaned)",
                 st.state.as_str(),
                 st.running,
                 st.wanted,
                 st.missing,
                 st.extra,
                 st.stale,
-                st.unknown
+                st.unknown,
+                st.orphaned
             );
             println!("  squad      {}", spec.squad);
             println!("  version    {}", spec.version);
