@@ -156,11 +156,7 @@ pub async fn reapply(
     p: Principal,
     ApiPath((name, pool)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Balancer>> {
-    let report = state
-        .pools
-        .reapply(&name, &pool)
-        .await
-        .map_err(|crate::jobs::pools::PoolError::Store(e)| ApiError::from(e))?;
+    let report = state.pools.reapply(&name, &pool).await?;
     let ok = !report.refused() && report.behind().is_empty();
     state
         .record(

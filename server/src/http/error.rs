@@ -134,6 +134,14 @@ impl From<crate::fleet::ActionError> for ApiError {
     }
 }
 
+impl From<crate::jobs::pools::PoolError> for ApiError {
+    fn from(e: crate::jobs::pools::PoolError) -> Self {
+        match e {
+            crate::jobs::pools::PoolError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::jobs::JobError> for ApiError {
     fn from(e: crate::jobs::JobError) -> Self {
         use crate::jobs::JobError;

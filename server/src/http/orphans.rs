@@ -75,15 +75,7 @@ pub async fn clean(
             results: Vec::new(),
         }));
     }
-    let drained = state
-        .pools
-        .drain(&targets)
-        .await
-        .map_err(|crate::jobs::pools::PoolError::Store(e)| ApiError::from(e))?;
-    let mut report = state
-        .fleet
-        .proc_action(&p.username, ProcAction::Destroy, targets)
-        .await;
-    super::procs::say_drained(&mut report, &drained);
+    let report =
+        super::procs::act_draining(&state, &p.username, ProcAction::Destroy, targets).await?;
     Ok(Json(report))
 }

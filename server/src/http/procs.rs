@@ -8,8 +8,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use vr_app::fleet::{
-    Fleet, LogChunk, LogQuery, Proc, ProcAction, ProcActionReport, ProcActionRequest, ProcDetail,
-    ProcFilter,
+    Fleet, Host, LogChunk, LogQuery, Proc, ProcAction, ProcActionReport, ProcActionRequest,
+    ProcDetail, ProcFilter,
 };
 
 pub async fn fleet(State(state): State<AppState>) -> ApiResult<Json<Fleet>> {
@@ -104,22 +104,7 @@ pub async fn act(
     if targets.is_empty() {
         return Err(ApiError::NotFound("a proc matching the filter".into()));
     }
-    let pool_error = |e: crate::jobs::pools::PoolError| match e {
-        crate::jobs::pools::PoolError::Store(e) => ApiError::from(e),
-    };
-    // A routed proc leaves its pool (and drains) before it stops.
-    let drained = if matches!(
-        req.action,
-        ProcAction::Stop | ProcAction::Restart | ProcAction::Destroy
-    ) {
-        state.pools.drain(&targets).await.map_err(pool_error)?
-    } else {
-        Vec::new()
-    };
-    let mut report = state
-        .fleet
-        .proc_action(&p.username, req.action, targets.clone())
-        .await;
+    let mut report = act_draining(&state, &p.username, req.action, targets.clone()).await?;
     // A started proc goes back into its pool only once its uptests pass.
     if matches!(req.action, ProcAction::Start | ProcAction::Restart) {
         for r in report.results.iter_mut().filter(|r| r.ok) {
@@ -134,7 +119,7 @@ pub async fn act(
             }
             match state.deploys.uptest_proc(host, &proc.name).await? {
                 Some(Ok(_)) => {
-                    if let Some(pool) = state.pools.restore(host, proc).await.map_err(pool_error)? {
+                    if let Some(pool) = state.pools.restore(host, proc).await? {
                         r.message.push_str(&format!(
                             "\nuptests passed; back in its pool. {}",
                             pool.describe()
@@ -150,12 +135,26 @@ pub async fn act(
             }
         }
     }
-    say_drained(&mut report, &drained);
     Ok(Json(report))
 }
 
-/// Puts each proc's drain line (`Pools::drain`) before what the action said of it.
-pub(super) fn say_drained(report: &mut ProcActionReport, drained: &[String]) {
+/// Runs `action` on `targets`; when it stops procs, the routed ones leave their pools (and
+/// drain) first, and each one's drain line goes before what the action said of it.
+pub(super) async fn act_draining(
+    state: &AppState,
+    actor: &str,
+    action: ProcAction,
+    targets: Vec<(Host, Proc)>,
+) -> ApiResult<ProcActionReport> {
+    let drained = if matches!(
+        action,
+        ProcAction::Stop | ProcAction::Restart | ProcAction::Destroy
+    ) {
+        state.pools.drain(&targets).await?
+    } else {
+        Vec::new()
+    };
+    let mut report = state.fleet.proc_action(actor, action, targets).await;
     for r in report.results.iter_mut() {
         if let Some(d) = drained
             .iter()
@@ -164,4 +163,5 @@ pub(super) fn say_drained(report: &mut ProcActionReport, drained: &[String]) {
             r.message = format!("{d}\n{}", r.message);
         }
     }
+    Ok(report)
 }

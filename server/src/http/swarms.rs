@@ -179,15 +179,13 @@ async fn take_down(state: &AppState, p: &Principal, id: i64) -> ApiResult<usize>
     if n == 0 {
         return Ok(0);
     }
-    state
-        .pools
-        .drain(&targets)
-        .await
-        .map_err(|crate::jobs::pools::PoolError::Store(e)| super::error::ApiError::from(e))?;
-    let report = state
-        .fleet
-        .proc_action(&p.username, vr_app::fleet::ProcAction::Destroy, targets)
-        .await;
+    let report = super::procs::act_draining(
+        state,
+        &p.username,
+        vr_app::fleet::ProcAction::Destroy,
+        targets,
+    )
+    .await?;
     let bad: Vec<String> = report
         .results
         .iter()

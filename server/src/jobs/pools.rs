@@ -105,6 +105,18 @@ impl Pools {
         Arc::clone(locks.entry((balancer, pool.to_string())).or_default())
     }
 
+    /// Takes the pool's lock, then reads the balancer: what its hosts hold is read after
+    /// the update before this one ended, never before.
+    async fn locked(
+        &self,
+        balancer: &str,
+        pool: &str,
+    ) -> Result<(tokio::sync::OwnedMutexGuard<()>, Balancer), PoolError> {
+        let id = self.store.balancer(balancer.to_string()).await?.id;
+        let guard = self.lock_of(id, pool).lock_owned().await;
+        Ok((guard, self.store.balancer(balancer.to_string()).await?))
+    }
+
     /// Sets the pool to exactly `nodes` on every balancer host.
     pub async fn set(
         &self,
@@ -112,9 +124,7 @@ impl Pools {
         pool: &str,
         nodes: Vec<Node>,
     ) -> Result<PoolReport, PoolError> {
-        let b = self.store.balancer(balancer.to_string()).await?;
-        let lock = self.lock_of(b.id, pool);
-        let _held = lock.lock().await;
+        let (_held, b) = self.locked(balancer, pool).await?;
         self.apply(&b, pool, nodes, false).await
     }
 
@@ -126,11 +136,7 @@ impl Pools {
         pool: &str,
         edit: impl FnOnce(&mut Vec<Node>),
     ) -> Result<Option<PoolReport>, PoolError> {
-        let b = self.store.balancer(balancer.to_string()).await?;
-        let lock = self.lock_of(b.id, pool);
-        let _held = lock.lock().await;
-        // Read again under the lock: another update may have just ended.
-        let b = self.store.balancer(balancer.to_string()).await?;
+        let (_held, b) = self.locked(balancer, pool).await?;
         let current: Vec<Node> = b
             .pools
             .iter()
@@ -207,10 +213,7 @@ impl Pools {
     /// Writes the pool's recorded nodes to every balancer host again, even to those that hold
     /// them: what an operator does after fixing a host.
     pub async fn reapply(&self, balancer: &str, pool: &str) -> Result<PoolReport, PoolError> {
-        let b = self.store.balancer(balancer.to_string()).await?;
-        let lock = self.lock_of(b.id, pool);
-        let _held = lock.lock().await;
-        let b = self.store.balancer(balancer.to_string()).await?;
+        let (_held, b) = self.locked(balancer, pool).await?;
         let nodes = b
             .pools
             .iter()
