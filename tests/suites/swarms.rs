@@ -307,7 +307,12 @@ async fn a_swarm_with_self_healing_replaces_the_procs_of_a_lost_host_by_itself()
                 .iter()
                 .filter(|p| p.host == "near" && p.state == ProcState::Running)
                 .count();
-            on_builder == 2
+            // The procs can show RUNNING before the healing dispatch has ended.
+            let ended = by_healer(api, id)
+                .await
+                .iter()
+                .any(|d| !d.status.in_flight());
+            on_builder == 2 && ended
         }
     })
     .await;
