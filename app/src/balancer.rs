@@ -67,6 +67,16 @@ impl BalancerKind {
         }
     }
 
+    /// Where the balancer's master writes its pid (Debian's units): vr waits after a reload
+    /// until the workers it had before are gone.
+    pub fn default_pid_file(self) -> &'static str {
+        match self {
+            BalancerKind::Nginx => "/run/nginx.pid",
+            BalancerKind::Haproxy => "/run/haproxy.pid",
+            BalancerKind::None => "",
+        }
+    }
+
     /// A pool's file in the pool folder.
     pub fn pool_file(self, pool: &str) -> String {
         match self {
@@ -87,6 +97,8 @@ pub struct BalancerSpec {
     pub pool_dir: String,
     pub validate_cmd: String,
     pub reload_cmd: String,
+    /// The master's pid file; after a reload vr waits for the old workers to finish.
+    pub pid_file: String,
     /// How long a proc taken out of its pool keeps running, so requests in flight end (ms).
     pub drain_ms: u64,
 }
@@ -116,6 +128,10 @@ impl BalancerSpec {
         if dir.chars().any(|c| c.is_control()) {
             return Err(Invalid::new("pool_dir", "must not hold control characters"));
         }
+        let pid = self.pid_file.trim();
+        if !pid.is_empty() && (!pid.starts_with('/') || pid.chars().any(|c| c.is_control())) {
+            return Err(Invalid::new("pid_file", "must be an absolute file path"));
+        }
         for (field, cmd) in [
             ("validate_cmd", &self.validate_cmd),
             ("reload_cmd", &self.reload_cmd),
@@ -143,6 +159,10 @@ impl BalancerSpec {
 
     pub fn reload_line(&self) -> &str {
         or_default(&self.reload_cmd, self.kind.default_reload())
+    }
+
+    pub fn pid_file_path(&self) -> &str {
+        or_default(&self.pid_file, self.kind.default_pid_file())
     }
 }
 
@@ -330,6 +350,7 @@ mod tests {
         assert_eq!(good.validate(), Ok(()));
         assert_eq!(good.pool_dir(), "/etc/nginx/conf.d");
         assert_eq!(good.reload_line(), "nginx -s reload");
+        assert_eq!(good.pid_file_path(), "/run/nginx.pid");
         let field = |s: BalancerSpec| s.validate().expect_err("invalid").field;
         assert_eq!(
             field(BalancerSpec {
@@ -344,6 +365,13 @@ mod tests {
                 ..good.clone()
             }),
             "pool_dir"
+        );
+        assert_eq!(
+            field(BalancerSpec {
+                pid_file: "run/nginx.pid".into(),
+                ..good.clone()
+            }),
+            "pid_file"
         );
         assert_eq!(
             field(BalancerSpec {

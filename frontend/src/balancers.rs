@@ -103,6 +103,7 @@ fn balancer_card(
         Fact::mono("Pool folder", s.pool_dir()),
         Fact::mono("Validate", s.validate_line()),
         Fact::mono("Reload", s.reload_line()),
+        Fact::mono("Pid file", s.pid_file_path()),
         Fact::text("Drain", format!("{} ms", s.drain_ms)),
     ];
     let name = s.name.clone();
@@ -231,8 +232,16 @@ fn BalancerForm(
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
     let text = || RwSignal::new(String::new());
-    let (name, kind, hosts, pool_dir, validate, reload, drain) =
-        (text(), text(), text(), text(), text(), text(), text());
+    let (name, kind, hosts, pool_dir, validate, reload, pid_file, drain) = (
+        text(),
+        text(),
+        text(),
+        text(),
+        text(),
+        text(),
+        text(),
+        text(),
+    );
     let fill = move |s: &BalancerSpec| {
         name.set(s.name.clone());
         kind.set(s.kind.as_str().to_string());
@@ -240,6 +249,7 @@ fn BalancerForm(
         pool_dir.set(s.pool_dir.clone());
         validate.set(s.validate_cmd.clone());
         reload.set(s.reload_cmd.clone());
+        pid_file.set(s.pid_file.clone());
         drain.set(s.drain_ms.to_string());
     };
     fill(&BalancerSpec::default());
@@ -267,6 +277,7 @@ fn BalancerForm(
             pool_dir: pool_dir.get_untracked().trim().to_string(),
             validate_cmd: validate.get_untracked().trim().to_string(),
             reload_cmd: reload.get_untracked().trim().to_string(),
+            pid_file: pid_file.get_untracked().trim().to_string(),
             drain_ms,
         };
         if let Err(invalid) = spec.validate() {
@@ -313,6 +324,7 @@ fn BalancerForm(
                 {FieldSpec::new("Pool folder", "balancer-pool-dir", "pool_dir", pool_dir, errors).autocomplete("off").hint("Empty: the kind's (nginx: /etc/nginx/conf.d).").view()}
                 {FieldSpec::new("Validate command", "balancer-validate", "validate_cmd", validate, errors).autocomplete("off").hint("Empty: the kind's (nginx -t).").view()}
                 {FieldSpec::new("Reload command", "balancer-reload", "reload_cmd", reload, errors).autocomplete("off").hint("Empty: the kind's (nginx -s reload).").view()}
+                {FieldSpec::new("Pid file", "balancer-pid-file", "pid_file", pid_file, errors).autocomplete("off").hint("After a reload vr waits for the workers the master had to finish. Empty: the kind's (nginx: /run/nginx.pid).").view()}
                 {FieldSpec::new("Drain (ms)", "balancer-drain", "drain_ms", drain, errors).numeric().hint("How long a proc out of its pool runs on before it stops.").view()}
                 <div class="actions-row">
                     <button type="submit" class="btn btn-primary" id="balancer-save" disabled=move || busy.get()>"Save balancer"</button>

@@ -138,6 +138,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         pool_dir: edge.pools().display().to_string(),
         validate_cmd: edge.nginx("-t"),
         reload_cmd: edge.nginx("-s reload"),
+        pid_file: edge.path().join("nginx.pid").display().to_string(),
         drain_ms: 300,
     };
     let r = s
@@ -172,6 +173,11 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         .find(|st| st.name == DispatchStepKind::Route)
         .expect("a route step");
     assert!(route.ok && route.message.contains("4 node(s)"), "{route:?}");
+    // The reload is only done once nginx's old workers (the old pool) are gone.
+    assert!(
+        route.message.contains("lb1: reloaded, old workers done"),
+        "{route:?}"
+    );
     assert_eq!(
         edge.pool_file("web")
             .matches("    server 127.0.0.1:")
@@ -437,6 +443,10 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     assert!(ok && out.contains("on lb1: holds it"), "{out}");
     let (ok, out) = vr(&["balancer", "edit", "edge", "--drain-ms", "250"]);
     assert!(ok && out.contains("drain:     250 ms"), "{out}");
+    let pid = edge.path().join("nginx.pid").display().to_string();
+    assert!(out.contains(&format!("pid file:  {pid}")), "{out}");
+    let (ok, out) = vr(&["balancer", "edit", "edge", "--pid-file", "run/x.pid"]);
+    assert!(!ok && out.contains("pid_file"), "{out}");
 
     // Size 0 empties the pool; nginx still validates and reloads.
     let mut empty = v4.clone();
@@ -578,6 +588,7 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
                 pool_dir: hap.dir.path().join("pools").display().to_string(),
                 validate_cmd: hap.validate(),
                 reload_cmd: hap.reload(),
+                pid_file: hap.dir.path().join("haproxy.pid").display().to_string(),
                 drain_ms: 300,
             },
         )
@@ -590,7 +601,17 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
         .await
         .expect_status(201)
         .json();
-    succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
+    let d = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
+    let route = d
+        .steps
+        .iter()
+        .find(|st| st.name == DispatchStepKind::Route)
+        .expect("a route step");
+    // haproxy's old worker (the old backend) has left before the reload counts as done.
+    assert!(
+        route.message.contains("reloaded, old workers done"),
+        "{route:?}"
+    );
     let file = hap.pool_file();
     assert_eq!(file.matches(" check # web-").count(), 4, "{file}");
     wait_answers(hap.port, "blue").await;

@@ -286,7 +286,7 @@ from_json_named!(ProcState, ProcState::EVERY, ProcState::as_str);
 
 // balancer
 from_json_named!(BalancerKind, BalancerKind::ALL, BalancerKind::as_str);
-from_json_struct!(BalancerSpec {} default { name, kind, hosts, pool_dir, validate_cmd, reload_cmd, drain_ms });
+from_json_struct!(BalancerSpec {} default { name, kind, hosts, pool_dir, validate_cmd, reload_cmd, pid_file, drain_ms });
 from_json_struct!(Node {
     address,
     port,
@@ -933,6 +933,7 @@ mod tests {
                 pool_dir: "/etc/haproxy/pools".into(),
                 validate_cmd: "haproxy -c".into(),
                 reload_cmd: "kill -USR2 1".into(),
+                pid_file: "/run/haproxy.pid".into(),
                 drain_ms: 300,
             },
             pools: vec![PoolView {

@@ -21,6 +21,10 @@ pub struct BalancerFields {
     /// The command that reloads the balancer [default: the kind's, e.g. `nginx -s reload`]
     #[arg(long = "reload")]
     reload_cmd: Option<String>,
+    /// The master's pid file: after a reload vr waits for the old workers to finish
+    /// [default: the kind's, e.g. /run/nginx.pid]
+    #[arg(long)]
+    pid_file: Option<String>,
     /// How long a proc out of its pool keeps running before it stops (ms)
     #[arg(long)]
     drain_ms: Option<u64>,
@@ -44,6 +48,9 @@ impl BalancerFields {
         }
         if let Some(r) = self.reload_cmd {
             spec.reload_cmd = r;
+        }
+        if let Some(p) = self.pid_file {
+            spec.pid_file = p;
         }
         if let Some(d) = self.drain_ms {
             spec.drain_ms = d;
@@ -111,6 +118,7 @@ fn print_balancer(b: &Balancer) {
     println!("pool dir:  {}", s.pool_dir());
     println!("validate:  {}", s.validate_line());
     println!("reload:    {}", s.reload_line());
+    println!("pid file:  {}", s.pid_file_path());
     println!("drain:     {} ms", s.drain_ms);
     for p in &b.pools {
         println!(

@@ -287,6 +287,7 @@ impl Pools {
                 content: content.clone(),
                 validate: b.spec.validate_line().to_string(),
                 reload: b.spec.reload_line().to_string(),
+                pid_file: b.spec.pid_file_path().to_string(),
             };
             tasks.spawn(async move {
                 let outcome = tokio::task::spawn_blocking(move || on_host(&session, &file))
@@ -341,6 +342,7 @@ struct FileArgs {
     content: String,
     validate: String,
     reload: String,
+    pid_file: String,
 }
 
 fn on_host(session: &super::deploy::SshHost, f: &FileArgs) -> HostOutcome {
@@ -350,6 +352,7 @@ fn on_host(session: &super::deploy::SshHost, f: &FileArgs) -> HostOutcome {
         content: &f.content,
         validate: &f.validate,
         reload: &f.reload,
+        pid_file: &f.pid_file,
     };
     // Only transport errors leave the session (it reconnects once on those); the host's own
     // answers come back as values.

@@ -8,10 +8,24 @@ use super::deploy::line;
 use super::ssh::Connection;
 use super::supervisor::Layout;
 
-/// `$1` folder, `$2` file name, `$3` validate command, `$4` reload command; the new file on
-/// stdin. Exit 20: validation refused it (the old file is back); 21: the reload failed.
+/// `$1` folder, `$2` file name, `$3` validate command, `$4` reload command, `$5` the balancer's
+/// pid file ('' = none); the new file on stdin. Exit 20: validation refused it (the old file is
+/// back); 21: the reload failed.
+///
+/// A reload only signals the balancer: its old workers keep serving the old pool until they
+/// have handed over and finished what they hold. So when the pid file names a live master, the
+/// script waits (up to 10 s) until the workers it had before the reload are gone — only then is
+/// the old pool out of use, whatever the host's load.
 const APPLY: &str = r#"set -u
-dir=$1; file=$2; check=$3; reload=$4
+dir=$1; file=$2; check=$3; reload=$4; pidfile=$5
+workers() {
+  for st in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null < "$st" || continue
+    rest=${line##*) }
+    set -- $rest
+    [ "${2-}" = "$master" ] && { p=${st#/proc/}; printf '%s ' "${p%/stat}"; }
+  done
+}
 mkdir -p -- "$dir" || exit 10
 tmp="$dir/.$file.vr-new"; old="$dir/.$file.vr-old"
 cat > "$tmp" || { rm -f -- "$tmp"; exit 11; }
@@ -26,10 +40,27 @@ if [ -n "$check" ]; then
   fi
 fi
 rm -f -- "$old"
-if [ -n "$reload" ]; then
-  if ! out=$(sh -c "$reload" 2>&1); then printf '%s\n' "$out" >&2; exit 21; fi
-fi
-echo reloaded
+[ -n "$reload" ] || { echo "written (no reload command)"; exit 0; }
+master=; before=
+[ -n "$pidfile" ] && master=$(cat -- "$pidfile" 2>/dev/null) && master=${master%%[!0-9]*}
+if [ -n "$master" ] && [ -d "/proc/$master" ]; then before=$(workers); fi
+if ! out=$(sh -c "$reload" 2>&1); then printf '%s\n' "$out" >&2; exit 21; fi
+[ -n "$before" ] || { echo reloaded; exit 0; }
+i=0
+while [ $i -lt 200 ]; do
+  left=0
+  for w in $before; do
+    if [ -r "/proc/$w/stat" ]; then
+      read -r line 2>/dev/null < "/proc/$w/stat" || continue
+      rest=${line##*) }; set -- $rest
+      # A zombie has finished; its master just has not reaped it yet.
+      [ "${2-}" = "$master" ] && [ "$1" != Z ] && left=$((left + 1))
+    fi
+  done
+  [ $left = 0 ] && { echo "reloaded, old workers done"; exit 0; }
+  i=$((i + 1)); sleep 0.05
+done
+echo "reloaded, $left old worker(s) still finishing after 10 s"
 "#;
 
 /// What one balancer host said to a pool update.
@@ -56,6 +87,7 @@ pub struct PoolFile<'a> {
     pub content: &'a str,
     pub validate: &'a str,
     pub reload: &'a str,
+    pub pid_file: &'a str,
 }
 
 /// Writes, validates and reloads; returns what the host printed.
@@ -65,7 +97,11 @@ pub fn apply(
     f: &PoolFile<'_>,
     deadline: Duration,
 ) -> Result<String, ApplyError> {
-    let cmd = line(layout, APPLY, &[f.dir, f.file, f.validate, f.reload]);
+    let cmd = line(
+        layout,
+        APPLY,
+        &[f.dir, f.file, f.validate, f.reload, f.pid_file],
+    );
     let out = conn.exec_with_stdin(&cmd, &mut f.content.as_bytes(), deadline)?;
     let said = out.stderr.trim().to_string();
     match out.status {
@@ -87,7 +123,7 @@ mod tests {
         let mut child = Command::new("sh")
             .args(["-c", APPLY, "sh"])
             .arg(dir)
-            .args(["vr-pool-shop.conf", check, "true"])
+            .args(["vr-pool-shop.conf", check, "true", ""])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -128,6 +164,41 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
             .collect();
         assert_eq!(names, ["vr-pool-shop.conf"]);
+    }
+
+    #[test]
+    fn after_a_reload_it_waits_for_the_masters_old_workers() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let d = tmp.path().display().to_string();
+        // A "master" with one "worker" that the reload ends a little later, as nginx's old
+        // workers end once they have finished their requests.
+        let mut master = Command::new("sh")
+            .args(["-c", &format!("sleep 30 & echo $! > {d}/worker.pid; wait")])
+            .spawn()
+            .expect("master");
+        std::fs::write(tmp.path().join("master.pid"), master.id().to_string()).expect("pid");
+        let worker = tmp.path().join("worker.pid");
+        let started = std::time::Instant::now();
+        while std::fs::read_to_string(&worker).map_or(true, |s| !s.ends_with('\n')) {
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let out = Command::new("sh")
+            .args(["-c", APPLY, "sh", &d, "vr-pool-shop.conf", ""])
+            .arg(format!(
+                "(sleep 0.3; kill $(cat {d}/worker.pid)) >/dev/null 2>&1 &"
+            ))
+            .arg(format!("{d}/master.pid"))
+            .output()
+            .expect("sh");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(said.trim(), "reloaded, old workers done", "{out:?}");
+        let pid = std::fs::read_to_string(&worker).expect("worker pid");
+        assert!(
+            !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+            "returned while the old worker still ran"
+        );
+        master.wait().expect("master ends");
     }
 
     #[test]

@@ -224,6 +224,7 @@ pub async fn run(vr: &Path) {
             pool_dir: edge.pools().display().to_string(),
             validate_cmd: edge.nginx("-t"),
             reload_cmd: edge.nginx("-s reload"),
+            pid_file: edge.path().join("nginx.pid").display().to_string(),
             drain_ms: 300,
         },
     )
