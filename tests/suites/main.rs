@@ -7,6 +7,7 @@ mod cli;
 mod deploys;
 mod fleet;
 mod harness_selftest;
+mod hostloss;
 mod hosts_hardening;
 mod http_edge;
 mod orphans;

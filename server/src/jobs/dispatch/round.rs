@@ -507,7 +507,20 @@ async fn route(
         .await;
         return Ok(None);
     };
-    let nodes = routed_nodes(run.swarm.id, hosts, views, done, retiring);
+    let record = run.job.store.balancer(balancer.clone()).await.ok();
+    let held: Vec<Node> = record
+        .as_ref()
+        .and_then(|b| b.pools.iter().find(|p| p.pool == pool))
+        .map(|p| p.nodes.clone())
+        .unwrap_or_default();
+    let (nodes, retested) = retest_newcomers(
+        run,
+        hosts,
+        routed_nodes(run.swarm.id, hosts, views, done, retiring),
+        &held,
+        done,
+    )
+    .await;
     let report = match run.job.pools.set(&balancer, &pool, nodes).await {
         Ok(r) => r,
         Err(e) => {
@@ -518,6 +531,10 @@ async fn route(
         }
     };
     let mut message = report.describe();
+    for line in retested {
+        message.push('\n');
+        message.push_str(&line);
+    }
     if report.refused() {
         message.push_str(
             "
@@ -527,8 +544,8 @@ the old procs stay running and routed",
             .await;
         return Err(Stop::Failed(message));
     }
-    let grace = match run.job.store.balancer(balancer).await {
-        Ok(b) if !retiring.is_empty() && b.spec.drain_ms > 0 => {
+    let grace = match record {
+        Some(b) if !retiring.is_empty() && b.spec.drain_ms > 0 => {
             message.push_str(&format!(
                 "
 draining {} proc(s) for {} ms before they stop",
@@ -544,14 +561,66 @@ draining {} proc(s) for {} ms before they stop",
     Ok(grace)
 }
 
-/// The pool's nodes: the swarm's RUNNING procs with a port, as this round sees them.
+/// Kept procs the pool does not hold yet — their host was away and is back, or the swarm just
+/// got its pool — run their uptests again first: only those that pass are routed. Procs this
+/// dispatch started passed theirs already. Returns the nodes to route and a line per proc
+/// tested.
+async fn retest_newcomers(
+    run: &Run<'_>,
+    hosts: &BTreeMap<String, Host>,
+    nodes: Vec<(String, Node)>,
+    held: &[Node],
+    done: &Done,
+) -> (Vec<Node>, Vec<String>) {
+    let fresh = |(host, n): &(String, Node)| {
+        !held.contains(n)
+            && !done
+                .started
+                .iter()
+                .any(|(r, _)| &r.host == host && r.name == n.program)
+    };
+    let (newcomers, routed): (Vec<_>, Vec<_>) = nodes.into_iter().partition(fresh);
+    let mut routed: Vec<Node> = routed.into_iter().map(|(_, n)| n).collect();
+    let mut unrouted = Vec::new();
+    let verdicts = futures_util::future::join_all(newcomers.iter().map(|(host, n)| async move {
+        match hosts.get(host) {
+            Some(h) => run.job.deploys.uptest_proc(h, &n.program).await,
+            None => Ok(None),
+        }
+    }))
+    .await;
+    for ((host, n), verdict) in newcomers.into_iter().zip(verdicts) {
+        match verdict {
+            Ok(Some(Ok(_))) => {
+                unrouted.push(format!(
+                    "{} on {host}: was out of the pool; its uptests passed again, routed",
+                    n.program
+                ));
+                routed.push(n);
+            }
+            Ok(None) => routed.push(n),
+            Ok(Some(Err(why))) => unrouted.push(format!(
+                "{} on {host}: kept but not routed, its uptests failed: {why}",
+                n.program
+            )),
+            Err(e) => unrouted.push(format!(
+                "{} on {host}: kept but not routed, its uptests could not run: {e}",
+                n.program
+            )),
+        }
+    }
+    (routed, unrouted)
+}
+
+/// The pool's nodes: the swarm's RUNNING procs with a port on hosts that answer, as this
+/// round sees them (a proc on an unreachable host is not known to run, so it is not routed).
 fn routed_nodes(
     swarm_id: i64,
     hosts: &BTreeMap<String, Host>,
     views: &[HostView],
     done: &Done,
     retiring: &[ProcRef],
-) -> Vec<Node> {
+) -> Vec<(String, Node)> {
     let leaving = |host: &str, name: &str| {
         let r = ProcRef {
             host: host.to_string(),
@@ -559,7 +628,7 @@ fn routed_nodes(
         };
         retiring.contains(&r) || done.retired.contains(&r)
     };
-    let mut nodes: Vec<Node> = Vec::new();
+    let mut nodes: Vec<(String, Node)> = Vec::new();
     let mut add = |host: &str, name: &str, port: u16| {
         let Some(h) = hosts.get(host) else {
             return;
@@ -572,11 +641,11 @@ fn routed_nodes(
             port,
             program: name.to_string(),
         };
-        if !nodes.contains(&node) {
-            nodes.push(node);
+        if !nodes.iter().any(|(_, n)| n == &node) {
+            nodes.push((host.to_string(), node));
         }
     };
-    for v in views {
+    for v in views.iter().filter(|v| v.usable) {
         for p in &v.procs {
             let Some(meta) = &p.meta else {
                 continue;
