@@ -166,3 +166,104 @@ async fn defunct_procs_never_outlive_their_swarm() {
     assert!(on_hosts(&hosts, "-gone-").is_empty());
     assert!(orphans(&s.api).await.is_empty());
 }
+
+/// The rest of a swarm's identity, driven by the CLI: its proc type, its app, then its squad
+/// change in turn. Each time the procs made before are orphans, saying what changed, until the
+/// next dispatch — after which none of them is left on any host, as Supervisor lists them.
+#[tokio::test]
+async fn changing_a_swarms_proc_app_or_squad_leaves_no_orphan() {
+    let (s, repo, web2) = two_hosts().await;
+    let hosts = [&s.host, &web2];
+    super::builds::add_app(&s.api, "shop", &repo).await;
+    let cli = super::fleet::cli_token(&s.api).await;
+    let vr = |args: &[&str]| super::fleet::vr(&s.server, &cli, args);
+    let (ok, out) = vr(&[
+        "swarm",
+        "create",
+        "--app",
+        "web",
+        "--version",
+        "main",
+        "--proc",
+        "web",
+        "--config",
+        "prod",
+        "--squad",
+        "eu",
+        "--size",
+        "2",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = vr(&["swarm", "web-prod-web", "-"]);
+    assert!(ok, "{out}");
+    assert_eq!(on_hosts(&hosts, "-web-").len(), 2);
+
+    // The proc type.
+    let (ok, out) = vr(&["swarm", "edit", "web-prod-web", "--proc", "echo"]);
+    assert!(ok, "{out}");
+    let (ok, out) = vr(&["orphans"]);
+    assert!(ok && out.matches("proc web → echo").count() == 2, "{out}");
+    let (ok, out) = vr(&["swarm", "web-prod-echo", "-"]);
+    assert!(ok, "{out}");
+    assert!(orphans(&s.api).await.is_empty());
+    assert!(
+        on_hosts(&hosts, "-web-").is_empty(),
+        "{:?}",
+        on_hosts(&hosts, "")
+    );
+    assert_eq!(on_hosts(&hosts, "-echo-").len(), 2);
+
+    // The app (the dispatch builds it).
+    let (ok, out) = vr(&["swarm", "edit", "web-prod-echo", "--app", "shop"]);
+    assert!(ok, "{out}");
+    let (ok, out) = vr(&["orphans"]);
+    assert!(ok && out.matches("app web → shop").count() == 2, "{out}");
+    let (ok, out) = vr(&["swarm", "shop-prod-echo", "-"]);
+    assert!(ok, "{out}");
+    assert!(orphans(&s.api).await.is_empty());
+    let names = on_hosts(&hosts, "");
+    assert!(names.iter().all(|n| n.starts_with("shop-")), "{names:?}");
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    // The squad: web2 moves to squad us, then the swarm follows it there.
+    s.api
+        .post(
+            fleet_paths::SQUADS,
+            &vr_app::fleet::NewSquad {
+                name: "us".into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect_status(201);
+    s.api
+        .patch(
+            &fleet_paths::host("web2"),
+            &HostPatch {
+                squad: Some(Some("us".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_ok();
+    let (ok, out) = vr(&["swarm", "edit", "shop-prod-echo", "--squad", "us"]);
+    assert!(ok, "{out}");
+    let found = orphans(&s.api).await;
+    assert!(
+        found.len() == 1 && found[0].host == "builder1",
+        "{found:#?}"
+    );
+    assert!(
+        found[0].why.contains("host builder1 is not in squad us"),
+        "{found:#?}"
+    );
+    let (ok, out) = vr(&["swarm", "shop-prod-echo", "-"]);
+    assert!(ok, "{out}");
+    assert!(orphans(&s.api).await.is_empty());
+    assert!(
+        on_hosts(&[&s.host], "shop-").is_empty(),
+        "{:?}",
+        on_hosts(&hosts, "")
+    );
+    assert_eq!(on_hosts(&[&web2], "shop-").len(), 2);
+}

@@ -67,6 +67,18 @@ pub enum SwarmCommand {
     /// Change a swarm's settings (nothing changes on hosts until it is dispatched)
     Edit {
         swarm: String,
+        /// Another app (the next dispatch replaces the procs; the old ones retire after it)
+        #[arg(long)]
+        app: Option<String>,
+        /// Another Procfile process type
+        #[arg(long = "proc")]
+        proc_type: Option<String>,
+        /// Another config name
+        #[arg(long)]
+        config: Option<String>,
+        /// Another squad
+        #[arg(long)]
+        squad: Option<String>,
         #[arg(long)]
         version: Option<String>,
         #[arg(long)]
@@ -430,6 +442,10 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
         }
         SwarmCommand::Edit {
             swarm,
+            app,
+            proc_type,
+            config,
+            squad,
             version,
             size,
             batch,
@@ -446,6 +462,16 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             let s = find(&c, &swarm).await?;
             // The answer's env has secret values masked; sent back, they keep their values.
             let mut spec = s.spec.clone();
+            for (field, given) in [
+                (&mut spec.app, app),
+                (&mut spec.proc_type, proc_type),
+                (&mut spec.config, config),
+                (&mut spec.squad, squad),
+            ] {
+                if let Some(v) = given {
+                    *field = v;
+                }
+            }
             if let Some(v) = version {
                 spec.version = v;
             }

@@ -501,7 +501,8 @@ impl Dispatches {
         }
         if let Some(rid) = run.swarm.release_id {
             let current = self.store.release(rid).await?;
-            if current.version == spec.version {
+            // Only the same app's build: a swarm moved to another app builds that one.
+            if current.version == spec.version && current.app == spec.app {
                 return Ok((
                     current.build_id,
                     format!(

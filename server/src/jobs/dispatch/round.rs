@@ -46,6 +46,21 @@ pub(super) async fn converge(
         }
         run.progress.short = p.short;
         done.kept = p.keep.len();
+        if let Some(r) = p
+            .retire
+            .iter()
+            .find(|r| done.started.iter().any(|(s, _)| s == *r))
+        {
+            // A proc this dispatch started and saw pass its uptests no longer counts as the
+            // swarm's: stop rather than replace it again and again.
+            let message = format!(
+                "{} on {}, started by this dispatch, would be retired now: it stopped running,                  or it does not count as the swarm's",
+                r.name, r.host
+            );
+            run.step(DispatchStepKind::Plan, started, false, message.clone())
+                .await;
+            return Err(Stop::Failed(message));
+        }
         run.step(DispatchStepKind::Plan, started, true, describe(&p, &views))
             .await;
         if dry_run {
