@@ -348,6 +348,54 @@ pub fn group(procs: &[Proc]) -> Vec<AppGroup> {
     groups
 }
 
+/// A host of a squad that does not answer (or was marked inactive), and what it held when
+/// last seen: its procs no longer count for their swarms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostHost {
+    pub host: Host,
+    /// Per swarm (or manual group): `app · config · proc type`, the swarm, how many procs.
+    pub groups: Vec<(String, Option<i64>, usize)>,
+    pub procs: usize,
+}
+
+/// The hosts of `squad` that lost their procs for now, by name.
+pub fn lost(fleet: &Fleet, squad: &str) -> Vec<LostHost> {
+    fleet
+        .hosts
+        .iter()
+        .filter(|h| {
+            h.settings.squad.as_deref() == Some(squad)
+                && !matches!(h.status.health, Health::Ok | Health::Unknown)
+        })
+        .map(|h| {
+            let procs: Vec<Proc> = fleet
+                .procs
+                .iter()
+                .filter(|p| p.host == h.settings.name)
+                .cloned()
+                .collect();
+            let groups = group(&procs)
+                .into_iter()
+                .flat_map(|g| {
+                    let app = g.app;
+                    g.swarms.into_iter().map(move |s| {
+                        let label = match &app {
+                            Some(a) => format!("{a} · {}", s.label),
+                            None => "unmanaged".to_string(),
+                        };
+                        (label, s.swarm_id, s.procs.len())
+                    })
+                })
+                .collect();
+            LostHost {
+                host: h.clone(),
+                groups,
+                procs: procs.len(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -624,5 +672,36 @@ mod tests {
         let eight = placements(&f, 8);
         assert_eq!(placement_text(&eight[0]), "1 running");
         assert!(placements(&f, 9).is_empty());
+    }
+
+    #[test]
+    fn a_squad_lists_what_its_silent_hosts_held() {
+        let mut fleet = sample();
+        fleet.hosts.push(host("b2", Some("web")));
+        fleet.hosts[0].status.health = Health::Unreachable;
+        let mut p = proc(
+            "b1",
+            "shop-web-3",
+            Some(("shop", "prod", "web")),
+            ProcState::Running,
+        );
+        if let Some(m) = p.meta.as_mut() {
+            m.swarm_id = Some(7);
+        }
+        fleet.procs.push(p);
+        let found = lost(&fleet, "web");
+        assert_eq!(found.len(), 1, "b2 answers, a1 is in no squad");
+        assert_eq!(found[0].host.settings.name, "b1");
+        assert_eq!(found[0].procs, 3);
+        assert_eq!(
+            found[0].groups,
+            [
+                ("shop · prod · web".to_string(), None, 1),
+                ("shop · prod · web · swarm #7".to_string(), Some(7), 1),
+                ("unmanaged".to_string(), None, 1),
+            ]
+        );
+        fleet.hosts[0].status.health = Health::Ok;
+        assert!(lost(&fleet, "web").is_empty());
     }
 }

@@ -2,8 +2,10 @@
 //! namespaces of their own and nginx routing the swarm's pool. One host's link is cut: vr
 //! flags it unreachable while the API keeps answering, `vr swarm '.*' - --squad eu` re-creates
 //! its procs on the other host and the pool points at those only — without the dead host being
-//! removed first. The host comes back: its stale proc runs beside its replacement until the
-//! next dispatch drains and retires it. Checked on the hosts through Supervisor itself.
+//! removed first; meanwhile the squad page (Chromium) says what far held and the dashboard
+//! counts it apart. The host comes back with its proc, one beyond the size: the next dispatch
+//! keeps the oldest procs one per host (far's, after its uptests pass again, back in the pool)
+//! and drains and retires the replacement. Checked on the hosts through Supervisor itself.
 
 use std::time::Duration;
 
@@ -110,6 +112,32 @@ async fn a_squad_that_loses_a_host_is_redispatched_and_its_pool_follows() {
         "{:?}",
         now.status
     );
+    // The squad page says what far held; the dashboard's swarm heading counts it apart.
+    {
+        use vr_tests::harness::Browser;
+        let browser = Browser::start().await;
+        browser
+            .sign_in(&s.server.base_url(), "admin", super::fleet::PW)
+            .await;
+        browser.goto(&s.server.url("/squads/eu")).await;
+        browser
+            .wait_for_text(
+                "[data-test=lost-host][data-name=far][data-procs=\"1\"]",
+                &format!("web · prod · netweb · swarm #{} (1)", swarm.id),
+            )
+            .await;
+        browser.goto(&s.server.url("/")).await;
+        browser
+            .wait_for_text(
+                &format!(
+                    "tr[data-test=proc-swarm][data-group=swarm-{}] [data-test=swarm-counts]",
+                    swarm.id
+                ),
+                "1 of 2 running, 1 missing, 1 unknown",
+            )
+            .await;
+        browser.close().await;
+    }
     // Redispatching the squad needs no clean-up of the dead host first.
     let (ok, out) = vr(&["swarm", ".*", "-", "--squad", "eu"]);
     assert!(ok && out.contains("succeeded"), "{out}");

@@ -13,6 +13,14 @@ pub fn DashboardPage() -> impl IntoView {
     crate::route::title(|| "Dashboard".to_string());
     let store = use_fleet();
     let all = Memo::new(move |_| store.with(|f| f.procs.clone()));
+    let swarms = crate::live::LiveData::follow(
+        Vec::new(),
+        crate::api::swarm::swarms,
+        crate::swarms::refetch_on_swarm_news,
+    );
+    provide_context(crate::fleet::table::SwarmsShown(Signal::derive(
+        move || swarms.get(),
+    )));
     view! {
         <section class="page" data-test="dashboard">
             <h1>"Dashboard"</h1>

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::EmptyRow;
+use crate::components::{EmptyRow, StatusBadge};
 use vr_app::fleet::{Proc, ProcRef};
 use vr_app::fleet_view::{description, host_of, shown, uptime_text};
 use vr_app::time::format_utc;
@@ -16,6 +16,33 @@ use crate::fleet::store::use_fleet;
 use vr_app::fleet_view::{AppGroup, group};
 
 const COLUMNS: usize = 6;
+
+/// The swarms a page follows live: a swarm's heading then shows its status and counts (how
+/// many run, are missing, extra, stale, unknown, orphaned), read against the snapshot.
+#[derive(Clone, Copy)]
+pub struct SwarmsShown(pub Signal<Vec<vr_app::swarm::Swarm>>);
+
+/// A swarm heading's live status, when the page follows its swarms.
+fn swarm_status(id: i64) -> Option<impl IntoView> {
+    let shown = use_context::<SwarmsShown>()?;
+    let store = use_fleet();
+    let status = Memo::new(move |_| {
+        shown.0.with(|list| {
+            list.iter()
+                .find(|s| s.id == id)
+                .map(|s| store.with(|f| crate::swarms::live_status(s, f)))
+        })
+    });
+    Some(move || {
+        status.get().map(|st| {
+            view! {
+                " "
+                <StatusBadge state=st.state.as_str().to_string() />
+                <span class="muted" data-test="swarm-counts">{format!(" {}", crate::swarms::counts(&st))}</span>
+            }
+        })
+    })
+}
 
 /// The grouped table of `procs`; a click on a row sets `selected`.
 #[component]
@@ -97,6 +124,7 @@ fn GroupRows(
                                 }
                             }}
                             <span class="muted">{format!(" · {n} proc{}", plural(n))}</span>
+                            {swarm.swarm_id.and_then(swarm_status)}
                         </td>
                     </tr>
                 }

@@ -48,10 +48,14 @@ pub fn SquadPage() -> impl IntoView {
         })
     });
     // Its swarms, for "dispatch every swarm on this squad".
-    let swarms = crate::live::LiveData::follow(Vec::new(), api::swarm::swarms, |_, m| match m {
-        vr_app::api::LiveMessage::Swarms => vr_app::live::Merge::Refetch,
-        _ => vr_app::live::Merge::Ignored,
-    });
+    let swarms = crate::live::LiveData::follow(
+        Vec::new(),
+        api::swarm::swarms,
+        crate::swarms::refetch_on_swarm_news,
+    );
+    provide_context(crate::fleet::table::SwarmsShown(Signal::derive(
+        move || swarms.get(),
+    )));
     let on_squad = Signal::derive(move || {
         let name = name.get();
         swarms.with(|l| {
@@ -102,6 +106,10 @@ pub fn SquadPage() -> impl IntoView {
                 <h2>"Swarms"</h2>
                 {editable.then(|| view! { <crate::swarms::DispatchShown shown=on_squad squad=Signal::derive(move || Some(name.get())) /> })}
             </div>
+            <div class="card" data-test="squad-lost">
+                <h2>"What its hosts lost"</h2>
+                <LostList squad=name />
+            </div>
             <div class="card">
                 <h2>"Procs"</h2>
                 <FleetProcs scope=procs empty="No procs on the hosts of this squad." />
@@ -147,6 +155,54 @@ fn HostList(#[prop(into)] hosts: Signal<Vec<Host>>) -> impl IntoView {
             })
             .collect_view();
         view! { <ul class="squad-host-list">{items}</ul> }.into_any()
+    }
+}
+
+/// The squad's hosts that do not answer (or are inactive) and the procs they held when last
+/// seen, per swarm: those no longer count, and dispatching the squad's swarms replaces them.
+#[component]
+fn LostList(#[prop(into)] squad: Signal<String>) -> impl IntoView {
+    let store = use_fleet();
+    let clock = crate::clock::use_clock();
+    let lost = Memo::new(move |_| store.with(|f| vr_app::fleet_view::lost(f, &squad.get())));
+    move || {
+        let list = lost.get();
+        if list.is_empty() {
+            return view! { <p class="muted">"Every host of this squad answers."</p> }.into_any();
+        }
+        let items = list
+            .into_iter()
+            .map(|l| {
+                let name = l.host.settings.name.clone();
+                let since = l.host.status.error_since;
+                let groups = l
+                    .groups
+                    .into_iter()
+                    .map(|(label, swarm, n)| {
+                        let text = format!("{label} ({n})");
+                        match swarm {
+                            Some(id) => view! { <a href=crate::links::swarm_href(id)>{text}</a> " " }.into_any(),
+                            None => view! { <span>{text}</span> " " }.into_any(),
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <li data-test="lost-host" data-name=name.clone() data-procs=l.procs.to_string()>
+                        <a href=host_href(&name)>{name.clone()}</a>
+                        " "
+                        <HealthBadge status=l.host.status.clone() />
+                        {move || since.map(|t| format!(" for {}", vr_app::time::span(clock.now() - t)))}
+                        {format!(": {} proc{} when last seen — ", l.procs, if l.procs == 1 { "" } else { "s" })}
+                        {groups}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <ul class="squad-host-list">{items}</ul>
+            <p class="muted">"These procs no longer count: dispatching every swarm on this squad re-creates them on the hosts that answer."</p>
+        }
+        .into_any()
     }
 }
 

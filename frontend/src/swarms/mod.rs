@@ -56,7 +56,7 @@ pub fn counts(st: &SwarmStatus) -> String {
 }
 
 /// Swarms change with every swarm edit and every dispatch step: fetch again.
-fn refetch_on_swarm_news<T>(_: &mut T, message: &LiveMessage) -> Merge {
+pub fn refetch_on_swarm_news<T>(_: &mut T, message: &LiveMessage) -> Merge {
     match message {
         LiveMessage::Swarms | LiveMessage::Dispatch { .. } => Merge::Refetch,
         _ => Merge::Ignored,
