@@ -16,7 +16,7 @@ use vr_app::balancer::{Balancer, BalancerKind, BalancerSpec, paths as bpaths};
 use vr_app::fleet::{
     ProcAction, ProcActionReport, ProcActionRequest, ProcRef, paths as fleet_paths,
 };
-use vr_app::swarm::{DispatchRequest, DispatchStatus, DispatchStepKind, Swarm, SwarmSpec, paths};
+use vr_app::swarm::{DispatchRequest, DispatchStatus, Swarm, SwarmSpec, paths};
 use vr_tests::harness::balancer::NginxEdge;
 use vr_tests::harness::fleet::{add_host, wait_health};
 use vr_tests::harness::load::{Load, wait_answers};
@@ -131,16 +131,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     let edge = Edge::start();
 
     // A balancer is an admin's to add; its hosts must be hosts vr knows.
-    let mut spec = BalancerSpec {
-        name: "edge".into(),
-        kind: BalancerKind::Nginx,
-        hosts: vec!["lb9".into()],
-        pool_dir: edge.pools().display().to_string(),
-        validate_cmd: edge.nginx("-t"),
-        reload_cmd: edge.nginx("-s reload"),
-        pid_file: edge.path().join("nginx.pid").display().to_string(),
-        drain_ms: 300,
-    };
+    let mut spec = edge.balancer("edge", &["lb9"], 300);
     let r = s
         .api
         .post(bpaths::BALANCERS, &spec)
@@ -167,11 +158,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
         .expect_status(201)
         .json();
     let d = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
-    let route = d
-        .steps
-        .iter()
-        .find(|st| st.name == DispatchStepKind::Route)
-        .expect("a route step");
+    let route = super::swarms::route_step(&d);
     assert!(route.ok && route.message.contains("4 node(s)"), "{route:?}");
     // The reload is only done once nginx's old workers (the old pool) are gone.
     assert!(
@@ -316,11 +303,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     let before = edge.pool_file("web");
     let d = dispatch(&s.api, swarm.id, &keep_version()).await;
     assert_eq!(d.status, DispatchStatus::Failed, "{d:#?}");
-    let route = d
-        .steps
-        .iter()
-        .find(|st| st.name == DispatchStepKind::Route)
-        .expect("a route step");
+    let route = super::swarms::route_step(&d);
     assert!(!route.ok, "{route:?}");
     assert!(
         route.message.contains("validation failed"),
@@ -362,11 +345,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     v3.env_yaml = "COLOUR: red\n".into();
     s.api.put(&paths::swarm(swarm.id), &v3).await.expect_ok();
     let d = succeeded(&s.api, swarm.id, &keep_version()).await;
-    let route = d
-        .steps
-        .iter()
-        .find(|st| st.name == DispatchStepKind::Route)
-        .expect("a route step");
+    let route = super::swarms::route_step(&d);
     assert!(route.message.contains("lb1: behind"), "{}", route.message);
     assert!(
         balancer(&s.api)
@@ -602,11 +581,7 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
         .expect_status(201)
         .json();
     let d = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
-    let route = d
-        .steps
-        .iter()
-        .find(|st| st.name == DispatchStepKind::Route)
-        .expect("a route step");
+    let route = super::swarms::route_step(&d);
     // haproxy's old worker (the old backend) has left before the reload counts as done.
     assert!(
         route.message.contains("reloaded, old workers done"),

@@ -9,15 +9,14 @@
 
 use std::time::Duration;
 
-use super::deploys::web_built;
-use super::swarms::{add_squad, procs_of, swarm_setup, web_swarm};
-use vr_app::balancer::{BalancerKind, BalancerSpec, paths as bpaths};
+use super::swarms::{netns_squad, procs_of, web_swarm};
+use vr_app::balancer::paths as bpaths;
 use vr_app::fleet::Health;
 use vr_app::swarm::{Swarm, SwarmState, paths};
+use vr_tests::harness::TestHost;
 use vr_tests::harness::balancer::NginxEdge;
 use vr_tests::harness::fleet::{add_host, wait_health};
 use vr_tests::harness::load::{answer, client};
-use vr_tests::harness::{HostOptions, NetnsHost, TestHost};
 
 /// The pool file's `server` lines' addresses.
 fn routed(edge: &NginxEdge) -> Vec<String> {
@@ -40,42 +39,14 @@ fn programs(host: &TestHost) -> Vec<String> {
 
 #[tokio::test]
 async fn a_squad_that_loses_a_host_is_redispatched_and_its_pool_follows() {
-    let s = swarm_setup().await;
-    let (_repo, _build) = web_built(&s).await;
-    add_squad(&s.api).await;
-    let key = vr_tests::harness::fleet::server_key(&s.api).await;
-    let mut pair = NetnsHost::start_many(
-        2,
-        HostOptions {
-            authorized_keys: vec![key],
-            ..Default::default()
-        },
-    );
-    let far = pair.pop().expect("far");
-    let near = pair.pop().expect("near");
-    for (h, name) in [(&near, "near"), (&far, "far")] {
-        add_host(&s.api, h, name, Some("eu")).await;
-        wait_health(&s.api, name, Health::Ok, Duration::from_secs(15)).await;
-    }
+    let (s, _repo, near, far) = netns_squad().await;
     // nginx here routes pool `web`; `lb1`, a host outside the squad, is its balancer host.
     let lb = super::fleet::hosts_for(&s.api, 1).await.remove(0);
     add_host(&s.api, &lb, "lb1", None).await;
     wait_health(&s.api, "lb1", Health::Ok, Duration::from_secs(15)).await;
     let edge = NginxEdge::start(&[("vr-pool-web.conf", "web")]);
     s.api
-        .post(
-            bpaths::BALANCERS,
-            &BalancerSpec {
-                name: "edge".into(),
-                kind: BalancerKind::Nginx,
-                hosts: vec!["lb1".into()],
-                pool_dir: edge.pools().display().to_string(),
-                validate_cmd: edge.nginx("-t"),
-                reload_cmd: edge.nginx("-s reload"),
-                pid_file: edge.path().join("nginx.pid").display().to_string(),
-                drain_ms: 200,
-            },
-        )
+        .post(bpaths::BALANCERS, &edge.balancer("edge", &["lb1"], 200))
         .await
         .expect_status(201);
     let mut spec = web_swarm(2);
@@ -179,11 +150,7 @@ async fn a_squad_that_loses_a_host_is_redispatched_and_its_pool_follows() {
         .await
         .expect_ok()
         .json();
-    let route = history[0]
-        .steps
-        .iter()
-        .find(|st| st.name == vr_app::swarm::DispatchStepKind::Route)
-        .expect("a route step");
+    let route = super::swarms::route_step(&history[0]);
     assert!(
         route.message.contains(&format!(
             "{} on far: was out of the pool; its uptests passed again, routed",

@@ -231,28 +231,18 @@ async fn a_batched_rollout_never_holds_more_than_size_plus_batch() {
     assert_ne!(v2[0].host, v2[1].host, "still one per host: {v2:#?}");
 }
 
-/// The dispatches of swarm `id` that self-healing asked for.
-async fn by_healer(api: &ApiClient, id: i64) -> Vec<Dispatch> {
-    let list: Vec<Dispatch> = api
-        .get(&format!("{}?swarm={id}", paths::DISPATCHES))
-        .await
-        .expect_ok()
-        .json();
-    list.into_iter()
-        .filter(|d| d.requested_by == "self-heal")
-        .collect()
-}
-
-/// Self-healing: a swarm that asked for it is dispatched by vr itself once a host holding its
-/// procs has been unreachable for its delay, and its procs come back on the healthy host; a
-/// swarm without it is left alone; when the host returns, a dispatch retires the extra proc.
-#[tokio::test]
-async fn a_swarm_with_self_healing_replaces_the_procs_of_a_lost_host_by_itself() {
+/// The web app built and squad `eu` of two hosts, `near` and `far`, each in a network
+/// namespace of its own (so one can be cut off, and procs may bind every address there).
+pub async fn netns_squad() -> (
+    super::builds::Setup,
+    vr_tests::harness::git::GitRepo,
+    vr_tests::harness::NetnsHost,
+    vr_tests::harness::NetnsHost,
+) {
     use vr_tests::harness::{HostOptions, NetnsHost};
     let s = swarm_setup().await;
-    let (_repo, _build) = web_built(&s).await;
+    let (repo, _build) = web_built(&s).await;
     add_squad(&s.api).await;
-    // Both squad hosts in namespaces of their own (procs bind every address there).
     let key = vr_tests::harness::fleet::server_key(&s.api).await;
     let mut pair = NetnsHost::start_many(
         2,
@@ -273,6 +263,35 @@ async fn a_swarm_with_self_healing_replaces_the_procs_of_a_lost_host_by_itself()
         )
         .await;
     }
+    (s, repo, near, far)
+}
+
+/// Dispatch `d`'s first route step.
+pub fn route_step(d: &Dispatch) -> &vr_app::swarm::DispatchStep {
+    d.steps
+        .iter()
+        .find(|st| st.name == DispatchStepKind::Route)
+        .expect("a route step")
+}
+
+/// The dispatches of swarm `id` that self-healing asked for.
+async fn by_healer(api: &ApiClient, id: i64) -> Vec<Dispatch> {
+    let list: Vec<Dispatch> = api
+        .get(&format!("{}?swarm={id}", paths::DISPATCHES))
+        .await
+        .expect_ok()
+        .json();
+    list.into_iter()
+        .filter(|d| d.requested_by == "self-heal")
+        .collect()
+}
+
+/// Self-healing: a swarm that asked for it is dispatched by vr itself once a host holding its
+/// procs has been unreachable for its delay, and its procs come back on the healthy host; a
+/// swarm without it is left alone; when the host returns, a dispatch retires the extra proc.
+#[tokio::test]
+async fn a_swarm_with_self_healing_replaces_the_procs_of_a_lost_host_by_itself() {
+    let (s, _repo, _near, far) = netns_squad().await;
     let mut healing = web_swarm(2);
     healing.proc_type = "netweb".into();
     healing.heal_after_secs = 2;

@@ -73,6 +73,26 @@ impl NginxEdge {
             .to_string()
     }
 
+    /// Balancer `name` of kind nginx for this instance, run by the vr hosts `hosts`, with a
+    /// drain grace of `drain_ms`.
+    pub fn balancer(
+        &self,
+        name: &str,
+        hosts: &[&str],
+        drain_ms: u64,
+    ) -> vr_app::balancer::BalancerSpec {
+        vr_app::balancer::BalancerSpec {
+            name: name.into(),
+            kind: vr_app::balancer::BalancerKind::Nginx,
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            pool_dir: self.pools().display().to_string(),
+            validate_cmd: self.nginx("-t"),
+            reload_cmd: self.nginx("-s reload"),
+            pid_file: self.path().join("nginx.pid").display().to_string(),
+            drain_ms,
+        }
+    }
+
     pub fn pools(&self) -> std::path::PathBuf {
         self.dir.path().join("pools")
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use vr_app::balancer::{BalancerKind, BalancerSpec, paths as bpaths};
+use vr_app::balancer::paths as bpaths;
 use vr_app::build::{Build, BuildStatus, NewApp, NewBuildpack, paths as build_paths};
 use vr_app::fleet::{Health, HostPatch, NewSquad, paths as fleet_paths};
 use vr_app::swarm::{DispatchRequest, DispatchStepKind, Swarm, SwarmSpec, paths};
@@ -215,21 +215,9 @@ pub async fn run(vr: &Path) {
     )
     .await
     .expect_status(201);
-    api.post(
-        bpaths::BALANCERS,
-        &BalancerSpec {
-            name: "edge".into(),
-            kind: BalancerKind::Nginx,
-            hosts: vec!["lb".into()],
-            pool_dir: edge.pools().display().to_string(),
-            validate_cmd: edge.nginx("-t"),
-            reload_cmd: edge.nginx("-s reload"),
-            pid_file: edge.path().join("nginx.pid").display().to_string(),
-            drain_ms: 300,
-        },
-    )
-    .await
-    .expect_status(201);
+    api.post(bpaths::BALANCERS, &edge.balancer("edge", &["lb"], 300))
+        .await
+        .expect_status(201);
     let mut spec = SwarmSpec {
         app: "echo".into(),
         version: "main".into(),
