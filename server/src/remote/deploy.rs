@@ -67,16 +67,44 @@ pub fn has_build(
     Ok(out.status == 0)
 }
 
-/// A port some process on the host listens on already (any address, IPv4 or IPv6), read from
-/// `/proc/net/tcp*` so it also catches programs vr does not manage.
-const PORT_IN_USE: &str = r#"hex=$(printf '%04X' "$1")
-cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit found ? 0 : 1 }'
+/// Whether some process on the host listens on port `$1` already (any address, IPv4 or IPv6,
+/// read from `/proc/net/tcp*` so it also catches programs vr does not manage), and whether the
+/// build marker `$2` is there: a deploy's first step asks both in one round trip.
+const PORT_AND_BUILD: &str = r#"hex=$(printf '%04X' "$1")
+if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit found ? 0 : 1 }'; then echo port-taken; else echo port-free; fi
+if [ -f "$2" ]; then echo build-here; else echo build-missing; fi
 "#;
 
-/// True when something on the host already listens on `port`.
-pub fn port_in_use(conn: &mut Connection, layout: &Layout, port: u16) -> Result<bool, RemoteError> {
-    let out = conn.exec(&line(layout, PORT_IN_USE, &[&port.to_string()]))?;
-    Ok(out.status == 0)
+/// What a deploy's first look at the host found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortAndBuild {
+    pub port_taken: bool,
+    pub build_here: bool,
+}
+
+/// Whether something on the host already listens on `port`, and whether build `sha256` is
+/// unpacked there.
+pub fn port_and_build(
+    conn: &mut Connection,
+    layout: &Layout,
+    port: u16,
+    sha256: &str,
+) -> Result<PortAndBuild, DeployError> {
+    let marker = format!("{}/.vr-complete", build_dir(layout, sha256));
+    let out = conn.exec(&line(layout, PORT_AND_BUILD, &[&port.to_string(), &marker]))?;
+    let said: Vec<&str> = out.stdout.split_whitespace().collect();
+    if out.status != 0 || said.len() != 2 {
+        return Err(DeployError::Failed(format!(
+            "checking the port and the build said {:?} (exit {}): {}",
+            out.stdout.trim(),
+            out.status,
+            out.stderr.trim()
+        )));
+    }
+    Ok(PortAndBuild {
+        port_taken: said[0] == "port-taken",
+        build_here: said[1] == "build-here",
+    })
 }
 
 const UNPACK: &str = r#"set -e
@@ -432,6 +460,26 @@ pub fn hygiene(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_look_finds_a_listening_port_and_a_build_marker() {
+        let ask = |port: u16, marker: &std::path::Path| {
+            let out = std::process::Command::new("/bin/sh")
+                .args(["-c", PORT_AND_BUILD, "sh", &port.to_string()])
+                .arg(marker)
+                .output()
+                .expect("sh");
+            String::from_utf8_lossy(&out.stdout).to_string()
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let taken = listener.local_addr().expect("addr").port();
+        let tmp = tempfile::tempdir().expect("tmp");
+        let marker = tmp.path().join(".vr-complete");
+        assert_eq!(ask(taken, &marker), "port-taken\nbuild-missing\n");
+        std::fs::write(&marker, "").expect("marker");
+        drop(listener);
+        assert_eq!(ask(taken, &marker), "port-free\nbuild-here\n");
+    }
 
     #[test]
     fn env_files_quote_values_and_read_dollar_names_from_the_host() {

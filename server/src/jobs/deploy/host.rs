@@ -2,7 +2,8 @@
 //! them in the host's session, and the errors that keep their causes apart. The job ([`super`])
 //! only sequences and records; a scripted fake of `DeployHost` tests that (`work.rs`).
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::Plan;
@@ -36,6 +37,9 @@ pub trait DeployHost: Send + Sync + 'static {
 pub struct SshHost {
     pub link: Arc<HostLink>,
     pub access: HostAccess,
+    /// Programs whose port check also saw their build on the host (their copy step then skips
+    /// its own look); taken by that step.
+    pub built: Mutex<HashSet<String>>,
 }
 
 impl DeployHost for SshHost {
@@ -43,10 +47,9 @@ impl DeployHost for SshHost {
         if step == DeployStepKind::WaitRunning {
             return self.wait_running(program);
         }
-        match self
-            .link
-            .run(&self.access, |s| on_host(step, s, plan, program))
-        {
+        match self.link.run(&self.access, |s| {
+            on_host(step, s, plan, program, &self.built)
+        }) {
             Ok(worked) => worked.value.into_result(),
             Err(e) => Err(StepError::from(e)),
         }
@@ -72,6 +75,15 @@ impl DeployHost for SshHost {
 }
 
 impl SshHost {
+    /// A host reached with `access` over a session of its own, opened on first use.
+    pub fn new(access: HostAccess) -> SshHost {
+        SshHost {
+            link: Arc::new(HostLink::default()),
+            access,
+            built: Mutex::default(),
+        }
+    }
+
     /// Polls Supervisor until the program runs (past `startsecs`), or gives up — when it is
     /// FATAL or EXITED, or at the timeout (BACKOFF is Supervisor still retrying). Each poll
     /// takes the session for one call only, so the other procs deployed on this host go on
@@ -178,11 +190,23 @@ fn on_host(
     s: &mut crate::remote::supervisor::Supervisor<'_>,
     p: &Plan,
     program: &str,
+    built: &Mutex<HashSet<String>>,
 ) -> Result<Answer, RemoteError> {
     let artifact = &p.artifact;
     Ok(match step {
         DeployStepKind::CheckPort => {
-            if deploy::port_in_use(s.conn, s.layout, p.meta.port)? {
+            let found = match deploy::port_and_build(s.conn, s.layout, p.meta.port, &p.sha256) {
+                Ok(f) => f,
+                Err(deploy::DeployError::Remote(e)) => return Err(e),
+                Err(other) => return Ok(Answer::Refused(other.to_string())),
+            };
+            if found.build_here {
+                built
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(program.to_string());
+            }
+            if found.port_taken {
                 Answer::Refused(format!(
                     "port {} is already in use on the host (by a process vr does not manage?)",
                     p.meta.port
@@ -192,7 +216,12 @@ fn on_host(
             }
         }
         DeployStepKind::CopyBuild => {
-            if deploy::has_build(s.conn, s.layout, &p.sha256)? {
+            // The port check just saw the build there: no second look.
+            let seen = built
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(program);
+            if seen || deploy::has_build(s.conn, s.layout, &p.sha256)? {
                 return Ok(Answer::Done("the build is already on the host".to_string()));
             }
             let mut file = match std::fs::File::open(artifact) {

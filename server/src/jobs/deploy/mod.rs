@@ -11,7 +11,6 @@ use super::build::Builds;
 use crate::clock::now_ms;
 use crate::events::record_event;
 use crate::fleet::FleetService;
-use crate::remote::link::HostLink;
 use crate::store::{NewDeployRecord, PortOwner, Store};
 pub use host::SshHost;
 use host::{DeployHost, StepError};
@@ -153,10 +152,7 @@ impl Deploys {
         match sessions.get(&host.id) {
             Some(s) if s.access == access => Arc::clone(s),
             _ => {
-                let made = Arc::new(SshHost {
-                    link: Arc::new(HostLink::default()),
-                    access,
-                });
+                let made = Arc::new(SshHost::new(access));
                 sessions.insert(host.id, Arc::clone(&made));
                 made
             }
@@ -395,10 +391,7 @@ impl Deploys {
 
     /// `host` over an SSH session of its own (long work stays off the poller's session).
     fn ssh_host(&self, host: &Host) -> Arc<dyn DeployHost> {
-        Arc::new(SshHost {
-            link: Arc::new(HostLink::default()),
-            access: self.fleet.access(host),
-        })
+        Arc::new(SshHost::new(self.fleet.access(host)))
     }
 
     /// Re-runs the uptests of every running proc a deploy put there, every `every`, until
