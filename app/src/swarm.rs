@@ -33,6 +33,10 @@ pub mod paths {
         format!("{DISPATCHES}/{id}")
     }
 
+    /// `POST` a [`super::SwarmSpec`] (`?id=N`: as an edit of swarm N, its secrets kept): the
+    /// [`crate::release::ReleasePreview`] its dispatch would make now.
+    pub const PREVIEW: &str = "/api/swarms/preview";
+
     /// `POST` a [`super::RollbackRequest`].
     pub fn rollback(id: i64) -> String {
         format!("{SWARMS}/{id}/rollback")
@@ -134,6 +138,21 @@ fn yes() -> bool {
 }
 
 impl SwarmSpec {
+    /// The release this swarm's configuration makes over build `build_id`.
+    pub fn release_request(&self, build_id: i64) -> crate::release::NewRelease {
+        crate::release::NewRelease {
+            build_id,
+            settings_yaml: self.settings_yaml.clone(),
+            env_yaml: self.env_yaml.clone(),
+            secret_keys: self.secret_keys.clone(),
+            secrets_from: None,
+            ingredients: self.ingredients.clone(),
+            volumes: self.volumes.clone(),
+            run_as: self.run_as.clone(),
+            mem_limit_mb: self.mem_limit_mb,
+        }
+    }
+
     /// `app-config-proc`: what `vr list-swarms` prints and CLI regexes match.
     pub fn name(&self) -> String {
         swarm_name(&self.app, &self.config, &self.proc_type)
@@ -696,6 +715,14 @@ pub struct Dispatch {
 pub struct SaveQuery {
     #[serde(default)]
     pub take_pool: bool,
+}
+
+/// `POST /api/swarms/preview`: `id` names the swarm being edited (its secret values fill
+/// masked ones, its build is preferred).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewQuery {
+    #[serde(default)]
+    pub id: Option<i64>,
 }
 
 /// `DELETE /api/swarms/{id}`: `take_down` drains and destroys the swarm's procs first (without

@@ -720,10 +720,15 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
         ("#swarm-config", "canary"),
         ("#swarm-squad", "eu"),
         ("#swarm-size", "1"),
+        ("#swarm-tab-routing", ""),
         ("#swarm-pool", "web"),
         ("#swarm-balancer", "edge"),
     ] {
-        browser.fill(field, value).await;
+        if value.is_empty() {
+            browser.click(field).await;
+        } else {
+            browser.fill(field, value).await;
+        }
     }
     browser.click("#swarm-save").await;
     browser

@@ -1015,7 +1015,30 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     browser.click("#swarm-save-dispatch").await;
     browser.wait_for("#swarm-size-error").await;
     browser.fill("#swarm-size", "1").await;
+    // The config tab: a value the server refuses is named by the preview; saving from another
+    // tab brings the form back to the tab of the field at fault.
+    browser.click("#swarm-tab-config").await;
+    browser.fill("#swarm-env", "COLOUR: [\n").await;
+    browser.click("#swarm-preview").await;
+    browser
+        .wait_for("[data-test=swarm-preview] [data-test=form-error]")
+        .await;
+    browser.click("#swarm-tab-routing").await;
+    browser.click("#swarm-save").await;
+    browser.wait_for("#swarm-env-error").await;
+    browser
+        .wait_for("#swarm-tab-config[aria-selected=\"true\"]")
+        .await;
     browser.fill("#swarm-env", "COLOUR: blue\n").await;
+    browser.fill("#swarm-settings", "greeting: hi\n").await;
+    // The preview: each key with the layer it comes from.
+    browser.click("#swarm-preview").await;
+    browser
+        .wait_for("[data-test=swarm-preview-env] tr[data-key=COLOUR][data-from=own]")
+        .await;
+    browser
+        .wait_for("[data-test=swarm-preview-settings] tr[data-key=greeting][data-from=own]")
+        .await;
     browser.click("#swarm-save-dispatch").await;
     browser
         .wait_for("#dispatch-status[data-status=\"succeeded\"]")
@@ -1045,6 +1068,7 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     // A new env value, saved and dispatched from the swarm's page.
     browser.click("#dispatch-swarm").await;
     browser.click("#swarm-edit summary").await;
+    browser.click("#swarm-tab-config").await;
     browser.fill("#swarm-env", "COLOUR: green\n").await;
     browser.click("#swarm-save-dispatch").await;
     browser

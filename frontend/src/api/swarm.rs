@@ -27,6 +27,15 @@ pub async fn replace(id: i64, spec: &SwarmSpec, take_pool: bool) -> Result<Swarm
     super::put(&format!("{}{}", paths::swarm(id), take(take_pool)), spec).await
 }
 
+/// The merged config a dispatch of `spec` would release now (`editing`: the swarm it edits).
+pub async fn preview(
+    spec: &SwarmSpec,
+    editing: Option<i64>,
+) -> Result<vr_app::release::ReleasePreview, ApiError> {
+    let query = editing.map(|id| format!("?id={id}")).unwrap_or_default();
+    post(&format!("{}{query}", paths::PREVIEW), spec).await
+}
+
 /// Deletes the swarm; `take_down` drains and destroys its procs first.
 pub async fn remove(id: i64, take_down: bool) -> Result<(), ApiError> {
     let query = if take_down { TAKE_DOWN } else { "" };

@@ -101,6 +101,11 @@ impl FormErrors {
         })
     }
 
+    /// The first field with an error, if any (tracked): a form in tabs shows its tab.
+    pub fn first_field(&self) -> Option<String> {
+        self.set.with(|s| s.fields.first().map(|(f, _)| f.clone()))
+    }
+
     /// The form-wide error, if any (tracked).
     pub fn general(&self) -> Option<String> {
         self.set.with(|s| s.general.clone())

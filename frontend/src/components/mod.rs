@@ -13,6 +13,7 @@ pub mod notice;
 pub mod numbered_page;
 pub mod status_badge;
 pub mod steps;
+pub mod tabs;
 pub mod text_area;
 pub mod toast;
 
@@ -29,5 +30,6 @@ pub use notice::{MissingNotice, numbered_missing_text};
 pub use numbered_page::NumberedPage;
 pub use status_badge::{StatusBadge, Tone, tone_of};
 pub use steps::{StepLine, StepList};
+pub use tabs::tab_button;
 pub use text_area::TextArea;
 pub use toast::{ToastContainer, Toasts, provide_toasts, use_toasts};

@@ -108,19 +108,7 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
     on_cleanup(move || esc.remove());
 
     let tab_button = move |which: Tab, id: &'static str, label: &'static str| {
-        view! {
-            <button
-                type="button"
-                role="tab"
-                id=id
-                class="tab"
-                class:active=move || tab.get() == which
-                aria-selected=move || if tab.get() == which { "true" } else { "false" }
-                on:click=move |_| tab.set(which)
-            >
-                {label}
-            </button>
-        }
+        crate::components::tab_button(tab, which, id, label)
     };
     let state_line = move || {
         let p = proc.get()?;

@@ -166,23 +166,7 @@ pub fn ProcLog(
 
     let lines = Signal::derive(move || text.with(|t| t.lines().map(str::to_string).collect()));
     let tab = move |which: LogStream, id: &'static str, label: &'static str| {
-        view! {
-            <button
-                type="button"
-                role="tab"
-                id=id
-                class="tab"
-                class:active=move || stream.get() == which
-                aria-selected=move || if stream.get() == which { "true" } else { "false" }
-                on:click=move |_| {
-                    if stream.get_untracked() != which {
-                        stream.set(which);
-                    }
-                }
-            >
-                {label}
-            </button>
-        }
+        crate::components::tab_button(stream, which, id, label)
     };
     view! {
         <div class="proc-log" data-test="proc-log-panel">

@@ -1,6 +1,7 @@
-//! The swarm form (`/swarms/new`, and editing on a swarm's page): general (what runs where),
-//! config (settings, env, ingredients) and routing (the balancer pool). Saving changes nothing
-//! on hosts; "Save & dispatch" also queues a dispatch and opens it.
+//! The swarm form (`/swarms/new`, and editing on a swarm's page), in three tabs: general (what
+//! runs where), config (settings, env, ingredients, and a preview of the merged config with the
+//! layer each key comes from) and routing (the balancer pool). An error shows its tab. Saving
+//! changes nothing on hosts; "Save & dispatch" also queues a dispatch and opens it.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -8,9 +9,30 @@ use vr_app::swarm::{DispatchRequest, Placement, Swarm, SwarmSpec};
 
 use crate::api;
 use crate::busy::spawn_submit;
-use crate::components::{Check, FieldSpec, FormError, FormErrors, TextArea, use_toasts};
+use crate::components::{
+    Check, FieldSpec, FormError, FormErrors, TextArea, tab_button, use_toasts,
+};
 use crate::links::{dispatch_href, swarm_href};
 use crate::router::{NavigateOptions, use_navigate};
+
+/// The form's tabs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    General,
+    Config,
+    Routing,
+}
+
+impl Tab {
+    /// The tab holding the input of request field `field`.
+    fn of(field: &str) -> Tab {
+        match field {
+            "settings_yaml" | "env_yaml" | "ingredients" | "secret_keys" => Tab::Config,
+            "pool" | "balancer" => Tab::Routing,
+            _ => Tab::General,
+        }
+    }
+}
 
 /// The inputs; cheap to copy.
 #[derive(Clone, Copy)]
@@ -145,6 +167,13 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
             .is_some_and(|m| m.contains("already routes pool"))
     });
     let id = editing.as_ref().map(|s| s.id);
+    let tab = RwSignal::new(Tab::General);
+    Effect::new(move || {
+        if let Some(field) = errors.first_field() {
+            tab.set(Tab::of(&field));
+        }
+    });
+    let preview_base = base.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         errors.clear();
@@ -183,7 +212,12 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
     view! {
         <form class="form card" on:submit=submit novalidate=true id="swarm-form">
             <FormError errors=errors />
-            <h2>"General"</h2>
+            <div class="tabs" role="tablist" aria-label="Swarm settings">
+                {tab_button(tab, Tab::General, "swarm-tab-general", "General")}
+                {tab_button(tab, Tab::Config, "swarm-tab-config", "Config")}
+                {tab_button(tab, Tab::Routing, "swarm-tab-routing", "Routing")}
+            </div>
+            <div role="tabpanel" aria-labelledby="swarm-tab-general" hidden=move || tab.get() != Tab::General>
             <div class="field-row">
                 {f("App", "swarm-app", "app", inputs.app).required().view()}
                 {f("Version", "swarm-version", "version", inputs.version)
@@ -232,7 +266,8 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                     disabled=Signal::default()
                 />
             </div>
-            <h2>"Config"</h2>
+            </div>
+            <div role="tabpanel" aria-labelledby="swarm-tab-config" hidden=move || tab.get() != Tab::Config>
             <TextArea
                 label="Settings (YAML)"
                 id="swarm-settings"
@@ -252,7 +287,9 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
             {f("Ingredients", "swarm-ingredients", "ingredients", inputs.ingredients)
                 .hint("Names, comma-separated, merged in this order.")
                 .view()}
-            <h2>"Routing"</h2>
+            <ConfigPreview inputs=inputs base=preview_base id=id />
+            </div>
+            <div role="tabpanel" aria-labelledby="swarm-tab-routing" hidden=move || tab.get() != Tab::Routing>
             <div class="field-row">
                 {f("Pool", "swarm-pool", "pool", inputs.pool).view()}
                 {f("Balancer", "swarm-balancer", "balancer", inputs.balancer).view()}
@@ -266,6 +303,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                     disabled=Signal::stored(false)
                 />
             </Show>
+            </div>
             <div class="form-actions">
                 <button
                     type="submit"
@@ -287,5 +325,50 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// What the release step would make of the form now: each settings and env key with the layer
+/// it comes from (build, an ingredient, the swarm), secret values masked. Asked on demand: it
+/// needs the app to have been built once.
+#[component]
+fn ConfigPreview(inputs: Inputs, base: SwarmSpec, id: Option<i64>) -> impl IntoView {
+    use crate::releases::values::SourcedTable;
+    // Its own errors: a bad value is named here, next to the preview that could not be made.
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    let shown = RwSignal::new(None::<vr_app::release::ReleasePreview>);
+    let base = StoredValue::new(base);
+    let ask = move |_| {
+        errors.clear();
+        let Some(spec) = base.with_value(|b| inputs.spec(b, &errors)) else {
+            return;
+        };
+        spawn_submit(
+            busy,
+            errors,
+            async move { api::swarm::preview(&spec, id).await },
+            move |p| shown.set(Some(p)),
+        );
+    };
+    view! {
+        <div class="config-preview" data-test="swarm-preview">
+            <button type="button" class="btn" id="swarm-preview" disabled=move || busy.get() on:click=ask>
+                "Preview the merged config"
+            </button>
+            <FormError errors=errors />
+            {move || {
+                shown
+                    .get()
+                    .map(|p| {
+                        view! {
+                            <h3>"Settings"</h3>
+                            <SourcedTable keys=p.settings_from test_id="swarm-preview-settings" plain=false empty="No settings." />
+                            <h3>"Env"</h3>
+                            <SourcedTable keys=p.env_from test_id="swarm-preview-env" plain=true empty="No env." />
+                        }
+                    })
+            }}
+        </div>
     }
 }

@@ -158,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route(vr_app::orphans::paths::ORPHANS, get(orphans::list))
         .route(vr_app::orphans::paths::CLEAN, post(orphans::clean))
         .route("/api/swarms", get(swarms::list).post(swarms::create))
+        .route("/api/swarms/preview", post(swarms::preview))
         .route(
             "/api/swarms/{id}",
             get(swarms::get).put(swarms::replace).delete(swarms::delete),

@@ -1,7 +1,7 @@
 //! Swarms and their dispatches. Dispatching runs as a job (`jobs::Dispatches`); handlers queue
 //! it and read its record.
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::principal::Principal;
 use crate::clock::now_ms;
@@ -11,9 +11,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use vr_app::api::{LiveMessage, Outcome};
+use vr_app::release::ReleasePreview;
 use vr_app::swarm::{
-    DeleteQuery, Dispatch, DispatchQuery, DispatchRequest, RollbackRequest, SaveQuery, Swarm,
-    SwarmSpec,
+    DeleteQuery, Dispatch, DispatchQuery, DispatchRequest, PreviewQuery, RollbackRequest,
+    SaveQuery, Swarm, SwarmSpec,
 };
 
 fn swarms_changed(state: &AppState) {
@@ -66,6 +67,34 @@ pub async fn create(
         .await;
     swarms_changed(&state);
     Ok((StatusCode::CREATED, Json(swarm)))
+}
+
+/// What a dispatch's release step would make of `spec` now: each settings and env key with the
+/// layer it comes from (secret values masked). Checked as saving it would be; changes nothing.
+pub async fn preview(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PreviewQuery>,
+    ApiJson(spec): ApiJson<SwarmSpec>,
+) -> ApiResult<Json<ReleasePreview>> {
+    let current = match q.id {
+        Some(id) => Some(state.store.swarm(id).await?),
+        None => None,
+    };
+    let (spec, _) = swarms::check_saving(&state.store, spec, current.as_ref(), true).await?;
+    let build = swarms::preview_build(&state.store, &spec, current.as_ref())
+        .await?
+        .ok_or_else(|| ApiError::Conflict {
+            field: Some("app".into()),
+            message: format!(
+                "{} has no successful build yet to preview with: the swarm's first dispatch builds it",
+                spec.app
+            ),
+        })?;
+    let mut preview = crate::releases::resolve(&state.store, &spec.release_request(build))
+        .await?
+        .0;
+    vr_app::secret::mask_preview(&mut preview);
+    Ok(Json(preview))
 }
 
 /// Replaces the swarm's settings; it changes nothing on hosts until it is dispatched.

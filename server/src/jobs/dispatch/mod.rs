@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use vr_app::api::{LiveMessage, Outcome};
 use vr_app::build::{BuildRequest, BuildStatus};
-use vr_app::release::{NewRelease, Release};
+use vr_app::release::Release;
 use vr_app::swarm::{
     Dispatch, DispatchRequest, DispatchStatus, DispatchStep, DispatchStepKind, RollbackRequest,
     SpecChange, SwarmSpec, spec_changes,
@@ -604,18 +604,7 @@ impl Dispatches {
                     .join(", ")
             )));
         }
-        let new = NewRelease {
-            build_id,
-            settings_yaml: spec.settings_yaml.clone(),
-            env_yaml: spec.env_yaml.clone(),
-            secret_keys: spec.secret_keys.clone(),
-            secrets_from: None,
-            ingredients: spec.ingredients.clone(),
-            volumes: spec.volumes.clone(),
-            run_as: spec.run_as.clone(),
-            mem_limit_mb: spec.mem_limit_mb,
-        };
-        crate::releases::create(&self.store, &run.actor, new)
+        crate::releases::create(&self.store, &run.actor, spec.release_request(build_id))
             .await
             .map_err(|e| Stop::Failed(format!("the swarm's configuration: {e}")))
     }
