@@ -189,6 +189,37 @@ pub async fn view(row: SwarmRow, fleet: &Fleet) -> Result<Swarm, ReleaseError> {
     })
 }
 
+/// The build a preview of `spec` uses: the swarm's current one when it runs the same app, else
+/// the app's newest successful build of the version, else its newest successful build; none
+/// before the app was ever built.
+pub async fn preview_build(
+    store: &Store,
+    spec: &SwarmSpec,
+    current: Option<&SwarmRow>,
+) -> Result<Option<i64>, StoreError> {
+    if let Some(rid) = current.and_then(|c| c.release_id) {
+        let release = store.release(rid).await?;
+        if release.app == spec.app {
+            return Ok(Some(release.build_id));
+        }
+    }
+    let builds = store
+        .list_builds(vr_app::build::BuildQuery {
+            app: Some(spec.app.clone()),
+            limit: Some(200),
+        })
+        .await?;
+    let ok = || {
+        builds
+            .iter()
+            .filter(|b| b.status == vr_app::build::BuildStatus::Succeeded)
+    };
+    Ok(ok()
+        .find(|b| b.version == spec.version)
+        .or_else(|| ok().next())
+        .map(|b| b.id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,35 +272,4 @@ mod tests {
             "{err}"
         );
     }
-}
-
-/// The build a preview of `spec` uses: the swarm's current one when it runs the same app, else
-/// the app's newest successful build of the version, else its newest successful build; none
-/// before the app was ever built.
-pub async fn preview_build(
-    store: &Store,
-    spec: &SwarmSpec,
-    current: Option<&SwarmRow>,
-) -> Result<Option<i64>, StoreError> {
-    if let Some(rid) = current.and_then(|c| c.release_id) {
-        let release = store.release(rid).await?;
-        if release.app == spec.app {
-            return Ok(Some(release.build_id));
-        }
-    }
-    let builds = store
-        .list_builds(vr_app::build::BuildQuery {
-            app: Some(spec.app.clone()),
-            limit: Some(200),
-        })
-        .await?;
-    let ok = || {
-        builds
-            .iter()
-            .filter(|b| b.status == vr_app::build::BuildStatus::Succeeded)
-    };
-    Ok(ok()
-        .find(|b| b.version == spec.version)
-        .or_else(|| ok().next())
-        .map(|b| b.id))
 }
