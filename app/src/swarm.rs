@@ -748,6 +748,18 @@ pub struct DispatchQuery {
     pub limit: Option<u32>,
 }
 
+/// The release dispatch `d` replaced: the one of the swarm's newest earlier dispatch that
+/// succeeded (not a dry run), when it differs from `d`'s. `history` is the swarm's dispatches.
+pub fn replaced_release(history: &[Dispatch], d: &Dispatch) -> Option<i64> {
+    let before = history
+        .iter()
+        .filter(|e| e.id < d.id && !e.dry_run && e.status == DispatchStatus::Succeeded)
+        .filter_map(|e| e.release_id.map(|r| (e.id, r)))
+        .max_by_key(|(id, _)| *id)
+        .map(|(_, r)| r)?;
+    (Some(before) != d.release_id).then_some(before)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1015,5 +1027,45 @@ mod tests {
                 Some(Value::String(p.as_str().into()))
             );
         }
+    }
+
+    #[test]
+    fn a_dispatch_names_the_release_it_replaced() {
+        let d = |id: i64, release: Option<i64>, status: DispatchStatus, dry_run: bool| Dispatch {
+            id,
+            swarm_id: 1,
+            swarm: "shop-prod-web".into(),
+            version: "main".into(),
+            dry_run,
+            status,
+            build_id: None,
+            release_id: release,
+            plan: None,
+            steps: Vec::new(),
+            deploys: Vec::new(),
+            short: 0,
+            changes: Vec::new(),
+            rollback_of: None,
+            error: None,
+            cancel_requested: false,
+            requested_by: "ann".into(),
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+        };
+        let history = [
+            d(5, Some(3), DispatchStatus::Succeeded, false),
+            d(4, Some(9), DispatchStatus::Succeeded, true),
+            d(3, Some(8), DispatchStatus::Failed, false),
+            d(2, Some(2), DispatchStatus::Succeeded, false),
+            d(1, Some(1), DispatchStatus::Succeeded, false),
+        ];
+        // A dry run and a failed dispatch never ran their releases.
+        assert_eq!(replaced_release(&history, &history[0]), Some(2));
+        assert_eq!(replaced_release(&history, &history[3]), Some(1));
+        assert_eq!(replaced_release(&history, &history[4]), None);
+        // The same release again replaced nothing.
+        let again = d(6, Some(3), DispatchStatus::Succeeded, false);
+        assert_eq!(replaced_release(&history, &again), None);
     }
 }

@@ -882,6 +882,14 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     let (ok, out) = vr(&["swarm", "history", "web-prod-web"]);
     assert!(ok && out.contains("(rollback to #"), "{out}");
     assert!(out.contains("env.COLOUR: green → blue"), "{out}");
+    // Each release change names the release it replaced, and the command that diffs them.
+    let hint = out
+        .lines()
+        .find_map(|l| l.split("(see `vr compare-releases ").nth(1))
+        .unwrap_or_else(|| panic!("no config line: {out}"));
+    let pair: Vec<&str> = hint.trim_end_matches("`)").split(' ').collect();
+    let (ok, diff) = vr(&["compare-releases", pair[0], pair[1]]);
+    assert!(ok && diff.contains("COLOUR"), "{diff}");
     let r = s
         .api
         .post(&paths::rollback(checked.id), &RollbackRequest::default())
@@ -1078,8 +1086,19 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
         .wait_for_text("[data-test=\"dispatch-facts\"]", "env.COLOUR: blue → green")
         .await;
 
-    // Roll back from the swarm's page: the first release runs again.
+    // The swarm's history links what the release's config changed: the release compared
+    // with the one it replaced.
     browser.click("#dispatch-swarm").await;
+    browser.click("a[data-test=history-config-diff]").await;
+    browser
+        .wait_for_text("[data-test=release-diff]", "COLOUR")
+        .await;
+    let listed: Vec<Swarm> = s.api.get(paths::SWARMS).await.expect_ok().json();
+    browser
+        .goto(&s.server.url(&format!("/swarms/{}", listed[0].id)))
+        .await;
+
+    // Roll back from the swarm's page: the first release runs again.
     browser.click("#swarm-rollback").await;
     browser
         .wait_for("#dispatch-status[data-status=\"succeeded\"]")

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::Proc;
 use vr_app::live::Merge;
-use vr_app::swarm::{Dispatch, DispatchRequest, RollbackRequest, Swarm};
+use vr_app::swarm::{Dispatch, DispatchRequest, RollbackRequest, Swarm, replaced_release};
 use vr_app::time::format_utc;
 
 use super::form::SwarmForm;
@@ -278,6 +278,7 @@ fn SwarmHistory(id: i64) -> impl IntoView {
             _ => Merge::Ignored,
         },
     );
+    let rows = history.signal();
     let columns = vec![
         Column::new("Dispatch", |d: &Dispatch| format!("#{}", d.id))
             .sort_by(|d: &Dispatch| SortKey::Int(d.id))
@@ -298,6 +299,25 @@ fn SwarmHistory(id: i64) -> impl IntoView {
                 what.insert(0, format!("rollback to #{r}"));
             }
             what.join("; ")
+        }),
+        // What the release's config changed (ingredients too): the release compared with the
+        // one it replaced.
+        Column::new("Config", move |d: &Dispatch| {
+            rows.with_untracked(|all| replaced_release(all, d))
+                .map(|before| format!("#{before} → #{}", d.release_id.unwrap_or_default()))
+                .unwrap_or_default()
+        })
+        .cell(move |d: &Dispatch| {
+            let before = rows.with_untracked(|all| replaced_release(all, d));
+            match (before, d.release_id) {
+                (Some(b), Some(r)) => view! {
+                    <a href=format!("{}?compare={b}", release_href(r)) data-test="history-config-diff">
+                        {format!("#{b} → #{r}")}
+                    </a>
+                }
+                .into_any(),
+                _ => ().into_any(),
+            }
         }),
         Column::new("By", |d: &Dispatch| d.requested_by.clone()),
         Column::new("When", |d: &Dispatch| format_utc(d.created_at))

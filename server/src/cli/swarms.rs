@@ -556,7 +556,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             if args.json {
                 return print_json(&list);
             }
-            for d in list {
+            for d in &list {
                 println!(
                     "#{:<5} {:<9} {} {} by {}{}{}{}",
                     d.id,
@@ -574,6 +574,13 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                 );
                 for c in &d.changes {
                     println!("       {}: {} → {}", c.field, c.before, c.after);
+                }
+                if let (Some(before), Some(now)) =
+                    (vr_app::swarm::replaced_release(&list, d), d.release_id)
+                {
+                    println!(
+                        "       config: release #{before} → #{now} (see `vr compare-releases {before} {now}`)"
+                    );
                 }
             }
             Ok(())
