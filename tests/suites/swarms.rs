@@ -266,6 +266,16 @@ pub async fn netns_squad() -> (
     (s, repo, near, far)
 }
 
+/// How many dispatches swarm `id` has had.
+async fn dispatch_count(api: &ApiClient, id: i64) -> usize {
+    let list: Vec<Dispatch> = api
+        .get(&format!("{}?swarm={id}", paths::DISPATCHES))
+        .await
+        .expect_ok()
+        .json();
+    list.len()
+}
+
 /// Dispatch `d`'s first route step.
 pub fn route_step(d: &Dispatch) -> &vr_app::swarm::DispatchStep {
     d.steps
@@ -1143,12 +1153,33 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
         .wait_for("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"]")
         .await;
     // Dispatching what the filters show asks for the count, typed.
+    let before = dispatch_count(&s.api, swarms[0].id).await;
     browser.click("#swarms-dispatch-shown").await;
     browser.fill("#confirm-typed", "1").await;
     browser.click("#confirm-ok").await;
     browser
         .wait_for_text("[data-test=\"toasts\"]", "1 dispatch(es) queued.")
         .await;
+    assert_eq!(dispatch_count(&s.api, swarms[0].id).await, before + 1);
+    // Ticked rows: "dispatch selected" takes those only (none ticked: nothing to do).
+    browser
+        .wait_for("#swarms-dispatch-selected[disabled]")
+        .await;
+    browser
+        .click("tr[data-test=\"swarm-row\"][data-name=\"web-ui-web\"] [data-test=swarm-select]")
+        .await;
+    browser
+        .wait_for_text("#swarms-dispatch-selected", "the 1 selected swarm(s)")
+        .await;
+    browser.click("#swarms-dispatch-selected").await;
+    browser.fill("#confirm-typed", "1").await;
+    browser.click("#confirm-ok").await;
+    let queued = vr_tests::harness::wait_until_async(Duration::from_secs(10), || {
+        let (api, id) = (&s.api, swarms[0].id);
+        async move { dispatch_count(api, id).await == before + 2 }
+    })
+    .await;
+    assert!(queued, "dispatch selected queued nothing");
     // The dashboard groups the procs by the swarm their proc.json names, linked to it.
     browser.goto(&s.server.url("/")).await;
     browser

@@ -153,7 +153,35 @@ pub fn SwarmsPage() -> impl IntoView {
             }
         })
         .collect_view();
+    // Rows ticked for "dispatch selected"; only the ticked rows the filters show count.
+    let ticked = RwSignal::new(std::collections::BTreeSet::<i64>::new());
+    let selected = Signal::derive(move || {
+        ticked.with(|t| {
+            rows.get()
+                .into_iter()
+                .filter(|s| t.contains(&s.id))
+                .collect::<Vec<_>>()
+        })
+    });
     let columns = vec![
+        Column::new("", |_: &Swarm| String::new()).cell(move |s: &Swarm| {
+            let id = s.id;
+            view! {
+                <input
+                    type="checkbox"
+                    data-test="swarm-select"
+                    aria-label=format!("Select {}", s.name)
+                    prop:checked=move || ticked.with(|t| t.contains(&id))
+                    on:change=move |_| {
+                        ticked.update(|t| {
+                            if !t.remove(&id) {
+                                t.insert(id);
+                            }
+                        })
+                    }
+                />
+            }
+        }),
         Column::new("Swarm", |s: &Swarm| s.name.clone())
             .cell(|s: &Swarm| view! { <a href=swarm_href(s.id)>{s.name.clone()}</a> }),
         Column::new("App", |s: &Swarm| s.spec.app.clone())
@@ -219,7 +247,10 @@ pub fn SwarmsPage() -> impl IntoView {
                     .can_deploy()
                     .then(|| {
                         let squad = Signal::derive(move || chosen.with(|c| c.get(1).cloned().flatten()));
-                        view! { <DispatchShown shown=rows squad=squad /> }
+                        view! {
+                            <DispatchShown shown=rows squad=squad />
+                            <DispatchShown shown=selected squad=Signal::stored(None::<String>) selected=true />
+                        }
                     })
             }}
         </section>
@@ -227,11 +258,13 @@ pub fn SwarmsPage() -> impl IntoView {
 }
 
 /// Dispatches every swarm the filters show (each at its own version), confirmed by typing
-/// how many: with only a squad chosen, "every swarm on this squad".
+/// how many: with only a squad chosen, "every swarm on this squad"; with `selected`, the rows
+/// ticked.
 #[component]
 pub fn DispatchShown(
     #[prop(into)] shown: Signal<Vec<Swarm>>,
     #[prop(into)] squad: Signal<Option<String>>,
+    #[prop(optional)] selected: bool,
 ) -> impl IntoView {
     let toasts = use_toasts();
     let asking = RwSignal::new(false);
@@ -239,6 +272,7 @@ pub fn DispatchShown(
     let what = move || {
         let n = shown.with(Vec::len);
         match squad.get() {
+            _ if selected => format!("the {n} selected swarm(s)"),
             Some(q) => format!("every swarm on squad {q} ({n})"),
             None => format!("the {n} swarm(s) shown"),
         }
@@ -268,11 +302,11 @@ pub fn DispatchShown(
         });
     };
     view! {
-        <div class="actions-row" id="swarms-dispatch">
+        <div class="actions-row">
             <button
                 type="button"
                 class="btn"
-                id="swarms-dispatch-shown"
+                id=if selected { "swarms-dispatch-selected" } else { "swarms-dispatch-shown" }
                 disabled=move || shown.with(Vec::is_empty)
                 on:click=move |_| asking.set(true)
             >
