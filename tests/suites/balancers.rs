@@ -151,12 +151,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     assert_eq!(r.value()["error"]["field"], "balancer", "{}", r.value());
 
     // v1: four procs over two hosts, routed.
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &echo_swarm("prod", 4, "web"))
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = super::swarms::create_swarm(&s.api, &echo_swarm("prod", 4, "web")).await;
     let d = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let route = super::swarms::route_step(&d);
     assert!(route.ok && route.message.contains("4 node(s)"), "{route:?}");
@@ -372,12 +367,7 @@ async fn nginx_pools_follow_swarms_without_dropping_a_request() {
     wait_answers(edge.ports[0], "red").await;
 
     // Two swarms on one balancer host dispatched at once: both pools right afterwards.
-    let other: Swarm = s
-        .api
-        .post(paths::SWARMS, &echo_swarm("other", 2, "other"))
-        .await
-        .expect_status(201)
-        .json();
+    let other = super::swarms::create_swarm(&s.api, &echo_swarm("other", 2, "other")).await;
     let mut v4 = v3.clone();
     v4.env_yaml = "COLOUR: yellow\n".into();
     s.api.put(&paths::swarm(swarm.id), &v4).await.expect_ok();
@@ -574,12 +564,7 @@ async fn haproxy_pools_follow_swarms_without_dropping_a_request() {
         .await
         .expect_status(201);
     let mut spec = echo_swarm("prod", 4, "web");
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = super::swarms::create_swarm(&s.api, &spec).await;
     let d = succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let route = super::swarms::route_step(&d);
     // haproxy's old worker (the old backend) has left before the reload counts as done.
@@ -646,12 +631,7 @@ async fn the_balancers_page_adds_a_balancer_and_reapplies_a_drifting_pool() {
         .await;
 
     let mut spec = echo_swarm("prod", 2, "web");
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = super::swarms::create_swarm(&s.api, &spec).await;
     succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let row = "[data-test=pool-row][data-name=web]";
     browser.wait_for_text(row, "web-prod-echo").await;

@@ -53,12 +53,7 @@ async fn a_squad_that_loses_a_host_is_redispatched_and_its_pool_follows() {
     spec.proc_type = "netweb".into();
     spec.pool = Some("web".into());
     spec.balancer = Some("edge".into());
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = super::swarms::create_swarm(&s.api, &spec).await;
     let cli = super::fleet::cli_token(&s.api).await;
     let vr = |args: &[&str]| super::fleet::vr(&s.server, &cli, args);
     let (ok, out) = vr(&["swarm", ".*", "main", "--squad", "eu"]);

@@ -30,12 +30,7 @@ async fn defunct_procs_never_outlive_their_swarm() {
     let (s, _repo, web2) = two_hosts().await;
     let hosts = [&s.host, &web2];
     let mut spec = web_swarm(2);
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = super::swarms::create_swarm(&s.api, &spec).await;
     succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     assert!(orphans(&s.api).await.is_empty());
 
@@ -120,12 +115,7 @@ async fn defunct_procs_never_outlive_their_swarm() {
 
     // Another, cleaned from the CLI; naming a proc that is no orphan is refused.
     spec.config = "blue".into();
-    let second: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let second = super::swarms::create_swarm(&s.api, &spec).await;
     succeeded(&s.api, second.id, &DispatchRequest::default()).await;
     let owned = procs_of(&s.api, second.id).await.remove(0);
     let r = s
@@ -153,12 +143,7 @@ async fn defunct_procs_never_outlive_their_swarm() {
 
     // Deleted with --take-down: nothing is left, nothing is an orphan.
     spec.config = "gone".into();
-    let third: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let third = super::swarms::create_swarm(&s.api, &spec).await;
     succeeded(&s.api, third.id, &DispatchRequest::default()).await;
     assert_eq!(on_hosts(&hosts, "-gone-").len(), 2);
     let (ok, out) = vr(&["swarm", "delete", "web-gone-web", "--take-down"]);

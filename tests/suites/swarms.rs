@@ -177,12 +177,7 @@ async fn a_batched_rollout_never_holds_more_than_size_plus_batch() {
     let (s, _repo, _web2) = two_hosts().await;
     let mut spec = web_swarm(2);
     spec.batch_size = 1;
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = create_swarm(&s.api, &spec).await;
     succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     let v1 = procs_of(&s.api, swarm.id).await;
     assert_eq!(v1.len(), 2, "{v1:#?}");
@@ -266,6 +261,14 @@ pub async fn netns_squad() -> (
     (s, repo, near, far)
 }
 
+/// Creates swarm `spec` (it must be accepted).
+pub async fn create_swarm(api: &ApiClient, spec: &SwarmSpec) -> Swarm {
+    api.post(paths::SWARMS, spec)
+        .await
+        .expect_status(201)
+        .json()
+}
+
 /// How many dispatches swarm `id` has had.
 async fn dispatch_count(api: &ApiClient, id: i64) -> usize {
     let list: Vec<Dispatch> = api
@@ -310,12 +313,7 @@ async fn a_swarm_with_self_healing_replaces_the_procs_of_a_lost_host_by_itself()
     plain.heal_after_secs = 0;
     let mut ids = Vec::new();
     for spec in [&healing, &plain] {
-        let swarm: Swarm = s
-            .api
-            .post(paths::SWARMS, spec)
-            .await
-            .expect_status(201)
-            .json();
+        let swarm = create_swarm(&s.api, spec).await;
         succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
         assert_eq!(
             procs_of(&s.api, swarm.id)
@@ -402,12 +400,7 @@ async fn a_host_cut_off_gets_no_new_procs_and_the_dispatch_goes_on_without_it() 
     spec.placement = Placement::OnePerHost;
     spec.uses_ports = false;
     spec.env_yaml = "TRICKY: \"one\"\n".into();
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &spec)
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = create_swarm(&s.api, &spec).await;
     succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
     assert_eq!(procs_of(&s.api, swarm.id).await.len(), 2);
 
@@ -504,12 +497,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     bad.squad = "nowhere".into();
     s.api.post(paths::SWARMS, &bad).await.expect_status(409);
 
-    let swarm: Swarm = s
-        .api
-        .post(paths::SWARMS, &web_swarm(2))
-        .await
-        .expect_status(201)
-        .json();
+    let swarm = create_swarm(&s.api, &web_swarm(2)).await;
     assert_eq!(swarm.name, "web-prod-web");
     // The same identity again is refused, naming the swarm that has it.
     let dup = s
@@ -671,12 +659,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     // proc is removed, and the web swarm's proc is untouched.
     let mut checked = web_swarm(1);
     checked.proc_type = "checked".into();
-    let checked: Swarm = s
-        .api
-        .post(paths::SWARMS, &checked)
-        .await
-        .expect_status(201)
-        .json();
+    let checked = create_swarm(&s.api, &checked).await;
     let failed = dispatch(&s.api, checked.id, &DispatchRequest::default()).await;
     assert_eq!(failed.status, DispatchStatus::Failed, "{failed:#?}");
     let why = failed.error.clone().unwrap_or_default();
@@ -698,12 +681,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     workers.placement = Placement::OnePerHost;
     workers.uses_ports = false;
     workers.env_yaml = "TRICKY: \"x; $(id)\"\n".into();
-    let workers: Swarm = s
-        .api
-        .post(paths::SWARMS, &workers)
-        .await
-        .expect_status(201)
-        .json();
+    let workers = create_swarm(&s.api, &workers).await;
     succeeded(&s.api, workers.id, &DispatchRequest::default()).await;
     let w_procs = procs_of(&s.api, workers.id).await;
     assert_eq!(w_procs.len(), 2, "{w_procs:#?}");
@@ -911,12 +889,7 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     for config in ["blue", "green"] {
         let mut spec = web_swarm(2);
         spec.config = config.into();
-        let made: Swarm = s
-            .api
-            .post(paths::SWARMS, &spec)
-            .await
-            .expect_status(201)
-            .json();
+        let made = create_swarm(&s.api, &spec).await;
         ids.push(made.id);
     }
     let mut queued = Vec::new();
