@@ -252,3 +252,29 @@ async fn changing_a_swarms_proc_app_or_squad_leaves_no_orphan() {
     );
     assert_eq!(on_hosts(&[&web2], "shop-").len(), 2);
 }
+
+/// A host deleted after a dispatch used it: vr closes every SSH session it held there (the
+/// poller's and the dispatches' shared one) instead of keeping them open for nothing.
+#[tokio::test]
+async fn a_deleted_host_keeps_no_session_open() {
+    let (s, _repo, web2) = two_hosts().await;
+    let swarm = super::swarms::create_swarm(&s.api, &web_swarm(2)).await;
+    succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
+    assert!(
+        web2.open_ssh_connections() >= 2,
+        "the poller's and the dispatch's sessions: {}",
+        web2.open_ssh_connections()
+    );
+    s.api
+        .delete(&fleet_paths::host("web2"))
+        .await
+        .expect_status(204);
+    let closed = vr_tests::harness::wait_until(std::time::Duration::from_secs(10), || {
+        web2.open_ssh_connections() == 0
+    });
+    assert!(
+        closed,
+        "{} session(s) still open",
+        web2.open_ssh_connections()
+    );
+}

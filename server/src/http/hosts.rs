@@ -201,6 +201,7 @@ pub async fn delete_host(
     let host = state.store.host(name.clone()).await?;
     state.store.delete_host(host.id).await?;
     state.fleet.forget_session(host.id);
+    state.deploys.forget_session(host.id);
     state
         .record(
             &p.username,

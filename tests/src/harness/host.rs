@@ -188,6 +188,22 @@ impl TestHost {
         self.address.to_string()
     }
 
+    /// TCP connections to this host's sshd open now (from `/proc/net/tcp`: the harness's
+    /// loopback hosts listen on IPv4 in this namespace).
+    pub fn open_ssh_connections(&self) -> usize {
+        let port = format!(":{:04X}", self.ssh_port());
+        std::fs::read_to_string("/proc/net/tcp")
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .filter(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                // The local address ends in sshd's port; state 01 is ESTABLISHED.
+                f.len() > 3 && f[1].ends_with(&port) && f[3] == "01"
+            })
+            .count()
+    }
+
     pub fn ssh_port(&self) -> u16 {
         *lock(&self.port)
     }

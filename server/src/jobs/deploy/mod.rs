@@ -145,6 +145,14 @@ impl Deploys {
         HostSession(self.shared(host))
     }
 
+    /// Drops the dispatch session of a deleted host (it closes once no job holds it).
+    pub fn forget_session(&self, host_id: i64) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&host_id);
+    }
+
     /// The host's shared session itself, for other work done on hosts by jobs (pool files).
     pub fn shared(&self, host: &Host) -> Arc<SshHost> {
         let access = self.fleet.access(host);
