@@ -260,11 +260,8 @@ async fn a_deleted_host_keeps_no_session_open() {
     let (s, _repo, web2) = two_hosts().await;
     let swarm = super::swarms::create_swarm(&s.api, &web_swarm(2)).await;
     succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
-    assert!(
-        web2.open_ssh_connections() >= 2,
-        "the poller's and the dispatch's sessions: {}",
-        web2.open_ssh_connections()
-    );
+    // The dispatch's session at least (the poller's may be between connections).
+    assert!(web2.open_ssh_connections() >= 1, "no session open");
     s.api
         .delete(&fleet_paths::host("web2"))
         .await
