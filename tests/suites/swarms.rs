@@ -1163,3 +1163,68 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
         .await;
     browser.close().await;
 }
+
+/// The config preview (`POST /api/swarms/preview`), through the API: each key with its layer;
+/// an edit's masked secret keeps the swarm's value (and stays masked); bad input is named by
+/// field; an app never built has nothing to preview with. Nothing is saved.
+#[tokio::test]
+async fn the_config_preview_names_each_keys_layer_and_keeps_secrets_masked() {
+    use vr_app::release::{Layer, ReleasePreview};
+    let s = swarm_setup().await;
+    add_squad(&s.api).await;
+    let mut spec = web_swarm(1);
+    spec.env_yaml = "COLOUR: blue\nTOKEN: s3cret-value\n".into();
+    spec.secret_keys = vec!["TOKEN".into()];
+    // Not built yet: a 409 naming the app.
+    let repo = super::deploys::web_app();
+    super::builds::add_app(&s.api, "web", &repo).await;
+    let r = s.api.post(paths::PREVIEW, &spec).await.expect_status(409);
+    assert_eq!(r.value()["error"]["field"], "app", "{}", r.value());
+    let (b, log) = super::builds::build(&s.api, "web", "main", false).await;
+    assert_eq!(b.status, vr_app::build::BuildStatus::Succeeded, "{log}");
+
+    let swarm = create_swarm(&s.api, &spec).await;
+    assert!(swarm.spec.env_yaml.contains(vr_app::secret::MASK));
+    // The edit as the form sends it back: the secret masked, a setting added.
+    let mut edit = swarm.spec.clone();
+    edit.settings_yaml = "greeting: hello\n".into();
+    let p: ReleasePreview = s
+        .api
+        .post(&format!("{}?id={}", paths::PREVIEW, swarm.id), &edit)
+        .await
+        .expect_ok()
+        .json();
+    let layer = |list: &[vr_app::release::Sourced], key: &str| {
+        list.iter()
+            .find(|k| k.key == key)
+            .map(|k| (k.from.clone(), k.value.clone()))
+    };
+    assert_eq!(
+        layer(&p.settings_from, "greeting"),
+        Some((Layer::Own, serde_json::json!("hello")))
+    );
+    assert_eq!(
+        layer(&p.env_from, "COLOUR"),
+        Some((Layer::Own, serde_json::json!("blue")))
+    );
+    let token = layer(&p.env_from, "TOKEN").expect("TOKEN");
+    assert_eq!(token.1, serde_json::json!(vr_app::secret::MASK));
+    assert!(!serde_json::to_string(&p).expect("json").contains("s3cret"));
+    // Without the swarm to take it from, a masked value is refused, naming the field.
+    let r = s.api.post(paths::PREVIEW, &edit).await.expect_status(400);
+    assert_eq!(r.value()["error"]["field"], "env_yaml", "{}", r.value());
+    let mut bad = spec.clone();
+    bad.settings_yaml = "greeting: [".into();
+    let r = s.api.post(paths::PREVIEW, &bad).await.expect_status(400);
+    assert_eq!(
+        r.value()["error"]["field"],
+        "settings_yaml",
+        "{}",
+        r.value()
+    );
+    // Nothing was saved by any of it.
+    let now: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
+    assert_eq!(now.spec.settings_yaml, swarm.spec.settings_yaml);
+    let all: Vec<Swarm> = s.api.get(paths::SWARMS).await.expect_ok().json();
+    assert_eq!(all.len(), 1);
+}
