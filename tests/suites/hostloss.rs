@@ -150,7 +150,12 @@ async fn a_squad_that_loses_a_host_is_redispatched_and_its_pool_follows() {
         route.message.contains(&format!(
             "{} on far: was out of the pool; its uptests passed again, routed",
             lost[0]
-        )) && route.message.contains("draining 1 proc(s)"),
+        )) && route
+            .message
+            .contains("draining 1 proc(s) for 200 ms before they stop (")
+            && route
+                .message
+                .contains(" ms of it while the old workers finished)"),
         "{}",
         route.message
     );

@@ -51,6 +51,18 @@ impl PoolReport {
             .any(|(_, o)| matches!(o, HostOutcome::Refused(_)))
     }
 
+    /// The shortest time, over the hosts that reloaded, from the reload until its old workers
+    /// were gone; none when no host said (then a drain waits its whole grace).
+    pub fn settled(&self) -> Option<std::time::Duration> {
+        self.hosts
+            .iter()
+            .filter_map(|(_, o)| match o {
+                HostOutcome::Applied(said) => crate::remote::balancer::settled_after(said),
+                _ => None,
+            })
+            .min()
+    }
+
     pub fn behind(&self) -> Vec<&str> {
         self.hosts
             .iter()

@@ -15,7 +15,7 @@ use super::supervisor::Layout;
 /// A reload only signals the balancer: its old workers keep serving the old pool until they
 /// have handed over and finished what they hold. So when the pid file names a live master, the
 /// script waits (up to 10 s) until the workers it had before the reload are gone — only then is
-/// the old pool out of use, whatever the host's load.
+/// the old pool out of use, whatever the host's load — and says how long after the reload.
 const APPLY: &str = r#"set -u
 dir=$1; file=$2; check=$3; reload=$4; pidfile=$5
 workers() {
@@ -44,6 +44,7 @@ rm -f -- "$old"
 master=; before=
 [ -n "$pidfile" ] && master=$(cat -- "$pidfile" 2>/dev/null) && master=${master%%[!0-9]*}
 if [ -n "$master" ] && [ -d "/proc/$master" ]; then before=$(workers); fi
+t0=$(date +%s%N)
 if ! out=$(sh -c "$reload" 2>&1); then printf '%s\n' "$out" >&2; exit 21; fi
 [ -n "$before" ] || { echo reloaded; exit 0; }
 i=0
@@ -57,11 +58,28 @@ while [ $i -lt 200 ]; do
       [ "${2-}" = "$master" ] && [ "$1" != Z ] && left=$((left + 1))
     fi
   done
-  [ $left = 0 ] && { echo "reloaded, old workers done"; exit 0; }
+  if [ $left = 0 ]; then
+    now=$(date +%s%N)
+    # Without nanoseconds from `date` the time is not known, only that they are gone.
+    case "$t0$now" in
+      *[!0-9]*) echo "reloaded, old workers done" ;;
+      *) echo "reloaded, old workers done in $(( (now - t0) / 1000000 )) ms" ;;
+    esac
+    exit 0
+  fi
   i=$((i + 1)); sleep 0.05
 done
 echo "reloaded, $left old worker(s) still finishing after 10 s"
 "#;
+
+/// How long after the reload the old workers were gone, from what `apply` printed: that much
+/// of a drain grace has passed already (no request reaches a retiring proc through this host
+/// after it).
+pub fn settled_after(said: &str) -> Option<Duration> {
+    let rest = said.strip_prefix("reloaded, old workers done in ")?;
+    let ms = rest.strip_suffix(" ms")?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_millis(ms))
+}
 
 /// What one balancer host said to a pool update.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +210,8 @@ mod tests {
             .output()
             .expect("sh");
         let said = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(said.trim(), "reloaded, old workers done", "{out:?}");
+        let waited = settled_after(said.trim()).unwrap_or_else(|| panic!("{out:?}"));
+        assert!(waited >= std::time::Duration::from_millis(250), "{said}");
         let pid = std::fs::read_to_string(&worker).expect("worker pid");
         assert!(
             !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),

@@ -561,13 +561,17 @@ the old procs stay running and routed",
     }
     let grace = match record {
         Some(b) if !retiring.is_empty() && b.spec.drain_ms > 0 => {
+            // The grace runs from the reload: the wait for the old workers was part of it.
+            let full = Duration::from_millis(b.spec.drain_ms);
+            let passed = report.settled().unwrap_or_default().min(full);
             message.push_str(&format!(
                 "
-draining {} proc(s) for {} ms before they stop",
+draining {} proc(s) for {} ms before they stop ({} ms of it while the old workers finished)",
                 retiring.len(),
-                b.spec.drain_ms
+                b.spec.drain_ms,
+                passed.as_millis()
             ));
-            Some(Duration::from_millis(b.spec.drain_ms))
+            Some(full - passed)
         }
         _ => None,
     };
