@@ -190,6 +190,17 @@ pub enum Layer {
     Own,
 }
 
+impl Layer {
+    /// `build`, `ingredient NAME` or `own`: how pages and the CLI name it.
+    pub fn label(&self) -> String {
+        match self {
+            Layer::Build => "build".to_string(),
+            Layer::Ingredient(name) => format!("ingredient {name}"),
+            Layer::Own => "own".to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sourced {
     pub key: String,

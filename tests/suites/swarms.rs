@@ -1222,6 +1222,17 @@ async fn the_config_preview_names_each_keys_layer_and_keeps_secrets_masked() {
         "{}",
         r.value()
     );
+    // The CLI prints the same for the swarm as saved.
+    let cli = super::fleet::cli_token(&s.api).await;
+    let (ok, out) = super::fleet::vr(&s.server, &cli, &["swarm", "preview", "web-prod-web"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("  COLOUR = blue   (own)"), "{out}");
+    assert!(out.contains("  greeting = hi   (own)"), "{out}");
+    assert!(
+        out.contains(&format!("  TOKEN = {}   (own)", vr_app::secret::MASK)),
+        "{out}"
+    );
+    assert!(!out.contains("s3cret"), "{out}");
     // Nothing was saved by any of it.
     let now: Swarm = s.api.get(&paths::swarm(swarm.id)).await.expect_ok().json();
     assert_eq!(now.spec.settings_yaml, swarm.spec.settings_yaml);

@@ -100,11 +100,7 @@ pub fn plain_text(value: &Value) -> String {
 
 /// `build`, `ingredient NAME` or `own`; also the rows' `data-from`.
 pub fn layer_text(layer: &Layer) -> String {
-    match layer {
-        Layer::Build => "build".to_string(),
-        Layer::Ingredient(name) => format!("ingredient {name}"),
-        Layer::Own => "own".to_string(),
-    }
+    layer.label()
 }
 
 /// A value cell: `<pre>` when it spans lines.

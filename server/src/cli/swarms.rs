@@ -123,6 +123,8 @@ pub enum SwarmCommand {
     },
     /// A swarm's dispatches, newest first, with what each changed
     History { swarm: String },
+    /// The config the swarm's next dispatch would release: each key and the layer it comes from
+    Preview { swarm: String },
     /// Dispatch again what an earlier successful dispatch ran (its settings and build)
     /// [default: the newest one of another release]
     Rollback {
@@ -549,6 +551,30 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
                     end.error.as_deref().unwrap_or("")
                 )),
             }
+        }
+        SwarmCommand::Preview { swarm } => {
+            let s = find(&c, &swarm).await?;
+            let p: vr_app::release::ReleasePreview = c
+                .post(&format!("{}?id={}", paths::PREVIEW, s.id), &s.spec)
+                .await?;
+            if args.json {
+                return print_json(&p);
+            }
+            println!("swarm #{} {}: release {} would hold", s.id, s.name, p.hash);
+            for (title, keys) in [("settings", &p.settings_from), ("env", &p.env_from)] {
+                println!("{title}:");
+                if keys.is_empty() {
+                    println!("  (none)");
+                }
+                for k in keys {
+                    let value = match &k.value {
+                        serde_json::Value::String(v) => v.clone(),
+                        other => other.to_string(),
+                    };
+                    println!("  {} = {value}   ({})", k.key, k.from.label());
+                }
+            }
+            Ok(())
         }
         SwarmCommand::History { swarm } => {
             let s = find(&c, &swarm).await?;
