@@ -412,6 +412,12 @@ impl ProcMeta {
     pub fn match_key(&self) -> String {
         format!("{}-{}-{}", self.app, self.config, self.proc_type)
     }
+
+    /// Made as this app, proc type and config name: the identity of a swarm's procs (a proc
+    /// made before the swarm changed one of them belongs to its previous incarnation).
+    pub fn made_as(&self, app: &str, proc_type: &str, config: &str) -> bool {
+        self.app == app && self.proc_type == proc_type && self.config == config
+    }
 }
 
 /// One Supervisor program on one host, as last seen.

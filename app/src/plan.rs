@@ -98,9 +98,7 @@ fn standing(target: &Target, p: &Proc) -> Standing {
         return Standing::NotOurs;
     };
     let runs = matches!(p.state, ProcState::Running | ProcState::Starting);
-    let same_identity = meta.proc_type == target.proc_type
-        && meta.app == target.app
-        && meta.config == target.config;
+    let same_identity = meta.made_as(&target.app, &target.proc_type, &target.config);
     if runs && meta.release_hash == target.release_hash && same_identity {
         Standing::Current
     } else {

@@ -393,18 +393,11 @@ pub fn assess(
             continue;
         };
         let in_squad = squad.iter().any(|h| h.settings.name == p.host);
-        if !in_squad
-            || m.app != spec.app
-            || m.config != spec.config
-            || m.proc_type != spec.proc_type
-        {
+        if !in_squad || !m.made_as(&spec.app, &spec.proc_type, &spec.config) {
             orphaned += 1;
         } else if !answering(&p.host) {
             unknown += 1;
-        } else if Some(m.release_hash.as_str()) == release_hash
-            && m.proc_type == spec.proc_type
-            && p.state == ProcState::Running
-        {
+        } else if Some(m.release_hash.as_str()) == release_hash && p.state == ProcState::Running {
             running += 1;
         } else {
             stale += 1;

@@ -26,8 +26,12 @@ pub enum PoolError {
 /// How one balancer host took an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostOutcome {
-    /// It holds the file now (written and reloaded, or already holding it).
-    Applied(String),
+    /// It holds the file now (written and reloaded, or already holding it); `settled`: how
+    /// long after the reload its old workers were gone, when it reloaded and could tell.
+    Applied {
+        said: String,
+        settled: Option<std::time::Duration>,
+    },
     /// It did not answer: it may still route the previous nodes (drift).
     Behind(String),
     /// It refused the file (validation or reload failed): it routes the previous nodes.
@@ -57,7 +61,7 @@ impl PoolReport {
         self.hosts
             .iter()
             .filter_map(|(_, o)| match o {
-                HostOutcome::Applied(said) => crate::remote::balancer::settled_after(said),
+                HostOutcome::Applied { settled, .. } => *settled,
                 _ => None,
             })
             .min()
@@ -79,7 +83,7 @@ impl PoolReport {
         )];
         for (host, o) in &self.hosts {
             lines.push(match o {
-                HostOutcome::Applied(m) => format!("{host}: {m}"),
+                HostOutcome::Applied { said, .. } => format!("{host}: {said}"),
                 HostOutcome::Behind(m) => format!("{host}: behind (drift until re-applied): {m}"),
                 HostOutcome::Refused(m) => format!("{host}: refused: {m}"),
             });
@@ -279,7 +283,10 @@ impl Pools {
                 tasks.spawn(async move {
                     (
                         i,
-                        HostOutcome::Applied("already holds this pool file".into()),
+                        HostOutcome::Applied {
+                            said: "already holds this pool file".into(),
+                            settled: None,
+                        },
                     )
                 });
                 continue;
@@ -318,7 +325,7 @@ impl Pools {
                 .map(|h| h.applied.clone())
                 .unwrap_or_default();
             let (applied, ok, message) = match &outcome {
-                HostOutcome::Applied(m) => (wanted.clone(), true, m.clone()),
+                HostOutcome::Applied { said, .. } => (wanted.clone(), true, said.clone()),
                 HostOutcome::Behind(m) | HostOutcome::Refused(m) => (previous, false, m.clone()),
             };
             self.store
@@ -376,7 +383,10 @@ fn on_host(session: &super::deploy::SshHost, f: &FileArgs) -> HostOutcome {
     });
     match ran {
         Ok(worked) => match worked.value {
-            Ok(said) => HostOutcome::Applied(said),
+            Ok(a) => HostOutcome::Applied {
+                said: a.said,
+                settled: a.settled,
+            },
             Err(e) => HostOutcome::Refused(e.to_string()),
         },
         Err(e) => HostOutcome::Behind(e.to_string()),

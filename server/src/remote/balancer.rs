@@ -18,12 +18,17 @@ use super::supervisor::Layout;
 /// the old pool out of use, whatever the host's load — and says how long after the reload.
 const APPLY: &str = r#"set -u
 dir=$1; file=$2; check=$3; reload=$4; pidfile=$5
+# Whether pid $1 is a live (not zombie) child of $master: a worker still serving.
+serving() {
+  read -r line 2>/dev/null < "/proc/$1/stat" || return 1
+  rest=${line##*) }
+  set -- $rest
+  [ "${2-}" = "$master" ] && [ "${1-}" != Z ]
+}
 workers() {
   for st in /proc/[0-9]*/stat; do
-    read -r line 2>/dev/null < "$st" || continue
-    rest=${line##*) }
-    set -- $rest
-    [ "${2-}" = "$master" ] && { p=${st#/proc/}; printf '%s ' "${p%/stat}"; }
+    p=${st#/proc/}; p=${p%/stat}
+    serving "$p" && printf '%s ' "$p"
   done
 }
 mkdir -p -- "$dir" || exit 10
@@ -51,12 +56,8 @@ i=0
 while [ $i -lt 200 ]; do
   left=0
   for w in $before; do
-    if [ -r "/proc/$w/stat" ]; then
-      read -r line 2>/dev/null < "/proc/$w/stat" || continue
-      rest=${line##*) }; set -- $rest
-      # A zombie has finished; its master just has not reaped it yet.
-      [ "${2-}" = "$master" ] && [ "$1" != Z ] && left=$((left + 1))
-    fi
+    # A zombie has finished; its master just has not reaped it yet.
+    if serving "$w"; then left=$((left + 1)); fi
   done
   if [ $left = 0 ]; then
     now=$(date +%s%N)
@@ -72,10 +73,16 @@ done
 echo "reloaded, $left old worker(s) still finishing after 10 s"
 "#;
 
-/// How long after the reload the old workers were gone, from what `apply` printed: that much
-/// of a drain grace has passed already (no request reaches a retiring proc through this host
-/// after it).
-pub fn settled_after(said: &str) -> Option<Duration> {
+/// What a host that took the file said, and how long after the reload its old workers were
+/// gone (that much of a drain grace has passed already: no request reaches a retiring proc
+/// through this host after it); none when the script could not tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub said: String,
+    pub settled: Option<Duration>,
+}
+
+fn settled_after(said: &str) -> Option<Duration> {
     let rest = said.strip_prefix("reloaded, old workers done in ")?;
     let ms = rest.strip_suffix(" ms")?.trim().parse::<u64>().ok()?;
     Some(Duration::from_millis(ms))
@@ -114,7 +121,7 @@ pub fn apply(
     layout: &Layout,
     f: &PoolFile<'_>,
     deadline: Duration,
-) -> Result<String, ApplyError> {
+) -> Result<Applied, ApplyError> {
     let cmd = line(
         layout,
         APPLY,
@@ -123,7 +130,13 @@ pub fn apply(
     let out = conn.exec_with_stdin(&cmd, &mut f.content.as_bytes(), deadline)?;
     let said = out.stderr.trim().to_string();
     match out.status {
-        0 => Ok(out.stdout.trim().to_string()),
+        0 => {
+            let said = out.stdout.trim().to_string();
+            Ok(Applied {
+                settled: settled_after(&said),
+                said,
+            })
+        }
         20 => Err(ApplyError::Invalid(said)),
         21 => Err(ApplyError::Reload(said)),
         code => Err(ApplyError::Write(format!("exit {code}: {said}"))),

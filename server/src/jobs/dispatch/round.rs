@@ -54,7 +54,8 @@ pub(super) async fn converge(
             // A proc this dispatch started and saw pass its uptests no longer counts as the
             // swarm's: stop rather than replace it again and again.
             let message = format!(
-                "{} on {}, started by this dispatch, would be retired now: it stopped running,                  or it does not count as the swarm's",
+                "{} on {}, started by this dispatch, would be retired now: it stopped running, \
+                 or it does not count as the swarm's",
                 r.name, r.host
             );
             run.step(DispatchStepKind::Plan, started, false, message.clone())
@@ -600,7 +601,7 @@ async fn retest_newcomers(
     };
     let (newcomers, routed): (Vec<_>, Vec<_>) = nodes.into_iter().partition(fresh);
     let mut routed: Vec<Node> = routed.into_iter().map(|(_, n)| n).collect();
-    let mut unrouted = Vec::new();
+    let mut lines = Vec::new();
     let verdicts = futures_util::future::join_all(newcomers.iter().map(|(host, n)| async move {
         match hosts.get(host) {
             Some(h) => run.job.deploys.uptest_proc(h, &n.program).await,
@@ -611,24 +612,24 @@ async fn retest_newcomers(
     for ((host, n), verdict) in newcomers.into_iter().zip(verdicts) {
         match verdict {
             Ok(Some(Ok(_))) => {
-                unrouted.push(format!(
+                lines.push(format!(
                     "{} on {host}: was out of the pool; its uptests passed again, routed",
                     n.program
                 ));
                 routed.push(n);
             }
             Ok(None) => routed.push(n),
-            Ok(Some(Err(why))) => unrouted.push(format!(
+            Ok(Some(Err(why))) => lines.push(format!(
                 "{} on {host}: kept but not routed, its uptests failed: {why}",
                 n.program
             )),
-            Err(e) => unrouted.push(format!(
+            Err(e) => lines.push(format!(
                 "{} on {host}: kept but not routed, its uptests could not run: {e}",
                 n.program
             )),
         }
     }
-    (routed, unrouted)
+    (routed, lines)
 }
 
 /// The pool's nodes: the swarm's RUNNING procs with a port on hosts that answer, as this
