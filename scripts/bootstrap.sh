@@ -11,7 +11,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # perl and make build the vendored OpenSSL that ssh2 links (one build for glibc and musl).
 apt_pkgs=(git perl make gzip)
-[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo)
+[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo python3 python3-venv)
 [ "$mode" = static ] && apt_pkgs+=(musl-tools)
 need_apt=()
 for pkg in "${apt_pkgs[@]}"; do
@@ -44,5 +44,13 @@ if [ ! -x .tools/node_modules/.bin/wasm-opt ] && command -v npm >/dev/null; then
   log "installing binaryen@132.0.0 (npm) into .tools/"
   mkdir -p .tools
   npm install --silent --prefix .tools binaryen@132.0.0 >/dev/null
+fi
+# Velociraptor's own Python client, which the VR-compatibility suite runs against vr.
+if [ "$mode" = test ] && [ ! -x .tools/vrcli/bin/vr.cli ]; then
+  log "installing Velociraptor's client vr.cli 4.2 (PyPI) into .tools/vrcli"
+  mkdir -p .tools
+  rm -rf .tools/vrcli
+  /usr/bin/python3 -m venv .tools/vrcli
+  .tools/vrcli/bin/pip install -q 'vr.cli==4.2' 'vr.common==6.1.1'
 fi
 log "ok"

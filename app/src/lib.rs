@@ -7,6 +7,7 @@
 pub mod api;
 pub mod balancer;
 pub mod build;
+pub mod compat;
 pub mod deploy;
 pub mod error;
 #[cfg(any(test, feature = "fixtures"))]

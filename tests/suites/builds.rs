@@ -119,7 +119,7 @@ async fn start(api: &ApiClient, app: &str, version: &str, force: bool) -> Build 
     reply.json()
 }
 
-async fn wait_done(api: &ApiClient, id: i64) -> Build {
+pub async fn wait_done(api: &ApiClient, id: i64) -> Build {
     let until = Instant::now() + BUILD_WAIT;
     loop {
         let b: Build = api.get(&paths::build(id)).await.expect_ok().json();

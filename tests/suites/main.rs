@@ -20,3 +20,4 @@ mod swarms;
 mod ui_browser;
 mod ui_builds;
 mod ui_fleet;
+mod vr_compat;

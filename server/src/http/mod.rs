@@ -4,6 +4,7 @@
 
 mod apps;
 mod balancers;
+mod compat;
 mod deploys;
 mod error;
 mod events;
@@ -190,6 +191,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(open)
         .merge(protected)
+        .merge(compat::routes(state.clone()))
         .fallback(ui::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(guard::deadline))

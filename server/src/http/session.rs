@@ -89,7 +89,7 @@ async fn record_failure(
 
 /// The enabled user with these credentials, or a 401 that does not say which part was wrong.
 /// Failures are counted per (username, address) and recorded, aggregated.
-async fn check_credentials(
+pub(super) async fn check_credentials(
     state: &AppState,
     from: std::net::IpAddr,
     username: &str,
