@@ -210,6 +210,22 @@ fn script() -> Vec<(&'static str, Expect)> {
             Prints(&["swarm #1 shop-prod-web saved"]),
         ),
         ("vr balancers", Prints(&["edge", "nginx", "web1"])),
+        (
+            "export VELOCIRAPTOR_URL=http://127.0.0.1:8000/ VELOCIRAPTOR_USERNAME=admin VELOCIRAPTOR_PASSWORD=\"$VR_TOKEN\"",
+            Prints(&[]),
+        ),
+        (
+            "vr.cli list-swarms '.*'",
+            Prints(&["Loaded 1 swarms", "shop-prod-web"]),
+        ),
+        (
+            "vr.cli swarm 'shop-prod-web|blog-prod-web' -",
+            Prints(&["Matched 1 apps", "shop-prod-web"]),
+        ),
+        (
+            "vr.cli procs list shop-prod-web",
+            Prints(&["shop-prod-web [v1.2.0]", "web1", "RUNNING"]),
+        ),
         ("vr orphans", Prints(&["no orphans"])),
         ("vr orphans --clean --yes", Prints(&["no orphans to clean"])),
         (
@@ -456,7 +472,10 @@ async fn every_command_in_the_readme_runs_as_written() {
     let mut env: Vec<(String, String)> = vec![
         (
             "PATH".into(),
-            format!("{vr_dir}:/usr/local/bin:/usr/bin:/bin"),
+            format!(
+                "{vr_dir}:{}:/usr/local/bin:/usr/bin:/bin",
+                repo_root.join(".tools/vrcli/bin").display()
+            ),
         ),
         ("HOME".into(), home.display().to_string()),
         ("LANG".into(), "C.UTF-8".into()),
@@ -493,6 +512,33 @@ async fn every_command_in_the_readme_runs_as_written() {
                         .await
                         .filter(|h| h.status.health == Health::KeyChanged)
                 })
+                .await;
+            }
+            c if c.starts_with("vr.cli list-swarms") => {
+                // The `export` line before it ran in its own shell: the session now has what it
+                // exported.
+                let token = env
+                    .iter()
+                    .find(|(k, _)| k == "VR_TOKEN")
+                    .map(|(_, v)| v.clone())
+                    .expect("VR_TOKEN is set by now");
+                env.extend([
+                    ("VELOCIRAPTOR_URL".into(), "http://127.0.0.1:8000/".into()),
+                    ("VELOCIRAPTOR_USERNAME".into(), "admin".into()),
+                    ("VELOCIRAPTOR_PASSWORD".into(), token),
+                ]);
+            }
+            "vr orphans" => {
+                // vr.cli only asked for the dispatch; the delete further on waits for none.
+                wait_for(
+                    "vr.cli's dispatch done",
+                    Duration::from_secs(60),
+                    async || {
+                        let all: Vec<vr_app::swarm::Dispatch> =
+                            api.get("/api/dispatches").await.expect_ok().json();
+                        all.iter().all(|d| !d.status.in_flight()).then_some(())
+                    },
+                )
                 .await;
             }
             c if c.starts_with("vr release create 2") => {
