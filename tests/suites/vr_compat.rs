@@ -339,6 +339,60 @@ async fn vrs_own_client_lists_dispatches_builds_deploys_and_compares_through_vr(
     assert!(out.contains(&format!("{} failed:", d.program)), "{out}");
     assert!(out.contains("checked is not ready"), "{out}");
 
+    // Ingredients by name: --add-ingredients PATCHes the swarm's list, and the dispatch's
+    // release carries the ingredient's settings; --by-ingredients finds the swarms using one.
+    s.api
+        .post(
+            "/api/ingredients",
+            &json!({ "name": "pg", "settings_yaml": "db: pg1\n" }),
+        )
+        .await
+        .expect_status(201);
+    let out = vrcli(
+        &s.server,
+        &["swarm", "web-beta-web", "-", "--add-ingredients", "pg"],
+    );
+    assert!(out.contains("Matched 1 apps"), "{out}");
+    let d = nth_dispatch_done(&s.api, "web-beta-web", 2).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    assert_eq!(
+        swarm_named(&s.api, "web-beta-web").await.spec.ingredients,
+        ["pg"]
+    );
+    let r: Value = s
+        .api
+        .get(&format!(
+            "/api/releases/{}",
+            d.release_id.expect("a release")
+        ))
+        .await
+        .expect_ok()
+        .value();
+    assert_eq!(r["settings"]["db"], "pg1", "{r}");
+    let out = vrcli(
+        &s.server,
+        &[
+            "swarm",
+            "nothing-matches-this",
+            "-",
+            "--by-ingredients",
+            "pg",
+        ],
+    );
+    assert!(out.contains("Matched 1 apps"), "{out}");
+    assert!(out.contains("web-beta-web"), "{out}");
+    let d = nth_dispatch_done(&s.api, "web-beta-web", 3).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+
+    // rebuild-all: a build of each matched swarm's version, then a dispatch of each.
+    let builds_before: Vec<Build> = s.api.get("/api/builds?app=web").await.expect_ok().json();
+    vrcli(&s.server, &["rebuild-all", "web-gamma-web"]);
+    let d = nth_dispatch_done(&s.api, "web-gamma-web", 2).await;
+    assert_eq!(d.status, DispatchStatus::Succeeded, "{d:#?}");
+    let builds_after: Vec<Build> = s.api.get("/api/builds?app=web").await.expect_ok().json();
+    assert_eq!(builds_after.len(), builds_before.len() + 1);
+    assert_eq!(builds_after[0].version, "main");
+
     // A wrong password: the client fails and nothing is dispatched.
     let (ok, out, err) = vrcli_as(
         &s.server,
@@ -348,7 +402,7 @@ async fn vrs_own_client_lists_dispatches_builds_deploys_and_compares_through_vr(
     );
     assert!(!ok, "{out}{err}");
     assert!(err.contains("401"), "{err}");
-    assert_eq!(dispatches_of(&s.api, beta.id).await.len(), 1);
+    assert_eq!(dispatches_of(&s.api, beta.id).await.len(), 3);
 }
 
 /// A plain HTTP client with Basic credentials.
