@@ -27,6 +27,8 @@ pub mod paths {
     /// Server-sent events: one `message` per [`super::LiveMessage`].
     pub const STREAM: &str = "/api/stream";
     pub const SSH_KEY: &str = "/api/settings/ssh-key";
+    /// The API's OpenAPI 3.1 document.
+    pub const OPENAPI: &str = "/api/openapi.json";
 }
 
 /// Header that carries the session's CSRF token on state-changing requests made with a cookie.
@@ -35,11 +37,13 @@ pub const CSRF_HEADER: &str = "x-vr-csrf";
 pub const SESSION_COOKIE: &str = "vr_session";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Health {
     pub status: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VersionInfo {
     pub version: String,
     /// Schema version of the database the server runs on.
@@ -47,12 +51,14 @@ pub struct VersionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SetupStatus {
     /// True while no user exists: the setup page must be used first.
     pub needed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetupRequest {
     /// The one-time token the server printed in its log at start-up.
@@ -62,6 +68,7 @@ pub struct SetupRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
@@ -69,6 +76,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenLoginRequest {
     pub username: String,
@@ -81,6 +89,7 @@ pub struct TokenLoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -93,6 +102,7 @@ pub struct User {
 /// `GET /api/auth/session`: the signed-in caller, if any, and whether the server still needs
 /// its first admin. Answers 200 either way, so a page load without a session logs no error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthSession {
     pub me: Option<Me>,
     pub setup_needed: bool,
@@ -100,12 +110,14 @@ pub struct AuthSession {
 
 /// Who the caller is, and the CSRF token to send back on changes (absent for token auth).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Me {
     pub user: User,
     pub csrf_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
@@ -116,6 +128,7 @@ pub struct ChangePassword {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
@@ -125,6 +138,7 @@ pub struct NewUser {
 
 /// Partial update of a user by an admin; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,6 +150,7 @@ pub struct UserPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiToken {
     pub id: i64,
     pub name: String,
@@ -153,6 +168,7 @@ pub struct ApiToken {
 pub const TOKEN_MAX_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
@@ -163,12 +179,14 @@ pub struct NewToken {
 
 /// A freshly created token: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreatedToken {
     pub token: ApiToken,
     pub secret: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Ok,
@@ -188,6 +206,7 @@ impl Outcome {
 
 /// One line of the activity log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     pub id: i64,
     pub at: i64,
@@ -203,6 +222,7 @@ pub struct Event {
 
 /// Filters for `GET /api/events`; all optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventQuery {
     /// Only events with an id below this (paging backwards).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,6 +240,7 @@ pub struct EventQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SshKey {
     /// OpenSSH one-line public key, to append to `authorized_keys` on hosts.
     pub public_key: String,
@@ -229,6 +250,7 @@ pub struct SshKey {
 
 /// A message on the live channel. Pages subscribe and refresh what a message concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiveMessage {
     /// A new activity-log line.

@@ -13,6 +13,7 @@ pub const MAX_HOSTS: usize = 16;
 pub const MAX_DRAIN_MS: u64 = 10 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BalancerKind {
     #[default]
@@ -88,6 +89,7 @@ impl BalancerKind {
 
 /// What an operator sets about a balancer. Empty folder and commands mean the kind's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct BalancerSpec {
     pub name: String,
@@ -176,6 +178,7 @@ fn or_default<'a>(set: &'a str, default: &'a str) -> &'a str {
 
 /// One routed proc: where the balancer sends requests.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Node {
     pub address: String,
     pub port: u16,
@@ -237,6 +240,7 @@ pub fn fingerprint(rendered: &str) -> String {
 
 /// The pool as vr last rendered it and what each balancer host holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct PoolView {
     pub balancer: String,
@@ -257,6 +261,7 @@ impl PoolView {
 
 /// One balancer host's copy of a pool.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct PoolHost {
     pub host: String,
@@ -270,6 +275,7 @@ pub struct PoolHost {
 
 /// A balancer as the API answers it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Balancer {
     pub id: i64,

@@ -33,6 +33,7 @@ pub mod paths {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct App {
     pub id: i64,
     pub name: String,
@@ -66,6 +67,7 @@ pub fn build_uid_candidate(key: &[u8], app_id: i64, attempt: u32) -> u32 {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewApp {
     pub name: String,
@@ -78,6 +80,7 @@ pub struct NewApp {
 
 /// `PATCH /api/apps/{name}`; `"buildpack": null` goes back to detection.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AppPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,12 +90,14 @@ pub struct AppPatch {
         skip_serializing_if = "Option::is_none",
         with = "crate::fleet::nullable"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub buildpack: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Buildpack {
     pub id: i64,
     /// Git URL; a `#ref` fragment pins a branch, tag or commit.
@@ -103,6 +108,7 @@ pub struct Buildpack {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewBuildpack {
     pub url: String,
@@ -114,6 +120,7 @@ pub struct NewBuildpack {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BuildpackPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -125,6 +132,7 @@ pub struct BuildpackPatch {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BuildStatus {
     Pending,
@@ -165,6 +173,7 @@ impl BuildStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Build {
     pub id: i64,
     pub app: String,
@@ -198,6 +207,7 @@ pub struct Build {
 
 /// `POST /api/builds`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BuildRequest {
     pub app: String,
@@ -208,6 +218,7 @@ pub struct BuildRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuildQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
@@ -216,6 +227,7 @@ pub struct BuildQuery {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuildLogQuery {
     #[serde(default)]
     pub offset: u64,
@@ -223,6 +235,7 @@ pub struct BuildLogQuery {
 
 /// A piece of a build's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BuildLog {
     pub text: String,
     /// Where the next read starts.
@@ -232,6 +245,7 @@ pub struct BuildLog {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UploadQuery {
     pub version: String,
 }

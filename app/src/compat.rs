@@ -101,6 +101,7 @@ pub struct Page {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Meta {
     pub limit: usize,
     pub next: Option<String>,
@@ -111,6 +112,7 @@ pub struct Meta {
 
 /// One page of a list, as Tastypie answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct List<T> {
     pub meta: Meta,
     pub objects: Vec<T>,
@@ -277,6 +279,7 @@ impl SwarmFilter {
 
 /// A proc as VR showed it in a swarm or host (the fields of its `Proc.as_dict`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrProc {
     /// `{host}-{name}`.
     pub id: String,
@@ -334,6 +337,7 @@ pub fn vr_proc(proc: &Proc, host: Option<&Host>) -> VrProc {
 
 /// A swarm with VR's field names, plus what vr knows more (`status`, `dispatches_uri`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrSwarm {
     pub id: i64,
     pub resource_uri: String,
@@ -666,6 +670,7 @@ pub fn build_request(body: &Map<String, Value>) -> Result<crate::build::BuildReq
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrApp {
     pub id: i64,
     pub resource_uri: String,
@@ -687,6 +692,7 @@ pub fn vr_app(app: &crate::build::App) -> VrApp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrSquad {
     pub id: i64,
     pub resource_uri: String,
@@ -710,6 +716,7 @@ pub fn vr_squad(squad: &crate::fleet::Squad) -> VrSquad {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrHost {
     pub id: i64,
     pub resource_uri: String,
@@ -743,6 +750,7 @@ pub fn vr_host(host: &Host, squad_id: Option<i64>, procs: &[Proc]) -> VrHost {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrIngredient {
     pub id: i64,
     pub resource_uri: String,
@@ -771,6 +779,7 @@ pub fn vr_ingredient(ingredient: &Ingredient, swarm_ids: &[i64]) -> VrIngredient
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrBuild {
     pub id: i64,
     pub resource_uri: String,
@@ -813,6 +822,7 @@ pub fn vr_build(build: &Build) -> VrBuild {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrRelease {
     pub id: i64,
     pub resource_uri: String,
@@ -859,6 +869,7 @@ pub fn vr_release(
 
 /// One uptest's latest result as VR's `testruns/latest` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrTestResult {
     pub procname: String,
     pub hostname: String,
@@ -872,6 +883,7 @@ pub struct VrTestResult {
 /// `GET /api/v1/testruns/latest/`: every proc's newest uptest results (vr runs them on
 /// schedule and at every deploy; there is no separate "run").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VrTestRun {
     pub resource_uri: String,
     pub testresults: Vec<VrTestResult>,
@@ -902,6 +914,7 @@ pub fn vr_testrun(results: &[crate::deploy::UptestResult]) -> VrTestRun {
 
 /// The answer to `POST /api/v1/swarms/{id}/swarm/` (202).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DispatchAccepted {
     /// vr's dispatch id (VR answered a Celery task id here).
     pub swarm_id: i64,

@@ -14,6 +14,7 @@ pub mod paths {
 
 /// `POST /api/deploys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeployRequest {
     pub release_id: i64,
@@ -27,6 +28,7 @@ pub struct DeployRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DeployStatus {
     Running,
@@ -55,6 +57,7 @@ impl DeployStatus {
 
 /// A step of the one-proc deploy. On the wire (and in stored deploys) each is its label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DeployStepKind {
     /// The proc already runs: nothing to do.
     #[serde(rename = "check")]
@@ -121,6 +124,7 @@ impl DeployStepKind {
 
 /// One step of a deploy, as it went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeployStep {
     pub name: DeployStepKind,
     pub ok: bool,
@@ -129,6 +133,7 @@ pub struct DeployStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Deployment {
     pub id: i64,
     pub release_id: i64,
@@ -197,6 +202,7 @@ mod tests {
 
 /// One uptest run: an executable in the build's `uptests/<proc>/`, called with `HOST PORT`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UptestResult {
     pub host: String,
     pub program: String,
@@ -210,6 +216,7 @@ pub struct UptestResult {
 
 /// `GET /api/uptests?host=&program=`: the latest results (each program's newest run).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UptestQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,

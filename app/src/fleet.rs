@@ -68,6 +68,7 @@ pub fn path_segment(s: &str) -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Squad {
     pub id: i64,
     pub name: String,
@@ -78,6 +79,7 @@ pub struct Squad {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewSquad {
     pub name: String,
@@ -86,6 +88,7 @@ pub struct NewSquad {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SquadPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,6 +99,7 @@ pub struct SquadPatch {
 
 /// What an operator sets on a host. `None` overrides mean "use the default" (see [`defaults`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HostSettings {
     /// Unique name shown everywhere; defaults to the address.
     pub name: String,
@@ -151,6 +155,7 @@ impl HostSettings {
 
 /// `POST /api/hosts`. Only the address is required.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewHost {
     pub address: String,
@@ -186,6 +191,7 @@ pub struct NewHost {
 /// `null`) clears the value: `"squad": null` removes the host from its squad, `"include_dir":
 /// null` goes back to the default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HostPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,22 +203,29 @@ pub struct HostPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub squad: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub builder: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub supervisorctl: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub supervisor_socket: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub include_dir: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub apps_root: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<u16>"))]
     pub port_min: Option<Option<u16>>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<u16>"))]
     pub port_max: Option<Option<u16>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -299,6 +312,7 @@ pub(crate) mod nullable {
 
 /// How the last contact with a host went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     /// Not polled yet.
@@ -343,6 +357,7 @@ impl Health {
 
 /// The poller's view of one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HostStatus {
     pub health: Health,
     /// The exact failure of the last poll, if it failed.
@@ -375,6 +390,7 @@ impl Default for HostStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Host {
     pub id: i64,
     #[serde(flatten)]
@@ -389,6 +405,7 @@ pub struct Host {
 /// `proc.json` in a proc's folder: what `vr` knows about a proc it deployed. The true values,
 /// never parsed back from the program name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcMeta {
     pub app: String,
     pub version: String,
@@ -422,6 +439,7 @@ impl ProcMeta {
 
 /// One Supervisor program on one host, as last seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Proc {
     pub host: String,
     /// Supervisor's name (`group:program` for grouped programs).
@@ -456,6 +474,7 @@ impl Proc {
 
 /// `GET /api/fleet`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Fleet {
     pub hosts: Vec<Host>,
     pub procs: Vec<Proc>,
@@ -464,6 +483,7 @@ pub struct Fleet {
 
 /// Query of `GET /api/procs` and the target of proc actions; all parts optional, all must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProcFilter {
     /// Regex matched against `app-config-proc` (managed) or the program name (unmanaged).
@@ -479,6 +499,7 @@ pub struct ProcFilter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StateChange {
     pub state: ProcState,
     pub description: String,
@@ -487,6 +508,7 @@ pub struct StateChange {
 
 /// `GET /api/hosts/{host}/procs/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcDetail {
     pub proc: Proc,
     /// Newest first.
@@ -494,6 +516,7 @@ pub struct ProcDetail {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogStream {
     Stdout,
@@ -510,6 +533,7 @@ impl LogStream {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LogQuery {
     pub stream: LogStream,
     /// Byte offset to read from, as returned by the previous read; absent = the last `bytes`.
@@ -521,6 +545,7 @@ pub struct LogQuery {
 
 /// A piece of a proc's log and where to continue from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LogChunk {
     pub text: String,
     /// Pass back as `offset` to get what comes next.
@@ -530,6 +555,7 @@ pub struct LogChunk {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProcAction {
     Start,
@@ -551,6 +577,7 @@ impl ProcAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProcRef {
     pub host: String,
@@ -559,6 +586,7 @@ pub struct ProcRef {
 
 /// `POST /api/procs/actions`: either explicit procs or a filter (not both).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProcActionRequest {
     pub action: ProcAction,
@@ -569,6 +597,7 @@ pub struct ProcActionRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcActionResult {
     pub host: String,
     pub name: String,
@@ -578,6 +607,7 @@ pub struct ProcActionResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProcActionReport {
     /// Identifies the live progress messages of this action.
     pub batch: String,
@@ -586,6 +616,7 @@ pub struct ProcActionReport {
 
 /// `POST /api/hosts/{name}/test`: what one connection attempt found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ConnectionReport {
     pub ok: bool,
     /// The key the host presented, if the handshake got that far.
@@ -601,6 +632,7 @@ pub struct ConnectionReport {
 
 /// `POST /api/hosts/{name}/trust-key`: the fingerprint the admin read and accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrustKey {
     pub fingerprint: String,

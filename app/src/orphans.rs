@@ -10,6 +10,7 @@ use crate::swarm::SwarmSpec;
 
 /// One orphaned proc and why it is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Orphan {
     pub host: String,
     pub name: String,
@@ -77,6 +78,7 @@ pub fn find(procs: &[Proc], hosts: &[Host], swarms: &[(i64, SwarmSpec)]) -> Vec<
 
 /// What `POST /api/orphans/clean` takes: the orphans to drain and destroy (none named: all).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct CleanRequest {
     pub procs: Vec<crate::fleet::ProcRef>,

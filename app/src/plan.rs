@@ -53,6 +53,7 @@ pub struct HostView {
 
 /// A proc to start.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewProc {
     pub host: String,
     /// 0 for workers.
@@ -61,6 +62,7 @@ pub struct NewProc {
 
 /// The plan of one dispatch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Plan {
     /// Procs of the swarm at its release, running, that stay.
     pub keep: Vec<ProcRef>,

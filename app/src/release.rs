@@ -25,12 +25,14 @@ pub mod paths {
 
 /// A directory of the host mounted into the proc's view.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Volume {
     pub host_dir: String,
     pub mount_dir: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Ingredient {
     pub id: i64,
     pub name: String,
@@ -50,6 +52,7 @@ pub struct Ingredient {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewIngredient {
     pub name: String,
@@ -67,6 +70,7 @@ pub struct NewIngredient {
 /// `PATCH /api/ingredients/{name}`: absent fields stay. In `env_yaml`, a secret key whose value
 /// is [`crate::secret::MASK`] keeps its value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IngredientPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,6 +85,7 @@ pub struct IngredientPatch {
 
 /// `POST /api/releases` (and the preview): a build plus configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRelease {
     pub build_id: i64,
@@ -110,6 +115,7 @@ pub struct NewRelease {
 
 /// Everything a proc needs at run time besides the build; its hash identifies a release.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReleaseConfig {
     pub settings: Map<String, Value>,
     pub env: BTreeMap<String, String>,
@@ -162,6 +168,7 @@ impl ReleaseConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Release {
     pub id: i64,
     pub app: String,
@@ -181,6 +188,7 @@ pub struct Release {
 
 /// Where a merged key's value came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum Layer {
     /// The buildpack's `bin/release` env.
@@ -202,6 +210,7 @@ impl Layer {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Sourced {
     pub key: String,
     pub value: Value,
@@ -211,6 +220,7 @@ pub struct Sourced {
 /// `POST /api/releases/preview`: the merged result, which layer each key came from, and the
 /// hash the release would get.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReleasePreview {
     pub config: ReleaseConfig,
     pub settings_from: Vec<Sourced>,
@@ -285,6 +295,7 @@ pub struct Merged {
 
 /// One difference between two releases.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Difference {
     /// `settings`, `env`, `volumes`, `run_as`, `mem_limit_mb` or `build`.
     pub section: String,
@@ -298,6 +309,7 @@ pub struct Difference {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReleaseDiff {
     pub a: Release,
     pub b: Release,
@@ -305,12 +317,14 @@ pub struct ReleaseDiff {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CompareQuery {
     pub a: i64,
     pub b: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReleaseQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,

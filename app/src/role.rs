@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 /// Ordered from least to most privileged: a role allows everything the roles below it allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads everything, changes nothing (except its own session and tokens).

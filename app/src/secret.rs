@@ -14,12 +14,14 @@ pub const MASK: &str = "••••••••";
 
 /// `POST /api/releases/{id}/reveal` and `POST /api/ingredients/{name}/reveal`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RevealRequest {
     pub key: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Revealed {
     pub key: String,
     pub value: String,

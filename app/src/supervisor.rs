@@ -6,6 +6,7 @@ use std::fmt;
 
 /// A program's state as Supervisor reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ProcState {
     Stopped,
@@ -110,6 +111,7 @@ impl fmt::Display for ProcState {
 
 /// One row of `supervisorctl status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusRow {
     /// As Supervisor names it: `group:program` for grouped programs, else the program name.
     pub name: String,

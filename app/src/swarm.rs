@@ -53,6 +53,7 @@ pub const MAX_SIZE: u32 = 1000;
 
 /// How a swarm's procs are spread over its squad (SPEC §1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Placement {
     /// Even over the squad's usable hosts.
@@ -80,6 +81,7 @@ impl Placement {
 /// What an operator sets on a swarm: `POST /api/swarms`, and `PUT /api/swarms/{id}` (the whole
 /// swarm; fields left out take their defaults).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SwarmSpec {
     pub app: String,
@@ -268,6 +270,7 @@ pub fn swarm_name(app: &str, config: &str, proc_type: &str) -> String {
 
 /// A swarm as the API answers it; secret env values are masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Swarm {
     pub id: i64,
     /// `app-config-proc`.
@@ -289,6 +292,7 @@ pub struct Swarm {
 
 /// How a swarm stands against the snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum SwarmState {
     /// Never dispatched.
@@ -328,6 +332,7 @@ impl SwarmState {
 
 /// A swarm's standing, read from the snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SwarmStatus {
     pub state: SwarmState,
     /// Procs wanted (the squad's usable hosts for one-per-host).
@@ -350,6 +355,7 @@ pub struct SwarmStatus {
 
 /// What the last (not dry-run) dispatch of a swarm said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LastDispatch {
     pub id: i64,
     pub status: DispatchStatus,
@@ -433,6 +439,7 @@ pub fn assess(
 
 /// One field of a swarm that changed between two dispatches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SpecChange {
     /// `version`, `size`, `env.KEY`…
     pub field: String,
@@ -540,6 +547,7 @@ pub fn spec_changes(
 
 /// `POST /api/swarms/{id}/rollback`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
     /// The dispatch to go back to; absent = the newest successful one before the current
@@ -550,6 +558,7 @@ pub struct RollbackRequest {
 
 /// `POST /api/swarms/{id}/dispatch`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DispatchRequest {
     /// A new version (saved on the swarm first); absent or `-` keeps the swarm's.
@@ -573,6 +582,7 @@ impl DispatchRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DispatchStatus {
     /// Waiting for the swarm's running dispatch to end.
@@ -614,6 +624,7 @@ impl DispatchStatus {
 
 /// A step of a dispatch (SPEC §3.4). On the wire each is its label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum DispatchStepKind {
     /// The version to a build: an existing one of its commit, or a new build waited for.
     #[serde(rename = "build")]
@@ -663,6 +674,7 @@ impl DispatchStepKind {
 
 /// One finished step of a dispatch (batches repeat plan → retire).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DispatchStep {
     pub name: DispatchStepKind,
     pub ok: bool,
@@ -672,6 +684,7 @@ pub struct DispatchStep {
 
 /// A dispatch: its request, its plan, its steps and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Dispatch {
     pub id: i64,
     pub swarm_id: i64,
@@ -705,6 +718,7 @@ pub struct Dispatch {
 /// `POST /api/swarms`, `PUT /api/swarms/{id}`: `take_pool` confirms taking the pool over from
 /// the swarm that routes it now (that swarm loses its pool).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SaveQuery {
     #[serde(default)]
     pub take_pool: bool,
@@ -713,6 +727,7 @@ pub struct SaveQuery {
 /// `POST /api/swarms/preview`: `id` names the swarm being edited (its secret values fill
 /// masked ones, its build is preferred).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PreviewQuery {
     #[serde(default)]
     pub id: Option<i64>,
@@ -721,6 +736,7 @@ pub struct PreviewQuery {
 /// `DELETE /api/swarms/{id}`: `take_down` drains and destroys the swarm's procs first (without
 /// it they keep running and are listed as orphans).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DeleteQuery {
     #[serde(default)]
     pub take_down: bool,
@@ -734,6 +750,7 @@ pub const TAKE_POOL: &str = "?take_pool=true";
 
 /// `GET /api/dispatches`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DispatchQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swarm: Option<i64>,

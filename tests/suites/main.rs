@@ -1,6 +1,7 @@
 //! The single integration test binary of `vr`: one binary links once, so adding a suite costs a
 //! module here, not another minute of linking. Each module is one area of behaviour.
 
+mod api_doc;
 mod balancers;
 mod builds;
 mod cli;

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use vr_app::deploy::{DeployRequest, Deployment, UptestQuery, UptestResult};
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 pub struct ListQuery {
     #[serde(default)]
     limit: Option<u32>,

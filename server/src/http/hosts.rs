@@ -316,7 +316,7 @@ pub async fn trust_host_key(
     Ok(Json(fresh))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 pub struct HygieneQuery {
     /// Unpacked builds unused for longer than this are deleted.
     #[serde(default = "default_days")]

@@ -13,8 +13,9 @@ mod guard;
 mod hosts;
 pub mod listen;
 mod meta;
+pub mod openapi;
 mod orphans;
-mod principal;
+pub(crate) mod principal;
 mod procs;
 mod releases;
 mod session;
@@ -30,7 +31,8 @@ pub use error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use openapi::{Access, Api};
+use std::sync::{Arc, OnceLock};
 use tower_http::compression::CompressionLayer;
 use vr_app::api::paths;
 use vr_app::fleet::paths as fleet_paths;
@@ -41,157 +43,389 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 
 /// The whole application; tests call it with `oneshot` and no socket.
 pub fn router(state: AppState) -> Router {
-    let open = Router::new()
-        .route(paths::HEALTH, get(meta::health))
-        .route(paths::VERSION, get(meta::version))
-        .route(
-            paths::SETUP,
-            get(session::setup_status).post(session::setup),
-        )
-        .route(paths::SESSION, get(session::session))
-        .route(paths::LOGIN, post(session::login))
-        .route(paths::TOKEN_LOGIN, post(session::token_login));
+    let (router, _) = router_and_ops(state);
+    router
+}
 
-    let protected = Router::new()
-        .route(paths::LOGOUT, post(session::logout))
-        .route(paths::ME, get(session::me))
-        .route(paths::PASSWORD, post(session::change_password))
-        .route(paths::TOKENS, get(tokens::list).post(tokens::create))
-        .route(paths::TOKEN_CURRENT, delete(tokens::revoke_current))
-        .route("/api/tokens/{id}", delete(tokens::revoke))
-        .route(paths::USERS, get(users::list).post(users::create))
-        .route(
+/// The application and the record of every route it serves (what `/api/openapi.json` says).
+pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
+    // Filled once every route is recorded: the document describes itself too.
+    let doc: Arc<OnceLock<serde_json::Value>> = Arc::new(OnceLock::new());
+    let served = Arc::clone(&doc);
+    let open = Api::new(Access::Open)
+        .get(paths::HEALTH, "Liveness: the server answers", meta::health)
+        .get(paths::VERSION, "The server's version", meta::version)
+        .get(
+            paths::SETUP,
+            "Whether the first admin is still to be made",
+            session::setup_status,
+        )
+        .post(
+            paths::SETUP,
+            "Make the first admin with the setup token",
+            session::setup,
+        )
+        .content("application/json")
+        .get(
+            paths::SESSION,
+            "The signed-in caller, if any (200 either way)",
+            session::session,
+        )
+        .post(
+            paths::LOGIN,
+            "Sign in: sets the session cookie",
+            session::login,
+        )
+        .content("application/json")
+        .post(
+            paths::TOKEN_LOGIN,
+            "Make an API token from a username and password",
+            session::token_login,
+        )
+        .get(paths::OPENAPI, "This document", move || {
+            let served = Arc::clone(&served);
+            async move { axum::Json(served.get().cloned().unwrap_or_default()) }
+        });
+
+    let protected = Api::new(Access::SignedIn)
+        .post(paths::LOGOUT, "Sign out: ends the session", session::logout)
+        .get(paths::ME, "Who is calling", session::me)
+        .post(
+            paths::PASSWORD,
+            "Change one's own password",
+            session::change_password,
+        )
+        .get(paths::TOKENS, "One's API tokens", tokens::list)
+        .post(
+            paths::TOKENS,
+            "Make an API token (its secret is shown once)",
+            tokens::create,
+        )
+        .delete(
+            paths::TOKEN_CURRENT,
+            "Revoke the token this request uses",
+            tokens::revoke_current,
+        )
+        .delete(
+            "/api/tokens/{id}",
+            "Revoke one of one's API tokens",
+            tokens::revoke,
+        )
+        .get(paths::USERS, "Users", users::list)
+        .post(paths::USERS, "Add a user", users::create)
+        .delete("/api/users/{id}", "Delete a user", users::delete)
+        .patch(
             "/api/users/{id}",
-            delete(users::delete).patch(users::update),
+            "Change a user's role, password or disabled flag",
+            users::update,
         )
-        .route(paths::EVENTS, get(events::list))
-        .route(paths::STREAM, get(events::stream))
-        .route(paths::SSH_KEY, get(meta::ssh_key))
-        .route(
-            fleet_paths::SQUADS,
-            get(hosts::list_squads).post(hosts::create_squad),
+        .get(
+            paths::EVENTS,
+            "The activity log, newest first",
+            events::list,
         )
-        .route(
+        .get(
+            paths::STREAM,
+            "Live messages (server-sent events)",
+            events::stream,
+        )
+        .get(
+            paths::SSH_KEY,
+            "The server's SSH public key, to install on hosts",
+            meta::ssh_key,
+        )
+        .get(fleet_paths::SQUADS, "Squads", hosts::list_squads)
+        .post(fleet_paths::SQUADS, "Add a squad", hosts::create_squad)
+        .get("/api/squads/{name}", "One squad", hosts::get_squad)
+        .patch(
             "/api/squads/{name}",
-            get(hosts::get_squad)
-                .patch(hosts::update_squad)
-                .delete(hosts::delete_squad),
+            "Rename or describe a squad",
+            hosts::update_squad,
         )
-        .route(
+        .delete(
+            "/api/squads/{name}",
+            "Delete an empty squad",
+            hosts::delete_squad,
+        )
+        .get(
             fleet_paths::HOSTS,
-            get(hosts::list_hosts).post(hosts::create_host),
+            "Hosts with their health",
+            hosts::list_hosts,
         )
-        .route(
+        .post(fleet_paths::HOSTS, "Add a host", hosts::create_host)
+        .get("/api/hosts/{name}", "One host", hosts::get_host)
+        .patch(
             "/api/hosts/{name}",
-            get(hosts::get_host)
-                .patch(hosts::update_host)
-                .delete(hosts::delete_host),
+            "Change a host's settings",
+            hosts::update_host,
         )
-        .route("/api/hosts/{name}/test", post(hosts::test_host))
-        .route("/api/hosts/{name}/trust-key", post(hosts::trust_host_key))
-        .route("/api/hosts/{name}/clean", post(hosts::clean_host))
-        .route("/api/hosts/{host}/procs/{name}", get(procs::detail))
-        .route("/api/hosts/{host}/procs/{name}/log", get(procs::log))
-        .route("/api/apps", get(apps::list_apps).post(apps::create_app))
-        .route(
+        .delete("/api/hosts/{name}", "Remove a host", hosts::delete_host)
+        .post(
+            "/api/hosts/{name}/test",
+            "Test the connection to a host",
+            hosts::test_host,
+        )
+        .post(
+            "/api/hosts/{name}/trust-key",
+            "Trust the key a host presents now",
+            hosts::trust_host_key,
+        )
+        .post(
+            "/api/hosts/{name}/clean",
+            "Delete old builds and proc folders no proc uses",
+            hosts::clean_host,
+        )
+        .get(
+            "/api/hosts/{host}/procs/{name}",
+            "One proc with its state history",
+            procs::detail,
+        )
+        .get(
+            "/api/hosts/{host}/procs/{name}/log",
+            "A proc's log from an offset",
+            procs::log,
+        )
+        .get("/api/apps", "Apps", apps::list_apps)
+        .post("/api/apps", "Add an app", apps::create_app)
+        .get("/api/apps/{name}", "One app", apps::get_app)
+        .patch(
             "/api/apps/{name}",
-            get(apps::get_app)
-                .patch(apps::update_app)
-                .delete(apps::delete_app),
+            "Change an app's repository, buildpack or notes",
+            apps::update_app,
         )
-        .route(
+        .delete("/api/apps/{name}", "Delete an app", apps::delete_app)
+        .get(
             "/api/buildpacks",
-            get(apps::list_buildpacks).post(apps::create_buildpack),
+            "Buildpacks, in detection order",
+            apps::list_buildpacks,
         )
-        .route(
+        .post("/api/buildpacks", "Add a buildpack", apps::create_buildpack)
+        .patch(
             "/api/buildpacks/{id}",
-            axum::routing::patch(apps::update_buildpack).delete(apps::delete_buildpack),
+            "Change or reorder a buildpack",
+            apps::update_buildpack,
         )
-        .route(
+        .delete(
+            "/api/buildpacks/{id}",
+            "Delete a buildpack",
+            apps::delete_buildpack,
+        )
+        .get("/api/builds", "Builds, newest first", apps::list_builds)
+        .post(
             "/api/builds",
-            get(apps::list_builds).post(apps::start_build),
+            "Build an app at a version (or join the build of that commit)",
+            apps::start_build,
         )
-        .route("/api/builds/{id}", get(apps::get_build))
-        .route("/api/builds/{id}/log", get(apps::build_log))
-        .route("/api/builds/{id}/artifact", get(apps::build_artifact))
-        .route(
+        .get("/api/builds/{id}", "One build", apps::get_build)
+        .get(
+            "/api/builds/{id}/log",
+            "A build's log from an offset",
+            apps::build_log,
+        )
+        .get(
+            "/api/builds/{id}/artifact",
+            "A build's tarball",
+            apps::build_artifact,
+        )
+        .content("application/gzip")
+        .get(
             "/api/ingredients",
-            get(releases::list_ingredients).post(releases::create_ingredient),
+            "Ingredients (secret values masked)",
+            releases::list_ingredients,
         )
-        .route(
+        .post(
+            "/api/ingredients",
+            "Add an ingredient",
+            releases::create_ingredient,
+        )
+        .get(
             "/api/ingredients/{name}",
-            get(releases::get_ingredient)
-                .patch(releases::update_ingredient)
-                .delete(releases::delete_ingredient),
+            "One ingredient",
+            releases::get_ingredient,
         )
-        .route(
+        .patch(
+            "/api/ingredients/{name}",
+            "Change an ingredient",
+            releases::update_ingredient,
+        )
+        .delete(
+            "/api/ingredients/{name}",
+            "Delete an unused ingredient",
+            releases::delete_ingredient,
+        )
+        .get(
             "/api/releases",
-            get(releases::list_releases).post(releases::create_release),
+            "Releases, newest first",
+            releases::list_releases,
         )
-        .route("/api/releases/preview", post(releases::preview_release))
-        .route("/api/releases/compare", get(releases::compare_releases))
-        .route("/api/releases/{id}", get(releases::get_release))
-        .route(
+        .post(
+            "/api/releases",
+            "Make a release (the same inputs give the same release)",
+            releases::create_release,
+        )
+        .post(
+            "/api/releases/preview",
+            "What a release of these inputs would hold, key by key",
+            releases::preview_release,
+        )
+        .get(
+            "/api/releases/compare",
+            "Two releases' differences",
+            releases::compare_releases,
+        )
+        .get(
+            "/api/releases/{id}",
+            "One release (secret values masked)",
+            releases::get_release,
+        )
+        .post(
             "/api/releases/{id}/reveal",
-            post(releases::reveal_release_secret),
+            "Reveal one secret of a release (recorded)",
+            releases::reveal_release_secret,
         )
-        .route(
+        .post(
             "/api/ingredients/{name}/reveal",
-            post(releases::reveal_ingredient_secret),
+            "Reveal one secret of an ingredient (recorded)",
+            releases::reveal_ingredient_secret,
         )
-        .route("/api/deploys", get(deploys::list).post(deploys::start))
-        .route("/api/deploys/{id}", get(deploys::get))
-        .route("/api/uptests", get(deploys::uptests))
-        .route(
+        .get("/api/deploys", "Deploys, newest first", deploys::list)
+        .post(
+            "/api/deploys",
+            "Deploy one proc of a release on a host and port",
+            deploys::start,
+        )
+        .status(202)
+        .get(
+            "/api/deploys/{id}",
+            "One deploy with its steps",
+            deploys::get,
+        )
+        .get(
+            "/api/uptests",
+            "The latest uptest results of each proc",
+            deploys::uptests,
+        )
+        .get(
             "/api/balancers",
-            get(balancers::list).post(balancers::create),
+            "Balancers with their pools and drift",
+            balancers::list,
         )
-        .route(
+        .post("/api/balancers", "Add a balancer", balancers::create)
+        .get("/api/balancers/{name}", "One balancer", balancers::get)
+        .put(
             "/api/balancers/{name}",
-            get(balancers::get)
-                .put(balancers::replace)
-                .delete(balancers::delete),
+            "Replace a balancer's settings",
+            balancers::replace,
         )
-        .route(
+        .delete(
+            "/api/balancers/{name}",
+            "Delete a balancer no swarm routes through",
+            balancers::delete,
+        )
+        .post(
             "/api/balancers/{name}/pools/{pool}/apply",
-            post(balancers::reapply),
+            "Write a pool again on every balancer host",
+            balancers::reapply,
         )
-        .route(vr_app::orphans::paths::ORPHANS, get(orphans::list))
-        .route(vr_app::orphans::paths::CLEAN, post(orphans::clean))
-        .route("/api/swarms", get(swarms::list).post(swarms::create))
-        .route("/api/swarms/preview", post(swarms::preview))
-        .route(
+        .get(
+            vr_app::orphans::paths::ORPHANS,
+            "Procs no swarm owns as they are, and why",
+            orphans::list,
+        )
+        .post(
+            vr_app::orphans::paths::CLEAN,
+            "Drain and destroy orphans",
+            orphans::clean,
+        )
+        .get("/api/swarms", "Swarms with their live status", swarms::list)
+        .post("/api/swarms", "Add a swarm", swarms::create)
+        .post(
+            "/api/swarms/preview",
+            "The config a swarm's dispatch would release, key by key",
+            swarms::preview,
+        )
+        .get("/api/swarms/{id}", "One swarm", swarms::get)
+        .put(
             "/api/swarms/{id}",
-            get(swarms::get).put(swarms::replace).delete(swarms::delete),
+            "Replace a swarm's settings (hosts change at its next dispatch)",
+            swarms::replace,
         )
-        .route("/api/swarms/{id}/dispatch", post(swarms::dispatch))
-        .route("/api/swarms/{id}/rollback", post(swarms::rollback))
-        .route("/api/dispatches", get(swarms::list_dispatches))
-        .route("/api/dispatches/{id}", get(swarms::get_dispatch))
-        .route("/api/dispatches/{id}/cancel", post(swarms::cancel))
-        .route(fleet_paths::FLEET, get(procs::fleet))
-        .route(fleet_paths::PROCS, get(procs::list))
-        .route(fleet_paths::PROC_ACTIONS, post(procs::act))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            principal::authenticate,
-        ));
+        .delete(
+            "/api/swarms/{id}",
+            "Delete a swarm (?take_down=true also destroys its procs)",
+            swarms::delete,
+        )
+        .post(
+            "/api/swarms/{id}/dispatch",
+            "Dispatch a swarm (queued behind one in flight)",
+            swarms::dispatch,
+        )
+        .status(202)
+        .post(
+            "/api/swarms/{id}/rollback",
+            "Dispatch an earlier successful dispatch's settings again",
+            swarms::rollback,
+        )
+        .status(202)
+        .get(
+            "/api/dispatches",
+            "Dispatches, newest first",
+            swarms::list_dispatches,
+        )
+        .get(
+            "/api/dispatches/{id}",
+            "One dispatch with its plan and steps",
+            swarms::get_dispatch,
+        )
+        .post(
+            "/api/dispatches/{id}/cancel",
+            "Cancel a queued dispatch, or a running one between steps",
+            swarms::cancel,
+        )
+        .get(
+            fleet_paths::FLEET,
+            "The live snapshot: hosts, procs, squads",
+            procs::fleet,
+        )
+        .get(fleet_paths::PROCS, "Procs matching a filter", procs::list)
+        .post(
+            fleet_paths::PROC_ACTIONS,
+            "Start, stop, restart or destroy procs",
+            procs::act,
+        )
+        .map_router(|r| {
+            r.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                principal::authenticate,
+            ))
+        });
     // Uploads may take long and be large: no request deadline or body size limit, but their
     // body must keep coming (see `apps::upload_build`).
-    let uploads = Router::new()
-        .route(
+    let uploads = Api::new(Access::SignedIn)
+        .route_with(
+            axum::http::Method::POST,
             "/api/apps/{name}/builds",
-            post(apps::upload_build).layer(axum::extract::DefaultBodyLimit::disable()),
+            "Upload a prebuilt build (a .tar.gz body)",
+            apps::upload_build,
+            |mr| mr.layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            principal::authenticate,
-        ));
+        .map_router(|r| {
+            r.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                principal::authenticate,
+            ))
+        });
 
-    Router::new()
-        .merge(open)
+    let (api, mut ops) = open
         .merge(protected)
         .merge(compat::routes(state.clone()))
+        .finish();
+    let (uploads, upload_ops) = uploads.finish();
+    // Its wrong methods answer 405 in our error shape too (before authentication, as elsewhere).
+    let uploads = uploads.method_not_allowed_fallback(method_not_allowed);
+    ops.extend(upload_ops);
+    let _ = doc.set(openapi::document(&ops, env!("CARGO_PKG_VERSION")));
+    let router = api
         .fallback(ui::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(guard::deadline))
@@ -201,5 +435,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(guard::security_headers))
-        .with_state(state)
+        .with_state(state);
+    (router, ops)
 }

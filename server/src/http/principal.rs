@@ -103,7 +103,7 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// Changes any signed-in user may make, whatever the role: their own session, password and tokens.
-fn is_self_service(method: &Method, path: &str) -> bool {
+pub(crate) fn is_self_service(method: &Method, path: &str) -> bool {
     path == paths::LOGOUT
         || path == paths::PASSWORD
         || (path == paths::TOKENS && method == Method::POST)
@@ -112,7 +112,7 @@ fn is_self_service(method: &Method, path: &str) -> bool {
 
 /// Changes only an admin may make (the handlers check again): users, and trusting a changed
 /// host key. Named here so a viewer is told the role they really lack.
-fn is_admin_only(method: &Method, path: &str) -> bool {
+pub(crate) fn is_admin_only(method: &Method, path: &str) -> bool {
     (path == paths::USERS && method == Method::POST)
         || (path.starts_with("/api/users/") && matches!(*method, Method::PATCH | Method::DELETE))
         || (path.starts_with("/api/hosts/") && path.ends_with("/trust-key"))

@@ -1030,3 +1030,168 @@ async fn a_trusted_proxy_names_the_client_and_setup_guesses_are_throttled() {
         .expect("events");
     assert!(events.len() <= 2, "one row per guess: {events:?}");
 }
+
+/// A probe that changes nothing: no credentials, a JSON content type, an empty JSON body.
+fn probe(method: Method, uri: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .expect("request")
+}
+
+const METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+#[tokio::test]
+async fn the_openapi_document_names_exactly_the_routes_the_router_serves() {
+    let h = Harness::new();
+    let (app, ops) = super::router_and_ops(h.state.clone());
+    let (status, doc, _) = h.call(get(vr_app::api::paths::OPENAPI)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    // The document and the router's record agree, operation by operation.
+    let mut documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ms)| {
+            ms.as_object()
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .map(move |m| (m.to_uppercase(), p.clone()))
+        })
+        .collect();
+    let mut recorded: Vec<(String, String)> = ops
+        .iter()
+        .map(|o| (o.method.to_string(), o.path.clone()))
+        .collect();
+    documented.sort();
+    recorded.sort();
+    assert_eq!(documented, recorded);
+    assert!(recorded.len() > 100, "{} operations", recorded.len());
+    // Every route registered in the http module goes through the recording builder.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") && !p.ends_with("openapi/mod.rs") {
+                let text = std::fs::read_to_string(&p).expect("source");
+                assert!(
+                    !text.contains(&[".route", "(\""].concat()),
+                    "{} routes a path around openapi::Api",
+                    p.display()
+                );
+            }
+        }
+    }
+    // Each documented operation is routed: without credentials an open one runs (anything but
+    // "no such route" or 405) and a protected one is refused 401, not 404 or 405; every method
+    // the document does not name for a path is 405.
+    for (path, item) in paths {
+        let uri = super::openapi::sample_path(path);
+        for method in METHODS {
+            let resp = app
+                .clone()
+                .oneshot(probe(method.clone(), &uri))
+                .await
+                .expect("infallible");
+            let status = resp.status();
+            let op = item.get(method.as_str().to_ascii_lowercase());
+            let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+            let text = String::from_utf8_lossy(&bytes);
+            match op {
+                None => assert_eq!(
+                    status,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {uri}: {text}"
+                ),
+                Some(op) if op["security"] == json!([]) => {
+                    assert!(
+                        status != StatusCode::METHOD_NOT_ALLOWED && !text.contains("API route"),
+                        "{method} {uri}: {status} {text}"
+                    );
+                }
+                Some(_) => assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {text}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_says_who_may_call_what_and_what_comes_back() {
+    let h = Harness::new();
+    let (_, doc, _) = h.call(get(vr_app::api::paths::OPENAPI)).await;
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+    assert_eq!(op("/api/health", "get")["x-vr-role"], "none");
+    assert_eq!(op("/api/swarms", "get")["x-vr-role"], "viewer");
+    assert_eq!(op("/api/swarms", "post")["x-vr-role"], "deployer");
+    assert_eq!(op("/api/users", "post")["x-vr-role"], "admin");
+    assert_eq!(
+        op("/api/hosts/{name}/trust-key", "post")["x-vr-role"],
+        "admin"
+    );
+    assert_eq!(op("/api/auth/password", "post")["x-vr-role"], "any");
+    assert_eq!(op("/api/v1/swarms/{id}/", "patch")["x-vr-role"], "deployer");
+    assert_eq!(
+        op("/api/v1/swarms/", "get")["security"],
+        json!([{"basic": []}, {"token": []}])
+    );
+    // Types come from the handlers' signatures: a created swarm is a Swarm (201), its body a
+    // SwarmSpec as accepted (defaults make fields optional), the path id an integer.
+    let create = op("/api/swarms", "post");
+    assert_eq!(
+        create["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Swarm"
+    );
+    let body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        .as_str()
+        .expect("a body schema")
+        .to_string();
+    let name = body_ref.trim_start_matches("#/components/schemas/");
+    let spec = &doc["components"]["schemas"][name];
+    let required: Vec<&str> = spec["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        required.contains(&"app") && !required.contains(&"size"),
+        "{spec}"
+    );
+    let get_one = op("/api/swarms/{id}", "get");
+    assert_eq!(get_one["parameters"][0]["name"], "id");
+    assert_eq!(get_one["parameters"][0]["schema"]["type"], "integer");
+    let list_builds = op("/api/builds", "get");
+    let names: Vec<&str> = list_builds["parameters"]
+        .as_array()
+        .expect("params")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["app", "limit"]);
+    assert_eq!(
+        op("/api/swarms/{id}", "delete")["responses"]["204"]["description"],
+        "Done; no content"
+    );
+    assert_eq!(
+        doc["components"]["responses"]["Error"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    // Every reference resolves.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"").skip(1) {
+        let target = r.split('"').next().expect("ref");
+        let pointer = target.trim_start_matches('#');
+        assert!(doc.pointer(pointer).is_some(), "dangling {target}");
+    }
+}

@@ -45,6 +45,7 @@ pub mod netns;
 pub mod ports;
 pub mod procs;
 pub mod sandbox;
+pub mod schema;
 pub mod server;
 pub mod tls;
 

@@ -271,8 +271,9 @@ pub async fn release(
     ok(&vr_release(&r)?)
 }
 
-#[derive(Serialize)]
-struct DeployAccepted {
+/// The answer to `POST /api/v1/releases/{id}/deploy/` (202).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct DeployAccepted {
     deploy_id: i64,
     deploy_uri: String,
 }

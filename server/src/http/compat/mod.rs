@@ -8,12 +8,13 @@ mod auth;
 mod catalog;
 mod swarms;
 
+use super::openapi::describe::Describe;
+use super::openapi::{Access, Api};
 use crate::state::AppState;
-use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::handler::Handler;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use vr_app::compat::{Refused, resource};
@@ -43,81 +44,221 @@ fn answer<T: Serialize>(status: StatusCode, location: Option<&str>, body: &T) ->
 
 /// `/api/v1/{path}` with and without its last slash (VR's client always sends it; people
 /// typing curl commands often do not).
-fn both(r: Router<AppState>, path: &str, m: MethodRouter<AppState>) -> Router<AppState> {
+fn both<H, T, M>(api: Api, method: Method, path: &str, summary: &'static str, handler: H) -> Api
+where
+    H: Handler<T, AppState> + Describe<M> + Clone,
+    T: 'static,
+{
     let with = format!("{}{path}/", vr_app::compat::PREFIX);
     let without = format!("{}{path}", vr_app::compat::PREFIX);
-    r.route(&with, m.clone()).route(&without, m)
+    api.route(method.clone(), &with, summary, handler.clone())
+        .route(method, &without, summary, handler)
 }
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    let r = Router::new();
-    let r = both(r, resource::SWARMS, get(swarms::list).post(swarms::create));
-    let r = both(
-        r,
-        &format!("{}/{{id}}", resource::SWARMS),
-        get(swarms::detail)
-            .patch(swarms::patch)
-            .delete(swarms::delete),
+/// [`both`], answering `T` with `status`.
+fn both_returning<R: schemars::JsonSchema, H, T, M>(
+    api: Api,
+    method: Method,
+    path: &str,
+    summary: &'static str,
+    handler: H,
+    status: u16,
+) -> Api
+where
+    H: Handler<T, AppState> + Describe<M> + Clone,
+    T: 'static,
+{
+    let with = format!("{}{path}/", vr_app::compat::PREFIX);
+    let without = format!("{}{path}", vr_app::compat::PREFIX);
+    api.route(method.clone(), &with, summary, handler.clone())
+        .returns::<R>(status)
+        .route(method, &without, summary, handler)
+        .returns::<R>(status)
+}
+
+pub fn routes(state: AppState) -> Api {
+    use vr_app::compat::{
+        DispatchAccepted, List, VrApp, VrBuild, VrHost, VrIngredient, VrRelease, VrSquad, VrSwarm,
+        VrTestRun,
+    };
+    let swarm = format!("{}/{{id}}", resource::SWARMS);
+    let build = format!("{}/{{id}}", resource::BUILDS);
+    let release = format!("{}/{{id}}", resource::RELEASES);
+    let api = Api::new(Access::Basic);
+    let api = both_returning::<List<VrSwarm>, _, _, _>(
+        api,
+        Method::GET,
+        resource::SWARMS,
+        "VR: swarms, filtered as VR's client asks",
+        swarms::list,
+        200,
     );
-    let r = both(
-        r,
-        &format!("{}/{{id}}/swarm", resource::SWARMS),
-        post(swarms::dispatch),
+    let api = both_returning::<VrSwarm, _, _, _>(
+        api,
+        Method::POST,
+        resource::SWARMS,
+        "VR: add a swarm from VR's fields",
+        swarms::create,
+        201,
     );
-    let r = both(
-        r,
+    let api = both_returning::<VrSwarm, _, _, _>(
+        api,
+        Method::GET,
+        &swarm,
+        "VR: one swarm with its procs",
+        swarms::detail,
+        200,
+    );
+    let api = both_returning::<VrSwarm, _, _, _>(
+        api,
+        Method::PATCH,
+        &swarm,
+        "VR: change a swarm's version, squad, size, ingredients…",
+        swarms::patch,
+        202,
+    );
+    let api = both(
+        api,
+        Method::DELETE,
+        &swarm,
+        "VR: delete a swarm (its procs stay, as orphans)",
+        swarms::delete,
+    );
+    let api = both_returning::<DispatchAccepted, _, _, _>(
+        api,
+        Method::POST,
+        &format!("{swarm}/swarm"),
+        "VR: dispatch a swarm",
+        swarms::dispatch,
+        202,
+    );
+    let api = both_returning::<List<VrBuild>, _, _, _>(
+        api,
+        Method::GET,
         resource::BUILDS,
-        get(catalog::builds).post(catalog::create_build),
+        "VR: builds",
+        catalog::builds,
+        200,
     );
-    let r = both(
-        r,
-        &format!("{}/{{id}}", resource::BUILDS),
-        get(catalog::build),
+    let api = both_returning::<VrBuild, _, _, _>(
+        api,
+        Method::POST,
+        resource::BUILDS,
+        "VR: build an app at a tag",
+        catalog::create_build,
+        201,
     );
-    let r = both(
-        r,
-        &format!("{}/{{id}}/build", resource::BUILDS),
-        post(catalog::start_build),
+    let api = both_returning::<VrBuild, _, _, _>(
+        api,
+        Method::GET,
+        &build,
+        "VR: one build",
+        catalog::build,
+        200,
     );
-    let r = both(r, resource::RELEASES, get(catalog::releases));
-    let r = both(
-        r,
-        &format!("{}/{{id}}", resource::RELEASES),
-        get(catalog::release),
+    let api = both_returning::<VrBuild, _, _, _>(
+        api,
+        Method::POST,
+        &format!("{build}/build"),
+        "VR: start a build (one under way or done is kept)",
+        catalog::start_build,
+        202,
     );
-    let r = both(
-        r,
-        &format!("{}/{{id}}/deploy", resource::RELEASES),
-        post(catalog::deploy),
+    let api = both_returning::<List<VrRelease>, _, _, _>(
+        api,
+        Method::GET,
+        resource::RELEASES,
+        "VR: releases",
+        catalog::releases,
+        200,
     );
-    let r = both(r, resource::APPS, get(catalog::apps));
-    let r = both(
-        r,
+    let api = both_returning::<VrRelease, _, _, _>(
+        api,
+        Method::GET,
+        &release,
+        "VR: one release",
+        catalog::release,
+        200,
+    );
+    let api = both_returning::<catalog::DeployAccepted, _, _, _>(
+        api,
+        Method::POST,
+        &format!("{release}/deploy"),
+        "VR: deploy one proc of a release",
+        catalog::deploy,
+        202,
+    );
+    let api = both_returning::<List<VrApp>, _, _, _>(
+        api,
+        Method::GET,
+        resource::APPS,
+        "VR: apps",
+        catalog::apps,
+        200,
+    );
+    let api = both_returning::<VrApp, _, _, _>(
+        api,
+        Method::GET,
         &format!("{}/{{name}}", resource::APPS),
-        get(catalog::app),
+        "VR: one app",
+        catalog::app,
+        200,
     );
-    let r = both(r, resource::SQUADS, get(catalog::squads));
-    let r = both(
-        r,
+    let api = both_returning::<List<VrSquad>, _, _, _>(
+        api,
+        Method::GET,
+        resource::SQUADS,
+        "VR: squads",
+        catalog::squads,
+        200,
+    );
+    let api = both_returning::<VrSquad, _, _, _>(
+        api,
+        Method::GET,
         &format!("{}/{{key}}", resource::SQUADS),
-        get(catalog::squad),
+        "VR: one squad, by id or name",
+        catalog::squad,
+        200,
     );
-    let r = both(r, resource::HOSTS, get(catalog::hosts));
-    let r = both(
-        r,
+    let api = both_returning::<List<VrHost>, _, _, _>(
+        api,
+        Method::GET,
+        resource::HOSTS,
+        "VR: hosts with their procs",
+        catalog::hosts,
+        200,
+    );
+    let api = both_returning::<VrHost, _, _, _>(
+        api,
+        Method::GET,
         &format!("{}/{{name}}", resource::HOSTS),
-        get(catalog::host),
+        "VR: one host with its procs",
+        catalog::host,
+        200,
     );
-    let r = both(r, resource::INGREDIENTS, get(catalog::ingredients));
-    let r = both(
-        r,
+    let api = both_returning::<List<VrIngredient>, _, _, _>(
+        api,
+        Method::GET,
+        resource::INGREDIENTS,
+        "VR: ingredients",
+        catalog::ingredients,
+        200,
+    );
+    let api = both_returning::<VrIngredient, _, _, _>(
+        api,
+        Method::GET,
         &format!("{}/{{key}}", resource::INGREDIENTS),
-        get(catalog::ingredient),
+        "VR: one ingredient, by id or name",
+        catalog::ingredient,
+        200,
     );
-    let r = both(
-        r,
+    let api = both_returning::<VrTestRun, _, _, _>(
+        api,
+        Method::GET,
         &format!("{}/latest", resource::TESTRUNS),
-        get(catalog::latest_testrun),
+        "VR: the newest uptest results",
+        catalog::latest_testrun,
+        200,
     );
-    r.route_layer(middleware::from_fn_with_state(state, auth::authenticate))
+    api.map_router(|r| r.route_layer(middleware::from_fn_with_state(state, auth::authenticate)))
 }
