@@ -230,6 +230,14 @@ async fn settings_and_users_pages_work_against_the_real_api() {
     browser
         .wait_for_text("#ssh-key-section", &key.public_key)
         .await;
+    // The API's OpenAPI document is one click away (a full page load, not a client route).
+    browser.click("#openapi-link").await;
+    browser.wait_for_text("body", "\"openapi\":\"3.1.0\"").await;
+    assert!(browser.current_url().await.ends_with("/api/openapi.json"));
+    browser
+        .goto(&format!("{}/settings", server.base_url()))
+        .await;
+    browser.wait_for("#token-name").await;
     browser.fill("#token-name", "from the ui").await;
     browser.select("#token-expiry", "30").await;
     browser.click("#token-create").await;

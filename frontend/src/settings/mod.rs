@@ -15,6 +15,14 @@ pub fn SettingsPage() -> impl IntoView {
             <ssh_key::SshKeySection />
             <password::PasswordSection />
             <tokens::TokensSection />
+            <div class="card" id="api-section">
+                <h2>"HTTP API"</h2>
+                <p>
+                    "Scripts use the JSON API under /api/ with an API token as bearer. Every route, its request and answer, and the role it needs are in the "
+                    <a id="openapi-link" href=vr_app::api::paths::OPENAPI>"OpenAPI document"</a>
+                    ". Velociraptor's client and scripts work against /api/v1/ (see the README)."
+                </p>
+            </div>
         </section>
     }
 }
