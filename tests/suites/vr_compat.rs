@@ -418,6 +418,13 @@ fn basic(
         .basic_auth(user, Some(pw))
 }
 
+/// The status of a GET of `path` as `user` with `pw`.
+async fn status_of(server: &VrServer, path: &str, user: &str, pw: &str) -> u16 {
+    send(basic(server, reqwest::Method::GET, path, user, pw))
+        .await
+        .0
+}
+
 async fn send(rb: reqwest::RequestBuilder) -> (u16, Value) {
     let r = rb.send().await.expect("request");
     let status = r.status().as_u16();
@@ -548,39 +555,24 @@ async fn the_v1_api_pages_filters_patches_and_authenticates_as_vr_did() {
     // Authentication: an API token as the password works; someone else's name with it does
     // not; a viewer reads but cannot change; changes must be JSON.
     let token = cli_token(&api).await;
-    let (st, _) = send(basic(
-        &server,
-        reqwest::Method::GET,
-        "/api/v1/swarms/",
-        "admin",
-        &token,
-    ))
-    .await;
-    assert_eq!(st, 200);
-    let (st, _) = send(basic(
-        &server,
-        reqwest::Method::GET,
-        "/api/v1/swarms/",
-        "ann",
-        &token,
-    ))
-    .await;
-    assert_eq!(st, 401);
+    assert_eq!(
+        status_of(&server, "/api/v1/swarms/", "admin", &token).await,
+        200
+    );
+    assert_eq!(
+        status_of(&server, "/api/v1/swarms/", "ann", &token).await,
+        401
+    );
     api.post(
         "/api/users",
         &json!({ "username": "vic", "password": "viewer-password-1", "role": "viewer" }),
     )
     .await
     .expect_status(201);
-    let (st, _) = send(basic(
-        &server,
-        reqwest::Method::GET,
-        &prod,
-        "vic",
-        "viewer-password-1",
-    ))
-    .await;
-    assert_eq!(st, 200);
+    assert_eq!(
+        status_of(&server, &prod, "vic", "viewer-password-1").await,
+        200
+    );
     let (st, e) = send(
         basic(
             &server,
@@ -620,17 +612,7 @@ async fn the_v1_api_pages_filters_patches_and_authenticates_as_vr_did() {
     // Wrong passwords are throttled like sign-ins (per name and address).
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        statuses.push(
-            send(basic(
-                &server,
-                reqwest::Method::GET,
-                "/api/v1/swarms/",
-                "vic",
-                "nope",
-            ))
-            .await
-            .0,
-        );
+        statuses.push(status_of(&server, "/api/v1/swarms/", "vic", "nope").await);
     }
     assert_eq!(statuses[0], 401, "{statuses:?}");
     assert!(statuses.contains(&429), "{statuses:?}");

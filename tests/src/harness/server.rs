@@ -512,6 +512,9 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .cookie_store(bearer.is_none())
             .timeout(Duration::from_secs(60))
+            // The server closes a keep-alive connection idle for 10 s (its header deadline); a
+            // request sent on one just then fails, so never reuse one that old.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .expect("building an HTTP client");
         ApiClient {

@@ -43,26 +43,14 @@ fn answer<T: Serialize>(status: StatusCode, location: Option<&str>, body: &T) ->
 }
 
 /// `/api/v1/{path}` with and without its last slash (VR's client always sends it; people
-/// typing curl commands often do not).
-fn both<H, T, M>(api: Api, method: Method, path: &str, summary: &'static str, handler: H) -> Api
-where
-    H: Handler<T, AppState> + Describe<M> + Clone,
-    T: 'static,
-{
-    let with = format!("{}{path}/", vr_app::compat::PREFIX);
-    let without = format!("{}{path}", vr_app::compat::PREFIX);
-    api.route(method.clone(), &with, summary, handler.clone())
-        .route(method, &without, summary, handler)
-}
-
-/// [`both`], answering `T` with `status`.
-fn both_returning<R: schemars::JsonSchema, H, T, M>(
+/// typing curl commands often do not); `then` completes each one's record.
+fn both<H, T, M>(
     api: Api,
     method: Method,
     path: &str,
     summary: &'static str,
     handler: H,
-    status: u16,
+    then: impl Fn(Api) -> Api,
 ) -> Api
 where
     H: Handler<T, AppState> + Describe<M> + Clone,
@@ -70,10 +58,13 @@ where
 {
     let with = format!("{}{path}/", vr_app::compat::PREFIX);
     let without = format!("{}{path}", vr_app::compat::PREFIX);
-    api.route(method.clone(), &with, summary, handler.clone())
-        .returns::<R>(status)
-        .route(method, &without, summary, handler)
-        .returns::<R>(status)
+    let api = then(api.route(method.clone(), &with, summary, handler.clone()));
+    then(api.route(method, &without, summary, handler))
+}
+
+/// Completes a record: the handler answers `R` with `status`.
+fn answers<R: schemars::JsonSchema>(status: u16) -> impl Fn(Api) -> Api {
+    move |api| api.returns::<R>(status)
 }
 
 pub fn routes(state: AppState) -> Api {
@@ -85,37 +76,37 @@ pub fn routes(state: AppState) -> Api {
     let build = format!("{}/{{id}}", resource::BUILDS);
     let release = format!("{}/{{id}}", resource::RELEASES);
     let api = Api::new(Access::Basic);
-    let api = both_returning::<List<VrSwarm>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::SWARMS,
         "VR: swarms, filtered as VR's client asks",
         swarms::list,
-        200,
+        answers::<List<VrSwarm>>(200),
     );
-    let api = both_returning::<VrSwarm, _, _, _>(
+    let api = both(
         api,
         Method::POST,
         resource::SWARMS,
         "VR: add a swarm from VR's fields",
         swarms::create,
-        201,
+        answers::<VrSwarm>(201),
     );
-    let api = both_returning::<VrSwarm, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &swarm,
         "VR: one swarm with its procs",
         swarms::detail,
-        200,
+        answers::<VrSwarm>(200),
     );
-    let api = both_returning::<VrSwarm, _, _, _>(
+    let api = both(
         api,
         Method::PATCH,
         &swarm,
         "VR: change a swarm's version, squad, size, ingredients…",
         swarms::patch,
-        202,
+        answers::<VrSwarm>(202),
     );
     let api = both(
         api,
@@ -123,142 +114,143 @@ pub fn routes(state: AppState) -> Api {
         &swarm,
         "VR: delete a swarm (its procs stay, as orphans)",
         swarms::delete,
+        |a| a,
     );
-    let api = both_returning::<DispatchAccepted, _, _, _>(
+    let api = both(
         api,
         Method::POST,
         &format!("{swarm}/swarm"),
         "VR: dispatch a swarm",
         swarms::dispatch,
-        202,
+        answers::<DispatchAccepted>(202),
     );
-    let api = both_returning::<List<VrBuild>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::BUILDS,
         "VR: builds",
         catalog::builds,
-        200,
+        answers::<List<VrBuild>>(200),
     );
-    let api = both_returning::<VrBuild, _, _, _>(
+    let api = both(
         api,
         Method::POST,
         resource::BUILDS,
         "VR: build an app at a tag",
         catalog::create_build,
-        201,
+        answers::<VrBuild>(201),
     );
-    let api = both_returning::<VrBuild, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &build,
         "VR: one build",
         catalog::build,
-        200,
+        answers::<VrBuild>(200),
     );
-    let api = both_returning::<VrBuild, _, _, _>(
+    let api = both(
         api,
         Method::POST,
         &format!("{build}/build"),
         "VR: start a build (one under way or done is kept)",
         catalog::start_build,
-        202,
+        answers::<VrBuild>(202),
     );
-    let api = both_returning::<List<VrRelease>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::RELEASES,
         "VR: releases",
         catalog::releases,
-        200,
+        answers::<List<VrRelease>>(200),
     );
-    let api = both_returning::<VrRelease, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &release,
         "VR: one release",
         catalog::release,
-        200,
+        answers::<VrRelease>(200),
     );
-    let api = both_returning::<catalog::DeployAccepted, _, _, _>(
+    let api = both(
         api,
         Method::POST,
         &format!("{release}/deploy"),
         "VR: deploy one proc of a release",
         catalog::deploy,
-        202,
+        answers::<catalog::DeployAccepted>(202),
     );
-    let api = both_returning::<List<VrApp>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::APPS,
         "VR: apps",
         catalog::apps,
-        200,
+        answers::<List<VrApp>>(200),
     );
-    let api = both_returning::<VrApp, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &format!("{}/{{name}}", resource::APPS),
         "VR: one app",
         catalog::app,
-        200,
+        answers::<VrApp>(200),
     );
-    let api = both_returning::<List<VrSquad>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::SQUADS,
         "VR: squads",
         catalog::squads,
-        200,
+        answers::<List<VrSquad>>(200),
     );
-    let api = both_returning::<VrSquad, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &format!("{}/{{key}}", resource::SQUADS),
         "VR: one squad, by id or name",
         catalog::squad,
-        200,
+        answers::<VrSquad>(200),
     );
-    let api = both_returning::<List<VrHost>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::HOSTS,
         "VR: hosts with their procs",
         catalog::hosts,
-        200,
+        answers::<List<VrHost>>(200),
     );
-    let api = both_returning::<VrHost, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &format!("{}/{{name}}", resource::HOSTS),
         "VR: one host with its procs",
         catalog::host,
-        200,
+        answers::<VrHost>(200),
     );
-    let api = both_returning::<List<VrIngredient>, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         resource::INGREDIENTS,
         "VR: ingredients",
         catalog::ingredients,
-        200,
+        answers::<List<VrIngredient>>(200),
     );
-    let api = both_returning::<VrIngredient, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &format!("{}/{{key}}", resource::INGREDIENTS),
         "VR: one ingredient, by id or name",
         catalog::ingredient,
-        200,
+        answers::<VrIngredient>(200),
     );
-    let api = both_returning::<VrTestRun, _, _, _>(
+    let api = both(
         api,
         Method::GET,
         &format!("{}/latest", resource::TESTRUNS),
         "VR: the newest uptest results",
         catalog::latest_testrun,
-        200,
+        answers::<VrTestRun>(200),
     );
     api.map_router(|r| r.route_layer(middleware::from_fn_with_state(state, auth::authenticate)))
 }
