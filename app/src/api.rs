@@ -29,6 +29,8 @@ pub mod paths {
     pub const SSH_KEY: &str = "/api/settings/ssh-key";
     /// The API's OpenAPI 3.1 document.
     pub const OPENAPI: &str = "/api/openapi.json";
+    /// Prometheus metrics (text format), for any signed-in role.
+    pub const METRICS: &str = "/metrics";
 }
 
 /// Header that carries the session's CSRF token on state-changing requests made with a cookie.

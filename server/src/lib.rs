@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod http;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod releases;
 pub mod remote;
 pub mod serve;

@@ -89,6 +89,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         trusted_proxies: Arc::new(cfg.trusted_proxies.clone()),
         streams: crate::slots::Slots::new(crate::state::MAX_STREAMS_PER_USER),
         session_hours: cfg.session_hours,
+        metrics: Arc::default(),
         shutdown: shutdown_rx,
     };
 

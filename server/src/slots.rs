@@ -39,6 +39,15 @@ impl<K: Eq + Hash + Clone> Slots<K> {
         })
     }
 
+    /// Slots held, over all keys.
+    pub fn total(&self) -> usize {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum()
+    }
+
     /// Keys holding at least one slot.
     pub fn holders(&self) -> usize {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).len()

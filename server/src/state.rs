@@ -25,6 +25,8 @@ pub struct AppState {
     pub session_hours: u32,
     /// Live streams open per user.
     pub streams: Arc<crate::slots::Slots<i64>>,
+    /// HTTP request counts and latencies for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Flips to true when the server begins to shut down, so long-lived streams end.
     pub shutdown: watch::Receiver<bool>,
 }

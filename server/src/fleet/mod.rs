@@ -59,6 +59,8 @@ pub struct FleetService {
     private_key: PathBuf,
     config: FleetConfig,
     hosts: Mutex<HashMap<i64, Arc<HostEntry>>>,
+    /// Per host name: how long its polls took, and how many failed, since start.
+    polls: Mutex<std::collections::BTreeMap<String, (vr_app::metrics::Histogram, u64)>>,
 }
 
 impl FleetService {
@@ -74,7 +76,32 @@ impl FleetService {
             private_key,
             config,
             hosts: Mutex::default(),
+            polls: Mutex::default(),
         })
+    }
+
+    /// Counts a poll of `host` that took `secs`.
+    fn count_poll(&self, host: &str, secs: f64, failed: bool) {
+        let mut polls = self.polls.lock().unwrap_or_else(|p| p.into_inner());
+        let (h, errors) = polls.entry(host.to_string()).or_insert_with(|| {
+            (
+                vr_app::metrics::Histogram::new(&vr_app::metrics::POLL_BUCKETS),
+                0,
+            )
+        });
+        h.observe(secs);
+        if failed {
+            *errors += 1;
+        }
+    }
+
+    /// `(host, durations, failures)` of every host polled since start.
+    pub fn poll_stats(&self) -> Vec<(String, vr_app::metrics::Histogram, u64)> {
+        let polls = self.polls.lock().unwrap_or_else(|p| p.into_inner());
+        polls
+            .iter()
+            .map(|(name, (h, e))| (name.clone(), h.clone(), *e))
+            .collect()
     }
 
     pub fn config(&self) -> FleetConfig {

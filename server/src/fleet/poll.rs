@@ -72,6 +72,7 @@ impl FleetService {
         host: &Host,
         entry: &Arc<HostEntry>,
     ) -> Result<(Status, bool), RemoteError> {
+        let started = std::time::Instant::now();
         let access = self.access(host);
         let known: Vec<String> = {
             let metas = entry.metas.lock().unwrap_or_else(|p| p.into_inner());
@@ -112,6 +113,11 @@ impl FleetService {
             }
         };
         let now = now_ms();
+        self.count_poll(
+            &host.settings.name,
+            started.elapsed().as_secs_f64(),
+            result.is_err(),
+        );
         let (outcome, reply) = match result {
             Ok(worked) => {
                 let pinned_now = worked.pinned_now;

@@ -26,3 +26,17 @@ pub async fn ssh_key(State(state): State<AppState>, _p: Principal) -> Json<SshKe
         fingerprint: state.ssh.fingerprint.clone(),
     })
 }
+
+/// `GET /metrics`: Prometheus' text format.
+pub async fn metrics(State(state): State<AppState>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let text = crate::metrics::render(&state).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}

@@ -393,6 +393,12 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
             "Start, stop, restart or destroy procs",
             procs::act,
         )
+        .get(
+            paths::METRICS,
+            "Prometheus metrics (text format); any role's API token",
+            meta::metrics,
+        )
+        .content("text/plain; version=0.0.4")
         .map_router(|r| {
             r.route_layer(middleware::from_fn_with_state(
                 state.clone(),
@@ -432,6 +438,10 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
         .merge(uploads)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             guard::BODY_IDLE_TIMEOUT,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state.metrics),
+            crate::metrics::track,
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(guard::security_headers))

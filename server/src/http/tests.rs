@@ -72,6 +72,7 @@ impl Harness {
             trusted_proxies: Arc::new(vec!["192.0.2.1".parse().expect("ip")]),
             streams: crate::slots::Slots::new(crate::state::MAX_STREAMS_PER_USER),
             session_hours: 1,
+            metrics: Arc::default(),
             shutdown,
         };
         Harness {

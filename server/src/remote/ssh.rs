@@ -4,10 +4,12 @@
 use super::RemoteError;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use ssh2::{BlockDirections, HashType, MethodType, Session};
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +139,20 @@ fn prefer(session: &Session) -> Result<(), ssh2::Error> {
 /// thousand programs) is well under 1 MiB.
 pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 
+/// TCP connections opened (`true`) and failed (`false`) per target since start, for `/metrics`.
+static CONNECTS: Mutex<BTreeMap<(String, bool), u64>> = Mutex::new(BTreeMap::new());
+
+fn count_connect(target: &str, ok: bool) {
+    let mut c = CONNECTS.lock().unwrap_or_else(|p| p.into_inner());
+    *c.entry((target.to_string(), ok)).or_default() += 1;
+}
+
+/// `(target, opened, n)`: SSH connections opened or failed per `user@address:port`.
+pub fn connect_counts() -> Vec<(String, bool, u64)> {
+    let c = CONNECTS.lock().unwrap_or_else(|p| p.into_inner());
+    c.iter().map(|((t, ok), n)| (t.clone(), *ok, *n)).collect()
+}
+
 pub struct Connection {
     session: Session,
     /// A handle on the session's socket, to wait for it while libssh2 is non-blocking.
@@ -191,6 +207,7 @@ impl Connection {
                 }
             }
         }
+        count_connect(&name, connected.is_some());
         let tcp = connected.ok_or(last_error)?;
         // Counted by the benchmarks (connections per host per dispatch).
         tracing::debug!(host = %name, "ssh connection opened");
