@@ -203,3 +203,53 @@ async fn events_follow_prints_new_events_as_they_happen() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `vr completions SHELL`'s script, which must succeed.
+fn completions(shell: &str) -> String {
+    let out = std::process::Command::new(vr_tests::harness::server::default_vr_binary())
+        .args(["completions", shell])
+        .output()
+        .expect("vr completions");
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn completion_scripts_complete_commands_and_flags_in_bash_and_name_them_for_zsh_and_fish() {
+    let dir = tempfile::tempdir().expect("dir");
+    let script = dir.path().join("vr.bash");
+    std::fs::write(&script, completions("bash")).expect("write");
+    // Bash itself runs the completion function as it would on Tab.
+    let complete = |words: &str, cword: usize| {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+                 _vr vr \"${{COMP_WORDS[$COMP_CWORD]}}\" \"${{COMP_WORDS[$COMP_CWORD-1]}}\"; \
+                 printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display()
+            ))
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(complete("vr list-s", 1).trim(), "list-swarms");
+    assert_eq!(complete("vr swarm --dr", 2).trim(), "--dry-run");
+    assert!(complete("vr comp", 1).contains("completions"));
+    let zsh = completions("zsh");
+    assert!(
+        zsh.starts_with("#compdef vr"),
+        "{}",
+        &zsh[..80.min(zsh.len())]
+    );
+    assert!(zsh.contains("list-swarms"));
+    let fish = completions("fish");
+    assert!(fish.contains("complete -c vr") && fish.contains("list-swarms"));
+    // An unknown shell is refused, naming the ones there are.
+    let out = std::process::Command::new(vr_tests::harness::server::default_vr_binary())
+        .args(["completions", "tcsh"])
+        .output()
+        .expect("vr completions");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("bash"), "{}", text(&out));
+}

@@ -79,6 +79,7 @@ fn script() -> Vec<(&'static str, Expect)> {
         ("vr logout", Prints(&["revoked"])),
         ("vr pubkey", Prints(&["ssh-ed25519 "])),
         ("vr backup vr-backup.db", Prints(&["vr-backup.db"])),
+        ("vr completions bash > ~/.vr.bash", Prints(&[])),
         (
             "vr squad add web --description \"front end\"",
             Prints(&["created squad web"]),
@@ -527,6 +528,11 @@ async fn every_command_in_the_readme_runs_as_written() {
                     ("VELOCIRAPTOR_USERNAME".into(), "admin".into()),
                     ("VELOCIRAPTOR_PASSWORD".into(), token),
                 ]);
+            }
+            c if c.starts_with("vr squad add web") => {
+                // The completion script the line before wrote, where it said.
+                let script = std::fs::read_to_string(home.join(".vr.bash")).expect("~/.vr.bash");
+                assert!(script.contains("complete -F _vr"), "{script}");
             }
             "vr orphans" => {
                 // vr.cli only asked for the dispatch; the delete further on waits for none.

@@ -300,3 +300,81 @@ async fn open_stream(server: &VrServer, client: &ApiClient) -> reqwest::Response
     assert_eq!(resp.status(), 200);
     resp
 }
+
+/// The unit's `[Service]` lines as `(key, value)`.
+fn unit_lines(unit: &str) -> Vec<(String, String)> {
+    unit.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('['))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_systemd_unit_the_readme_shows_starts_vr_as_written() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let unit =
+        std::fs::read_to_string(root.join("packaging/vr.service")).expect("packaging/vr.service");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains(&format!("```ini\n{unit}```")),
+        "the README's unit and packaging/vr.service differ"
+    );
+    let lines = unit_lines(&unit);
+    let get = |k: &str| {
+        lines
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {k}= in the unit"))
+    };
+    // Run its ExecStart as systemd would: its environment, its arguments (another port, a
+    // temporary data dir), the binary built here.
+    let exec = get("ExecStart");
+    let mut words = exec.split_whitespace();
+    assert_eq!(words.next(), Some("/usr/local/bin/vr"));
+    let port = vr_tests::harness::free_port();
+    let args: Vec<String> = words
+        .map(|w| {
+            if w.starts_with("127.0.0.1:") {
+                format!("127.0.0.1:{port}")
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let data = tempfile::tempdir().expect("data dir");
+    let env = get("Environment");
+    let (key, _) = env.split_once('=').expect("KEY=VALUE");
+    let mut child = std::process::Command::new(vr_tests::harness::server::default_vr_binary())
+        .args(&args)
+        .env_clear()
+        .env(key, data.path())
+        .env("VR_ADMIN_PASSWORD", PW)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vr serve");
+    let client = ApiClient::new(&format!("http://127.0.0.1:{port}"));
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let mut up = false;
+    while std::time::Instant::now() < until {
+        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}{}", paths::HEALTH)).await {
+            up = r.status().is_success();
+            if up {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "vr did not start as the unit runs it");
+    client.login("admin", PW).await;
+    // Its data went where the unit's environment says.
+    assert!(data.path().join("vr.db").exists());
+    // The stop signal it names ends it cleanly.
+    assert_eq!(get("KillSignal"), "SIGTERM");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+}

@@ -68,6 +68,12 @@ pub enum Command {
         #[arg(long, env = "VR_DATA_DIR")]
         data_dir: Option<std::path::PathBuf>,
     },
+    /// Print a completion script for a shell (bash: `vr completions bash > ~/.vr.bash`,
+    /// then `source ~/.vr.bash` in ~/.bashrc)
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
     /// Print the server's SSH public key, to install in hosts' authorized_keys
     Pubkey {
         #[arg(long, env = "VR_DATA_DIR")]
@@ -326,6 +332,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => local::serve(args).await,
         Some(Command::Backup { file, data_dir }) => local::backup(&file, data_dir),
         Some(Command::Pubkey { data_dir }) => local::pubkey(data_dir),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            // Into memory first: the generator panics on a closed pipe (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "vr", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
+        }
         Some(Command::Login {
             client,
             user,
