@@ -59,6 +59,15 @@ pub struct ServeArgs {
     /// Re-run the uptests of every deployed proc this often, in seconds [default: off]
     #[arg(long, env = "VR_UPTEST_INTERVAL_SECS")]
     pub uptest_interval_secs: Option<u64>,
+    /// Days the activity log is kept; 0 = for ever [default: 365]
+    #[arg(long, env = "VR_KEEP_EVENTS_DAYS")]
+    pub keep_events_days: Option<u32>,
+    /// Days procs' state history is kept; 0 = for ever [default: 30]
+    #[arg(long, env = "VR_KEEP_HISTORY_DAYS")]
+    pub keep_history_days: Option<u32>,
+    /// Days finished deploys, dispatches and failed builds' logs are kept; 0 = for ever [default: 180]
+    #[arg(long, env = "VR_KEEP_JOBS_DAYS")]
+    pub keep_jobs_days: Option<u32>,
 }
 
 /// The optional TOML file; every key is optional.
@@ -78,6 +87,9 @@ pub struct FileConfig {
     pub build_timeout_secs: Option<u64>,
     pub max_build_log_mb: Option<u64>,
     pub uptest_interval_secs: Option<u64>,
+    pub keep_events_days: Option<u32>,
+    pub keep_history_days: Option<u32>,
+    pub keep_jobs_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +113,7 @@ pub struct ServeConfig {
     pub builds: crate::jobs::BuildConfig,
     /// Scheduled uptests of deployed procs; `None` = off.
     pub uptest_interval: Option<Duration>,
+    pub retention: crate::retention::Retention,
 }
 
 impl ServeConfig {
@@ -242,6 +255,23 @@ fn merge(
             .or(file.uptest_interval_secs)
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
+        retention: {
+            let d = crate::retention::Retention::default();
+            crate::retention::Retention {
+                events_days: args
+                    .keep_events_days
+                    .or(file.keep_events_days)
+                    .unwrap_or(d.events_days),
+                history_days: args
+                    .keep_history_days
+                    .or(file.keep_history_days)
+                    .unwrap_or(d.history_days),
+                jobs_days: args
+                    .keep_jobs_days
+                    .or(file.keep_jobs_days)
+                    .unwrap_or(d.jobs_days),
+            }
+        },
     })
 }
 

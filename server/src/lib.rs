@@ -14,6 +14,7 @@ pub mod keys;
 pub mod metrics;
 pub mod releases;
 pub mod remote;
+pub mod retention;
 pub mod serve;
 pub mod slots;
 pub mod state;

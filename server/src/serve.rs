@@ -71,6 +71,13 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         std::sync::Arc::clone(&dispatches)
             .run_self_healing(std::time::Duration::from_secs(2), shutdown_rx.clone()),
     );
+    tokio::spawn(crate::retention::run(
+        store.clone(),
+        live.clone(),
+        std::sync::Arc::clone(&builds),
+        cfg.retention,
+        shutdown_rx.clone(),
+    ));
     if let Some(every) = cfg.uptest_interval {
         tokio::spawn(std::sync::Arc::clone(&deploys).run_uptest_checks(every, shutdown_rx.clone()));
     }

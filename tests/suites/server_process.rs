@@ -378,3 +378,71 @@ async fn the_systemd_unit_the_readme_shows_starts_vr_as_written() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "{status:?}");
 }
+
+#[tokio::test]
+async fn old_activity_and_failed_builds_logs_are_pruned_at_start_and_the_pruning_is_logged() {
+    let mut server = VrServer::start(admin_server_opts()).await;
+    let api = server.admin().await;
+    // Activity now: a few events; and a failed build's log, as a build leaves it.
+    for name in ["a", "b", "c"] {
+        api.post(
+            "/api/squads",
+            &serde_json::json!({"name": name, "description": ""}),
+        )
+        .await
+        .expect_status(201);
+    }
+    server.stop();
+    // A year and a half passes for two of them; one failed build's log is as old.
+    let db = server.data_dir().join("vr.db");
+    let year_and_half_ms: i64 = 548 * 86_400_000;
+    {
+        let c = rusqlite::Connection::open(&db).expect("db");
+        c.execute(
+            "UPDATE events SET at = at - ?1 WHERE object IN ('squad:a', 'squad:b')",
+            [year_and_half_ms],
+        )
+        .expect("age events");
+    }
+    let logs = server.data_dir().join("build-logs");
+    std::fs::create_dir_all(&logs).expect("logs dir");
+    let old_log = logs.join("4242.log");
+    std::fs::write(&old_log, "compile error\n").expect("log");
+    let old = std::time::SystemTime::now() - Duration::from_secs(548 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&old_log)
+        .and_then(|f| f.set_modified(old))
+        .expect("age the log");
+    let fresh_log = logs.join("4243.log");
+    std::fs::write(&fresh_log, "compile error\n").expect("log");
+
+    server.restart().await;
+    let api = server.admin().await;
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let events = loop {
+        let events: Vec<Event> = api.get("/api/events?limit=500").await.expect_ok().json();
+        if events.iter().any(|e| e.action == "retention.prune") {
+            break events;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "no retention.prune event: {events:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let objects: Vec<&str> = events.iter().map(|e| e.object.as_str()).collect();
+    assert!(
+        !objects.contains(&"squad:a") && !objects.contains(&"squad:b"),
+        "{objects:?}"
+    );
+    assert!(objects.contains(&"squad:c"), "{objects:?}");
+    let prune = events
+        .iter()
+        .find(|e| e.action == "retention.prune")
+        .expect("prune event");
+    assert!(prune.detail.starts_with("2 event(s)"), "{}", prune.detail);
+    assert!(prune.detail.ends_with("1 build log(s)"), "{}", prune.detail);
+    assert!(!old_log.exists());
+    assert!(fresh_log.exists());
+}

@@ -96,6 +96,46 @@ impl Builds {
         self.artifacts.join(format!("{sha256}.tar.gz"))
     }
 
+    /// Deletes the logs of failed and expired builds (and of builds no longer recorded) last
+    /// written before `before` (ms since the epoch); how many.
+    pub async fn prune_logs(&self, before: i64) -> usize {
+        let Ok(dir) = std::fs::read_dir(&self.logs) else {
+            return 0;
+        };
+        let mut old = Vec::new();
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".log"))
+                .and_then(|n| n.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let written = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            if written.is_some_and(|w| w < before) {
+                old.push((id, entry.path()));
+            }
+        }
+        let mut n = 0;
+        for (id, path) in old {
+            let gone = match self.store.build_status(id).await {
+                Ok(Some(status)) => status == "failed" || status == "expired",
+                Ok(None) => true,
+                Err(_) => false,
+            };
+            if gone && std::fs::remove_file(&path).is_ok() {
+                n += 1;
+            }
+        }
+        n
+    }
+
     fn log_path(&self, id: i64) -> PathBuf {
         self.logs.join(format!("{id}.log"))
     }
