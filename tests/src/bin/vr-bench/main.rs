@@ -1,19 +1,21 @@
 //! Benchmarks of a `vr` binary, run by `scripts/bench.sh` (which builds the static release binary
 //! first); figures go into BENCHMARKS.md.
 //!
-//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms|balancers|hostloss] [--runs N]
+//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms|balancers|hostloss|retention] [--runs N]
 //! [--hosts 50] [--procs 20] [--dead 10] [--samples 60]`.
 //! - foundation: start-up time, idle memory, binary size and UI bundle size;
 //! - fleet: see [`fleet`];
 //! - builds: see [`builds`];
 //! - swarms: see [`swarms`];
 //! - balancers: see [`balancers`] (vr against Ansible);
-//! - hostloss: see [`hostloss`].
+//! - hostloss: see [`hostloss`];
+//! - retention: see [`retention`].
 
 mod balancers;
 mod builds;
 mod fleet;
 mod hostloss;
+mod retention;
 mod swarms;
 
 use std::path::{Path, PathBuf};
@@ -93,6 +95,9 @@ async fn main() {
     }
     if suite == "all" || suite == "hostloss" {
         hostloss::run(&vr, num("--samples", 8).min(20)).await;
+    }
+    if suite == "all" || suite == "retention" {
+        retention::run(&vr).await;
     }
 }
 
