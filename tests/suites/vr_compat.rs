@@ -563,12 +563,15 @@ async fn the_v1_api_pages_filters_patches_and_authenticates_as_vr_did() {
         status_of(&server, "/api/v1/swarms/", "ann", &token).await,
         401
     );
-    api.post(
-        "/api/users",
-        &json!({ "username": "vic", "password": "viewer-password-1", "role": "viewer" }),
-    )
-    .await
-    .expect_status(201);
+    let vic: Value = api
+        .post(
+            "/api/users",
+            &json!({ "username": "vic", "password": "viewer-password-1", "role": "viewer" }),
+        )
+        .await
+        .expect_status(201)
+        .value();
+    let vic_id = vic["id"].as_i64().expect("id");
     assert_eq!(
         status_of(&server, &prod, "vic", "viewer-password-1").await,
         200
@@ -608,6 +611,43 @@ async fn the_v1_api_pages_filters_patches_and_authenticates_as_vr_did() {
     .await;
     assert_eq!(st, 204);
     assert_eq!(get(&prod).await.0, 404);
+
+    // A password accepted once is remembered, but only against the password it was: a change
+    // or a disabled account ends it at once.
+    assert_eq!(
+        status_of(&server, "/api/v1/swarms/", "vic", "viewer-password-1").await,
+        200
+    );
+    api.patch(
+        &format!("/api/users/{vic_id}"),
+        &json!({ "password": "viewer-password-2" }),
+    )
+    .await
+    .expect_ok();
+    assert_eq!(
+        status_of(&server, "/api/v1/swarms/", "vic", "viewer-password-1").await,
+        401
+    );
+    assert_eq!(
+        status_of(&server, "/api/v1/swarms/", "vic", "viewer-password-2").await,
+        200
+    );
+    api.patch(
+        &format!("/api/users/{vic_id}"),
+        &json!({ "disabled": true }),
+    )
+    .await
+    .expect_ok();
+    assert_eq!(
+        status_of(&server, "/api/v1/swarms/", "vic", "viewer-password-2").await,
+        401
+    );
+    api.patch(
+        &format!("/api/users/{vic_id}"),
+        &json!({ "disabled": false }),
+    )
+    .await
+    .expect_ok();
 
     // Wrong passwords are throttled like sign-ins (per name and address).
     let mut statuses = Vec::new();
