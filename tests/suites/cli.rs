@@ -253,3 +253,45 @@ fn completion_scripts_complete_commands_and_flags_in_bash_and_name_them_for_zsh_
     assert!(!out.status.success());
     assert!(text(&out).contains("bash"), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn a_dispatch_shows_a_progress_bar_on_a_terminal_and_plain_lines_in_a_pipe() {
+    let server = super::fleet::fleet_server().await;
+    let api = server.admin().await;
+    let repo = super::deploys::web_app();
+    super::builds::add_app(&api, "web", &repo).await;
+    super::swarms::add_squad(&api).await;
+    super::swarms::create_swarm(&api, &super::swarms::web_swarm(1)).await;
+    let token = super::fleet::cli_token(&api).await;
+    // A dry run with no build of the version ends at once (failed): enough to draw the bar.
+    let args = ["swarm", "web-prod-web", "-", "--dry-run"];
+    let piped = vr_cmd(&server)
+        .env("VR_URL", server.base_url())
+        .env("VR_TOKEN", &token)
+        .args(args)
+        .output()
+        .expect("vr swarm");
+    let plain = text(&piped);
+    assert!(plain.contains("web-prod-web"), "{plain}");
+    assert!(!plain.contains("\x1b[2K"), "{plain:?}");
+    // Under a terminal (script(1) gives it one) the bar is drawn, full at the end.
+    let line = format!(
+        "{} {}",
+        vr_tests::harness::server::default_vr_binary().display(),
+        args.join(" ")
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("VR_URL", server.base_url())
+        .env("VR_TOKEN", &token)
+        .env("VR_CREDENTIALS", server.temp_dir().join("credentials.toml"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    let drawn = text(&tty);
+    assert!(drawn.contains("\x1b[2K["), "{drawn:?}");
+    assert!(
+        drawn.contains(&format!("[{}] 1/1", "#".repeat(24))),
+        "{drawn:?}"
+    );
+}

@@ -11,6 +11,7 @@ mod fleet;
 mod local;
 mod login;
 mod orphans;
+mod progress;
 mod releases;
 mod swarms;
 

@@ -3,6 +3,7 @@
 
 use super::ClientArgs;
 use super::client::{Client, client, print_json};
+use super::progress::Progress;
 use anyhow::{Context, anyhow, bail};
 use regex::Regex;
 use std::time::Duration;
@@ -268,6 +269,8 @@ async fn follow_all(
     quiet: bool,
 ) -> anyhow::Result<Vec<Dispatch>> {
     let mut shown = vec![0; all.len()];
+    // On a terminal, a bar of the dispatches ended so far under the steps.
+    let mut bar = Progress::new(if quiet { 0 } else { all.len() });
     loop {
         let mut pending = false;
         for (d, shown) in all.iter_mut().zip(shown.iter_mut()) {
@@ -276,20 +279,27 @@ async fn follow_all(
             }
             if !quiet {
                 for s in d.steps.iter().skip(*shown) {
-                    println!(
+                    bar.println(&format!(
                         "{}: {} {} ({} ms): {}",
                         d.swarm,
                         if s.ok { "ok  " } else { "FAIL" },
                         s.name.label(),
                         s.ms,
                         s.message.replace('\n', "\n    ")
-                    );
+                    ));
                 }
             }
             *shown = d.steps.len();
             pending |= d.status.in_flight();
         }
+        let done = all.iter().filter(|d| !d.status.in_flight()).count();
+        let current = all
+            .iter()
+            .find(|d| d.status.in_flight())
+            .map_or("", |d| d.swarm.as_str());
+        bar.set(done, &format!("dispatch(es) ended {current}"));
         if !pending {
+            bar.finish();
             return Ok(all);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
