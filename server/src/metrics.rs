@@ -38,11 +38,24 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the ones HTTP defines, else `OTHER` (a client inventing methods must
+/// not grow the table without bound).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == m.as_str())
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 /// Middleware on every route: counts the request under its route template (`(ui)` for the
 /// embedded UI, `(none)` for an API path nothing serves).
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_string();
     let route = match req.extensions().get::<MatchedPath>() {
         Some(p) => p.as_str().to_string(),
         None if req.uri().path().starts_with("/api/") => "(none)".to_string(),
@@ -262,4 +275,20 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
     )
     .sample("vr_live_streams", &[], state.streams.total() as f64);
     Ok(t.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let m = Metrics::default();
+        for name in ["BREW", "WHEN", "GET"] {
+            let method = axum::http::Method::from_bytes(name.as_bytes()).expect("method");
+            m.observe("(ui)".into(), method_label(&method).into(), 405, 0.001);
+        }
+        let keys: Vec<String> = m.http().into_keys().map(|(_, method)| method).collect();
+        assert_eq!(keys, ["GET", "OTHER"]);
+    }
 }
