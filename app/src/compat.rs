@@ -78,6 +78,21 @@ pub fn uri_key<'a>(field: &str, resource: &str, value: &'a str) -> Result<&'a st
     }
 }
 
+/// The item a reference's key names: the one with that id (resource URIs give ids), else the
+/// one with that name.
+pub fn by_key<'a, T>(
+    items: &'a [T],
+    key: &str,
+    id: impl Fn(&T) -> i64,
+    name: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    let as_id = key.parse::<i64>().ok();
+    items
+        .iter()
+        .find(|i| Some(id(i)) == as_id)
+        .or_else(|| items.iter().find(|i| name(i) == key))
+}
+
 fn non_empty<'a>(field: &str, key: &'a str) -> Result<&'a str, Refused> {
     if key.is_empty() {
         Err(Refused::new(field, "names nothing"))
@@ -957,6 +972,16 @@ mod tests {
         assert!(uri_key("squad", "squads", "/api/v1/squads/").is_err());
         assert!(uri_key("squad", "squads", "/etc/passwd").is_err());
         assert!(uri_key("squad", "squads", "/api/v1/squads/3/extra/").is_err());
+    }
+
+    #[test]
+    fn a_key_names_an_id_first_then_a_name() {
+        let items = [(1, "eu"), (2, "7"), (7, "us")];
+        let find = |k: &str| by_key(&items, k, |i| i.0, |i| i.1).map(|i| i.0);
+        assert_eq!(find("eu"), Some(1));
+        assert_eq!(find("7"), Some(7));
+        assert_eq!(find("2"), Some(2));
+        assert_eq!(find("nope"), None);
     }
 
     #[test]

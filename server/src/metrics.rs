@@ -158,28 +158,35 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
         Kind::Gauge,
         "1 for each swarm's current status.",
     );
-    let mut counts = Vec::new();
-    for row in swarms {
-        let swarm = crate::swarms::view(row, &fleet)
-            .await
-            .map_err(|e| StoreError::Io(e.to_string()))?;
+    // Only the status is wanted: `assess` straight from the row, without parsing the swarm's
+    // settings as its API view does.
+    let statuses: Vec<(String, vr_app::swarm::SwarmStatus)> = swarms
+        .iter()
+        .map(|row| {
+            let status = vr_app::swarm::assess(
+                row.id,
+                &row.spec,
+                row.release_hash.as_deref(),
+                row.last,
+                &fleet.hosts,
+                &fleet.procs,
+            );
+            (names.get(&row.id).cloned().unwrap_or_default(), status)
+        })
+        .collect();
+    for (name, status) in &statuses {
         t.sample(
             "vr_swarm_status",
-            &[
-                ("swarm", &swarm.name),
-                ("status", swarm.status.state.as_str()),
-            ],
+            &[("swarm", name), ("status", status.state.as_str())],
             1.0,
         );
-        counts.push(swarm);
     }
     t.family(
         "vr_swarm_procs",
         Kind::Gauge,
         "Each swarm's procs: wanted, running, missing, extra, stale, unknown, orphaned.",
     );
-    for s in &counts {
-        let st = &s.status;
+    for (name, st) in &statuses {
         for (kind, n) in [
             ("wanted", st.wanted),
             ("running", st.running),
@@ -191,7 +198,7 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
         ] {
             t.sample(
                 "vr_swarm_procs",
-                &[("swarm", &s.name), ("kind", kind)],
+                &[("swarm", name), ("kind", kind)],
                 f64::from(n),
             );
         }

@@ -85,10 +85,7 @@ pub async fn squad(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Response> {
     let all = state.store.list_squads().await?;
-    let found = all
-        .iter()
-        .find(|s| s.id.to_string() == key)
-        .or_else(|| all.iter().find(|s| s.name == key))
+    let found = compat::by_key(&all, &key, |s| s.id, |s| &s.name)
         .ok_or_else(|| ApiError::NotFound(format!("squad {key}")))?;
     ok(&compat::vr_squad(found))
 }
@@ -170,10 +167,7 @@ pub async fn ingredient(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Response> {
     let all = vr_ingredients(&state).await?;
-    let found = all
-        .iter()
-        .find(|i| i.id.to_string() == key)
-        .or_else(|| all.iter().find(|i| i.name == key))
+    let found = compat::by_key(&all, &key, |i| i.id, |i| &i.name)
         .ok_or_else(|| ApiError::NotFound(format!("ingredient {key}")))?;
     ok(found)
 }

@@ -63,47 +63,28 @@ impl Context {
         )
     }
 
-    /// The name of the squad `key` (an id or a name) names.
-    fn squad_name(&self, key: &str) -> ApiResult<String> {
-        if self.squads.contains_key(key) {
-            return Ok(key.to_string());
-        }
-        let id = key.parse::<i64>().ok();
-        self.squads
-            .iter()
-            .find(|(_, sid)| Some(**sid) == id)
-            .map(|(name, _)| name.clone())
-            .ok_or_else(|| ApiError::invalid("squad", format!("there is no squad {key}")))
-    }
-
-    fn ingredient_name(&self, key: &str) -> ApiResult<String> {
-        if self.ingredients.contains_key(key) {
-            return Ok(key.to_string());
-        }
-        let id = key.parse::<i64>().ok();
-        self.ingredients
-            .iter()
-            .find(|(_, iid)| Some(**iid) == id)
-            .map(|(name, _)| name.clone())
-            .ok_or_else(|| {
-                ApiError::invalid("ingredients", format!("there is no ingredient {key}"))
-            })
-    }
-
     /// `changes` with their squad and ingredients named as vr names them.
     fn resolve(&self, mut changes: SwarmChanges) -> ApiResult<SwarmChanges> {
         if let Some(squad) = &changes.squad {
-            changes.squad = Some(self.squad_name(squad)?);
+            changes.squad = Some(name_of(&self.squads, squad, "squad", "squad")?);
         }
         if let Some(list) = &changes.ingredients {
             changes.ingredients = Some(
                 list.iter()
-                    .map(|k| self.ingredient_name(k))
+                    .map(|k| name_of(&self.ingredients, k, "ingredients", "ingredient"))
                     .collect::<ApiResult<_>>()?,
             );
         }
         Ok(changes)
     }
+}
+
+/// The name `key` (an id or a name) stands for among `ids` (name → id).
+fn name_of(ids: &BTreeMap<String, i64>, key: &str, field: &str, what: &str) -> ApiResult<String> {
+    let pairs: Vec<(&String, &i64)> = ids.iter().collect();
+    compat::by_key(&pairs, key, |(_, id)| **id, |(name, _)| name.as_str())
+        .map(|(name, _)| (*name).clone())
+        .ok_or_else(|| ApiError::invalid(field, format!("there is no {what} {key}")))
 }
 
 async fn view(state: &AppState, ctx: &Context, id: i64) -> ApiResult<VrSwarm> {
@@ -163,7 +144,7 @@ pub async fn create(
         ApiJson(spec),
     )
     .await?;
-    let ctx = Context::load(&state).await?;
+    // Saving changed no squad, ingredient or proc: the context read before still holds.
     let vr = ctx.vr(&created);
     Ok(answer(StatusCode::CREATED, Some(&vr.resource_uri), &vr))
 }
@@ -186,7 +167,6 @@ pub async fn patch(
         ApiJson(spec),
     )
     .await?;
-    let ctx = Context::load(&state).await?;
     Ok(answer(StatusCode::ACCEPTED, None, &ctx.vr(&saved)))
 }
 

@@ -4,7 +4,7 @@
 //! schemes, and the role each operation needs (`x-vr-role`, from the same rules the middleware
 //! enforces).
 
-use super::describe::{Body, Output, SchemaFn};
+use super::describe::{Body, Output};
 use super::{Access, Op};
 use crate::http::principal;
 use axum::http::Method;
@@ -93,8 +93,7 @@ fn parameters(op: &Op, de: &mut SchemaGenerator) -> Vec<Value> {
     }
     if let Some(q) = op.parts.query {
         let schema = q(de).to_value();
-        let defs = de.definitions().clone();
-        let object = resolved(&schema, &defs);
+        let object = resolved(&schema, de.definitions());
         match object.get("properties").and_then(Value::as_object) {
             Some(props) => {
                 let required: Vec<&str> = object
@@ -192,10 +191,7 @@ fn rename_refs(v: &mut Value, renamed: &BTreeMap<String, String>) {
 pub fn document(ops: &[Op], version: &str) -> Value {
     let mut ser = generator(false);
     let mut de = generator(true);
-    let error = {
-        let f: SchemaFn = super::describe::schema_of::<vr_app::ErrorBody>;
-        f(&mut ser).to_value()
-    };
+    let error = ser.subschema_for::<vr_app::ErrorBody>().to_value();
     // Request parts (bodies, queries, paths) in `de`, answers in `ser`, kept apart until the
     // definitions are merged below.
     let mut requests: Vec<(String, String, Value)> = Vec::new();
