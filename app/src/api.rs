@@ -26,6 +26,8 @@ pub mod paths {
     pub const EVENTS: &str = "/api/events";
     /// Server-sent events: one `message` per [`super::LiveMessage`].
     pub const STREAM: &str = "/api/stream";
+    /// Merged live logs (server-sent events of [`crate::logs::LogEvent`]).
+    pub const LOGS: &str = "/api/logs";
     pub const SSH_KEY: &str = "/api/settings/ssh-key";
     /// The API's OpenAPI 3.1 document.
     pub const OPENAPI: &str = "/api/openapi.json";

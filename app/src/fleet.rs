@@ -515,7 +515,7 @@ pub struct ProcDetail {
     pub history: Vec<StateChange>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogStream {
@@ -524,6 +524,8 @@ pub enum LogStream {
 }
 
 impl LogStream {
+    pub const ALL: [LogStream; 2] = [LogStream::Stdout, LogStream::Stderr];
+
     pub fn as_str(self) -> &'static str {
         match self {
             LogStream::Stdout => "stdout",

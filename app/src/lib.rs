@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod fleet_view;
 pub mod json;
 pub mod live;
+pub mod logs;
 pub mod metrics;
 pub mod object;
 pub mod order;

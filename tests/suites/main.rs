@@ -11,6 +11,7 @@ mod harness_selftest;
 mod hostloss;
 mod hosts_hardening;
 mod http_edge;
+mod logs;
 mod metrics;
 mod orphans;
 mod readme;

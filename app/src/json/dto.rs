@@ -12,7 +12,7 @@ use crate::build::{App, Build, BuildLog, BuildStatus, Buildpack};
 use crate::deploy::{DeployStatus, DeployStep, DeployStepKind, Deployment, UptestResult};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::fleet::{
-    ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, Proc,
+    ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, LogStream, Proc,
     ProcActionReport, ProcActionResult, ProcDetail, ProcMeta, ProcRef, Squad, StateChange,
 };
 use crate::orphans::Orphan;
@@ -220,6 +220,7 @@ from_json_struct!(StateChange {
     at
 });
 from_json_struct!(ProcDetail { proc, history });
+from_json_named!(LogStream, LogStream::ALL, LogStream::as_str);
 from_json_struct!(LogChunk {
     text,
     offset,

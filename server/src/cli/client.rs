@@ -192,6 +192,45 @@ impl Client {
     pub async fn stream(&self, path: &str) -> anyhow::Result<Response> {
         self.send(self.request(Method::GET, path)).await
     }
+
+    /// [`Client::stream`] with a query.
+    pub async fn stream_query<Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> anyhow::Result<Response> {
+        self.send(self.request(Method::GET, path).query(query))
+            .await
+    }
+}
+
+/// Hands the `data` of each server-sent event to `each` until it says stop (`Ok(false)`);
+/// `Ok(true)` from here means the server ended the stream.
+pub async fn each_event(
+    resp: Response,
+    mut each: impl FnMut(&str) -> anyhow::Result<bool>,
+) -> anyhow::Result<bool> {
+    use futures_util::StreamExt;
+    let mut body = resp.bytes_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = body.next().await {
+        buf.extend_from_slice(&chunk.context("the live stream broke")?);
+        // SSE: messages end with a blank line; `data:` lines carry the JSON. Cut on bytes, so
+        // a character split across two reads is whole when decoded.
+        while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+            let message: Vec<u8> = buf.drain(..end + 2).collect();
+            let message = String::from_utf8_lossy(&message);
+            let data: String = message
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if !data.is_empty() && !each(&data)? {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// A client for a command that needs to be signed in.

@@ -2,8 +2,6 @@
 
 use super::ClientArgs;
 use super::client::Client;
-use anyhow::Context;
-use futures_util::StreamExt;
 use vr_app::api::{Event, EventQuery, LiveMessage, Outcome, paths};
 use vr_app::time::format_utc;
 
@@ -47,28 +45,17 @@ pub async fn run(
                     .is_some_and(|p| p.eq_ignore_ascii_case(a))
             })
     };
-    let mut body = resp.bytes_stream();
-    let mut buf = String::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.context("the live stream broke")?;
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        // SSE: messages end with a blank line; `data:` lines carry the JSON.
-        while let Some(end) = buf.find("\n\n") {
-            let message: String = buf.drain(..end + 2).collect();
-            let data: String = message
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            if let Ok(LiveMessage::Event { event }) = serde_json::from_str(&data)
-                && event.id > last_id
-                && matches(&event)
-            {
-                last_id = event.id;
-                print_event(&event, args.json)?;
-            }
+    super::client::each_event(resp, |data| {
+        if let Ok(LiveMessage::Event { event }) = serde_json::from_str(data)
+            && event.id > last_id
+            && matches(&event)
+        {
+            last_id = event.id;
+            print_event(&event, args.json)?;
         }
-    }
+        Ok(true)
+    })
+    .await?;
     Err(anyhow::anyhow!(
         "the live stream from {} ended (server stopped or restarted)",
         client.url

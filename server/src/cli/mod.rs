@@ -10,6 +10,7 @@ mod events;
 mod fleet;
 mod local;
 mod login;
+mod logs;
 mod orphans;
 mod progress;
 mod releases;
@@ -106,6 +107,33 @@ pub enum Command {
     Whoami {
         #[command(flatten)]
         client: ClientArgs,
+    },
+    /// Show the merged log of matching procs (stdout and stderr of each, labelled), and
+    /// follow it
+    Logs {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Regex matched against app-config-proc (or the program name of procs vr did not
+        /// deploy); '' for all
+        pattern: String,
+        /// Only procs on hosts matching this regex
+        #[arg(long)]
+        host: Option<String>,
+        /// Only the procs' stderr
+        #[arg(long, conflicts_with = "stdout")]
+        stderr: bool,
+        /// Only the procs' stdout
+        #[arg(long)]
+        stdout: bool,
+        /// Only lines containing this text (case-insensitive)
+        #[arg(long)]
+        grep: Option<String>,
+        /// Lines of history per proc and stream first
+        #[arg(short = 'n', long = "lines", default_value_t = vr_app::logs::DEFAULT_LINES)]
+        lines: u32,
+        /// Keep printing new lines until the server ends the stream or Ctrl-C
+        #[arg(long, short)]
+        follow: bool,
     },
     /// Show the activity log
     Events {
@@ -353,6 +381,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => login::login(client, user, password_stdin, name, expires_days).await,
         Some(Command::Logout { client }) => login::logout(client).await,
         Some(Command::Whoami { client }) => login::whoami(client).await,
+        Some(Command::Logs {
+            client,
+            pattern,
+            host,
+            stderr,
+            stdout,
+            grep,
+            lines,
+            follow,
+        }) => {
+            let stream = match (stdout, stderr) {
+                (true, _) => Some(vr_app::fleet::LogStream::Stdout),
+                (_, true) => Some(vr_app::fleet::LogStream::Stderr),
+                _ => None,
+            };
+            let args = logs::LogsArgs {
+                pattern,
+                host,
+                stream,
+                grep,
+                lines,
+                follow,
+            };
+            logs::run(client, args).await
+        }
         Some(Command::Events {
             client,
             follow,

@@ -35,7 +35,7 @@ const HYGIENE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10 
 
 /// Why work on this host would fail now, from the snapshot, so callers fail fast instead of
 /// waiting a deadline.
-fn unavailable(host: &Host, now: i64) -> Option<String> {
+pub(super) fn unavailable(host: &Host, now: i64) -> Option<String> {
     let s = &host.status;
     let since = s
         .error_since

@@ -6,6 +6,8 @@
 //! dead or hanging host ties up one thread for one deadline and nothing else.
 
 mod actions;
+pub mod logs;
+pub mod merged;
 mod poll;
 pub mod select;
 
@@ -61,6 +63,8 @@ pub struct FleetService {
     hosts: Mutex<HashMap<i64, Arc<HostEntry>>>,
     /// Per host name: how long its polls took, and how many failed, since start.
     polls: Mutex<std::collections::BTreeMap<String, (vr_app::metrics::Histogram, u64)>>,
+    /// Followers of procs' logs, one per followed host.
+    logs: logs::LogHub,
 }
 
 impl FleetService {
@@ -77,6 +81,7 @@ impl FleetService {
             config,
             hosts: Mutex::default(),
             polls: Mutex::default(),
+            logs: logs::LogHub::default(),
         })
     }
 

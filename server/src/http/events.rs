@@ -30,6 +30,31 @@ pub async fn stream(
     State(state): State<AppState>,
     p: Principal,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let (slot, ended) = open_stream(&state, p)?;
+    let messages = BroadcastStream::new(state.live.subscribe())
+        .filter_map(|m| async move { m.ok() })
+        .filter_map(|m| async move { SseEvent::default().json_data(m).ok().map(Ok) })
+        .take_until(ended)
+        // The slot lives as long as the stream does.
+        .map(move |m| {
+            let _held = &slot;
+            m
+        });
+    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A live stream's slot among the user's, and the future that ends it: the server stopping,
+/// or the credential no longer valid (signed out, token revoked, user disabled).
+pub fn open_stream(
+    state: &AppState,
+    p: Principal,
+) -> Result<
+    (
+        crate::slots::Slot<i64>,
+        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    ),
+    ApiError,
+> {
     let slot = state.streams.take(p.user_id).ok_or_else(|| {
         ApiError::TooManyRequests(format!(
             "{} already has {MAX_STREAMS_PER_USER} live streams open; close some tabs",
@@ -43,7 +68,6 @@ pub async fn stream(
             // Err means the sender is gone: also a reason to end.
             let _ = shutdown.wait_for(|stopping| *stopping).await;
         };
-        // Signing out, revoking the token or disabling the user also ends the stream.
         let revoked = async {
             let mut tick = tokio::time::interval(REVALIDATE);
             tick.tick().await;
@@ -59,14 +83,5 @@ pub async fn stream(
             () = revoked => {}
         }
     };
-    let messages = BroadcastStream::new(state.live.subscribe())
-        .filter_map(|m| async move { m.ok() })
-        .filter_map(|m| async move { SseEvent::default().json_data(m).ok().map(Ok) })
-        .take_until(Box::pin(ended))
-        // The slot lives as long as the stream does.
-        .map(move |m| {
-            let _held = &slot;
-            m
-        });
-    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok((slot, Box::pin(ended)))
 }

@@ -12,6 +12,7 @@ mod extract;
 mod guard;
 mod hosts;
 pub mod listen;
+mod logs;
 mod meta;
 pub mod openapi;
 mod orphans;
@@ -128,6 +129,11 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
             paths::STREAM,
             "Live messages (server-sent events)",
             events::stream,
+        )
+        .get(
+            paths::LOGS,
+            "The merged live log of the procs a query selects (server-sent events)",
+            logs::stream,
         )
         .get(
             paths::SSH_KEY,

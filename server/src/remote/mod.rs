@@ -9,6 +9,7 @@ pub mod link;
 pub mod shell;
 pub mod ssh;
 pub mod supervisor;
+pub mod tails;
 pub mod xmlrpc;
 
 use std::time::Duration;

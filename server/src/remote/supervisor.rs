@@ -132,7 +132,7 @@ impl Supervisor<'_> {
         self.conn.target().to_string()
     }
 
-    fn down(&self, message: impl Into<String>) -> RemoteError {
+    pub(super) fn down(&self, message: impl Into<String>) -> RemoteError {
         RemoteError::Supervisor {
             target: self.target(),
             message: message.into(),
@@ -141,7 +141,11 @@ impl Supervisor<'_> {
 
     /// One XML-RPC call on supervisord's socket. `Ok(None)` when the socket cannot be opened
     /// by this user (the caller falls back to supervisorctl).
-    fn rpc(&mut self, method: &str, params: &[Value]) -> Result<Option<Value>, RemoteError> {
+    pub(super) fn rpc(
+        &mut self,
+        method: &str,
+        params: &[Value],
+    ) -> Result<Option<Value>, RemoteError> {
         match self.call(method, params)? {
             None => Ok(None),
             Some(Ok(v)) => Ok(Some(v)),
@@ -490,7 +494,7 @@ fn decode_process_infos(v: &Value) -> Result<Vec<RemoteProc>, String> {
 /// of the file when `offset + length` passes its end, so following from `from` needs the
 /// answer cut to what was written after `from`. A file that shrank (rotated) or grew by more
 /// than was returned is reported as overflow: the caller replaces what it shows.
-fn only_after(mut chunk: LogChunk, from: u64) -> LogChunk {
+pub(super) fn only_after(mut chunk: LogChunk, from: u64) -> LogChunk {
     let end = chunk.offset;
     let bytes = chunk.text.len() as u64;
     if end < from || end - from > bytes {
@@ -508,7 +512,7 @@ fn only_after(mut chunk: LogChunk, from: u64) -> LogChunk {
     chunk
 }
 
-fn decode_tail(v: &Value) -> Option<LogChunk> {
+pub(super) fn decode_tail(v: &Value) -> Option<LogChunk> {
     let Value::Array(items) = v else { return None };
     let text = items.first()?.as_str()?.to_string();
     let offset = u64::try_from(items.get(1)?.as_int()?).ok()?;

@@ -1,0 +1,238 @@
+//! Merged live logs (`GET /api/logs`, `vr logs`) on real sshd + supervisord hosts: history then
+//! new lines of every matching proc on every host, labelled; stream, host and text filters;
+//! markers when a proc restarts and when a host hangs and comes back, while the other host's
+//! lines go on; the CLI ending non-zero when the server ends the stream.
+
+use super::fleet::{cli_token, fleet_server, hosts_for, vr};
+use futures_util::StreamExt;
+use std::cell::Cell;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use vr_app::api::paths;
+use vr_app::fleet::{Health, ProcMeta};
+use vr_app::logs::LogEvent;
+use vr_tests::harness::fleet::{new_host, wait_health};
+use vr_tests::harness::{ApiClient, TestHost, VrServer};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn meta(app: &str, port: u16, swarm_id: Option<i64>) -> ProcMeta {
+    ProcMeta {
+        app: app.into(),
+        version: "1".into(),
+        config: "prod".into(),
+        proc_type: "web".into(),
+        port,
+        release_id: None,
+        release_hash: String::new(),
+        swarm_id,
+        deployed_by: "test".into(),
+        deployed_at: 0,
+    }
+}
+
+/// A program that writes a numbered line to stdout and to stderr every 100 ms.
+fn chatter(tag: &str) -> String {
+    format!(
+        "sh -c 'i=0; while :; do echo \"{tag} out $i\"; echo \"{tag} err $i\" >&2; i=$((i+1)); sleep 0.1; done'"
+    )
+}
+
+async fn setup() -> (VrServer, ApiClient, Vec<TestHost>) {
+    let server = fleet_server().await;
+    let api = server.admin().await;
+    let hosts = hosts_for(&api, 2).await;
+    hosts[0].add_managed_program(
+        "shop-1-prod-x-web-5001",
+        &chatter("one"),
+        &meta("shop", 5001, Some(7)),
+    );
+    hosts[1].add_managed_program(
+        "shop-1-prod-x-web-5002",
+        &chatter("two"),
+        &meta("shop", 5002, Some(7)),
+    );
+    hosts[1].add_program("noise", &chatter("noise"));
+    for (i, h) in hosts.iter().enumerate() {
+        api.post(
+            vr_app::fleet::paths::HOSTS,
+            &new_host(h, &format!("h{i}"), None),
+        )
+        .await
+        .expect_status(201);
+    }
+    for i in 0..2 {
+        wait_health(&api, &format!("h{i}"), Health::Ok, WAIT).await;
+    }
+    (server, api, hosts)
+}
+
+/// `vr logs ARGS --follow`, its stdout lines arriving on a channel.
+fn follow(server: &VrServer, token: &str, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = super::server_process::vr_cmd(server)
+        .env("VR_URL", server.base_url())
+        .env("VR_TOKEN", token)
+        .arg("logs")
+        .args(args)
+        .arg("--follow")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn vr logs");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, rx)
+}
+
+/// Reads lines until one satisfies `want`; every line read is returned.
+fn read_until(rx: &mpsc::Receiver<String>, what: &str, want: impl Fn(&str) -> bool) -> Vec<String> {
+    let until = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    while let Some(left) = until.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let done = want(&line);
+                seen.push(line);
+                if done {
+                    return seen;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("never saw {what}; got:\n{}", seen.join("\n"));
+}
+
+#[tokio::test]
+async fn vr_logs_merges_matching_procs_across_hosts_with_history_filters_and_markers() {
+    let (mut server, api, hosts) = setup().await;
+    let token = cli_token(&api).await;
+    let t = token.as_str();
+
+    // History: the last lines of each stream of each matching proc, labelled; not the others.
+    let (ok, out) = vr(&server, t, &["logs", "shop-prod-web", "-n", "3"]);
+    assert!(ok, "{out}");
+    for want in [
+        "h0 shop-1-prod-x-web-5001 out| one out",
+        "h0 shop-1-prod-x-web-5001 err| one err",
+        "h1 shop-1-prod-x-web-5002 out| two out",
+        "h1 shop-1-prod-x-web-5002 err| two err",
+        "showing 2 procs on 2 hosts",
+    ] {
+        assert!(out.contains(want), "{want} in:\n{out}");
+    }
+    assert!(!out.contains("noise"), "{out}");
+    let lines = out.lines().filter(|l| l.contains("| ")).count();
+    assert_eq!(lines, 12, "3 lines × 2 streams × 2 procs:\n{out}");
+
+    // One stream, one host, a text filter (case-insensitive).
+    let (ok, out) = vr(
+        &server,
+        t,
+        &[
+            "logs", "shop", "--host", "^h1$", "--stderr", "--grep", "TWO ERR", "-n", "5",
+        ],
+    );
+    assert!(ok, "{out}");
+    let shown: Vec<&str> = out.lines().filter(|l| l.contains("| ")).collect();
+    assert_eq!(shown.len(), 5, "{out}");
+    assert!(
+        shown
+            .iter()
+            .all(|l| l.contains("h1 shop-1-prod-x-web-5002 err| two err")),
+        "{out}"
+    );
+
+    // Bad input is named; nothing matching is an error without --follow.
+    let (ok, out) = vr(&server, t, &["logs", "("]);
+    assert!(!ok && out.contains("field pattern"), "{out}");
+    let (ok, out) = vr(&server, t, &["logs", "nothing-here"]);
+    assert!(!ok && out.contains("no proc matches"), "{out}");
+    let (ok, out) = vr(&server, t, &["logs", "shop", "-n", "5000"]);
+    assert!(!ok && out.contains("field lines"), "{out}");
+
+    // The API by swarm: only that swarm's procs; a viewer of the JSON sees the event kinds.
+    let resp = api
+        .http()
+        .get(server.url(&format!("{}?swarm=7&lines=1&stream=stdout", paths::LOGS)))
+        .send()
+        .await
+        .expect("open log stream");
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    let mut text = String::new();
+    let started = Instant::now();
+    while !text.contains("\"kind\":\"caught_up\"") && started.elapsed() < WAIT {
+        match tokio::time::timeout(WAIT, body.next()).await {
+            Ok(Some(Ok(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            _ => break,
+        }
+    }
+    let events: Vec<LogEvent> = text
+        .split("\n\n")
+        .filter_map(|m| m.strip_prefix("data: "))
+        .map(|d| LogEvent::from_json(d).expect("a log event"))
+        .collect();
+    let Some(LogEvent::Following { procs }) = events.first() else {
+        panic!("no following first: {text}");
+    };
+    assert_eq!(procs.len(), 2, "{procs:?}");
+    let lines: Vec<&LogEvent> = events
+        .iter()
+        .filter(|e| matches!(e, LogEvent::Line { .. }))
+        .collect();
+    assert_eq!(lines.len(), 2, "one stdout line per proc: {text}");
+    drop(body);
+    let r = api
+        .get(&format!("{}?swarm=7&colour=red", paths::LOGS))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+
+    // Following: new lines of both hosts arrive; a restart is marked; a host that hangs is
+    // marked lost while the other's lines go on, and marked back when it returns.
+    let (mut child, rx) = follow(&server, t, &["shop-prod-web", "--stdout", "-n", "0"]);
+    let (h0, h1) = (Cell::new(false), Cell::new(false));
+    read_until(&rx, "new lines of both hosts", |l| {
+        h0.set(h0.get() || l.contains("h0 shop-1-prod-x-web-5001 out| one out"));
+        h1.set(h1.get() || l.contains("h1 shop-1-prod-x-web-5002 out| two out"));
+        h0.get() && h1.get()
+    });
+    hosts[0].ctl_ok(&["restart", "shop-1-prod-x-web-5001"]);
+    read_until(&rx, "the restart marker", |l| {
+        l.contains("--- h0 shop-1-prod-x-web-5001 restarted")
+    });
+    hosts[1].stop_sshd_hanging();
+    read_until(&rx, "h1 marked lost", |l| {
+        l.contains("--- h1 h1 stopped answering")
+    });
+    let mut after = read_until(&rx, "h0 going on", |l| {
+        l.contains("h0 shop-1-prod-x-web-5001 out| one out")
+    });
+    hosts[1].resume_sshd();
+    after.extend(read_until(&rx, "h1 back", |l| {
+        l.contains("--- h1 h1 answers again")
+    }));
+    read_until(&rx, "h1's lines again", |l| {
+        l.contains("h1 shop-1-prod-x-web-5002 out| two out")
+    });
+    assert!(
+        after.iter().all(|l| !l.contains("err|")),
+        "stdout only:\n{}",
+        after.join("\n")
+    );
+
+    // The server ends the stream: the CLI says so and exits non-zero.
+    server.stop();
+    let status = child.wait().expect("vr logs exits");
+    assert!(!status.success());
+}
