@@ -32,6 +32,9 @@ pub struct LogsQuery {
     /// Only the procs this swarm made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swarm: Option<i64>,
+    /// Only these program names (comma-separated), as a page that shows them names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
     /// One stream only; both when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<LogStream>,
@@ -52,6 +55,17 @@ impl LogsQuery {
             squad: self.squad.clone(),
             state: None,
         }
+    }
+
+    /// The program names `only` keeps; empty = any.
+    pub fn only_names(&self) -> Vec<&str> {
+        self.only
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect()
     }
 
     pub fn streams(&self) -> Vec<LogStream> {
@@ -284,6 +298,31 @@ pub fn matches(text: &str, needle: &str) -> bool {
     t.len() >= n.len() && t.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
+/// What the log page shows of a stream: the search text, and the streams and hosts hidden.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogView {
+    pub search: String,
+    pub hidden_streams: Vec<LogStream>,
+    pub hidden_hosts: Vec<String>,
+}
+
+impl LogView {
+    /// Lines pass every part; markers only the host (they say what happened to the stream).
+    pub fn shows(&self, event: &LogEvent) -> bool {
+        match event {
+            LogEvent::Line {
+                host, stream, text, ..
+            } => {
+                !self.hidden_streams.contains(stream)
+                    && !self.hidden_hosts.contains(host)
+                    && matches(text, &self.search)
+            }
+            LogEvent::Marker { host, .. } => !self.hidden_hosts.contains(host),
+            LogEvent::Following { .. } | LogEvent::CaughtUp => false,
+        }
+    }
+}
+
 /// Cuts a followed log into lines: text arrives in pieces that may end mid-line; the rest waits
 /// for the next piece (or [`Lines::flush`]).
 #[derive(Debug, Default, Clone)]
@@ -395,6 +434,36 @@ mod tests {
         assert_eq!(last_lines("rtial\nb\nc", 5, true), ["b"]);
         assert_eq!(last_lines("only part", 5, true), Vec::<String>::new());
         assert_eq!(last_lines("a\n", 0, false), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_page_hides_streams_hosts_and_unmatched_lines_but_keeps_markers() {
+        let line = |host: &str, stream, text: &str| LogEvent::Line {
+            host: host.into(),
+            proc: "p".into(),
+            stream,
+            at: 0,
+            text: text.into(),
+        };
+        let view = LogView {
+            search: "GET".into(),
+            hidden_streams: vec![LogStream::Stderr],
+            hidden_hosts: vec!["h2".into()],
+        };
+        assert!(view.shows(&line("h1", LogStream::Stdout, "get /")));
+        assert!(!view.shows(&line("h1", LogStream::Stdout, "post /")));
+        assert!(!view.shows(&line("h1", LogStream::Stderr, "GET /")));
+        assert!(!view.shows(&line("h2", LogStream::Stdout, "GET /")));
+        let mark = |host: &str| LogEvent::Marker {
+            host: host.into(),
+            proc: None,
+            at: 0,
+            what: Mark::HostLost,
+            detail: String::new(),
+        };
+        assert!(view.shows(&mark("h1")));
+        assert!(!view.shows(&mark("h2")));
+        assert!(!view.shows(&LogEvent::CaughtUp));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub enum Page {
     Host,
     Balancers,
     Orphans,
+    Logs,
     Squads,
     Squad,
     Ingredients,
@@ -39,7 +40,7 @@ pub enum Page {
 }
 
 /// Fixed paths, then `prefix/:param` paths. `/hosts/new` is listed before `/hosts/:name`.
-const FIXED: [(&str, Page); 20] = [
+const FIXED: [(&str, Page); 21] = [
     ("/", Page::Dashboard),
     ("/login", Page::Login),
     ("/setup", Page::Setup),
@@ -55,6 +56,7 @@ const FIXED: [(&str, Page); 20] = [
     ("/hosts/new", Page::NewHost),
     ("/balancers", Page::Balancers),
     ("/orphans", Page::Orphans),
+    ("/logs", Page::Logs),
     ("/squads", Page::Squads),
     ("/ingredients", Page::Ingredients),
     ("/activity", Page::Activity),

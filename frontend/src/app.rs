@@ -18,6 +18,7 @@ use crate::dashboard::DashboardPage;
 use crate::deploys::{DeployPage, DeploysPage, NewDeployPage};
 use crate::hosts::{HostPage, HostsPage, NewHostPage};
 use crate::ingredients::{IngredientPage, IngredientsPage};
+use crate::logs::LogsPage;
 use crate::orphans::OrphansPage;
 use crate::releases::{ReleasePage, ReleasesPage};
 use crate::router;
@@ -70,6 +71,7 @@ pub fn CurrentPage() -> impl IntoView {
         Page::Host => view! { <HostPage /> }.into_any(),
         Page::Balancers => view! { <BalancersPage /> }.into_any(),
         Page::Orphans => view! { <OrphansPage /> }.into_any(),
+        Page::Logs => view! { <LogsPage /> }.into_any(),
         Page::Squads => view! { <SquadsPage /> }.into_any(),
         Page::Squad => view! { <SquadPage /> }.into_any(),
         Page::Ingredients => view! { <IngredientsPage /> }.into_any(),

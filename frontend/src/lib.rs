@@ -30,6 +30,7 @@ pub mod hosts;
 pub mod ingredients;
 pub mod links;
 pub mod live;
+pub mod logs;
 pub mod orphans;
 pub mod releases;
 pub mod route;

@@ -84,3 +84,17 @@ pub fn swarm_href(id: i64) -> String {
 pub fn dispatch_href(id: i64) -> String {
     format!("/dispatches/{id}")
 }
+
+/// The merged live log of one swarm's procs.
+pub fn swarm_logs_href(id: i64) -> String {
+    format!("/logs?swarm={id}")
+}
+
+/// The merged live log of exactly these procs (by program name).
+pub fn logs_of_href(names: &[&str]) -> String {
+    let only = names.join(",");
+    format!(
+        "/logs{}",
+        vr_app::query::query_string([("only", only.as_str())])
+    )
+}

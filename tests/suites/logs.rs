@@ -14,7 +14,8 @@ use vr_app::api::paths;
 use vr_app::fleet::{Health, ProcMeta};
 use vr_app::logs::LogEvent;
 use vr_tests::harness::fleet::{new_host, wait_health};
-use vr_tests::harness::{ApiClient, TestHost, VrServer};
+use vr_tests::harness::ports::wait_until_async;
+use vr_tests::harness::{ApiClient, Browser, TestHost, VrServer};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -235,4 +236,114 @@ async fn vr_logs_merges_matching_procs_across_hosts_with_history_filters_and_mar
     server.stop();
     let status = child.wait().expect("vr logs exits");
     assert!(!status.success());
+}
+
+/// The text of the log page's lines now.
+async fn page_lines(browser: &Browser) -> String {
+    browser
+        .eval(
+            "return document.querySelector('#logs-lines')?.innerText ?? '';",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Waits until the page's lines satisfy `ok`.
+async fn wait_lines(browser: &Browser, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let last = std::sync::Mutex::new(String::new());
+    let seen = wait_until_async(WAIT, || async {
+        let text = page_lines(browser).await;
+        let good = ok(&text);
+        *last.lock().unwrap_or_else(|p| p.into_inner()) = text;
+        good
+    })
+    .await;
+    let last = last.into_inner().unwrap_or_else(|p| p.into_inner());
+    assert!(seen, "the log page never showed {what}; last:\n{last}");
+    last
+}
+
+#[tokio::test]
+async fn the_log_page_follows_a_filtered_set_with_search_toggles_pause_and_markers() {
+    let (server, _api, hosts) = setup().await;
+    let browser = Browser::start().await;
+    browser
+        .sign_in(&server.base_url(), "admin", super::fleet::PW)
+        .await;
+
+    // From the dashboard's filtered set to its live log.
+    browser.goto(&server.url("/")).await;
+    browser.fill("#fleet-filter", "shop").await;
+    browser
+        .wait_for_text("[data-test=proc-count]", "2 of 3 procs")
+        .await;
+    browser.click("#fleet-logs").await;
+    browser
+        .wait_for_text("#logs-summary", "2 procs on 2 hosts")
+        .await;
+    wait_lines(&browser, "both hosts' stdout and stderr", |t| {
+        [
+            "h0 shop-1-prod-x-web-5001 out| one out",
+            "h0 shop-1-prod-x-web-5001 err| one err",
+            "h1 shop-1-prod-x-web-5002 out| two out",
+        ]
+        .iter()
+        .all(|w| t.contains(w))
+            && !t.contains("noise")
+    })
+    .await;
+
+    // Stream and host toggles.
+    browser.click("[data-test=logs-show-stderr]").await;
+    browser.click("[data-test=logs-host-h1]").await;
+    wait_lines(&browser, "h0's stdout only", |t| {
+        t.contains("one out") && !t.contains(" err| ") && !t.contains("h1 ")
+    })
+    .await;
+
+    browser.click("[data-test=logs-show-stderr]").await;
+    browser.click("[data-test=logs-host-h1]").await;
+    // The search box filters what is shown, live.
+    browser.fill("#logs-search", "TWO ERR").await;
+    wait_lines(&browser, "only h1's stderr", |t| {
+        t.contains("two err") && !t.contains("one out") && !t.contains("two out")
+    })
+    .await;
+
+    browser.fill("#logs-search", "one out").await;
+    // Paused, nothing new is drawn while arrivals are counted; resumed, they come.
+    browser.click("#logs-pause").await;
+    browser.wait_for_text("#logs-status", "paused").await;
+    let frozen = page_lines(&browser).await;
+    // Twenty arrivals take several draw intervals.
+    let counted = wait_until_async(WAIT, || async {
+        let status = browser.text("#logs-status").await;
+        status
+            .trim_start_matches("paused, ")
+            .trim_end_matches(" new")
+            .parse::<usize>()
+            .is_ok_and(|n| n >= 20)
+    })
+    .await;
+    assert!(counted, "{}", browser.text("#logs-status").await);
+    assert_eq!(page_lines(&browser).await, frozen, "drawn while paused");
+    browser.click("#logs-pause").await;
+    wait_lines(&browser, "new lines after resuming", |t| t != frozen).await;
+
+    // A restart is marked in the stream.
+    hosts[0].ctl_ok(&["restart", "shop-1-prod-x-web-5001"]);
+    wait_lines(&browser, "the restart marker", |t| {
+        t.contains("--- h0 shop-1-prod-x-web-5001 restarted")
+    })
+    .await;
+
+    // A swarm's log from its own selection.
+    browser.goto(&server.url("/logs?swarm=7")).await;
+    browser
+        .wait_for_text("#logs-summary", "swarm 7: 2 procs on 2 hosts")
+        .await;
+    browser.close().await;
 }

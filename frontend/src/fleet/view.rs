@@ -141,6 +141,15 @@ pub fn FleetProcs(
                     {state_options}
                     <option value=STALE>"STALE (host not answering)"</option>
                 </select>
+                <a
+                    id="fleet-logs"
+                    href=move || shown.with(|ps| {
+                        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
+                        crate::links::logs_of_href(&names)
+                    })
+                >
+                    "Live logs of these"
+                </a>
                 <span class="muted table-count" data-test="proc-count">
                     {move || {
                         let all = scope.with(Vec::len);

@@ -17,7 +17,7 @@ use crate::components::{
     StatusBadge, numbered_missing_text, use_toasts,
 };
 use crate::fleet::use_fleet;
-use crate::links::{app_href, dispatch_href, host_href, release_href, squad_href};
+use crate::links::{app_href, dispatch_href, host_href, release_href, squad_href, swarm_logs_href};
 use crate::live::LiveData;
 use crate::router::{NavigateOptions, use_navigate};
 use crate::session::use_session;
@@ -99,7 +99,10 @@ fn SwarmHead(current: Signal<Option<Swarm>>) -> impl IntoView {
                 ),
             ];
             view! {
-                <h1 id="swarm-title">{s.name.clone()}</h1>
+                <div class="card-head">
+                    <h1 id="swarm-title">{s.name.clone()}</h1>
+                    <a href=swarm_logs_href(s.id) id="swarm-logs">"Live logs →"</a>
+                </div>
                 <div class="card">
                     <Facts facts=facts test="swarm-facts" />
                 </div>

@@ -48,12 +48,14 @@ fn selected(
     query: &LogsQuery,
 ) -> Result<BTreeMap<String, (Host, BTreeMap<String, Seen>)>, Invalid> {
     let mut out: BTreeMap<String, (Host, BTreeMap<String, Seen>)> = BTreeMap::new();
+    let only = query.only_names();
     let picked: Vec<(Host, Proc)> = select(fleet, &query.filter())?
         .into_iter()
         .filter(|(_, p)| {
             query
                 .swarm
                 .is_none_or(|id| p.meta.as_ref().and_then(|m| m.swarm_id) == Some(id))
+                && (only.is_empty() || only.contains(&p.name.as_str()))
         })
         .collect();
     if picked.len() > MAX_PROCS {
