@@ -2,7 +2,7 @@
 # Benchmarks of the shipped artifact: builds the static release binary, then measures start-up,
 # idle memory, binary and UI bundle size, and the fleet (refresh, freshness, API latency with dead
 # hosts, memory while polling). Figures are recorded in BENCHMARKS.md.
-# Options: --suite all|foundation|fleet|builds|swarms|balancers|hostloss|retention, --runs N, --hosts N, --procs N, --dead N, --samples N.
+# Options: --suite all|foundation|fleet|builds|swarms|balancers|hostloss|logs|retention, --runs N, --hosts N, --procs N, --dead N, --samples N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-static.sh

@@ -276,6 +276,21 @@ crate::from_json_struct!(LogWire {
 crate::from_json_struct!(LogSource { host, proc });
 crate::from_json_named!(Mark, Mark::ALL, Mark::as_str);
 
+/// "N procs on M hosts" of a followed set, in words.
+pub fn following_summary(procs: &[LogSource]) -> String {
+    let mut hosts: Vec<&str> = procs.iter().map(|p| p.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "{} proc{} on {} host{}",
+        procs.len(),
+        s(procs.len()),
+        hosts.len(),
+        s(hosts.len())
+    )
+}
+
 /// `HH:MM:SS.mmm` (UTC) of a time in ms.
 fn clock(at: i64) -> String {
     let ms = at.rem_euclid(86_400_000);
@@ -479,7 +494,7 @@ mod tests {
             lines: Some(MAX_LINES + 1),
             ..Default::default()
         };
-        assert_eq!(q.history().map_err(|e| e.field), Err("lines".into()));
+        assert_eq!(q.history().map_err(|e| e.field), Err("lines"));
         assert_eq!(LogsQuery::default().history(), Ok(DEFAULT_LINES));
         assert_eq!(LogsQuery::default().streams(), LogStream::ALL);
         let q = LogsQuery {
@@ -538,6 +553,18 @@ mod tests {
             Some("00:00:00.000 --- web2 web2 stopped answering")
         );
         assert_eq!(events[0].render(), None);
+        let LogEvent::Following { procs } = &events[0] else {
+            return;
+        };
+        assert_eq!(following_summary(procs), "1 proc on 1 host");
+        let two = [
+            procs[0].clone(),
+            LogSource {
+                host: "web2".into(),
+                proc: "p".into(),
+            },
+        ];
+        assert_eq!(following_summary(&two), "2 procs on 2 hosts");
         for m in Mark::ALL {
             let json = serde_json::to_string(&m).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", m.as_str()));

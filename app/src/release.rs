@@ -129,6 +129,14 @@ pub struct ReleaseConfig {
 }
 
 impl ReleaseConfig {
+    /// The values of the secret env keys: what is masked in whatever the proc or host prints.
+    pub fn secret_values(&self) -> Vec<String> {
+        self.secret_keys
+            .iter()
+            .filter_map(|k| self.env.get(k).cloned())
+            .collect()
+    }
+
     /// One form for equal meanings: no run-as and `""`, no limit and 0, volumes in any order
     /// and repeated, are each the same.
     pub fn canonical(mut self) -> ReleaseConfig {

@@ -259,8 +259,7 @@ pub fn LogsPage() -> impl IntoView {
             } else {
                 parts.join(", ")
             };
-            let n = following.with(Vec::len);
-            format!("{what}: {n} procs on {} hosts", hosts.with(Vec::len))
+            following.with(|f| format!("{what}: {}", vr_app::logs::following_summary(f)))
         }
     };
 

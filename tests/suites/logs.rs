@@ -67,6 +67,17 @@ async fn setup() -> (VrServer, ApiClient, Vec<TestHost>) {
     for i in 0..2 {
         wait_health(&api, &format!("h{i}"), Health::Ok, WAIT).await;
     }
+    // Enough lines written for every history asked for below.
+    for (h, name, tag) in [
+        (&hosts[0], "shop-1-prod-x-web-5001", "one"),
+        (&hosts[1], "shop-1-prod-x-web-5002", "two"),
+    ] {
+        let err = h.dir().join("logs").join(format!("{name}.err"));
+        let written = vr_tests::harness::ports::wait_until(WAIT, || {
+            std::fs::read_to_string(&err).is_ok_and(|t| t.contains(&format!("{tag} err 9\n")))
+        });
+        assert!(written, "{name} wrote too little");
+    }
     (server, api, hosts)
 }
 

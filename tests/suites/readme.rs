@@ -198,6 +198,17 @@ fn script() -> Vec<(&'static str, Expect)> {
             Prints(&["size: 2 → 1", "(dry run)"]),
         ),
         (
+            "vr logs shop-prod-web -n 5",
+            Prints(&[
+                "procs on 1 host",
+                "out| Serving HTTP on 0.0.0.0 port",
+            ]),
+        ),
+        (
+            "vr logs shop-prod-web --stdout --follow",
+            Follows(&["out| Serving HTTP on 0.0.0.0 port"]),
+        ),
+        (
             "vr balancer add edge --host web1 --drain-ms 2000",
             Prints(&[
                 "balancer edge (nginx)",

@@ -277,6 +277,11 @@ async fn secret_values_are_masked_everywhere_and_revealed_on_purpose() {
     let log = wait_for_log(&s.api, &talker.program, "token=").await;
     assert!(log.contains(&format!("token={MASK}")), "{log}");
     assert_clean(&log, "a proc's log");
+    // And in the merged live log.
+    let token = super::fleet::cli_token(&s.api).await;
+    let (ok, merged) = super::fleet::vr(&s.server, &token, &["logs", "talker", "-n", "50"]);
+    assert!(ok && merged.contains(&format!("token={MASK}")), "{merged}");
+    assert_clean(&merged, "the merged log");
 
     // Reveals: a deployer may, as an event; a viewer may not.
     let deployer = make_user(&s.server, &s.api, "dep", "deployer").await;

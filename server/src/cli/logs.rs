@@ -38,16 +38,13 @@ pub async fn run(args: ClientArgs, logs: LogsArgs) -> anyhow::Result<()> {
         match &event {
             LogEvent::Following { procs } => {
                 empty = procs.is_empty();
-                let hosts: std::collections::BTreeSet<&str> =
-                    procs.iter().map(|p| p.host.as_str()).collect();
                 if empty && !logs.follow {
                     return Ok(false);
                 }
                 eprintln!(
-                    "{} {} procs on {} hosts",
+                    "{} {}",
                     if logs.follow { "following" } else { "showing" },
-                    procs.len(),
-                    hosts.len()
+                    vr_app::logs::following_summary(procs)
                 );
             }
             LogEvent::CaughtUp => {

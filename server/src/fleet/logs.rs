@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use vr_app::api::LiveMessage;
 use vr_app::fleet::{Host, LogStream};
 use vr_app::logs::{Lines, LogEvent, MAX_LINES, Mark};
+use vr_app::secret::redact;
 
 /// Time between two reads of a host's followed logs: a line reaches a follower within about this.
 const TICK: Duration = Duration::from_millis(250);
@@ -35,6 +36,15 @@ pub struct LogKey {
     pub stream: LogStream,
 }
 
+/// How to read and show one log.
+#[derive(Debug, Clone, Default)]
+pub struct LogSpec {
+    /// vr deployed it: its log files are at vr's paths.
+    pub managed: bool,
+    /// Its release's secret values, masked in every line.
+    pub secrets: Vec<String>,
+}
+
 /// Joining a host's follower: the history of the keys and the channel of what follows.
 pub struct Joined {
     pub history: Vec<LogEvent>,
@@ -43,7 +53,7 @@ pub struct Joined {
 
 enum Command {
     Join {
-        keys: Vec<(LogKey, bool)>,
+        keys: Vec<(LogKey, LogSpec)>,
         history: usize,
         reply: oneshot::Sender<Joined>,
     },
@@ -74,12 +84,12 @@ pub struct LogHub {
 }
 
 impl FleetService {
-    /// Follows `keys` (each with whether vr deployed it) on `host`: their last `history` lines,
-    /// then everything new. `None` when the server is stopping.
+    /// Follows `keys` on `host`: their last `history` lines, then everything new. `None` when
+    /// the server is stopping.
     pub async fn follow_logs(
         self: &Arc<Self>,
         host: &Host,
-        keys: Vec<(LogKey, bool)>,
+        keys: Vec<(LogKey, LogSpec)>,
         history: usize,
     ) -> Option<(Joined, Holding)> {
         let names: Vec<LogKey> = keys.iter().map(|(k, _)| k.clone()).collect();
@@ -138,7 +148,7 @@ impl FleetService {
 /// One followed log's state.
 struct Followed {
     users: usize,
-    managed: bool,
+    spec: LogSpec,
     /// Where the last read ended; `None` until the first read.
     offset: Option<u64>,
     lines: Lines,
@@ -151,10 +161,10 @@ struct Followed {
 }
 
 impl Followed {
-    fn new(managed: bool) -> Followed {
+    fn new(spec: LogSpec) -> Followed {
         Followed {
             users: 0,
-            managed,
+            spec,
             offset: None,
             lines: Lines::default(),
             partial_since: None,
@@ -249,10 +259,10 @@ impl Follower {
                 reply,
             } => {
                 let names = keys.iter().map(|(k, _)| k.clone()).collect();
-                for (key, managed) in keys {
+                for (key, spec) in keys {
                     self.logs
                         .entry(key)
-                        .or_insert_with(|| Followed::new(managed))
+                        .or_insert_with(|| Followed::new(spec))
                         .users += 1;
                 }
                 self.waiting.push((names, history, reply));
@@ -303,7 +313,7 @@ impl Follower {
                         stream: k.stream,
                         offset: f.offset,
                         bytes: READ_BYTES,
-                        managed: f.managed,
+                        managed: f.spec.managed,
                     }
                 })
                 .collect();
@@ -366,7 +376,13 @@ impl Follower {
             // The last bytes of a longer log start mid-line.
             text = text.split_once('\n').map_or("", |(_, rest)| rest);
         }
-        let lines = f.lines.push(text);
+        // A proc may print its env: its release's secrets never reach a reader of its log.
+        let lines: Vec<String> = f
+            .lines
+            .push(text)
+            .into_iter()
+            .map(|l| redact(&l, &f.spec.secrets))
+            .collect();
         f.partial_since = f.lines.pending().then_some(f.partial_since.unwrap_or(at));
         if first {
             for line in lines {
@@ -409,7 +425,7 @@ impl Follower {
                 continue;
             };
             f.partial_since = None;
-            if let Some(text) = f.lines.flush() {
+            if let Some(text) = f.lines.flush().map(|t| redact(&t, &f.spec.secrets)) {
                 f.keep(now, text.clone());
                 let e = line_event(&self.host, &key, now, text);
                 self.send(e);

@@ -4,7 +4,7 @@
 //! selection (a dispatch started them) or leave it.
 
 use super::FleetService;
-use super::logs::{Holding, LogKey};
+use super::logs::{Holding, LogKey, LogSpec};
 use super::select::select;
 use crate::clock::now_ms;
 use crate::store::{Store, StoreError};
@@ -40,14 +40,15 @@ struct Seen {
     state: ProcState,
     pid: Option<u32>,
     managed: bool,
+    release_id: Option<i64>,
 }
 
+/// Selected procs by host name: the host and each proc's look.
+type Selection = BTreeMap<String, (Host, BTreeMap<String, Seen>)>;
+
 /// The procs the query selects now, by host name, with how they look.
-fn selected(
-    fleet: &Fleet,
-    query: &LogsQuery,
-) -> Result<BTreeMap<String, (Host, BTreeMap<String, Seen>)>, Invalid> {
-    let mut out: BTreeMap<String, (Host, BTreeMap<String, Seen>)> = BTreeMap::new();
+fn selected(fleet: &Fleet, query: &LogsQuery) -> Result<Selection, Invalid> {
+    let mut out: Selection = BTreeMap::new();
     let only = query.only_names();
     let picked: Vec<(Host, Proc)> = select(fleet, &query.filter())?
         .into_iter()
@@ -72,6 +73,7 @@ fn selected(
             state: p.state,
             pid: p.pid,
             managed: p.managed(),
+            release_id: p.meta.as_ref().and_then(|m| m.release_id),
         };
         out.entry(host.settings.name.clone())
             .or_insert_with(|| (host, BTreeMap::new()))
@@ -101,6 +103,7 @@ pub async fn follow(
         history,
         tx,
         hosts: HashMap::new(),
+        secrets: HashMap::new(),
         events: StreamMap::new(),
     };
     tokio::spawn(session.run(first));
@@ -123,6 +126,7 @@ struct Session {
     history: usize,
     tx: mpsc::Sender<LogEvent>,
     hosts: HashMap<String, Followed>,
+    secrets: HashMap<i64, Vec<String>>,
     events: StreamMap<String, BroadcastStream<Arc<LogEvent>>>,
 }
 
@@ -130,7 +134,7 @@ struct Session {
 struct Gone;
 
 impl Session {
-    async fn run(mut self, first: BTreeMap<String, (Host, BTreeMap<String, Seen>)>) {
+    async fn run(mut self, first: Selection) {
         let mut live = self.fleet.live.subscribe();
         let procs = first
             .iter()
@@ -191,27 +195,23 @@ impl Session {
 
     /// Joins the followers of these hosts' procs at once (a host that hangs delays only its
     /// own history) and sends each history as it comes. `announce` marks the procs as joined.
-    async fn join_all(
-        &mut self,
-        add: BTreeMap<String, (Host, BTreeMap<String, Seen>)>,
-        announce: bool,
-    ) -> Result<(), Gone> {
+    async fn join_all(&mut self, add: Selection, announce: bool) -> Result<(), Gone> {
         let mut joins = FuturesUnordered::new();
         for (name, (host, procs)) in add {
-            let keys: Vec<(LogKey, bool)> = procs
-                .iter()
-                .flat_map(|(p, seen)| {
-                    self.streams.iter().map(|s| {
-                        (
-                            LogKey {
-                                program: p.clone(),
-                                stream: *s,
-                            },
-                            seen.managed,
-                        )
-                    })
-                })
-                .collect();
+            let mut keys: Vec<(LogKey, LogSpec)> = Vec::new();
+            for (p, seen) in &procs {
+                let spec = LogSpec {
+                    managed: seen.managed,
+                    secrets: self.secrets(seen.release_id).await,
+                };
+                for s in &self.streams {
+                    let key = LogKey {
+                        program: p.clone(),
+                        stream: *s,
+                    };
+                    keys.push((key, spec.clone()));
+                }
+            }
             let fleet = Arc::clone(&self.fleet);
             let history = self.history;
             joins.push(async move {
@@ -257,6 +257,25 @@ impl Session {
             );
         }
         Ok(())
+    }
+
+    /// A release's secret values (read once per release and stream).
+    async fn secrets(&mut self, release: Option<i64>) -> Vec<String> {
+        let Some(id) = release else {
+            return Vec::new();
+        };
+        if let Some(known) = self.secrets.get(&id) {
+            return known.clone();
+        }
+        let values = match self.store.release(id).await {
+            Ok(r) => r.config.secret_values(),
+            Err(e) => {
+                tracing::warn!(release = id, error = %e, "cannot read a followed proc's release");
+                Vec::new()
+            }
+        };
+        self.secrets.insert(id, values.clone());
+        values
     }
 
     /// One event from a host's follower: sent when it concerns this stream's procs.
@@ -328,7 +347,7 @@ impl Session {
         let Ok(now) = selected(&snapshot, &self.query) else {
             return Ok(());
         };
-        let mut add: BTreeMap<String, (Host, BTreeMap<String, Seen>)> = BTreeMap::new();
+        let mut add: Selection = BTreeMap::new();
         let mut left: Vec<(String, String)> = Vec::new();
         for (name, f) in &self.hosts {
             let current: BTreeSet<&String> = now

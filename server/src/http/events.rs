@@ -3,6 +3,7 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::ApiQuery;
 use super::principal::Principal;
+use crate::slots::Slot;
 use crate::state::{AppState, MAX_STREAMS_PER_USER};
 use axum::Json;
 use axum::extract::State;
@@ -43,18 +44,12 @@ pub async fn stream(
     Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// What ends a live stream.
+pub type Ending = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// A live stream's slot among the user's, and the future that ends it: the server stopping,
 /// or the credential no longer valid (signed out, token revoked, user disabled).
-pub fn open_stream(
-    state: &AppState,
-    p: Principal,
-) -> Result<
-    (
-        crate::slots::Slot<i64>,
-        std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
-    ),
-    ApiError,
-> {
+pub fn open_stream(state: &AppState, p: Principal) -> Result<(Slot<i64>, Ending), ApiError> {
     let slot = state.streams.take(p.user_id).ok_or_else(|| {
         ApiError::TooManyRequests(format!(
             "{} already has {MAX_STREAMS_PER_USER} live streams open; close some tabs",

@@ -52,13 +52,7 @@ pub async fn log(
     if let Some(release_id) = detail.proc.meta.and_then(|m| m.release_id)
         && let Ok(r) = state.store.release(release_id).await
     {
-        let secrets: Vec<String> = r
-            .config
-            .secret_keys
-            .iter()
-            .filter_map(|k| r.config.env.get(k).cloned())
-            .collect();
-        chunk.text = vr_app::secret::redact(&chunk.text, &secrets);
+        chunk.text = vr_app::secret::redact(&chunk.text, &r.config.secret_values());
     }
     Ok(Json(chunk))
 }

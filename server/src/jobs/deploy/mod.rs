@@ -563,11 +563,7 @@ impl work::StepSink for Recorder<'_> {
 impl Plan {
     /// The release's secret values, to redact from whatever the host prints.
     fn secret_values(&self) -> Vec<String> {
-        let c = &self.release.config;
-        c.secret_keys
-            .iter()
-            .filter_map(|k| c.env.get(k).cloned())
-            .collect()
+        self.release.config.secret_values()
     }
 }
 

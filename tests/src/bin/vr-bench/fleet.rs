@@ -47,7 +47,7 @@ fn jitter_ms(max: u64) -> u64 {
     u64::from(nanos.wrapping_mul(2_654_435_761) >> 8) % max
 }
 
-fn cpu_ticks(pid: u32) -> u64 {
+pub fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which is in parentheses): utime is 14th, stime 15th.
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Benchmarks of a `vr` binary, run by `scripts/bench.sh` (which builds the static release binary
 //! first); figures go into BENCHMARKS.md.
 //!
-//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms|balancers|hostloss|retention] [--runs N]
+//! Usage: `vr-bench [--vr PATH] [--suite all|foundation|fleet|builds|swarms|balancers|hostloss|logs|retention] [--runs N]
 //! [--hosts 50] [--procs 20] [--dead 10] [--samples 60]`.
 //! - foundation: start-up time, idle memory, binary size and UI bundle size;
 //! - fleet: see [`fleet`];
@@ -9,12 +9,14 @@
 //! - swarms: see [`swarms`];
 //! - balancers: see [`balancers`] (vr against Ansible);
 //! - hostloss: see [`hostloss`];
+//! - logs: see [`logs`];
 //! - retention: see [`retention`].
 
 mod balancers;
 mod builds;
 mod fleet;
 mod hostloss;
+mod logs;
 mod retention;
 mod swarms;
 
@@ -95,6 +97,9 @@ async fn main() {
     }
     if suite == "all" || suite == "hostloss" {
         hostloss::run(&vr, num("--samples", 8).min(20)).await;
+    }
+    if suite == "all" || suite == "logs" {
+        logs::run(&vr).await;
     }
     if suite == "all" || suite == "retention" {
         retention::run(&vr).await;
