@@ -18,6 +18,7 @@ pub mod json;
 pub mod live;
 pub mod logs;
 pub mod metrics;
+pub mod notify;
 pub mod object;
 pub mod order;
 pub mod orphans;

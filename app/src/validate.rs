@@ -83,7 +83,7 @@ pub fn host_name(field: &'static str, s: &str) -> Result<(), Invalid> {
     simple_name(field, s, 253)
 }
 
-fn simple_name(field: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
+pub fn simple_name(field: &'static str, s: &str, max: usize) -> Result<(), Invalid> {
     if s.is_empty() || s.len() > max {
         return Err(Invalid::new(
             field,

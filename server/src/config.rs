@@ -68,6 +68,13 @@ pub struct ServeArgs {
     /// Days finished deploys, dispatches and failed builds' logs are kept; 0 = for ever [default: 180]
     #[arg(long, env = "VR_KEEP_JOBS_DAYS")]
     pub keep_jobs_days: Option<u32>,
+    /// How long a webhook receiver may take to answer, in ms [default: 10000]
+    #[arg(long, env = "VR_WEBHOOK_TIMEOUT_MS")]
+    pub webhook_timeout_ms: Option<u64>,
+    /// First wait before a failed webhook delivery is tried again, in ms; ×4 each time, six
+    /// attempts in all [default: 2000]
+    #[arg(long, env = "VR_WEBHOOK_RETRY_MS")]
+    pub webhook_retry_ms: Option<u64>,
 }
 
 /// The optional TOML file; every key is optional.
@@ -90,6 +97,8 @@ pub struct FileConfig {
     pub keep_events_days: Option<u32>,
     pub keep_history_days: Option<u32>,
     pub keep_jobs_days: Option<u32>,
+    pub webhook_timeout_ms: Option<u64>,
+    pub webhook_retry_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +123,7 @@ pub struct ServeConfig {
     /// Scheduled uptests of deployed procs; `None` = off.
     pub uptest_interval: Option<Duration>,
     pub retention: crate::retention::Retention,
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl ServeConfig {
@@ -270,6 +280,19 @@ fn merge(
                     .keep_jobs_days
                     .or(file.keep_jobs_days)
                     .unwrap_or(d.jobs_days),
+            }
+        },
+        notify: {
+            let d = crate::notify::NotifyConfig::default();
+            crate::notify::NotifyConfig {
+                timeout: args
+                    .webhook_timeout_ms
+                    .or(file.webhook_timeout_ms)
+                    .map_or(d.timeout, |ms| Duration::from_millis(ms.max(100))),
+                retry_base_ms: args
+                    .webhook_retry_ms
+                    .or(file.webhook_retry_ms)
+                    .map_or(d.retry_base_ms, |ms| ms.max(10)),
             }
         },
     })

@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;
+pub mod notify;
 pub mod releases;
 pub mod remote;
 pub mod retention;

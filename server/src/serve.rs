@@ -78,6 +78,12 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         cfg.retention,
         shutdown_rx.clone(),
     ));
+    let notifier = crate::notify::Notifier::start(
+        store.clone(),
+        live.clone(),
+        cfg.notify,
+        shutdown_rx.clone(),
+    );
     if let Some(every) = cfg.uptest_interval {
         tokio::spawn(std::sync::Arc::clone(&deploys).run_uptest_checks(every, shutdown_rx.clone()));
     }
@@ -87,6 +93,7 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         ssh: Arc::new(ssh),
         setup: Arc::new(SetupGate::default()),
         login_throttle: Arc::default(),
+        notifier,
         fleet,
         builds,
         deploys,

@@ -15,6 +15,7 @@ pub struct AppState {
     pub setup: Arc<SetupGate>,
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     pub fleet: Arc<crate::fleet::FleetService>,
+    pub notifier: Arc<crate::notify::Notifier>,
     pub builds: Arc<crate::jobs::Builds>,
     pub deploys: Arc<crate::jobs::Deploys>,
     pub dispatches: Arc<crate::jobs::Dispatches>,

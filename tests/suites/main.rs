@@ -13,6 +13,7 @@ mod hosts_hardening;
 mod http_edge;
 mod logs;
 mod metrics;
+mod notify;
 mod orphans;
 mod readme;
 mod releases;

@@ -199,10 +199,7 @@ fn script() -> Vec<(&'static str, Expect)> {
         ),
         (
             "vr logs shop-prod-web -n 5",
-            Prints(&[
-                "procs on 1 host",
-                "out| Serving HTTP on 0.0.0.0 port",
-            ]),
+            Prints(&["procs on 1 host", "out| Serving HTTP on 0.0.0.0 port"]),
         ),
         (
             "vr logs shop-prod-web --stdout --follow",

@@ -15,6 +15,7 @@ mod orphans;
 mod progress;
 mod releases;
 mod swarms;
+mod webhooks;
 
 use crate::config::ServeArgs;
 use clap::{Parser, Subcommand};
@@ -241,6 +242,18 @@ pub enum Command {
         #[command(subcommand)]
         command: balancers::BalancerCommand,
     },
+    /// List webhooks (notifications), their events and how their deliveries go (admins)
+    Webhooks {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Add, edit, delete or test a webhook, or list its deliveries (admins)
+    Webhook {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: webhooks::WebhookCommand,
+    },
     /// List swarms (`app-config-proc`, sorted) whose names match REGEX [default: all]
     ListSwarms {
         #[command(flatten)]
@@ -435,6 +448,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Deploys { client }) => deploys::deploys(client).await,
         Some(Command::Orphans { client, clean, yes }) => orphans::orphans(client, clean, yes).await,
         Some(Command::Balancers { client }) => balancers::list(client).await,
+        Some(Command::Webhooks { client }) => webhooks::list(client).await,
+        Some(Command::Webhook { client, command }) => webhooks::command(client, command).await,
         Some(Command::Balancer { client, command }) => balancers::command(client, command).await,
         Some(Command::ListSwarms { client, regex }) => swarms::list(client, regex).await,
         Some(Command::Swarm {

@@ -6,12 +6,14 @@ use super::{FleetService, HostEntry, blocking, health_of};
 use crate::clock::now_ms;
 use crate::remote::RemoteError;
 use crate::remote::supervisor::Status;
-use crate::store::{PollOutcome, SeenProc};
+use crate::store::{PollOutcome, Polled, SeenProc, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use vr_app::api::Outcome;
 use vr_app::fleet::{ConnectionReport, Host, ProcMeta};
+use vr_app::notify::HostChange;
 
 /// How far past its deadline a poll may run before its host is flagged unreachable.
 const MISSED_MARGIN: Duration = Duration::from_millis(100);
@@ -144,13 +146,8 @@ impl FleetService {
                 )
             }
         };
-        match self.store.apply_poll(host.id, outcome, now).await {
-            Ok(Some(snapshot)) => self.push(snapshot),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(host = %host.settings.name, error = %e, "could not record poll")
-            }
-        }
+        let polled = self.store.apply_poll(host.id, outcome, now).await;
+        self.recorded(host, polled).await;
         reply
     }
 
@@ -164,13 +161,48 @@ impl FleetService {
             ),
             presented_key: None,
         };
-        match self.store.apply_poll(host.id, outcome, now_ms()).await {
-            Ok(Some(snapshot)) => self.push(snapshot),
-            Ok(None) => {}
+        let polled = self.store.apply_poll(host.id, outcome, now_ms()).await;
+        self.recorded(host, polled).await;
+    }
+
+    /// After a poll is recorded: push what changed, and put a host's loss, return or changed
+    /// key in the activity log (whence notifications).
+    async fn recorded(&self, host: &Host, polled: Result<Polled, StoreError>) {
+        let polled = match polled {
+            Ok(p) => p,
             Err(e) => {
-                tracing::error!(host = %host.settings.name, error = %e, "could not record a missed poll")
+                tracing::error!(host = %host.settings.name, error = %e, "could not record poll");
+                return;
             }
-        }
+        };
+        let Some(snapshot) = polled.snapshot else {
+            return;
+        };
+        let status = snapshot.0.status.clone();
+        self.push(snapshot);
+        let Some(change) = HostChange::between(polled.was, status.health) else {
+            return;
+        };
+        let (outcome, detail) = match change {
+            HostChange::Recovered => (Outcome::Ok, "answers again".to_string()),
+            HostChange::Lost | HostChange::KeyChanged => (
+                Outcome::Failed,
+                status
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| status.health.as_str().to_string()),
+            ),
+        };
+        crate::events::record_event(
+            &self.store,
+            &self.live,
+            "system",
+            change.action(),
+            &format!("host:{}", host.settings.name),
+            outcome,
+            &detail,
+        )
+        .await;
     }
 
     /// Folds newly read `proc.json` files into the cache and builds the rows to record.

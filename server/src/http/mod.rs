@@ -26,6 +26,7 @@ mod tests;
 mod tokens;
 pub mod ui;
 mod users;
+mod webhooks;
 
 pub use error::ApiError;
 
@@ -134,6 +135,36 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
             paths::LOGS,
             "The merged live log of the procs a query selects (server-sent events)",
             logs::stream,
+        )
+        .get(
+            vr_app::notify::paths::WEBHOOKS,
+            "Webhooks (admins)",
+            webhooks::list,
+        )
+        .post(
+            vr_app::notify::paths::WEBHOOKS,
+            "Add a webhook; its signing secret is answered once",
+            webhooks::create,
+        )
+        .patch(
+            "/api/webhooks/{name}",
+            "Change a webhook (URL, events, format, enabled, a new secret)",
+            webhooks::update,
+        )
+        .delete(
+            "/api/webhooks/{name}",
+            "Delete a webhook and its deliveries",
+            webhooks::delete,
+        )
+        .post(
+            "/api/webhooks/{name}/test",
+            "Send a test notification to a webhook",
+            webhooks::test,
+        )
+        .get(
+            "/api/webhooks/{name}/deliveries",
+            "A webhook's newest deliveries and their results",
+            webhooks::deliveries,
         )
         .get(
             paths::SSH_KEY,

@@ -121,6 +121,10 @@ pub(crate) fn is_admin_only(method: &Method, path: &str) -> bool {
         || (path.starts_with("/api/balancers/")
             && path.matches('/').count() == 3
             && matches!(*method, Method::PUT | Method::DELETE))
+        // Webhooks send the fleet's news out, and their URLs are often credentials: reads too
+        // (those are checked in the handlers, as the middleware checks only changes).
+        || path == vr_app::notify::paths::WEBHOOKS
+        || path.starts_with("/api/webhooks/")
 }
 
 pub async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {

@@ -57,9 +57,16 @@ impl Harness {
             Arc::clone(&deploys),
             Arc::clone(&pools),
         );
+        let notifier = crate::notify::Notifier::start(
+            store.clone(),
+            live.clone(),
+            crate::notify::NotifyConfig::default(),
+            shutdown.clone(),
+        );
         let state = AppState {
             store,
             live,
+            notifier,
             fleet,
             builds,
             deploys,

@@ -8,7 +8,7 @@ use vr_app::api::{Event, EventQuery, Outcome};
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+pub(super) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
     let outcome: String = r.get(5)?;
     Ok(Event {
         id: r.get(0)?,

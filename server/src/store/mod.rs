@@ -18,6 +18,7 @@ mod swarms;
 mod tokens;
 mod uptests;
 mod users;
+mod webhooks;
 
 pub use builds::{BuildOutcome, NewBuildRecord};
 pub use deploys::NewDeployRecord;
@@ -26,11 +27,12 @@ pub use ports::PortOwner;
 pub use prune::{Cutoffs, Pruned};
 pub use releases::{IngredientRecord, ReleaseRecord};
 pub use sessions::SessionPrincipal;
-pub use snapshot::{HostSnapshot, PollOutcome, SeenProc};
+pub use snapshot::{HostSnapshot, PollOutcome, Polled, SeenProc};
 pub use stats::{JobStats, JobTable};
 pub use swarms::{DispatchProgress, NewDispatchRecord, SwarmRow};
 pub use tokens::TokenPrincipal;
 pub use users::NewUserRecord;
+pub use webhooks::{Attempt, DueDelivery, NewDelivery, WebhookTarget};
 
 use rusqlite::Connection;
 use std::path::Path;

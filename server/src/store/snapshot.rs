@@ -273,6 +273,15 @@ fn prev_status(tx: &Transaction<'_>, host_id: i64) -> Result<Option<PrevStatus>,
         .optional()?)
 }
 
+/// What recording a poll changed.
+#[derive(Debug, Default)]
+pub struct Polled {
+    /// The host and its procs, when anything a viewer would see changed.
+    pub snapshot: Option<HostSnapshot>,
+    /// The host's health before this poll (none before its first).
+    pub was: Option<Health>,
+}
+
 impl Store {
     /// Records one poll of a host. Returns the host and its procs when anything a viewer would
     /// see changed (so only then is it pushed to browsers); `None` for a deleted host.
@@ -281,16 +290,17 @@ impl Store {
         host_id: i64,
         outcome: PollOutcome,
         now: i64,
-    ) -> Result<Option<HostSnapshot>, StoreError> {
+    ) -> Result<Polled, StoreError> {
         self.call(move |c| {
             let tx = c.transaction()?;
             let exists: Option<i64> = tx
                 .query_row("SELECT id FROM hosts WHERE id = ?1", [host_id], |r| r.get(0))
                 .optional()?;
             if exists.is_none() {
-                return Ok(None);
+                return Ok(Polled::default());
             }
             let prev = prev_status(&tx, host_id)?;
+            let was = prev.as_ref().and_then(|p| Health::parse(&p.health));
             let changed = match outcome {
                 PollOutcome::Ok {
                     procs,
@@ -342,7 +352,7 @@ impl Store {
                 None
             };
             tx.commit()?;
-            Ok(snapshot)
+            Ok(Polled { snapshot, was })
         })
         .await
     }
@@ -451,6 +461,7 @@ mod tests {
             )
             .await
             .expect("poll")
+            .snapshot
             .expect("first poll changes");
         assert_eq!(snap.0.status.health, Health::Ok);
         assert_eq!(snap.1.len(), 2);
@@ -471,12 +482,14 @@ mod tests {
             )
             .await
             .expect("poll");
-        assert!(again.is_none());
+        assert!(again.snapshot.is_none());
+        assert_eq!(again.was, Some(Health::Ok));
         // Both vanish: the managed one stays as MISSING, the unmanaged one is forgotten.
         let (_, procs) = s
             .apply_poll(h.id, ok(vec![]), 30)
             .await
             .expect("poll")
+            .snapshot
             .expect("changed");
         assert_eq!(procs.len(), 1);
         assert_eq!(procs[0].state, ProcState::Missing);
@@ -497,6 +510,7 @@ mod tests {
             .apply_poll(h.id, failed.clone(), 40)
             .await
             .expect("poll")
+            .snapshot
             .expect("changed");
         assert_eq!(host.status.health, Health::Unreachable);
         assert_eq!(host.status.error_since, Some(40));
@@ -506,6 +520,7 @@ mod tests {
             s.apply_poll(h.id, failed, 50)
                 .await
                 .expect("poll")
+                .snapshot
                 .is_none()
         );
         assert_eq!(
@@ -548,6 +563,7 @@ mod tests {
             s.apply_poll(h.id, ok(vec![]), 5)
                 .await
                 .expect("poll")
+                .snapshot
                 .is_none()
         );
     }
