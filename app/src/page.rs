@@ -29,6 +29,7 @@ pub enum Page {
     Balancers,
     Orphans,
     Logs,
+    Webhooks,
     Squads,
     Squad,
     Ingredients,
@@ -40,7 +41,7 @@ pub enum Page {
 }
 
 /// Fixed paths, then `prefix/:param` paths. `/hosts/new` is listed before `/hosts/:name`.
-const FIXED: [(&str, Page); 21] = [
+const FIXED: [(&str, Page); 22] = [
     ("/", Page::Dashboard),
     ("/login", Page::Login),
     ("/setup", Page::Setup),
@@ -57,6 +58,7 @@ const FIXED: [(&str, Page); 21] = [
     ("/balancers", Page::Balancers),
     ("/orphans", Page::Orphans),
     ("/logs", Page::Logs),
+    ("/webhooks", Page::Webhooks),
     ("/squads", Page::Squads),
     ("/ingredients", Page::Ingredients),
     ("/activity", Page::Activity),

@@ -28,6 +28,7 @@ use crate::shell::{NotFound, Shell};
 use crate::squads::{SquadPage, SquadsPage};
 use crate::swarms::{DispatchPage, NewSwarmPage, SwarmPage, SwarmsPage};
 use crate::users::UsersPage;
+use crate::webhooks::WebhooksPage;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -72,6 +73,7 @@ pub fn CurrentPage() -> impl IntoView {
         Page::Balancers => view! { <BalancersPage /> }.into_any(),
         Page::Orphans => view! { <OrphansPage /> }.into_any(),
         Page::Logs => view! { <LogsPage /> }.into_any(),
+        Page::Webhooks => view! { <WebhooksPage /> }.into_any(),
         Page::Squads => view! { <SquadsPage /> }.into_any(),
         Page::Squad => view! { <SquadPage /> }.into_any(),
         Page::Ingredients => view! { <IngredientsPage /> }.into_any(),

@@ -41,6 +41,7 @@ pub mod shell;
 pub mod squads;
 pub mod swarms;
 pub mod users;
+pub mod webhooks;
 
 /// Installs the panic hook and mounts the app.
 pub fn run() {

@@ -320,3 +320,53 @@ async fn webhooks_are_signed_retried_logged_and_a_hanging_receiver_stays_apart()
     let (ok, out) = vr(&server, t, &["webhook", "rm", "hang"]);
     assert!(ok, "{out}");
 }
+
+#[tokio::test]
+async fn the_webhooks_page_adds_tests_shows_deliveries_and_disables() {
+    let server = super::fleet::fleet_server().await;
+    let api = server.admin().await;
+    let receiver = Receiver::start(&[200]).await;
+    let browser = vr_tests::harness::Browser::start().await;
+    browser
+        .sign_in(&server.base_url(), "admin", super::fleet::PW)
+        .await;
+    browser.goto(&server.url("/")).await;
+    browser.click("#sidenav a[href='/webhooks']").await;
+    browser.fill("#webhook-name", "chat").await;
+    browser.fill("#webhook-url", &receiver.url).await;
+    browser
+        .click("[data-test='webhook-event-build.failed']")
+        .await;
+    browser.click("#webhook-slack").await;
+    browser.click("#webhook-submit").await;
+    let secret = browser.text("#webhook-secret code").await;
+    assert!(secret.len() >= 32, "{secret}");
+    browser
+        .wait_for_text(
+            "[data-test=webhooks-table]",
+            "dispatch.failed, host.unreachable, build.failed",
+        )
+        .await;
+    let listed: Vec<vr_app::notify::Webhook> = api.get(paths::WEBHOOKS).await.expect_ok().json();
+    assert_eq!(listed[0].format, WebhookFormat::Slack);
+
+    browser.click("[data-test=webhook-test]").await;
+    let got = receiver.wait("the test", |g| !g.is_empty()).await;
+    assert_eq!(got[0].header("x-vr-event"), "test");
+    assert_eq!(
+        got[0].header("x-vr-signature"),
+        hmac_sha256(secret.as_bytes(), got[0].body.as_bytes())
+    );
+    browser
+        .wait_for_text(
+            "[data-test=deliveries-table]",
+            "delivered after 1 attempt(s) HTTP 200",
+        )
+        .await;
+
+    browser.click("[data-test=webhook-toggle]").await;
+    browser
+        .wait_for_text("[data-test=webhooks-table]", "disabled")
+        .await;
+    browser.close().await;
+}

@@ -206,6 +206,18 @@ fn script() -> Vec<(&'static str, Expect)> {
             Follows(&["out| Serving HTTP on 0.0.0.0 port"]),
         ),
         (
+            "vr webhook add ops http://127.0.0.1:9000/vr --events dispatch.failed,host.unreachable,host.recovered",
+            Prints(&["ops", "signing secret (shown once): "]),
+        ),
+        (
+            "vr webhooks",
+            Prints(&[
+                "ops",
+                "http://127.0.0.1:9000/…",
+                "dispatch.failed, host.unreachable, host.recovered",
+            ]),
+        ),
+        (
             "vr balancer add edge --host web1 --drain-ms 2000",
             Prints(&[
                 "balancer edge (nginx)",

@@ -15,6 +15,7 @@ use crate::fleet::{
     ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, LogStream, Proc,
     ProcActionReport, ProcActionResult, ProcDetail, ProcMeta, ProcRef, Squad, StateChange,
 };
+use crate::notify::{Delivery, DeliveryStatus, NotifyEvent, Webhook, WebhookFormat, WebhookSecret};
 use crate::orphans::Orphan;
 use crate::plan::{NewProc, Plan};
 use crate::release::{
@@ -369,6 +370,37 @@ from_json_struct!(Dispatch {
     requested_by,
     created_at,
     started_at,
+    finished_at
+});
+
+// notify
+from_json_named!(NotifyEvent, NotifyEvent::ALL, NotifyEvent::as_str);
+from_json_named!(WebhookFormat, WebhookFormat::ALL, WebhookFormat::as_str);
+from_json_named!(DeliveryStatus, DeliveryStatus::ALL, DeliveryStatus::as_str);
+from_json_struct!(Webhook {
+    id,
+    name,
+    url,
+    events,
+    format,
+    enabled,
+    created_by,
+    created_at,
+    pending,
+    failed_recently
+});
+from_json_struct!(WebhookSecret { webhook, secret });
+from_json_struct!(Delivery {
+    id,
+    webhook,
+    event,
+    object,
+    status,
+    attempts,
+    response_status,
+    error,
+    created_at,
+    next_at,
     finished_at
 });
 
@@ -971,5 +1003,44 @@ mod tests {
             swarm: "shop-prod-web".into(),
             why: "swarm #3 was deleted".into(),
         });
+    }
+
+    #[test]
+    fn webhooks_and_deliveries_decode_as_serde_writes_them() {
+        let w = Webhook {
+            id: 1,
+            name: "ops".into(),
+            url: "https://hooks.example/x".into(),
+            events: vec![NotifyEvent::DispatchFailed, NotifyEvent::HostKeyChanged],
+            format: WebhookFormat::Slack,
+            enabled: false,
+            created_by: "ann".into(),
+            created_at: 2,
+            pending: 3,
+            failed_recently: 4,
+        };
+        same(WebhookSecret {
+            webhook: w.clone(),
+            secret: Some("s3cret-s3cret-s3cret".into()),
+        });
+        same(WebhookSecret {
+            webhook: w,
+            secret: None,
+        });
+        for status in DeliveryStatus::ALL {
+            same(Delivery {
+                id: 5,
+                webhook: "ops".into(),
+                event: NotifyEvent::Test,
+                object: "webhook:ops".into(),
+                status,
+                attempts: 2,
+                response_status: Some(500),
+                error: Some("HTTP 500".into()),
+                created_at: 1,
+                next_at: Some(9),
+                finished_at: None,
+            });
+        }
     }
 }

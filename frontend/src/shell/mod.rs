@@ -188,6 +188,9 @@ fn Nav() -> impl IntoView {
                     <li>
                         <NavLink href="/users" label="Users" />
                     </li>
+                    <li>
+                        <NavLink href="/webhooks" label="Webhooks" />
+                    </li>
                 </Show>
             </ul>
         </nav>
