@@ -352,3 +352,60 @@ mod tests {
         }
     }
 }
+
+/// What a build has done, as its log's own step lines say: a progress bar's steps.
+pub const BUILD_PHASES: [&str; 6] = [
+    "started",
+    "checked out",
+    "compiling",
+    "packed",
+    "stored",
+    "succeeded",
+];
+
+/// Which of [`BUILD_PHASES`] a log line (without its end) says was reached, counted from 1.
+pub fn build_phase(line: &str) -> Option<usize> {
+    let step = line.strip_prefix("-----> ")?;
+    Some(if step.starts_with("Building ") {
+        1
+    } else if step.starts_with("Checked out ") {
+        2
+    } else if step.starts_with("Using pinned buildpack ") || step.contains(" app detected by ") {
+        3
+    } else if step.starts_with("Packed ") {
+        4
+    } else if step.starts_with("Stored ") {
+        5
+    } else if step.starts_with("Build succeeded") || step.starts_with("Reusing build #") {
+        6
+    } else {
+        return None;
+    })
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::*;
+
+    #[test]
+    fn the_log_s_own_step_lines_are_the_phases() {
+        let log = [
+            "-----> Building shop v1 on b1",
+            "-----> v1 is 0123abcd",
+            "-----> Checked out 0123abcd; building as uid 20001",
+            "-----> Shell app detected by file:///bp",
+            "compiling…",
+            "-----> Packed 100 bytes, sha256 ab",
+            "-----> Stored 100 bytes as ab",
+            "-----> Build succeeded",
+        ];
+        let phases: Vec<usize> = log.iter().filter_map(|l| build_phase(l)).collect();
+        assert_eq!(phases, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(BUILD_PHASES.len(), 6);
+        assert_eq!(
+            build_phase("-----> Reusing build #3 of the same commit"),
+            Some(6)
+        );
+        assert_eq!(build_phase("Building it myself"), None);
+    }
+}

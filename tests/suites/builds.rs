@@ -554,6 +554,33 @@ async fn the_cli_adds_apps_and_buildpacks_and_follows_builds() {
         out.contains("Shell app detected") && out.contains("-----> Build succeeded"),
         "{out}"
     );
+    // Under a terminal (script(1) gives it one) a bar of the build's steps, full at the end,
+    // under the log's lines.
+    let line = format!(
+        "{} build shop v1 --force --follow",
+        vr_tests::harness::server::default_vr_binary().display()
+    );
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("VR_URL", s.server.base_url())
+        .env("VR_TOKEN", t)
+        .env(
+            "VR_CREDENTIALS",
+            s.server.temp_dir().join("credentials.toml"),
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script");
+    let drawn = String::from_utf8_lossy(&tty.stdout).to_string();
+    assert!(tty.status.success(), "{drawn:?}");
+    assert!(
+        drawn.contains("\x1b[2K[") && drawn.contains("Shell app detected"),
+        "{drawn:?}"
+    );
+    assert!(
+        drawn.contains(&format!("[{}] 6/6 succeeded", "#".repeat(24))),
+        "{drawn:?}"
+    );
     let (ok, out) = vr(&s.server, t, &["build", "shop", "nope", "--follow"]);
     assert!(
         !ok && out.contains("no branch, tag or commit named nope"),
@@ -579,7 +606,7 @@ async fn the_cli_adds_apps_and_buildpacks_and_follows_builds() {
         "{out}"
     );
     let (ok, out) = vr(&s.server, t, &["app", "rm", "shop"]);
-    assert!(!ok && out.contains("has 3 build(s)"), "{out}");
+    assert!(!ok && out.contains("has 4 build(s)"), "{out}");
 }
 
 #[tokio::test]

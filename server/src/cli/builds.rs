@@ -277,18 +277,40 @@ pub async fn build(
         return Ok(());
     }
     eprintln!("build #{} of {} {}", b.id, b.app, b.version);
+    // On a terminal, the log's lines go above a bar of the build's steps; piped, the log as is.
+    let phases = vr_app::build::BUILD_PHASES;
+    let mut bar = super::progress::Progress::new(phases.len());
+    let mut lines = vr_app::logs::Lines::default();
+    let mut reached = 0;
     let mut offset = 0;
     loop {
         let log: BuildLog = c
             .get_query(&paths::build_log(b.id), &[("offset", offset)])
             .await?;
-        print!("{}", log.text);
+        if bar.drawn() {
+            for line in lines.push(&log.text) {
+                reached = reached.max(vr_app::build::build_phase(&line).unwrap_or(0));
+                bar.println(&line);
+            }
+            let what = reached
+                .checked_sub(1)
+                .and_then(|i| phases.get(i))
+                .copied()
+                .unwrap_or("waiting for the builder");
+            bar.set(reached, what);
+        } else {
+            print!("{}", log.text);
+        }
         offset = log.offset;
         if log.complete {
             break;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    if let Some(rest) = lines.flush() {
+        bar.println(&rest);
+    }
+    bar.finish();
     let done: Build = c.get(&paths::build(b.id)).await?;
     if args.json {
         print_json(&done)?;

@@ -24,6 +24,11 @@ impl Progress {
         }
     }
 
+    /// Whether the bar is drawn (stdout is a terminal).
+    pub fn drawn(&self) -> bool {
+        self.on
+    }
+
     /// The bar's text: `[#####-----] 3/10 what`.
     pub fn render(done: usize, total: usize, what: &str) -> String {
         let filled = (done * WIDTH).checked_div(total).unwrap_or(0).min(WIDTH);
