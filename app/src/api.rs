@@ -311,13 +311,7 @@ impl LiveMessage {
     /// carries.
     pub fn from_json(text: &str) -> Result<LiveMessage, crate::json::DecodeError> {
         let w: LiveWire = crate::json::decode(text)?;
-        fn need<T>(v: Option<T>, field: &'static str) -> Result<T, crate::json::DecodeError> {
-            v.ok_or_else(|| {
-                crate::json::DecodeError::Shape(
-                    crate::json::JsonError::expected("a value").at(field),
-                )
-            })
-        }
+        use crate::json::need;
         Ok(match w.kind.as_str() {
             "event" => LiveMessage::Event {
                 event: need(w.event, "event")?,

@@ -181,13 +181,7 @@ impl LogEvent {
     /// like [`crate::api::LiveMessage::from_json`].
     pub fn from_json(text: &str) -> Result<LogEvent, crate::json::DecodeError> {
         let w: LogWire = crate::json::decode(text)?;
-        fn need<T>(v: Option<T>, field: &'static str) -> Result<T, crate::json::DecodeError> {
-            v.ok_or_else(|| {
-                crate::json::DecodeError::Shape(
-                    crate::json::JsonError::expected("a value").at(field),
-                )
-            })
-        }
+        use crate::json::need;
         Ok(match w.kind.as_str() {
             "following" => LogEvent::Following {
                 procs: need(w.procs, "procs")?,

@@ -67,6 +67,12 @@ pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
     T::from_json(value).map_err(DecodeError::Shape)
 }
 
+/// A field a message kind needs, present: for flat wire records where every field is optional
+/// (`LiveMessage`, `LogEvent`).
+pub fn need<T>(v: Option<T>, field: &'static str) -> Result<T, DecodeError> {
+    v.ok_or_else(|| DecodeError::Shape(JsonError::expected("a value").at(field)))
+}
+
 /// Why an answer could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {

@@ -5,8 +5,8 @@
 //! start + uptests, plus the route step's validate and reload). Ansible (`ansible-core`, in
 //! `.tools/ansible`, installed by `scripts/bench.sh`) runs `bench/ansible/rollout.yml`.
 
+use super::ms;
 use super::swarms::{dispatch, floor, steps_line};
-use super::{PW, ms};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use vr_tests::harness::balancer::NginxEdge;
 use vr_tests::harness::fleet::{add_host, server_key, wait_health};
 use vr_tests::harness::git::{GitRepo, shell_buildpack};
 use vr_tests::harness::load::{Load, wait_answers};
-use vr_tests::harness::{ClientKey, HostOptions, ServerOptions, TestHost, VrServer};
+use vr_tests::harness::{ClientKey, HostOptions, TestHost};
 
 const HOSTS: usize = 5;
 const PER_HOST: usize = 2;
@@ -137,12 +137,7 @@ pub async fn run(vr: &Path) {
         "no ansible-playbook in {}: run scripts/bench.sh (it installs ansible-core there)",
         tools.display()
     );
-    let server = VrServer::start(ServerOptions {
-        admin_password: Some(PW.into()),
-        binary: Some(vr.to_path_buf()),
-        ..Default::default()
-    })
-    .await;
+    let server = super::bench_server(vr).await;
     let api = server.admin().await;
     let ansible_key = ClientKey::generate();
     let opts = HostOptions {

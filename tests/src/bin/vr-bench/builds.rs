@@ -2,14 +2,14 @@
 //! local git repo (cold: repo and buildpack not cached; warm: forced rebuild with caches), and
 //! the time a reuse hit takes (same commit, nothing compiled).
 
-use super::{PW, ms, percentile};
+use super::{ms, percentile};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use vr_app::build::{Build, BuildRequest, BuildStatus, NewApp, NewBuildpack, paths};
 use vr_app::fleet::{Health, HostPatch};
 use vr_tests::harness::fleet::{add_host, server_key, wait_health};
 use vr_tests::harness::git::{shell_app, shell_buildpack};
-use vr_tests::harness::{ApiClient, HostOptions, ServerOptions, TestHost, VrServer};
+use vr_tests::harness::{ApiClient, HostOptions, TestHost};
 
 async fn build_once(api: &ApiClient, app: &str, version: &str, force: bool) -> (Build, Duration) {
     let t = Instant::now();
@@ -35,12 +35,7 @@ async fn build_once(api: &ApiClient, app: &str, version: &str, force: bool) -> (
 }
 
 pub async fn run(vr: &Path, runs: usize) {
-    let server = VrServer::start(ServerOptions {
-        admin_password: Some(PW.into()),
-        binary: Some(vr.to_path_buf()),
-        ..Default::default()
-    })
-    .await;
+    let server = super::bench_server(vr).await;
     let api = server.admin().await;
     let key = server_key(&api).await;
     let host = TestHost::start(HostOptions {

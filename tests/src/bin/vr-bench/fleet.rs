@@ -2,7 +2,7 @@
 //! from a state change on a host to the browser's live stream, API latency while a share of the
 //! hosts is black-holed, and the server's memory and CPU while polling.
 
-use super::{PW, ms, percentile, rss_kib};
+use super::{ms, percentile, rss_kib};
 use futures_util::StreamExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use vr_app::api::{LiveMessage, paths};
 use vr_app::fleet::{Fleet, Health};
 use vr_tests::harness::fleet::{add_host, fleet, server_key};
 use vr_tests::harness::host::xml_string;
-use vr_tests::harness::{ApiClient, HostOptions, NetnsHost, ServerOptions, TestHost, VrServer};
+use vr_tests::harness::{ApiClient, HostOptions, NetnsHost, TestHost};
 
 pub struct FleetArgs {
     pub hosts: usize,
@@ -104,12 +104,7 @@ async fn wait_live<B: AsRef<[u8]>>(
 }
 
 pub async fn run(vr: &Path, a: FleetArgs) {
-    let server = VrServer::start(ServerOptions {
-        admin_password: Some(PW.into()),
-        binary: Some(vr.to_path_buf()),
-        ..Default::default()
-    })
-    .await;
+    let server = super::bench_server(vr).await;
     let api = server.admin().await;
     let key = server_key(&api).await;
     let opts = HostOptions {

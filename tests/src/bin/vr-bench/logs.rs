@@ -5,14 +5,14 @@
 //! and while following, over the same length of time.
 
 use super::fleet::cpu_ticks;
-use super::{PW, ms, percentile};
+use super::{ms, percentile};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use vr_app::fleet::Health;
 use vr_tests::harness::fleet::{add_host, server_key, wait_health};
-use vr_tests::harness::{HostOptions, ServerOptions, TestHost, VrServer};
+use vr_tests::harness::{HostOptions, TestHost};
 
 const HOSTS: usize = 10;
 const PROCS: usize = 5;
@@ -26,12 +26,7 @@ fn now_ns() -> u128 {
 }
 
 pub async fn run(vr: &Path) {
-    let server = VrServer::start(ServerOptions {
-        admin_password: Some(PW.into()),
-        binary: Some(vr.to_path_buf()),
-        ..Default::default()
-    })
-    .await;
+    let server = super::bench_server(vr).await;
     let api = server.admin().await;
     let key = server_key(&api).await;
     let hosts = TestHost::start_many(

@@ -65,6 +65,16 @@ fn gzip_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// A server on the binary under test, as the test harness starts one, with the bench's admin.
+async fn bench_server(vr: &Path) -> VrServer {
+    VrServer::start(ServerOptions {
+        admin_password: Some(PW.into()),
+        binary: Some(vr.to_path_buf()),
+        ..Default::default()
+    })
+    .await
+}
+
 fn num(name: &str, default: usize) -> usize {
     arg(name).and_then(|s| s.parse().ok()).unwrap_or(default)
 }
