@@ -11,7 +11,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # perl and make build the vendored OpenSSL that ssh2 links (one build for glibc and musl).
 apt_pkgs=(git perl make gzip)
-[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo python3 python3-venv)
+[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo python3 python3-venv bubblewrap)
 [ "$mode" = static ] && apt_pkgs+=(musl-tools)
 need_apt=()
 for pkg in "${apt_pkgs[@]}"; do

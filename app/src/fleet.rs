@@ -630,6 +630,9 @@ pub struct ConnectionReport {
     pub via: Option<String>,
     pub elapsed_ms: u64,
     pub error: Option<String>,
+    /// What the host offers for isolation (sandbox, cgroups), when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<crate::isolation::HostCapabilities>,
 }
 
 /// `POST /api/hosts/{name}/trust-key`: the fingerprint the admin read and accepts.

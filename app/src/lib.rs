@@ -14,6 +14,7 @@ pub mod error;
 pub mod fixtures;
 pub mod fleet;
 pub mod fleet_view;
+pub mod isolation;
 pub mod json;
 pub mod live;
 pub mod logs;

@@ -870,6 +870,30 @@ async fn the_cli_manages_squads_hosts_and_procs() {
         ok && out.contains("supervisor 4.2.5 via xmlrpc, 1 procs"),
         "{out}"
     );
+    // What the host offers for isolation, as this machine has it (the test bootstrap installs
+    // bubblewrap; the cgroup hierarchy is the kernel's).
+    let bwrap = std::process::Command::new("bwrap")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .replace("bubblewrap ", "")
+        })
+        .expect("bwrap is installed by scripts/bootstrap.sh test");
+    assert!(
+        out.contains(&format!("isolation: sandbox: bubblewrap {bwrap}; ")),
+        "{out}"
+    );
+    let memory = match std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers") {
+        Ok(c) if c.split_whitespace().any(|w| w == "memory") => "memory limits by cgroup v2",
+        Ok(_) => "memory limits by ulimit -v",
+        Err(_) if std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() => {
+            "memory limits by cgroup v1"
+        }
+        Err(_) => "memory limits by ulimit -v",
+    };
+    assert!(out.contains(memory), "{out}");
     wait_health(&api, "h1", Health::Ok, WAIT).await;
     wait_procs(&api, "h1", "show both", WAIT, |p| {
         p.len() == 2 && p.iter().all(|p| p.managed())

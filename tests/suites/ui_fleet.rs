@@ -65,6 +65,12 @@ async fn the_dashboard_follows_the_fleet_live_and_acts_on_procs() {
         !p.is_empty()
     })
     .await;
+    // "Test connection" on its page says what it offers for isolation too.
+    browser.goto(&server.url("/hosts/web1")).await;
+    browser.click("#host-test").await;
+    browser
+        .wait_for_text("[data-test=test-isolation]", "sandbox: bubblewrap")
+        .await;
 
     // The dashboard shows both hosts' procs; a change made by hand on a host shows up without a
     // reload (a marker set in the page survives).

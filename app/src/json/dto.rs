@@ -15,6 +15,7 @@ use crate::fleet::{
     ConnectionReport, Fleet, Health, Host, HostSettings, HostStatus, LogChunk, LogStream, Proc,
     ProcActionReport, ProcActionResult, ProcDetail, ProcMeta, ProcRef, Squad, StateChange,
 };
+use crate::isolation::{Cgroups, HostCapabilities};
 use crate::notify::{Delivery, DeliveryStatus, NotifyEvent, Webhook, WebhookFormat, WebhookSecret};
 use crate::orphans::Orphan;
 use crate::plan::{NewProc, Plan};
@@ -244,7 +245,31 @@ from_json_struct!(ConnectionReport {
     via,
     elapsed_ms,
     error,
+    capabilities,
 });
+from_json_struct!(HostCapabilities {
+    bubblewrap,
+    setpriv,
+    cgroups
+});
+
+/// Internally tagged on the wire: `{"version": "v2", "controllers": […]}`.
+impl FromJson for Cgroups {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        let mut fields = Fields::of(value)?;
+        let version: String = fields.take("version")?;
+        match version.as_str() {
+            "v2" => Ok(Cgroups::V2 {
+                controllers: fields.take("controllers")?,
+            }),
+            "v1" => Ok(Cgroups::V1 {
+                controllers: fields.take("controllers")?,
+            }),
+            "none" => Ok(Cgroups::None),
+            _ => Err(JsonError::expected("one of: v1 v2 none").at("version")),
+        }
+    }
+}
 
 // release
 from_json_struct!(Volume {
@@ -661,7 +686,33 @@ mod tests {
             via: some("v".into()),
             elapsed_ms: 12,
             error: some("e".into()),
+            capabilities: None,
         });
+        for cgroups in [
+            Cgroups::V2 {
+                controllers: vec!["memory".into(), "cpu".into()],
+            },
+            Cgroups::V1 {
+                controllers: vec!["memory".into()],
+            },
+            Cgroups::None,
+        ] {
+            same(ConnectionReport {
+                ok: true,
+                host_key: None,
+                key_pinned_now: false,
+                supervisor_version: None,
+                proc_count: None,
+                via: None,
+                elapsed_ms: 1,
+                error: None,
+                capabilities: Some(HostCapabilities {
+                    bubblewrap: Some("0.8.0".into()),
+                    setpriv: true,
+                    cgroups,
+                }),
+            });
+        }
         for s in [
             ProcState::Missing,
             ProcState::Stopping,

@@ -101,6 +101,8 @@ fn Report(report: ConnectionReport) -> impl IntoView {
             <dd>{report.via.clone().unwrap_or_else(dash)}</dd>
             <dt>"Host key"</dt>
             <dd class="mono">{key.unwrap_or_else(dash)}</dd>
+            <dt>"Isolation"</dt>
+            <dd data-test="test-isolation">{report.capabilities.as_ref().map_or_else(dash, |c| c.summary())}</dd>
         </dl>
     }
 }

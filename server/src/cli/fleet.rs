@@ -423,6 +423,9 @@ pub async fn host(args: ClientArgs, cmd: HostCommand) -> anyhow::Result<()> {
                         ""
                     }
                 );
+                if let Some(caps) = &r.capabilities {
+                    println!("isolation: {}", caps.summary());
+                }
             }
             if !r.ok {
                 return Err(anyhow!(

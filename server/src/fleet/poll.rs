@@ -244,6 +244,21 @@ impl FleetService {
         let host_key = fresh
             .as_ref()
             .and_then(|h| h.status.presented_key.clone().or(h.host_key.clone()));
+        let capabilities = match &result {
+            Ok(_) => {
+                let access = self.access(host);
+                let probe = blocking(move || {
+                    entry
+                        .link
+                        .run(&access, |sup| crate::remote::capabilities::probe(sup.conn))
+                })
+                .await;
+                probe
+                    .ok()
+                    .map(|w| vr_app::isolation::HostCapabilities::parse(&w.value))
+            }
+            Err(_) => None,
+        };
         match result {
             Ok((status, pinned_now)) => ConnectionReport {
                 ok: true,
@@ -254,6 +269,7 @@ impl FleetService {
                 via: Some(status.via.as_str().to_string()),
                 elapsed_ms,
                 error: None,
+                capabilities,
             },
             Err(e) => ConnectionReport {
                 ok: false,
@@ -264,6 +280,7 @@ impl FleetService {
                 via: None,
                 elapsed_ms,
                 error: Some(e.to_string()),
+                capabilities: None,
             },
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod balancer;
 pub mod build;
+pub mod capabilities;
 pub mod ctl;
 pub mod deploy;
 pub mod link;
