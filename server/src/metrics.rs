@@ -281,6 +281,16 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
         "Live event streams open now.",
     )
     .sample("vr_live_streams", &[], state.streams.total() as f64);
+    t.family(
+        "vr_log_followed_hosts",
+        Kind::Gauge,
+        "Hosts whose procs' logs are being followed now (one reader each, however many streams).",
+    )
+    .sample(
+        "vr_log_followed_hosts",
+        &[],
+        state.fleet.followed_hosts() as f64,
+    );
     Ok(t.finish())
 }
 

@@ -1,7 +1,8 @@
 //! Merged live logs (`GET /api/logs`, `vr logs`) on real sshd + supervisord hosts: history then
 //! new lines of every matching proc on every host, labelled; stream, host and text filters;
 //! markers when a proc restarts and when a host hangs and comes back, while the other host's
-//! lines go on; the CLI ending non-zero when the server ends the stream.
+//! lines go on; procs joining and leaving the selection; the CLI ending non-zero when the server
+//! ends the stream.
 
 use super::fleet::{cli_token, fleet_server, hosts_for, vr};
 use futures_util::StreamExt;
@@ -219,9 +220,33 @@ async fn vr_logs_merges_matching_procs_across_hosts_with_history_filters_and_mar
         h1.set(h1.get() || l.contains("h1 shop-1-prod-x-web-5002 out| two out"));
         h0.get() && h1.get()
     });
+    // One reader per followed host, whatever the number of streams: /metrics says so.
+    let metrics = api
+        .http()
+        .get(server.url(vr_app::api::paths::METRICS))
+        .bearer_auth(t)
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(metrics.contains("\nvr_log_followed_hosts 2\n"), "{metrics}");
     hosts[0].ctl_ok(&["restart", "shop-1-prod-x-web-5001"]);
     read_until(&rx, "the restart marker", |l| {
         l.contains("--- h0 shop-1-prod-x-web-5001 restarted")
+    });
+    // A proc that starts matching is followed from then on; one that goes is said to.
+    hosts[0].add_program("shop-prod-web-extra", &chatter("extra"));
+    read_until(&rx, "the new proc joining", |l| {
+        l.contains("--- h0 shop-prod-web-extra now followed")
+    });
+    read_until(&rx, "its lines", |l| {
+        l.contains("h0 shop-prod-web-extra out| extra out")
+    });
+    hosts[0].remove_program("shop-prod-web-extra");
+    read_until(&rx, "it leaving", |l| {
+        l.contains("--- h0 shop-prod-web-extra no longer followed")
     });
     hosts[1].stop_sshd_hanging();
     read_until(&rx, "h1 marked lost", |l| {

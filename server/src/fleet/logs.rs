@@ -68,6 +68,19 @@ pub struct Holding {
     keys: Vec<LogKey>,
 }
 
+impl Holding {
+    /// Lets go of one proc's logs (it left the selection) and keeps the rest.
+    pub fn let_go(&mut self, program: &str) {
+        let (gone, kept): (Vec<LogKey>, Vec<LogKey>) = std::mem::take(&mut self.keys)
+            .into_iter()
+            .partition(|k| k.program == program);
+        self.keys = kept;
+        if !gone.is_empty() {
+            let _ = self.tx.send(Command::Leave { keys: gone });
+        }
+    }
+}
+
 impl Drop for Holding {
     fn drop(&mut self) {
         let keys = std::mem::take(&mut self.keys);

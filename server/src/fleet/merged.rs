@@ -114,7 +114,7 @@ struct Followed {
     host: Host,
     procs: BTreeMap<String, Seen>,
     /// Every hold taken on this host's logs (one per join), let go when the stream ends.
-    _holdings: Vec<Holding>,
+    holdings: Vec<Holding>,
 }
 
 struct Session {
@@ -241,7 +241,7 @@ impl Session {
             let (mut all, mut holdings) = self
                 .hosts
                 .remove(&name)
-                .map(|f| (f.procs, f._holdings))
+                .map(|f| (f.procs, f.holdings))
                 .unwrap_or_default();
             all.extend(procs);
             holdings.push(holding);
@@ -252,7 +252,7 @@ impl Session {
                 Followed {
                     host,
                     procs: all,
-                    _holdings: holdings,
+                    holdings,
                 },
             );
         }
@@ -371,10 +371,12 @@ impl Session {
             }
         }
         for (host, p) in left {
-            // Its lines stop with it; the hold on its logs goes with the host's others when
-            // the host leaves, or stays harmlessly (the follower reads a log nobody shows).
+            // Its lines stop with it, and so do the follower's reads of its logs.
             if let Some(f) = self.hosts.get_mut(&host) {
                 f.procs.remove(&p);
+                for h in &mut f.holdings {
+                    h.let_go(&p);
+                }
                 if f.procs.is_empty() {
                     self.hosts.remove(&host);
                     self.events.remove(&host);

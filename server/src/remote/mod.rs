@@ -7,6 +7,7 @@ pub mod capabilities;
 pub mod ctl;
 pub mod deploy;
 pub mod link;
+pub mod sandbox;
 pub mod shell;
 pub mod ssh;
 pub mod supervisor;
