@@ -125,8 +125,58 @@ impl HostCapabilities {
     }
 }
 
+/// Folders a sandbox makes itself: a volume may not be mounted on or under them.
+pub const SANDBOX_OWN: [&str; 7] = [
+    "/usr",
+    "/etc",
+    "/proc",
+    "/dev",
+    "/app",
+    "/run/vr",
+    "/home/app",
+];
+
+/// A volume's mount dir, for a sandboxed proc: somewhere the sandbox can make, not one of its
+/// own folders.
+pub fn check_sandbox_mount(mount_dir: &str) -> Result<(), crate::validate::Invalid> {
+    let dir = mount_dir.trim_end_matches('/');
+    let clash = dir.is_empty()
+        || SANDBOX_OWN
+            .iter()
+            .any(|own| dir == *own || dir.starts_with(&format!("{own}/")));
+    if clash {
+        return Err(crate::validate::Invalid::new(
+            "volumes",
+            format!(
+                "a sandboxed proc cannot mount a volume at {mount_dir}: the sandbox makes {} itself",
+                SANDBOX_OWN.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sandbox_mounts_stay_out_of_the_sandbox_s_own_folders() {
+        use super::check_sandbox_mount as ok;
+        assert!(ok("/data").is_ok());
+        assert!(ok("/var/lib/app").is_ok());
+        assert!(ok("/applications").is_ok());
+        for bad in [
+            "/",
+            "/usr/local/x",
+            "/etc",
+            "/app",
+            "/app/data",
+            "/home/app/x",
+            "/proc/1",
+        ] {
+            assert_eq!(ok(bad).map_err(|e| e.field), Err("volumes"), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -111,6 +111,41 @@ pub struct NewRelease {
     pub run_as: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mem_limit_mb: Option<u64>,
+    /// How its procs run: as plain Supervisor programs, or each in a sandbox.
+    #[serde(default, skip_serializing_if = "Runner::is_plain")]
+    pub runner: Runner,
+}
+
+/// How a release's procs run on their hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Runner {
+    /// A Supervisor program running the command as the run-as user.
+    #[default]
+    Plain,
+    /// The same, inside a bubblewrap sandbox: its own mount and pid namespaces, the build
+    /// read-only at `/app`, only its home and volumes writable, nothing else of the host's.
+    Sandbox,
+}
+
+impl Runner {
+    pub const ALL: [Runner; 2] = [Runner::Plain, Runner::Sandbox];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runner::Plain => "plain",
+            Runner::Sandbox => "sandbox",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Runner> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+
+    pub fn is_plain(&self) -> bool {
+        *self == Runner::Plain
+    }
 }
 
 /// Everything a proc needs at run time besides the build; its hash identifies a release.
@@ -126,6 +161,9 @@ pub struct ReleaseConfig {
     pub volumes: Vec<Volume>,
     pub run_as: Option<String>,
     pub mem_limit_mb: Option<u64>,
+    /// Left out of the JSON when plain, so releases made before runners hash as they did.
+    #[serde(default, skip_serializing_if = "Runner::is_plain")]
+    pub runner: Runner,
 }
 
 impl ReleaseConfig {
@@ -461,6 +499,12 @@ pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
         a.config.mem_limit_mb.map(Value::from),
         b.config.mem_limit_mb.map(Value::from),
     );
+    push(
+        "runner",
+        "",
+        Some(Value::from(a.config.runner.as_str())),
+        Some(Value::from(b.config.runner.as_str())),
+    );
     out
 }
 
@@ -540,6 +584,24 @@ mod tests {
     }
 
     #[test]
+    fn the_plain_runner_leaves_no_trace_so_older_releases_keep_their_hash() {
+        let plain = ReleaseConfig::default();
+        let json = serde_json::to_string(&plain).unwrap_or_default();
+        assert!(!json.contains("runner"), "{json}");
+        let sandbox = ReleaseConfig {
+            runner: Runner::Sandbox,
+            ..ReleaseConfig::default()
+        };
+        assert_ne!(plain.hash("s"), sandbox.hash("s"));
+        assert_eq!(
+            serde_json::from_str::<ReleaseConfig>(&json)
+                .map(|c| c.runner)
+                .ok(),
+            Some(Runner::Plain)
+        );
+    }
+
+    #[test]
     fn equal_meanings_hash_alike() {
         let a = ReleaseConfig {
             settings: map(json!({"b": 1, "a": {"y": 2, "x": 1}})),
@@ -557,6 +619,7 @@ mod tests {
             run_as: Some(String::new()),
             mem_limit_mb: Some(0),
             secret_keys: BTreeSet::new(),
+            runner: Runner::Plain,
         };
         let b = ReleaseConfig {
             settings: map(json!({"a": {"x": 1, "y": 2}, "b": 1})),
@@ -578,6 +641,7 @@ mod tests {
             run_as: None,
             mem_limit_mb: None,
             secret_keys: BTreeSet::new(),
+            runner: Runner::Plain,
         };
         assert_eq!(a.hash("sha"), b.hash("sha"));
         assert_eq!(a.hash("sha").len(), 12);
@@ -763,6 +827,7 @@ mod tests {
                     run_as: empty_style.then(String::new),
                     mem_limit_mb: empty_style.then_some(0),
                     secret_keys: BTreeSet::new(),
+                    runner: Runner::Plain,
                 }
             };
             // Insert keys front to back, or rotated by `seed` (keeping the last value per key

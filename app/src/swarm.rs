@@ -121,6 +121,9 @@ pub struct SwarmSpec {
     pub run_as: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mem_limit_mb: Option<u64>,
+    /// How its procs run: plain Supervisor programs, or each in a sandbox.
+    #[serde(default, skip_serializing_if = "crate::release::Runner::is_plain")]
+    pub runner: crate::release::Runner,
     /// The balancer pool its procs are routed to (the balancer issue fills these in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
@@ -152,6 +155,7 @@ impl SwarmSpec {
             volumes: self.volumes.clone(),
             run_as: self.run_as.clone(),
             mem_limit_mb: self.mem_limit_mb,
+            runner: self.runner,
         }
     }
 
@@ -513,6 +517,11 @@ pub fn spec_changes(
     field("run_as", opt(&old.run_as), opt(&new.run_as));
     let mem = |m: Option<u64>| m.map(|m| m.to_string()).unwrap_or_default();
     field("mem_limit_mb", mem(old.mem_limit_mb), mem(new.mem_limit_mb));
+    field(
+        "runner",
+        old.runner.as_str().to_string(),
+        new.runner.as_str().to_string(),
+    );
     field("pool", opt(&old.pool), opt(&new.pool));
     field("balancer", opt(&old.balancer), opt(&new.balancer));
     field(

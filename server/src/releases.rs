@@ -99,6 +99,9 @@ pub fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
     for v in &new.volumes {
         validate::remote_path("volumes", &v.host_dir)?;
         validate::remote_path("volumes", &v.mount_dir)?;
+        if new.runner == vr_app::release::Runner::Sandbox {
+            vr_app::isolation::check_sandbox_mount(&v.mount_dir)?;
+        }
     }
     if let Some(user) = new.run_as.as_deref().filter(|u| !u.is_empty()) {
         validate::unix_user("run_as", user)?;
@@ -238,6 +241,7 @@ pub async fn resolve(
         volumes: new.volumes.clone(),
         run_as: new.run_as.clone(),
         mem_limit_mb: new.mem_limit_mb,
+        runner: new.runner,
     }
     .canonical();
     let key = store.instance_hash_key(rand::random()).await?;

@@ -35,6 +35,11 @@ pub fn web_app() -> GitRepo {
             ),
             ("uptests/worker/01_env.sh", "#!/bin/sh\n[ -n \"$TRICKY\" ] && [ \"$2\" = 0 ]\n"),
             ("uptests/slow/01_slow.sh", "#!/bin/sh\nsleep 20\n"),
+            // Passes only inside a sandbox (vr's /run/vr is there, nowhere else).
+            (
+                "uptests/boxed/01_inside.sh",
+                "#!/bin/sh\n[ -f /run/vr/env ] && [ \"$(pwd)\" = /app ] || { echo \"not in a sandbox: $(pwd)\"; exit 1; }\n",
+            ),
             ("uptests/checked/01_not_ready.sh", "#!/bin/sh\necho \"checked is not ready on $1:$2\"\nexit 1\n"),
             (
                 "Procfile",
@@ -45,7 +50,8 @@ pub fn web_app() -> GitRepo {
                  talker: echo \"token=$TRICKY\"; exec sleep 1000\n\
                  slow: exec sleep 1000\n\
                  echo: exec python3 echo.py\n\
-                 netweb: exec python3 -m http.server $PORT --bind 0.0.0.0\n",
+                 netweb: exec python3 -m http.server $PORT --bind 0.0.0.0\n\
+                 boxed: echo \"uid=$(id -u) home=$HOME pwd=$(pwd) tricky=$TRICKY\"; ls \"$OTHER\" >/dev/null 2>&1 && echo other:seen || echo other:hidden; touch /app/x 2>/dev/null || echo app:read-only; echo hi > /data/shared/note && echo volume:written; sleep 1000 & sleep 1000\n",
             ),
         ],
         "web app",
@@ -709,4 +715,129 @@ async fn run_as_and_memory_limit_apply_to_the_proc() {
         std::fs::read_to_string(dir.join("home/tricky.out")).expect("tricky.out"),
         "as nobody"
     );
+}
+
+/// Every process below `pid` (from /proc's parent links).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut all: Vec<(u32, u32)> = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(p) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1))
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
+        all.push((p, ppid));
+    }
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i];
+        out.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() {
+    let s = setup().await;
+    let (_repo, b) = web_built(&s).await;
+    let shared = s.host.dir().join("shared");
+    std::fs::create_dir_all(&shared).expect("volume dir");
+    std::os::unix::fs::chown(&shared, Some(65534), None).expect("chown");
+    let procs_dir = s.host.apps_root().join("procs");
+    let new = |mount: &str| NewRelease {
+        build_id: b.id,
+        env_yaml: format!("TRICKY: boxed\nOTHER: {}\n", procs_dir.display()),
+        volumes: vec![vr_app::release::Volume {
+            host_dir: shared.display().to_string(),
+            mount_dir: mount.into(),
+        }],
+        runner: vr_app::release::Runner::Sandbox,
+        ..Default::default()
+    };
+    // A volume where the sandbox makes its own folders is refused by field.
+    let bad = s
+        .api
+        .post(vr_app::release::paths::RELEASES, &new("/app/data"))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.text.contains("volumes"), "{}", bad.text);
+    let r: Release = s
+        .api
+        .post(vr_app::release::paths::RELEASES, &new("/data/shared"))
+        .await
+        .expect_status(201)
+        .json();
+    assert_eq!(r.config.runner, vr_app::release::Runner::Sandbox);
+
+    // Its uptest passes only inside a sandbox: the deploy succeeding says it ran there.
+    let d = deploy(&s.api, r.id, "boxed", "prod", 0).await;
+    assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
+    let dir = procs_dir.join(&d.program);
+    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(dir.join("stdout.log")).is_ok_and(|t| t.contains("volume:written"))
+    });
+    let log = std::fs::read_to_string(dir.join("stdout.log")).unwrap_or_default();
+    assert!(said, "{log}");
+    for want in [
+        "uid=65534 home=/home/app pwd=/app tricky=boxed",
+        "other:hidden",
+        "app:read-only",
+        "volume:written",
+    ] {
+        assert!(log.contains(want), "{want} in {log}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(shared.join("note")).ok().as_deref(),
+        Some("hi\n")
+    );
+
+    // Supervisor's pid is bubblewrap's; stopping it leaves none of its processes behind.
+    let procs = wait_procs(
+        &s.api,
+        "builder1",
+        "the pid",
+        Duration::from_secs(10),
+        |p| p.iter().any(|p| p.name == d.program && p.pid.is_some()),
+    )
+    .await;
+    let pid = procs
+        .iter()
+        .find(|p| p.name == d.program)
+        .and_then(|p| p.pid)
+        .expect("pid");
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(comm.trim(), "bwrap");
+    let tree = descendants(pid);
+    assert!(
+        tree.len() >= 4,
+        "bwrap, its init, the proc and its children: {tree:?}"
+    );
+    let report = act(&s.api, ProcAction::Stop, &d.program).await;
+    assert!(report.results.iter().all(|r| r.ok), "{report:#?}");
+    // Gone, or dead and waiting to be reaped: the test process adopts orphans (it is their
+    // subreaper) and does not reap them; on a host, init does.
+    let running = |p: &u32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat"))
+            .ok()
+            .and_then(|st| {
+                st.rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().next().map(str::to_string))
+            })
+            .is_some_and(|state| state != "Z")
+    };
+    let gone =
+        vr_tests::harness::ports::wait_until(Duration::from_secs(15), || !tree.iter().any(running));
+    let left: Vec<String> = tree
+        .iter()
+        .filter(|p| running(p))
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+        .map(|st| st.lines().take(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert!(gone, "left behind: {left:?} of {tree:?}");
 }

@@ -20,8 +20,8 @@ use crate::notify::{Delivery, DeliveryStatus, NotifyEvent, Webhook, WebhookForma
 use crate::orphans::Orphan;
 use crate::plan::{NewProc, Plan};
 use crate::release::{
-    Difference, Ingredient, Layer, Release, ReleaseConfig, ReleaseDiff, ReleasePreview, Sourced,
-    Volume,
+    Difference, Ingredient, Layer, Release, ReleaseConfig, ReleaseDiff, ReleasePreview, Runner,
+    Sourced, Volume,
 };
 use crate::role::Role;
 use crate::secret::Revealed;
@@ -294,8 +294,23 @@ from_json_struct!(ReleaseConfig {
     secret_keys,
     volumes,
     run_as,
-    mem_limit_mb
+    mem_limit_mb,
+    runner
 });
+
+/// Left out of the JSON when plain.
+impl FromJson for Runner {
+    fn from_json(value: Value) -> Result<Self, JsonError> {
+        value
+            .as_str()
+            .and_then(Runner::parse)
+            .ok_or_else(|| JsonError::expected("plain or sandbox"))
+    }
+
+    fn absent() -> Option<Self> {
+        Some(Runner::Plain)
+    }
+}
 from_json_struct!(Release { id, app, build_id, commit, hash, ingredients, created_by, created_at }
     default { version } flatten { config });
 from_json_struct!(Sourced { key, value, from });
@@ -343,7 +358,7 @@ from_json_named!(
     DispatchStepKind::ALL,
     DispatchStepKind::label
 );
-from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, pool, balancer }
+from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, runner, pool, balancer }
     default { size, placement, batch_size, uses_ports, settings_yaml, env_yaml, secret_keys, ingredients, volumes, keep_failed, heal_after_secs });
 from_json_struct!(SwarmStatus {
     state,
@@ -626,6 +641,7 @@ mod tests {
                 }],
                 run_as: some("app".into()),
                 mem_limit_mb: some(512),
+                runner: Runner::Sandbox,
             },
             ingredients: vec!["db".into()],
             created_by: "ann".into(),

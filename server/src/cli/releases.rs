@@ -34,6 +34,10 @@ pub enum ReleaseCommand {
         /// Memory limit in MB
         #[arg(long)]
         mem_limit: Option<u64>,
+        /// How its procs run: plain (a Supervisor program) or sandbox (each in a bubblewrap
+        /// sandbox)
+        #[arg(long, default_value = "plain", value_parser = ["plain", "sandbox"])]
+        runner: String,
         /// An env key whose value is secret: shown masked everywhere (repeat)
         #[arg(long = "secret", value_name = "KEY")]
         secret_keys: Vec<String>,
@@ -143,8 +147,12 @@ fn print_release(r: &Release) -> anyhow::Result<()> {
         println!("ingredients: {}", r.ingredients.join(" ← "));
     }
     println!(
-        "run as: {}; memory limit: {}",
-        r.config.run_as.as_deref().unwrap_or("(the host's default)"),
+        "runner: {}; run as: {}; memory limit: {}",
+        r.config.runner.as_str(),
+        r.config.run_as.as_deref().unwrap_or(match r.config.runner {
+            vr_app::release::Runner::Plain => "(the host's default)",
+            vr_app::release::Runner::Sandbox => "nobody",
+        }),
         r.config
             .mem_limit_mb
             .map_or("none".to_string(), |m| format!("{m} MB"))
@@ -223,6 +231,7 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
             volumes,
             run_as,
             mem_limit,
+            runner,
             secret_keys,
         } => {
             let volumes = volumes
@@ -239,6 +248,7 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
                 volumes,
                 run_as,
                 mem_limit_mb: mem_limit,
+                runner: vr_app::release::Runner::parse(&runner).unwrap_or_default(),
             };
             let r: Release = c.post(paths::RELEASES, &new).await?;
             if args.json {

@@ -39,6 +39,42 @@ pub struct ProcSpec<'a> {
     pub run_as: Option<&'a str>,
     pub mem_limit_mb: Option<u64>,
     pub volumes: &'a [(String, String)],
+    pub runner: vr_app::release::Runner,
+}
+
+impl ProcSpec<'_> {
+    fn sandboxed(&self) -> bool {
+        self.runner == vr_app::release::Runner::Sandbox
+    }
+
+    /// Who owns the proc's env, settings and home: its run-as user, or in a sandbox the user
+    /// it drops to.
+    fn owner(&self) -> &str {
+        match (self.run_as, self.sandboxed()) {
+            (Some(u), _) => u,
+            (None, true) => super::sandbox::DEFAULT_USER,
+            (None, false) => "",
+        }
+    }
+
+    /// The sandbox this proc runs in (for the run script and the uptests).
+    fn sandbox<'b>(
+        &'b self,
+        build: &'b str,
+        proc_dir: &'b str,
+        hidden: &'b [&'b str],
+        command: &'b str,
+    ) -> super::sandbox::Sandbox<'b> {
+        super::sandbox::Sandbox {
+            build_dir: build,
+            proc_dir,
+            volumes: self.volumes,
+            run_as: self.run_as,
+            hidden,
+            port: self.port,
+            command,
+        }
+    }
 }
 
 pub(super) fn line(layout: &Layout, script: &str, args: &[&str]) -> String {
@@ -180,21 +216,32 @@ fn env_file(env: &BTreeMap<String, String>) -> Result<String, DeployError> {
 fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
     let dir = layout.proc_dir(spec.program);
     let mut s = format!(
-        "#!/bin/sh\n# Written by vr for {program}. Do not edit: a redeploy replaces it.\nset -e\n. {env}\n\
-         export PORT={port} APP_SETTINGS_YAML={settings} HOME={home}\n",
+        "#!/bin/sh\n# Written by vr for {program}. Do not edit: a redeploy replaces it.\nset -e\n",
         program = spec.program,
-        env = quote(&format!("{dir}/env")),
-        port = spec.port,
-        settings = quote(&format!("{dir}/settings.yaml")),
-        home = quote(&format!("{dir}/home")),
     );
     if let Some(mb) = spec.mem_limit_mb {
         // Virtual memory, as `ulimit -v` allows on any host without cgroups.
         s.push_str(&format!("ulimit -v {}\n", mb * 1024));
     }
+    let build = build_dir(layout, spec.build_sha256);
+    if spec.sandboxed() {
+        // Started as root; the user's env is read only inside, after privileges are dropped.
+        let hidden = [layout.apps_root.as_str(), layout.include_dir.as_str()];
+        let sandbox = spec.sandbox(&build, &dir, &hidden, spec.command);
+        s.push_str(&sandbox.exec_line());
+        s.push('\n');
+        return s;
+    }
+    s.push_str(&format!(
+        ". {env}\nexport PORT={port} APP_SETTINGS_YAML={settings} HOME={home}\n",
+        env = quote(&format!("{dir}/env")),
+        port = spec.port,
+        settings = quote(&format!("{dir}/settings.yaml")),
+        home = quote(&format!("{dir}/home")),
+    ));
     s.push_str(&format!(
         "cd {}\nexec /bin/sh -c {}\n",
-        quote(&build_dir(layout, spec.build_sha256)),
+        quote(&build),
         quote(spec.command)
     ));
     s
@@ -217,7 +264,8 @@ fn program_conf(layout: &Layout, spec: &ProcSpec<'_>) -> String {
         dir = ini(&dir),
         build = ini(&build_dir(layout, spec.build_sha256)),
     );
-    if let Some(user) = spec.run_as {
+    // A sandbox starts as root and drops to its user itself.
+    if let Some(user) = spec.run_as.filter(|_| !spec.sandboxed()) {
         s.push_str(&format!("user={}\n", ini(user)));
     }
     s
@@ -305,12 +353,7 @@ pub fn write_proc(
         .into_inner()
         .map_err(|e| DeployError::Failed(format!("packing the proc files: {e}")))?;
     let procs = format!("{}/procs", layout.apps_root);
-    let mut args: Vec<&str> = vec![
-        &procs,
-        &layout.include_dir,
-        spec.program,
-        spec.run_as.unwrap_or(""),
-    ];
+    let mut args: Vec<&str> = vec![&procs, &layout.include_dir, spec.program, spec.owner()];
     args.extend(spec.volumes.iter().map(|(host, _)| host.as_str()));
     let out = conn.exec_with_stdin(&line(layout, WRITE, &args), &mut &bytes[..], deadline)?;
     if out.status != 0 {
@@ -366,6 +409,22 @@ pub fn run_uptests(
     let procdir = layout.proc_dir(spec.program);
     let port = spec.port.to_string();
     let secs = limit.as_secs().max(1).to_string();
+    if spec.sandboxed() {
+        // Inside a sandbox like the proc's: the same files, user and environment.
+        let inner = format!(
+            "dir={}; [ -d \"$dir\" ] || exit 0; {UPTESTS_LOOP}",
+            quote(&format!("{}/uptests/{proc_type}", super::sandbox::APP_DIR))
+        )
+        .replace("$limit", &quote(&secs))
+        .replace("$host", &quote(host_address));
+        let hidden = [layout.apps_root.as_str(), layout.include_dir.as_str()];
+        let sandbox = spec.sandbox(&build, &procdir, &hidden, &inner);
+        let out = conn.exec_within(
+            &layout.privileged(&sandbox.line()),
+            limit * 20 + Duration::from_secs(10),
+        )?;
+        return Ok(uptest_records(&out.stdout));
+    }
     let out = conn.exec_within(
         &line(
             layout,
@@ -382,8 +441,12 @@ pub fn run_uptests(
         ),
         limit * 20 + Duration::from_secs(10),
     )?;
-    Ok(out
-        .stdout
+    Ok(uptest_records(&out.stdout))
+}
+
+/// One uptest run per `RS name US code US ms US output` record.
+fn uptest_records(stdout: &str) -> Vec<UptestRun> {
+    stdout
         .split('\u{1e}')
         .skip(1)
         .filter_map(|rec| {
@@ -395,8 +458,21 @@ pub fn run_uptests(
                 output: parts.next().unwrap_or_default().to_string(),
             })
         })
-        .collect())
+        .collect()
 }
+
+/// The uptest loop inside a sandbox (as its user, in its env, with `$PORT` set): `$dir`,
+/// `$limit` and `$host` are filled in before.
+const UPTESTS_LOOP: &str = r#"for f in "$dir"/*; do
+  [ -f "$f" ] && [ -x "$f" ] || continue
+  start=$(date +%s%3N)
+  out=$(timeout $limit "$f" $host "$PORT" 2>&1)
+  code=$?
+  end=$(date +%s%3N)
+  printf '\036%s\037%s\037%s\037' "${f##*/}" "$code" "$((end - start))"
+  printf '%s' "$out" | tail -c 4096
+done
+exit 0"#;
 
 /// Proc folders and unpacked builds nothing uses. Never follows a link (a link in `procs/` or
 /// `builds/` is skipped, `rm -rf` is given the link-free path) and never touches what a deploy

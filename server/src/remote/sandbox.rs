@@ -66,6 +66,11 @@ fn parents(path: &str, made: &mut Vec<String>, args: &mut Vec<String>) {
 impl Sandbox<'_> {
     /// `exec bwrap … -- setpriv … -- /bin/sh -c '…'`: the last line of the run script.
     pub fn exec_line(&self) -> String {
+        format!("exec {}", self.line())
+    }
+
+    /// `bwrap … -- setpriv … -- /bin/sh -c '…'`: the command, for a script that goes on after.
+    pub fn line(&self) -> String {
         let user = self.run_as.unwrap_or(DEFAULT_USER);
         let mut args: Vec<String> = vec![
             "--die-with-parent".into(),
@@ -134,7 +139,7 @@ impl Sandbox<'_> {
         );
         let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
         format!(
-            "exec bwrap {} -- setpriv --reuid {user} --regid \"$(id -g -- {user})\" --init-groups --no-new-privs -- /bin/sh -c {}",
+            "bwrap {} -- setpriv --reuid {user} --regid \"$(id -g -- {user})\" --init-groups --no-new-privs -- /bin/sh -c {}",
             words.join(" "),
             quote(&inner),
             user = quote(user),

@@ -195,6 +195,19 @@ fn on_host(
     let artifact = &p.artifact;
     Ok(match step {
         DeployStepKind::CheckPort => {
+            // A sandboxed proc needs what the host may lack: refused before anything is written.
+            if p.release.config.runner == vr_app::release::Runner::Sandbox {
+                let caps = vr_app::isolation::HostCapabilities::parse(
+                    &crate::remote::capabilities::probe(s.conn)?,
+                );
+                let missing = caps.sandbox_missing();
+                if !missing.is_empty() {
+                    return Ok(Answer::Refused(format!(
+                        "this host cannot run a sandboxed proc: it lacks {}",
+                        missing.join(" and ")
+                    )));
+                }
+            }
             let found = match deploy::port_and_build(s.conn, s.layout, p.meta.port, &p.sha256) {
                 Ok(f) => f,
                 Err(deploy::DeployError::Remote(e)) => return Err(e),
@@ -303,6 +316,7 @@ pub(super) fn with_spec<T>(p: &Plan, program: &str, f: impl FnOnce(&ProcSpec<'_>
         run_as: p.release.config.run_as.as_deref(),
         mem_limit_mb: p.release.config.mem_limit_mb,
         volumes: &volumes,
+        runner: p.release.config.runner,
     })
 }
 
