@@ -99,17 +99,18 @@ pub async fn deploy(
         .await
         .expect_status(202)
         .json();
+    wait_deploy(api, d.id).await
+}
+
+/// Waits (up to a minute) for deploy `id` to end.
+pub async fn wait_deploy(api: &ApiClient, id: i64) -> Deployment {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
-        let now: Deployment = api.get(&paths::deploy(d.id)).await.expect_ok().json();
+        let now: Deployment = api.get(&paths::deploy(id)).await.expect_ok().json();
         if now.status != DeployStatus::Running {
             return now;
         }
-        assert!(
-            Instant::now() < until,
-            "deploy {} still running: {now:?}",
-            d.id
-        );
+        assert!(Instant::now() < until, "deploy {id} still running: {now:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -774,6 +775,48 @@ async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() 
         .expect_status(201)
         .json();
     assert_eq!(r.config.runner, vr_app::release::Runner::Sandbox);
+
+    // A host without bubblewrap and setpriv (here: a login whose PATH has neither) refuses the
+    // deploy at its first step, naming what it lacks, and nothing is written there.
+    let bare = vr_tests::harness::TestHost::start(vr_tests::harness::HostOptions {
+        authorized_keys: vec![vr_tests::harness::fleet::server_key(&s.api).await],
+        extra_sshd_config: "SetEnv PATH=/usr/sbin:/sbin\n".into(),
+        ..Default::default()
+    });
+    vr_tests::harness::fleet::add_host(&s.api, &bare, "bare", None).await;
+    vr_tests::harness::fleet::wait_health(
+        &s.api,
+        "bare",
+        vr_app::fleet::Health::Ok,
+        Duration::from_secs(15),
+    )
+    .await;
+    let refused: Deployment = s
+        .api
+        .post(
+            paths::DEPLOYS,
+            &DeployRequest {
+                host: "bare".into(),
+                ..request(r.id, "boxed", "prod", 0)
+            },
+        )
+        .await
+        .expect_status(202)
+        .json();
+    let refused = wait_deploy(&s.api, refused.id).await;
+    assert_eq!(refused.status, DeployStatus::Failed, "{refused:#?}");
+    let said = format!("{refused:?}");
+    assert!(
+        said.contains("this host cannot run a sandboxed proc: it lacks bubblewrap (Debian package `bubblewrap`)"),
+        "{said}"
+    );
+    assert!(
+        !bare
+            .apps_root()
+            .join("procs")
+            .join(&refused.program)
+            .exists()
+    );
 
     // Its uptest passes only inside a sandbox: the deploy succeeding says it ran there.
     let d = deploy(&s.api, r.id, "boxed", "prod", 0).await;

@@ -846,6 +846,15 @@ async fn swarms_are_dispatched_replaced_scaled_and_protected_on_real_hosts() {
     );
     let (ok, out) = vr(&["swarm", "edit", "web-prod-worker", "--size", "5000"]);
     assert!(!ok && out.contains("size"), "{out}");
+    // The runner is the swarm's to choose; shown, and back to plain.
+    let (ok, out) = vr(&["swarm", "edit", "web-prod-worker", "--runner", "sandbox"]);
+    assert!(ok, "{out}");
+    let (ok, out) = vr(&["swarm", "show", "web-prod-worker"]);
+    assert!(ok && out.contains("runner     sandbox"), "{out}");
+    let (ok, out) = vr(&["swarm", "edit", "web-prod-worker", "--runner", "plain"]);
+    assert!(ok, "{out}");
+    let (ok, out) = vr(&["swarm", "edit", "web-prod-worker", "--runner", "docker"]);
+    assert!(!ok && out.contains("docker"), "{out}");
     let (ok, out) = vr(&["swarm", "show", "web-prod-worker"]);
     assert!(
         ok && out.contains("one-per-host") && out.contains("no (port 0)"),

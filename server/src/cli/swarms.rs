@@ -44,6 +44,10 @@ pub enum SwarmCommand {
         /// Dispatch by itself when a host with its procs has been unreachable this long (s)
         #[arg(long, default_value_t = 0, value_name = "SECS")]
         heal_after: u32,
+        /// How its procs run: plain (Supervisor programs) or sandbox (each in a bubblewrap
+        /// sandbox)
+        #[arg(long, default_value = "plain", value_parser = ["plain", "sandbox"])]
+        runner: String,
         /// A YAML file of settings
         #[arg(long, value_name = "FILE")]
         settings: Option<std::path::PathBuf>,
@@ -90,6 +94,9 @@ pub enum SwarmCommand {
         /// Self-healing delay in seconds (0 = off)
         #[arg(long, value_name = "SECS")]
         heal_after: Option<u32>,
+        /// How its procs run: plain or sandbox
+        #[arg(long, value_parser = ["plain", "sandbox"])]
+        runner: Option<String>,
         /// A YAML file of settings (replaces the swarm's)
         #[arg(long, value_name = "FILE")]
         settings: Option<std::path::PathBuf>,
@@ -371,6 +378,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             no_port,
             batch,
             heal_after,
+            runner,
             settings,
             env,
             ingredients,
@@ -379,6 +387,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             take_pool,
         } => {
             let spec = SwarmSpec {
+                runner: vr_app::release::Runner::parse(&runner).unwrap_or_default(),
                 pool,
                 balancer,
                 app,
@@ -427,6 +436,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             println!("  version    {}", spec.version);
             println!("  size       {} ({})", spec.size, spec.placement.as_str());
             println!("  batch      {}", spec.batch_size);
+            println!("  runner     {}", spec.runner.as_str());
             println!(
                 "  self-heal  {}",
                 match spec.heal_after_secs {
@@ -462,6 +472,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             size,
             batch,
             heal_after,
+            runner,
             settings,
             env,
             ingredients,
@@ -495,6 +506,9 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             if let Some(h) = heal_after {
                 spec.heal_after_secs = h;
+            }
+            if let Some(r) = runner.as_deref().and_then(vr_app::release::Runner::parse) {
+                spec.runner = r;
             }
             if settings.is_some() {
                 spec.settings_yaml = read_file(settings.as_deref())?;

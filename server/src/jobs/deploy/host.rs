@@ -195,18 +195,8 @@ fn on_host(
     let artifact = &p.artifact;
     Ok(match step {
         DeployStepKind::CheckPort => {
-            // A sandboxed proc needs what the host may lack: refused before anything is written.
-            if p.release.config.runner == vr_app::release::Runner::Sandbox {
-                let caps = vr_app::isolation::HostCapabilities::parse(
-                    &crate::remote::capabilities::probe(s.conn)?,
-                );
-                let missing = caps.sandbox_missing();
-                if !missing.is_empty() {
-                    return Ok(Answer::Refused(format!(
-                        "this host cannot run a sandboxed proc: it lacks {}",
-                        missing.join(" and ")
-                    )));
-                }
+            if let Some(why) = sandbox_refusal(s, p)? {
+                return Ok(Answer::Refused(why));
             }
             let found = match deploy::port_and_build(s.conn, s.layout, p.meta.port, &p.sha256) {
                 Ok(f) => f,
@@ -229,6 +219,12 @@ fn on_host(
             }
         }
         DeployStepKind::CopyBuild => {
+            // The first step of a proc without a port: the host is checked here.
+            if p.meta.port == 0
+                && let Some(why) = sandbox_refusal(s, p)?
+            {
+                return Ok(Answer::Refused(why));
+            }
             // The port check just saw the build there: no second look.
             let seen = built
                 .lock()
@@ -293,6 +289,26 @@ fn on_host(
             Answer::Local(format!("{} is not a host step", step.label()))
         }
     })
+}
+
+/// Why this host cannot run the plan's proc when the release wants a sandbox and the host
+/// lacks what one needs: asked in the deploy's first step, before anything is written.
+fn sandbox_refusal(
+    s: &mut crate::remote::supervisor::Supervisor<'_>,
+    p: &Plan,
+) -> Result<Option<String>, RemoteError> {
+    if p.release.config.runner != vr_app::release::Runner::Sandbox {
+        return Ok(None);
+    }
+    let caps =
+        vr_app::isolation::HostCapabilities::parse(&crate::remote::capabilities::probe(s.conn)?);
+    let missing = caps.sandbox_missing();
+    Ok((!missing.is_empty()).then(|| {
+        format!(
+            "this host cannot run a sandboxed proc: it lacks {}",
+            missing.join(" and ")
+        )
+    }))
 }
 
 /// Calls `f` with the proc's spec, built from the plan.
