@@ -1011,6 +1011,8 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
     ] {
         browser.fill(field, value).await;
     }
+    // Its procs run sandboxed (the whole loop below runs them so).
+    browser.click("#swarm-sandbox").await;
     // A bad number is refused next to its field, before anything is sent.
     browser.click("#swarm-save-dispatch").await;
     browser.wait_for("#swarm-size-error").await;
@@ -1056,6 +1058,15 @@ async fn a_swarm_is_created_planned_dispatched_and_rolled_back_in_the_ui() {
         .wait_for("tr[data-test=\"swarm-proc\"][data-host=\"builder1\"][data-state=\"RUNNING\"]")
         .await;
     browser.screenshot("ui-swarm").await;
+    let made: Vec<Swarm> = s.api.get(paths::SWARMS).await.expect_ok().json();
+    assert_eq!(made[0].spec.runner, vr_app::release::Runner::Sandbox);
+    let pid = procs_of(&s.api, made[0].id)
+        .await
+        .iter()
+        .find_map(|p| p.pid)
+        .expect("a running proc");
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(comm.trim(), "bwrap", "Supervisor's pid is the sandbox's");
 
     // Plan: a dry run, shown as such, changing nothing.
     browser.click("#swarm-plan").await;

@@ -130,6 +130,8 @@ fn ReleaseFacts(release: Release) -> impl IntoView {
                 <dd data-test="release-mem">
                     {r.config.mem_limit_mb.map_or_else(|| "none".to_string(), |mb| format!("{mb} MB"))}
                 </dd>
+                <dt>"Runner"</dt>
+                <dd data-test="release-runner">{r.config.runner.as_str()}</dd>
                 <dt>"Created by"</dt>
                 <dd>{r.created_by.clone()}</dd>
                 <dt>"Created"</dt>

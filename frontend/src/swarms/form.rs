@@ -46,6 +46,7 @@ struct Inputs {
     batch: RwSignal<String>,
     heal: RwSignal<String>,
     one_per_host: RwSignal<bool>,
+    sandbox: RwSignal<bool>,
     uses_ports: RwSignal<bool>,
     keep_failed: RwSignal<bool>,
     settings: RwSignal<String>,
@@ -68,6 +69,7 @@ impl Inputs {
             batch: text(&s.batch_size.to_string()),
             heal: text(&s.heal_after_secs.to_string()),
             one_per_host: RwSignal::new(s.placement == Placement::OnePerHost),
+            sandbox: RwSignal::new(s.runner == vr_app::release::Runner::Sandbox),
             uses_ports: RwSignal::new(s.uses_ports),
             keep_failed: RwSignal::new(s.keep_failed),
             settings: text(&s.settings_yaml),
@@ -114,6 +116,11 @@ impl Inputs {
             },
             uses_ports: self.uses_ports.get_untracked(),
             keep_failed: self.keep_failed.get_untracked(),
+            runner: if self.sandbox.get_untracked() {
+                vr_app::release::Runner::Sandbox
+            } else {
+                vr_app::release::Runner::Plain
+            },
             settings_yaml: self.settings.get_untracked(),
             env_yaml: self.env.get_untracked(),
             ingredients: self
@@ -256,6 +263,13 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                     id="swarm-uses-ports"
                     value=inputs.uses_ports
                     hint="Off for workers: their procs get port 0."
+                    disabled=Signal::default()
+                />
+                <Check
+                    label="In a sandbox"
+                    id="swarm-sandbox"
+                    value=inputs.sandbox
+                    hint="Each proc under bubblewrap: the build read-only at /app, only its home and volumes writable, nothing else of the host's (the hosts need bubblewrap)."
                     disabled=Signal::default()
                 />
                 <Check

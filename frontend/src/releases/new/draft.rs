@@ -35,6 +35,7 @@ pub struct Draft {
     next_volume: StoredValue<u64>,
     pub run_as: RwSignal<String>,
     pub mem_mb: RwSignal<String>,
+    pub sandbox: RwSignal<bool>,
     /// The release this draft started from: its secret values fill the masked ones.
     pub secrets_from: RwSignal<Option<i64>>,
 }
@@ -52,6 +53,7 @@ impl Draft {
             next_volume: StoredValue::new(0),
             run_as: RwSignal::new(String::new()),
             mem_mb: RwSignal::new(String::new()),
+            sandbox: RwSignal::new(false),
             secrets_from: RwSignal::new(None),
         }
     }
@@ -109,6 +111,8 @@ impl Draft {
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
         );
+        self.sandbox
+            .set(release.config.runner == vr_app::release::Runner::Sandbox);
         self.secrets_from.set(Some(release.id));
     }
 
@@ -213,6 +217,11 @@ impl Draft {
             volumes,
             run_as: (!run_as.is_empty()).then_some(run_as),
             mem_limit_mb,
+            runner: if self.sandbox.get() {
+                vr_app::release::Runner::Sandbox
+            } else {
+                vr_app::release::Runner::Plain
+            },
         })
     }
 }

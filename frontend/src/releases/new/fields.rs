@@ -45,5 +45,11 @@ pub fn ReleaseFields(
             {FieldSpec::new("Run as", "release-run-as", "run_as", draft.run_as, errors).autocomplete("off").placeholder("(default)").hint("A Unix user on the host; empty for the default.").view()}
             {FieldSpec::new("Memory limit (MB)", "release-mem", "mem_limit_mb", draft.mem_mb, errors).autocomplete("off").numeric().placeholder("(none)").view()}
         </div>
+        <label class="check">
+            <input type="checkbox" id="release-sandbox"
+                prop:checked=move || draft.sandbox.get()
+                on:change=move |ev| draft.sandbox.set(event_target_checked(&ev)) />
+            "Run each proc in a sandbox (bubblewrap: the build read-only at /app, only its home and volumes writable)"
+        </label>
     }
 }
