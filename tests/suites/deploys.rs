@@ -51,6 +51,7 @@ pub fn web_app() -> GitRepo {
                  slow: exec sleep 1000\n\
                  echo: exec python3 echo.py\n\
                  netweb: exec python3 -m http.server $PORT --bind 0.0.0.0\n\
+                 hog: exec python3 -c \"import time; b = bytearray(256 * 1024 * 1024); print('allocated', flush=True); time.sleep(1000)\"\n\
                  boxed: echo \"uid=$(id -u) home=$HOME pwd=$(pwd) tricky=$TRICKY\"; ls \"$OTHER\" >/dev/null 2>&1 && echo other:seen || echo other:hidden; touch /app/x 2>/dev/null || echo app:read-only; echo hi > /data/shared/note && echo volume:written; sleep 1000 & sleep 1000\n",
             ),
         ],
@@ -883,4 +884,85 @@ async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() 
         .map(|st| st.lines().take(3).collect::<Vec<_>>().join(" "))
         .collect();
     assert!(gone, "left behind: {left:?} of {tree:?}");
+}
+
+/// The memory cgroup folder vr made for `program`, in whichever hierarchy this host has.
+fn memory_group(program: &str) -> Option<(std::path::PathBuf, &'static str, &'static str)> {
+    let v2 = std::path::PathBuf::from("/sys/fs/cgroup/vr").join(program);
+    let v1 = std::path::PathBuf::from("/sys/fs/cgroup/memory/vr").join(program);
+    if v2.join("memory.max").exists() {
+        Some((v2, "memory.max", "memory.events"))
+    } else if v1.join("memory.limit_in_bytes").exists() {
+        Some((v1, "memory.limit_in_bytes", "memory.oom_control"))
+    } else {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_sandboxed_proc_is_held_to_its_memory_limit_by_its_cgroup() {
+    let s = setup().await;
+    let (_repo, b) = web_built(&s).await;
+    std::fs::create_dir_all(s.host.dir().join("vol")).expect("volume dir");
+    let r: Release = s
+        .api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &NewRelease {
+                build_id: b.id,
+                mem_limit_mb: Some(64),
+                runner: vr_app::release::Runner::Sandbox,
+                env_yaml: "TRICKY: boxed\nOTHER: /nowhere\n".into(),
+                volumes: vec![vr_app::release::Volume {
+                    host_dir: s.host.dir().join("vol").display().to_string(),
+                    mount_dir: "/data/shared".into(),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    // Under its limit it runs, and everything of it is in its group.
+    let ok = deploy(&s.api, r.id, "boxed", "prod", 0).await;
+    assert_eq!(ok.status, DeployStatus::Succeeded, "{ok:#?}");
+    // Over it (256 MB touched against 64 MB) the kernel kills it; it never stays up.
+    let hog = deploy(&s.api, r.id, "hog", "prod", 0).await;
+    assert_eq!(hog.status, DeployStatus::Failed, "{hog:#?}");
+    match memory_group(&hog.program) {
+        Some((dir, limit, events)) => {
+            let bytes = std::fs::read_to_string(dir.join(limit)).unwrap_or_default();
+            assert_eq!(bytes.trim(), (64u64 * 1024 * 1024).to_string());
+            let counted = std::fs::read_to_string(dir.join(events)).unwrap_or_default();
+            let kills: u64 = counted
+                .lines()
+                .find_map(|l| l.strip_prefix("oom_kill "))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            assert!(kills >= 1, "{counted}");
+            let procs = wait_procs(
+                &s.api,
+                "builder1",
+                "the boxed pid",
+                Duration::from_secs(10),
+                |p| p.iter().any(|p| p.name == ok.program && p.pid.is_some()),
+            )
+            .await;
+            let pid = procs
+                .iter()
+                .find(|p| p.name == ok.program)
+                .and_then(|p| p.pid)
+                .expect("pid");
+            let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+            assert!(groups.contains(&format!("/vr/{}", ok.program)), "{groups}");
+            // Destroying a proc takes its group away with it.
+            destroy(&s.api, &hog.program).await;
+            assert!(!dir.exists(), "{}", dir.display());
+        }
+        // A host whose cgroups vr cannot use: `ulimit -v` fails the allocation instead.
+        None => {
+            let log = format!("{hog:?}");
+            assert!(log.contains("MemoryError"), "{log}");
+        }
+    }
 }

@@ -219,11 +219,16 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
         "#!/bin/sh\n# Written by vr for {program}. Do not edit: a redeploy replaces it.\nset -e\n",
         program = spec.program,
     );
-    if let Some(mb) = spec.mem_limit_mb {
-        // Virtual memory, as `ulimit -v` allows on any host without cgroups.
-        s.push_str(&format!("ulimit -v {}\n", mb * 1024));
-    }
     let build = build_dir(layout, spec.build_sha256);
+    if let Some(mb) = spec.mem_limit_mb {
+        if spec.sandboxed() {
+            // The script runs as root here: a cgroup of its own where the host has one.
+            s.push_str(&super::sandbox::memory_lines(spec.program, mb));
+        } else {
+            // Virtual memory, as `ulimit -v` allows any user on any host.
+            s.push_str(&format!("ulimit -v {}\n", mb * 1024));
+        }
+    }
     if spec.sandboxed() {
         // Started as root; the user's env is read only inside, after privileges are dropped.
         let hidden = [layout.apps_root.as_str(), layout.include_dir.as_str()];

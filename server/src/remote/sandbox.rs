@@ -38,6 +38,22 @@ pub struct Sandbox<'a> {
     pub command: &'a str,
 }
 
+/// The run script's lines that hold a sandboxed proc to `mb` MiB: its own cgroup under
+/// `vr/` — cgroup v2's `memory.max`, or v1's memory controller where that is what the host has
+/// — joined by the script before it starts the sandbox, so everything in the sandbox is in it
+/// and the kernel kills the proc past the limit; `ulimit -v` where neither can be used.
+pub fn memory_lines(program: &str, mb: u64) -> String {
+    let bytes = mb.saturating_mul(1024 * 1024);
+    let kb = mb.saturating_mul(1024);
+    format!(
+        "limit_v2() {{ c=/sys/fs/cgroup; grep -qw memory $c/cgroup.controllers 2>/dev/null || return 1;          grep -qw memory $c/cgroup.subtree_control || echo +memory > $c/cgroup.subtree_control || return 1;          mkdir -p $c/vr || return 1; grep -qw memory $c/vr/cgroup.subtree_control || echo +memory > $c/vr/cgroup.subtree_control || return 1;          g=$c/vr/{p}; mkdir -p $g && echo {bytes} > $g/memory.max && {{ echo 0 > $g/memory.swap.max 2>/dev/null || true; }} && echo $$ > $g/cgroup.procs; }}
+         limit_v1() {{ c=/sys/fs/cgroup/memory; [ -f $c/memory.limit_in_bytes ] || return 1; g=$c/vr/{p};          mkdir -p $g && echo {bytes} > $g/memory.limit_in_bytes && {{ echo {bytes} > $g/memory.memsw.limit_in_bytes 2>/dev/null || true; }} && echo $$ > $g/cgroup.procs; }}
+         limit_v2 2>/dev/null || limit_v1 2>/dev/null || ulimit -v {kb}
+",
+        p = quote(program),
+    )
+}
+
 /// The host folders every sandbox shows, read-only.
 const SYSTEM: [&str; 2] = ["/usr", "/etc"];
 /// The usual merged-/usr links.

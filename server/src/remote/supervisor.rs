@@ -340,10 +340,12 @@ impl Supervisor<'_> {
         if !remove.ok {
             return Ok(remove);
         }
+        // The memory cgroup a sandboxed proc had (empty once it stopped) goes too.
         let script = format!(
-            "rm -f -- {} && rm -rf -- {}",
+            "rm -f -- {} && rm -rf -- {} && {{ rmdir /sys/fs/cgroup/vr/{n} /sys/fs/cgroup/memory/vr/{n} 2>/dev/null; true; }}",
             quote(&self.layout.program_conf(name)),
-            quote(&self.layout.proc_dir(name))
+            quote(&self.layout.proc_dir(name)),
+            n = quote(name),
         );
         let out = self.conn.exec(&self.layout.privileged(&script))?;
         if out.status != 0 {
