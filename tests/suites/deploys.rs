@@ -842,19 +842,7 @@ async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() 
     );
 
     // Supervisor's pid is bubblewrap's; stopping it leaves none of its processes behind.
-    let procs = wait_procs(
-        &s.api,
-        "builder1",
-        "the pid",
-        Duration::from_secs(10),
-        |p| p.iter().any(|p| p.name == d.program && p.pid.is_some()),
-    )
-    .await;
-    let pid = procs
-        .iter()
-        .find(|p| p.name == d.program)
-        .and_then(|p| p.pid)
-        .expect("pid");
+    let pid = pid_on_builder(&s.api, &d.program).await;
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     assert_eq!(comm.trim(), "bwrap");
     let tree = descendants(pid);
@@ -940,19 +928,7 @@ async fn a_sandboxed_proc_is_held_to_its_memory_limit_by_its_cgroup() {
                 .and_then(|n| n.trim().parse().ok())
                 .unwrap_or(0);
             assert!(kills >= 1, "{counted}");
-            let procs = wait_procs(
-                &s.api,
-                "builder1",
-                "the boxed pid",
-                Duration::from_secs(10),
-                |p| p.iter().any(|p| p.name == ok.program && p.pid.is_some()),
-            )
-            .await;
-            let pid = procs
-                .iter()
-                .find(|p| p.name == ok.program)
-                .and_then(|p| p.pid)
-                .expect("pid");
+            let pid = pid_on_builder(&s.api, &ok.program).await;
             let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
             assert!(groups.contains(&format!("/vr/{}", ok.program)), "{groups}");
             // Destroying a proc takes its group away with it.
@@ -965,4 +941,17 @@ async fn a_sandboxed_proc_is_held_to_its_memory_limit_by_its_cgroup() {
             assert!(log.contains("MemoryError"), "{log}");
         }
     }
+}
+
+/// The pid Supervisor reports for `program` on the setup's host, once it has one.
+async fn pid_on_builder(api: &ApiClient, program: &str) -> u32 {
+    let procs = wait_procs(api, "builder1", "its pid", Duration::from_secs(10), |p| {
+        p.iter().any(|p| p.name == program && p.pid.is_some())
+    })
+    .await;
+    procs
+        .iter()
+        .find(|p| p.name == program)
+        .and_then(|p| p.pid)
+        .expect("pid")
 }
