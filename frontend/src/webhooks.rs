@@ -89,7 +89,7 @@ fn WebhooksAdmin() -> impl IntoView {
     };
     let test = move |w: Webhook| {
         spawn_local(async move {
-            match api::post::<_, serde_json::Value>(
+            match api::post::<_, vr_app::notify::TestQueued>(
                 &paths::webhook_test(&w.name),
                 &serde_json::json!({}),
             )

@@ -187,7 +187,6 @@ impl Notifier {
         loop {
             let busy: Vec<i64> = self.busy_ids();
             let free = SENDING.saturating_sub(busy.len()) as u32;
-            let mut soonest = IDLE;
             if free > 0 {
                 match self.store.due_deliveries(now_ms(), free, busy).await {
                     Ok(due) => {
@@ -198,9 +197,21 @@ impl Notifier {
                     }
                     Err(e) => tracing::error!(error = %e, "notifications: cannot read deliveries"),
                 }
-                // Retries may be due before the idle wait is over.
-                soonest = Duration::from_millis(self.config.retry_base_ms.min(500));
             }
+            // Sleep until the next retry is due (a queued delivery or an ended attempt wakes
+            // it sooner), not on a fixed tick; with every slot taken, until one frees.
+            let busy = self.busy_ids();
+            let next = if busy.len() >= SENDING {
+                Ok(None)
+            } else {
+                self.store.next_delivery_at(busy).await
+            };
+            let soonest = match next {
+                Ok(Some(at)) => {
+                    Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)).min(IDLE)
+                }
+                _ => IDLE,
+            };
             tokio::select! {
                 _ = shutdown.wait_for(|s| *s) => return,
                 () = self.wake.notified() => {}

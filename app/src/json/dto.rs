@@ -16,7 +16,9 @@ use crate::fleet::{
     ProcActionReport, ProcActionResult, ProcDetail, ProcMeta, ProcRef, Squad, StateChange,
 };
 use crate::isolation::{Cgroups, HostCapabilities};
-use crate::notify::{Delivery, DeliveryStatus, NotifyEvent, Webhook, WebhookFormat, WebhookSecret};
+use crate::notify::{
+    Delivery, DeliveryStatus, NotifyEvent, TestQueued, Webhook, WebhookFormat, WebhookSecret,
+};
 use crate::orphans::Orphan;
 use crate::plan::{NewProc, Plan};
 use crate::release::{
@@ -430,6 +432,7 @@ from_json_struct!(Webhook {
     failed_recently
 });
 from_json_struct!(WebhookSecret { webhook, secret });
+from_json_struct!(TestQueued { delivery });
 from_json_struct!(Delivery {
     id,
     webhook,

@@ -5,8 +5,8 @@ use super::client::{client, print_json};
 use anyhow::anyhow;
 use clap::Subcommand;
 use vr_app::notify::{
-    Delivery, DeliveryStatus, NewWebhook, NotifyEvent, Webhook, WebhookFormat, WebhookPatch,
-    WebhookSecret, paths,
+    Delivery, DeliveryQuery, DeliveryStatus, NewWebhook, NotifyEvent, TestQueued, Webhook,
+    WebhookFormat, WebhookPatch, WebhookSecret, paths,
 };
 use vr_app::time::format_utc;
 
@@ -166,7 +166,7 @@ pub async fn command(args: ClientArgs, cmd: WebhookCommand) -> anyhow::Result<()
             return Ok(());
         }
         WebhookCommand::Test { name } => {
-            let queued: serde_json::Value = c
+            let queued: TestQueued = c
                 .post(&paths::webhook_test(&name), &serde_json::json!({}))
                 .await?;
             if args.json {
@@ -174,16 +174,14 @@ pub async fn command(args: ClientArgs, cmd: WebhookCommand) -> anyhow::Result<()
             }
             println!(
                 "test notification queued as delivery {}; see `vr webhook deliveries {name}`",
-                queued["delivery"]
+                queued.delivery
             );
             return Ok(());
         }
         WebhookCommand::Deliveries { name, limit } => {
+            let query = DeliveryQuery { limit: Some(limit) };
             let list: Vec<Delivery> = c
-                .get(&format!(
-                    "{}?limit={limit}",
-                    paths::webhook_deliveries(&name)
-                ))
+                .get_query(&paths::webhook_deliveries(&name), &query)
                 .await?;
             if args.json {
                 return print_json(&list);

@@ -9,24 +9,11 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
 use vr_app::Role;
 use vr_app::api::Outcome;
-use vr_app::notify::{Delivery, NewWebhook, Webhook, WebhookPatch, WebhookSecret};
-
-/// `GET /api/webhooks/{name}/deliveries?limit=`.
-#[derive(Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeliveryQuery {
-    #[serde(default)]
-    pub limit: Option<u32>,
-}
-
-/// `POST /api/webhooks/{name}/test`: the delivery queued.
-#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct TestQueued {
-    pub delivery: i64,
-}
+use vr_app::notify::{
+    Delivery, DeliveryQuery, NewWebhook, TestQueued, Webhook, WebhookPatch, WebhookSecret,
+};
 
 pub async fn list(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<Webhook>>> {
     p.require(Role::Admin)?;

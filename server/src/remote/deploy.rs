@@ -57,23 +57,21 @@ impl ProcSpec<'_> {
         }
     }
 
-    /// The sandbox this proc runs in (for the run script and the uptests).
-    fn sandbox<'b>(
-        &'b self,
-        build: &'b str,
-        proc_dir: &'b str,
-        hidden: &'b [&'b str],
-        command: &'b str,
-    ) -> super::sandbox::Sandbox<'b> {
+    /// The command that runs `command` in this proc's sandbox (the run script's last line
+    /// after `exec`, and the uptests'), with vr's own folders hidden.
+    fn sandbox_line(&self, layout: &Layout, command: &str) -> String {
+        let build = build_dir(layout, self.build_sha256);
+        let proc_dir = layout.proc_dir(self.program);
         super::sandbox::Sandbox {
-            build_dir: build,
-            proc_dir,
+            build_dir: &build,
+            proc_dir: &proc_dir,
             volumes: self.volumes,
             run_as: self.run_as,
-            hidden,
+            hidden: &[layout.apps_root.as_str(), layout.include_dir.as_str()],
             port: self.port,
             command,
         }
+        .line()
     }
 }
 
@@ -231,10 +229,10 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
     }
     if spec.sandboxed() {
         // Started as root; the user's env is read only inside, after privileges are dropped.
-        let hidden = [layout.apps_root.as_str(), layout.include_dir.as_str()];
-        let sandbox = spec.sandbox(&build, &dir, &hidden, spec.command);
-        s.push_str(&sandbox.exec_line());
-        s.push('\n');
+        s.push_str(&format!(
+            "exec {}\n",
+            spec.sandbox_line(layout, spec.command)
+        ));
         return s;
     }
     s.push_str(&format!(
@@ -422,10 +420,8 @@ pub fn run_uptests(
         )
         .replace("$limit", &quote(&secs))
         .replace("$host", &quote(host_address));
-        let hidden = [layout.apps_root.as_str(), layout.include_dir.as_str()];
-        let sandbox = spec.sandbox(&build, &procdir, &hidden, &inner);
         let out = conn.exec_within(
-            &layout.privileged(&sandbox.line()),
+            &layout.privileged(&spec.sandbox_line(layout, &inner)),
             limit * 20 + Duration::from_secs(10),
         )?;
         return Ok(uptest_records(&out.stdout));

@@ -80,12 +80,7 @@ fn parents(path: &str, made: &mut Vec<String>, args: &mut Vec<String>) {
 }
 
 impl Sandbox<'_> {
-    /// `exec bwrap … -- setpriv … -- /bin/sh -c '…'`: the last line of the run script.
-    pub fn exec_line(&self) -> String {
-        format!("exec {}", self.line())
-    }
-
-    /// `bwrap … -- setpriv … -- /bin/sh -c '…'`: the command, for a script that goes on after.
+    /// `bwrap … -- setpriv … -- /bin/sh -c '…'`: the command (the run script `exec`s it).
     pub fn line(&self) -> String {
         let user = self.run_as.unwrap_or(DEFAULT_USER);
         let mut args: Vec<String> = vec![
@@ -225,7 +220,7 @@ mod tests {
         };
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(sandbox.exec_line())
+            .arg(sandbox.line())
             .output()
             .expect("sh");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -268,7 +263,7 @@ mod tests {
             port: 1,
             command: "echo '$HOME'",
         }
-        .exec_line();
+        .line();
         assert!(line.contains("'/data/$(reboot)'"), "{line}");
         assert!(line.contains("--reuid 'app;id'"), "{line}");
         assert!(line.contains("--tmpfs /etc/supervisor/conf.d"), "{line}");

@@ -353,6 +353,19 @@ impl Store {
         .await
     }
 
+    /// When the soonest pending delivery not in `busy` is due (none: nothing waits).
+    pub async fn next_delivery_at(&self, busy: Vec<i64>) -> Result<Option<i64>, StoreError> {
+        self.call(move |c| {
+            let ids: Vec<String> = busy.iter().map(i64::to_string).collect();
+            let sql = format!(
+                "SELECT MIN(next_at) FROM deliveries WHERE status = 'pending' AND id NOT IN ({})",
+                ids.join(",")
+            );
+            Ok(c.query_row(&sql, [], |r| r.get(0))?)
+        })
+        .await
+    }
+
     /// Records an attempt's end: delivered, failed for now, or failed for good.
     pub async fn finish_attempt(
         &self,
