@@ -10,13 +10,26 @@ cargo fetch --target wasm32-unknown-unknown -q
 # LLVM inlines less than opt-level "z" does by default: 558,128 → 548,713 bytes gzipped on
 # 2026-12-01 (measured at -100, -25, -10, 0, 5, 15, 40: -10 was smallest; see BENCHMARKS.md).
 export RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=-10 ${RUSTFLAGS:-}"
-if [ -x .tools/node_modules/.bin/wasm-opt ]; then
+# Trunk rewrites dist/ on every run (and wasm-opt alone takes half a minute), which makes cargo
+# re-embed the UI into vr: skip it when nothing that goes into the bundle changed since the last
+# build. The stamp hashes every input file, the flags and which wasm-opt is used.
+stamp=target/ui-inputs.sha256
+inputs=$( {
+  find app frontend -path frontend/dist -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum
+  sha256sum Cargo.toml Cargo.lock Trunk.toml scripts/build-ui.sh
+  echo "$RUSTFLAGS"
+  ls -l .tools/node_modules/.bin/wasm-opt 2>/dev/null || echo no-wasm-opt
+} | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ] && ls frontend/dist/*.wasm >/dev/null 2>&1; then
+  echo "[build-ui] inputs unchanged since the last build: frontend/dist kept" >&2
+elif [ -x .tools/node_modules/.bin/wasm-opt ]; then
   export PATH="$PWD/.tools/node_modules/.bin:$PATH"
   trunk build --release --quiet
 else
   echo "[build-ui] no wasm-opt in .tools: building without it (bigger bundle)" >&2
   trunk build --release --quiet -M false 2>/dev/null || trunk build --release --quiet
 fi
+mkdir -p target && echo "$inputs" >"$stamp"
 # What a browser downloads, gzipped (the server compresses its responses): the size budget of
 # the UI is 450 KB (BENCHMARKS.md).
 total=0
