@@ -46,6 +46,10 @@ pub struct App {
     /// there); given at its first build.
     #[serde(default)]
     pub build_uid: Option<u32>,
+    /// The stack its builds compile in and its procs run on (sandbox runner); `None`: the
+    /// builder's and hosts' own OS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
 }
 
 /// First uid of vr's build users: an app's build runs as a uid in
@@ -76,6 +80,8 @@ pub struct NewApp {
     pub buildpack: Option<String>,
     #[serde(default)]
     pub notes: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
 }
 
 /// `PATCH /api/apps/{name}`; `"buildpack": null` goes back to detection.
@@ -94,6 +100,14 @@ pub struct AppPatch {
     pub buildpack: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// `null`: back to the hosts' own OS.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::fleet::nullable"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub stack: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +217,9 @@ pub struct Build {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// The stack image it compiled in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<crate::stack::StackRef>,
 }
 
 /// `POST /api/builds`.
@@ -215,6 +232,9 @@ pub struct BuildRequest {
     /// Build again even if a successful build of the same commit exists.
     #[serde(default)]
     pub force: bool,
+    /// Compile in this stack's current image instead of the app's stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -681,6 +681,7 @@ pub fn build_request(body: &Map<String, Value>) -> Result<crate::build::BuildReq
         app: uri_key("app", resource::APPS, &text("app", need("app")?)?)?.to_string(),
         version: text("tag", need("tag")?)?,
         force: false,
+        stack: None,
     })
 }
 

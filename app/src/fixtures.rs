@@ -88,6 +88,7 @@ pub fn build(id: i64, app: &str) -> crate::build::Build {
         created_at: 1,
         started_at: Some(2),
         finished_at: Some(3),
+        stack: None,
     }
 }
 

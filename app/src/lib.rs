@@ -29,6 +29,7 @@ pub mod query;
 pub mod release;
 pub mod role;
 pub mod secret;
+pub mod stack;
 pub mod supervisor;
 pub mod swarm;
 pub mod validate;

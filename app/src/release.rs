@@ -164,6 +164,10 @@ pub struct ReleaseConfig {
     /// Left out of the JSON when plain, so releases made before runners hash as they did.
     #[serde(default, skip_serializing_if = "Runner::is_plain")]
     pub runner: Runner,
+    /// The stack image its build compiled in, which its procs run on. Taken from the build;
+    /// left out of the JSON when none, so releases made before stacks hash as they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<crate::stack::StackRef>,
 }
 
 impl ReleaseConfig {
@@ -620,6 +624,7 @@ mod tests {
             mem_limit_mb: Some(0),
             secret_keys: BTreeSet::new(),
             runner: Runner::Plain,
+            stack: None,
         };
         let b = ReleaseConfig {
             settings: map(json!({"a": {"x": 1, "y": 2}, "b": 1})),
@@ -642,6 +647,7 @@ mod tests {
             mem_limit_mb: None,
             secret_keys: BTreeSet::new(),
             runner: Runner::Plain,
+            stack: None,
         };
         assert_eq!(a.hash("sha"), b.hash("sha"));
         assert_eq!(a.hash("sha").len(), 12);
@@ -828,6 +834,7 @@ mod tests {
                     mem_limit_mb: empty_style.then_some(0),
                     secret_keys: BTreeSet::new(),
                     runner: Runner::Plain,
+                    stack: None,
                 }
             };
             // Insert keys front to back, or rotated by `seed` (keeping the last value per key

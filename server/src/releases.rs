@@ -242,8 +242,23 @@ pub async fn resolve(
         run_as: new.run_as.clone(),
         mem_limit_mb: new.mem_limit_mb,
         runner: new.runner,
+        stack: build.stack.clone(),
     }
     .canonical();
+    // Build and run see the same OS: only a sandbox can give a proc its stack as `/`.
+    if let Some(stack) = &config.stack
+        && config.runner != vr_app::release::Runner::Sandbox
+    {
+        return Err(Invalid::new(
+            "runner",
+            format!(
+                "build {} was made in stack {}, whose procs run only in a sandbox: set the runner to sandbox",
+                build.id,
+                stack.short()
+            ),
+        )
+        .into());
+    }
     let key = store.instance_hash_key(rand::random()).await?;
     let hash = config.hash_keyed(&sha, &key);
     Ok((

@@ -81,6 +81,7 @@ pub async fn add_app(api: &ApiClient, name: &str, repo: &GitRepo) -> App {
             repo_url: repo.url(),
             buildpack: None,
             notes: String::new(),
+            stack: None,
         },
     )
     .await
@@ -97,6 +98,7 @@ pub async fn add_pinned_app(api: &ApiClient, name: &str, repo: &GitRepo, buildpa
             repo_url: repo.url(),
             buildpack: Some(buildpack.into()),
             notes: String::new(),
+            stack: None,
         },
     )
     .await
@@ -112,6 +114,7 @@ async fn start(api: &ApiClient, app: &str, version: &str, force: bool) -> Build 
                 app: app.into(),
                 version: version.into(),
                 force,
+                stack: None,
             },
         )
         .await;
@@ -364,6 +367,7 @@ async fn requests_are_validated_shared_and_need_a_builder() {
                 app: "shop".into(),
                 version: "main".into(),
                 force: false,
+                stack: None,
             },
         )
         .await
@@ -377,6 +381,7 @@ async fn requests_are_validated_shared_and_need_a_builder() {
                 app: "shop".into(),
                 version: "main".into(),
                 force: false,
+                stack: None,
             },
         )
         .await
@@ -432,6 +437,7 @@ async fn requests_are_validated_shared_and_need_a_builder() {
                 app: "shop".into(),
                 version: "main".into(),
                 force: false,
+                stack: None,
             },
         )
         .await
@@ -631,6 +637,7 @@ async fn a_lost_builder_fails_the_build_with_the_reason() {
                 app: "shop".into(),
                 version: "main".into(),
                 force: false,
+                stack: None,
             },
         )
         .await
@@ -733,6 +740,7 @@ async fn a_pinned_buildpack_ref_builds_with_that_version() {
                 repo_url: repo.url(),
                 buildpack: Some(pinned.clone()),
                 notes: String::new(),
+                stack: None,
             },
         )
         .await

@@ -20,6 +20,7 @@ mod releases;
 mod remote_ssh;
 mod secrets;
 mod server_process;
+mod stacks;
 mod swarms;
 mod ui_browser;
 mod ui_builds;

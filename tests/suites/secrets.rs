@@ -469,6 +469,7 @@ async fn credentials_in_git_urls_are_masked_and_kept() {
                 app: "shop".into(),
                 version: "main".into(),
                 force: false,
+                stack: None,
             },
         )
         .await

@@ -27,6 +27,7 @@ use crate::release::{
 };
 use crate::role::Role;
 use crate::secret::Revealed;
+use crate::stack::{StackImage, StackRef};
 use crate::supervisor::ProcState;
 use crate::swarm::{
     Dispatch, DispatchStatus, DispatchStep, DispatchStepKind, LastDispatch, Placement, SpecChange,
@@ -84,7 +85,20 @@ from_json_struct!(App {
     buildpack,
     notes,
     created_at,
-    build_uid
+    build_uid,
+    stack
+});
+from_json_struct!(StackRef { name, sha256 });
+from_json_struct!(StackImage {
+    id,
+    stack,
+    status,
+    sha256,
+    size,
+    used_by_releases,
+    current,
+    created_by,
+    created_at
 });
 from_json_struct!(Buildpack {
     id,
@@ -113,6 +127,7 @@ from_json_struct!(Build {
     created_at,
     started_at,
     finished_at,
+    stack,
 });
 from_json_struct!(BuildLog {
     text,
@@ -297,7 +312,8 @@ from_json_struct!(ReleaseConfig {
     volumes,
     run_as,
     mem_limit_mb,
-    runner
+    runner,
+    stack
 });
 
 /// Left out of the JSON when plain.
@@ -645,6 +661,10 @@ mod tests {
                 run_as: some("app".into()),
                 mem_limit_mb: some(512),
                 runner: Runner::Sandbox,
+                stack: some(StackRef {
+                    name: "tiny".into(),
+                    sha256: "ab".into(),
+                }),
             },
             ingredients: vec!["db".into()],
             created_by: "ann".into(),
@@ -799,6 +819,18 @@ mod tests {
             notes: "n".into(),
             created_at: 2,
             build_uid: some(1000),
+            stack: some("tiny".into()),
+        });
+        same(StackImage {
+            id: 1,
+            stack: "tiny".into(),
+            status: BuildStatus::Expired,
+            sha256: "ab".into(),
+            size: 3,
+            used_by_releases: 2,
+            current: true,
+            created_by: "ann".into(),
+            created_at: 4,
         });
         same(Buildpack {
             id: 1,

@@ -22,8 +22,11 @@ pub enum AppCommand {
         buildpack: Option<String>,
         #[arg(long, default_value = "")]
         notes: String,
+        /// Build and run in this stack (an OS image: `vr stacks`); sandboxed procs only
+        #[arg(long)]
+        stack: Option<String>,
     },
-    /// Change an app's repository, pinned buildpack or notes
+    /// Change an app's repository, pinned buildpack, notes or stack
     Edit {
         name: String,
         #[arg(long)]
@@ -33,6 +36,9 @@ pub enum AppCommand {
         buildpack: Option<String>,
         #[arg(long)]
         notes: Option<String>,
+        /// Build in this stack from now on; an empty value goes back to the hosts' own OS
+        #[arg(long)]
+        stack: Option<String>,
     },
     /// Delete an app that has no builds
     Rm { name: String },
@@ -86,8 +92,11 @@ pub async fn apps(args: ClientArgs) -> anyhow::Result<()> {
             "{:<24} {:<50} {}",
             a.name,
             a.repo_url,
-            a.buildpack.as_deref().unwrap_or("(detect)")
+            a.buildpack.as_deref().unwrap_or("(detect)"),
         );
+        if let Some(stack) = &a.stack {
+            println!("{:<24} stack {stack}", "");
+        }
     }
     Ok(())
 }
@@ -100,6 +109,7 @@ pub async fn app(args: ClientArgs, cmd: AppCommand) -> anyhow::Result<()> {
             repo_url,
             buildpack,
             notes,
+            stack,
         } => {
             let a: App = c
                 .post(
@@ -109,6 +119,7 @@ pub async fn app(args: ClientArgs, cmd: AppCommand) -> anyhow::Result<()> {
                         repo_url,
                         buildpack,
                         notes,
+                        stack,
                     },
                 )
                 .await?;
@@ -119,18 +130,24 @@ pub async fn app(args: ClientArgs, cmd: AppCommand) -> anyhow::Result<()> {
             repo_url,
             buildpack,
             notes,
+            stack,
         } => {
             let patch = AppPatch {
                 repo_url,
                 buildpack: buildpack.map(|b| (!b.is_empty()).then_some(b)),
                 notes,
+                stack: stack.map(|s| (!s.is_empty()).then_some(s)),
             };
             let a: App = c.patch(&paths::app(&name), &patch).await?;
             println!(
-                "updated app {}: {} with {}",
+                "updated app {}: {} with {}{}",
                 a.name,
                 a.repo_url,
-                a.buildpack.as_deref().unwrap_or("buildpack detection")
+                a.buildpack.as_deref().unwrap_or("buildpack detection"),
+                a.stack
+                    .as_deref()
+                    .map(|s| format!(", in stack {s}"))
+                    .unwrap_or_default()
             );
         }
         AppCommand::Rm { name } => {
@@ -250,6 +267,7 @@ pub async fn build(
     app: String,
     version: String,
     force: bool,
+    stack: Option<String>,
     follow: bool,
 ) -> anyhow::Result<()> {
     let c = client(&args)?;
@@ -260,6 +278,7 @@ pub async fn build(
                 app,
                 version,
                 force,
+                stack,
             },
         )
         .await?;

@@ -14,6 +14,7 @@ mod logs;
 mod orphans;
 mod progress;
 mod releases;
+mod stacks;
 mod swarms;
 mod webhooks;
 
@@ -192,6 +193,18 @@ pub enum Command {
         #[command(subcommand)]
         command: builds::AppCommand,
     },
+    /// List stack images: OS images builds compile in and sandboxed procs run on
+    Stacks {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Upload an image of a stack
+    Stack {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[command(subcommand)]
+        command: stacks::StackCommand,
+    },
     /// List buildpacks in detection order
     Buildpacks {
         #[command(flatten)]
@@ -216,6 +229,9 @@ pub enum Command {
         /// Build again even if this commit was built
         #[arg(long)]
         force: bool,
+        /// Compile in this stack instead of the app's
+        #[arg(long)]
+        stack: Option<String>,
         /// Print the log until the build ends; exit non-zero if it failed
         #[arg(long, short)]
         follow: bool,
@@ -434,6 +450,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Apps { client }) => builds::apps(client).await,
         Some(Command::App { client, command }) => builds::app(client, command).await,
         Some(Command::Buildpacks { client }) => builds::buildpacks(client).await,
+        Some(Command::Stacks { client }) => stacks::stacks(client).await,
+        Some(Command::Stack { client, command }) => stacks::stack(client, command).await,
         Some(Command::Buildpack { client, command }) => builds::buildpack(client, command).await,
         Some(Command::Builds { client, app }) => builds::builds(client, app).await,
         Some(Command::Deploy {
@@ -499,13 +517,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app,
             version,
             force,
+            stack,
             follow,
         }) => match (upload, app, version) {
             (Some(builds::BuildSubcommand::Upload { app, version, file }), _, _) => {
                 builds::upload(client, app, version, file).await
             }
             (None, Some(app), Some(version)) => {
-                builds::build(client, app, version, force, follow).await
+                builds::build(client, app, version, force, stack, follow).await
             }
             _ => Err(anyhow::anyhow!(
                 "usage: vr build APP VERSION [--force] [--follow] | vr build upload APP VERSION FILE"

@@ -23,13 +23,10 @@ use vr_app::secret::{mask_app, mask_build, mask_buildpack, mask_url};
 use vr_app::validate;
 
 /// An upload being written; deleted when dropped unless kept.
-struct PartFile(Option<std::path::PathBuf>);
+pub(super) struct PartFile(Option<std::path::PathBuf>);
 
 impl PartFile {
-    fn path(&self) -> &std::path::Path {
-        self.0.as_deref().unwrap_or(std::path::Path::new(""))
-    }
-    fn keep(mut self) -> std::path::PathBuf {
+    pub(super) fn keep(mut self) -> std::path::PathBuf {
         self.0.take().unwrap_or_default()
     }
 }
@@ -88,6 +85,10 @@ pub async fn create_app(
         validate::git_url("buildpack", bp)?;
     }
     validate::label_or_empty("notes", &req.notes)?;
+    req.stack = req.stack.filter(|s| !s.is_empty());
+    if let Some(stack) = &req.stack {
+        super::stacks::check_stack(&state, stack).await?;
+    }
     let app = state.store.create_app(req, now_ms()).await?;
     state
         .record(
@@ -116,6 +117,9 @@ pub async fn update_app(
     }
     if let Some(n) = &patch.notes {
         validate::label_or_empty("notes", n)?;
+    }
+    if let Some(Some(stack)) = &patch.stack {
+        super::stacks::check_stack(&state, stack).await?;
     }
     let app = state.store.update_app(name, patch).await?;
     state
@@ -324,7 +328,38 @@ pub async fn upload_build(
     validate::app_name("app", &app)?;
     validate::git_ref("version", &q.version)?;
     state.store.app(app.clone()).await?;
-    let limit = state.builds.config.max_upload_bytes;
+    let (part, sha, size) = receive_upload(
+        &headers,
+        body,
+        state.builds.config.max_upload_bytes,
+        state.builds.upload_part(),
+    )
+    .await?;
+    let build = state
+        .builds
+        .store_upload(&p.username, &app, &q.version, part.keep(), sha, size)
+        .await?;
+    state
+        .record(
+            &p.username,
+            "build.upload",
+            &format!("build:{}#{}", build.app, build.id),
+            Outcome::Ok,
+            &format!("{} ({size} bytes)", build.version),
+        )
+        .await;
+    Ok((StatusCode::CREATED, build_json(build)))
+}
+
+/// Writes an upload's body to `path` while hashing it: larger than `limit` → 413 (before reading
+/// when the client says so), a stalled body → 408. The file is removed on every way out but
+/// success (a dropped connection included); the caller keeps it with [`PartFile::keep`].
+pub(super) async fn receive_upload(
+    headers: &axum::http::HeaderMap,
+    body: Body,
+    limit: u64,
+    path: std::path::PathBuf,
+) -> ApiResult<(PartFile, String, u64)> {
     let too_big = || ApiError::Rejected {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         message: format!(
@@ -332,7 +367,6 @@ pub async fn upload_build(
             limit / (1024 * 1024)
         ),
     };
-    // Refuse before reading when the client says how big it is.
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -340,9 +374,7 @@ pub async fn upload_build(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_big());
     }
-    // Removed on every way out but success, a dropped connection included.
-    let part = PartFile(Some(state.builds.upload_part()));
-    let path = part.path().to_path_buf();
+    let part = PartFile(Some(path.clone()));
     let mut file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| ApiError::Internal(format!("creating {}: {e}", path.display())))?;
@@ -381,20 +413,5 @@ pub async fn upload_build(
     file.flush()
         .await
         .map_err(|e| ApiError::Internal(format!("writing the upload: {e}")))?;
-    drop(file);
-    let sha = hex::encode(hasher.finalize());
-    let build = state
-        .builds
-        .store_upload(&p.username, &app, &q.version, part.keep(), sha, size)
-        .await?;
-    state
-        .record(
-            &p.username,
-            "build.upload",
-            &format!("build:{}#{}", build.app, build.id),
-            Outcome::Ok,
-            &format!("{} ({size} bytes)", build.version),
-        )
-        .await;
-    Ok((StatusCode::CREATED, build_json(build)))
+    Ok((part, hex::encode(hasher.finalize()), size))
 }

@@ -20,6 +20,7 @@ pub(crate) mod principal;
 mod procs;
 mod releases;
 mod session;
+mod stacks;
 mod swarms;
 #[cfg(test)]
 mod tests;
@@ -248,6 +249,11 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
             apps::delete_buildpack,
         )
         .get("/api/builds", "Builds, newest first", apps::list_builds)
+        .get(
+            "/api/stacks",
+            "Stack images (OS images builds compile in and sandboxed procs run on), newest first",
+            stacks::list_stacks,
+        )
         .post(
             "/api/builds",
             "Build an app at a version (or join the build of that commit)",
@@ -450,6 +456,13 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
             "/api/apps/{name}/builds",
             "Upload a prebuilt build (a .tar.gz body)",
             apps::upload_build,
+            |mr| mr.layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route_with(
+            axum::http::Method::POST,
+            "/api/stacks/{name}",
+            "Upload an image of a stack (a .tar.gz of a root filesystem)",
+            stacks::upload_stack,
             |mr| mr.layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .map_router(|r| {

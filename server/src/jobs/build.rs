@@ -47,10 +47,12 @@ impl Default for BuildConfig {
 }
 
 pub struct Builds {
-    store: Store,
+    pub(super) store: Store,
     live: broadcast::Sender<LiveMessage>,
     fleet: Arc<FleetService>,
     artifacts: PathBuf,
+    /// Stack images' tarballs, by sha256 (`jobs::stacks`).
+    pub(super) stacks: PathBuf,
     logs: PathBuf,
     pub config: BuildConfig,
 }
@@ -65,13 +67,16 @@ impl Builds {
     ) -> std::io::Result<Arc<Builds>> {
         let artifacts = data_dir.join("artifacts");
         let logs = data_dir.join("build-logs");
+        let stacks = data_dir.join("stacks");
         std::fs::create_dir_all(&artifacts)?;
+        std::fs::create_dir_all(&stacks)?;
         std::fs::create_dir_all(&logs)?;
         Ok(Arc::new(Builds {
             store,
             live,
             fleet,
             artifacts,
+            stacks,
             logs,
             config,
         }))
@@ -212,11 +217,22 @@ impl Builds {
         req: BuildRequest,
     ) -> Result<(Build, bool), JobError> {
         let app = self.store.app(req.app.clone()).await?;
+        let stack = match req.stack.as_ref().or(app.stack.as_ref()) {
+            Some(name) => Some(self.stack_image(name).await.map_err(|e| match e {
+                JobError::Store(crate::store::StoreError::NotFound { what }) => JobError::Field {
+                    field: "stack",
+                    message: format!("no {what}"),
+                },
+                other => other,
+            })?),
+            None => None,
+        };
         if !req.force
             && let Some(running) = self
                 .store
                 .build_in_flight(req.app.clone(), req.version.clone())
                 .await?
+            && running.stack == stack
         {
             return Ok((running, false));
         }
@@ -226,6 +242,7 @@ impl Builds {
             .create_build(NewBuildRecord {
                 app: req.app.clone(),
                 version: req.version.clone(),
+                stack,
                 forced: req.force,
                 requested_by: actor.to_string(),
                 now: now_ms(),
@@ -382,7 +399,13 @@ impl Builds {
         if !force
             && let Some(prev) = self
                 .store
-                .reusable_build(app.name.clone(), commit.clone(), app.buildpack.clone(), id)
+                .reusable_build(
+                    app.name.clone(),
+                    commit.clone(),
+                    app.buildpack.clone(),
+                    build.stack.as_ref().map(|s| s.sha256.clone()),
+                    id,
+                )
                 .await
                 .map_err(store_err)?
             && let Some(sha) = prev.sha256.clone()
@@ -472,6 +495,10 @@ impl Builds {
                 }
             })
         };
+        let stack_dir = match &build.stack {
+            Some(stack) => Some(self.stack_on_builder(id, &link, &access, stack).await?),
+            None => None,
+        };
         let (app_name, repo_url, pinned) = (
             app.name.clone(),
             app.repo_url.clone(),
@@ -491,6 +518,7 @@ impl Builds {
                     commit: &c,
                     buildpacks: &buildpacks,
                     pinned,
+                    stack_dir: stack_dir.clone(),
                 };
                 Ok(build::run(s.conn, s.layout, &job, timeout, &mut |bytes| {
                     let _ = tx.send(bytes.to_vec());
@@ -547,6 +575,67 @@ impl Builds {
         })
     }
 
+    /// Unpacks the build's stack image on the builder unless it is there; returns where it is.
+    async fn stack_on_builder(
+        &self,
+        id: i64,
+        link: &Arc<HostLink>,
+        access: &crate::remote::link::HostAccess,
+        stack: &vr_app::stack::StackRef,
+    ) -> Result<String, String> {
+        use crate::remote::deploy::{DeployError, Unpacked, copy_unpacked, has_unpacked};
+        let tarball = self.stack_path(&stack.sha256);
+        let (l, a, st) = (Arc::clone(link), access.clone(), stack.clone());
+        let timeout = self.config.timeout;
+        let (dir, copied) = blocking(move || {
+            l.run(&a, |s| {
+                let dir = Unpacked::Stack.dir(s.layout, &st.sha256);
+                if has_unpacked(s.conn, s.layout, Unpacked::Stack, &st.sha256)? {
+                    return Ok(Ok((dir, false)));
+                }
+                let mut file = match std::fs::File::open(&tarball) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return Ok(Err(BuildError::Failed(format!(
+                            "the stack image {} is missing on this server: {e}",
+                            st.short()
+                        ))));
+                    }
+                };
+                Ok(
+                    match copy_unpacked(
+                        s.conn,
+                        s.layout,
+                        Unpacked::Stack,
+                        &st.sha256,
+                        &mut file,
+                        timeout,
+                    ) {
+                        Ok(()) => Ok((dir, true)),
+                        Err(DeployError::Remote(e)) => Err(BuildError::Remote(e)),
+                        Err(other) => Err(BuildError::Failed(other.to_string())),
+                    },
+                )
+            })
+            .map(|w| w.value)
+        })
+        .await?;
+        self.append_log(
+            id,
+            format!(
+                "-----> Stack image {} {}\n",
+                stack.short(),
+                if copied {
+                    "copied to the builder and unpacked"
+                } else {
+                    "already on the builder"
+                }
+            )
+            .as_bytes(),
+        );
+        Ok(dir)
+    }
+
     /// Applies retention for the app and deletes artifacts nothing uses any more.
     async fn expire_old(&self, app: &str) {
         match self
@@ -563,6 +652,8 @@ impl Builds {
             }
             Err(e) => tracing::error!(app, error = %e, "build retention failed"),
         }
+        // An expired build may have been the last user of an old stack image.
+        self.expire_stacks().await;
     }
 
     /// Stores an uploaded tar.gz (already written to `part`, hashed and sized) as a prebuilt
@@ -598,6 +689,7 @@ impl Builds {
                 NewBuildRecord {
                     app: app.to_string(),
                     version: version.to_string(),
+                    stack: None,
                     forced: false,
                     requested_by: actor.to_string(),
                     now: now_ms(),
@@ -677,7 +769,7 @@ fn release_env(yaml: &str) -> Result<BTreeMap<String, String>, String> {
 
 /// Most of an upload decompressed while looking for its Procfile: a gzip bomb stops here
 /// instead of burning a core for hours.
-const SCAN_MAX: u64 = 16 * 1024 * 1024 * 1024;
+pub(crate) const SCAN_MAX: u64 = 16 * 1024 * 1024 * 1024;
 
 /// The Procfile of a tar.gz, checking on the way that it is one. Reads at most
 /// [`vr_app::build::PROCFILE_MAX`] of it and decompresses at most [`SCAN_MAX`] to find it.
@@ -690,38 +782,9 @@ fn procfile_of_tarball_within(
     scan_max: u64,
 ) -> Result<BTreeMap<String, String>, String> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let left = std::rc::Rc::new(std::cell::Cell::new(scan_max));
-    let limited = ScanLimit {
-        inner: flate2::read::GzDecoder::new(file),
-        left: std::rc::Rc::clone(&left),
-    };
     let mut procfile = None;
-    let not_tar = |e: std::io::Error, found: bool| {
-        if left.get() == 0 {
-            format!(
-                "{} in the first {} MiB of the archive",
-                if found {
-                    "it does not end"
-                } else {
-                    "no Procfile"
-                },
-                scan_max / (1024 * 1024)
-            )
-        } else {
-            format!("not a gzip tar archive: {e}")
-        }
-    };
-    let mut archive = tar::Archive::new(limited);
-    let entries = archive.entries().map_err(|e| not_tar(e, false))?;
-    // Every entry: a device node or a FIFO would be created as root on every host.
-    for entry in entries {
-        let mut entry = entry.map_err(|e| not_tar(e, procfile.is_some()))?;
-        let name = entry
-            .path()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let kind = entry.header().entry_type();
+    let scanned = scan_tarball(path, scan_max, &mut |name, kind, entry| {
+        // Every entry: a device node or a FIFO would be created as root on every host.
         if kind.is_block_special() || kind.is_character_special() || kind.is_fifo() {
             return Err(format!(
                 "it holds {name:?}, a device or FIFO: builds may hold only files, directories and links"
@@ -730,7 +793,7 @@ fn procfile_of_tarball_within(
         if procfile.is_none() && (name == "Procfile" || name == "./Procfile") {
             let max = vr_app::build::PROCFILE_MAX;
             let mut raw = Vec::new();
-            (&mut entry)
+            entry
                 .take(max as u64 + 1)
                 .read_to_end(&mut raw)
                 .map_err(|e| format!("reading its Procfile: {e}"))?;
@@ -741,8 +804,70 @@ fn procfile_of_tarball_within(
                 &raw,
             ))?);
         }
+        Ok(())
+    });
+    match scanned {
+        Ok(()) => procfile.ok_or_else(|| "the archive has no Procfile at its top level".into()),
+        Err(ScanError::Refused(why)) => Err(why),
+        Err(ScanError::NotTar(e)) => Err(format!("not a gzip tar archive: {e}")),
+        Err(ScanError::TooLong) => Err(format!(
+            "{} in the first {} MiB of the archive",
+            if procfile.is_some() {
+                "it does not end"
+            } else {
+                "no Procfile"
+            },
+            scan_max / (1024 * 1024)
+        )),
     }
-    procfile.ok_or_else(|| "the archive has no Procfile at its top level".into())
+}
+
+/// Why a tar.gz could not be read to its end.
+#[derive(Debug)]
+pub(crate) enum ScanError {
+    /// Not a gzip tar archive (the reader's words).
+    NotTar(std::io::Error),
+    /// It decompresses to more than the limit.
+    TooLong,
+    /// The visitor refused an entry.
+    Refused(String),
+}
+
+/// An entry of a scanned archive: its path as written, its type, its content.
+pub(crate) type EntryVisitor<'a> =
+    dyn FnMut(&str, tar::EntryType, &mut dyn std::io::Read) -> Result<(), String> + 'a;
+
+/// Reads every entry of the tar.gz at `path`, decompressing at most `scan_max` bytes (a gzip
+/// bomb stops there instead of burning a core for hours).
+pub(crate) fn scan_tarball(
+    path: &Path,
+    scan_max: u64,
+    visit: &mut EntryVisitor<'_>,
+) -> Result<(), ScanError> {
+    let file = std::fs::File::open(path).map_err(ScanError::NotTar)?;
+    let left = std::rc::Rc::new(std::cell::Cell::new(scan_max));
+    let limited = ScanLimit {
+        inner: flate2::read::GzDecoder::new(file),
+        left: std::rc::Rc::clone(&left),
+    };
+    let failed = |e: std::io::Error| {
+        if left.get() == 0 {
+            ScanError::TooLong
+        } else {
+            ScanError::NotTar(e)
+        }
+    };
+    let mut archive = tar::Archive::new(limited);
+    for entry in archive.entries().map_err(failed)? {
+        let mut entry = entry.map_err(failed)?;
+        let name = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = entry.header().entry_type();
+        visit(&name, kind, &mut entry).map_err(ScanError::Refused)?;
+    }
+    Ok(())
 }
 
 /// A reader that fails once `left` bytes were read.

@@ -6,6 +6,7 @@ pub mod build;
 pub mod deploy;
 pub mod dispatch;
 pub mod pools;
+pub mod stacks;
 
 pub use build::{BuildConfig, Builds};
 pub use deploy::Deploys;

@@ -110,7 +110,8 @@ pub fn resolve(
 }
 
 /// The build script. Arguments: root, build id, app, build uid, repo key, commit, pinned
-/// (0/1), then per buildpack: URL, cache key, ref (may be empty).
+/// (0/1), the unpacked stack image (empty: none), then per buildpack: URL, cache key, ref (may
+/// be empty).
 ///
 /// Root fetches and unpacks (mirrors and buildpacks stay root's); the app's code, the
 /// buildpack's `detect`/`compile`/`release`, the read of the Procfile and the packing all run
@@ -121,9 +122,12 @@ const BUILD: &str = r#"set -eu
 # What root writes here (results, the artifact) is root's alone; buildpacks are unpacked
 # readable, below, since the build uid runs them.
 umask 077
-root=$1; id=$2; app=$3; uid=$4; repo_key=$5; commit=$6; pinned=$7; shift 7
+root=$1; id=$2; app=$3; uid=$4; repo_key=$5; commit=$6; pinned=$7; stack=$8; shift 8
 if ! command -v setpriv >/dev/null 2>&1; then
   echo "the builder needs setpriv (util-linux) to run buildpacks without root" >&2; exit 68
+fi
+if [ -n "$stack" ] && ! command -v bwrap >/dev/null 2>&1; then
+  echo "the builder needs bubblewrap (Debian package bubblewrap) to build in a stack" >&2; exit 71
 fi
 if getent passwd "$uid" >/dev/null 2>&1; then
   echo "uid $uid, vr's build uid for $app, belongs to a user on the builder ($(getent passwd "$uid" | cut -d: -f1)); refusing to build as it" >&2; exit 69
@@ -153,6 +157,20 @@ as_app() {
   (umask 022; setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs -- \
     env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$work/home" TMPDIR="$work/tmp" LANG=C.UTF-8 "$@")
 }
+# The buildpack's own programs: in the stack when there is one (its OS as /, the work dir at
+# /build, the cache at /cache), so build and run see the same OS. $W and $C are those paths.
+if [ -n "$stack" ]; then W=/build; C=/cache; else W=$work; C=$cache; fi
+as_build() {
+  if [ -z "$stack" ]; then as_app "$@"; return; fi
+  (umask 022
+  set -- --die-with-parent --unshare-pid --unshare-ipc --unshare-uts \
+    --proc /proc --dev /dev --perms 1777 --tmpfs /tmp \
+    --bind "$work" /build --bind "$cache" /cache --chdir /build \
+    -- setpriv --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs -- \
+    env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME=/build/home TMPDIR=/tmp LANG=C.UTF-8 "$@"
+@STACK_BINDS@
+  exec bwrap "$@")
+}
 git -C "$root/repos/$repo_key.git" archive --format=tar "$commit" | as_app tar -x -C "$work/app"
 echo "-----> Checked out $commit; building as uid $uid"
 chosen=""; n=0
@@ -172,7 +190,7 @@ while [ $# -gt 0 ]; do
   git -C "$bpcache" archive --format=tar "$bpc" | (umask 022; tar --no-same-owner -x -C "$dir")
   if [ "$pinned" = 1 ]; then
     chosen=$dir; echo "-----> Using pinned buildpack $url"
-  elif [ -x "$dir/bin/detect" ] && name=$(as_app "$dir/bin/detect" "$work/app" 2>&1); then
+  elif [ -x "$dir/bin/detect" ] && name=$(as_build "$W/bp-$n/bin/detect" "$W/app" 2>&1); then
     chosen=$dir; echo "-----> $name app detected by $url"
   else
     echo "-----> $url does not detect this app"
@@ -183,12 +201,14 @@ while [ $# -gt 0 ]; do
   fi
 done
 if [ -z "$chosen" ]; then echo "no buildpack detects this app (tried $n)" >&2; exit 65; fi
+inside="$W/${chosen##*/}"
+if [ -n "$stack" ]; then echo "-----> Compiling in the stack image ${stack##*/}"; fi
 set +e
-as_app "$chosen/bin/compile" "$work/app" "$cache" "$work/env" 2>&1
+as_build "$inside/bin/compile" "$W/app" "$C" "$W/env" 2>&1
 code=$?
 set -e
 if [ $code -ne 0 ]; then echo "bin/compile failed with exit status $code" >&2; exit 66; fi
-if [ -x "$chosen/bin/release" ]; then as_app "$chosen/bin/release" "$work/app" | head -c 1048576 > "$work/release.yml"; fi
+if [ -x "$chosen/bin/release" ]; then as_build "$inside/bin/release" "$W/app" | head -c 1048576 > "$work/release.yml"; fi
 if ! as_app test -f "$work/app/Procfile"; then echo "the build has no Procfile" >&2; exit 67; fi
 as_app head -c 65536 -- "$work/app/Procfile" > "$work/Procfile"
 as_app tar --owner=0 --group=0 --numeric-owner -czf - -C "$work/app" . > "$work/out.tar.gz"
@@ -222,6 +242,8 @@ pub struct BuildJob<'a> {
     /// Buildpack URLs (with `#ref`), in detection order; one when pinned.
     pub buildpacks: &'a [String],
     pub pinned: bool,
+    /// Where the stack image to compile in is unpacked on the builder.
+    pub stack_dir: Option<String>,
 }
 
 /// Runs the build, sending its output to `log` as it comes.
@@ -248,6 +270,7 @@ pub fn run(
         repo_key,
         job.commit.to_string(),
         if job.pinned { "1" } else { "0" }.to_string(),
+        job.stack_dir.clone().unwrap_or_default(),
     ];
     for bp in job.buildpacks {
         let (url, r#ref) = bp.split_once('#').unwrap_or((bp, ""));
@@ -255,7 +278,10 @@ pub fn run(
     }
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut stderr_tail = Vec::new();
-    let script = format!("{LOCAL_REPO_CHECK}{BUILD}");
+    let script = format!(
+        "{LOCAL_REPO_CHECK}{}",
+        BUILD.replace("@STACK_BINDS@", super::sandbox::STACK_BINDS)
+    );
     let status = conn.exec_streaming(
         &script_line(layout, &script, &arg_refs),
         deadline,

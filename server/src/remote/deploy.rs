@@ -40,6 +40,8 @@ pub struct ProcSpec<'a> {
     pub mem_limit_mb: Option<u64>,
     pub volumes: &'a [(String, String)],
     pub runner: vr_app::release::Runner,
+    /// The sha256 of the stack image it runs on (sandbox only).
+    pub stack_sha256: Option<&'a str>,
 }
 
 impl ProcSpec<'_> {
@@ -62,6 +64,9 @@ impl ProcSpec<'_> {
     fn sandbox_line(&self, layout: &Layout, command: &str) -> String {
         let build = build_dir(layout, self.build_sha256);
         let proc_dir = layout.proc_dir(self.program);
+        let stack = self
+            .stack_sha256
+            .map(|sha| Unpacked::Stack.dir(layout, sha));
         super::sandbox::Sandbox {
             build_dir: &build,
             proc_dir: &proc_dir,
@@ -70,6 +75,7 @@ impl ProcSpec<'_> {
             hidden: &[layout.apps_root.as_str(), layout.include_dir.as_str()],
             port: self.port,
             command,
+            stack_dir: stack.as_deref(),
         }
         .line()
     }
@@ -86,17 +92,47 @@ pub(super) fn line(layout: &Layout, script: &str, args: &[&str]) -> String {
     }
 }
 
-pub fn build_dir(layout: &Layout, sha256: &str) -> String {
-    format!("{}/builds/{sha256}", layout.apps_root)
+/// What vr unpacks on hosts by sha256: builds, and the stack images they run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unpacked {
+    Build,
+    Stack,
 }
 
-/// True when the build is already unpacked on the host.
-pub fn has_build(
+impl Unpacked {
+    /// Its folder under `{apps_root}`.
+    fn folder(self) -> &'static str {
+        match self {
+            Unpacked::Build => "builds",
+            Unpacked::Stack => "stacks",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Unpacked::Build => "build",
+            Unpacked::Stack => "stack image",
+        }
+    }
+
+    /// Where it is unpacked on a host.
+    pub fn dir(self, layout: &Layout, sha256: &str) -> String {
+        format!("{}/{}/{sha256}", layout.apps_root, self.folder())
+    }
+}
+
+pub fn build_dir(layout: &Layout, sha256: &str) -> String {
+    Unpacked::Build.dir(layout, sha256)
+}
+
+/// True when the build or image is already unpacked on the host.
+pub fn has_unpacked(
     conn: &mut Connection,
     layout: &Layout,
+    kind: Unpacked,
     sha256: &str,
 ) -> Result<bool, RemoteError> {
-    let marker = format!("{}/.vr-complete", build_dir(layout, sha256));
+    let marker = format!("{}/.vr-complete", kind.dir(layout, sha256));
     let out = conn.exec(&line(layout, "test -f \"$1\"", &[&marker]))?;
     Ok(out.status == 0)
 }
@@ -141,50 +177,64 @@ pub fn port_and_build(
     })
 }
 
+/// `$1` apps root, `$2` sha256, `$3` folder (`builds`, `stacks`), `$4` what it is.
 const UNPACK: &str = r#"set -e
 umask 022
-root=$1; sha=$2
-mkdir -p "$root/builds"
-tmp=$(mktemp -d "$root/builds/.tmp-$sha.XXXXXX")
+root=$1; sha=$2; folder=$3; what=$4
+mkdir -p "$root/$folder"
+tmp=$(mktemp -d "$root/$folder/.tmp-$sha.XXXXXX")
 cat > "$tmp.tar.gz"
 got=$(sha256sum "$tmp.tar.gz" | cut -d' ' -f1)
 if [ "$got" != "$sha" ]; then
-  rm -rf "$tmp" "$tmp.tar.gz"; echo "the build arrived damaged: sha256 $got" >&2; exit 5
+  rm -rf "$tmp" "$tmp.tar.gz"; echo "the $what arrived damaged: sha256 $got" >&2; exit 5
 fi
 # Root unpacks: the archive's owners and modes are not kept (a setuid file must not become a
-# setuid-root file), and nothing in it may be writable by group or others.
-tar --no-same-owner --no-same-permissions -xzf "$tmp.tar.gz" -C "$tmp"
+# setuid-root file), and nothing in it may be writable by group or others. A stack image's
+# /dev, /proc and /sys are the sandbox's own: not unpacked.
+if [ "$folder" = stacks ]; then
+  tar --no-same-owner --no-same-permissions --wildcards --exclude='dev/*' --exclude='./dev/*' \
+    --exclude='proc/*' --exclude='./proc/*' --exclude='sys/*' --exclude='./sys/*' \
+    -xzf "$tmp.tar.gz" -C "$tmp"
+else
+  tar --no-same-owner --no-same-permissions -xzf "$tmp.tar.gz" -C "$tmp"
+fi
 rm -f "$tmp.tar.gz"
 # Only files, directories and links: a device node would hand the proc's user a raw disk.
 odd=$(find "$tmp" \( -type b -o -type c -o -type p -o -type s \) -print | head -n 1)
 if [ -n "$odd" ]; then
-  rm -rf "$tmp"; echo "the build holds a device, FIFO or socket (${odd#"$tmp"/}): refused" >&2; exit 7
+  rm -rf "$tmp"; echo "the $what holds a device, FIFO or socket (${odd#"$tmp"/}): refused" >&2; exit 7
 fi
 chmod -R u-s,g-s,go-w "$tmp"
 chmod 755 "$tmp"
 # The archive may hold a link of this name: replace it, never write through it.
 rm -rf -- "$tmp/.vr-complete"
 : > "$tmp/.vr-complete"
-rm -rf "$root/builds/$sha"
-mv "$tmp" "$root/builds/$sha"
+rm -rf "$root/$folder/$sha"
+mv "$tmp" "$root/$folder/$sha"
 "#;
 
-/// Sends the build's tarball and unpacks it (checked, then renamed into place).
-pub fn copy_build(
+/// Sends a build's or image's tarball and unpacks it (checked, then renamed into place).
+pub fn copy_unpacked(
     conn: &mut Connection,
     layout: &Layout,
+    kind: Unpacked,
     sha256: &str,
     tarball: &mut dyn Read,
     deadline: Duration,
 ) -> Result<(), DeployError> {
     let out = conn.exec_with_stdin(
-        &line(layout, UNPACK, &[&layout.apps_root, sha256]),
+        &line(
+            layout,
+            UNPACK,
+            &[&layout.apps_root, sha256, kind.folder(), kind.what()],
+        ),
         tarball,
         deadline,
     )?;
     if out.status != 0 {
         return Err(DeployError::Failed(format!(
-            "unpacking the build failed: {}",
+            "unpacking the {} failed: {}",
+            kind.what(),
             out.stderr.trim()
         )));
     }

@@ -36,6 +36,31 @@ pub struct Sandbox<'a> {
     pub hidden: &'a [&'a str],
     pub port: u16,
     pub command: &'a str,
+    /// The unpacked stack image the proc runs on as `/`; `None`: the host's `/usr` and `/etc`.
+    pub stack_dir: Option<&'a str>,
+}
+
+/// Shell that puts a stack image at the sandbox's root: each top-level folder of `$stack` is
+/// bound read-only at `/NAME` and each top-level link made again, by prepending bubblewrap
+/// arguments to `"$@"`. Skipped: what the sandbox makes itself (its own `/dev`, `/proc`,
+/// `/tmp`, `/run`, `/home`, the build's and the builder's mount points) and empty folders
+/// (Debian's `/srv`, `/mnt`, `/opt`), so volumes can be mounted there.
+pub const STACK_BINDS: &str = r#"for e in "$stack"/*; do
+  b=${e##*/}
+  case $b in '*'|app|build|cache|dev|home|proc|run|sys|tmp) continue ;; esac
+  if [ -L "$e" ]; then set -- --symlink "$(readlink "$e")" "/$b" "$@"
+  elif [ -d "$e" ] && [ -n "$(ls -A "$e")" ]; then set -- --ro-bind "$e" "/$b" "$@"
+  fi
+done
+"#;
+
+/// `setpriv`'s options that make `user` (a name on the host) by number, so they work in a stack
+/// whose own passwd does not know the user; evaluated by the host's shell before the sandbox.
+pub fn drop_to(user: &str) -> String {
+    format!(
+        "--reuid \"$(id -u -- {u})\" --regid \"$(id -g -- {u})\" --groups \"$(id -G -- {u} | tr ' ' ,)\"",
+        u = quote(user)
+    )
 }
 
 /// The run script's lines that hold a sandboxed proc to `mb` MiB: its own cgroup under
@@ -91,16 +116,18 @@ impl Sandbox<'_> {
             "--hostname".into(),
             "sandbox".into(),
         ];
-        for dir in SYSTEM {
-            args.extend(["--ro-bind".into(), dir.into(), dir.into()]);
-        }
-        for hidden in self.hidden {
-            if SYSTEM.iter().any(|s| hidden.starts_with(&format!("{s}/"))) {
-                args.extend(["--tmpfs".into(), (*hidden).to_string()]);
+        if self.stack_dir.is_none() {
+            for dir in SYSTEM {
+                args.extend(["--ro-bind".into(), dir.into(), dir.into()]);
             }
-        }
-        for (target, link) in LINKS {
-            args.extend(["--symlink".into(), target.into(), link.into()]);
+            for hidden in self.hidden {
+                if SYSTEM.iter().any(|s| hidden.starts_with(&format!("{s}/"))) {
+                    args.extend(["--tmpfs".into(), (*hidden).to_string()]);
+                }
+            }
+            for (target, link) in LINKS {
+                args.extend(["--symlink".into(), target.into(), link.into()]);
+            }
         }
         args.extend([
             "--proc".into(),
@@ -149,12 +176,21 @@ impl Sandbox<'_> {
             quote(self.command)
         );
         let words: Vec<String> = args.iter().map(|a| quote(a)).collect();
-        format!(
-            "bwrap {} -- setpriv --reuid {user} --regid \"$(id -g -- {user})\" --init-groups --no-new-privs -- /bin/sh -c {}",
+        let rest = format!(
+            "{} -- setpriv {} --no-new-privs -- /bin/sh -c {}",
             words.join(" "),
+            drop_to(user),
             quote(&inner),
-            user = quote(user),
-        )
+        );
+        match self.stack_dir {
+            None => format!("bwrap {rest}"),
+            // The host's shell lists the stack's top level when the proc starts.
+            Some(stack) => format!(
+                "/bin/sh -c {} sh {} {rest}",
+                quote(&format!("stack=$1; shift\n{STACK_BINDS}exec bwrap \"$@\"")),
+                quote(stack),
+            ),
+        }
     }
 }
 
@@ -217,6 +253,7 @@ mod tests {
             hidden: &hidden,
             port: 5000,
             command: &command,
+            stack_dir: None,
         };
         let out = std::process::Command::new("sh")
             .arg("-c")
@@ -251,6 +288,100 @@ mod tests {
         assert!(!build.join("x").exists());
     }
 
+    /// A root filesystem of a few of this machine's programs and the libraries they load.
+    pub(crate) fn tiny_stack(root: &Path) {
+        for dir in ["usr/bin", "etc", "srv"] {
+            std::fs::create_dir_all(root.join(dir)).expect("mkdir");
+        }
+        for (link, target) in [
+            ("bin", "usr/bin"),
+            ("lib", "usr/lib"),
+            ("lib64", "usr/lib64"),
+        ] {
+            std::os::unix::fs::symlink(target, root.join(link)).expect("symlink");
+        }
+        for prog in ["sh", "setpriv", "cat", "id", "ls", "touch", "sleep"] {
+            let found = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {prog}"))
+                .output()
+                .expect("sh");
+            let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+            std::fs::copy(&path, root.join("usr/bin").join(prog)).expect("copy program");
+            let libs = std::process::Command::new("ldd")
+                .arg(&path)
+                .output()
+                .expect("ldd");
+            for lib in String::from_utf8_lossy(&libs.stdout)
+                .split_whitespace()
+                .filter(|w| w.starts_with('/'))
+            {
+                // Merged /usr: /lib/x and /lib64/x live under usr/.
+                let inside = root
+                    .join("usr")
+                    .join(lib.trim_start_matches("/usr/").trim_start_matches('/'));
+                std::fs::create_dir_all(inside.parent().expect("parent")).expect("mkdir");
+                std::fs::copy(lib, &inside).expect("copy library");
+            }
+        }
+        write(&root.join("etc/vr-stack"), "tiny stack\n");
+    }
+
+    #[test]
+    fn a_stack_is_the_root_of_its_sandbox() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let r = root.path();
+        let (stack, build, proc_dir) = (r.join("stack"), r.join("build"), r.join("proc"));
+        tiny_stack(&stack);
+        for d in [&build, &proc_dir.join("home")] {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        write(&proc_dir.join("env"), "export GREETING=hi\n");
+        write(&proc_dir.join("settings.yaml"), "{}\n");
+        let nobody = 65534;
+        for f in ["env", "settings.yaml", "home"] {
+            chown(proc_dir.join(f), Some(nobody), Some(nobody)).expect("chown");
+        }
+        let vol = r.join("vol");
+        std::fs::create_dir_all(&vol).expect("mkdir");
+        chown(&vol, Some(nobody), None).expect("chown");
+        let volumes = [(vol.display().to_string(), "/srv/data".to_string())];
+        let command = "echo \"user=$(id -u) greeting=$GREETING\"; cat /etc/vr-stack; \
+             [ -e /usr/bin/python3 ] && echo python:host || echo python:absent; \
+             touch /etc/x 2>/dev/null || echo etc:read-only; \
+             echo v > /srv/data/v && echo volume:written; \
+             echo h > $HOME/h && echo home:written";
+        let line = Sandbox {
+            build_dir: &build.display().to_string(),
+            proc_dir: &proc_dir.display().to_string(),
+            volumes: &volumes,
+            run_as: None,
+            hidden: &[],
+            port: 1,
+            command,
+            stack_dir: Some(&stack.display().to_string()),
+        }
+        .line();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .output()
+            .expect("sh");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}\n{err}\n{line}");
+        for want in [
+            "user=65534 greeting=hi",
+            "tiny stack",
+            "python:absent",
+            "etc:read-only",
+            "volume:written",
+            "home:written",
+        ] {
+            assert!(text.contains(want), "{want} in:\n{text}\n{err}");
+        }
+    }
+
     #[test]
     fn every_value_is_quoted() {
         let volumes = [("/srv/a b".to_string(), "/data/$(reboot)".to_string())];
@@ -262,10 +393,11 @@ mod tests {
             hidden: &["/etc/supervisor/conf.d"],
             port: 1,
             command: "echo '$HOME'",
+            stack_dir: None,
         }
         .line();
         assert!(line.contains("'/data/$(reboot)'"), "{line}");
-        assert!(line.contains("--reuid 'app;id'"), "{line}");
+        assert!(line.contains("--reuid \"$(id -u -- 'app;id')\""), "{line}");
         assert!(line.contains("--tmpfs /etc/supervisor/conf.d"), "{line}");
     }
 }

@@ -7,6 +7,7 @@ use vr_app::build::{
     App, AppPatch, Build, BuildQuery, BuildStatus, Buildpack, BuildpackPatch, NewApp, NewBuildpack,
 };
 use vr_app::secret::unmask_url;
+use vr_app::stack::StackRef;
 
 fn app_from_row(r: &Row<'_>) -> rusqlite::Result<App> {
     Ok(App {
@@ -17,10 +18,11 @@ fn app_from_row(r: &Row<'_>) -> rusqlite::Result<App> {
         notes: r.get(4)?,
         created_at: r.get(5)?,
         build_uid: r.get(6)?,
+        stack: r.get(7)?,
     })
 }
 
-const APP_COLUMNS: &str = "id, name, repo_url, buildpack, notes, created_at, build_uid";
+const APP_COLUMNS: &str = "id, name, repo_url, buildpack, notes, created_at, build_uid, stack";
 
 fn app_named(c: &Connection, name: &str) -> Result<App, StoreError> {
     c.query_row(
@@ -53,7 +55,8 @@ fn buildpack_with_id(c: &Connection, id: i64) -> Result<Buildpack, StoreError> {
 
 const BUILD_COLUMNS: &str = "b.id, a.name, b.version, b.commit_sha, b.status, b.error, \
      b.buildpack, b.buildpack_commit, b.host, b.sha256, b.size, b.procfile, b.env, b.prebuilt, \
-     b.reused_from, b.requested_by, b.created_at, b.started_at, b.finished_at";
+     b.reused_from, b.requested_by, b.created_at, b.started_at, b.finished_at, b.stack, \
+     b.stack_sha256";
 
 fn map_of(r: &Row<'_>, i: usize) -> rusqlite::Result<BTreeMap<String, String>> {
     let text: String = r.get(i)?;
@@ -86,6 +89,13 @@ fn build_from_row(r: &Row<'_>) -> rusqlite::Result<Build> {
         created_at: r.get(16)?,
         started_at: r.get(17)?,
         finished_at: r.get(18)?,
+        stack: match (
+            r.get::<_, Option<String>>(19)?,
+            r.get::<_, Option<String>>(20)?,
+        ) {
+            (Some(name), Some(sha256)) => Some(StackRef { name, sha256 }),
+            _ => None,
+        },
     })
 }
 
@@ -117,6 +127,8 @@ pub struct BuildOutcome {
 pub struct NewBuildRecord {
     pub app: String,
     pub version: String,
+    /// The stack image it compiles in.
+    pub stack: Option<StackRef>,
     pub forced: bool,
     pub requested_by: String,
     pub now: i64,
@@ -140,8 +152,8 @@ impl Store {
     pub async fn create_app(&self, new: NewApp, now: i64) -> Result<App, StoreError> {
         self.call(move |c| {
             c.execute(
-                "INSERT INTO apps (name, repo_url, buildpack, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![new.name, new.repo_url, new.buildpack, new.notes, now],
+                "INSERT INTO apps (name, repo_url, buildpack, notes, created_at, stack) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![new.name, new.repo_url, new.buildpack, new.notes, now, new.stack],
             )
             .map_err(|e| unique_conflict(e, "name", format!("an app named {} already exists", new.name)))?;
             app_named(c, &new.name)
@@ -154,7 +166,7 @@ impl Store {
             let tx = c.transaction()?;
             let cur = app_named(&tx, &name)?;
             tx.execute(
-                "UPDATE apps SET repo_url = ?1, buildpack = ?2, notes = ?3 WHERE id = ?4",
+                "UPDATE apps SET repo_url = ?1, buildpack = ?2, notes = ?3, stack = ?5 WHERE id = ?4",
                 params![
                     // A URL sent back masked, as shown, means "unchanged".
                     patch
@@ -167,7 +179,8 @@ impl Store {
                             (b, _) => b,
                         }),
                     patch.notes.unwrap_or(cur.notes),
-                    cur.id
+                    cur.id,
+                    patch.stack.unwrap_or(cur.stack),
                 ],
             )?;
             let app = app_named(&tx, &name)?;
@@ -332,9 +345,17 @@ impl Store {
         self.call(move |c| {
             let app = app_named(c, &b.app)?;
             c.execute(
-                "INSERT INTO builds (app_id, version, status, forced, requested_by, created_at) \
-                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5)",
-                params![app.id, b.version, b.forced, b.requested_by, b.now],
+                "INSERT INTO builds (app_id, version, status, forced, requested_by, created_at, \
+                   stack, stack_sha256) VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    app.id,
+                    b.version,
+                    b.forced,
+                    b.requested_by,
+                    b.now,
+                    b.stack.as_ref().map(|s| &s.name),
+                    b.stack.as_ref().map(|s| &s.sha256)
+                ],
             )?;
             build_with_id(c, c.last_insert_rowid())
         })
@@ -381,12 +402,13 @@ impl Store {
     }
 
     /// The newest successful, unexpired build of `commit` of the app (with `buildpack` when the
-    /// app pins one), other than `except`.
+    /// app pins one) in the same stack image (or none), other than `except`.
     pub async fn reusable_build(
         &self,
         app: String,
         commit: String,
         buildpack: Option<String>,
+        stack_sha256: Option<String>,
         except: i64,
     ) -> Result<Option<Build>, StoreError> {
         self.call(move |c| {
@@ -395,8 +417,9 @@ impl Store {
                     "SELECT b.id FROM builds b JOIN apps a ON a.id = b.app_id \
                      WHERE a.name = ?1 AND b.commit_sha = ?2 AND b.status = 'succeeded' \
                        AND b.prebuilt = 0 AND b.id != ?4 AND (?3 IS NULL OR b.buildpack = ?3) \
+                       AND b.stack_sha256 IS ?5 \
                      ORDER BY b.id DESC LIMIT 1",
-                    params![app, commit, buildpack, except],
+                    params![app, commit, buildpack, except, stack_sha256],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -554,6 +577,7 @@ mod tests {
             repo_url: "file:///srv/git/x.git".into(),
             buildpack: None,
             notes: String::new(),
+            stack: None,
         }
     }
 
@@ -561,6 +585,7 @@ mod tests {
         NewBuildRecord {
             app: app.into(),
             version: version.into(),
+            stack: None,
             forced: false,
             requested_by: "alice".into(),
             now: 1,
@@ -655,15 +680,21 @@ mod tests {
         // A later build of the same commit can reuse it.
         let b2 = s.create_build(req("shop", "main")).await.expect("build");
         let reuse = s
-            .reusable_build("shop".into(), "abc".into(), None, b2.id)
+            .reusable_build("shop".into(), "abc".into(), None, None, b2.id)
             .await
             .expect("q");
         assert_eq!(reuse.map(|b| b.id), Some(b1.id));
         assert!(
-            s.reusable_build("shop".into(), "abc".into(), Some("other".into()), b2.id)
-                .await
-                .expect("q")
-                .is_none()
+            s.reusable_build(
+                "shop".into(),
+                "abc".into(),
+                Some("other".into()),
+                None,
+                b2.id
+            )
+            .await
+            .expect("q")
+            .is_none()
         );
         let mut shared = outcome("sha1");
         shared.reused_from = Some(b1.id);

@@ -13,6 +13,7 @@ mod prune;
 mod releases;
 mod sessions;
 mod snapshot;
+mod stacks;
 mod stats;
 mod swarms;
 mod tokens;
@@ -177,6 +178,7 @@ pub(crate) mod test_support {
                 repo_url: "https://example.com/shop.git".into(),
                 buildpack: None,
                 notes: String::new(),
+                stack: None,
             },
             1,
         )

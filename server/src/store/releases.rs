@@ -277,6 +277,7 @@ mod tests {
                 NewBuildRecord {
                     app: "shop".into(),
                     version: "v1".into(),
+                    stack: None,
                     forced: false,
                     requested_by: "a".into(),
                     now: 1,

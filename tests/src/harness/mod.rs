@@ -47,6 +47,7 @@ pub mod procs;
 pub mod sandbox;
 pub mod schema;
 pub mod server;
+pub mod stack;
 pub mod tls;
 
 pub use browser::Browser;

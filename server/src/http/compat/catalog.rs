@@ -221,6 +221,7 @@ pub async fn start_build(
             app: b.app,
             version: b.version,
             force: true,
+            stack: b.stack.map(|s| s.name),
         };
         crate::http::apps::start_build(State(state), p, ApiJson(req))
             .await?

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::Plan;
 use crate::remote::RemoteError;
-use crate::remote::deploy::{self, ProcSpec, UptestRun};
+use crate::remote::deploy::{self, ProcSpec, Unpacked, UptestRun};
 use crate::remote::link::{HostAccess, HostLink};
 use vr_app::deploy::DeployStepKind;
 use vr_app::fleet::LogStream;
@@ -225,27 +225,31 @@ fn on_host(
             {
                 return Ok(Answer::Refused(why));
             }
+            // The stack image first: a build is no use on a host without its OS.
+            let mut said = Vec::new();
+            if let (Some(stack), Some(tarball)) = (&p.release.config.stack, &p.stack_artifact) {
+                match copy_once(s, Unpacked::Stack, &stack.sha256, tarball)? {
+                    Answer::Done(m) => said.push(format!("stack {}: {m}", stack.short())),
+                    other => return Ok(other),
+                }
+            }
             // The port check just saw the build there: no second look.
             let seen = built
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(program);
-            if seen || deploy::has_build(s.conn, s.layout, &p.sha256)? {
-                return Ok(Answer::Done("the build is already on the host".to_string()));
-            }
-            let mut file = match std::fs::File::open(artifact) {
-                Ok(f) => f,
-                Err(e) => {
-                    return Ok(Answer::Local(format!(
-                        "the artifact {} is missing: {e}",
-                        artifact.display()
-                    )));
-                }
+            let build = if seen {
+                Answer::Done(ALREADY_THERE.to_string())
+            } else {
+                copy_once(s, Unpacked::Build, &p.sha256, artifact)?
             };
-            answered(
-                deploy::copy_build(s.conn, s.layout, &p.sha256, &mut file, COPY_TIMEOUT),
-                |()| format!("copied and unpacked build {}", p.sha256),
-            )?
+            match build {
+                Answer::Done(m) => {
+                    said.push(format!("build {}: {m}", p.sha256));
+                    Answer::Done(said.join("\n"))
+                }
+                other => other,
+            }
         }
         DeployStepKind::WriteProc => {
             let written = with_spec(p, program, |spec| {
@@ -291,6 +295,33 @@ fn on_host(
     })
 }
 
+const ALREADY_THERE: &str = "already on the host";
+
+/// Sends a build or stack image to the host and unpacks it there, unless it is there already.
+fn copy_once(
+    s: &mut crate::remote::supervisor::Supervisor<'_>,
+    kind: Unpacked,
+    sha256: &str,
+    tarball: &std::path::Path,
+) -> Result<Answer, RemoteError> {
+    if deploy::has_unpacked(s.conn, s.layout, kind, sha256)? {
+        return Ok(Answer::Done(ALREADY_THERE.to_string()));
+    }
+    let mut file = match std::fs::File::open(tarball) {
+        Ok(f) => f,
+        Err(e) => {
+            return Ok(Answer::Local(format!(
+                "{} is missing on this server: {e}",
+                tarball.display()
+            )));
+        }
+    };
+    answered(
+        deploy::copy_unpacked(s.conn, s.layout, kind, sha256, &mut file, COPY_TIMEOUT),
+        |()| "copied and unpacked".to_string(),
+    )
+}
+
 /// Why this host cannot run the plan's proc when the release wants a sandbox and the host
 /// lacks what one needs: asked in the deploy's first step, before anything is written.
 fn sandbox_refusal(
@@ -333,6 +364,7 @@ pub(super) fn with_spec<T>(p: &Plan, program: &str, f: impl FnOnce(&ProcSpec<'_>
         mem_limit_mb: p.release.config.mem_limit_mb,
         volumes: &volumes,
         runner: p.release.config.runner,
+        stack_sha256: p.release.config.stack.as_ref().map(|s| s.sha256.as_str()),
     })
 }
 

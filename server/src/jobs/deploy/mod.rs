@@ -54,6 +54,8 @@ struct Plan {
     sha256: String,
     /// The build's artifact on this server.
     artifact: std::path::PathBuf,
+    /// The tarball of the stack image the release runs on, if it has one.
+    stack_artifact: Option<std::path::PathBuf>,
     meta: ProcMeta,
     settings_yaml: String,
     release: vr_app::release::Release,
@@ -301,6 +303,11 @@ impl Deploys {
             host,
             command,
             artifact: self.builds.artifact_path(&sha256),
+            stack_artifact: release
+                .config
+                .stack
+                .as_ref()
+                .map(|s| self.builds.stack_path(&s.sha256)),
             sha256,
             meta,
             settings_yaml,
@@ -502,6 +509,11 @@ impl Deploys {
             host: host.clone(),
             command: String::new(),
             artifact: self.builds.artifact_path(&sha),
+            stack_artifact: release
+                .config
+                .stack
+                .as_ref()
+                .map(|s| self.builds.stack_path(&s.sha256)),
             sha256: sha,
             meta: ProcMeta {
                 app: d.app.clone(),

@@ -229,6 +229,7 @@ mod tests {
             command: "run".into(),
             sha256: "sha".into(),
             artifact: "/nonexistent/sha.tar.gz".into(),
+            stack_artifact: None,
             meta: fixtures::meta("shop", "prod", "web", port),
             settings_yaml: String::new(),
             release,

@@ -552,6 +552,7 @@ impl Dispatches {
                     app: spec.app.clone(),
                     version: spec.version.clone(),
                     force: false,
+                    stack: None,
                 },
             )
             .await?;

@@ -206,6 +206,7 @@ pub async fn run(vr: &Path) {
             repo_url: repo.url(),
             buildpack: None,
             notes: String::new(),
+            stack: None,
         },
     )
     .await

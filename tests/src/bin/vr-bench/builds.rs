@@ -20,6 +20,7 @@ async fn build_once(api: &ApiClient, app: &str, version: &str, force: bool) -> (
                 app: app.into(),
                 version: version.into(),
                 force,
+                stack: None,
             },
         )
         .await

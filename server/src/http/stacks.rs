@@ -1,0 +1,66 @@
+//! Stacks (issue 16): the images list and uploads of new images. Storage, checks and retention
+//! are `jobs::stacks`'.
+
+use super::apps::receive_upload;
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiPath;
+use super::principal::Principal;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::stack::{StackImage, check_name};
+
+pub async fn list_stacks(State(state): State<AppState>) -> ApiResult<Json<Vec<StackImage>>> {
+    Ok(Json(state.store.list_stack_images().await?))
+}
+
+/// A new image of the stack (the stack exists from its first image): the body is a tar.gz of a
+/// root filesystem, streamed to disk while hashed, then checked.
+pub async fn upload_stack(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(name): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<StackImage>)> {
+    check_name("name", &name)?;
+    let (part, sha, size) = receive_upload(
+        &headers,
+        body,
+        state.builds.config.max_upload_bytes,
+        state.builds.stack_upload_part(),
+    )
+    .await?;
+    let image = state
+        .builds
+        .store_stack_upload(&p.username, &name, part.keep(), sha, size)
+        .await?;
+    state
+        .record(
+            &p.username,
+            "stack.upload",
+            &format!("stack:{name}"),
+            Outcome::Ok,
+            &format!("{} ({size} bytes)", image.sha256),
+        )
+        .await;
+    let _ = state.live.send(LiveMessage::Apps);
+    Ok((StatusCode::CREATED, Json(image)))
+}
+
+/// An app may name only a stack that has an image.
+pub(super) async fn check_stack(state: &AppState, name: &str) -> ApiResult<()> {
+    check_name("stack", name)?;
+    match state.builds.stack_image(name).await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ApiError::invalid(
+            "stack",
+            format!(
+                "there is no stack {name}: upload an image of it first (vr stack upload {name} FILE)"
+            ),
+        )),
+    }
+}

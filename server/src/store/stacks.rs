@@ -1,0 +1,192 @@
+//! Stack images (issue 16): one row per stored image of a stack, the tarball kept by sha256.
+
+use super::{Store, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use vr_app::build::BuildStatus;
+use vr_app::stack::{StackImage, StackRef};
+
+/// Releases count as users of an image through the stack in their config.
+const IMAGE_COLUMNS: &str = "i.id, i.stack, i.status, i.sha256, i.size, i.created_by, i.created_at, \
+     (SELECT count(*) FROM releases r WHERE json_extract(r.config, '$.stack.sha256') = i.sha256), \
+     i.id = (SELECT max(id) FROM stack_images n WHERE n.stack = i.stack AND n.status = 'succeeded')";
+
+fn image_from_row(r: &Row<'_>) -> rusqlite::Result<StackImage> {
+    let status: String = r.get(2)?;
+    Ok(StackImage {
+        id: r.get(0)?,
+        stack: r.get(1)?,
+        status: BuildStatus::parse(&status).unwrap_or(BuildStatus::Expired),
+        sha256: r.get(3)?,
+        size: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        created_by: r.get(5)?,
+        created_at: r.get(6)?,
+        used_by_releases: u32::try_from(r.get::<_, i64>(7)?).unwrap_or(u32::MAX),
+        current: r.get(8)?,
+    })
+}
+
+fn image_with_id(c: &Connection, id: i64) -> Result<StackImage, StoreError> {
+    c.query_row(
+        &format!("SELECT {IMAGE_COLUMNS} FROM stack_images i WHERE i.id = ?1"),
+        [id],
+        image_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::not_found(format!("stack image {id}")))
+}
+
+impl Store {
+    /// Every image, newest first.
+    pub async fn list_stack_images(&self) -> Result<Vec<StackImage>, StoreError> {
+        self.call(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {IMAGE_COLUMNS} FROM stack_images i ORDER BY i.id DESC"
+            ))?;
+            let rows = stmt.query_map([], image_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    /// A stored image of `stack`.
+    pub async fn create_stack_image(
+        &self,
+        stack: String,
+        sha256: String,
+        size: u64,
+        actor: String,
+        now: i64,
+    ) -> Result<StackImage, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO stack_images (stack, status, sha256, size, created_by, created_at) \
+                 VALUES (?1, 'succeeded', ?2, ?3, ?4, ?5)",
+                params![
+                    stack,
+                    sha256,
+                    i64::try_from(size).unwrap_or(i64::MAX),
+                    actor,
+                    now
+                ],
+            )?;
+            image_with_id(c, c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// The image new builds of `stack` compile in: its newest stored one.
+    pub async fn current_stack_image(&self, stack: String) -> Result<StackRef, StoreError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT sha256 FROM stack_images WHERE stack = ?1 AND status = 'succeeded' \
+                 ORDER BY id DESC LIMIT 1",
+                [&stack],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|sha256| StackRef {
+                name: stack.clone(),
+                sha256,
+            })
+            .ok_or_else(|| {
+                StoreError::not_found(format!("stack {stack} (upload an image of it first)"))
+            })
+        })
+        .await
+    }
+
+    /// Whether the image is stored (not expired) under any stack name.
+    pub async fn stack_image_stored(&self, sha256: String) -> Result<bool, StoreError> {
+        self.call(move |c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM stack_images WHERE sha256 = ?1 AND status = 'succeeded')",
+                [sha256],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    /// Expires the images nothing needs any more: not the newest of their stack, used by no
+    /// release and by no unexpired build. Returns the sha256 of tarballs no stored image
+    /// shares (for the caller to delete).
+    pub async fn expire_stack_images(&self) -> Result<Vec<String>, StoreError> {
+        self.call(|c| {
+            let tx = c.transaction()?;
+            let old: Vec<(i64, String)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT i.id, i.sha256 FROM stack_images i WHERE i.status = 'succeeded' \
+                       AND i.id != (SELECT max(id) FROM stack_images n \
+                                    WHERE n.stack = i.stack AND n.status = 'succeeded') \
+                       AND NOT EXISTS (SELECT 1 FROM releases r \
+                                       WHERE json_extract(r.config, '$.stack.sha256') = i.sha256) \
+                       AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.stack_sha256 = i.sha256 \
+                                       AND b.status IN ('pending', 'running', 'succeeded'))",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut gone = Vec::new();
+            for (id, sha) in old {
+                tx.execute(
+                    "UPDATE stack_images SET status = 'expired' WHERE id = ?1",
+                    [id],
+                )?;
+                let left: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM stack_images WHERE sha256 = ?1 AND status = 'succeeded')",
+                    [&sha],
+                    |r| r.get(0),
+                )?;
+                if !left && !gone.contains(&sha) {
+                    gone.push(sha);
+                }
+            }
+            tx.commit()?;
+            Ok(gone)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::test_support::store;
+
+    #[tokio::test]
+    async fn the_newest_image_is_current_and_old_unused_ones_expire() {
+        let s = store();
+        assert!(s.current_stack_image("tiny".into()).await.is_err());
+        let a = s
+            .create_stack_image("tiny".into(), "aa".into(), 10, "ann".into(), 1)
+            .await
+            .expect("a");
+        assert!(a.current);
+        s.create_stack_image("tiny".into(), "bb".into(), 11, "ann".into(), 2)
+            .await
+            .expect("b");
+        // Another stack holding the same bytes keeps the tarball.
+        s.create_stack_image("twin".into(), "aa".into(), 10, "ann".into(), 3)
+            .await
+            .expect("twin");
+        let cur = s.current_stack_image("tiny".into()).await.expect("current");
+        assert_eq!(cur.sha256, "bb");
+        assert_eq!(
+            s.expire_stack_images().await.expect("expire"),
+            Vec::<String>::new()
+        );
+        let images = s.list_stack_images().await.expect("list");
+        let old = images.iter().find(|i| i.id == a.id).expect("old");
+        assert_eq!(old.status, vr_app::build::BuildStatus::Expired);
+        assert!(!old.current);
+        assert!(s.stack_image_stored("aa".into()).await.expect("stored"));
+        // Nothing else is old enough to go: each stack's newest stays.
+        s.create_stack_image("twin".into(), "cc".into(), 1, "ann".into(), 4)
+            .await
+            .expect("c");
+        assert_eq!(
+            s.expire_stack_images().await.expect("expire"),
+            vec!["aa".to_string()]
+        );
+        assert!(!s.stack_image_stored("aa".into()).await.expect("stored"));
+    }
+}

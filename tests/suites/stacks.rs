@@ -1,0 +1,224 @@
+//! Stacks (issue 16): an image the test makes (a few of this machine's programs and their
+//! libraries) uploaded with the CLI, an app naming it, its build compiled inside it on the
+//! builder, and its sandboxed proc running with it as `/` on a real harness host.
+
+use super::builds::{build, setup};
+use super::deploys::deploy;
+use super::fleet::{cli_token, vr};
+use std::time::Duration;
+use vr_app::build::{App, BuildStatus, NewApp};
+use vr_app::deploy::DeployStatus;
+use vr_app::release::{NewRelease, Release, Runner};
+use vr_app::stack::StackImage;
+use vr_tests::harness::git::GitRepo;
+use vr_tests::harness::stack::{PROGRAMS, tarball, tiny_root};
+
+/// A buildpack that says which OS its compile ran in (`/etc/vr-stack` exists only in the
+/// test's stacks), and an app whose proc says which OS it runs on.
+fn stacked_app() -> (GitRepo, GitRepo) {
+    let bp = GitRepo::new();
+    bp.commit(
+        &[
+            ("bin/detect", "#!/bin/sh\n[ -f \"$1/app.sh\" ] && echo Stacked\n"),
+            (
+                "bin/compile",
+                "#!/bin/sh\nset -e\n{ cat /etc/vr-stack 2>/dev/null || echo the builder; } > \"$1/BUILT_IN\"\n\
+                 echo \"compiled in: $(cat \"$1/BUILT_IN\")\"\n",
+            ),
+        ],
+        "stack-aware buildpack",
+    );
+    let app = GitRepo::new();
+    app.commit(
+        &[
+            ("app.sh", "#!/bin/sh\n"),
+            (
+                "Procfile",
+                "stacked: echo \"runs on: $(cat /etc/vr-stack)\"; echo \"built in: $(cat BUILT_IN)\"; \
+                 [ -e /usr/bin/python3 ] && echo python:host || echo python:absent; exec sleep 1000\n",
+            ),
+            (
+                "uptests/stacked/01_os.sh",
+                "#!/bin/sh\ngrep -q 'tiny stack one' /etc/vr-stack || { echo \"not on the stack\"; exit 1; }\n",
+            ),
+        ],
+        "app on a stack",
+    );
+    (bp, app)
+}
+
+#[tokio::test]
+async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
+    let s = setup().await;
+    let token = cli_token(&s.api).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // An image without setpriv is refused, naming what it lacks; nothing is stored.
+    let lacking = dir.path().join("lacking");
+    tiny_root(&lacking, &["sh", "cat"], "lacking");
+    let (ok, out) = vr(
+        &s.server,
+        &token,
+        &[
+            "stack",
+            "upload",
+            "tiny",
+            &tarball(&lacking).display().to_string(),
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("has no setpriv (util-linux)"), "{out}");
+
+    let one = dir.path().join("one");
+    tiny_root(&one, &PROGRAMS, "tiny stack one");
+    let (ok, out) = vr(
+        &s.server,
+        &token,
+        &[
+            "stack",
+            "upload",
+            "tiny",
+            &tarball(&one).display().to_string(),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("uploaded image #") && out.contains("of stack tiny"),
+        "{out}"
+    );
+    let images: Vec<StackImage> = s
+        .api
+        .get(vr_app::stack::paths::STACKS)
+        .await
+        .expect_ok()
+        .json();
+    assert_eq!(images.len(), 1, "{images:?}");
+    let image = images[0].clone();
+    assert!(image.current);
+    let (ok, out) = vr(&s.server, &token, &["stacks"]);
+    assert!(
+        ok && out.contains("tiny") && out.contains("current"),
+        "{out}"
+    );
+
+    // An app names its stack; a stack that does not exist is refused by field.
+    let (bp, repo) = stacked_app();
+    let new = |stack: &str| NewApp {
+        name: "boxed".into(),
+        repo_url: repo.url(),
+        buildpack: Some(bp.url()),
+        notes: String::new(),
+        stack: Some(stack.into()),
+    };
+    let bad = s.api.post(vr_app::build::paths::APPS, &new("nope")).await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(
+        bad.text.contains("\"stack\"") && bad.text.contains("vr stack upload nope"),
+        "{}",
+        bad.text
+    );
+    let app: App = s
+        .api
+        .post(vr_app::build::paths::APPS, &new("tiny"))
+        .await
+        .expect_status(201)
+        .json();
+    assert_eq!(app.stack.as_deref(), Some("tiny"));
+
+    // Its build compiles inside the image, which the builder got once.
+    let (b, log) = build(&s.api, "boxed", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    assert_eq!(
+        b.stack.as_ref().map(|s| s.sha256.as_str()),
+        Some(image.sha256.as_str())
+    );
+    assert!(log.contains("copied to the builder and unpacked"), "{log}");
+    assert!(log.contains("compiled in: tiny stack one"), "{log}");
+    let unpacked = s.host.apps_root().join("stacks").join(&image.sha256);
+    assert!(unpacked.join(".vr-complete").exists());
+    // Its /dev node stayed out: the sandbox makes its own /dev.
+    assert!(!unpacked.join("dev/null").exists());
+
+    // Its releases carry the image; only the sandbox runner can run them.
+    let plain = s
+        .api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &NewRelease {
+                build_id: b.id,
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(plain.status, 400, "{}", plain.text);
+    assert!(plain.text.contains("\"runner\""), "{}", plain.text);
+    let r: Release = s
+        .api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &NewRelease {
+                build_id: b.id,
+                runner: Runner::Sandbox,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    assert_eq!(r.config.stack, b.stack);
+
+    // The proc and its uptest run with the image as `/`: its files, none of the host's.
+    let d = deploy(&s.api, r.id, "stacked", "prod", 0).await;
+    assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
+    let proc_dir = s.host.apps_root().join("procs").join(&d.program);
+    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(proc_dir.join("stdout.log")).is_ok_and(|t| t.contains("python:"))
+    });
+    let out = std::fs::read_to_string(proc_dir.join("stdout.log")).unwrap_or_default();
+    assert!(said, "{out}");
+    for want in [
+        "runs on: tiny stack one",
+        "built in: tiny stack one",
+        "python:absent",
+    ] {
+        assert!(out.contains(want), "{want} in {out}");
+    }
+
+    // A new image becomes current for new builds; the one a release runs on stays stored.
+    let two = dir.path().join("two");
+    tiny_root(&two, &PROGRAMS, "tiny stack two");
+    let (ok, out) = vr(
+        &s.server,
+        &token,
+        &[
+            "stack",
+            "upload",
+            "tiny",
+            &tarball(&two).display().to_string(),
+        ],
+    );
+    assert!(ok, "{out}");
+    let images: Vec<StackImage> = s
+        .api
+        .get(vr_app::stack::paths::STACKS)
+        .await
+        .expect_ok()
+        .json();
+    let first = images
+        .iter()
+        .find(|i| i.id == image.id)
+        .expect("first image");
+    assert_eq!(first.status, BuildStatus::Succeeded);
+    assert!(!first.current);
+    assert_eq!(first.used_by_releases, 1);
+    let stored = s
+        .server
+        .data_dir()
+        .join("stacks")
+        .join(format!("{}.tar.gz", image.sha256));
+    assert!(stored.exists());
+    let (b2, log) = build(&s.api, "boxed", "main", false).await;
+    assert_eq!(b2.status, BuildStatus::Succeeded, "{log}");
+    assert!(log.contains("compiled in: tiny stack two"), "{log}");
+    assert_ne!(b2.id, b.id);
+}
