@@ -16,6 +16,7 @@ pub enum Page {
     Apps,
     App,
     Buildpacks,
+    Stacks,
     Builds,
     Build,
     Releases,
@@ -41,7 +42,7 @@ pub enum Page {
 }
 
 /// Fixed paths, then `prefix/:param` paths. `/hosts/new` is listed before `/hosts/:name`.
-const FIXED: [(&str, Page); 22] = [
+const FIXED: [(&str, Page); 23] = [
     ("/", Page::Dashboard),
     ("/login", Page::Login),
     ("/setup", Page::Setup),
@@ -49,6 +50,7 @@ const FIXED: [(&str, Page); 22] = [
     ("/swarms/new", Page::NewSwarm),
     ("/apps", Page::Apps),
     ("/buildpacks", Page::Buildpacks),
+    ("/stacks", Page::Stacks),
     ("/builds", Page::Builds),
     ("/releases", Page::Releases),
     ("/deploy", Page::NewDeploy),

@@ -60,6 +60,7 @@ pub fn CurrentPage() -> impl IntoView {
         Page::Apps => view! { <AppsPage /> }.into_any(),
         Page::App => view! { <AppPage /> }.into_any(),
         Page::Buildpacks => view! { <BuildpacksPage /> }.into_any(),
+        Page::Stacks => view! { <crate::stacks::StacksPage /> }.into_any(),
         Page::Builds => view! { <BuildsPage /> }.into_any(),
         Page::Build => view! { <BuildPage /> }.into_any(),
         Page::Releases => view! { <ReleasesPage /> }.into_any(),

@@ -39,6 +39,7 @@ pub mod session;
 pub mod settings;
 pub mod shell;
 pub mod squads;
+pub mod stacks;
 pub mod swarms;
 pub mod users;
 pub mod webhooks;

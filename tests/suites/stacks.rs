@@ -4,12 +4,13 @@
 
 use super::builds::{build, setup};
 use super::deploys::deploy;
-use super::fleet::{cli_token, vr};
+use super::fleet::{PW, cli_token, vr};
 use std::time::Duration;
 use vr_app::build::{App, BuildStatus, NewApp};
 use vr_app::deploy::DeployStatus;
 use vr_app::release::{NewRelease, Release, Runner};
 use vr_app::stack::StackImage;
+use vr_tests::harness::Browser;
 use vr_tests::harness::git::GitRepo;
 use vr_tests::harness::stack::{PROGRAMS, tarball, tiny_root};
 
@@ -221,4 +222,36 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     assert_eq!(b2.status, BuildStatus::Succeeded, "{log}");
     assert!(log.contains("compiled in: tiny stack two"), "{log}");
     assert_ne!(b2.id, b.id);
+
+    // The UI lists the images and says which stack an app, a build and a release use.
+    let browser = Browser::start().await;
+    browser.sign_in(&s.server.base_url(), "admin", PW).await;
+    browser.goto(&s.server.url("/stacks")).await;
+    browser
+        .wait_for("tr[data-test=\"stack-row\"][data-stack=\"tiny\"][data-current=\"true\"]")
+        .await;
+    browser
+        .wait_for("tr[data-test=\"stack-row\"][data-stack=\"tiny\"][data-current=\"false\"]")
+        .await;
+    browser.goto(&s.server.url("/apps/boxed")).await;
+    browser.wait_for("#app-edit-stack").await;
+    let shown = browser
+        .eval(
+            "return document.querySelector('#app-edit-stack').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(shown, "tiny");
+    // A stack that does not exist is refused next to its field.
+    browser.fill("#app-edit-stack", "nope").await;
+    browser.click("#app-save").await;
+    browser
+        .wait_for_text("[data-field=\"stack\"]", "there is no stack nope")
+        .await;
+    browser
+        .goto(&s.server.url(&format!("/releases/{}", r.id)))
+        .await;
+    browser
+        .wait_for_text("[data-test=\"release-stack\"]", &image.sha256[..12])
+        .await;
 }

@@ -28,6 +28,7 @@ pub fn StartBuild(app: String) -> impl IntoView {
             app: app.get_value(),
             version: version.get_untracked().trim().to_string(),
             force: force.get_untracked(),
+            stack: None,
         };
         if let Err(invalid) = validate::git_ref("version", &request.version) {
             errors.set_invalid(&invalid);

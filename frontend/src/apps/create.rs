@@ -18,6 +18,7 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
     let repo = RwSignal::new(String::new());
     let buildpack = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
+    let stack = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
 
@@ -29,6 +30,7 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
             repo_url: repo.get_untracked().trim().to_string(),
             buildpack: chosen(&buildpack.get_untracked()),
             notes: notes.get_untracked().trim().to_string(),
+            stack: chosen(&stack.get_untracked()),
         };
         let checks = [
             validate::app_name("name", &request.name),
@@ -49,6 +51,7 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
                 repo.set(String::new());
                 buildpack.set(String::new());
                 notes.set(String::new());
+                stack.set(String::new());
             },
         );
     };
@@ -62,6 +65,7 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
                 {FieldSpec::new("Repository", "app-repo", "repo_url", repo, errors).autocomplete("off").placeholder("git@github.com:org/repo.git").view()}
                 <BuildpackSelect id="app-buildpack" value=buildpack errors=errors catalog=catalog />
                 {FieldSpec::new("Notes", "app-notes", "notes", notes, errors).autocomplete("off").view()}
+                {FieldSpec::new("Stack", "app-stack", "stack", stack, errors).autocomplete("off").placeholder("(the hosts' own OS)").hint("An OS image from the Stacks page: builds compile in it, sandboxed procs run on it.").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

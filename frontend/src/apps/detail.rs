@@ -135,6 +135,8 @@ fn AppFacts(#[prop(into)] app: Signal<Option<App>>) -> impl IntoView {
                         <dd class="mono">{a.repo_url.clone()}</dd>
                         <dt>"Buildpack"</dt>
                         <dd class="mono">{a.buildpack.clone().unwrap_or_else(|| "detect".to_string())}</dd>
+                        <dt>"Stack"</dt>
+                        <dd>{a.stack.clone().unwrap_or_else(|| "the hosts' own OS".to_string())}</dd>
                         <dt>"Notes"</dt>
                         <dd>{a.notes.clone()}</dd>
                         <dt>"Created"</dt>
@@ -153,6 +155,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
     let repo = RwSignal::new(app.repo_url.clone());
     let buildpack = RwSignal::new(app.buildpack.clone().unwrap_or_default());
     let notes = RwSignal::new(app.notes.clone());
+    let stack = RwSignal::new(app.stack.clone().unwrap_or_default());
     let original = StoredValue::new(app);
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
@@ -164,6 +167,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
         let new_repo = repo.get_untracked().trim().to_string();
         let new_buildpack = chosen(&buildpack.get_untracked());
         let new_notes = notes.get_untracked().trim().to_string();
+        let new_stack = chosen(&stack.get_untracked());
         let checks = [
             validate::git_url("repo_url", &new_repo),
             validate::label_or_empty("notes", &new_notes),
@@ -175,6 +179,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
             repo_url: (new_repo != old.repo_url).then_some(new_repo),
             buildpack: (new_buildpack != old.buildpack).then_some(new_buildpack),
             notes: (new_notes != old.notes).then_some(new_notes),
+            stack: (new_stack != old.stack).then_some(new_stack),
         };
         if patch == AppPatch::default() {
             toasts.success("Nothing to save: no field changed.");
@@ -206,6 +211,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
                     catalog=catalog
                 />
                 {FieldSpec::new("Notes", "app-edit-notes", "notes", notes, errors).autocomplete("off").view()}
+                {FieldSpec::new("Stack", "app-edit-stack", "stack", stack, errors).autocomplete("off").placeholder("(the hosts' own OS)").view()}
                 <button
                     type="submit"
                     class="btn btn-primary"

@@ -154,6 +154,10 @@ fn BuildFacts(current: Signal<Option<Build>>) -> impl IntoView {
                         <dd class="mono" id="build-buildpack">{buildpack}</dd>
                         <dt>"Host"</dt>
                         <dd id="build-host">{b.host.clone().unwrap_or_else(dash)}</dd>
+                        <dt>"Stack"</dt>
+                        <dd class="mono" id="build-stack">
+                            {b.stack.as_ref().map_or_else(|| "the builder's own OS".to_string(), |s| s.short())}
+                        </dd>
                         <dt>"SHA-256"</dt>
                         <dd>
                             {match sha {
@@ -271,6 +275,7 @@ fn RebuildButton(app: String, version: String) -> impl IntoView {
         app,
         version,
         force: true,
+        stack: None,
     });
     let rebuild = move |_| {
         let navigate = navigate.clone();

@@ -132,6 +132,10 @@ fn ReleaseFacts(release: Release) -> impl IntoView {
                 </dd>
                 <dt>"Runner"</dt>
                 <dd data-test="release-runner">{r.config.runner.as_str()}</dd>
+                <dt>"Stack"</dt>
+                <dd class="mono" data-test="release-stack">
+                    {r.config.stack.as_ref().map_or_else(|| "the host's own OS".to_string(), |s| s.short())}
+                </dd>
                 <dt>"Created by"</dt>
                 <dd>{r.created_by.clone()}</dd>
                 <dt>"Created"</dt>

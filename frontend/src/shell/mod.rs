@@ -22,11 +22,12 @@ use crate::live::{Live, LiveIndicator};
 use crate::session::{AuthState, is_return_path, use_session};
 
 /// Navigation entries: path and label. The Users entry is added for admins only.
-const NAV: [(&str, &str); 14] = [
+const NAV: [(&str, &str); 15] = [
     ("/", "Dashboard"),
     ("/swarms", "Swarms"),
     ("/apps", "Apps"),
     ("/buildpacks", "Buildpacks"),
+    ("/stacks", "Stacks"),
     ("/builds", "Builds"),
     ("/releases", "Releases"),
     ("/deploy", "Deploy"),
