@@ -63,6 +63,7 @@ pub fn proc(host: &str, name: &str, app: Option<(&str, &str, &str)>, state: Proc
         expected: app.is_some(),
         state_since: 0,
         last_seen_at: 0,
+        oom_kills: 0,
     }
 }
 

@@ -456,6 +456,14 @@ pub struct Proc {
     /// Since when it has been in this state (ms).
     pub state_since: i64,
     pub last_seen_at: i64,
+    /// How many times the kernel killed it for going past its memory limit (its cgroup's
+    /// count, read when the proc stops or restarts; sandboxed procs with a limit).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub oom_kills: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Proc {
@@ -724,6 +732,7 @@ mod tests {
             expected: false,
             state_since: 0,
             last_seen_at: 0,
+            oom_kills: 0,
         };
         assert_eq!(p.match_key(), "legacy");
         p.meta = Some(ProcMeta {

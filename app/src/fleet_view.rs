@@ -118,6 +118,15 @@ pub fn description(p: &Proc) -> &str {
     lasting_description(&p.description)
 }
 
+/// What the dashboard says of a proc the kernel killed for going past its memory limit.
+pub fn memory_note(p: &Proc) -> Option<String> {
+    match p.oom_kills {
+        0 => None,
+        1 => Some("killed for memory".to_string()),
+        n => Some(format!("killed for memory ×{n}")),
+    }
+}
+
 /// Procs per current state (trouble first) and, apart, how many are stale.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateCounts {
@@ -401,6 +410,21 @@ mod tests {
     use super::*;
     use crate::fixtures::{self, proc};
     use crate::fleet::{Health, Host};
+
+    #[test]
+    fn a_proc_killed_for_memory_says_so_and_how_often() {
+        let mut p = proc(
+            "h",
+            "hog",
+            Some(("a", "c", "t")),
+            crate::supervisor::ProcState::Fatal,
+        );
+        assert_eq!(memory_note(&p), None);
+        p.oom_kills = 1;
+        assert_eq!(memory_note(&p).as_deref(), Some("killed for memory"));
+        p.oom_kills = 4;
+        assert_eq!(memory_note(&p).as_deref(), Some("killed for memory ×4"));
+    }
 
     fn host(name: &str, squad: Option<&str>) -> Host {
         let mut h = fixtures::host(name, squad);

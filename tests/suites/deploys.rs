@@ -931,6 +931,26 @@ async fn a_sandboxed_proc_is_held_to_its_memory_limit_by_its_cgroup() {
             let pid = pid_on_builder(&s.api, &ok.program).await;
             let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
             assert!(groups.contains(&format!("/vr/{}", ok.program)), "{groups}");
+            // The poller reads the group's count when the proc stops or restarts, and the
+            // dashboard says it was killed for memory.
+            wait_procs(
+                &s.api,
+                "builder1",
+                "a kill for memory",
+                Duration::from_secs(15),
+                |p| p.iter().any(|p| p.name == hog.program && p.oom_kills >= 1),
+            )
+            .await;
+            let browser = vr_tests::harness::Browser::start().await;
+            browser
+                .sign_in(&s.server.base_url(), "admin", super::fleet::PW)
+                .await;
+            browser
+                .wait_for_text(
+                    &format!("tr[data-name=\"{}\"] [data-test=\"oom\"]", hog.program),
+                    "killed for memory",
+                )
+                .await;
             // Destroying a proc takes its group away with it.
             destroy(&s.api, &hog.program).await;
             assert!(!dir.exists(), "{}", dir.display());

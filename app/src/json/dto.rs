@@ -227,7 +227,7 @@ from_json_struct!(Proc {
     expected,
     state_since,
     last_seen_at,
-});
+} default { oom_kills });
 from_json_struct!(Fleet {
     hosts,
     procs,

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::components::{EmptyRow, StatusBadge};
 use vr_app::fleet::{Proc, ProcRef};
-use vr_app::fleet_view::{description, host_of, shown, uptime_text};
+use vr_app::fleet_view::{description, host_of, memory_note, shown, uptime_text};
 use vr_app::time::format_utc;
 
 use crate::clock::use_clock;
@@ -218,6 +218,13 @@ fn ProcRow(
             <td class="nowrap">{proc.host.clone()}</td>
             <td class="mono nowrap">{proc.name.clone()}</td>
             <td class="proc-description">
+                {memory_note(&proc).map(|note| view! {
+                    <span class="badge badge-bad" data-test="oom"
+                        title="The kernel killed it for going past its memory limit (its cgroup's count since it was deployed)">
+                        {note}
+                    </span>
+                    " "
+                })}
                 <span class="truncate-inline">{description(&proc).to_string()}</span>
                 {stale}
             </td>

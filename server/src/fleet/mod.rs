@@ -53,6 +53,9 @@ struct HostEntry {
     /// `proc.json` already read per program name (programs are immutable once deployed: a new
     /// release is a new name). Names without one are re-checked after a while.
     metas: Mutex<HashMap<String, (Option<ProcMeta>, Instant)>>,
+    /// Each program's state and pid at the last poll: a managed proc that moved since is one
+    /// whose cgroup's kills for memory are read again.
+    moves: Mutex<HashMap<String, (vr_app::supervisor::ProcState, Option<u32>)>>,
 }
 
 pub struct FleetService {
@@ -262,5 +265,23 @@ impl HostEntry {
     }
     fn end_poll(&self) {
         self.polling.store(false, Ordering::Release);
+    }
+
+    /// The managed programs whose state or pid changed since the last poll (remembering this
+    /// one's). A program seen for the first time has not moved: its count is read when it does.
+    fn moved(&self, status: &crate::remote::supervisor::Status) -> Vec<String> {
+        let managed = self.metas.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self.moves.lock().unwrap_or_else(|p| p.into_inner());
+        let mut moved = Vec::new();
+        for p in &status.procs {
+            let now = (p.state, p.pid);
+            let before = last.insert(p.name.clone(), now);
+            let is_managed = managed.get(&p.name).is_some_and(|(m, _)| m.is_some());
+            if is_managed && before.is_some_and(|b| b != now) {
+                moved.push(p.name.clone());
+            }
+        }
+        last.retain(|name, _| status.procs.iter().any(|p| &p.name == name));
+        moved
     }
 }

@@ -25,6 +25,9 @@ struct PollRead {
     status: Status,
     /// Raw `proc.json` per program read this time.
     metas: HashMap<String, Option<String>>,
+    /// Kills for memory of the managed procs that stopped, started or restarted since the last
+    /// poll (only those: a steady fleet costs no extra command).
+    oom: HashMap<String, u32>,
 }
 
 impl FleetService {
@@ -100,7 +103,13 @@ impl FleetService {
                 } else {
                     sup.read_proc_json(&unknown)?
                 };
-                Ok(PollRead { status, metas })
+                let moved = link_entry.moved(&status);
+                let oom = if moved.is_empty() {
+                    HashMap::new()
+                } else {
+                    sup.oom_kills(&moved)?
+                };
+                Ok(PollRead { status, metas, oom })
             })
         });
         tokio::pin!(read);
@@ -229,6 +238,7 @@ impl FleetService {
                 pid: p.pid,
                 started_at: p.started_at.map(|s| s * 1000),
                 meta: metas.get(&p.name).and_then(|(m, _)| m.clone()),
+                oom_kills: read.oom.get(&p.name).copied(),
             })
             .collect()
     }

@@ -440,6 +440,34 @@ impl Supervisor<'_> {
         }
         Ok(found)
     }
+
+    /// How many times the kernel killed each program for memory: the `oom_kill` count of its
+    /// cgroup (v2 `memory.events`, v1 `memory.oom_control`; see `sandbox::memory_lines`).
+    /// Programs without a group are left out.
+    pub fn oom_kills(&mut self, names: &[String]) -> Result<HashMap<String, u32>, RemoteError> {
+        let plain: Vec<String> = names
+            .iter()
+            .filter(|n| is_plain_program_name(n))
+            .map(|n| quote(n))
+            .collect();
+        if plain.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let script = format!(
+            "for n in {}; do for f in /sys/fs/cgroup/vr/$n/memory.events /sys/fs/cgroup/memory/vr/$n/memory.oom_control; do \
+             [ -r \"$f\" ] && awk -v n=\"$n\" '$1 == \"oom_kill\" {{ print n, $2 }}' \"$f\" && break; done; done; exit 0",
+            plain.join(" ")
+        );
+        let out = self.conn.exec(&self.layout.privileged(&script))?;
+        Ok(out
+            .stdout
+            .lines()
+            .filter_map(|l| {
+                let (name, n) = l.split_once(' ')?;
+                Some((name.to_string(), n.trim().parse().ok()?))
+            })
+            .collect())
+    }
 }
 
 fn now_secs() -> i64 {

@@ -24,6 +24,8 @@ pub struct SeenProc {
     pub pid: Option<u32>,
     pub started_at: Option<i64>,
     pub meta: Option<ProcMeta>,
+    /// Its cgroup's count of kills for memory, when this poll read it.
+    pub oom_kills: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +48,7 @@ pub type HostSnapshot = (Host, Vec<Proc>);
 const PROC_COLUMNS: &str = "h.name, p.name, p.state, p.description, p.pid, p.started_at, p.meta, \
      p.expected, p.state_since, \
      CASE WHEN p.state = 'MISSING' OR st.last_ok_at IS NULL THEN p.last_seen_at \
-          ELSE max(p.last_seen_at, st.last_ok_at) END";
+          ELSE max(p.last_seen_at, st.last_ok_at) END, p.oom_kills";
 
 const PROC_FROM: &str = "procs p JOIN hosts h ON h.id = p.host_id \
      LEFT JOIN host_status st ON st.host_id = p.host_id";
@@ -65,6 +67,7 @@ fn proc_from_row(r: &Row<'_>) -> rusqlite::Result<Proc> {
         expected: r.get(7)?,
         state_since: r.get(8)?,
         last_seen_at: r.get(9)?,
+        oom_kills: r.get(10)?,
     })
 }
 
@@ -89,6 +92,7 @@ fn host_snapshot(c: &Connection, host_id: i64) -> Result<HostSnapshot, StoreErro
 
 struct Known {
     state: String,
+    oom_kills: u32,
     pid: Option<u32>,
     started_at: Option<i64>,
     meta: Option<String>,
@@ -97,7 +101,7 @@ struct Known {
 
 fn known_procs(tx: &Transaction<'_>, host_id: i64) -> Result<HashMap<String, Known>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT name, state, pid, started_at, meta, expected FROM procs WHERE host_id = ?1",
+        "SELECT name, state, pid, started_at, meta, expected, oom_kills FROM procs WHERE host_id = ?1",
     )?;
     let rows = stmt.query_map([host_id], |r| {
         Ok((
@@ -108,6 +112,7 @@ fn known_procs(tx: &Transaction<'_>, host_id: i64) -> Result<HashMap<String, Kno
                 started_at: r.get(3)?,
                 meta: r.get(4)?,
                 expected: r.get(5)?,
+                oom_kills: r.get(6)?,
             },
         ))
     })?;
@@ -217,6 +222,20 @@ fn apply_procs(
                     ])?;
                     if state_changed {
                         add_history(tx, host_id, &p.name, state, &p.description, now)?;
+                    }
+                    changed = true;
+                }
+                if let Some(n) = p.oom_kills.filter(|n| *n != k.oom_kills) {
+                    tx.prepare_cached(
+                        "UPDATE procs SET oom_kills = ?3 WHERE host_id = ?1 AND name = ?2",
+                    )?
+                    .execute(params![host_id, p.name, n])?;
+                    if n > k.oom_kills {
+                        let why = format!(
+                            "killed for memory: past its limit ({} time(s) since deployed)",
+                            n
+                        );
+                        add_history(tx, host_id, &p.name, state, &why, now)?;
                     }
                     changed = true;
                 }
@@ -435,6 +454,7 @@ mod tests {
             pid: None,
             started_at: None,
             meta: managed.then(|| vr_app::fixtures::meta("shop", "prod", "web", 5001)),
+            oom_kills: None,
         }
     }
 
@@ -530,6 +550,46 @@ mod tests {
         // Destroyed on purpose: gone for good.
         let (_, procs) = s.forget_proc(h.id, "app".into()).await.expect("forget");
         assert!(procs.is_empty());
+    }
+
+    #[tokio::test]
+    async fn kills_for_memory_are_kept_until_read_again_and_told_in_the_history() {
+        let s = store();
+        let h = s.create_host(settings("h1", None), 1).await.expect("host");
+        let poll = |state, oom| SeenProc {
+            oom_kills: oom,
+            ..seen("hog", state, true)
+        };
+        s.apply_poll(h.id, ok(vec![poll(ProcState::Running, None)]), 1)
+            .await
+            .expect("poll");
+        let snap = s
+            .apply_poll(h.id, ok(vec![poll(ProcState::Backoff, Some(1))]), 2)
+            .await
+            .expect("poll")
+            .snapshot
+            .expect("changed");
+        assert_eq!(snap.1[0].oom_kills, 1);
+        // A poll that did not read the count keeps it; reading the same count changes nothing.
+        for oom in [None, Some(1)] {
+            let again = s
+                .apply_poll(h.id, ok(vec![poll(ProcState::Backoff, oom)]), 3)
+                .await
+                .expect("poll");
+            assert!(again.snapshot.is_none());
+        }
+        let d = s
+            .proc_detail("h1".into(), "hog".into())
+            .await
+            .expect("detail");
+        assert_eq!(d.proc.oom_kills, 1);
+        assert!(
+            d.history
+                .iter()
+                .any(|c| c.description.starts_with("killed for memory")),
+            "{:?}",
+            d.history
+        );
     }
 
     #[tokio::test]

@@ -224,6 +224,7 @@ fn started_proc(r: &ProcRef, meta: ProcMeta) -> Proc {
         expected: true,
         state_since: now_ms(),
         last_seen_at: now_ms(),
+        oom_kills: 0,
     }
 }
 
