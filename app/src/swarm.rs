@@ -124,6 +124,9 @@ pub struct SwarmSpec {
     /// How its procs run: plain Supervisor programs, or each in a sandbox.
     #[serde(default, skip_serializing_if = "crate::release::Runner::is_plain")]
     pub runner: crate::release::Runner,
+    /// The stack its builds compile in and its procs run on, instead of the app's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
     /// The balancer pool its procs are routed to (the balancer issue fills these in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<String>,
@@ -522,6 +525,7 @@ pub fn spec_changes(
         old.runner.as_str().to_string(),
         new.runner.as_str().to_string(),
     );
+    field("stack", opt(&old.stack), opt(&new.stack));
     field("pool", opt(&old.pool), opt(&new.pool));
     field("balancer", opt(&old.balancer), opt(&new.balancer));
     field(

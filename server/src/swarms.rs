@@ -42,6 +42,24 @@ pub async fn check_saving(
     for k in &spec.secret_keys {
         vr_app::validate::env_name("secret_keys", k)?;
     }
+    spec.stack = spec.stack.filter(|s| !s.is_empty());
+    if let Some(stack) = &spec.stack {
+        vr_app::stack::check_name("stack", stack)?;
+        if store.current_stack_image(stack.clone()).await.is_err() {
+            return Err(Invalid::new(
+                "stack",
+                format!("there is no stack {stack}: upload an image of it first (vr stack upload {stack} FILE)"),
+            )
+            .into());
+        }
+        if spec.runner != vr_app::release::Runner::Sandbox {
+            return Err(Invalid::new(
+                "runner",
+                "procs run on a stack only in a sandbox: set the runner to sandbox",
+            )
+            .into());
+        }
+    }
     let (_, mut env) =
         releases::parse_texts(spec.settings_yaml.clone(), spec.env_yaml.clone()).await?;
     if env.values().any(|v| v == MASK) {

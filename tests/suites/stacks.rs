@@ -10,6 +10,7 @@ use vr_app::build::{App, BuildStatus, NewApp};
 use vr_app::deploy::DeployStatus;
 use vr_app::release::{NewRelease, Release, Runner};
 use vr_app::stack::StackImage;
+use vr_app::swarm::{DispatchRequest, SwarmSpec};
 use vr_tests::harness::Browser;
 use vr_tests::harness::git::GitRepo;
 use vr_tests::harness::stack::{PROGRAMS, tarball, tiny_root};
@@ -40,7 +41,7 @@ fn stacked_app() -> (GitRepo, GitRepo) {
             ),
             (
                 "uptests/stacked/01_os.sh",
-                "#!/bin/sh\ngrep -q 'tiny stack one' /etc/vr-stack || { echo \"not on the stack\"; exit 1; }\n",
+                "#!/bin/sh\ngrep -q '^tiny stack' /etc/vr-stack || { echo \"not on the stack\"; exit 1; }\n",
             ),
         ],
         "app on a stack",
@@ -222,6 +223,47 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     assert_eq!(b2.status, BuildStatus::Succeeded, "{log}");
     assert!(log.contains("compiled in: tiny stack two"), "{log}");
     assert_ne!(b2.id, b.id);
+
+    // A swarm naming the stack dispatches a build in its newest image and runs its procs on
+    // it; one that names a stack without the sandbox runner is refused by field.
+    super::swarms::add_squad(&s.api).await;
+    super::swarms::give_ports(&s.api, "builder1", 4).await;
+    let spec = SwarmSpec {
+        app: "boxed".into(),
+        version: "main".into(),
+        proc_type: "stacked".into(),
+        config: "prod".into(),
+        squad: "eu".into(),
+        size: 1,
+        uses_ports: false,
+        runner: Runner::Sandbox,
+        stack: Some("tiny".into()),
+        ..SwarmSpec::default()
+    };
+    let plain = s
+        .api
+        .post(
+            vr_app::swarm::paths::SWARMS,
+            &SwarmSpec {
+                runner: Runner::Plain,
+                ..spec.clone()
+            },
+        )
+        .await;
+    assert_eq!(plain.status, 400, "{}", plain.text);
+    assert!(plain.text.contains("\"runner\""), "{}", plain.text);
+    let swarm = super::swarms::create_swarm(&s.api, &spec).await;
+    let d = super::swarms::succeeded(&s.api, swarm.id, &DispatchRequest::default()).await;
+    let procs = super::swarms::procs_of(&s.api, swarm.id).await;
+    assert_eq!(procs.len(), 1, "{d:#?}");
+    let swarm_dir = s.host.apps_root().join("procs").join(&procs[0].name);
+    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(swarm_dir.join("stdout.log"))
+            .is_ok_and(|t| t.contains("runs on: tiny stack two"))
+    });
+    assert!(said, "{d:#?}");
+    let (ok, out) = vr(&s.server, &token, &["swarm", "show", "boxed-prod-stacked"]);
+    assert!(ok && out.contains("stack      tiny"), "{out}");
 
     // The UI lists the images and says which stack an app, a build and a release use.
     let browser = Browser::start().await;

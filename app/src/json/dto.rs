@@ -376,7 +376,7 @@ from_json_named!(
     DispatchStepKind::ALL,
     DispatchStepKind::label
 );
-from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, runner, pool, balancer }
+from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, runner, stack, pool, balancer }
     default { size, placement, batch_size, uses_ports, settings_yaml, env_yaml, secret_keys, ingredients, volumes, keep_failed, heal_after_secs });
 from_json_struct!(SwarmStatus {
     state,

@@ -47,6 +47,7 @@ struct Inputs {
     heal: RwSignal<String>,
     one_per_host: RwSignal<bool>,
     sandbox: RwSignal<bool>,
+    stack: RwSignal<String>,
     uses_ports: RwSignal<bool>,
     keep_failed: RwSignal<bool>,
     settings: RwSignal<String>,
@@ -70,6 +71,7 @@ impl Inputs {
             heal: text(&s.heal_after_secs.to_string()),
             one_per_host: RwSignal::new(s.placement == Placement::OnePerHost),
             sandbox: RwSignal::new(s.runner == vr_app::release::Runner::Sandbox),
+            stack: text(s.stack.as_deref().unwrap_or_default()),
             uses_ports: RwSignal::new(s.uses_ports),
             keep_failed: RwSignal::new(s.keep_failed),
             settings: text(&s.settings_yaml),
@@ -133,6 +135,7 @@ impl Inputs {
                 .collect(),
             pool: optional(self.pool),
             balancer: optional(self.balancer),
+            stack: optional(self.stack),
             ..base.clone()
         })
     }
@@ -272,6 +275,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                     hint="Each proc under bubblewrap: the build read-only at /app, only its home and volumes writable, nothing else of the host's (the hosts need bubblewrap)."
                     disabled=Signal::default()
                 />
+                {f("Stack", "swarm-stack", "stack", inputs.stack).placeholder("(the app's)").hint("An OS image from the Stacks page (sandbox only): builds compile in it, procs run on it.").view()}
                 <Check
                     label="Keep failed procs"
                     id="swarm-keep-failed"

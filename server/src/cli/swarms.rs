@@ -48,6 +48,9 @@ pub enum SwarmCommand {
         /// sandbox)
         #[arg(long, default_value = "plain", value_parser = ["plain", "sandbox"])]
         runner: String,
+        /// Build in and run on this stack (an OS image; sandbox runner) instead of the app's
+        #[arg(long)]
+        stack: Option<String>,
         /// A YAML file of settings
         #[arg(long, value_name = "FILE")]
         settings: Option<std::path::PathBuf>,
@@ -97,6 +100,9 @@ pub enum SwarmCommand {
         /// How its procs run: plain or sandbox
         #[arg(long, value_parser = ["plain", "sandbox"])]
         runner: Option<String>,
+        /// Build in and run on this stack; an empty value goes back to the app's
+        #[arg(long)]
+        stack: Option<String>,
         /// A YAML file of settings (replaces the swarm's)
         #[arg(long, value_name = "FILE")]
         settings: Option<std::path::PathBuf>,
@@ -379,6 +385,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             batch,
             heal_after,
             runner,
+            stack,
             settings,
             env,
             ingredients,
@@ -388,6 +395,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
         } => {
             let spec = SwarmSpec {
                 runner: vr_app::release::Runner::parse(&runner).unwrap_or_default(),
+                stack: stack.filter(|s| !s.is_empty()),
                 pool,
                 balancer,
                 app,
@@ -437,6 +445,9 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             println!("  size       {} ({})", spec.size, spec.placement.as_str());
             println!("  batch      {}", spec.batch_size);
             println!("  runner     {}", spec.runner.as_str());
+            if let Some(stack) = &spec.stack {
+                println!("  stack      {stack}");
+            }
             println!(
                 "  self-heal  {}",
                 match spec.heal_after_secs {
@@ -473,6 +484,7 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             batch,
             heal_after,
             runner,
+            stack,
             settings,
             env,
             ingredients,
@@ -509,6 +521,9 @@ pub async fn command(args: ClientArgs, command: SwarmCommand) -> anyhow::Result<
             }
             if let Some(r) = runner.as_deref().and_then(vr_app::release::Runner::parse) {
                 spec.runner = r;
+            }
+            if let Some(stack) = stack {
+                spec.stack = (!stack.is_empty()).then_some(stack);
             }
             if settings.is_some() {
                 spec.settings_yaml = read_file(settings.as_deref())?;

@@ -499,10 +499,22 @@ impl Dispatches {
                 ),
             ));
         }
+        // The stack image new builds would use: the swarm's stack, else the app's.
+        let stack_name = match &spec.stack {
+            Some(s) => Some(s.clone()),
+            None => self.store.app(spec.app.clone()).await?.stack,
+        };
+        let wanted_image = match stack_name {
+            Some(name) => Some(self.store.current_stack_image(name).await?.sha256),
+            None => None,
+        };
         if let Some(rid) = run.swarm.release_id {
             let current = self.store.release(rid).await?;
-            // Only the same app's build: a swarm moved to another app builds that one.
-            if current.version == spec.version && current.app == spec.app {
+            // Only the same app's build, in the same stack image: a swarm moved to another app
+            // builds that one, and a stack's new image is built in (its OS updates roll out).
+            let same_image =
+                current.config.stack.as_ref().map(|s| &s.sha256) == wanted_image.as_ref();
+            if current.version == spec.version && current.app == spec.app && same_image {
                 return Ok((
                     current.build_id,
                     format!(
@@ -552,7 +564,7 @@ impl Dispatches {
                     app: spec.app.clone(),
                     version: spec.version.clone(),
                     force: false,
-                    stack: None,
+                    stack: spec.stack.clone(),
                 },
             )
             .await?;
