@@ -11,7 +11,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # perl and make build the vendored OpenSSL that ssh2 links (one build for glibc and musl).
 apt_pkgs=(git perl make gzip)
-[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo python3 python3-venv bubblewrap)
+[ "$mode" = test ] && apt_pkgs+=(openssh-server openssh-client supervisor nginx haproxy chromium chromium-driver iproute2 procps musl-tools sudo python3 python3-venv bubblewrap mmdebstrap apt-utils)
 [ "$mode" = static ] && apt_pkgs+=(musl-tools)
 need_apt=()
 for pkg in "${apt_pkgs[@]}"; do
@@ -52,5 +52,25 @@ if [ "$mode" = test ] && [ ! -x .tools/vrcli/bin/vr.cli ]; then
   rm -rf .tools/vrcli
   /usr/bin/python3 -m venv .tools/vrcli
   .tools/vrcli/bin/pip install -q 'vr.cli==4.2' 'vr.common==6.1.1'
+fi
+# A Debian mirror on disk holding the Essential packages and what they depend on, from which the
+# stacks suite builds an image with mmdebstrap (tests reach no network; copy:// reads it from
+# inside mmdebstrap's chroot). About 32 MB.
+mirror=.tools/debian-mirror
+if [ "$mode" = test ] && [ ! -f "$mirror/dists/stable/Release" ]; then
+  log "making a local Debian mirror of the Essential packages in $mirror (for mmdebstrap)"
+  rm -rf "$mirror"
+  mkdir -p "$mirror/pool" "$mirror/dists/stable/main/binary-amd64"
+  essential=$(apt-cache dumpavail | awk '/^Package:/ { p = $2 } /^Essential: yes/ { print p }' | sort -u)
+  # shellcheck disable=SC2086
+  closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances $essential | grep '^[a-z0-9]' | sort -u)
+  # shellcheck disable=SC2086
+  (cd "$mirror/pool" && apt-get download -qq $closure)
+  (cd "$mirror" && apt-ftparchive packages pool > dists/stable/main/binary-amd64/Packages)
+  apt-ftparchive -o APT::FTPArchive::Release::Suite=stable -o APT::FTPArchive::Release::Codename=stable \
+    -o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures=amd64 \
+    release "$mirror/dists/stable" > "$mirror/Release.tmp"
+  mv "$mirror/Release.tmp" "$mirror/dists/stable/Release"
 fi
 log "ok"

@@ -15,6 +15,139 @@ pub mod paths {
     pub fn stack(name: &str) -> String {
         format!("{STACKS}/{}", crate::fleet::path_segment(name))
     }
+    /// `POST` ([`super::NewStackBuild`]): a new image built by mmdebstrap on a builder host.
+    pub fn stack_build(name: &str) -> String {
+        format!("{}/build", stack(name))
+    }
+    /// `GET`: one image.
+    pub fn image(id: i64) -> String {
+        format!("{STACKS}/images/{id}")
+    }
+    /// `GET ?offset=N`: an image build's log from byte `offset` ([`crate::build::BuildLog`]).
+    pub fn image_log(id: i64) -> String {
+        format!("{STACKS}/images/{id}/log")
+    }
+}
+
+/// Where an image came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum StackSource {
+    Upload,
+    Mmdebstrap,
+}
+
+impl StackSource {
+    pub const ALL: [StackSource; 2] = [StackSource::Upload, StackSource::Mmdebstrap];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StackSource::Upload => "upload",
+            StackSource::Mmdebstrap => "mmdebstrap",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StackSource> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// mmdebstrap's variants, smallest first (`minbase`: the Essential packages and apt).
+pub const VARIANTS: [&str; 6] = [
+    "essential",
+    "minbase",
+    "apt",
+    "required",
+    "important",
+    "standard",
+];
+
+/// `POST /api/stacks/{name}/build`: an image built from a Debian suite and packages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewStackBuild {
+    /// A Debian suite or codename: `bookworm`, `stable`…
+    pub suite: String,
+    /// Packages on top of the variant's.
+    #[serde(default)]
+    pub packages: Vec<String>,
+    /// One of [`VARIANTS`]; empty: `minbase`.
+    #[serde(default)]
+    pub variant: String,
+    /// The mirror: a URL, or a whole `deb …` sources line; empty: mmdebstrap's default.
+    #[serde(default)]
+    pub mirror: String,
+}
+
+impl NewStackBuild {
+    /// The variant to build (the default filled in).
+    pub fn variant(&self) -> &str {
+        if self.variant.is_empty() {
+            "minbase"
+        } else {
+            &self.variant
+        }
+    }
+
+    /// What it is, in a line: `bookworm (minbase) + curl, python3`.
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} ({})", self.suite, self.variant());
+        if !self.packages.is_empty() {
+            s.push_str(&format!(" + {}", self.packages.join(", ")));
+        }
+        s
+    }
+
+    /// Each value reaches mmdebstrap as one argument; these keep them plain words.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let word = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || b"+-.".contains(&c);
+        if self.suite.is_empty()
+            || self.suite.len() > 40
+            || !self.suite.bytes().all(word)
+            || self.suite.starts_with(['-', '.'])
+        {
+            return Err(Invalid::new(
+                "suite",
+                "a Debian suite or codename, e.g. bookworm or stable",
+            ));
+        }
+        if !self.variant.is_empty() && !VARIANTS.contains(&self.variant.as_str()) {
+            return Err(Invalid::new(
+                "variant",
+                format!("one of {}", VARIANTS.join(", ")),
+            ));
+        }
+        if self.packages.len() > 200 {
+            return Err(Invalid::new("packages", "at most 200 packages"));
+        }
+        if let Some(bad) = self.packages.iter().find(|p| {
+            p.len() < 2
+                || p.len() > 100
+                || !p.bytes().all(word)
+                || !p.as_bytes()[0].is_ascii_alphanumeric()
+        }) {
+            return Err(Invalid::new(
+                "packages",
+                format!("{bad:?} is not a Debian package name"),
+            ));
+        }
+        let m = self.mirror.as_str();
+        if !m.is_empty()
+            && (m.len() > 500
+                || m.chars().any(char::is_control)
+                || !["http://", "https://", "file:///", "deb "]
+                    .iter()
+                    .any(|p| m.starts_with(p)))
+        {
+            return Err(Invalid::new(
+                "mirror",
+                "an http(s):// or file:/// URL, or a whole `deb …` sources line",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The image of a stack a build compiled in and a release runs on.
@@ -42,16 +175,25 @@ impl StackRef {
 pub struct StackImage {
     pub id: i64,
     pub stack: String,
-    /// `succeeded` once stored; `expired` when retention deleted its tarball.
+    /// `pending`/`running` while mmdebstrap builds it, `succeeded` once stored, `failed`
+    /// (see `error`), `expired` when retention deleted its tarball.
     pub status: BuildStatus,
-    pub sha256: String,
-    pub size: u64,
+    pub source: StackSource,
+    /// What mmdebstrap built ([`NewStackBuild::summary`]); empty for uploads.
+    pub recipe: String,
+    /// Stored images only.
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    /// The builder host of a built image.
+    pub host: Option<String>,
+    pub error: Option<String>,
     /// Releases that run on it (an image they use never expires).
     pub used_by_releases: u32,
     /// The stack's newest stored image: what new builds of its apps compile in.
     pub current: bool,
     pub created_by: String,
     pub created_at: i64,
+    pub finished_at: Option<i64>,
 }
 
 /// What a stack image must hold, looked for among its entries: the sandbox starts `/bin/sh`
@@ -131,5 +273,71 @@ mod tests {
         assert_eq!(r.short(), "bookworm@0123456789ab");
         check_name("name", "bookworm_2").expect("valid");
         assert!(check_name("name", "Book worm").is_err());
+    }
+
+    #[test]
+    fn a_build_recipe_is_plain_words() {
+        let good = NewStackBuild {
+            suite: "bookworm".into(),
+            packages: vec!["python3".into(), "libstdc++6".into()],
+            variant: String::new(),
+            mirror: "deb [trusted=yes] file:///srv/mirror stable main".into(),
+        };
+        good.validate().expect("valid");
+        assert_eq!(good.summary(), "bookworm (minbase) + python3, libstdc++6");
+        let field = |b: NewStackBuild| b.validate().err().map(|e| e.field);
+        for (bad, f) in [
+            (
+                NewStackBuild {
+                    suite: "--help".into(),
+                    ..good.clone()
+                },
+                "suite",
+            ),
+            (
+                NewStackBuild {
+                    suite: "a b".into(),
+                    ..good.clone()
+                },
+                "suite",
+            ),
+            (
+                NewStackBuild {
+                    variant: "huge".into(),
+                    ..good.clone()
+                },
+                "variant",
+            ),
+            (
+                NewStackBuild {
+                    packages: vec!["-x".into()],
+                    ..good.clone()
+                },
+                "packages",
+            ),
+            (
+                NewStackBuild {
+                    packages: vec!["$(id)".into()],
+                    ..good.clone()
+                },
+                "packages",
+            ),
+            (
+                NewStackBuild {
+                    mirror: "ftp://x".into(),
+                    ..good.clone()
+                },
+                "mirror",
+            ),
+            (
+                NewStackBuild {
+                    mirror: "deb x\nrm".into(),
+                    ..good.clone()
+                },
+                "mirror",
+            ),
+        ] {
+            assert_eq!(field(bad), Some(f));
+        }
     }
 }

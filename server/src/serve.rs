@@ -43,6 +43,10 @@ pub async fn run(cfg: ServeConfig) -> anyhow::Result<()> {
         .recover()
         .await
         .context("failing builds a stop interrupted")?;
+    builds
+        .recover_stacks()
+        .await
+        .context("failing stack image builds a stop interrupted")?;
     let deploys = crate::jobs::Deploys::new(
         store.clone(),
         live.clone(),

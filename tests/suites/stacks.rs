@@ -9,7 +9,7 @@ use std::time::Duration;
 use vr_app::build::{App, BuildStatus, NewApp};
 use vr_app::deploy::DeployStatus;
 use vr_app::release::{NewRelease, Release, Runner};
-use vr_app::stack::StackImage;
+use vr_app::stack::{NewStackBuild, StackImage};
 use vr_app::swarm::{DispatchRequest, SwarmSpec};
 use vr_tests::harness::Browser;
 use vr_tests::harness::git::GitRepo;
@@ -24,7 +24,7 @@ fn stacked_app() -> (GitRepo, GitRepo) {
             ("bin/detect", "#!/bin/sh\n[ -f \"$1/app.sh\" ] && echo Stacked\n"),
             (
                 "bin/compile",
-                "#!/bin/sh\nset -e\n{ cat /etc/vr-stack 2>/dev/null || echo the builder; } > \"$1/BUILT_IN\"\n\
+                "#!/bin/sh\nset -e\n{ cat /etc/vr-stack 2>/dev/null || { command -v python3 >/dev/null && echo the builder || echo an OS without python; }; } > \"$1/BUILT_IN\"\n\
                  echo \"compiled in: $(cat \"$1/BUILT_IN\")\"\n",
             ),
         ],
@@ -37,6 +37,8 @@ fn stacked_app() -> (GitRepo, GitRepo) {
             (
                 "Procfile",
                 "stacked: echo \"runs on: $(cat /etc/vr-stack)\"; echo \"built in: $(cat BUILT_IN)\"; \
+                 [ -e /usr/bin/python3 ] && echo python:host || echo python:absent; exec sleep 1000\n\
+                 debian: echo \"built in: $(cat BUILT_IN)\"; echo \"debian $(cat /etc/debian_version)\"; \
                  [ -e /usr/bin/python3 ] && echo python:host || echo python:absent; exec sleep 1000\n",
             ),
             (
@@ -97,6 +99,7 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     assert_eq!(images.len(), 1, "{images:?}");
     let image = images[0].clone();
     assert!(image.current);
+    let image_sha = image.sha256.clone().expect("a stored image has its sha256");
     let (ok, out) = vr(&s.server, &token, &["stacks"]);
     assert!(
         ok && out.contains("tiny") && out.contains("current"),
@@ -132,11 +135,11 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
     assert_eq!(
         b.stack.as_ref().map(|s| s.sha256.as_str()),
-        Some(image.sha256.as_str())
+        Some(image_sha.as_str())
     );
     assert!(log.contains("copied to the builder and unpacked"), "{log}");
     assert!(log.contains("compiled in: tiny stack one"), "{log}");
-    let unpacked = s.host.apps_root().join("stacks").join(&image.sha256);
+    let unpacked = s.host.apps_root().join("stacks").join(&image_sha);
     assert!(unpacked.join(".vr-complete").exists());
     // Its /dev node stayed out: the sandbox makes its own /dev.
     assert!(!unpacked.join("dev/null").exists());
@@ -217,7 +220,7 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
         .server
         .data_dir()
         .join("stacks")
-        .join(format!("{}.tar.gz", image.sha256));
+        .join(format!("{image_sha}.tar.gz"));
     assert!(stored.exists());
     let (b2, log) = build(&s.api, "boxed", "main", false).await;
     assert_eq!(b2.status, BuildStatus::Succeeded, "{log}");
@@ -294,6 +297,153 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
         .goto(&s.server.url(&format!("/releases/{}", r.id)))
         .await;
     browser
-        .wait_for_text("[data-test=\"release-stack\"]", &image.sha256[..12])
+        .wait_for_text("[data-test=\"release-stack\"]", &image_sha[..12])
         .await;
+}
+
+/// Waits until image `id` is no longer building; says whether its log grew while it was.
+async fn follow_image(api: &vr_tests::harness::ApiClient, id: i64) -> (StackImage, String, bool) {
+    let until = std::time::Instant::now() + Duration::from_secs(300);
+    let (mut text, mut offset, mut live) = (String::new(), 0, false);
+    loop {
+        let piece: vr_app::build::BuildLog = api
+            .get(&format!(
+                "{}?offset={offset}",
+                vr_app::stack::paths::image_log(id)
+            ))
+            .await
+            .expect_ok()
+            .json();
+        live |= !piece.complete && !piece.text.is_empty();
+        text.push_str(&piece.text);
+        offset = piece.offset;
+        if piece.complete {
+            let image: StackImage = api
+                .get(&vr_app::stack::paths::image(id))
+                .await
+                .expect_ok()
+                .json();
+            return (image, text, live);
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "image {id} still building:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn mmdebstrap_builds_an_image_on_a_builder_with_its_log_live_and_procs_run_on_it() {
+    let s = setup().await;
+    let mirror = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.tools/debian-mirror")
+        .canonicalize()
+        .expect("the test bootstrap's Debian mirror (scripts/bootstrap.sh test)");
+    let recipe = NewStackBuild {
+        suite: "stable".into(),
+        packages: Vec::new(),
+        variant: "essential".into(),
+        mirror: format!("deb [trusted=yes] copy://{} stable main", mirror.display()),
+    };
+    // Bad input is refused by field before anything runs.
+    let bad = s
+        .api
+        .post(
+            &vr_app::stack::paths::stack_build("deb"),
+            &NewStackBuild {
+                suite: "--help".into(),
+                ..recipe.clone()
+            },
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.text.contains("\"suite\""), "{}", bad.text);
+
+    // Started from the Stacks page; the page shows its log as it comes.
+    let browser = Browser::start().await;
+    browser.sign_in(&s.server.base_url(), "admin", PW).await;
+    browser.goto(&s.server.url("/stacks")).await;
+    browser.fill("#stack-name", "deb").await;
+    browser.fill("#stack-suite", "stable").await;
+    browser.fill("#stack-variant", "essential").await;
+    browser.fill("#stack-mirror", &recipe.mirror).await;
+    browser.click("#stack-build").await;
+    browser.wait_for("[data-test=\"stack-log\"]").await;
+    // The form answered with the image (its log shows): it is in the list.
+    let images: Vec<StackImage> = s
+        .api
+        .get(vr_app::stack::paths::STACKS)
+        .await
+        .expect_ok()
+        .json();
+    let started = images.first().cloned().expect("the image being built");
+    assert_eq!(started.recipe, "stable (essential)");
+    let (image, log, live) = follow_image(&s.api, started.id).await;
+    browser
+        .wait_for_text(
+            "[data-test=\"stack-log\"][data-complete=\"true\"]",
+            "I: success",
+        )
+        .await;
+    assert_eq!(image.status, BuildStatus::Succeeded, "{log}");
+    assert!(live, "the log came only at the end:\n{log}");
+    assert!(
+        log.contains("-----> mmdebstrap --variant=essential"),
+        "{log}"
+    );
+    assert!(log.contains("I: success"), "{log}");
+    assert!(image.current && image.sha256.is_some() && image.host.as_deref() == Some("builder1"));
+    let stored = s.server.data_dir().join("stacks").join(format!(
+        "{}.tar.gz",
+        image.sha256.clone().unwrap_or_default()
+    ));
+    assert!(stored.exists());
+
+    // An app builds in it and its proc runs on it: Debian's Essential set, no python.
+    let (bp, repo) = stacked_app();
+    s.api
+        .post(
+            vr_app::build::paths::APPS,
+            &NewApp {
+                name: "debapp".into(),
+                repo_url: repo.url(),
+                buildpack: Some(bp.url()),
+                notes: String::new(),
+                stack: Some("deb".into()),
+            },
+        )
+        .await
+        .expect_status(201);
+    let (b, log) = build(&s.api, "debapp", "main", false).await;
+    assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
+    assert!(log.contains("compiled in: an OS without python"), "{log}");
+    let r: Release = s
+        .api
+        .post(
+            vr_app::release::paths::RELEASES,
+            &NewRelease {
+                build_id: b.id,
+                runner: Runner::Sandbox,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect_status(201)
+        .json();
+    let d = deploy(&s.api, r.id, "debian", "prod", 0).await;
+    assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
+    let proc_dir = s.host.apps_root().join("procs").join(&d.program);
+    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(proc_dir.join("stdout.log")).is_ok_and(|t| t.contains("python:"))
+    });
+    let out = std::fs::read_to_string(proc_dir.join("stdout.log")).unwrap_or_default();
+    assert!(said, "{out}");
+    for want in [
+        "built in: an OS without python",
+        "debian 12",
+        "python:absent",
+    ] {
+        assert!(out.contains(want), "{want} in {out}");
+    }
 }

@@ -27,7 +27,7 @@ use crate::release::{
 };
 use crate::role::Role;
 use crate::secret::Revealed;
-use crate::stack::{StackImage, StackRef};
+use crate::stack::{StackImage, StackRef, StackSource};
 use crate::supervisor::ProcState;
 use crate::swarm::{
     Dispatch, DispatchStatus, DispatchStep, DispatchStepKind, LastDispatch, Placement, SpecChange,
@@ -93,13 +93,19 @@ from_json_struct!(StackImage {
     id,
     stack,
     status,
+    source,
+    recipe,
     sha256,
     size,
+    host,
+    error,
     used_by_releases,
     current,
     created_by,
-    created_at
+    created_at,
+    finished_at
 });
+from_json_named!(StackSource, StackSource::ALL, StackSource::as_str);
 from_json_struct!(Buildpack {
     id,
     url,
@@ -825,12 +831,17 @@ mod tests {
             id: 1,
             stack: "tiny".into(),
             status: BuildStatus::Expired,
-            sha256: "ab".into(),
-            size: 3,
+            source: StackSource::Mmdebstrap,
+            recipe: "bookworm (minbase)".into(),
+            sha256: some("ab".into()),
+            size: some(3),
+            host: some("b".into()),
+            error: some("e".into()),
             used_by_releases: 2,
             current: true,
             created_by: "ann".into(),
             created_at: 4,
+            finished_at: some(5),
         });
         same(Buildpack {
             id: 1,

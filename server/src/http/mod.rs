@@ -255,6 +255,21 @@ pub fn router_and_ops(state: AppState) -> (Router, Vec<openapi::Op>) {
             stacks::list_stacks,
         )
         .post(
+            "/api/stacks/{name}/build",
+            "Build an image of a stack with mmdebstrap on a builder host",
+            stacks::build_stack,
+        )
+        .get(
+            "/api/stacks/images/{id}",
+            "One stack image",
+            stacks::get_image,
+        )
+        .get(
+            "/api/stacks/images/{id}/log",
+            "A stack image build's log from ?offset",
+            stacks::image_log,
+        )
+        .post(
             "/api/builds",
             "Build an app at a version (or join the build of that commit)",
             apps::start_build,

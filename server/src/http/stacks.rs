@@ -3,7 +3,7 @@
 
 use super::apps::receive_upload;
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiPath;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::principal::Principal;
 use crate::state::AppState;
 use axum::Json;
@@ -11,7 +11,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
 use vr_app::api::{LiveMessage, Outcome};
-use vr_app::stack::{StackImage, check_name};
+use vr_app::build::{BuildLog, BuildLogQuery};
+use vr_app::stack::{NewStackBuild, StackImage, check_name};
 
 pub async fn list_stacks(State(state): State<AppState>) -> ApiResult<Json<Vec<StackImage>>> {
     Ok(Json(state.store.list_stack_images().await?))
@@ -44,11 +45,52 @@ pub async fn upload_stack(
             "stack.upload",
             &format!("stack:{name}"),
             Outcome::Ok,
-            &format!("{} ({size} bytes)", image.sha256),
+            &format!("{} ({size} bytes)", image.sha256.as_deref().unwrap_or("?")),
         )
         .await;
     let _ = state.live.send(LiveMessage::Apps);
     Ok((StatusCode::CREATED, Json(image)))
+}
+
+/// A new image of the stack built by mmdebstrap on a builder host; answers at once, the build
+/// goes on (its log at `/api/stacks/images/{id}/log`).
+pub async fn build_stack(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(recipe): ApiJson<NewStackBuild>,
+) -> ApiResult<(StatusCode, Json<StackImage>)> {
+    check_name("name", &name)?;
+    recipe.validate()?;
+    let image = state
+        .builds
+        .request_stack_build(&p.username, &name, recipe)
+        .await?;
+    state
+        .record(
+            &p.username,
+            "stack.build.start",
+            &format!("stack:{name}#{}", image.id),
+            Outcome::Ok,
+            &image.recipe,
+        )
+        .await;
+    Ok((StatusCode::ACCEPTED, Json(image)))
+}
+
+pub async fn get_image(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<StackImage>> {
+    Ok(Json(state.store.stack_image(id).await?))
+}
+
+pub async fn image_log(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<BuildLogQuery>,
+) -> ApiResult<Json<BuildLog>> {
+    Ok(Json(state.builds.stack_log(id, q.offset).await?))
 }
 
 /// An app may name only a stack that has an image.

@@ -48,8 +48,8 @@ impl Default for BuildConfig {
 
 pub struct Builds {
     pub(super) store: Store,
-    live: broadcast::Sender<LiveMessage>,
-    fleet: Arc<FleetService>,
+    pub(super) live: broadcast::Sender<LiveMessage>,
+    pub(super) fleet: Arc<FleetService>,
     artifacts: PathBuf,
     /// Stack images' tarballs, by sha256 (`jobs::stacks`).
     pub(super) stacks: PathBuf,
@@ -166,26 +166,9 @@ impl Builds {
 
     /// The log from `offset`; `complete` once the build is over.
     pub async fn log(&self, id: i64, offset: u64) -> Result<BuildLog, JobError> {
-        use tokio::io::{AsyncReadExt, AsyncSeekExt};
         // Read the status first: a build that is over has written all of its log.
         let build = self.store.build(id).await?;
-        let mut bytes = Vec::new();
-        let mut start = 0;
-        let mut len = 0;
-        if let Ok(mut file) = tokio::fs::File::open(self.log_path(id)).await {
-            len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-            start = offset.min(len);
-            if file.seek(std::io::SeekFrom::Start(start)).await.is_ok() {
-                // At most MAX_LOG_CHUNK per answer: a client keeps reading from `offset`.
-                let _ = file.take(MAX_LOG_CHUNK).read_to_end(&mut bytes).await;
-            }
-        }
-        let next = start + bytes.len() as u64;
-        Ok(BuildLog {
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            offset: next,
-            complete: !build.status.in_progress() && next >= len,
-        })
+        Ok(read_log(&self.log_path(id), offset, build.status.in_progress()).await)
     }
 
     fn announce(&self, build: &Build) {
@@ -257,7 +240,7 @@ impl Builds {
     }
 
     /// An active builder host that is not known to be down.
-    async fn pick_builder(&self) -> Result<Host, JobError> {
+    pub(super) async fn pick_builder(&self) -> Result<Host, JobError> {
         let hosts = self.store.list_hosts().await?;
         let mut builders: Vec<Host> = hosts
             .into_iter()
@@ -721,8 +704,31 @@ impl Builds {
     }
 }
 
+/// A job's log file from `offset`, at most [`MAX_LOG_CHUNK`] of it; `complete` once the job is
+/// over (`running` false, read before) and everything was read.
+pub(super) async fn read_log(path: &Path, offset: u64, running: bool) -> BuildLog {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut bytes = Vec::new();
+    let mut start = 0;
+    let mut len = 0;
+    if let Ok(mut file) = tokio::fs::File::open(path).await {
+        len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+        start = offset.min(len);
+        if file.seek(std::io::SeekFrom::Start(start)).await.is_ok() {
+            // At most MAX_LOG_CHUNK per answer: a client keeps reading from `offset`.
+            let _ = file.take(MAX_LOG_CHUNK).read_to_end(&mut bytes).await;
+        }
+    }
+    let next = start + bytes.len() as u64;
+    BuildLog {
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        offset: next,
+        complete: !running && next >= len,
+    }
+}
+
 /// Runs blocking host work and flattens its two error layers into the reason to show.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<Result<T, BuildError>, crate::remote::RemoteError> + Send + 'static,
 ) -> Result<T, String> {
     match tokio::task::spawn_blocking(f).await {

@@ -3,11 +3,19 @@
 //! `{data_dir}/stacks/`, and deleted when retention expires the last image holding it.
 
 use super::JobError;
-use super::build::{SCAN_MAX, ScanError, scan_tarball};
+use super::build::{SCAN_MAX, ScanError, blocking, read_log, scan_tarball};
 use crate::clock::now_ms;
+use crate::events::record_event;
+use crate::remote::build::{BuildError, cleanup, download_file};
+use crate::remote::link::HostLink;
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use vr_app::stack::{StackImage, StackRef, entry_path, missing_files, skipped};
+use std::sync::Arc;
+use vr_app::api::{LiveMessage, Outcome};
+use vr_app::build::BuildLog;
+use vr_app::fleet::Host;
+use vr_app::stack::{NewStackBuild, StackImage, StackRef, entry_path, missing_files, skipped};
 
 impl super::Builds {
     /// Where an image's tarball is kept on this server.
@@ -54,6 +62,203 @@ impl super::Builds {
             .await?;
         self.expire_stacks().await;
         Ok(image)
+    }
+
+    fn stack_log_path(&self, id: i64) -> PathBuf {
+        self.stacks.join(format!("{id}.log"))
+    }
+
+    fn append_stack_log(&self, id: i64, bytes: &[u8]) {
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.stack_log_path(id))
+            .and_then(|mut f| f.write_all(bytes));
+        if let Err(e) = written {
+            tracing::error!(image = id, error = %e, "could not write a stack image's log");
+        }
+    }
+
+    /// An image build's log from `offset`; `complete` once it is over.
+    pub async fn stack_log(&self, id: i64, offset: u64) -> Result<BuildLog, JobError> {
+        let image = self.store.stack_image(id).await?;
+        Ok(read_log(&self.stack_log_path(id), offset, image.status.in_progress()).await)
+    }
+
+    /// At start: image builds a stopped server left unfinished are failed, with a line in
+    /// their log.
+    pub async fn recover_stacks(&self) -> Result<(), JobError> {
+        for id in self.store.fail_unfinished_stack_builds(now_ms()).await? {
+            self.append_stack_log(
+                id,
+                b"\n-----> The server stopped during this build; start it again.\n",
+            );
+        }
+        Ok(())
+    }
+
+    /// Starts building an image of `stack` with mmdebstrap on a builder host; the row is
+    /// recorded before anything runs there.
+    pub async fn request_stack_build(
+        self: &Arc<Self>,
+        actor: &str,
+        stack: &str,
+        recipe: NewStackBuild,
+    ) -> Result<StackImage, JobError> {
+        let host = self.pick_builder().await?;
+        let image = self
+            .store
+            .create_stack_build(
+                stack.to_string(),
+                recipe.clone(),
+                actor.to_string(),
+                now_ms(),
+            )
+            .await?;
+        let _ = self.live.send(LiveMessage::Apps);
+        let this = Arc::clone(self);
+        let actor = actor.to_string();
+        let id = image.id;
+        tokio::spawn(async move { this.run_stack_build(id, host, recipe, actor).await });
+        Ok(image)
+    }
+
+    async fn run_stack_build(
+        self: Arc<Self>,
+        id: i64,
+        host: Host,
+        recipe: NewStackBuild,
+        actor: String,
+    ) {
+        let outcome = self.stack_build(id, &host, &recipe).await;
+        let ended = match outcome {
+            Ok((sha, size)) => {
+                self.append_stack_log(id, b"-----> Image stored\n");
+                let done = self.store.finish_stack_build(id, sha, size, now_ms()).await;
+                self.expire_stacks().await;
+                done
+            }
+            Err(why) => {
+                self.append_stack_log(id, format!("\n-----> Build failed: {why}\n").as_bytes());
+                self.store.fail_stack_build(id, why, now_ms()).await
+            }
+        };
+        let _ = self.live.send(LiveMessage::Apps);
+        match ended {
+            Ok(image) => {
+                let (outcome, detail) = match &image.error {
+                    None => (
+                        Outcome::Ok,
+                        format!(
+                            "{} ({} bytes, sha256 {})",
+                            image.recipe,
+                            image.size.unwrap_or(0),
+                            image.sha256.as_deref().unwrap_or("?")
+                        ),
+                    ),
+                    Some(e) => (Outcome::Failed, e.clone()),
+                };
+                record_event(
+                    &self.store,
+                    &self.live,
+                    &actor,
+                    "stack.build",
+                    &format!("stack:{}#{}", image.stack, image.id),
+                    outcome,
+                    &detail,
+                )
+                .await;
+            }
+            Err(e) => {
+                tracing::error!(image = id, error = %e, "could not record the end of an image build")
+            }
+        }
+    }
+
+    /// mmdebstrap on the builder (its own session), the tarball copied back and checked.
+    async fn stack_build(
+        &self,
+        id: i64,
+        host: &Host,
+        recipe: &NewStackBuild,
+    ) -> Result<(String, u64), String> {
+        self.store
+            .start_stack_build(id, host.settings.name.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = self.live.send(LiveMessage::Apps);
+        self.append_stack_log(
+            id,
+            format!(
+                "-----> Building {} on {}\n",
+                recipe.summary(),
+                host.settings.name
+            )
+            .as_bytes(),
+        );
+        // Its own session: a long build must not hold the link the poller uses.
+        let link = Arc::new(HostLink::default());
+        let access = self.fleet.access(host);
+        let timeout = self.config.timeout;
+        let log_path = self.stack_log_path(id);
+        let part = self.stacks.join(format!(".part-{id}"));
+        let (l, a, r, p) = (
+            Arc::clone(&link),
+            access.clone(),
+            recipe.clone(),
+            part.clone(),
+        );
+        let made = blocking(move || {
+            let mut file = std::fs::File::create(&p).map_err(|e| BuildError::Failed(e.to_string()));
+            l.run(&a, |s| {
+                let mut log = |bytes: &[u8]| {
+                    let _ = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&log_path)
+                        .and_then(|mut f| f.write_all(bytes));
+                };
+                let (made, work) = match crate::remote::stack::build_image(
+                    s.conn, s.layout, id, &r, timeout, &mut log,
+                ) {
+                    Ok(m) => m,
+                    Err(BuildError::Remote(e)) => return Err(e),
+                    Err(other) => return Ok(Err(other)),
+                };
+                let f = match file.as_mut() {
+                    Ok(f) => f,
+                    Err(e) => return Ok(Err(BuildError::Failed(e.to_string()))),
+                };
+                let copied = download_file(s.conn, s.layout, &made, f, timeout);
+                cleanup(s.conn, s.layout, &work);
+                Ok(copied.map(|()| (made.sha256, made.size)))
+            })
+            .map(|w| w.value)
+        })
+        .await;
+        let (sha, size) = match made {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_file(&part);
+                return Err(e);
+            }
+        };
+        let p = part.clone();
+        let checked = tokio::task::spawn_blocking(move || check_image(&p, SCAN_MAX))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|c| c);
+        if let Err(why) = checked {
+            let _ = std::fs::remove_file(&part);
+            return Err(format!("the image is not usable: {why}"));
+        }
+        std::fs::rename(&part, self.stack_path(&sha))
+            .map_err(|e| format!("storing the image: {e}"))?;
+        self.append_stack_log(
+            id,
+            format!("-----> Copied {size} bytes, sha256 {sha}\n").as_bytes(),
+        );
+        Ok((sha, size))
     }
 
     /// Expires images no release, build or stack needs any more and deletes the tarballs no

@@ -25,7 +25,7 @@ pub enum BuildError {
 }
 
 /// Where builds live on the builder: `{apps_root}/build`.
-fn build_root(layout: &Layout) -> String {
+pub(super) fn build_root(layout: &Layout) -> String {
     format!("{}/build", layout.apps_root)
 }
 
@@ -35,7 +35,7 @@ pub fn url_key(url: &str) -> String {
 }
 
 /// `[sudo -n] sh -c SCRIPT sh ARGS…`, every word quoted.
-fn script_line(layout: &Layout, script: &str, args: &[&str]) -> String {
+pub(super) fn script_line(layout: &Layout, script: &str, args: &[&str]) -> String {
     let mut words = vec![quote("sh"), quote("-c"), quote(script), quote("sh")];
     words.extend(args.iter().map(|a| quote(a)));
     let line = words.join(" ");
@@ -347,10 +347,40 @@ pub fn download(
     dest: &mut dyn Write,
     deadline: Duration,
 ) -> Result<(), BuildError> {
+    download_file(
+        conn,
+        layout,
+        &Made {
+            path: built.artifact.clone(),
+            sha256: built.sha256.clone(),
+            size: built.size,
+        },
+        dest,
+        deadline,
+    )
+}
+
+/// A file a builder made, as it reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Made {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Copies `made` into `dest`, hashing it on the way; fails unless it is what was reported.
+pub fn download_file(
+    conn: &mut Connection,
+    layout: &Layout,
+    made: &Made,
+    dest: &mut dyn Write,
+    deadline: Duration,
+) -> Result<(), BuildError> {
+    let built = made;
     let mut hasher = Sha256::new();
     let mut stderr = Vec::new();
     let mut received: u64 = 0;
-    let cat = format!("cat -- {}", quote(&built.artifact));
+    let cat = format!("cat -- {}", quote(&built.path));
     let line = if layout.sudo {
         format!("sudo -n {cat}")
     } else {

@@ -10,6 +10,7 @@ pub mod link;
 pub mod sandbox;
 pub mod shell;
 pub mod ssh;
+pub mod stack;
 pub mod supervisor;
 pub mod tails;
 pub mod xmlrpc;

@@ -3,25 +3,37 @@
 use super::{Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use vr_app::build::BuildStatus;
-use vr_app::stack::{StackImage, StackRef};
+use vr_app::stack::{NewStackBuild, StackImage, StackRef, StackSource};
 
 /// Releases count as users of an image through the stack in their config.
 const IMAGE_COLUMNS: &str = "i.id, i.stack, i.status, i.sha256, i.size, i.created_by, i.created_at, \
      (SELECT count(*) FROM releases r WHERE json_extract(r.config, '$.stack.sha256') = i.sha256), \
-     i.id = (SELECT max(id) FROM stack_images n WHERE n.stack = i.stack AND n.status = 'succeeded')";
+     i.id IS (SELECT max(id) FROM stack_images n WHERE n.stack = i.stack AND n.status = 'succeeded'), \
+     i.source, i.recipe, i.host, i.error, i.finished_at";
 
 fn image_from_row(r: &Row<'_>) -> rusqlite::Result<StackImage> {
     let status: String = r.get(2)?;
+    let source: String = r.get(9)?;
+    let recipe: String = r.get(10)?;
     Ok(StackImage {
         id: r.get(0)?,
         stack: r.get(1)?,
-        status: BuildStatus::parse(&status).unwrap_or(BuildStatus::Expired),
+        status: BuildStatus::parse(&status).unwrap_or(BuildStatus::Failed),
         sha256: r.get(3)?,
-        size: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        size: r
+            .get::<_, Option<i64>>(4)?
+            .and_then(|n| u64::try_from(n).ok()),
         created_by: r.get(5)?,
         created_at: r.get(6)?,
         used_by_releases: u32::try_from(r.get::<_, i64>(7)?).unwrap_or(u32::MAX),
         current: r.get(8)?,
+        source: StackSource::parse(&source).unwrap_or(StackSource::Upload),
+        recipe: serde_json::from_str::<NewStackBuild>(&recipe)
+            .map(|b| b.summary())
+            .unwrap_or_default(),
+        host: r.get(11)?,
+        error: r.get(12)?,
+        finished_at: r.get(13)?,
     })
 }
 
@@ -59,8 +71,8 @@ impl Store {
     ) -> Result<StackImage, StoreError> {
         self.call(move |c| {
             c.execute(
-                "INSERT INTO stack_images (stack, status, sha256, size, created_by, created_at) \
-                 VALUES (?1, 'succeeded', ?2, ?3, ?4, ?5)",
+                "INSERT INTO stack_images (stack, status, source, sha256, size, created_by, \
+                   created_at, finished_at) VALUES (?1, 'succeeded', 'upload', ?2, ?3, ?4, ?5, ?5)",
                 params![
                     stack,
                     sha256,
@@ -74,12 +86,118 @@ impl Store {
         .await
     }
 
+    pub async fn stack_image(&self, id: i64) -> Result<StackImage, StoreError> {
+        self.call(move |c| image_with_id(c, id)).await
+    }
+
+    /// An image mmdebstrap is to build: `pending`, its recipe kept.
+    pub async fn create_stack_build(
+        &self,
+        stack: String,
+        recipe: NewStackBuild,
+        actor: String,
+        now: i64,
+    ) -> Result<StackImage, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO stack_images (stack, status, source, recipe, created_by, created_at) \
+                 VALUES (?1, 'pending', 'mmdebstrap', ?2, ?3, ?4)",
+                params![
+                    stack,
+                    serde_json::to_string(&recipe).unwrap_or_default(),
+                    actor,
+                    now
+                ],
+            )?;
+            image_with_id(c, c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// The recipe an image build was asked with.
+    pub async fn stack_recipe(&self, id: i64) -> Result<NewStackBuild, StoreError> {
+        self.call(move |c| {
+            let text: String =
+                c.query_row("SELECT recipe FROM stack_images WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            serde_json::from_str(&text).map_err(|e| StoreError::Io(e.to_string()))
+        })
+        .await
+    }
+
+    pub async fn start_stack_build(&self, id: i64, host: String) -> Result<StackImage, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE stack_images SET status = 'running', host = ?2 WHERE id = ?1",
+                params![id, host],
+            )?;
+            image_with_id(c, id)
+        })
+        .await
+    }
+
+    pub async fn finish_stack_build(
+        &self,
+        id: i64,
+        sha256: String,
+        size: u64,
+        now: i64,
+    ) -> Result<StackImage, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE stack_images SET status = 'succeeded', sha256 = ?2, size = ?3, \
+                   finished_at = ?4 WHERE id = ?1",
+                params![id, sha256, i64::try_from(size).unwrap_or(i64::MAX), now],
+            )?;
+            image_with_id(c, id)
+        })
+        .await
+    }
+
+    pub async fn fail_stack_build(
+        &self,
+        id: i64,
+        error: String,
+        now: i64,
+    ) -> Result<StackImage, StoreError> {
+        self.call(move |c| {
+            c.execute(
+                "UPDATE stack_images SET status = 'failed', error = ?2, finished_at = ?3 WHERE id = ?1",
+                params![id, error, now],
+            )?;
+            image_with_id(c, id)
+        })
+        .await
+    }
+
+    /// Image builds a stopped server left unfinished: failed with the reason.
+    pub async fn fail_unfinished_stack_builds(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        self.call(move |c| {
+            let ids: Vec<i64> = {
+                let mut stmt = c.prepare(
+                    "SELECT id FROM stack_images WHERE status IN ('pending', 'running')",
+                )?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            c.execute(
+                "UPDATE stack_images SET status = 'failed', finished_at = ?1, \
+                   error = 'the server stopped during this build; start it again' \
+                 WHERE status IN ('pending', 'running')",
+                [now],
+            )?;
+            Ok(ids)
+        })
+        .await
+    }
+
     /// The image new builds of `stack` compile in: its newest stored one.
     pub async fn current_stack_image(&self, stack: String) -> Result<StackRef, StoreError> {
         self.call(move |c| {
             c.query_row(
                 "SELECT sha256 FROM stack_images WHERE stack = ?1 AND status = 'succeeded' \
-                 ORDER BY id DESC LIMIT 1",
+                   AND sha256 IS NOT NULL ORDER BY id DESC LIMIT 1",
                 [&stack],
                 |r| r.get::<_, String>(0),
             )
@@ -113,7 +231,7 @@ impl Store {
     pub async fn expire_stack_images(&self) -> Result<Vec<String>, StoreError> {
         self.call(|c| {
             let tx = c.transaction()?;
-            let old: Vec<(i64, String)> = {
+            let old: Vec<(i64, Option<String>)> = {
                 let mut stmt = tx.prepare(
                     "SELECT i.id, i.sha256 FROM stack_images i WHERE i.status = 'succeeded' \
                        AND i.id != (SELECT max(id) FROM stack_images n \
@@ -128,6 +246,7 @@ impl Store {
             };
             let mut gone = Vec::new();
             for (id, sha) in old {
+                let Some(sha) = sha else { continue };
                 tx.execute(
                     "UPDATE stack_images SET status = 'expired' WHERE id = ?1",
                     [id],
