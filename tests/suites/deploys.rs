@@ -52,7 +52,10 @@ pub fn web_app() -> GitRepo {
                  echo: exec python3 echo.py\n\
                  netweb: exec python3 -m http.server $PORT --bind 0.0.0.0\n\
                  hog: exec python3 -c \"import time; b = bytearray(256 * 1024 * 1024); print('allocated', flush=True); time.sleep(1000)\"\n\
-                 boxed: echo \"uid=$(id -u) home=$HOME pwd=$(pwd) tricky=$TRICKY\"; ls \"$OTHER\" >/dev/null 2>&1 && echo other:seen || echo other:hidden; touch /app/x 2>/dev/null || echo app:read-only; echo hi > /data/shared/note && echo volume:written; sleep 1000 & sleep 1000\n",
+                 boxed: echo \"uid=$(id -u) home=$HOME pwd=$(pwd) tricky=$TRICKY\"; ls \"$OTHER\" >/dev/null 2>&1 && echo other:seen || echo other:hidden; touch /app/x 2>/dev/null || echo app:read-only; echo hi > /data/shared/note && echo volume:written; \
+                 ls \"$SERVER\" >/dev/null 2>&1 && echo server:seen || echo server:hidden; \
+                 for d in / /var /etc /usr /run /run/vr /home /data; do touch \"$d/x\" 2>/dev/null && echo \"wrote:$d\"; done; echo writes:tried; \
+                 sleep 1000 & sleep 1000\n",
             ),
         ],
         "web app",
@@ -754,7 +757,11 @@ async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() 
     let procs_dir = s.host.apps_root().join("procs");
     let new = |mount: &str| NewRelease {
         build_id: b.id,
-        env_yaml: format!("TRICKY: boxed\nOTHER: {}\n", procs_dir.display()),
+        env_yaml: format!(
+            "TRICKY: boxed\nOTHER: {}\nSERVER: {}\n",
+            procs_dir.display(),
+            s.server.data_dir().display()
+        ),
         volumes: vec![vr_app::release::Volume {
             host_dir: shared.display().to_string(),
             mount_dir: mount.into(),
@@ -824,7 +831,7 @@ async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() 
     assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
     let dir = procs_dir.join(&d.program);
     let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(dir.join("stdout.log")).is_ok_and(|t| t.contains("volume:written"))
+        std::fs::read_to_string(dir.join("stdout.log")).is_ok_and(|t| t.contains("writes:tried"))
     });
     let log = std::fs::read_to_string(dir.join("stdout.log")).unwrap_or_default();
     assert!(said, "{log}");
@@ -833,9 +840,15 @@ async fn a_sandboxed_proc_sees_only_what_is_its_own_and_leaves_nothing_behind() 
         "other:hidden",
         "app:read-only",
         "volume:written",
+        // The server's files (its data dir, on this same machine) are not there.
+        "server:hidden",
+        "writes:tried",
     ] {
         assert!(log.contains(want), "{want} in {log}");
     }
+    // Nothing outside its home, its volumes and its private /tmp takes a write.
+    assert!(!log.contains("wrote:"), "{log}");
+    assert!(s.server.data_dir().exists());
     assert_eq!(
         std::fs::read_to_string(shared.join("note")).ok().as_deref(),
         Some("hi\n")

@@ -299,6 +299,55 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     browser
         .wait_for_text("[data-test=\"release-stack\"]", &image_sha[..12])
         .await;
+
+    // An image nothing used, once another is newer, expires and its tarball goes.
+    let mut uploaded = Vec::new();
+    for marker in ["tiny stack three", "tiny stack four"] {
+        let root = dir.path().join(marker.replace(' ', "-"));
+        tiny_root(&root, &["sh", "setpriv"], marker);
+        let (ok, out) = vr(
+            &s.server,
+            &token,
+            &[
+                "stack",
+                "upload",
+                "tiny",
+                &tarball(&root).display().to_string(),
+            ],
+        );
+        assert!(ok, "{out}");
+        let images: Vec<StackImage> = s
+            .api
+            .get(vr_app::stack::paths::STACKS)
+            .await
+            .expect_ok()
+            .json();
+        uploaded.push(images[0].clone());
+    }
+    let images: Vec<StackImage> = s
+        .api
+        .get(vr_app::stack::paths::STACKS)
+        .await
+        .expect_ok()
+        .json();
+    let three = images
+        .iter()
+        .find(|i| i.id == uploaded[0].id)
+        .expect("image three");
+    assert_eq!(three.status, BuildStatus::Expired, "{images:#?}");
+    let gone = s.server.data_dir().join("stacks").join(format!(
+        "{}.tar.gz",
+        three.sha256.clone().unwrap_or_default()
+    ));
+    assert!(!gone.exists());
+    // Image one (a release runs on it) and two (a kept build and the swarm's) stay.
+    assert!(
+        images
+            .iter()
+            .filter(|i| i.status == BuildStatus::Succeeded)
+            .count()
+            >= 3
+    );
 }
 
 /// Waits until image `id` is no longer building; says whether its log grew while it was.
