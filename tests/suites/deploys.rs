@@ -704,15 +704,35 @@ async fn run_as_and_memory_limit_apply_to_the_proc() {
         uid_line.split_whitespace().nth(1) == Some(nobody.as_str()),
         "{uid_line} vs {nobody}"
     );
-    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
-    let space = limits
-        .lines()
-        .find(|l| l.starts_with("Max address space"))
-        .unwrap_or_default()
-        .to_string();
+    // Its memory limit is a cgroup of its own, joined as root before dropping to nobody; on
+    // a host whose cgroups vr cannot use, `ulimit -v`.
+    let bytes = (512u64 * 1024 * 1024).to_string();
+    match memory_group(&worker.program) {
+        Some((group, limit, _)) => {
+            let set = std::fs::read_to_string(group.join(limit)).unwrap_or_default();
+            assert_eq!(set.trim(), bytes);
+            let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+            assert!(
+                groups.contains(&format!("/vr/{}", worker.program)),
+                "{groups}"
+            );
+        }
+        None => {
+            let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+            let space = limits
+                .lines()
+                .find(|l| l.starts_with("Max address space"))
+                .unwrap_or_default()
+                .to_string();
+            assert!(space.contains(&bytes), "{space}");
+        }
+    }
+    // No new privileges for it (setuid programs cannot raise them).
     assert!(
-        space.contains(&(512u64 * 1024 * 1024).to_string()),
-        "{space}"
+        status
+            .lines()
+            .any(|l| l.starts_with("NoNewPrivs:") && l.trim_end().ends_with('1')),
+        "{status}"
     );
     // It wrote in its HOME as that user.
     let dir = s.host.apps_root().join("procs").join(&worker.program);

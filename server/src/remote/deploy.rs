@@ -49,6 +49,12 @@ impl ProcSpec<'_> {
         self.runner == vr_app::release::Runner::Sandbox
     }
 
+    /// Its run script starts as root (no Supervisor `user=`) and drops to the run-as user
+    /// itself: in a sandbox, and for a memory limit, whose cgroup only root can make and join.
+    fn starts_as_root(&self) -> bool {
+        self.sandboxed() || self.mem_limit_mb.is_some()
+    }
+
     /// Who owns the proc's env, settings and home: its run-as user, or in a sandbox the user
     /// it drops to.
     fn owner(&self) -> &str {
@@ -269,13 +275,9 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
     );
     let build = build_dir(layout, spec.build_sha256);
     if let Some(mb) = spec.mem_limit_mb {
-        if spec.sandboxed() {
-            // The script runs as root here: a cgroup of its own where the host has one.
-            s.push_str(&super::sandbox::memory_lines(spec.program, mb));
-        } else {
-            // Virtual memory, as `ulimit -v` allows any user on any host.
-            s.push_str(&format!("ulimit -v {}\n", mb * 1024));
-        }
+        // The script runs as root here: a cgroup of its own where the host has one, else
+        // `ulimit -v`.
+        s.push_str(&super::sandbox::memory_lines(spec.program, mb));
     }
     if spec.sandboxed() {
         // Started as root; the user's env is read only inside, after privileges are dropped.
@@ -285,18 +287,28 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
         ));
         return s;
     }
-    s.push_str(&format!(
-        ". {env}\nexport PORT={port} APP_SETTINGS_YAML={settings} HOME={home}\n",
+    let body = format!(
+        ". {env}; export PORT={port} APP_SETTINGS_YAML={settings} HOME={home}; cd {build}; exec /bin/sh -c {command}",
         env = quote(&format!("{dir}/env")),
         port = spec.port,
         settings = quote(&format!("{dir}/settings.yaml")),
         home = quote(&format!("{dir}/home")),
-    ));
-    s.push_str(&format!(
-        "cd {}\nexec /bin/sh -c {}\n",
-        quote(&build),
-        quote(spec.command)
-    ));
+        build = quote(&build),
+        command = quote(spec.command),
+    );
+    match spec.run_as.filter(|_| spec.starts_as_root()) {
+        // Privileges dropped before the user's env file is read: root never reads what the
+        // user can change.
+        Some(user) => s.push_str(&format!(
+            "exec setpriv {} --no-new-privs -- /bin/sh -c {}\n",
+            super::sandbox::drop_to(user),
+            quote(&body)
+        )),
+        None => {
+            s.push_str(&body);
+            s.push('\n');
+        }
+    }
     s
 }
 
@@ -317,8 +329,8 @@ fn program_conf(layout: &Layout, spec: &ProcSpec<'_>) -> String {
         dir = ini(&dir),
         build = ini(&build_dir(layout, spec.build_sha256)),
     );
-    // A sandbox starts as root and drops to its user itself.
-    if let Some(user) = spec.run_as.filter(|_| !spec.sandboxed()) {
+    // A sandbox, or a proc with a memory limit, starts as root and drops to its user itself.
+    if let Some(user) = spec.run_as.filter(|_| !spec.starts_as_root()) {
         s.push_str(&format!("user={}\n", ini(user)));
     }
     s
