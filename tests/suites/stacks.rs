@@ -51,6 +51,45 @@ fn stacked_app() -> (GitRepo, GitRepo) {
     (bp, app)
 }
 
+/// `vr stack upload tiny` of a root the test makes in `dir/name` with `programs`.
+fn upload(
+    s: &super::builds::Setup,
+    token: &str,
+    dir: &std::path::Path,
+    name: &str,
+    programs: &[&str],
+    marker: &str,
+) -> (bool, String) {
+    let root = dir.join(name);
+    tiny_root(&root, programs, marker);
+    vr(
+        &s.server,
+        token,
+        &[
+            "stack",
+            "upload",
+            "tiny",
+            &tarball(&root).display().to_string(),
+        ],
+    )
+}
+
+/// Deploys `proc_type` of release `release` (port 0) and waits until its output, which ends
+/// with its `python:` line, says each of `wants`.
+async fn deployed_says(s: &super::builds::Setup, release: i64, proc_type: &str, wants: &[&str]) {
+    let d = deploy(&s.api, release, proc_type, "prod", 0).await;
+    assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
+    let proc_dir = s.host.apps_root().join("procs").join(&d.program);
+    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(proc_dir.join("stdout.log")).is_ok_and(|t| t.contains("python:"))
+    });
+    let out = std::fs::read_to_string(proc_dir.join("stdout.log")).unwrap_or_default();
+    assert!(said, "{out}");
+    for want in wants {
+        assert!(out.contains(want), "{want} in {out}");
+    }
+}
+
 #[tokio::test]
 async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     let s = setup().await;
@@ -58,33 +97,11 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     // An image without setpriv is refused, naming what it lacks; nothing is stored.
-    let lacking = dir.path().join("lacking");
-    tiny_root(&lacking, &["sh", "cat"], "lacking");
-    let (ok, out) = vr(
-        &s.server,
-        &token,
-        &[
-            "stack",
-            "upload",
-            "tiny",
-            &tarball(&lacking).display().to_string(),
-        ],
-    );
+    let (ok, out) = upload(&s, &token, dir.path(), "lacking", &["sh", "cat"], "lacking");
     assert!(!ok, "{out}");
     assert!(out.contains("has no setpriv (util-linux)"), "{out}");
 
-    let one = dir.path().join("one");
-    tiny_root(&one, &PROGRAMS, "tiny stack one");
-    let (ok, out) = vr(
-        &s.server,
-        &token,
-        &[
-            "stack",
-            "upload",
-            "tiny",
-            &tarball(&one).display().to_string(),
-        ],
-    );
+    let (ok, out) = upload(&s, &token, dir.path(), "one", &PROGRAMS, "tiny stack one");
     assert!(ok, "{out}");
     assert!(
         out.contains("uploaded image #") && out.contains("of stack tiny"),
@@ -173,35 +190,20 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     assert_eq!(r.config.stack, b.stack);
 
     // The proc and its uptest run with the image as `/`: its files, none of the host's.
-    let d = deploy(&s.api, r.id, "stacked", "prod", 0).await;
-    assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
-    let proc_dir = s.host.apps_root().join("procs").join(&d.program);
-    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(proc_dir.join("stdout.log")).is_ok_and(|t| t.contains("python:"))
-    });
-    let out = std::fs::read_to_string(proc_dir.join("stdout.log")).unwrap_or_default();
-    assert!(said, "{out}");
-    for want in [
-        "runs on: tiny stack one",
-        "built in: tiny stack one",
-        "python:absent",
-    ] {
-        assert!(out.contains(want), "{want} in {out}");
-    }
+    deployed_says(
+        &s,
+        r.id,
+        "stacked",
+        &[
+            "runs on: tiny stack one",
+            "built in: tiny stack one",
+            "python:absent",
+        ],
+    )
+    .await;
 
     // A new image becomes current for new builds; the one a release runs on stays stored.
-    let two = dir.path().join("two");
-    tiny_root(&two, &PROGRAMS, "tiny stack two");
-    let (ok, out) = vr(
-        &s.server,
-        &token,
-        &[
-            "stack",
-            "upload",
-            "tiny",
-            &tarball(&two).display().to_string(),
-        ],
-    );
+    let (ok, out) = upload(&s, &token, dir.path(), "two", &PROGRAMS, "tiny stack two");
     assert!(ok, "{out}");
     let images: Vec<StackImage> = s
         .api
@@ -303,18 +305,8 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     // An image nothing used, once another is newer, expires and its tarball goes.
     let mut uploaded = Vec::new();
     for marker in ["tiny stack three", "tiny stack four"] {
-        let root = dir.path().join(marker.replace(' ', "-"));
-        tiny_root(&root, &["sh", "setpriv"], marker);
-        let (ok, out) = vr(
-            &s.server,
-            &token,
-            &[
-                "stack",
-                "upload",
-                "tiny",
-                &tarball(&root).display().to_string(),
-            ],
-        );
+        let name = marker.replace(' ', "-");
+        let (ok, out) = upload(&s, &token, dir.path(), &name, &["sh", "setpriv"], marker);
         assert!(ok, "{out}");
         let images: Vec<StackImage> = s
             .api
@@ -480,19 +472,15 @@ async fn mmdebstrap_builds_an_image_on_a_builder_with_its_log_live_and_procs_run
         .await
         .expect_status(201)
         .json();
-    let d = deploy(&s.api, r.id, "debian", "prod", 0).await;
-    assert_eq!(d.status, DeployStatus::Succeeded, "{d:#?}");
-    let proc_dir = s.host.apps_root().join("procs").join(&d.program);
-    let said = vr_tests::harness::ports::wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(proc_dir.join("stdout.log")).is_ok_and(|t| t.contains("python:"))
-    });
-    let out = std::fs::read_to_string(proc_dir.join("stdout.log")).unwrap_or_default();
-    assert!(said, "{out}");
-    for want in [
-        "built in: an OS without python",
-        "debian 12",
-        "python:absent",
-    ] {
-        assert!(out.contains(want), "{want} in {out}");
-    }
+    deployed_says(
+        &s,
+        r.id,
+        "debian",
+        &[
+            "built in: an OS without python",
+            "debian 12",
+            "python:absent",
+        ],
+    )
+    .await;
 }

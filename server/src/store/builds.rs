@@ -511,22 +511,8 @@ impl Store {
     /// Builds a server restart interrupted: marked failed with the reason (they are not
     /// resumed: the work dir on the builder is rebuilt from scratch by a new request).
     pub async fn fail_unfinished_builds(&self, now: i64) -> Result<Vec<i64>, StoreError> {
-        self.call(move |c| {
-            let mut stmt =
-                c.prepare("SELECT id FROM builds WHERE status IN ('pending', 'running')")?;
-            let ids: Vec<i64> = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            drop(stmt);
-            c.execute(
-                "UPDATE builds SET status = 'failed', finished_at = ?1, \
-                   error = 'the server stopped during this build; start it again' \
-                 WHERE status IN ('pending', 'running')",
-                [now],
-            )?;
-            Ok(ids)
-        })
-        .await
+        self.call(move |c| super::fail_unfinished(c, "builds", now))
+            .await
     }
 
     /// Expires successful builds of `app` beyond the newest `keep`; returns the sha256 of

@@ -137,6 +137,27 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Builds a stopped server left `pending`/`running` in `table` (`builds`, `stack_images`):
+/// failed with the reason, their ids returned. They are not resumed: a new request starts over.
+fn fail_unfinished(c: &Connection, table: &str, now: i64) -> Result<Vec<i64>, StoreError> {
+    let ids: Vec<i64> = {
+        let mut stmt = c.prepare(&format!(
+            "SELECT id FROM {table} WHERE status IN ('pending', 'running')"
+        ))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    c.execute(
+        &format!(
+            "UPDATE {table} SET status = 'failed', finished_at = ?1, \
+               error = 'the server stopped during this build; start it again' \
+             WHERE status IN ('pending', 'running')"
+        ),
+        [now],
+    )?;
+    Ok(ids)
+}
+
 /// Maps a UNIQUE violation to a conflict on `field`, everything else through unchanged.
 fn unique_conflict(e: rusqlite::Error, field: &'static str, message: String) -> StoreError {
     match e {

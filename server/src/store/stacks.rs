@@ -114,18 +114,6 @@ impl Store {
         .await
     }
 
-    /// The recipe an image build was asked with.
-    pub async fn stack_recipe(&self, id: i64) -> Result<NewStackBuild, StoreError> {
-        self.call(move |c| {
-            let text: String =
-                c.query_row("SELECT recipe FROM stack_images WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })?;
-            serde_json::from_str(&text).map_err(|e| StoreError::Io(e.to_string()))
-        })
-        .await
-    }
-
     pub async fn start_stack_build(&self, id: i64, host: String) -> Result<StackImage, StoreError> {
         self.call(move |c| {
             c.execute(
@@ -173,23 +161,8 @@ impl Store {
 
     /// Image builds a stopped server left unfinished: failed with the reason.
     pub async fn fail_unfinished_stack_builds(&self, now: i64) -> Result<Vec<i64>, StoreError> {
-        self.call(move |c| {
-            let ids: Vec<i64> = {
-                let mut stmt = c.prepare(
-                    "SELECT id FROM stack_images WHERE status IN ('pending', 'running')",
-                )?;
-                let rows = stmt.query_map([], |r| r.get(0))?;
-                rows.collect::<Result<_, _>>()?
-            };
-            c.execute(
-                "UPDATE stack_images SET status = 'failed', finished_at = ?1, \
-                   error = 'the server stopped during this build; start it again' \
-                 WHERE status IN ('pending', 'running')",
-                [now],
-            )?;
-            Ok(ids)
-        })
-        .await
+        self.call(move |c| super::fail_unfinished(c, "stack_images", now))
+            .await
     }
 
     /// The image new builds of `stack` compile in: its newest stored one.
@@ -307,5 +280,32 @@ mod tests {
             vec!["aa".to_string()]
         );
         assert!(!s.stack_image_stored("aa".into()).await.expect("stored"));
+    }
+
+    #[tokio::test]
+    async fn an_image_build_a_restart_interrupted_is_failed_and_never_current() {
+        let s = store();
+        let recipe = vr_app::stack::NewStackBuild {
+            suite: "bookworm".into(),
+            ..Default::default()
+        };
+        let b = s
+            .create_stack_build("deb".into(), recipe, "ann".into(), 1)
+            .await
+            .expect("build");
+        assert_eq!(b.status, vr_app::build::BuildStatus::Pending);
+        assert_eq!(b.recipe, "bookworm (minbase)");
+        assert!(!b.current && b.sha256.is_none());
+        assert!(s.current_stack_image("deb".into()).await.is_err());
+        s.start_stack_build(b.id, "builder1".into())
+            .await
+            .expect("start");
+        assert_eq!(
+            s.fail_unfinished_stack_builds(5).await.expect("recover"),
+            vec![b.id]
+        );
+        let failed = s.stack_image(b.id).await.expect("image");
+        assert_eq!(failed.status, vr_app::build::BuildStatus::Failed);
+        assert!(failed.error.is_some_and(|e| e.contains("server stopped")));
     }
 }
