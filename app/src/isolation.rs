@@ -48,6 +48,9 @@ pub struct HostCapabilities {
     /// `setpriv` (util-linux), which drops to the run-as user inside a sandbox.
     pub setpriv: bool,
     pub cgroups: Cgroups,
+    /// mmdebstrap's version, when installed: a builder with it can build stack images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mmdebstrap: Option<String>,
 }
 
 impl HostCapabilities {
@@ -76,6 +79,9 @@ impl HostCapabilities {
             bubblewrap,
             setpriv: get("setpriv") == "yes",
             cgroups,
+            mmdebstrap: Some(get("mmdebstrap"))
+                .filter(|v| !v.is_empty())
+                .map(|v| v.trim_start_matches("mmdebstrap ").to_string()),
         }
     }
 
@@ -118,8 +124,12 @@ impl HostCapabilities {
             Cgroups::V1 { controllers } => format!("cgroup v1 ({})", controllers.join(" ")),
             Cgroups::None => "no cgroups".to_string(),
         };
+        let images = match &self.mmdebstrap {
+            Some(v) => format!("stack images by mmdebstrap {v}"),
+            None => "no mmdebstrap (stack images cannot be built here)".to_string(),
+        };
         format!(
-            "{sandbox}; {cgroups}; memory limits by {}",
+            "{sandbox}; {cgroups}; memory limits by {}; {images}",
             self.memory_limit().as_str()
         )
     }
@@ -182,14 +192,14 @@ mod tests {
     #[test]
     fn the_probe_reads_as_what_the_host_offers() {
         let v1 = HostCapabilities::parse(
-            "bwrap=bubblewrap 0.8.0\nsetpriv=yes\ncgroupfs=tmpfs\nv2=\nv1=cpu memory pids\n",
+            "bwrap=bubblewrap 0.8.0\nsetpriv=yes\ncgroupfs=tmpfs\nv2=\nv1=cpu memory pids\nmmdebstrap=mmdebstrap 1.3.5\n",
         );
         assert_eq!(v1.bubblewrap.as_deref(), Some("0.8.0"));
         assert_eq!(v1.memory_limit(), MemoryLimit::CgroupV1);
         assert!(v1.sandbox_missing().is_empty());
         assert_eq!(
             v1.summary(),
-            "sandbox: bubblewrap 0.8.0; cgroup v1 (cpu memory pids); memory limits by cgroup v1"
+            "sandbox: bubblewrap 0.8.0; cgroup v1 (cpu memory pids); memory limits by cgroup v1; stack images by mmdebstrap 1.3.5"
         );
         let v2 = HostCapabilities::parse(
             "bwrap=\nsetpriv=yes\ncgroupfs=cgroup2fs\nv2=cpu io memory\nv1=\n",
@@ -203,6 +213,10 @@ mod tests {
         assert_eq!(bare.cgroups, Cgroups::None);
         assert_eq!(bare.memory_limit(), MemoryLimit::Ulimit);
         assert_eq!(bare.sandbox_missing().len(), 2);
+        assert!(
+            bare.summary()
+                .ends_with("no mmdebstrap (stack images cannot be built here)")
+        );
         let v2_no_memory = HostCapabilities::parse("cgroupfs=cgroup2fs\nv2=cpu pids\n");
         assert_eq!(v2_no_memory.memory_limit(), MemoryLimit::Ulimit);
     }

@@ -401,6 +401,11 @@ async fn mmdebstrap_builds_an_image_on_a_builder_with_its_log_live_and_procs_run
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert!(bad.text.contains("\"suite\""), "{}", bad.text);
 
+    // Test connection says the builder can build images.
+    let token = cli_token(&s.api).await;
+    let (ok, out) = vr(&s.server, &token, &["host", "test", "builder1"]);
+    assert!(ok && out.contains("stack images by mmdebstrap"), "{out}");
+
     // Started from the Stacks page; the page shows its log as it comes.
     let browser = Browser::start().await;
     browser.sign_in(&s.server.base_url(), "admin", PW).await;

@@ -273,7 +273,8 @@ from_json_struct!(ConnectionReport {
 from_json_struct!(HostCapabilities {
     bubblewrap,
     setpriv,
-    cgroups
+    cgroups,
+    mmdebstrap
 });
 
 /// Internally tagged on the wire: `{"version": "v2", "controllers": […]}`.
@@ -755,6 +756,7 @@ mod tests {
                     bubblewrap: Some("0.8.0".into()),
                     setpriv: true,
                     cgroups,
+                    mmdebstrap: Some("1.3.5".into()),
                 }),
             });
         }

@@ -1,12 +1,16 @@
-//! One command that reads what a host offers for isolation: bubblewrap and setpriv, and which
-//! cgroup hierarchy is mounted with which controllers. Parsed by
+//! One command that reads what a host offers for isolation: bubblewrap and setpriv, which
+//! cgroup hierarchy is mounted with which controllers, and mmdebstrap (stack images). Parsed by
 //! `vr_app::isolation::HostCapabilities::parse`.
 
 use super::RemoteError;
 use super::ssh::Connection;
 
-/// Prints `bwrap=`, `setpriv=`, `cgroupfs=`, `v2=` and `v1=` lines; reads only, as the login user.
+/// Prints `bwrap=`, `setpriv=`, `cgroupfs=`, `v2=`, `v1=` and `mmdebstrap=` lines; reads only,
+/// as the login user.
 const PROBE: &str = r#"b=$(bwrap --version 2>/dev/null | head -n 1); echo "bwrap=$b"
+if command -v mmdebstrap >/dev/null 2>&1; then
+  m=$(dpkg-query -W -f='${Version}' mmdebstrap 2>/dev/null); echo "mmdebstrap=${m:-yes}"
+else echo mmdebstrap=; fi
 if command -v setpriv >/dev/null 2>&1; then echo setpriv=yes; else echo setpriv=no; fi
 echo "cgroupfs=$(stat -fc %T /sys/fs/cgroup 2>/dev/null)"
 echo "v2=$(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null)"
