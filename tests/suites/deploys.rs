@@ -554,6 +554,14 @@ async fn host_hygiene_removes_only_strays() {
         .expect("touch");
     assert!(touched.success());
     std::fs::create_dir_all(apps.join("builds/fresh_unused")).expect("fresh build");
+    // A stack image no proc runs on, unpacked long ago, goes the same way.
+    std::fs::create_dir_all(apps.join("stacks/4567cdef")).expect("old image");
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "10 days ago"])
+        .arg(apps.join("stacks/4567cdef"))
+        .status()
+        .expect("touch");
+    assert!(touched.success());
 
     // As the README shows it: `vr host clean NAME --days 7`, one line per removed path.
     let cli = super::fleet::cli_token(&s.api).await;
@@ -567,7 +575,14 @@ async fn host_hygiene_removes_only_strays() {
         .lines()
         .filter_map(|l| l.strip_prefix("builder1: "))
         .collect();
-    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert_eq!(removed.len(), 3, "{removed:?}");
+    assert!(
+        removed
+            .iter()
+            .any(|l| l.starts_with("removed stack image 4567cdef")),
+        "{removed:?}"
+    );
+    assert!(!apps.join("stacks/4567cdef").exists());
     assert!(!apps.join("procs/stray_left_by_hand").exists());
     assert!(!apps.join("builds/0123abcd").exists());
     // Kept: the deployed proc, its build, and an unused build younger than the limit.

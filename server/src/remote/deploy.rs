@@ -537,13 +537,13 @@ const UPTESTS_LOOP: &str = r#"for f in "$dir"/*; do
 done
 exit 0"#;
 
-/// Proc folders and unpacked builds nothing uses. Never follows a link (a link in `procs/` or
+/// Proc folders, unpacked builds and stack images nothing uses. Never follows a link (a link in `procs/` or
 /// `builds/` is skipped, `rm -rf` is given the link-free path) and never touches what a deploy
 /// may be writing: folders named in the arguments, folders whose program file exists, and
 /// anything younger than an hour.
 const HYGIENE: &str = r#"set -u
 root=$1; days=$2; inc=$3; shift 3
-procs="$root/procs"; builds="$root/builds"
+procs="$root/procs"
 for d in "$procs"/* "$procs"/.tmp-*; do
   [ -L "$d" ] && continue
   [ -d "$d" ] || continue
@@ -555,27 +555,30 @@ for d in "$procs"/* "$procs"/.tmp-*; do
   [ -n "$(find "$d" -maxdepth 0 -mmin -60)" ] && continue
   rm -rf -- "$d" && echo "removed proc folder $n (not in Supervisor)"
 done
-for b in "$builds"/*; do
-  [ -L "$b" ] && continue
-  [ -d "$b" ] || continue
-  sha=${b##*/}
-  used=0
-  for r in "$procs"/*/run; do
-    if [ -f "$r" ] && [ ! -L "$r" ] && head -c 65536 -- "$r" | grep -qF -- "builds/$sha"; then
-      used=1; break
+for kind in builds stacks; do
+  what=build; [ "$kind" = stacks ] && what="stack image"
+  for b in "$root/$kind"/*; do
+    [ -L "$b" ] && continue
+    [ -d "$b" ] || continue
+    sha=${b##*/}
+    used=0
+    for r in "$procs"/*/run; do
+      if [ -f "$r" ] && [ ! -L "$r" ] && head -c 65536 -- "$r" | grep -qF -- "$kind/$sha"; then
+        used=1; break
+      fi
+    done
+    [ $used = 1 ] && continue
+    if [ -n "$(find "$b" -maxdepth 0 -mtime +"$days")" ]; then
+      rm -rf -- "$b" && echo "removed $what $sha (no proc uses it, older than $days days)"
     fi
   done
-  [ $used = 1 ] && continue
-  if [ -n "$(find "$b" -maxdepth 0 -mtime +"$days")" ]; then
-    rm -rf -- "$b" && echo "removed build $sha (no proc uses it, older than $days days)"
-  fi
 done
 exit 0
 "#;
 
 /// Removes proc folders of programs that are not in `keep` (Supervisor's programs and deploys
-/// in flight) and have no program file, and unpacked builds no proc folder uses that are older
-/// than `days`. Returns one line per removal.
+/// in flight) and have no program file, and unpacked builds and stack images no proc folder uses
+/// that are older than `days`. Returns one line per removal.
 pub fn hygiene(
     conn: &mut Connection,
     layout: &Layout,
