@@ -188,6 +188,16 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
         .expect_status(201)
         .json();
     assert_eq!(r.config.stack, b.stack);
+    let (ok, out) = vr(&s.server, &token, &["release", "show", &r.id.to_string()]);
+    assert!(
+        ok && out.contains(&format!("stack: tiny (sha256 {image_sha})")),
+        "{out}"
+    );
+    let (ok, out) = vr(&s.server, &token, &["builds", "boxed"]);
+    assert!(
+        ok && out.contains(&format!("in tiny@{}", &image_sha[..12])),
+        "{out}"
+    );
 
     // The proc and its uptest run with the image as `/`: its files, none of the host's.
     deployed_says(

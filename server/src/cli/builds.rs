@@ -224,13 +224,17 @@ pub async fn buildpack(args: ClientArgs, cmd: BuildpackCommand) -> anyhow::Resul
 
 fn build_line(b: &Build) -> String {
     format!(
-        "#{:<5} {:<16} {:<16} {:<12} {:<9} {}{}",
+        "#{:<5} {:<16} {:<16} {:<12} {:<9} {}{}{}",
         b.id,
         b.app,
         b.version,
         b.commit.as_deref().map_or("-", |c| &c[..c.len().min(12)]),
         b.status.as_str(),
         format_utc(b.created_at),
+        b.stack
+            .as_ref()
+            .map(|s| format!("  in {}", s.short()))
+            .unwrap_or_default(),
         match (&b.error, b.reused_from, b.prebuilt) {
             (Some(e), _, _) => format!("  {e}"),
             (None, Some(r), _) => format!("  reused #{r}"),

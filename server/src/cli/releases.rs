@@ -157,6 +157,9 @@ fn print_release(r: &Release) -> anyhow::Result<()> {
             .mem_limit_mb
             .map_or("none".to_string(), |m| format!("{m} MB"))
     );
+    if let Some(stack) = &r.config.stack {
+        println!("stack: {} (sha256 {})", stack.name, stack.sha256);
+    }
     for v in &r.config.volumes {
         println!("volume: {} → {}", v.host_dir, v.mount_dir);
     }
