@@ -111,9 +111,23 @@ pub struct NewRelease {
     pub run_as: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mem_limit_mb: Option<u64>,
+    /// Its procs' share of CPU time against other procs', as cgroup v2's `cpu.weight`
+    /// (1–10000, 100 is the kernel's default); none: the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_weight: Option<u32>,
     /// How its procs run: as plain Supervisor programs, or each in a sandbox.
     #[serde(default, skip_serializing_if = "Runner::is_plain")]
     pub runner: Runner,
+}
+
+/// The kernel's CPU weight when none is set: a weight of 100 is no weight at all.
+pub const CPU_WEIGHT_DEFAULT: u32 = 100;
+/// cgroup v2's range of `cpu.weight`.
+pub const CPU_WEIGHT_MAX: u32 = 10_000;
+
+/// cgroup v1's `cpu.shares` for a v2 weight (1024 is v1's default, as 100 is v2's).
+pub fn cpu_shares(weight: u32) -> u64 {
+    (u64::from(weight) * 1024 / u64::from(CPU_WEIGHT_DEFAULT)).max(2)
 }
 
 /// How a release's procs run on their hosts.
@@ -161,6 +175,9 @@ pub struct ReleaseConfig {
     pub volumes: Vec<Volume>,
     pub run_as: Option<String>,
     pub mem_limit_mb: Option<u64>,
+    /// Left out of the JSON when none, so releases made before it hash as they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_weight: Option<u32>,
     /// Left out of the JSON when plain, so releases made before runners hash as they did.
     #[serde(default, skip_serializing_if = "Runner::is_plain")]
     pub runner: Runner,
@@ -184,6 +201,7 @@ impl ReleaseConfig {
     pub fn canonical(mut self) -> ReleaseConfig {
         self.run_as = self.run_as.filter(|r| !r.trim().is_empty());
         self.mem_limit_mb = self.mem_limit_mb.filter(|m| *m > 0);
+        self.cpu_weight = self.cpu_weight.filter(|w| *w != CPU_WEIGHT_DEFAULT);
         crate::order::sort(&mut self.volumes);
         self.volumes.dedup();
         let env = &self.env;
@@ -504,6 +522,12 @@ pub fn diff(a: &Release, b: &Release) -> Vec<Difference> {
         b.config.mem_limit_mb.map(Value::from),
     );
     push(
+        "cpu_weight",
+        "",
+        a.config.cpu_weight.map(Value::from),
+        b.config.cpu_weight.map(Value::from),
+    );
+    push(
         "runner",
         "",
         Some(Value::from(a.config.runner.as_str())),
@@ -606,6 +630,26 @@ mod tests {
     }
 
     #[test]
+    fn a_cpu_weight_left_at_the_default_leaves_no_trace() {
+        let plain = ReleaseConfig::default();
+        let json = serde_json::to_string(&plain.clone().canonical()).unwrap_or_default();
+        assert!(!json.contains("cpu_weight"), "{json}");
+        let default = ReleaseConfig {
+            cpu_weight: Some(CPU_WEIGHT_DEFAULT),
+            ..plain.clone()
+        };
+        assert_eq!(default.hash("sha"), plain.hash("sha"));
+        let half = ReleaseConfig {
+            cpu_weight: Some(50),
+            ..plain.clone()
+        };
+        assert_ne!(half.hash("sha"), plain.hash("sha"));
+        assert_eq!(cpu_shares(50), 512);
+        assert_eq!(cpu_shares(CPU_WEIGHT_DEFAULT), 1024);
+        assert_eq!(cpu_shares(1), 10);
+    }
+
+    #[test]
     fn equal_meanings_hash_alike() {
         let a = ReleaseConfig {
             settings: map(json!({"b": 1, "a": {"y": 2, "x": 1}})),
@@ -625,6 +669,7 @@ mod tests {
             secret_keys: BTreeSet::new(),
             runner: Runner::Plain,
             stack: None,
+            cpu_weight: None,
         };
         let b = ReleaseConfig {
             settings: map(json!({"a": {"x": 1, "y": 2}, "b": 1})),
@@ -648,6 +693,7 @@ mod tests {
             secret_keys: BTreeSet::new(),
             runner: Runner::Plain,
             stack: None,
+            cpu_weight: None,
         };
         assert_eq!(a.hash("sha"), b.hash("sha"));
         assert_eq!(a.hash("sha").len(), 12);
@@ -835,6 +881,7 @@ mod tests {
                     secret_keys: BTreeSet::new(),
                     runner: Runner::Plain,
                     stack: None,
+                    cpu_weight: None,
                 }
             };
             // Insert keys front to back, or rotated by `seed` (keeping the last value per key

@@ -121,6 +121,9 @@ pub struct SwarmSpec {
     pub run_as: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mem_limit_mb: Option<u64>,
+    /// Its procs' CPU weight (see [`crate::release::NewRelease::cpu_weight`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_weight: Option<u32>,
     /// How its procs run: plain Supervisor programs, or each in a sandbox.
     #[serde(default, skip_serializing_if = "crate::release::Runner::is_plain")]
     pub runner: crate::release::Runner,
@@ -158,6 +161,7 @@ impl SwarmSpec {
             volumes: self.volumes.clone(),
             run_as: self.run_as.clone(),
             mem_limit_mb: self.mem_limit_mb,
+            cpu_weight: self.cpu_weight,
             runner: self.runner,
         }
     }
@@ -520,6 +524,8 @@ pub fn spec_changes(
     field("run_as", opt(&old.run_as), opt(&new.run_as));
     let mem = |m: Option<u64>| m.map(|m| m.to_string()).unwrap_or_default();
     field("mem_limit_mb", mem(old.mem_limit_mb), mem(new.mem_limit_mb));
+    let cpu = |w: Option<u32>| w.map(|w| w.to_string()).unwrap_or_default();
+    field("cpu_weight", cpu(old.cpu_weight), cpu(new.cpu_weight));
     field(
         "runner",
         old.runner.as_str().to_string(),

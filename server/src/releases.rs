@@ -106,6 +106,15 @@ pub fn validate_rest(new: &NewRelease) -> Result<(), Invalid> {
     if let Some(user) = new.run_as.as_deref().filter(|u| !u.is_empty()) {
         validate::unix_user("run_as", user)?;
     }
+    if new
+        .cpu_weight
+        .is_some_and(|w| w == 0 || w > vr_app::release::CPU_WEIGHT_MAX)
+    {
+        return Err(Invalid::new(
+            "cpu_weight",
+            "must be 1 to 10000 (100 is the default share)",
+        ));
+    }
     if new.mem_limit_mb.is_some_and(|m| m > 1024 * 1024) {
         return Err(Invalid::new(
             "mem_limit_mb",
@@ -241,6 +250,7 @@ pub async fn resolve(
         volumes: new.volumes.clone(),
         run_as: new.run_as.clone(),
         mem_limit_mb: new.mem_limit_mb,
+        cpu_weight: new.cpu_weight,
         runner: new.runner,
         stack: build.stack.clone(),
     }

@@ -35,6 +35,7 @@ pub async fn check_saving(
         volumes: spec.volumes.clone(),
         run_as: spec.run_as.clone(),
         mem_limit_mb: spec.mem_limit_mb,
+        cpu_weight: spec.cpu_weight,
         runner: spec.runner,
         ingredients: spec.ingredients.clone(),
         ..NewRelease::default()

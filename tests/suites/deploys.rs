@@ -680,6 +680,7 @@ async fn run_as_and_memory_limit_apply_to_the_proc() {
                 env_yaml: "TRICKY: \"as nobody\"\n".into(),
                 run_as: Some("nobody".into()),
                 mem_limit_mb: Some(512),
+                cpu_weight: Some(50),
                 ..Default::default()
             },
         )
@@ -741,6 +742,32 @@ async fn run_as_and_memory_limit_apply_to_the_proc() {
                 .to_string();
             assert!(space.contains(&bytes), "{space}");
         }
+    }
+    // Its CPU weight, where the host has a cpu controller: v2's cpu.weight, or v1's cpu.shares
+    // with the same share (512 of 1024).
+    let groups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    let v2 = std::path::Path::new("/sys/fs/cgroup/vr")
+        .join(&worker.program)
+        .join("cpu.weight");
+    let v1 = std::path::Path::new("/sys/fs/cgroup/cpu/vr")
+        .join(&worker.program)
+        .join("cpu.shares");
+    if v2.exists() {
+        assert_eq!(
+            std::fs::read_to_string(&v2).unwrap_or_default().trim(),
+            "50"
+        );
+    } else if std::path::Path::new("/sys/fs/cgroup/cpu/cpu.shares").exists() {
+        assert_eq!(
+            std::fs::read_to_string(&v1).unwrap_or_default().trim(),
+            "512"
+        );
+        assert!(
+            groups
+                .lines()
+                .any(|l| l.contains("cpu") && l.ends_with(&format!("/vr/{}", worker.program))),
+            "{groups}"
+        );
     }
     // No new privileges for it (setuid programs cannot raise them).
     assert!(

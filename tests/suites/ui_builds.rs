@@ -67,6 +67,7 @@ async fn an_app_is_built_and_released_from_the_ui() {
         .wait_for("li[data-test=\"release-ingredient\"][data-name=\"db\"]")
         .await;
     browser.fill("#release-env", "MINE: \"yes\"").await;
+    browser.fill("#release-cpu", "50").await;
     browser.click("#release-preview").await;
     browser.wait_for("[data-test=\"release-preview\"]").await;
     browser
@@ -83,6 +84,9 @@ async fn an_app_is_built_and_released_from_the_ui() {
     browser.wait_for_text("#release-hash", hash.trim()).await;
     browser
         .wait_for("[data-test=\"release-env\"] [data-key=\"MINE\"]")
+        .await;
+    browser
+        .wait_for_text("[data-test=\"release-cpu\"]", "50")
         .await;
     // The ingredient's secret is masked on the release page until a deployer reveals it.
     let secret_row = "[data-test=\"release-env\"] [data-key=\"DB_PASS\"]";

@@ -319,6 +319,7 @@ from_json_struct!(ReleaseConfig {
     volumes,
     run_as,
     mem_limit_mb,
+    cpu_weight,
     runner,
     stack
 });
@@ -383,7 +384,7 @@ from_json_named!(
     DispatchStepKind::ALL,
     DispatchStepKind::label
 );
-from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, runner, stack, pool, balancer }
+from_json_struct!(SwarmSpec { app, version, proc_type, config, squad, run_as, mem_limit_mb, cpu_weight, runner, stack, pool, balancer }
     default { size, placement, batch_size, uses_ports, settings_yaml, env_yaml, secret_keys, ingredients, volumes, keep_failed, heal_after_secs });
 from_json_struct!(SwarmStatus {
     state,
@@ -667,6 +668,7 @@ mod tests {
                 }],
                 run_as: some("app".into()),
                 mem_limit_mb: some(512),
+                cpu_weight: some(50),
                 runner: Runner::Sandbox,
                 stack: some(StackRef {
                     name: "tiny".into(),

@@ -130,6 +130,10 @@ fn ReleaseFacts(release: Release) -> impl IntoView {
                 <dd data-test="release-mem">
                     {r.config.mem_limit_mb.map_or_else(|| "none".to_string(), |mb| format!("{mb} MB"))}
                 </dd>
+                <dt>"CPU weight"</dt>
+                <dd data-test="release-cpu">
+                    {r.config.cpu_weight.map_or_else(|| "default (100)".to_string(), |w| w.to_string())}
+                </dd>
                 <dt>"Runner"</dt>
                 <dd data-test="release-runner">{r.config.runner.as_str()}</dd>
                 <dt>"Stack"</dt>

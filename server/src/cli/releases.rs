@@ -34,6 +34,9 @@ pub enum ReleaseCommand {
         /// Memory limit in MB
         #[arg(long)]
         mem_limit: Option<u64>,
+        /// CPU weight against other procs: 1 to 10000, 100 is the default
+        #[arg(long)]
+        cpu_weight: Option<u32>,
         /// How its procs run: plain (a Supervisor program) or sandbox (each in a bubblewrap
         /// sandbox)
         #[arg(long, default_value = "plain", value_parser = ["plain", "sandbox"])]
@@ -147,7 +150,7 @@ fn print_release(r: &Release) -> anyhow::Result<()> {
         println!("ingredients: {}", r.ingredients.join(" ← "));
     }
     println!(
-        "runner: {}; run as: {}; memory limit: {}",
+        "runner: {}; run as: {}; memory limit: {}; cpu weight: {}",
         r.config.runner.as_str(),
         r.config.run_as.as_deref().unwrap_or(match r.config.runner {
             vr_app::release::Runner::Plain => "(the host's default)",
@@ -155,7 +158,10 @@ fn print_release(r: &Release) -> anyhow::Result<()> {
         }),
         r.config
             .mem_limit_mb
-            .map_or("none".to_string(), |m| format!("{m} MB"))
+            .map_or("none".to_string(), |m| format!("{m} MB")),
+        r.config
+            .cpu_weight
+            .map_or("default (100)".to_string(), |w| w.to_string())
     );
     if let Some(stack) = &r.config.stack {
         println!("stack: {} (sha256 {})", stack.name, stack.sha256);
@@ -234,6 +240,7 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
             volumes,
             run_as,
             mem_limit,
+            cpu_weight,
             runner,
             secret_keys,
         } => {
@@ -251,6 +258,7 @@ pub async fn release(args: ClientArgs, cmd: ReleaseCommand) -> anyhow::Result<()
                 volumes,
                 run_as,
                 mem_limit_mb: mem_limit,
+                cpu_weight,
                 runner: vr_app::release::Runner::parse(&runner).unwrap_or_default(),
             };
             let r: Release = c.post(paths::RELEASES, &new).await?;

@@ -38,6 +38,7 @@ pub struct ProcSpec<'a> {
     pub port: u16,
     pub run_as: Option<&'a str>,
     pub mem_limit_mb: Option<u64>,
+    pub cpu_weight: Option<u32>,
     pub volumes: &'a [(String, String)],
     pub runner: vr_app::release::Runner,
     /// The sha256 of the stack image it runs on (sandbox only).
@@ -50,9 +51,10 @@ impl ProcSpec<'_> {
     }
 
     /// Its run script starts as root (no Supervisor `user=`) and drops to the run-as user
-    /// itself: in a sandbox, and for a memory limit, whose cgroup only root can make and join.
+    /// itself: in a sandbox, and for a memory limit or CPU weight, whose cgroup only root can
+    /// make and join.
     fn starts_as_root(&self) -> bool {
-        self.sandboxed() || self.mem_limit_mb.is_some()
+        self.sandboxed() || self.mem_limit_mb.is_some() || self.cpu_weight.is_some()
     }
 
     /// Who owns the proc's env, settings and home: its run-as user, or in a sandbox the user
@@ -274,10 +276,16 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
         program = spec.program,
     );
     let build = build_dir(layout, spec.build_sha256);
-    if let Some(mb) = spec.mem_limit_mb {
-        // The script runs as root here: a cgroup of its own where the host has one, else
-        // `ulimit -v`.
-        s.push_str(&super::sandbox::memory_lines(spec.program, mb));
+    if spec.mem_limit_mb.is_some() || spec.cpu_weight.is_some() {
+        // The script runs as root here: a cgroup of its own where the host has one (else
+        // `ulimit -v` for memory).
+        s.push_str(&super::sandbox::cgroup_lines(
+            spec.program,
+            super::sandbox::Limits {
+                mem_mb: spec.mem_limit_mb,
+                cpu_weight: spec.cpu_weight,
+            },
+        ));
     }
     if spec.sandboxed() {
         // Started as root; the user's env is read only inside, after privileges are dropped.

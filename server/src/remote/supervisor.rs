@@ -340,9 +340,9 @@ impl Supervisor<'_> {
         if !remove.ok {
             return Ok(remove);
         }
-        // The memory cgroup a sandboxed proc had (empty once it stopped) goes too.
+        // The cgroups the proc had (empty once it stopped) go too.
         let script = format!(
-            "rm -f -- {} && rm -rf -- {} && {{ rmdir /sys/fs/cgroup/vr/{n} /sys/fs/cgroup/memory/vr/{n} 2>/dev/null; true; }}",
+            "rm -f -- {} && rm -rf -- {} && {{ rmdir /sys/fs/cgroup/vr/{n} /sys/fs/cgroup/memory/vr/{n} /sys/fs/cgroup/cpu/vr/{n} 2>/dev/null; true; }}",
             quote(&self.layout.program_conf(name)),
             quote(&self.layout.proc_dir(name)),
             n = quote(name),
@@ -442,7 +442,7 @@ impl Supervisor<'_> {
     }
 
     /// How many times the kernel killed each program for memory: the `oom_kill` count of its
-    /// cgroup (v2 `memory.events`, v1 `memory.oom_control`; see `sandbox::memory_lines`).
+    /// cgroup (v2 `memory.events`, v1 `memory.oom_control`; see `sandbox::cgroup_lines`).
     /// Programs without a group are left out.
     pub fn oom_kills(&mut self, names: &[String]) -> Result<HashMap<String, u32>, RemoteError> {
         let plain: Vec<String> = names

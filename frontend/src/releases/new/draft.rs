@@ -35,6 +35,7 @@ pub struct Draft {
     next_volume: StoredValue<u64>,
     pub run_as: RwSignal<String>,
     pub mem_mb: RwSignal<String>,
+    pub cpu_weight: RwSignal<String>,
     pub sandbox: RwSignal<bool>,
     /// The release this draft started from: its secret values fill the masked ones.
     pub secrets_from: RwSignal<Option<i64>>,
@@ -53,6 +54,7 @@ impl Draft {
             next_volume: StoredValue::new(0),
             run_as: RwSignal::new(String::new()),
             mem_mb: RwSignal::new(String::new()),
+            cpu_weight: RwSignal::new(String::new()),
             sandbox: RwSignal::new(false),
             secrets_from: RwSignal::new(None),
         }
@@ -66,6 +68,7 @@ impl Draft {
             && self.volumes.with(Vec::is_empty)
             && self.run_as.with(|s| s.trim().is_empty())
             && self.mem_mb.with(|s| s.trim().is_empty())
+            && self.cpu_weight.with(|s| s.trim().is_empty())
     }
 
     /// Starts from `release`: its own settings and env (what its build and ingredients do not
@@ -109,6 +112,13 @@ impl Draft {
                 .config
                 .mem_limit_mb
                 .map(|m| m.to_string())
+                .unwrap_or_default(),
+        );
+        self.cpu_weight.set(
+            release
+                .config
+                .cpu_weight
+                .map(|w| w.to_string())
                 .unwrap_or_default(),
         );
         self.sandbox
@@ -177,6 +187,19 @@ impl Draft {
                 }
             }
         };
+        let cpu = self.cpu_weight.get().trim().to_string();
+        let cpu_weight = if cpu.is_empty() {
+            None
+        } else {
+            let max = u64::from(vr_app::release::CPU_WEIGHT_MAX);
+            match vr_app::validate::whole_number("cpu_weight", &cpu, 1, max) {
+                Ok(w) => u32::try_from(w).ok(),
+                Err(e) => {
+                    wrong.push(e);
+                    None
+                }
+            }
+        };
         let mut volumes = Vec::new();
         for row in self.volumes.get() {
             let host_dir = row.host_dir.get().trim().to_string();
@@ -217,6 +240,7 @@ impl Draft {
             volumes,
             run_as: (!run_as.is_empty()).then_some(run_as),
             mem_limit_mb,
+            cpu_weight,
             runner: if self.sandbox.get() {
                 vr_app::release::Runner::Sandbox
             } else {

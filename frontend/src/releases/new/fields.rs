@@ -44,6 +44,7 @@ pub fn ReleaseFields(
         <div class="form-row">
             {FieldSpec::new("Run as", "release-run-as", "run_as", draft.run_as, errors).autocomplete("off").placeholder("(default)").hint("A Unix user on the host; empty for the default.").view()}
             {FieldSpec::new("Memory limit (MB)", "release-mem", "mem_limit_mb", draft.mem_mb, errors).autocomplete("off").numeric().placeholder("(none)").view()}
+            {FieldSpec::new("CPU weight", "release-cpu", "cpu_weight", draft.cpu_weight, errors).autocomplete("off").numeric().placeholder("100").hint("Its share of CPU against other procs: 1 to 10000, 100 is the default.").view()}
         </div>
         <label class="check">
             <input type="checkbox" id="release-sandbox"

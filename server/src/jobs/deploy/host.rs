@@ -362,6 +362,7 @@ pub(super) fn with_spec<T>(p: &Plan, program: &str, f: impl FnOnce(&ProcSpec<'_>
         port: p.meta.port,
         run_as: p.release.config.run_as.as_deref(),
         mem_limit_mb: p.release.config.mem_limit_mb,
+        cpu_weight: p.release.config.cpu_weight,
         volumes: &volumes,
         runner: p.release.config.runner,
         stack_sha256: p.release.config.stack.as_ref().map(|s| s.sha256.as_str()),
