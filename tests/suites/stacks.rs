@@ -416,6 +416,37 @@ async fn mmdebstrap_builds_an_image_on_a_builder_with_its_log_live_and_procs_run
     let (ok, out) = vr(&s.server, &token, &["host", "test", "builder1"]);
     assert!(ok && out.contains("stack images by mmdebstrap"), "{out}");
 
+    // From the CLI, following its log: a suite the mirror lacks fails, says why, exits non-zero,
+    // and stores nothing.
+    let (ok, out) = vr(
+        &s.server,
+        &token,
+        &[
+            "stack",
+            "build",
+            "deb",
+            "--suite",
+            "nosuchsuite",
+            "--variant",
+            "essential",
+            "--mirror",
+            &recipe.mirror.replace(" stable main", " nosuchsuite main"),
+            "--follow",
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("-----> mmdebstrap --variant=essential"),
+        "{out}"
+    );
+    assert!(out.contains("-----> Build failed:"), "{out}");
+    assert!(out.contains("of stack deb failed"), "{out}");
+    let (ok, out) = vr(&s.server, &token, &["stacks"]);
+    assert!(
+        ok && out.contains("failed") && !out.contains("current"),
+        "{out}"
+    );
+
     // Started from the Stacks page; the page shows its log as it comes.
     let browser = Browser::start().await;
     browser.sign_in(&s.server.base_url(), "admin", PW).await;
