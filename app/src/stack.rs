@@ -233,6 +233,16 @@ pub fn skipped(path: &str) -> bool {
         .any(|d| p == *d || p.strip_prefix(d).is_some_and(|rest| rest.starts_with('/')))
 }
 
+/// `field` names a stack that has no stored image (so nothing could build or run on it).
+pub fn unknown(field: &'static str, name: &str) -> Invalid {
+    Invalid::new(
+        field,
+        format!(
+            "there is no stack {name}: upload an image of it first (vr stack upload {name} FILE)"
+        ),
+    )
+}
+
 /// A stack name: like an app's (lowercase letters, digits, `_`).
 pub fn check_name(field: &'static str, name: &str) -> Result<(), Invalid> {
     crate::validate::app_name(field, name)

@@ -47,11 +47,7 @@ pub async fn check_saving(
     if let Some(stack) = &spec.stack {
         vr_app::stack::check_name("stack", stack)?;
         if store.current_stack_image(stack.clone()).await.is_err() {
-            return Err(Invalid::new(
-                "stack",
-                format!("there is no stack {stack}: upload an image of it first (vr stack upload {stack} FILE)"),
-            )
-            .into());
+            return Err(vr_app::stack::unknown("stack", stack).into());
         }
         if spec.runner != vr_app::release::Runner::Sandbox {
             return Err(Invalid::new(

@@ -74,6 +74,21 @@ fn upload(
     )
 }
 
+/// A release of build `build_id` with the sandbox runner (and nothing else).
+async fn sandbox_release(api: &vr_tests::harness::ApiClient, build_id: i64) -> Release {
+    api.post(
+        vr_app::release::paths::RELEASES,
+        &NewRelease {
+            build_id,
+            runner: Runner::Sandbox,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect_status(201)
+    .json()
+}
+
 /// Deploys `proc_type` of release `release` (port 0) and waits until its output, which ends
 /// with its `python:` line, says each of `wants`.
 async fn deployed_says(s: &super::builds::Setup, release: i64, proc_type: &str, wants: &[&str]) {
@@ -174,19 +189,7 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
         .await;
     assert_eq!(plain.status, 400, "{}", plain.text);
     assert!(plain.text.contains("\"runner\""), "{}", plain.text);
-    let r: Release = s
-        .api
-        .post(
-            vr_app::release::paths::RELEASES,
-            &NewRelease {
-                build_id: b.id,
-                runner: Runner::Sandbox,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect_status(201)
-        .json();
+    let r = sandbox_release(&s.api, b.id).await;
     assert_eq!(r.config.stack, b.stack);
     let (ok, out) = vr(&s.server, &token, &["release", "show", &r.id.to_string()]);
     assert!(
@@ -505,19 +508,7 @@ async fn mmdebstrap_builds_an_image_on_a_builder_with_its_log_live_and_procs_run
     let (b, log) = build(&s.api, "debapp", "main", false).await;
     assert_eq!(b.status, BuildStatus::Succeeded, "{log}");
     assert!(log.contains("compiled in: an OS without python"), "{log}");
-    let r: Release = s
-        .api
-        .post(
-            vr_app::release::paths::RELEASES,
-            &NewRelease {
-                build_id: b.id,
-                runner: Runner::Sandbox,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect_status(201)
-        .json();
+    let r = sandbox_release(&s.api, b.id).await;
     deployed_says(
         &s,
         r.id,

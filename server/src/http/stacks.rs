@@ -2,7 +2,7 @@
 //! are `jobs::stacks`'.
 
 use super::apps::receive_upload;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::principal::Principal;
 use crate::state::AppState;
@@ -98,11 +98,6 @@ pub(super) async fn check_stack(state: &AppState, name: &str) -> ApiResult<()> {
     check_name("stack", name)?;
     match state.builds.stack_image(name).await {
         Ok(_) => Ok(()),
-        Err(_) => Err(ApiError::invalid(
-            "stack",
-            format!(
-                "there is no stack {name}: upload an image of it first (vr stack upload {name} FILE)"
-            ),
-        )),
+        Err(_) => Err(vr_app::stack::unknown("stack", name).into()),
     }
 }

@@ -202,10 +202,13 @@ impl Builds {
         let app = self.store.app(req.app.clone()).await?;
         let stack = match req.stack.as_ref().or(app.stack.as_ref()) {
             Some(name) => Some(self.stack_image(name).await.map_err(|e| match e {
-                JobError::Store(crate::store::StoreError::NotFound { what }) => JobError::Field {
-                    field: "stack",
-                    message: format!("no {what}"),
-                },
+                JobError::Store(crate::store::StoreError::NotFound { .. }) => {
+                    let unknown = vr_app::stack::unknown("stack", name);
+                    JobError::Field {
+                        field: unknown.field,
+                        message: unknown.message,
+                    }
+                }
                 other => other,
             })?),
             None => None,
@@ -566,39 +569,19 @@ impl Builds {
         access: &crate::remote::link::HostAccess,
         stack: &vr_app::stack::StackRef,
     ) -> Result<String, String> {
-        use crate::remote::deploy::{DeployError, Unpacked, copy_unpacked, has_unpacked};
+        use crate::remote::deploy::{DeployError, Unpack, Unpacked, unpack_once};
         let tarball = self.stack_path(&stack.sha256);
-        let (l, a, st) = (Arc::clone(link), access.clone(), stack.clone());
+        let (l, a, sha) = (Arc::clone(link), access.clone(), stack.sha256.clone());
         let timeout = self.config.timeout;
         let (dir, copied) = blocking(move || {
             l.run(&a, |s| {
-                let dir = Unpacked::Stack.dir(s.layout, &st.sha256);
-                if has_unpacked(s.conn, s.layout, Unpacked::Stack, &st.sha256)? {
-                    return Ok(Ok((dir, false)));
+                let dir = Unpacked::Stack.dir(s.layout, &sha);
+                // Transport errors go to the link (it reconnects); the rest end the build.
+                match unpack_once(s.conn, s.layout, Unpacked::Stack, &sha, &tarball, timeout) {
+                    Ok(done) => Ok(Ok((dir, done == Unpack::Copied))),
+                    Err(DeployError::Remote(e)) => Err(e),
+                    Err(other) => Ok(Err(BuildError::Failed(other.to_string()))),
                 }
-                let mut file = match std::fs::File::open(&tarball) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        return Ok(Err(BuildError::Failed(format!(
-                            "the stack image {} is missing on this server: {e}",
-                            st.short()
-                        ))));
-                    }
-                };
-                Ok(
-                    match copy_unpacked(
-                        s.conn,
-                        s.layout,
-                        Unpacked::Stack,
-                        &st.sha256,
-                        &mut file,
-                        timeout,
-                    ) {
-                        Ok(()) => Ok((dir, true)),
-                        Err(DeployError::Remote(e)) => Err(BuildError::Remote(e)),
-                        Err(other) => Err(BuildError::Failed(other.to_string())),
-                    },
-                )
             })
             .map(|w| w.value)
         })

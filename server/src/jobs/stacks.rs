@@ -44,18 +44,10 @@ impl super::Builds {
         sha256: String,
         size: u64,
     ) -> Result<StackImage, JobError> {
-        let p = part.clone();
-        let checked = tokio::task::spawn_blocking(move || check_image(&p, SCAN_MAX))
-            .await
-            .map_err(|e| JobError::Refused(e.to_string()));
-        if let Err(why) = checked.and_then(|c| c.map_err(JobError::Invalid)) {
-            let _ = std::fs::remove_file(&part);
-            return Err(why);
-        }
-        if let Err(e) = std::fs::rename(&part, self.stack_path(&sha256)) {
-            let _ = std::fs::remove_file(&part);
-            return Err(JobError::Refused(format!("storing the upload: {e}")));
-        }
+        self.keep_image(part, &sha256).await.map_err(|e| match e {
+            NotKept::Unusable(why) => JobError::Invalid(why),
+            NotKept::Storing(why) => JobError::Refused(format!("storing the upload: {why}")),
+        })?;
         let image = self
             .store
             .create_stack_image(stack.to_string(), sha256, size, actor.to_string(), now_ms())
@@ -69,14 +61,25 @@ impl super::Builds {
     }
 
     fn append_stack_log(&self, id: i64, bytes: &[u8]) {
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.stack_log_path(id))
-            .and_then(|mut f| f.write_all(bytes));
-        if let Err(e) = written {
-            tracing::error!(image = id, error = %e, "could not write a stack image's log");
+        append_log(&self.stack_log_path(id), id, bytes);
+    }
+
+    /// Keeps the tar.gz at `part` as image `sha256` once it passes [`check_image`]; removes it
+    /// otherwise.
+    async fn keep_image(&self, part: PathBuf, sha256: &str) -> Result<(), NotKept> {
+        let p = part.clone();
+        let checked = tokio::task::spawn_blocking(move || check_image(&p, SCAN_MAX))
+            .await
+            .map_err(|e| NotKept::Storing(e.to_string()))
+            .and_then(|c| c.map_err(NotKept::Unusable))
+            .and_then(|()| {
+                std::fs::rename(&part, self.stack_path(sha256))
+                    .map_err(|e| NotKept::Storing(e.to_string()))
+            });
+        if checked.is_err() {
+            let _ = std::fs::remove_file(&part);
         }
+        checked
     }
 
     /// An image build's log from `offset`; `complete` once it is over.
@@ -211,13 +214,7 @@ impl super::Builds {
         let made = blocking(move || {
             let mut file = std::fs::File::create(&p).map_err(|e| BuildError::Failed(e.to_string()));
             l.run(&a, |s| {
-                let mut log = |bytes: &[u8]| {
-                    let _ = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&log_path)
-                        .and_then(|mut f| f.write_all(bytes));
-                };
+                let mut log = |bytes: &[u8]| append_log(&log_path, id, bytes);
                 let (made, work) = match crate::remote::stack::build_image(
                     s.conn, s.layout, id, &r, timeout, &mut log,
                 ) {
@@ -243,17 +240,10 @@ impl super::Builds {
                 return Err(e);
             }
         };
-        let p = part.clone();
-        let checked = tokio::task::spawn_blocking(move || check_image(&p, SCAN_MAX))
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|c| c);
-        if let Err(why) = checked {
-            let _ = std::fs::remove_file(&part);
-            return Err(format!("the image is not usable: {why}"));
-        }
-        std::fs::rename(&part, self.stack_path(&sha))
-            .map_err(|e| format!("storing the image: {e}"))?;
+        self.keep_image(part, &sha).await.map_err(|e| match e {
+            NotKept::Unusable(why) => format!("the image is not usable: {why}"),
+            NotKept::Storing(why) => format!("storing the image: {why}"),
+        })?;
         self.append_stack_log(
             id,
             format!("-----> Copied {size} bytes, sha256 {sha}\n").as_bytes(),
@@ -274,6 +264,26 @@ impl super::Builds {
             }
             Err(e) => tracing::error!(error = %e, "stack retention failed"),
         }
+    }
+}
+
+/// Why a tarball did not become a stored image.
+enum NotKept {
+    /// It is not a usable image ([`check_image`]'s words).
+    Unusable(String),
+    /// This server could not store it.
+    Storing(String),
+}
+
+/// Appends to an image build's log file; a failure is logged, the build goes on.
+fn append_log(path: &Path, id: i64, bytes: &[u8]) {
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes));
+    if let Err(e) = written {
+        tracing::error!(image = id, error = %e, "could not write a stack image's log");
     }
 }
 

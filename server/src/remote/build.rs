@@ -7,6 +7,7 @@
 //! `sh -c SCRIPT sh ARGS…`, each quoted, so nothing in a URL or version can become shell syntax.
 
 use super::RemoteError;
+use super::deploy::line;
 use super::shell::quote;
 use super::ssh::Connection;
 use super::supervisor::Layout;
@@ -32,18 +33,6 @@ pub(super) fn build_root(layout: &Layout) -> String {
 /// A cache directory name for a URL: the same URL always maps to the same directory.
 pub fn url_key(url: &str) -> String {
     hex::encode(&Sha256::digest(url.as_bytes())[..10])
-}
-
-/// `[sudo -n] sh -c SCRIPT sh ARGS…`, every word quoted.
-pub(super) fn script_line(layout: &Layout, script: &str, args: &[&str]) -> String {
-    let mut words = vec![quote("sh"), quote("-c"), quote(script), quote("sh")];
-    words.extend(args.iter().map(|a| quote(a)));
-    let line = words.join(" ");
-    if layout.sudo {
-        format!("sudo -n {line}")
-    } else {
-        line
-    }
 }
 
 /// A repository on the builder itself (`file://`) is fetched by root, so it must be one an
@@ -90,7 +79,7 @@ pub fn resolve(
     let key = url_key(repo_url);
     let script = format!("{LOCAL_REPO_CHECK}{RESOLVE}");
     let out = conn.exec_within(
-        &script_line(
+        &line(
             layout,
             &script,
             &[&root, &key, repo_url, version, &uid.to_string()],
@@ -283,7 +272,7 @@ pub fn run(
         BUILD.replace("@STACK_BINDS@", super::sandbox::STACK_BINDS)
     );
     let status = conn.exec_streaming(
-        &script_line(layout, &script, &arg_refs),
+        &line(layout, &script, &arg_refs),
         deadline,
         &mut |is_err, bytes| {
             log(bytes);
@@ -306,11 +295,7 @@ pub fn run(
         "cat {w}/result; printf '\\036'; cat {w}/Procfile; printf '\\036'; cat {w}/release.yml 2>/dev/null; true",
         w = quote(&work)
     );
-    let out = conn.exec(&if layout.sudo {
-        format!("sudo -n sh -c {}", quote(&read))
-    } else {
-        read
-    })?;
+    let out = conn.exec(&layout.privileged(&read))?;
     let mut parts = out.stdout.split('\u{1e}');
     let result: BTreeMap<&str, &str> = parts
         .next()
@@ -376,11 +361,10 @@ pub fn download_file(
     dest: &mut dyn Write,
     deadline: Duration,
 ) -> Result<(), BuildError> {
-    let built = made;
     let mut hasher = Sha256::new();
     let mut stderr = Vec::new();
     let mut received: u64 = 0;
-    let cat = format!("cat -- {}", quote(&built.path));
+    let cat = format!("cat -- {}", quote(&made.path));
     let line = if layout.sudo {
         format!("sudo -n {cat}")
     } else {
@@ -396,10 +380,10 @@ pub fn download_file(
             Ok(())
         } else {
             received += bytes.len() as u64;
-            if received > built.size {
+            if received > made.size {
                 return Err(std::io::Error::other(format!(
                     "the builder sent more than the {} bytes it reported",
-                    built.size
+                    made.size
                 )));
             }
             hasher.update(bytes);
@@ -413,10 +397,10 @@ pub fn download_file(
         )));
     }
     let got = hex::encode(hasher.finalize());
-    if got != built.sha256 {
+    if got != made.sha256 {
         return Err(BuildError::Failed(format!(
             "the artifact arrived damaged: sha256 {got}, the builder said {}",
-            built.sha256
+            made.sha256
         )));
     }
     Ok(())
@@ -448,7 +432,7 @@ mod tests {
             apps_root: "/a".into(),
             sudo: false,
         };
-        let line = script_line(
+        let line = line(
             &layout,
             "printf '%s\\0' \"$@\"",
             &["a b", "$(id)", "'q'", ""],

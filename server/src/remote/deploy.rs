@@ -25,6 +25,9 @@ pub enum DeployError {
         "{0:?} is not an environment variable name (letters, digits and _, not starting with a digit)"
     )]
     EnvName(String),
+    /// This server's own copy of what it was to send is missing.
+    #[error("{0}")]
+    MissingHere(String),
 }
 
 /// What a proc runs with; the caller has merged and validated it.
@@ -221,6 +224,37 @@ rm -rf "$root/$folder/$sha"
 mv "$tmp" "$root/$folder/$sha"
 "#;
 
+/// Whether [`unpack_once`] found it there or sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unpack {
+    AlreadyThere,
+    Copied,
+}
+
+/// Makes sure the build or image `sha256` is unpacked on the host: one look, and the tarball
+/// at `tarball` (this server's copy) sent and unpacked only when it is not there.
+pub fn unpack_once(
+    conn: &mut Connection,
+    layout: &Layout,
+    kind: Unpacked,
+    sha256: &str,
+    tarball: &std::path::Path,
+    deadline: Duration,
+) -> Result<Unpack, DeployError> {
+    if has_unpacked(conn, layout, kind, sha256)? {
+        return Ok(Unpack::AlreadyThere);
+    }
+    let mut file = std::fs::File::open(tarball).map_err(|e| {
+        DeployError::MissingHere(format!(
+            "the {} {} is missing on this server: {e}",
+            kind.what(),
+            tarball.display()
+        ))
+    })?;
+    copy_unpacked(conn, layout, kind, sha256, &mut file, deadline)?;
+    Ok(Unpack::Copied)
+}
+
 /// Sends a build's or image's tarball and unpacks it (checked, then renamed into place).
 pub fn copy_unpacked(
     conn: &mut Connection,
@@ -279,9 +313,9 @@ fn run_script(layout: &Layout, spec: &ProcSpec<'_>) -> String {
     if spec.mem_limit_mb.is_some() || spec.cpu_weight.is_some() {
         // The script runs as root here: a cgroup of its own where the host has one (else
         // `ulimit -v` for memory).
-        s.push_str(&super::sandbox::cgroup_lines(
+        s.push_str(&super::cgroup::cgroup_lines(
             spec.program,
-            super::sandbox::Limits {
+            super::cgroup::Limits {
                 mem_mb: spec.mem_limit_mb,
                 cpu_weight: spec.cpu_weight,
             },

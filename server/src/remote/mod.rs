@@ -4,6 +4,7 @@
 pub mod balancer;
 pub mod build;
 pub mod capabilities;
+pub mod cgroup;
 pub mod ctl;
 pub mod deploy;
 pub mod link;

@@ -5,7 +5,8 @@
 //! The script is constant text; the suite, variant, packages and mirror reach it as
 //! positional parameters, each quoted, and mmdebstrap gets each as one argument.
 
-use super::build::{BuildError, Made, build_root, script_line};
+use super::build::{BuildError, Made, build_root};
+use super::deploy::line;
 use super::ssh::Connection;
 use super::supervisor::Layout;
 use std::collections::BTreeMap;
@@ -51,7 +52,7 @@ pub fn build_image(
     let packages = recipe.packages.join(",");
     let mut tail = Vec::new();
     let status = conn.exec_streaming(
-        &script_line(
+        &line(
             layout,
             MMDEBSTRAP,
             &[
@@ -83,11 +84,7 @@ pub fn build_image(
         return Err(BuildError::Failed(format!("{last} (exit status {status})")));
     }
     let read = format!("cat {}/result", super::shell::quote(&work));
-    let out = conn.exec(&if layout.sudo {
-        format!("sudo -n sh -c {}", super::shell::quote(&read))
-    } else {
-        read
-    })?;
+    let out = conn.exec(&layout.privileged(&read))?;
     let result: BTreeMap<&str, &str> = out
         .stdout
         .lines()

@@ -442,7 +442,7 @@ impl Supervisor<'_> {
     }
 
     /// How many times the kernel killed each program for memory: the `oom_kill` count of its
-    /// cgroup (v2 `memory.events`, v1 `memory.oom_control`; see `sandbox::cgroup_lines`).
+    /// cgroup (v2 `memory.events`, v1 `memory.oom_control`; see `cgroup::cgroup_lines`).
     /// Programs without a group are left out.
     pub fn oom_kills(&mut self, names: &[String]) -> Result<HashMap<String, u32>, RemoteError> {
         let plain: Vec<String> = names

@@ -304,22 +304,13 @@ fn copy_once(
     sha256: &str,
     tarball: &std::path::Path,
 ) -> Result<Answer, RemoteError> {
-    if deploy::has_unpacked(s.conn, s.layout, kind, sha256)? {
-        return Ok(Answer::Done(ALREADY_THERE.to_string()));
+    match deploy::unpack_once(s.conn, s.layout, kind, sha256, tarball, COPY_TIMEOUT) {
+        Ok(deploy::Unpack::AlreadyThere) => Ok(Answer::Done(ALREADY_THERE.to_string())),
+        Ok(deploy::Unpack::Copied) => Ok(Answer::Done("copied and unpacked".to_string())),
+        Err(deploy::DeployError::MissingHere(why)) => Ok(Answer::Local(why)),
+        Err(deploy::DeployError::Remote(e)) => Err(e),
+        Err(other) => Ok(Answer::Refused(other.to_string())),
     }
-    let mut file = match std::fs::File::open(tarball) {
-        Ok(f) => f,
-        Err(e) => {
-            return Ok(Answer::Local(format!(
-                "{} is missing on this server: {e}",
-                tarball.display()
-            )));
-        }
-    };
-    answered(
-        deploy::copy_unpacked(s.conn, s.layout, kind, sha256, &mut file, COPY_TIMEOUT),
-        |()| "copied and unpacked".to_string(),
-    )
 }
 
 /// Why this host cannot run the plan's proc when the release wants a sandbox and the host
