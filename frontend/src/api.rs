@@ -15,6 +15,8 @@ pub mod swarm;
 
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use serde::Serialize;
 use vr_app::ErrorBody;
@@ -110,10 +112,17 @@ fn app_listing_query(app: Option<&str>, limit: Option<u32>) -> String {
     query_string([("app", app.unwrap_or_default()), ("limit", limit.as_str())])
 }
 
-async fn send(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
-    send_with_status(method, path, body)
-        .await
-        .map(|(_, text)| text)
+/// An answer on its way: boxed, so the generic calls below hold a pointer to one shared
+/// request future instead of each embedding (and compiling) its own copy.
+type Answer = Pin<Box<dyn Future<Output = Result<(u16, String), ApiError>>>>;
+
+fn request(method: &'static str, path: &str, body: Option<String>) -> Answer {
+    let path = path.to_string();
+    Box::pin(async move { send_with_status(method, &path, body).await })
+}
+
+async fn send(method: &'static str, path: &str, body: Option<String>) -> Result<String, ApiError> {
+    request(method, path, body).await.map(|(_, text)| text)
 }
 
 /// Like [`send`], with the success status too (some answers differ only by it: 201 vs 200).
@@ -177,17 +186,24 @@ async fn send_with_status(
 }
 
 fn decode<T: FromJson>(text: &str) -> Result<T, ApiError> {
-    vr_app::json::decode(text).map_err(|e| {
-        ApiError::client(
-            "decode",
-            format!("The server sent an answer this page does not understand ({e})."),
-        )
-    })
+    vr_app::json::decode(text).map_err(not_understood)
+}
+
+#[inline(never)]
+fn not_understood(e: vr_app::json::DecodeError) -> ApiError {
+    ApiError::client(
+        "decode",
+        format!("The server sent an answer this page does not understand ({e})."),
+    )
 }
 
 fn to_json<B: Serialize>(body: &B) -> Result<String, ApiError> {
-    serde_json::to_string(body)
-        .map_err(|e| ApiError::client("encode", format!("Cannot encode the request ({e}).")))
+    serde_json::to_string(body).map_err(not_encoded)
+}
+
+#[inline(never)]
+fn not_encoded(e: serde_json::Error) -> ApiError {
+    ApiError::client("encode", format!("Cannot encode the request ({e})."))
 }
 
 /// `GET path`, decoding the JSON answer.
@@ -205,7 +221,7 @@ pub async fn post_with_status<B: Serialize, T: FromJson>(
     path: &str,
     body: &B,
 ) -> Result<(u16, T), ApiError> {
-    let (status, text) = send_with_status("POST", path, Some(to_json(body)?)).await?;
+    let (status, text) = request("POST", path, Some(to_json(body)?)).await?;
     Ok((status, decode(&text)?))
 }
 

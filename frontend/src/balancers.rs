@@ -2,6 +2,7 @@
 //! each pool, what each balancer host holds (drift) and Re-apply — and, for admins, the form
 //! that adds or edits one.
 
+use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
@@ -253,7 +254,7 @@ fn BalancerForm(
         drain.set(s.drain_ms.to_string());
     };
     fill(&BalancerSpec::default());
-    Effect::new(move || {
+    crate::busy::effect(move || {
         if let Some(b) = editing.get() {
             fill(&b.spec);
         }

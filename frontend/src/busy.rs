@@ -1,4 +1,5 @@
-//! Background tasks: the one spawn every task goes through, and the guard behind every submit.
+//! Background work: the one spawn every task goes through, the guard behind every submit, and
+//! the one way effects are made.
 
 use leptos::prelude::*;
 use std::future::Future;
@@ -50,4 +51,15 @@ pub fn spawn_submit<T: 'static>(
             Err(e) => errors.set_api(&e),
         }
     });
+}
+
+/// Runs `f` now and again whenever a signal it read changes (Leptos's `Effect::new`), for as
+/// long as the calling view lives. Boxed, so the effect's machinery exists once in the wasm
+/// rather than once per effect.
+pub fn effect(f: impl FnMut() + 'static) {
+    effect_boxed(Box::new(f));
+}
+
+fn effect_boxed(f: Box<dyn FnMut()>) {
+    Effect::new(f);
 }

@@ -121,7 +121,7 @@ pub fn LogsPage() -> impl IntoView {
         }));
     };
     // The retry: after a break, without history, and said on the page.
-    Effect::new(move |_| {
+    crate::busy::effect(move || {
         if broken.get() == 0 {
             return;
         }
@@ -137,7 +137,7 @@ pub fn LogsPage() -> impl IntoView {
         open(false);
     });
     // A new selection starts over.
-    Effect::new(move || {
+    crate::busy::effect(move || {
         query.track();
         source.set_value(None);
         shown.set(VecDeque::new());

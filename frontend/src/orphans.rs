@@ -2,6 +2,7 @@
 //! proc, config name or squad changed), why each is one, and "Clean up": drain them from any
 //! pool and destroy them, after a confirmation that lists them.
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::{ProcActionReport, ProcRef};

@@ -2,6 +2,7 @@
 //! image of each stack, which one new builds use, and how many releases run on it. Images are
 //! uploaded with the CLI (`vr stack upload NAME FILE`): a root filesystem is too big for a form.
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::live::Merge;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use vr_app::live::Merge;
@@ -61,7 +62,7 @@ fn WebhooksAdmin() -> impl IntoView {
             }
         });
     };
-    Effect::new(move || {
+    crate::busy::effect(move || {
         chosen.track();
         deliveries.set(Vec::new());
         load_deliveries();

@@ -30,11 +30,29 @@ impl JsonError {
         }
     }
 
-    /// The same error, one level down: at `place` of the value around it.
-    pub fn at(mut self, place: impl Into<String>) -> JsonError {
-        self.path.insert(0, place.into());
+    /// The same error, one level down: at key `place` of the object around it.
+    // Not inlined, like the other error paths here: each decoder instance only calls them.
+    #[inline(never)]
+    pub fn at(self, place: &str) -> JsonError {
+        self.at_place(place.to_string())
+    }
+
+    /// The same error at item `index` of the list around it.
+    #[inline(never)]
+    pub fn at_index(self, index: usize) -> JsonError {
+        self.at_place(format!("[{index}]"))
+    }
+
+    fn at_place(mut self, place: String) -> JsonError {
+        self.path.insert(0, place);
         self
     }
+}
+
+/// A required key that is absent.
+#[inline(never)]
+fn missing(key: &str) -> JsonError {
+    JsonError::expected("a value").at(key)
 }
 
 impl fmt::Display for JsonError {
@@ -62,15 +80,20 @@ pub trait FromJson: Sized {
 
 /// Parses `text` and decodes it as `T`.
 pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| DecodeError::Syntax(e.to_string()))?;
-    T::from_json(value).map_err(DecodeError::Shape)
+    T::from_json(parse(text)?).map_err(DecodeError::Shape)
+}
+
+/// The parse shared by every [`decode`]: one copy of serde_json's `Value` parser, not one
+/// inlined per decoded type.
+#[inline(never)]
+fn parse(text: &str) -> Result<Value, DecodeError> {
+    serde_json::from_str(text).map_err(|e| DecodeError::Syntax(e.to_string()))
 }
 
 /// A field a message kind needs, present: for flat wire records where every field is optional
 /// (`LiveMessage`, `LogEvent`).
 pub fn need<T>(v: Option<T>, field: &'static str) -> Result<T, DecodeError> {
-    v.ok_or_else(|| DecodeError::Shape(JsonError::expected("a value").at(field)))
+    v.ok_or_else(|| DecodeError::Shape(missing(field)))
 }
 
 /// Why an answer could not be decoded.
@@ -94,22 +117,31 @@ impl Fields {
     }
 
     /// The field `key`, decoded; an absent key is [`FromJson::absent`] or an error.
+    // One instance per field type, called (not inlined) by every struct's decoder: a field
+    // then costs a call, not a copy of the lookup and its error paths.
+    #[inline(never)]
     pub fn take<T: FromJson>(&mut self, key: &'static str) -> Result<T, JsonError> {
-        match self.0.remove(key) {
+        match self.remove(key) {
             Some(v) => T::from_json(v).map_err(|e| e.at(key)),
-            None => T::absent().ok_or_else(|| JsonError::expected("a value").at(key)),
+            None => T::absent().ok_or_else(|| missing(key)),
         }
     }
 
     /// The field `key`, or the type's default when absent (serde's `#[serde(default)]`).
+    #[inline(never)]
     pub fn take_or_default<T: FromJson + Default>(
         &mut self,
         key: &'static str,
     ) -> Result<T, JsonError> {
-        match self.0.remove(key) {
+        match self.remove(key) {
             Some(v) => T::from_json(v).map_err(|e| e.at(key)),
             None => Ok(T::default()),
         }
+    }
+
+    #[inline(never)]
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        self.0.remove(key)
     }
 
     /// The fields not taken yet, as an object (serde's `#[serde(flatten)]`).
@@ -221,11 +253,12 @@ impl<T: FromJson> FromJson for Vec<T> {
         let Value::Array(items) = value else {
             return Err(JsonError::expected("a list"));
         };
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| T::from_json(v).map_err(|e| e.at(format!("[{i}]"))))
-            .collect()
+        // A loop, not `collect` into a `Result`: its adapter is a sizeable copy per item type.
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            out.push(T::from_json(v).map_err(|e| e.at_index(i))?);
+        }
+        Ok(out)
     }
 
     fn absent() -> Option<Self> {
@@ -241,7 +274,7 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
         // Inserted one by one: collecting would sort a buffer first (see `order`).
         let mut out = BTreeMap::new();
         for (k, v) in map {
-            let item = T::from_json(v).map_err(|e| e.at(k.clone()))?;
+            let item = T::from_json(v).map_err(|e| e.at(&k))?;
             out.insert(k, item);
         }
         Ok(out)

@@ -8,6 +8,7 @@ mod detail;
 mod filters;
 
 use crate::busy::spawn_local;
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::{Event, EventQuery, LiveMessage};
 use vr_app::live::{Merge, event_matches, merge_events};

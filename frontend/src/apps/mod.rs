@@ -13,6 +13,7 @@ pub use catalog::Catalog;
 pub use detail::AppPage;
 pub use filter::{AppFilter, app_from_query};
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::build::App;
 

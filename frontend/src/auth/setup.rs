@@ -3,6 +3,7 @@
 //! The server logs a link `http://HOST/setup#token=…`; the token is read from the URL fragment
 //! (so it never reaches a server log) and can also be pasted.
 
+use crate::components::Show;
 use crate::router::NavigateOptions;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
@@ -45,7 +46,7 @@ pub fn SetupPage() -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
 
-    Effect::new(move || {
+    crate::busy::effect(move || {
         if let AuthState::SignedIn(_) = session.state() {
             navigate(
                 "/",

@@ -2,6 +2,7 @@
 
 mod add;
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::build::{Buildpack, BuildpackPatch};
 

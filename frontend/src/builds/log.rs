@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use crate::busy::spawn_local;
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::build::BuildStatus;

@@ -21,7 +21,7 @@ pub fn ConfirmDialog(
 ) -> impl IntoView {
     let entered = RwSignal::new(String::new());
     // A new question starts with an empty box.
-    Effect::new(move || {
+    crate::busy::effect(move || {
         if open.get() {
             entered.set(String::new());
         }

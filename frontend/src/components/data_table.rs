@@ -6,6 +6,7 @@
 //! filtering and, by default, sorting), optionally a custom cell view and a sort key. Clicking a
 //! header sorts ascending, clicking again sorts descending.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -20,16 +21,38 @@ pub enum SortKey {
     Text(String),
 }
 
+/// A row as the table core holds it: its type is known only to the column functions.
+type Item = Arc<dyn Any + Send + Sync>;
 type TextFn<T> = Arc<dyn Fn(&T) -> String + Send + Sync>;
 type SortFn<T> = Arc<dyn Fn(&T) -> SortKey + Send + Sync>;
-type CellFn<T> = Arc<dyn Fn(&T) -> AnyView + Send + Sync>;
+/// Draws one cell of a row (type-erased: the core keeps one copy of the table's view code).
+type CellFn = Arc<dyn Fn(&(dyn Any + Send + Sync)) -> AnyView + Send + Sync>;
+type ClickFn = Arc<dyn Fn(&(dyn Any + Send + Sync)) + Send + Sync>;
+
+/// How a column sorts.
+enum Sort<T> {
+    Not,
+    /// By its text, case-insensitively: the core works the key out from the text it has.
+    Text,
+    Key(SortFn<T>),
+}
+
+impl<T> Clone for Sort<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Sort::Not => Sort::Not,
+            Sort::Text => Sort::Text,
+            Sort::Key(key) => Sort::Key(Arc::clone(key)),
+        }
+    }
+}
 
 /// One column of a [`DataTable`].
 pub struct Column<T> {
     header: &'static str,
     text: TextFn<T>,
-    sort: Option<SortFn<T>>,
-    cell: Option<CellFn<T>>,
+    sort: Sort<T>,
+    cell: Option<CellFn>,
     class: &'static str,
 }
 
@@ -48,14 +71,10 @@ impl<T> Clone for Column<T> {
 impl<T: 'static> Column<T> {
     /// A column shown, filtered and sorted (case-insensitively) by `text`.
     pub fn new(header: &'static str, text: impl Fn(&T) -> String + Send + Sync + 'static) -> Self {
-        let text: TextFn<T> = Arc::new(text);
-        let by_text = Arc::clone(&text);
         Column {
             header,
-            text,
-            sort: Some(Arc::new(move |row| {
-                SortKey::Text(by_text(row).to_lowercase())
-            })),
+            text: Arc::new(text),
+            sort: Sort::Text,
             cell: None,
             class: "",
         }
@@ -63,13 +82,13 @@ impl<T: 'static> Column<T> {
 
     /// Sorts by `key` instead of the text (e.g. a timestamp).
     pub fn sort_by(mut self, key: impl Fn(&T) -> SortKey + Send + Sync + 'static) -> Self {
-        self.sort = Some(Arc::new(key));
+        self.sort = Sort::Key(Arc::new(key));
         self
     }
 
     /// The header is not clickable.
     pub fn unsorted(mut self) -> Self {
-        self.sort = None;
+        self.sort = Sort::Not;
         self
     }
 
@@ -78,7 +97,10 @@ impl<T: 'static> Column<T> {
         mut self,
         cell: impl Fn(&T) -> V + Send + Sync + 'static,
     ) -> Self {
-        self.cell = Some(Arc::new(move |row| cell(row).into_any()));
+        self.cell = Some(Arc::new(move |item| match item.downcast_ref::<T>() {
+            Some(row) => cell(row).into_any(),
+            None => ().into_any(),
+        }));
         self
     }
 
@@ -102,29 +124,39 @@ fn matches_filter(haystack: &str, filter: &str) -> bool {
         .all(|word| haystack.contains(word))
 }
 
-type ViewFn = Arc<dyn Fn() -> AnyView + Send + Sync>;
-type ClickFn = Arc<dyn Fn() + Send + Sync>;
-
 /// One row with its column values computed: what the (non-generic) table core draws, so the
 /// table's view code exists once however many row types use it.
 #[derive(Clone)]
 struct RowData {
-    /// Per column: shown (unless `cells` has a view), filtered on.
+    /// Per column: shown (unless the column draws its cells), filtered on.
     texts: Vec<String>,
-    sorts: Vec<Option<SortKey>>,
-    cells: Vec<Option<ViewFn>>,
+    /// Per column: the key of a column sorted by its own key (others sort by their text).
+    keys: Vec<Option<SortKey>>,
+    item: Item,
     class: String,
     /// `data-*` and other attributes of the `<tr>` (what tests and styles select rows by).
     attrs: Vec<(&'static str, String)>,
-    click: Option<ClickFn>,
+}
+
+impl RowData {
+    fn sort_key(&self, column: usize) -> SortKey {
+        match self.keys.get(column) {
+            Some(Some(key)) => key.clone(),
+            _ => self
+                .texts
+                .get(column)
+                .map_or(SortKey::Missing, |t| SortKey::Text(t.to_lowercase())),
+        }
+    }
 }
 
 /// A column as the core sees it.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Head {
     title: &'static str,
     sortable: bool,
     class: &'static str,
+    cell: Option<CellFn>,
 }
 
 /// A sortable, filterable table of `rows`.
@@ -161,40 +193,38 @@ where
         .iter()
         .map(|c| Head {
             title: c.header,
-            sortable: c.sort.is_some(),
+            sortable: !matches!(c.sort, Sort::Not),
             class: c.class,
+            cell: c.cell.clone(),
         })
         .collect();
-    let columns = Arc::new(columns);
+    let click = on_row_click.map(|callback| {
+        Arc::new(move |item: &(dyn Any + Send + Sync)| {
+            if let Some(row) = item.downcast_ref::<T>() {
+                callback.run(row.clone());
+            }
+        }) as ClickFn
+    });
     let data = Signal::derive(move || {
         rows.with(|rows| {
             rows.iter()
                 .map(|row| RowData {
                     texts: columns.iter().map(|c| (c.text)(row)).collect(),
-                    sorts: columns
+                    keys: columns
                         .iter()
-                        .map(|c| c.sort.as_ref().map(|key| key(row)))
-                        .collect(),
-                    cells: columns
-                        .iter()
-                        .map(|c| {
-                            c.cell.clone().map(|cell| {
-                                let row = row.clone();
-                                Arc::new(move || cell(&row)) as ViewFn
-                            })
+                        .map(|c| match &c.sort {
+                            Sort::Key(key) => Some(key(row)),
+                            _ => None,
                         })
                         .collect(),
                     class: row_class.map(|f| f.run(row.clone())).unwrap_or_default(),
                     attrs: row_attrs.map(|f| f.run(row.clone())).unwrap_or_default(),
-                    click: on_row_click.map(|callback| {
-                        let row = row.clone();
-                        Arc::new(move || callback.run(row.clone())) as ClickFn
-                    }),
+                    item: Arc::new(row.clone()),
                 })
                 .collect()
         })
     });
-    view! { <TableCore rows=data heads=heads empty=empty loading=loading filterable=filterable test_id=test_id /> }
+    view! { <TableCore rows=data heads=heads empty=empty loading=loading filterable=filterable test_id=test_id click=click /> }
 }
 
 #[component]
@@ -205,10 +235,12 @@ fn TableCore(
     loading: Signal<bool>,
     filterable: bool,
     test_id: &'static str,
+    click: Option<ClickFn>,
 ) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(None::<(usize, Direction)>);
-    let classes: Vec<&'static str> = heads.iter().map(|h| h.class).collect();
+    let cells: Vec<(&'static str, Option<CellFn>)> =
+        heads.iter().map(|h| (h.class, h.cell.clone())).collect();
 
     let visible = move || {
         let needle = filter.get().to_lowercase();
@@ -223,14 +255,19 @@ fn TableCore(
         });
         if let Some((index, dir)) = sort.get() {
             // A stable sort keeps the server's order among equal keys.
-            vr_app::order::sort_by(&mut shown, |a, b| {
-                let order = a.sorts.get(index).cmp(&b.sorts.get(index));
+            let mut keyed: Vec<(SortKey, RowData)> = shown
+                .into_iter()
+                .map(|row| (row.sort_key(index), row))
+                .collect();
+            vr_app::order::sort_by(&mut keyed, |a, b| {
+                let order = a.0.cmp(&b.0);
                 if dir == Direction::Asc {
                     order
                 } else {
                     order.reverse()
                 }
             });
+            shown = keyed.into_iter().map(|(_, row)| row).collect();
         }
         shown
     };
@@ -291,7 +328,7 @@ fn TableCore(
         }
         shown
             .into_iter()
-            .map(|row| view! { <TableRow row=row classes=classes.clone() /> })
+            .map(|row| view! { <TableRow row=row cells=cells.clone() click=click.clone() /> })
             .collect_view()
             .into_any()
     };
@@ -338,7 +375,11 @@ fn TableCore(
 }
 
 #[component]
-fn TableRow(row: RowData, classes: Vec<&'static str>) -> impl IntoView {
+fn TableRow(
+    row: RowData,
+    cells: Vec<(&'static str, Option<CellFn>)>,
+    click: Option<ClickFn>,
+) -> impl IntoView {
     let tr = NodeRef::<leptos::html::Tr>::new();
     let attrs = row.attrs;
     tr.on_load(move |el| {
@@ -346,40 +387,41 @@ fn TableRow(row: RowData, classes: Vec<&'static str>) -> impl IntoView {
             let _ = el.set_attribute(name, value);
         }
     });
-    let cells = row
+    let item = row.item;
+    let tds = row
         .texts
         .into_iter()
-        .zip(row.cells)
-        .zip(classes)
-        .map(|((text, cell), class)| {
+        .zip(cells)
+        .map(|(text, (class, cell))| {
             let content = match cell {
-                Some(cell) => cell(),
+                Some(cell) => cell(item.as_ref()),
                 None => text.into_any(),
             };
             view! { <td class=class>{content}</td> }
         })
         .collect_view();
-    match row.click {
+    match click {
         Some(click) => {
             let pressed = Arc::clone(&click);
+            let on_key = Arc::clone(&item);
             view! {
                 <tr
                     node_ref=tr
                     class=format!("clickable {}", row.class)
                     tabindex="0"
-                    on:click=move |_| click()
+                    on:click=move |_| click(item.as_ref())
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" {
-                            pressed();
+                            pressed(on_key.as_ref());
                         }
                     }
                 >
-                    {cells}
+                    {tds}
                 </tr>
             }
             .into_any()
         }
-        None => view! { <tr node_ref=tr class=row.class>{cells}</tr> }.into_any(),
+        None => view! { <tr node_ref=tr class=row.class>{tds}</tr> }.into_any(),
     }
 }
 

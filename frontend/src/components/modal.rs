@@ -2,6 +2,7 @@
 //! moves into it, Tab and Shift+Tab stay inside it, and focus returns to where it was when it
 //! closes.
 
+use crate::components::Show;
 use leptos::html::Div;
 use leptos::prelude::*;
 
@@ -42,7 +43,7 @@ fn ModalFrame(
         }
     });
     // Move focus into the dialog so Escape and Tab act on it.
-    Effect::new(move || {
+    crate::busy::effect(move || {
         if let Some(el) = dialog.get() {
             let _ = el.focus();
         }

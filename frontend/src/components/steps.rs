@@ -2,6 +2,7 @@
 //! failed start may carry the tail of the proc's log, so it keeps its lines) and how long it
 //! took.
 
+use crate::components::Show;
 use leptos::prelude::*;
 
 /// One finished step, whatever job it belongs to.

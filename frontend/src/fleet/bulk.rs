@@ -1,6 +1,7 @@
 //! `BulkActions`: start, stop, restart or destroy every proc a list currently shows, after a
 //! confirmation that names how many and which; destroying several asks for `destroy N` typed.
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::fleet::{Proc, ProcAction, ProcRef};
 

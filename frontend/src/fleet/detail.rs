@@ -2,6 +2,7 @@
 //! screen at any width), with its state, actions and facts, its log, and its state history as
 //! tabs. Escape or Close closes it, and focus goes back to the proc's row.
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::fleet::{Health, ProcRef};
 use vr_app::fleet_view::{Shown, description, shown};

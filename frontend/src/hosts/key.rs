@@ -1,6 +1,7 @@
 //! The host key panel: the pinned fingerprint, and when the host presents another one, both
 //! side by side with "Trust new key" for admins.
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::fleet::{Health, Host};
 use vr_app::time::format_utc;

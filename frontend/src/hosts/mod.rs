@@ -11,6 +11,7 @@ mod test;
 pub use detail::HostPage;
 pub use new::NewHostPage;
 
+use crate::components::Show;
 use leptos::prelude::*;
 
 use crate::components::{Column, DataTable, SortKey, int_key};

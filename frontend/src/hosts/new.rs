@@ -1,5 +1,6 @@
 //! `/hosts/new`: add a host. Only the address is required; on success, go to the host's page.
 
+use crate::components::Show;
 use crate::router::{use_navigate, use_query_map};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

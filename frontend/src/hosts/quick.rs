@@ -1,6 +1,7 @@
 //! Quick actions on a host: move it to a squad or out of one, mark it active or inactive,
 //! delete it.
 
+use crate::components::Show;
 use crate::router::use_navigate;
 use leptos::prelude::*;
 use vr_app::fleet::{Host, HostPatch};
@@ -32,7 +33,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
     let squad = move || squad.get();
     let active = move || host.with(|h| h.as_ref().is_some_and(|h| h.settings.active));
     // The move menu starts at the host's current squad.
-    Effect::new(move || target_squad.set(squad().unwrap_or_default()));
+    crate::busy::effect(move || target_squad.set(squad().unwrap_or_default()));
 
     let apply = move |patch: HostPatch, done: String| {
         let name = name();

@@ -8,6 +8,7 @@ pub mod list;
 pub use detail::IngredientPage;
 pub use list::IngredientList;
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::release::Ingredient;
 use vr_app::time::format_utc;

@@ -3,6 +3,7 @@
 //! *changed* (as a diff from the other to this one reads).
 
 use crate::busy::spawn_local;
+use crate::components::Show;
 use leptos::prelude::*;
 use serde_json::Value;
 use vr_app::release::{Difference, Release, ReleaseDiff};
@@ -61,7 +62,7 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
-    Effect::new(move || {
+    crate::busy::effect(move || {
         let chosen = other.get();
         generation.update_value(|g| *g += 1);
         let asked_in = generation.get_value();

@@ -7,6 +7,7 @@ mod not_found;
 pub use not_built::NotBuilt;
 pub use not_found::NotFound;
 
+use crate::components::Show;
 use crate::router::NavigateOptions;
 use crate::router::{use_location, use_navigate};
 use leptos::prelude::*;
@@ -48,7 +49,7 @@ pub fn Shell() -> impl IntoView {
     let navigate = use_navigate();
 
     // Send visitors without a session away; remember where they wanted to go.
-    Effect::new(move || {
+    crate::busy::effect(move || {
         let replace = NavigateOptions {
             replace: true,
             ..Default::default()

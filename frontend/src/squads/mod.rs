@@ -6,6 +6,7 @@ mod detail;
 
 pub use detail::SquadPage;
 
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::fleet::Squad;
 

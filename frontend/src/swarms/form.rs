@@ -3,6 +3,7 @@
 //! layer each key comes from) and routing (the balancer pool). An error shows its tab. Saving
 //! changes nothing on hosts; "Save & dispatch" also queues a dispatch and opens it.
 
+use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use vr_app::swarm::{DispatchRequest, Placement, Swarm, SwarmSpec};
@@ -178,7 +179,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
     });
     let id = editing.as_ref().map(|s| s.id);
     let tab = RwSignal::new(Tab::General);
-    Effect::new(move || {
+    crate::busy::effect(move || {
         if let Some(field) = errors.first_field() {
             tab.set(Tab::of(&field));
         }

@@ -6,6 +6,7 @@ mod create;
 mod reset;
 
 use crate::busy::spawn_local;
+use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::{LiveMessage, User, UserPatch};
 use vr_app::live::Merge;

@@ -69,7 +69,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
         true,
     );
     // The newest is picked when the list arrives and nothing is chosen yet.
-    Effect::new(move || {
+    crate::busy::effect(move || {
         let newest = builds.with(|list| list.first().map(|b| b.id));
         if let Some(id) = newest
             && draft.build.with_untracked(String::is_empty)

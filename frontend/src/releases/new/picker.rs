@@ -1,6 +1,7 @@
 //! The ingredients of a new release: a select that adds one, and the chosen ones in merge order
 //! (top first, later ones win) with up / down / remove.
 
+use crate::components::Show;
 use leptos::prelude::*;
 
 use super::draft::Draft;
