@@ -114,9 +114,9 @@ fn balancer_card(
         view! {
             <div class="actions-row">
                 <button type="button" class="btn btn-small" data-test="balancer-edit"
-                    on:click=move |_| editing.set(Some(edit.clone()))>"Edit"</button>
+                    on:click=crate::ev::click(move |_| editing.set(Some(edit.clone())))>"Edit"</button>
                 <button type="button" class="btn btn-small btn-danger-outline" data-test="balancer-delete"
-                    on:click=move |_| deleting.set(Some(del.clone()))>"Delete"</button>
+                    on:click=crate::ev::click(move |_| deleting.set(Some(del.clone())))>"Delete"</button>
             </div>
         }
     });
@@ -214,7 +214,7 @@ fn pool_columns(balancer: String, list: LiveData<Vec<Balancer>>) -> Vec<Column<P
                 view! {
                     <Show when=move || session.can_deploy()>
                         <button type="button" class="btn btn-small" data-test="pool-reapply"
-                            disabled=move || busy.get() on:click=apply.clone()>"Re-apply"</button>
+                            disabled=move || busy.get() on:click=crate::ev::click(apply.clone())>"Re-apply"</button>
                     </Show>
                 }
             })
@@ -313,13 +313,13 @@ fn BalancerForm(
                 Some(b) => format!("Edit balancer {}", b.spec.name),
                 None => "New balancer".to_string(),
             }}</h2>
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Name", "balancer-name", "name", name, errors).autocomplete("off").placeholder("e.g. edge").view()}
                 <div class="field">
                     <label for="balancer-kind">"Kind"</label>
                     <select id="balancer-kind" prop:value=move || kind.get()
-                        on:change=move |ev| kind.set(event_target_value(&ev))>{kinds}</select>
+                        on:change=crate::ev::change(move |ev| kind.set(event_target_value(&ev)))>{kinds}</select>
                 </div>
                 {FieldSpec::new("Hosts", "balancer-hosts", "hosts", hosts, errors).autocomplete("off").hint("Hosts vr knows that run the balancer, separated by commas.").view()}
                 {FieldSpec::new("Pool folder", "balancer-pool-dir", "pool_dir", pool_dir, errors).autocomplete("off").hint("Empty: the kind's (nginx: /etc/nginx/conf.d).").view()}
@@ -330,10 +330,10 @@ fn BalancerForm(
                 <div class="actions-row">
                     <button type="submit" class="btn btn-primary" id="balancer-save" disabled=move || busy.get()>"Save balancer"</button>
                     <Show when=move || editing.with(Option::is_some)>
-                        <button type="button" class="btn" on:click=move |_| {
+                        <button type="button" class="btn" on:click=crate::ev::click(move |_| {
                             editing.set(None);
                             fill(&BalancerSpec::default());
-                        }>"Cancel"</button>
+                        })>"Cancel"</button>
                     </Show>
                 </div>
             </form>

@@ -24,6 +24,7 @@ pub mod clock;
 pub mod components;
 pub mod dashboard;
 pub mod deploys;
+pub mod ev;
 pub mod fleet;
 pub mod format;
 pub mod hosts;

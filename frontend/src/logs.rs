@@ -202,7 +202,7 @@ pub fn LogsPage() -> impl IntoView {
                     type="checkbox"
                     data-test=format!("logs-show-{}", stream.as_str())
                     prop:checked=move || view_state.with(|v| !v.hidden_streams.contains(&stream))
-                    on:change=move |ev| {
+                    on:change=crate::ev::change(move |ev| {
                         let on = event_target_checked(&ev);
                         view_state.update(|v| {
                             v.hidden_streams.retain(|s| *s != stream);
@@ -210,7 +210,7 @@ pub fn LogsPage() -> impl IntoView {
                                 v.hidden_streams.push(stream);
                             }
                         });
-                    }
+                    })
                 />
                 {label}
             </label>
@@ -231,7 +231,7 @@ pub fn LogsPage() -> impl IntoView {
                                 let name = name.clone();
                                 move || view_state.with(|v| !v.hidden_hosts.contains(&name))
                             }
-                            on:change=move |ev| {
+                            on:change=crate::ev::change(move |ev| {
                                 let on = event_target_checked(&ev);
                                 view_state.update(|v| {
                                     v.hidden_hosts.retain(|x| *x != name);
@@ -239,7 +239,7 @@ pub fn LogsPage() -> impl IntoView {
                                         v.hidden_hosts.push(name.clone());
                                     }
                                 });
-                            }
+                            })
                         />
                         {h}
                     </label>
@@ -276,11 +276,11 @@ pub fn LogsPage() -> impl IntoView {
                         placeholder="Search lines…"
                         aria-label="Search lines"
                         prop:value=move || view_state.with(|v| v.search.clone())
-                        on:input=move |ev| {
+                        on:input=crate::ev::input(move |ev| {
                             let value = event_target_value(&ev);
                             view_state.update(|v| v.search = value.clone());
                             search.replace(Some(value));
-                        }
+                        })
                     />
                     {stream_toggle(LogStream::Stdout, "stdout")}
                     {stream_toggle(LogStream::Stderr, "stderr")}
@@ -289,12 +289,12 @@ pub fn LogsPage() -> impl IntoView {
                         type="button"
                         class="btn"
                         id="logs-pause"
-                        on:click=move |_| {
+                        on:click=crate::ev::click(move |_| {
                             paused.update(|p| *p = !*p);
                             if !paused.get_untracked() {
                                 draw();
                             }
-                        }
+                        })
                     >
                         {move || if paused.get() { "Resume" } else { "Pause" }}
                     </button>

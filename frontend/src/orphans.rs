@@ -85,7 +85,7 @@ pub fn OrphansPage() -> impl IntoView {
                 <h1>"Orphans"</h1>
                 <Show when=move || session.can_deploy() && list.with(|l| !l.is_empty())>
                     <button type="button" class="btn btn-danger" id="orphans-clean"
-                        disabled=move || busy.get() on:click=move |_| asking.set(true)>
+                        disabled=move || busy.get() on:click=crate::ev::click(move |_| asking.set(true))>
                         {move || format!("Clean up {} orphan(s)", list.with(Vec::len))}
                     </button>
                 </Show>

@@ -71,7 +71,7 @@ pub fn StacksPage() -> impl IntoView {
                 (i.source == StackSource::Mmdebstrap).then(|| {
                     view! {
                         <button type="button" class="btn btn-small" data-test="stack-log-open"
-                            on:click=move |_| following.set(Some(id))>"Log"</button>
+                            on:click=crate::ev::click(move |_| following.set(Some(id)))>"Log"</button>
                     }
                 })
             })
@@ -148,7 +148,7 @@ fn BuildImage(following: RwSignal<Option<i64>>) -> impl IntoView {
     view! {
         <div class="card" id="stack-build-section">
             <h2>"Build an image"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Stack", "stack-name", "name", name, errors).autocomplete("off").placeholder("e.g. bookworm_py").view()}
                 {FieldSpec::new("Suite", "stack-suite", "suite", suite, errors).autocomplete("off").view()}

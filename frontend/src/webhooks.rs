@@ -149,17 +149,17 @@ fn WebhooksAdmin() -> impl IntoView {
             view! {
                 <div class="row-actions">
                     <button type="button" class="btn btn-small" data-test="webhook-deliveries"
-                        on:click=move |_| chosen.set(Some(a.name.clone()))>"Deliveries"</button>
+                        on:click=crate::ev::click(move |_| chosen.set(Some(a.name.clone())))>"Deliveries"</button>
                     <button type="button" class="btn btn-small" data-test="webhook-test"
-                        on:click=move |_| test(b.clone())>"Send a test"</button>
+                        on:click=crate::ev::click(move |_| test(b.clone()))>"Send a test"</button>
                     <button type="button" class="btn btn-small" data-test="webhook-toggle"
-                        on:click=move |_| {
+                        on:click=crate::ev::click(move |_| {
                             let on = !c.enabled;
                             let done = format!("{} {}.", c.name, if on { "enabled" } else { "disabled" });
                             change(c.clone(), WebhookPatch { enabled: Some(on), ..Default::default() }, done);
-                        }>{toggle}</button>
+                        })>{toggle}</button>
                     <button type="button" class="btn btn-small btn-danger" data-test="webhook-delete"
-                        on:click=move |_| deleting.set(Some(d.clone()))>"Delete"</button>
+                        on:click=crate::ev::click(move |_| deleting.set(Some(d.clone())))>"Delete"</button>
                 </div>
             }
         }),
@@ -275,7 +275,7 @@ fn NewWebhookForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
                         type="checkbox"
                         data-test=format!("webhook-event-{}", e.as_str())
                         prop:checked=move || events.with(|v| v.contains(&e))
-                        on:change=move |ev| {
+                        on:change=crate::ev::change(move |ev| {
                             let on = event_target_checked(&ev);
                             events.update(|v| {
                                 v.retain(|x| *x != e);
@@ -283,7 +283,7 @@ fn NewWebhookForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
                                     v.push(e);
                                 }
                             });
-                        }
+                        })
                     />
                     {e.as_str()}
                 </label>
@@ -301,7 +301,7 @@ fn NewWebhookForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
                     <CopyButton text=Signal::derive(move || s.clone()) />
                 </div>
             })}
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Name", "webhook-name", "name", name, errors).autocomplete("off").view()}
                 {FieldSpec::new("URL", "webhook-url", "url", url, errors).autocomplete("off").hint("Where to POST: https://… (a Slack incoming-webhook URL works with the Slack body).").view()}
@@ -313,7 +313,7 @@ fn NewWebhookForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
                 <label class="check">
                     <input type="checkbox" id="webhook-slack"
                         prop:checked=move || slack.get()
-                        on:change=move |ev| slack.set(event_target_checked(&ev)) />
+                        on:change=crate::ev::change(move |ev| slack.set(event_target_checked(&ev))) />
                     "Slack-compatible body (" <code>"{\"text\": …}"</code> ")"
                 </label>
                 <button type="submit" class="btn btn-primary" id="webhook-submit" disabled=move || busy.get()>

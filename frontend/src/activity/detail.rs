@@ -25,7 +25,7 @@ pub fn EventDetail(
                     type="button"
                     class="btn btn-small"
                     aria-label="Close detail"
-                    on:click=move |_| on_close.run(())
+                    on:click=crate::ev::click(move |_| on_close.run(()))
                 >
                     "Close"
                 </button>
@@ -54,14 +54,14 @@ pub fn EventDetail(
                 <button
                     type="button"
                     class="btn btn-small"
-                    on:click=move |_| filters.narrow_to(&by_actor, true)
+                    on:click=crate::ev::click(move |_| filters.narrow_to(&by_actor, true))
                 >
                     "Only this actor"
                 </button>
                 <button
                     type="button"
                     class="btn btn-small"
-                    on:click=move |_| filters.narrow_to(&by_action, false)
+                    on:click=crate::ev::click(move |_| filters.narrow_to(&by_action, false))
                 >
                     "Only this action"
                 </button>

@@ -118,13 +118,13 @@ pub fn FilterForm(filters: Filters) -> impl IntoView {
                     type=kind
                     placeholder=hint
                     prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
+                    on:input=crate::ev::input(move |ev| value.set(event_target_value(&ev)))
                 />
             </div>
         }
     };
     view! {
-        <form class="card filters" on:submit=apply data-test="activity-filters">
+        <form class="card filters" on:submit=crate::ev::submit(apply) data-test="activity-filters">
             {input("filter-actor", "Actor", "text", "username or system", actor, false)}
             {input("filter-action", "Action starts with", "text", "e.g. user.", action, false)}
             {input("filter-q", "Text", "search", "in object or detail", text, true)}
@@ -136,7 +136,7 @@ pub fn FilterForm(filters: Filters) -> impl IntoView {
                     type="button"
                     class="btn"
                     id="filter-clear"
-                    on:click=move |_| set.run(EventQuery::default())
+                    on:click=crate::ev::click(move |_| set.run(EventQuery::default()))
                 >
                     "Clear"
                 </button>

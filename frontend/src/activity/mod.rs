@@ -157,7 +157,7 @@ pub fn ActivityPage() -> impl IntoView {
                                 class="btn"
                                 id="load-older"
                                 disabled=move || older_loading.get() || events.with(Vec::is_empty)
-                                on:click=load_older
+                                on:click=crate::ev::click(load_older)
                             >
                                 {move || if older_loading.get() { "Loading…" } else { "Load older" }}
                             </button>
@@ -187,7 +187,7 @@ pub fn ActivityPage() -> impl IntoView {
 fn ObjectLink(object: String) -> impl IntoView {
     match object_href(&object) {
         Some(href) => view! {
-            <a href=href on:click=|ev| ev.stop_propagation()>
+            <a href=href on:click=crate::ev::click(|ev| ev.stop_propagation())>
                 {object}
             </a>
         }

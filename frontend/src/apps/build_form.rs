@@ -48,7 +48,7 @@ pub fn StartBuild(app: String) -> impl IntoView {
     view! {
         <div class="card" data-test="app-build">
             <h2>"Build"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Version", "build-version", "version", version, errors).autocomplete("off").placeholder("tag, branch or commit").view()}
                 <div class="field field-check">
@@ -57,7 +57,7 @@ pub fn StartBuild(app: String) -> impl IntoView {
                             type="checkbox"
                             id="build-force"
                             prop:checked=move || force.get()
-                            on:change=move |ev| force.set(event_target_checked(&ev))
+                            on:change=crate::ev::change(move |ev| force.set(event_target_checked(&ev)))
                         />
                         "rebuild even if this commit was built"
                     </label>

@@ -59,7 +59,7 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
     view! {
         <div class="card" id="create-app-section">
             <h2>"New app"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Name", "app-name", "name", name, errors).autocomplete("off").placeholder("e.g. shop_api").hint("Lowercase letters, digits and '_'.").view()}
                 {FieldSpec::new("Repository", "app-repo", "repo_url", repo, errors).autocomplete("off").placeholder("git@github.com:org/repo.git").view()}

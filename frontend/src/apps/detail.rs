@@ -201,7 +201,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
         <div class="card" data-test="app-edit">
             <h2>"Settings"</h2>
             <p class="muted">{format!("Created {created}.")}</p>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Repository", "app-edit-repo", "repo_url", repo, errors).autocomplete("off").view()}
                 <BuildpackSelect
@@ -224,7 +224,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
                     type="button"
                     class="btn btn-danger-outline"
                     id="app-delete"
-                    on:click=move |_| deleting.set(true)
+                    on:click=crate::ev::click(move |_| deleting.set(true))
                 >
                     "Delete app"
                 </button>

@@ -48,7 +48,7 @@ pub fn BuildpackSelect(
                 id=id
                 name="buildpack"
                 prop:value=move || value.get()
-                on:change=move |ev| value.set(event_target_value(&ev))
+                on:change=crate::ev::change(move |ev| value.set(event_target_value(&ev)))
             >
                 <option value="">"(detect)"</option>
                 {options}

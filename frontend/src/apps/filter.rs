@@ -48,7 +48,7 @@ pub fn AppFilter(
     view! {
         <div class="field">
             <label for=id>"App"</label>
-            <select id=id prop:value=move || app.get().unwrap_or_default() on:change=on_filter>
+            <select id=id prop:value=move || app.get().unwrap_or_default() on:change=crate::ev::change(on_filter)>
                 <option value="" selected=move || app.with(Option::is_none)>
                     "(all apps)"
                 </option>

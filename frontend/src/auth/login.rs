@@ -72,7 +72,7 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <AuthFrame title="Sign in">
-            <form class="form" on:submit=submit novalidate=true data-test="login-form">
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true data-test="login-form">
                 <FormError errors=errors />
                 {FieldSpec::new("Username", "username", "username", username, errors).autocomplete("username").autofocus().required().view()}
                 {FieldSpec::new("Password", "password", "password", password, errors).kind("password").autocomplete("current-password").required().view()}

@@ -116,7 +116,7 @@ pub fn SetupPage() -> impl IntoView {
     };
     let form = move || {
         view! {
-            <form class="form" on:submit=submit novalidate=true data-test="setup-form">
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true data-test="setup-form">
                 <p class="muted">
                     "Create the first administrator. The one-time setup token is in the server's log."
                 </p>

@@ -49,7 +49,7 @@ pub fn AddBuildpack(catalog: Catalog) -> impl IntoView {
     view! {
         <div class="card" id="add-buildpack-section">
             <h2>"Add a buildpack"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Git URL", "buildpack-url", "url", url, errors).autocomplete("off").placeholder("https://github.com/heroku/heroku-buildpack-python#v1").view()}
                 {FieldSpec::new("Description", "buildpack-description", "description", description, errors).autocomplete("off").view()}

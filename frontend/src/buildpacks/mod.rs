@@ -127,11 +127,11 @@ pub fn BuildpacksPage() -> impl IntoView {
                                 data-test="buildpack-up"
                                 title="Try this one earlier"
                                 disabled=move || busy.get() || index == 0
-                                on:click=move |_| {
+                                on:click=crate::ev::click(move |_| {
                                     if let Some(upper) = index.checked_sub(1) {
                                         swap(upper);
                                     }
-                                }
+                                })
                             >
                                 "↑"
                             </button>
@@ -141,7 +141,7 @@ pub fn BuildpacksPage() -> impl IntoView {
                                 data-test="buildpack-down"
                                 title="Try this one later"
                                 disabled=move || busy.get() || last
-                                on:click=move |_| swap(index)
+                                on:click=crate::ev::click(move |_| swap(index))
                             >
                                 "↓"
                             </button>
@@ -150,7 +150,7 @@ pub fn BuildpacksPage() -> impl IntoView {
                                 class="btn btn-small btn-danger-outline"
                                 data-test="buildpack-delete"
                                 disabled=move || busy.get()
-                                on:click=move |_| asking.set(Some(ask.clone()))
+                                on:click=crate::ev::click(move |_| asking.set(Some(ask.clone())))
                             >
                                 "Delete"
                             </button>

@@ -293,7 +293,7 @@ fn RebuildButton(app: String, version: String) -> impl IntoView {
             class="btn btn-primary"
             id="build-rebuild"
             disabled=move || busy.get()
-            on:click=rebuild
+            on:click=crate::ev::click(rebuild)
         >
             {move || if busy.get() { "Starting…" } else { "Rebuild" }}
         </button>

@@ -41,7 +41,7 @@ pub fn ConfirmDialog(
                         type="text"
                         autocomplete="off"
                         prop:value=move || entered.get()
-                        on:input=move |ev| entered.set(event_target_value(&ev))
+                        on:input=crate::ev::input(move |ev| entered.set(event_target_value(&ev)))
                     />
                 </div>
             }
@@ -62,7 +62,7 @@ pub fn ConfirmDialog(
                     class="btn"
                     id="confirm-cancel"
                     disabled=move || busy.get()
-                    on:click=move |_| on_cancel.run(())
+                    on:click=crate::ev::click(move |_| on_cancel.run(()))
                 >
                     "Cancel"
                 </button>
@@ -71,7 +71,7 @@ pub fn ConfirmDialog(
                     class=confirm_class
                     id="confirm-ok"
                     disabled=move || busy.get() || !matches()
-                    on:click=move |_| on_confirm.run(())
+                    on:click=crate::ev::click(move |_| on_confirm.run(()))
                 >
                     {confirm_label}
                 </button>

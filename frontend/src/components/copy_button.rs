@@ -39,7 +39,7 @@ pub fn CopyButton(
         });
     };
     view! {
-        <button type="button" class="btn btn-small" id=id on:click=on_click>
+        <button type="button" class="btn btn-small" id=id on:click=crate::ev::click(on_click)>
             {move || if copied.get() { "Copied" } else { label }}
         </button>
     }

@@ -300,7 +300,7 @@ fn TableCore(
             };
             view! {
                 <th scope="col" class=head.class aria-sort=aria_sort>
-                    <button type="button" class="th-sort" on:click=on_click>
+                    <button type="button" class="th-sort" on:click=crate::ev::click(on_click)>
                         {title}
                         <span class="sort-arrow" aria-hidden="true">
                             {arrow}
@@ -356,7 +356,7 @@ fn TableCore(
                                 placeholder="Filter…"
                                 aria-label="Filter rows"
                                 prop:value=move || filter.get()
-                                on:input=move |ev| filter.set(event_target_value(&ev))
+                                on:input=crate::ev::input(move |ev| filter.set(event_target_value(&ev)))
                             />
                             <span class="muted table-count">{count}</span>
                         </div>
@@ -409,12 +409,12 @@ fn TableRow(
                     node_ref=tr
                     class=format!("clickable {}", row.class)
                     tabindex="0"
-                    on:click=move |_| click(item.as_ref())
-                    on:keydown=move |ev| {
+                    on:click=crate::ev::click(move |_| click(item.as_ref()))
+                    on:keydown=crate::ev::keydown(move |ev| {
                         if ev.key() == "Enter" {
                             pressed(on_key.as_ref());
                         }
-                    }
+                    })
                 >
                     {tds}
                 </tr>

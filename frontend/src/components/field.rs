@@ -251,9 +251,9 @@ impl FieldSpec {
                     aria-invalid=move || if has_error() { "true" } else { "false" }
                     aria-describedby=move || has_error().then(|| error_id.clone())
                     prop:value=move || value.get()
-                    on:input=move |ev| {
+                    on:input=crate::ev::input(move |ev| {
                         value.set(event_target_value(&ev));
-                    }
+                    })
                 />
                 {move || match errors.field(name) {
                     Some(message) => {
@@ -303,7 +303,7 @@ pub fn Check(
                     id=id
                     disabled=move || disabled.get()
                     prop:checked=move || value.get()
-                    on:change=move |ev| value.set(event_target_checked(&ev))
+                    on:change=crate::ev::change(move |ev| value.set(event_target_checked(&ev)))
                 />
                 {label}
             </label>

@@ -55,7 +55,7 @@ pub fn LogViewer(
                     <input
                         type="checkbox"
                         prop:checked=move || follow.get()
-                        on:change=move |ev| follow.set(event_target_checked(&ev))
+                        on:change=crate::ev::change(move |ev| follow.set(event_target_checked(&ev)))
                     />
                     "Follow"
                 </label>

@@ -65,7 +65,7 @@ fn ModalFrame(
                 tabindex="-1"
                 data-test=test_id
                 node_ref=dialog
-                on:keydown=move |ev| {
+                on:keydown=crate::ev::keydown(move |ev| {
                     if ev.key() == "Escape" {
                         ev.stop_propagation();
                         ev.prevent_default();
@@ -76,7 +76,7 @@ fn ModalFrame(
                     {
                         ev.prevent_default();
                     }
-                }
+                })
             >
                 <h2 id="modal-title" class="modal-title">
                     {move || title.get()}

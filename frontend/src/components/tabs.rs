@@ -21,11 +21,11 @@ where
             class="tab"
             class:active=move || current.get() == which
             aria-selected=move || if current.get() == which { "true" } else { "false" }
-            on:click=move |_| {
+            on:click=crate::ev::click(move |_| {
                 if current.get_untracked() != which {
                     current.set(which);
                 }
-            }
+            })
         >
             {label}
         </button>

@@ -40,7 +40,7 @@ pub fn TextArea(
                 aria-invalid=move || if has_error() { "true" } else { "false" }
                 aria-describedby=move || has_error().then(|| error_id.clone())
                 prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
+                on:input=crate::ev::input(move |ev| value.set(event_target_value(&ev)))
             ></textarea>
             {move || match errors.field(name) {
                 Some(message) => {

@@ -97,7 +97,7 @@ pub fn ToastContainer() -> impl IntoView {
                                 class="toast-close"
                                 type="button"
                                 aria-label="Dismiss"
-                                on:click=move |_| toasts.dismiss(id)
+                                on:click=crate::ev::click(move |_| toasts.dismiss(id))
                             >
                                 "×"
                             </button>

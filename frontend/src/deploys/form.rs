@@ -178,7 +178,7 @@ fn DeployForm() -> impl IntoView {
     view! {
         {move || feed.error().map(|e| view! { <div class="form-error" role="alert">{e}</div> })}
         <div class="card" id="deploy-form-section">
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 <div class="form-row">
                     <ReleaseSelect value=draft.release feed=feed chosen=chosen errors=errors />

@@ -77,7 +77,7 @@ pub fn ReleaseSelect(
                 id="deploy-release"
                 name="release_id"
                 prop:value=move || value.get()
-                on:change=move |ev| value.set(event_target_value(&ev))
+                on:change=crate::ev::change(move |ev| value.set(event_target_value(&ev)))
             >
                 <option value="" selected=move || value.with(String::is_empty)>
                     {prompt}
@@ -150,7 +150,7 @@ pub fn ProcSelect(value: RwSignal<String>, chosen: Chosen, errors: FormErrors) -
                 id="deploy-proc"
                 name="proc_type"
                 prop:value=move || value.get()
-                on:change=move |ev| value.set(event_target_value(&ev))
+                on:change=crate::ev::change(move |ev| value.set(event_target_value(&ev)))
             >
                 <option value="" selected=move || value.with(String::is_empty)>
                     {prompt}
@@ -230,7 +230,7 @@ pub fn HostSelect(value: RwSignal<String>, errors: FormErrors) -> impl IntoView 
                 id="deploy-host"
                 name="host"
                 prop:value=move || value.get()
-                on:change=move |ev| value.set(event_target_value(&ev))
+                on:change=crate::ev::change(move |ev| value.set(event_target_value(&ev)))
             >
                 <option value="" selected=move || value.with(String::is_empty)>
                     {prompt}

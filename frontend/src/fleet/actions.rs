@@ -238,7 +238,7 @@ pub fn ActionOutcome(run: ActionRun) -> impl IntoView {
                         <button
                             type="button"
                             class="btn btn-small"
-                            on:click=move |_| run.dismiss()
+                            on:click=crate::ev::click(move |_| run.dismiss())
                         >
                             "Dismiss"
                         </button>

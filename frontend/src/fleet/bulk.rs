@@ -100,7 +100,7 @@ pub fn BulkActions(#[prop(into)] procs: Signal<Vec<Proc>>) -> impl IntoView {
                 class=class
                 id=id
                 disabled=move || busy.get() || n() == 0
-                on:click=move |_| ask(action)
+                on:click=crate::ev::click(move |_| ask(action))
             >
                 {move || format!("{} all ({})", action_title(action), n())}
             </button>

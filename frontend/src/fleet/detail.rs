@@ -182,7 +182,7 @@ fn ProcPanel(target: ProcRef, #[prop(into)] on_close: Callback<()>) -> impl Into
                     id="proc-detail-close"
                     aria-label="Close detail"
                     title="Close (Esc)"
-                    on:click=move |_| on_close.run(())
+                    on:click=crate::ev::click(move |_| on_close.run(()))
                 >
                     "Close"
                 </button>

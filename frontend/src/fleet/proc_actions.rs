@@ -31,7 +31,7 @@ pub fn ProcActionButtons(target: ProcRef, proc: Memo<Option<Proc>>) -> impl Into
                 title=move || {
                     (destroy && !managed()).then_some("Only procs deployed by vr can be destroyed.")
                 }
-                on:click=move |_| pending.set(Some(action))
+                on:click=crate::ev::click(move |_| pending.set(Some(action)))
             >
                 {action_title(action)}
             </button>

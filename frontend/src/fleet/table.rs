@@ -205,12 +205,12 @@ fn ProcRow(
             class:selected=is_selected
             class:is-stale=move || shown.get().is_stale()
             tabindex="0"
-            on:click=move |_| select()
-            on:keydown=move |ev| {
+            on:click=crate::ev::click(move |_| select())
+            on:keydown=crate::ev::keydown(move |ev| {
                 if ev.key() == "Enter" {
                     select2();
                 }
-            }
+            })
         >
             <td>
                 <ShownBadge shown=shown />

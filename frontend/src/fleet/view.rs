@@ -86,7 +86,7 @@ pub fn FleetProcs(
                 data-state=filter.as_str()
                 aria-pressed=move || if active() { "true" } else { "false" }
                 title=title
-                on:click=move |_| set_state(if active() { None } else { Some(filter) })
+                on:click=crate::ev::click(move |_| set_state(if active() { None } else { Some(filter) }))
             >
                 <span class=class>{filter.as_str()}</span>
                 <span class="state-count-n">{n}</span>
@@ -129,13 +129,13 @@ pub fn FleetProcs(
                     placeholder="Filter by name, host, squad, state, app, config…"
                     aria-label="Filter procs"
                     prop:value=move || text.get()
-                    on:input=on_text
+                    on:input=crate::ev::input(on_text)
                 />
                 <select
                     id="fleet-state"
                     aria-label="Only procs in state"
                     prop:value=move || state.get().map(|s| s.as_str()).unwrap_or_default()
-                    on:change=move |ev| set_state(StateFilter::parse(&event_target_value(&ev)))
+                    on:change=crate::ev::change(move |ev| set_state(StateFilter::parse(&event_target_value(&ev))))
                 >
                     <option value="">"Any state"</option>
                     {state_options}

@@ -61,7 +61,7 @@ pub fn HostEditForm(host: Host) -> impl IntoView {
     view! {
         <div class="card" data-test="host-edit">
             <h2>"Settings"</h2>
-            <form class="form host-form" on:submit=submit novalidate=true>
+            <form class="form host-form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 <HostFormFields fields=fields errors=errors disabled=busy />
                 <button

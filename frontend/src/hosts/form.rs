@@ -321,7 +321,7 @@ pub fn HostFormFields(
                     id="host-squad"
                     disabled=move || disabled.get()
                     prop:value=move || fields.squad.get()
-                    on:change=move |ev| fields.squad.set(event_target_value(&ev))
+                    on:change=crate::ev::change(move |ev| fields.squad.set(event_target_value(&ev)))
                 >
                     <option value="">"(none)"</option>
                     {squad_options}
@@ -370,7 +370,7 @@ pub fn HostFormFields(
                     rows="3"
                     disabled=move || disabled.get()
                     prop:value=move || fields.notes.get()
-                    on:input=move |ev| fields.notes.set(event_target_value(&ev))
+                    on:input=crate::ev::input(move |ev| fields.notes.set(event_target_value(&ev)))
                 ></textarea>
                 {field_error("notes")}
             </div>

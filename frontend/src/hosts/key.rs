@@ -91,7 +91,7 @@ pub fn HostKey(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                                     class="btn btn-danger-outline"
                                     id="host-trust"
                                     disabled=move || busy.get()
-                                    on:click=move |_| asking.set(true)
+                                    on:click=crate::ev::click(move |_| asking.set(true))
                                 >
                                     "Trust new key"
                                 </button>

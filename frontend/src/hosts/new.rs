@@ -78,7 +78,7 @@ fn NewHostForm() -> impl IntoView {
 
     view! {
         <div class="card">
-            <form class="form host-form" on:submit=submit novalidate=true>
+            <form class="form host-form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 <HostFormFields fields=fields errors=errors disabled=busy />
                 <button

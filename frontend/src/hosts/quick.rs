@@ -117,7 +117,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                 <select
                     id="host-move-squad"
                     prop:value=move || target_squad.get()
-                    on:change=move |ev| target_squad.set(event_target_value(&ev))
+                    on:change=crate::ev::change(move |ev| target_squad.set(event_target_value(&ev)))
                 >
                     <option value="" disabled=true>
                         "(choose a squad)"
@@ -132,7 +132,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                         busy.get() || target_squad.with(String::is_empty)
                             || Some(target_squad.get()) == squad()
                     }
-                    on:click=move_to
+                    on:click=crate::ev::click(move_to)
                 >
                     "Move"
                 </button>
@@ -142,7 +142,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                         class="btn btn-small"
                         id="host-unsquad"
                         disabled=move || busy.get()
-                        on:click=unsquad
+                        on:click=crate::ev::click(unsquad)
                     >
                         "Remove from squad"
                     </button>
@@ -154,7 +154,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                     class="btn btn-small"
                     id="host-toggle-active"
                     disabled=move || busy.get()
-                    on:click=toggle
+                    on:click=crate::ev::click(toggle)
                 >
                     {move || if active() { "Mark inactive" } else { "Mark active" }}
                 </button>
@@ -163,7 +163,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
                     class="btn btn-small btn-danger-outline"
                     id="host-delete"
                     disabled=move || busy.get()
-                    on:click=move |_| deleting.set(true)
+                    on:click=crate::ev::click(move |_| deleting.set(true))
                 >
                     "Delete host"
                 </button>

@@ -57,7 +57,7 @@ pub fn ConnectionTest(#[prop(into)] name: Signal<String>) -> impl IntoView {
                     id="host-test"
                     disabled=move || busy.get() || !session.can_deploy()
                     title=move || (!session.can_deploy()).then_some("Deployers and admins can test hosts.")
-                    on:click=run
+                    on:click=crate::ev::click(run)
                 >
                     {move || if busy.get() { "Testing…" } else { "Test connection" }}
                 </button>

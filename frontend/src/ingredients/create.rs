@@ -65,7 +65,7 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
     view! {
         <div class="card" id="create-ingredient-section">
             <h2>"New ingredient"</h2>
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 <div class="form-row">
                     {FieldSpec::new("Name", "ingredient-name", "name", name, errors).autocomplete("off").placeholder("e.g. postgres-prod").hint("Letters, digits, '_', '.' or '-'.").view()}

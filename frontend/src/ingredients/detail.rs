@@ -184,7 +184,7 @@ fn IngredientEditor(
                     type="button"
                     class="btn btn-danger-outline"
                     id="ingredient-delete"
-                    on:click=move |_| deleting.set(true)
+                    on:click=crate::ev::click(move |_| deleting.set(true))
                 >
                     "Delete ingredient"
                 </button>
@@ -198,7 +198,7 @@ fn IngredientEditor(
                 {updated}
                 " Releases keep the values they were made with; changes reach new releases only."
             </p>
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 <div class="form-row">
                     <TextArea

@@ -124,7 +124,7 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
             <div class="filters">
                 <div class="field">
                     <label for="release-compare">"Against"</label>
-                    <select id="release-compare" prop:value=move || other.get() on:change=on_pick>
+                    <select id="release-compare" prop:value=move || other.get() on:change=crate::ev::change(on_pick)>
                         <option value="" selected=move || other.with(String::is_empty)>
                             {prompt}
                         </option>

@@ -68,7 +68,7 @@ fn SecretValue(key: String, from: RevealFrom) -> impl IntoView {
                                 class="btn btn-small"
                                 data-test="secret-reveal"
                                 disabled=move || busy.get()
-                                on:click=reveal
+                                on:click=crate::ev::click(reveal)
                             >
                                 "Reveal"
                             </button>

@@ -62,7 +62,7 @@ pub fn PasswordSection() -> impl IntoView {
     view! {
         <div class="card" id="password-section">
             <h2>"Change password"</h2>
-            <form class="form form-narrow" on:submit=submit novalidate=true>
+            <form class="form form-narrow" on:submit=crate::ev::submit(submit) novalidate=true>
                 // Lets password managers tell whose password this is.
                 <input
                     type="text"

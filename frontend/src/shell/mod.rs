@@ -139,7 +139,7 @@ fn TopBar(nav_open: RwSignal<bool>) -> impl IntoView {
                     class="btn btn-small nav-toggle"
                     aria-controls="sidenav"
                     aria-expanded=move || if nav_open.get() { "true" } else { "false" }
-                    on:click=move |_| nav_open.update(|o| *o = !*o)
+                    on:click=crate::ev::click(move |_| nav_open.update(|o| *o = !*o))
                 >
                     "Menu"
                 </button>
@@ -160,7 +160,7 @@ fn TopBar(nav_open: RwSignal<bool>) -> impl IntoView {
                     type="button"
                     class="btn btn-small"
                     disabled=move || busy.get()
-                    on:click=logout
+                    on:click=crate::ev::click(logout)
                 >
                     "Sign out"
                 </button>

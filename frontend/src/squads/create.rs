@@ -46,7 +46,7 @@ pub fn CreateSquad() -> impl IntoView {
     view! {
         <div class="card" id="create-squad-section">
             <h2>"New squad"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Name", "squad-name", "name", name, errors).autocomplete("off").placeholder("e.g. web-eu").view()}
                 {FieldSpec::new("Description", "squad-description", "description", description, errors).autocomplete("off").view()}

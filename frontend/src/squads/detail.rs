@@ -257,7 +257,7 @@ fn SquadEditForm(squad: Squad, flow: SquadDelete) -> impl IntoView {
     view! {
         <div class="card" data-test="squad-edit">
             <h2>"Settings"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Name", "squad-edit-name", "name", name, errors).autocomplete("off").view()}
                 {FieldSpec::new("Description", "squad-edit-description", "description", description, errors).autocomplete("off").view()}
@@ -274,7 +274,7 @@ fn SquadEditForm(squad: Squad, flow: SquadDelete) -> impl IntoView {
                     class="btn btn-danger-outline"
                     id="squad-delete"
                     disabled=move || flow.busy.get()
-                    on:click=move |_| flow.asking.set(Some(delete_name.clone()))
+                    on:click=crate::ev::click(move |_| flow.asking.set(Some(delete_name.clone())))
                 >
                     "Delete squad"
                 </button>

@@ -176,7 +176,7 @@ fn SwarmActions(id: i64, current: Signal<Option<Swarm>>) -> impl IntoView {
     let name = move || current.with(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default());
     let button = move |label: &'static str, dom_id: &'static str, class: &'static str, ask: Ask| {
         view! {
-            <button type="button" class=class id=dom_id disabled=move || busy.get() on:click=move |_| run(ask)>
+            <button type="button" class=class id=dom_id disabled=move || busy.get() on:click=crate::ev::click(move |_| run(ask))>
                 {label}
             </button>
         }
@@ -188,13 +188,13 @@ fn SwarmActions(id: i64, current: Signal<Option<Swarm>>) -> impl IntoView {
                     {button("Plan", "swarm-plan", "btn", Ask::Plan)}
                     {button("Dispatch", "swarm-dispatch", "btn btn-primary", Ask::Dispatch)}
                     {button("Roll back", "swarm-rollback", "btn", Ask::Rollback)}
-                    <button type="button" class="btn btn-danger" id="swarm-delete" on:click=move |_| asking_delete.set(true)>
+                    <button type="button" class="btn btn-danger" id="swarm-delete" on:click=crate::ev::click(move |_| asking_delete.set(true))>
                         "Delete"
                     </button>
                     <label class="check">
                         <input type="checkbox" id="swarm-take-down"
                             prop:checked=move || take_down.get()
-                            on:change=move |ev| take_down.set(event_target_checked(&ev)) />
+                            on:change=crate::ev::change(move |ev| take_down.set(event_target_checked(&ev))) />
                         "and take its procs down"
                     </label>
                     <ConfirmDialog

@@ -81,13 +81,13 @@ fn DispatchHead(current: Signal<Option<Dispatch>>) -> impl IntoView {
                         class="btn btn-danger"
                         id="dispatch-cancel"
                         disabled=move || busy.get()
-                        on:click=move |_| {
+                        on:click=crate::ev::click(move |_| {
                             spawn_busy(busy, async move {
                                 if let Err(e) = api::swarm::cancel(id).await {
                                     toasts.error(e.message);
                                 }
                             })
-                        }
+                        })
                     >
                         "Cancel"
                     </button>

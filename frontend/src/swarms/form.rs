@@ -221,7 +221,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
     };
     let f = |label, id, name, value| FieldSpec::new(label, id, name, value, errors);
     view! {
-        <form class="form card" on:submit=submit novalidate=true id="swarm-form">
+        <form class="form card" on:submit=crate::ev::submit(submit) novalidate=true id="swarm-form">
             <FormError errors=errors />
             <div class="tabs" role="tablist" aria-label="Swarm settings">
                 {tab_button(tab, Tab::General, "swarm-tab-general", "General")}
@@ -329,7 +329,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                     class="btn"
                     id="swarm-save"
                     disabled=move || busy.get()
-                    on:click=move |_| then_dispatch.set(false)
+                    on:click=crate::ev::click(move |_| then_dispatch.set(false))
                 >
                     "Save"
                 </button>
@@ -338,7 +338,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
                     class="btn btn-primary"
                     id="swarm-save-dispatch"
                     disabled=move || busy.get()
-                    on:click=move |_| then_dispatch.set(true)
+                    on:click=crate::ev::click(move |_| then_dispatch.set(true))
                 >
                     "Save & dispatch"
                 </button>
@@ -372,7 +372,7 @@ fn ConfigPreview(inputs: Inputs, base: SwarmSpec, id: Option<i64>) -> impl IntoV
     };
     view! {
         <div class="config-preview" data-test="swarm-preview">
-            <button type="button" class="btn" id="swarm-preview" disabled=move || busy.get() on:click=ask>
+            <button type="button" class="btn" id="swarm-preview" disabled=move || busy.get() on:click=crate::ev::click(ask)>
                 "Preview the merged config"
             </button>
             <FormError errors=errors />

@@ -144,7 +144,7 @@ pub fn SwarmsPage() -> impl IntoView {
                     <select
                         id=id
                         prop:value=move || param.value.get().unwrap_or_default()
-                        on:change=move |ev| param.replace(Some(event_target_value(&ev)))
+                        on:change=crate::ev::change(move |ev| param.replace(Some(event_target_value(&ev))))
                     >
                         <option value="">"(all)"</option>
                         {options}
@@ -172,13 +172,13 @@ pub fn SwarmsPage() -> impl IntoView {
                     data-test="swarm-select"
                     aria-label=format!("Select {}", s.name)
                     prop:checked=move || ticked.with(|t| t.contains(&id))
-                    on:change=move |_| {
+                    on:change=crate::ev::change(move |_| {
                         ticked.update(|t| {
                             if !t.remove(&id) {
                                 t.insert(id);
                             }
                         })
-                    }
+                    })
                 />
             }
         }),
@@ -308,7 +308,7 @@ pub fn DispatchShown(
                 class="btn"
                 id=if selected { "swarms-dispatch-selected" } else { "swarms-dispatch-shown" }
                 disabled=move || shown.with(Vec::is_empty)
-                on:click=move |_| asking.set(true)
+                on:click=crate::ev::click(move |_| asking.set(true))
             >
                 {move || format!("Dispatch {}", what())}
             </button>

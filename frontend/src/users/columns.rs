@@ -56,7 +56,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                         class="role-select"
                         aria-label=format!("Role of {}", u.username)
                         data-test="user-role"
-                        on:change=move |ev| {
+                        on:change=crate::ev::change(move |ev| {
                             if let Ok(role) = event_target_value(&ev).parse::<Role>()
                                 && role != user.role
                             {
@@ -67,7 +67,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                                     done,
                                 );
                             }
-                        }
+                        })
                     >
                         {options}
                     </select>
@@ -104,7 +104,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                             data-test="user-toggle"
                             disabled=is_me
                             title=self_note
-                            on:click=move |_| {
+                            on:click=crate::ev::click(move |_| {
                                 let user = toggle_user.clone();
                                 let disabled = !user.disabled;
                                 let done = format!(
@@ -113,7 +113,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                                     if disabled { "disabled" } else { "enabled" },
                                 );
                                 apply(user, UserPatch { disabled: Some(disabled), ..Default::default() }, done);
-                            }
+                            })
                         >
                             {toggle_label}
                         </button>
@@ -121,7 +121,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                             type="button"
                             class="btn btn-small"
                             data-test="user-reset"
-                            on:click=move |_| resetting.set(Some(reset_user.clone()))
+                            on:click=crate::ev::click(move |_| resetting.set(Some(reset_user.clone())))
                         >
                             "Reset password"
                         </button>
@@ -131,7 +131,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                             data-test="user-delete"
                             disabled=is_me
                             title=self_note
-                            on:click=move |_| deleting.set(Some(delete_user.clone()))
+                            on:click=crate::ev::click(move |_| deleting.set(Some(delete_user.clone())))
                         >
                             "Delete"
                         </button>

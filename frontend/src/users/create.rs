@@ -54,7 +54,7 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
     view! {
         <div class="card" id="create-user-section">
             <h2>"New user"</h2>
-            <form class="form form-inline" on:submit=submit novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("Username", "new-user-username", "username", username, errors).autocomplete("off").view()}
                 {FieldSpec::new("Initial password", "new-user-password", "password", password, errors).kind("password").autocomplete("new-password").hint(format!("{} Share it privately.", password_hint())).view()}
@@ -62,11 +62,11 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
                     <label for="new-user-role">"Role"</label>
                     <select
                         id="new-user-role"
-                        on:change=move |ev| {
+                        on:change=crate::ev::change(move |ev| {
                             if let Ok(r) = event_target_value(&ev).parse::<Role>() {
                                 role.set(r);
                             }
-                        }
+                        })
                         prop:value=move || role.get().as_str()
                     >
                         {Role::ALL

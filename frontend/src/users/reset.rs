@@ -69,12 +69,12 @@ pub fn ResetPassword(user: RwSignal<Option<User>>) -> impl IntoView {
             on_close=move |()| close()
             test_id="reset-password-dialog"
         >
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("New password", "reset-password", "password", password, errors).kind("password").autocomplete("new-password").hint(password_hint()).view()}
                 {FieldSpec::new("Confirm new password", "reset-password2", "password2", again, errors).kind("password").autocomplete("new-password").view()}
                 <div class="modal-actions">
-                    <button type="button" class="btn" on:click=move |_| close()>
+                    <button type="button" class="btn" on:click=crate::ev::click(move |_| close())>
                         "Cancel"
                     </button>
                     <button

@@ -110,7 +110,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
                 id="release-build"
                 name="build_id"
                 prop:value=move || draft.build.get()
-                on:change=move |ev| draft.build.set(event_target_value(&ev))
+                on:change=crate::ev::change(move |ev| draft.build.set(event_target_value(&ev)))
             >
                 <option value="" selected=move || draft.build.with(String::is_empty)>
                     {prompt}

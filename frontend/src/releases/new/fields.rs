@@ -49,7 +49,7 @@ pub fn ReleaseFields(
         <label class="check">
             <input type="checkbox" id="release-sandbox"
                 prop:checked=move || draft.sandbox.get()
-                on:change=move |ev| draft.sandbox.set(event_target_checked(&ev)) />
+                on:change=crate::ev::change(move |ev| draft.sandbox.set(event_target_checked(&ev))) />
             "Run each proc in a sandbox (bubblewrap: the build read-only at /app, only its home and volumes writable)"
         </label>
     }

@@ -157,7 +157,7 @@ pub fn NewReleaseForm(
         <div class="card" id="create-release-section">
             <h2>"New release"</h2>
             {started_from}
-            <form class="form" on:submit=submit novalidate=true>
+            <form class="form" on:submit=crate::ev::submit(submit) novalidate=true>
                 <FormError errors=errors />
                 <div class="form-row">
                     <div class="field">
@@ -165,7 +165,7 @@ pub fn NewReleaseForm(
                         <select
                             id="release-app"
                             prop:value=move || draft.app.get()
-                            on:change=move |ev| draft.app.set(event_target_value(&ev))
+                            on:change=crate::ev::change(move |ev| draft.app.set(event_target_value(&ev)))
                         >
                             <option value="" selected=move || draft.app.with(String::is_empty)>
                                 "(choose an app)"
@@ -182,7 +182,7 @@ pub fn NewReleaseForm(
                         class="btn"
                         id="release-preview"
                         disabled=busy
-                        on:click=preview
+                        on:click=crate::ev::click(preview)
                     >
                         {move || if previewing.get() { "Previewing…" } else { "Preview" }}
                     </button>

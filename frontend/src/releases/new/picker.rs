@@ -58,7 +58,7 @@ pub fn IngredientPicker(
                             data-test="release-ingredient-up"
                             title="Merge earlier"
                             disabled=index == 0
-                            on:click=move |_| draft.move_ingredient(index, true)
+                            on:click=crate::ev::click(move |_| draft.move_ingredient(index, true))
                         >
                             "↑"
                         </button>
@@ -68,7 +68,7 @@ pub fn IngredientPicker(
                             data-test="release-ingredient-down"
                             title="Merge later"
                             disabled=index == last
-                            on:click=move |_| draft.move_ingredient(index, false)
+                            on:click=crate::ev::click(move |_| draft.move_ingredient(index, false))
                         >
                             "↓"
                         </button>
@@ -76,9 +76,9 @@ pub fn IngredientPicker(
                             type="button"
                             class="btn btn-small btn-danger-outline"
                             data-test="release-ingredient-remove"
-                            on:click=move |_| {
+                            on:click=crate::ev::click(move |_| {
                                 draft.ingredients.update(|l| l.retain(|n| *n != remove))
-                            }
+                            })
                         >
                             "Remove"
                         </button>
@@ -94,7 +94,7 @@ pub fn IngredientPicker(
             data-test="release-ingredients-field"
         >
             <label for="release-ingredient-add">"Ingredients"</label>
-            <select id="release-ingredient-add" on:change=add>
+            <select id="release-ingredient-add" on:change=crate::ev::change(add)>
                 <option value="" selected=true>
                     {move || {
                         if ingredients.loaded() { "(add an ingredient)" } else { "Loading…" }

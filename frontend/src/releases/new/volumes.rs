@@ -24,7 +24,7 @@ pub fn VolumesEditor(draft: Draft, errors: FormErrors) -> impl IntoView {
                         placeholder="/srv/shop/uploads (on the host)"
                         autocomplete="off"
                         prop:value=move || row.host_dir.get()
-                        on:input=move |ev| row.host_dir.set(event_target_value(&ev))
+                        on:input=crate::ev::input(move |ev| row.host_dir.set(event_target_value(&ev)))
                     />
                     <span class="muted">"→"</span>
                     <input
@@ -34,13 +34,13 @@ pub fn VolumesEditor(draft: Draft, errors: FormErrors) -> impl IntoView {
                         placeholder="/app/uploads (seen by the proc)"
                         autocomplete="off"
                         prop:value=move || row.mount_dir.get()
-                        on:input=move |ev| row.mount_dir.set(event_target_value(&ev))
+                        on:input=crate::ev::input(move |ev| row.mount_dir.set(event_target_value(&ev)))
                     />
                     <button
                         type="button"
                         class="btn btn-small btn-danger-outline"
                         data-test="volume-remove"
-                        on:click=move |_| draft.remove_volume(row.key)
+                        on:click=crate::ev::click(move |_| draft.remove_volume(row.key))
                     >
                         "Remove"
                     </button>
@@ -51,7 +51,7 @@ pub fn VolumesEditor(draft: Draft, errors: FormErrors) -> impl IntoView {
                     type="button"
                     class="btn btn-small"
                     id="release-volume-add"
-                    on:click=move |_| draft.add_volume()
+                    on:click=crate::ev::click(move |_| draft.add_volume())
                 >
                     "Add a volume"
                 </button>

@@ -50,7 +50,7 @@ pub fn CreateToken(
     });
 
     view! {
-            <form class="form form-inline" on:submit=create novalidate=true>
+            <form class="form form-inline" on:submit=crate::ev::submit(create) novalidate=true>
                 <FormError errors=errors />
                 {FieldSpec::new("New token name", "token-name", "name", name, errors).autocomplete("off").placeholder("e.g. cli on laptop").view()}
                 <div class="field">
@@ -58,7 +58,7 @@ pub fn CreateToken(
                     <select
                         id="token-expiry"
                         prop:value=move || expiry.get()
-                        on:change=move |ev| expiry.set(event_target_value(&ev))
+                        on:change=crate::ev::change(move |ev| expiry.set(event_target_value(&ev)))
                     >
                         <option value="30">"in 30 days"</option>
                         <option value="90">"in 90 days"</option>
@@ -95,7 +95,7 @@ pub fn CreateToken(
                                         type="button"
                                         class="btn btn-small"
                                         id="token-secret-done"
-                                        on:click=move |_| created.set(None)
+                                        on:click=crate::ev::click(move |_| created.set(None))
                                     >
                                         "Done"
                                     </button>

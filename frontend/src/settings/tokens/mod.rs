@@ -78,7 +78,7 @@ pub fn TokensSection() -> impl IntoView {
                         type="button"
                         class="btn btn-small btn-danger-outline"
                         data-test="revoke-token"
-                        on:click=move |_| revoking.set(Some(token.clone()))
+                        on:click=crate::ev::click(move |_| revoking.set(Some(token.clone())))
                     >
                         "Revoke"
                     </button>
