@@ -2,6 +2,7 @@
 //! each pool, what each balancer host holds (drift) and Re-apply — and, for admins, the form
 //! that adds or edits one.
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -63,7 +64,7 @@ pub fn BalancersPage() -> impl IntoView {
         }
         all.into_iter()
             .map(|b| balancer_card(b, editing, deleting, list))
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {
@@ -306,7 +307,7 @@ fn BalancerForm(
     let kinds = BalancerKind::ALL
         .into_iter()
         .map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> })
-        .collect_view();
+        .collect_any();
     view! {
         <div class="card" id="balancer-form-section">
             <h2>{move || match editing.get() {

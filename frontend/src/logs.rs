@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::paths;
 use vr_app::fleet::LogStream;
@@ -245,7 +246,7 @@ pub fn LogsPage() -> impl IntoView {
                     </label>
                 }
             })
-            .collect_view()
+            .collect_any()
     };
     let summary = {
         let selection = selection.clone();

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -289,7 +290,7 @@ fn NewWebhookForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
                 </label>
             }
         })
-        .collect_view();
+        .collect_any();
 
     view! {
         <div class="card" id="new-webhook">

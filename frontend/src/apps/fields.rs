@@ -1,5 +1,6 @@
 //! What the create and edit forms of apps share: the buildpack choice.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 
 use super::Catalog;
@@ -39,7 +40,7 @@ pub fn BuildpackSelect(
                 let selected = u == current;
                 view! { <option value=u.clone() selected=selected>{u.clone()}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
     view! {
         <div class="field" class:field-invalid=move || errors.field("buildpack").is_some()>

@@ -1,6 +1,7 @@
 //! The "App" select of a list page whose filter lives in the URL (`?app=NAME`), so a filtered
 //! list can be linked to and survives a reload.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 
 use super::catalog::Catalog;
@@ -42,7 +43,7 @@ pub fn AppFilter(
                 let selected = current.as_ref() == Some(&n);
                 view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
 
     view! {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::components::CollectAny;
 use crate::router::use_navigate;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
@@ -247,7 +248,7 @@ fn PairTable(
                     </tr>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::EmptyRow;
+use super::{CollectAny, EmptyRow};
 
 /// What a column sorts by. Variants order as written: missing values first when ascending.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -310,7 +310,7 @@ fn TableCore(
             }
             .into_any()
         })
-        .collect_view();
+        .collect_any();
 
     let column_count = heads.len();
     let total = move || rows.with(Vec::len);
@@ -329,7 +329,7 @@ fn TableCore(
         shown
             .into_iter()
             .map(|row| view! { <TableRow row=row cells=cells.clone() click=click.clone() /> })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
 
@@ -399,7 +399,7 @@ fn TableRow(
             };
             view! { <td class=class>{content}</td> }
         })
-        .collect_view();
+        .collect_any();
     match click {
         Some(click) => {
             let pressed = Arc::clone(&click);

@@ -1,6 +1,7 @@
 //! `Facts`: a definition list of (label, value) lines, the one way detail panels list what is
 //! known about an object. Built from data, so the list's view code exists once.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 
 /// One line: a label and its value (text, or any view for links, badges and live values).
@@ -47,6 +48,6 @@ pub fn Facts(facts: Vec<Fact>, #[prop(optional)] test: &'static str) -> impl Int
                 <dd class=f.class>{f.value}</dd>
             }
         })
-        .collect_view();
+        .collect_any();
     view! { <dl class="facts" data-test=test>{lines}</dl> }
 }

@@ -1,6 +1,7 @@
 //! Components shared by the pages.
 
 pub mod age;
+pub mod collect;
 pub mod confirm;
 pub mod copy_button;
 pub mod data_table;
@@ -19,6 +20,7 @@ pub mod text_area;
 pub mod toast;
 
 pub use age::Age;
+pub use collect::CollectAny;
 pub use confirm::ConfirmDialog;
 pub use copy_button::CopyButton;
 pub use data_table::{Column, DataTable, SortKey, int_key};

@@ -2,6 +2,7 @@
 //! failed start may carry the tail of the proc's log, so it keeps its lines) and how long it
 //! took.
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use leptos::prelude::*;
 
@@ -52,7 +53,7 @@ pub fn StepList(
             .into_iter()
             .enumerate()
             .map(|(index, step)| step_item(index, step, item_test))
-            .collect_view()
+            .collect_any()
     };
     let tail = move || {
         running.get().then(|| {

@@ -1,5 +1,6 @@
 //! The dashboard's "Latest activity" block: the newest activity lines, as they happen.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::{Event, EventQuery, LiveMessage};
 use vr_app::live::merge_event;
@@ -64,7 +65,7 @@ pub fn RecentActivity() -> impl IntoView {
                                     </li>
                                 }
                             })
-                            .collect_view()
+                            .collect_any()
                             .into_any()
                     }
                 }}

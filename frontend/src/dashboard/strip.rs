@@ -1,6 +1,7 @@
 //! The dashboard's host health strip: one chip per host, coloured by health; a click opens
 //! the host.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::fleet::Host;
 
@@ -73,7 +74,7 @@ pub fn HostStrip() -> impl IntoView {
                     </a>
                 }
             })
-            .collect_view();
+            .collect_any();
         view! { <div class="host-strip" data-test="host-strip">{chips}</div> }.into_any()
     }
 }

@@ -2,6 +2,7 @@
 //! active host. Each keeps `selected` on its options as well as the select's value: options that
 //! arrive after the value was set would otherwise show the first one.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::fleet::Health;
 use vr_app::release::Release;
@@ -56,7 +57,7 @@ pub fn ReleaseSelect(
                 let selected = id == current;
                 view! { <option value=id selected=selected>{release_label(&r)}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
     let prompt = move || {
         if feed.loaded() {
@@ -126,7 +127,7 @@ pub fn ProcSelect(value: RwSignal<String>, chosen: Chosen, errors: FormErrors) -
                     </option>
                 }
             })
-            .collect_view()
+            .collect_any()
     };
     let prompt = move || {
         if chosen.loading() {
@@ -206,7 +207,7 @@ pub fn HostSelect(value: RwSignal<String>, errors: FormErrors) -> impl IntoView 
                     </option>
                 }
             })
-            .collect_view()
+            .collect_any()
     };
     // The chosen host's port range, when it has one.
     let port_range = Signal::derive(move || {

@@ -2,6 +2,7 @@
 //! host), fetched when shown or pointed at another proc, and again when a live `Deploy`
 //! message about that proc arrives (a deploy runs its uptests) or the live channel reopens.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::deploy::UptestResult;
@@ -70,7 +71,7 @@ pub fn UptestResults(
                         {list
                             .into_iter()
                             .map(|result| view! { <UptestRow result=result /> })
-                            .collect_view()}
+                            .collect_any()}
                     </ul>
                 }
                     .into_any()

@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::{Proc, ProcAction, ProcActionRequest, ProcActionResult, ProcRef};
@@ -230,7 +231,7 @@ pub fn ActionOutcome(run: ActionRun) -> impl IntoView {
                         </li>
                     }
                 })
-                .collect_view();
+                .collect_any();
             view! {
                 <div class="action-report" data-test="action-results">
                     <div class="action-report-head">

@@ -1,6 +1,7 @@
 //! `ProcHistory`: a proc's recorded state changes, fetched again whenever it enters a new state.
 
 use crate::busy::spawn_local;
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::fleet::{Proc, StateChange};
 use vr_app::time::{format_age, format_utc};
@@ -52,7 +53,7 @@ pub fn ProcHistory(host: String, name: String, proc: Memo<Option<Proc>>) -> impl
                     </li>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {

@@ -3,6 +3,7 @@
 //! stopped), host, name, description, uptime or time in state, and port. Clicking a row
 //! selects it.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 
 use crate::components::{EmptyRow, StatusBadge};
@@ -68,7 +69,7 @@ pub fn ProcGroups(
         groups
             .into_iter()
             .map(|g| view! { <GroupRows group=g selected=selected on_select=on_select /> })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {
@@ -133,13 +134,13 @@ fn GroupRows(
                 .procs
                 .into_iter()
                 .map(|p| view! { <ProcRow proc=p selected=selected on_select=on_select /> })
-                .collect_view();
+                .collect_any();
             view! {
                 {heading}
                 {rows}
             }
         })
-        .collect_view();
+        .collect_any();
     view! {
         <tbody data-test="proc-group" data-app=group.app.unwrap_or_default()>
             <tr class="group-app">

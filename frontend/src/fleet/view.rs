@@ -3,6 +3,7 @@
 //! grouped table and the detail panel of the selected proc. The filter (`?q=`, `?state=`) and
 //! the open proc (`?proc=host/name`) live in the URL.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::fleet::{Proc, ProcRef};
 use vr_app::fleet_view::{ProcQuery, STALE, StateFilter, count_shown, select};
@@ -100,7 +101,7 @@ pub fn FleetProcs(
             .live
             .into_iter()
             .map(|(s, n)| count_badge(StateFilter::Is(s), n))
-            .collect_view();
+            .collect_any();
         view! {
             {live}
             {stale}
@@ -109,7 +110,7 @@ pub fn FleetProcs(
     let state_options = all_states()
         .into_iter()
         .map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })
-        .collect_view();
+        .collect_any();
     let on_text = move |ev| {
         let value = event_target_value(&ev);
         text.set(value.clone());

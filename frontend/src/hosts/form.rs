@@ -2,6 +2,7 @@
 //! checks (the rules of `vr_app::validate`), and turning the inputs into a `NewHost` or into a
 //! `HostPatch` holding only what changed. An empty override means "use the default".
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::fleet::{HostPatch, HostSettings, NewHost, defaults};
 use vr_app::validate::{self, Invalid};
@@ -298,7 +299,7 @@ pub fn HostFormFields(
         names
             .into_iter()
             .map(|n| view! { <option value=n.clone()>{n.clone()}</option> })
-            .collect_view()
+            .collect_any()
     };
     let field_error = move |name: &'static str| {
         move || {

@@ -11,6 +11,7 @@ mod test;
 pub use detail::HostPage;
 pub use new::NewHostPage;
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use leptos::prelude::*;
 
@@ -111,7 +112,7 @@ pub fn HostsPage() -> impl IntoView {
             .into_iter()
             .flatten()
             .map(|f| view! { <span class="badge badge-stopped">{f}</span> " " })
-            .collect_view()
+            .collect_any()
         })
         .unsorted(),
     ];

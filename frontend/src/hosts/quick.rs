@@ -1,6 +1,7 @@
 //! Quick actions on a host: move it to a squad or out of one, mark it active or inactive,
 //! delete it.
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use crate::router::use_navigate;
 use leptos::prelude::*;
@@ -107,7 +108,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
             .squad_names()
             .into_iter()
             .map(|n| view! { <option value=n.clone()>{n.clone()}</option> })
-            .collect_view()
+            .collect_any()
     };
     view! {
         <div class="card" data-test="host-quick-actions">

@@ -1,6 +1,7 @@
 //! `/ingredients/:name`: one ingredient: its YAML editor (read-only for viewers), the parsed
 //! values as the server understood them, the releases that use it, and delete.
 
+use crate::components::CollectAny;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -253,7 +254,7 @@ fn UsedBy(current: RwSignal<Option<Ingredient>>) -> impl IntoView {
                     {(i < last).then_some(", ")}
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {

@@ -2,6 +2,7 @@
 //! memory limit, volumes, merged settings and env, and a diff against another release of the
 //! same app. A release never changes, so it is fetched once (and again after a reconnect).
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::live::Merge;
@@ -168,7 +169,7 @@ fn ReleaseValues(release: Release) -> impl IntoView {
                     </tr>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     let settings = Signal::stored(release.config.settings.clone());

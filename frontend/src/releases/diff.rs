@@ -3,6 +3,7 @@
 //! *changed* (as a diff from the other to this one reads).
 
 use crate::busy::spawn_local;
+use crate::components::CollectAny;
 use crate::components::Show;
 use leptos::prelude::*;
 use serde_json::Value;
@@ -103,7 +104,7 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
                 let label = format!("#{} · {} · {}", r.id, r.version, r.hash);
                 view! { <option value=value selected=selected>{label}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
     let prompt = move || {
         if !feed.loaded() {
@@ -182,7 +183,7 @@ pub fn DiffTable(
                     </tr>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {

@@ -2,6 +2,7 @@
 //! version and commit it builds, where it runs now (hosts, procs, whether they run; stale while
 //! a host does not answer), and a Deploy action.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::fleet_view::{placement_text, placements};
 use vr_app::release::Release;
@@ -107,7 +108,7 @@ pub fn ingredient_links(names: &[String]) -> impl IntoView + use<> {
                 {(i < last).then_some(" → ")}
             }
         })
-        .collect_view()
+        .collect_any()
 }
 
 /// Where release `id` runs now, one line per host, following the fleet live; marked running
@@ -134,7 +135,7 @@ pub fn RunsOn(id: i64) -> impl IntoView {
                     </span>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 use vr_app::release::{Layer, Sourced};
@@ -191,7 +192,7 @@ fn KeyValueTable(
                     </tr>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {
@@ -237,7 +238,7 @@ pub fn SourcedTable(
                     </tr>
                 }
             })
-            .collect_view()
+            .collect_any()
             .into_any()
     };
     view! {

@@ -7,6 +7,7 @@ mod not_found;
 pub use not_built::NotBuilt;
 pub use not_found::NotFound;
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use crate::router::NavigateOptions;
 use crate::router::{use_location, use_navigate};
@@ -181,7 +182,7 @@ fn Nav() -> impl IntoView {
                 </li>
             }
         })
-        .collect_view();
+        .collect_any();
     view! {
         <nav class="sidenav" id="sidenav" aria-label="Main">
             <ul>

@@ -1,6 +1,7 @@
 //! `/squads/:name`: one squad: rename it or change its description, its hosts with their
 //! health, and the procs of those hosts shown like the dashboard's.
 
+use crate::components::CollectAny;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -153,7 +154,7 @@ fn HostList(#[prop(into)] hosts: Signal<Vec<Host>>) -> impl IntoView {
                     </li>
                 }
             })
-            .collect_view();
+            .collect_any();
         view! { <ul class="squad-host-list">{items}</ul> }.into_any()
     }
 }
@@ -185,7 +186,7 @@ fn LostList(#[prop(into)] squad: Signal<String>) -> impl IntoView {
                             None => view! { <span>{text}</span> " " }.into_any(),
                         }
                     })
-                    .collect_view();
+                    .collect_any();
                 view! {
                     <li data-test="lost-host" data-name=name.clone() data-procs=l.procs.to_string()>
                         <a href=host_href(&name)>{name.clone()}</a>
@@ -197,7 +198,7 @@ fn LostList(#[prop(into)] squad: Signal<String>) -> impl IntoView {
                     </li>
                 }
             })
-            .collect_view();
+            .collect_any();
         view! {
             <ul class="squad-host-list">{items}</ul>
             <p class="muted">"These procs no longer count: dispatching every swarm on this squad re-creates them on the hosts that answer."</p>

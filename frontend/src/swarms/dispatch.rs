@@ -1,6 +1,7 @@
 //! `/dispatches/:id`: one dispatch — what it was asked, its plan (what starts where on which
 //! port, what is kept, what retires), its steps as they happen, its deploys, and Cancel.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::live::replace_record;
@@ -100,7 +101,7 @@ fn DispatchHead(current: Signal<Option<Dispatch>>) -> impl IntoView {
                 .deploys
                 .iter()
                 .map(|n| view! { <a href=deploy_href(*n)>{format!("#{n} ")}</a> })
-                .collect_view();
+                .collect_any();
             let facts = vec![
                 Fact::view("Swarm", view! { <a href=swarm_href(d.swarm_id) id="dispatch-swarm">{d.swarm.clone()}</a> }),
                 Fact::mono("Version", d.version.clone()),
@@ -122,7 +123,7 @@ fn DispatchHead(current: Signal<Option<Dispatch>>) -> impl IntoView {
                     .chain(p.keep.iter().map(|k| format!("keep {} on {}", k.name, k.host)))
                     .chain(p.retire.iter().map(|r| format!("retire {} on {}", r.name, r.host)))
                     .map(|line| view! { <li data-test="plan-line">{line}</li> })
-                    .collect_view();
+                    .collect_any();
                 view! {
                     <div class="card" id="dispatch-plan">
                         <h2>{if d.dry_run { "Plan (dry run: nothing was changed)" } else { "Plan" }}</h2>

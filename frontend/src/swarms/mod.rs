@@ -11,6 +11,7 @@ pub use detail::SwarmPage;
 pub use dispatch::DispatchPage;
 pub use form::NewSwarmPage;
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::Fleet;
@@ -135,7 +136,7 @@ pub fn SwarmsPage() -> impl IntoView {
                 seen.dedup();
                 seen.into_iter()
                     .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
-                    .collect_view()
+                    .collect_any()
             };
             let id = format!("swarms-filter-{key}");
             view! {
@@ -152,7 +153,7 @@ pub fn SwarmsPage() -> impl IntoView {
                 </div>
             }
         })
-        .collect_view();
+        .collect_any();
     // Rows ticked for "dispatch selected"; only the ticked rows the filters show count.
     let ticked = RwSignal::new(std::collections::BTreeSet::<i64>::new());
     let selected = Signal::derive(move || {

@@ -1,6 +1,7 @@
 //! The users table's columns: name, role (changed in place), status, times, and the actions
 //! (disable or enable, reset the password, delete; never on one's own account).
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::Role;
 use vr_app::api::{User, UserPatch};
@@ -50,7 +51,7 @@ pub fn user_columns(actions: UserActions) -> Vec<Column<User>> {
                             </option>
                         }
                     })
-                    .collect_view();
+                    .collect_any();
                 view! {
                     <select
                         class="role-select"

@@ -1,5 +1,6 @@
 //! The "new user" form of the Users page.
 
+use crate::components::CollectAny;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use vr_app::Role;
@@ -72,7 +73,7 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
                         {Role::ALL
                             .iter()
                             .map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> })
-                            .collect_view()}
+                            .collect_any()}
                     </select>
                     {move || errors.field("role").map(|m| view! { <p class="field-error">{m}</p> })}
                 </div>

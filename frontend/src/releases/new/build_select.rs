@@ -1,6 +1,7 @@
 //! The build of a new release: one of the chosen app's succeeded builds, newest first; the
 //! newest is picked when the list arrives and nothing is chosen yet.
 
+use crate::components::CollectAny;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildQuery, BuildStatus};
@@ -101,7 +102,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
                 let selected = value == current;
                 view! { <option value=value selected=selected>{build_label(&b)}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
     view! {
         <div class="field" class:field-invalid=move || errors.field("build_id").is_some()>

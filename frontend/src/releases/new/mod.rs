@@ -3,6 +3,7 @@
 //! config with where each key came from; "Create" makes the release (or finds the identical one)
 //! and opens its page.
 
+use crate::components::CollectAny;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -150,7 +151,7 @@ pub fn NewReleaseForm(
                 let selected = n == current;
                 view! { <option value=n.clone() selected=selected>{n.clone()}</option> }
             })
-            .collect_view()
+            .collect_any()
     };
 
     view! {

@@ -1,6 +1,7 @@
 //! The ingredients of a new release: a select that adds one, and the chosen ones in merge order
 //! (top first, later ones win) with up / down / remove.
 
+use crate::components::CollectAny;
 use crate::components::Show;
 use leptos::prelude::*;
 
@@ -24,7 +25,7 @@ pub fn IngredientPicker(
             .into_iter()
             .filter(|n| !chosen.contains(n))
             .map(|n| view! { <option value=n.clone()>{n.clone()}</option> })
-            .collect_view()
+            .collect_any()
     };
     let add = move |ev: leptos::ev::Event| {
         let select = event_target::<web_sys::HtmlSelectElement>(&ev);
@@ -85,7 +86,7 @@ pub fn IngredientPicker(
                     </li>
                 }
             })
-            .collect_view()
+            .collect_any()
     };
     view! {
         <div
