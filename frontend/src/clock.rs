@@ -20,14 +20,9 @@ impl Clock {
     /// Starts the clock for the current owner (the signed-in frame) and provides it as context.
     pub fn start() -> Clock {
         let clock = Clock(RwSignal::new(now_ms()));
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                let _ = clock.0.try_set(now_ms());
-            },
-            TICK,
-        ) {
-            on_cleanup(move || handle.clear());
-        }
+        every(TICK, move || {
+            let _ = clock.0.try_set(now_ms());
+        });
         provide_context(clock);
         clock
     }
@@ -41,4 +36,16 @@ impl Clock {
 /// The clock of the signed-in frame.
 pub fn use_clock() -> Clock {
     expect_context::<Clock>()
+}
+
+/// Runs `f` every `period` for as long as the calling view lives (the timer stops with it).
+pub fn every(period: Duration, f: impl Fn() + 'static) {
+    every_boxed(period, Box::new(f));
+}
+
+/// [`every`], compiled once: the timer's glue is not copied per closure type.
+fn every_boxed(period: Duration, f: Box<dyn Fn()>) {
+    if let Ok(timer) = set_interval_with_handle(f, period) {
+        on_cleanup(move || timer.clear());
+    }
 }

@@ -176,9 +176,7 @@ pub fn LogsPage() -> impl IntoView {
             }
         });
     };
-    if let Ok(timer) = set_interval_with_handle(draw, DRAW_EVERY) {
-        on_cleanup(move || timer.clear());
-    }
+    crate::clock::every(DRAW_EVERY, draw);
 
     let visible = Memo::new(move |_| {
         let v = view_state.get();

@@ -193,12 +193,10 @@ fn ImageLog(id: i64) -> impl IntoView {
         });
     };
     read();
-    if let Ok(timer) = set_interval_with_handle(
-        read,
+    crate::clock::every(
         std::time::Duration::from_millis(u64::from(LOG_POLL_MS)),
-    ) {
-        on_cleanup(move || timer.clear());
-    }
+        read,
+    );
     view! {
         <pre class="log" data-test="stack-log" data-complete=move || complete.get().to_string()>
             {move || text.get()}

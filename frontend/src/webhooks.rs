@@ -68,15 +68,10 @@ fn WebhooksAdmin() -> impl IntoView {
         deliveries.set(Vec::new());
         load_deliveries();
     });
-    if let Ok(timer) = set_interval_with_handle(
-        move || {
-            data.reload();
-            load_deliveries();
-        },
-        REFRESH,
-    ) {
-        on_cleanup(move || timer.clear());
-    }
+    crate::clock::every(REFRESH, move || {
+        data.reload();
+        load_deliveries();
+    });
 
     let change = move |w: Webhook, patch: WebhookPatch, done: String| {
         spawn_local(async move {

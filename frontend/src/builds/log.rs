@@ -261,9 +261,7 @@ pub fn BuildLogView(id: i64, #[prop(into)] status: Signal<Option<BuildStatus>>) 
     );
     // Pieces may have been missed while the channel was down.
     Effect::watch(move || live.opens(), move |_, _, _| follower.read(), false);
-    if let Ok(handle) = set_interval_with_handle(move || follower.poll(), POLL) {
-        on_cleanup(move || handle.clear());
-    }
+    crate::clock::every(POLL, move || follower.poll());
 
     let lines = Signal::derive(move || {
         follower

@@ -160,9 +160,7 @@ pub fn ProcLog(
         },
         false,
     );
-    if let Ok(handle) = set_interval_with_handle(read, POLL) {
-        on_cleanup(move || handle.clear());
-    }
+    crate::clock::every(POLL, read);
 
     let lines = Signal::derive(move || text.with(|t| t.lines().map(str::to_string).collect()));
     let tab = move |which: LogStream, id: &'static str, label: &'static str| {
