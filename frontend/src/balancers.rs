@@ -11,7 +11,7 @@ use vr_app::balancer::{Balancer, BalancerKind, BalancerSpec, PoolView};
 use vr_app::live::Merge;
 
 use crate::api;
-use crate::busy::{spawn_busy, spawn_submit};
+use crate::busy::{Deletion, spawn_busy, spawn_delete, spawn_submit};
 use crate::components::{
     Column, ConfirmDialog, DataTable, Fact, Facts, FieldSpec, FormError, FormErrors, StatusBadge,
     use_toasts,
@@ -41,16 +41,21 @@ pub fn BalancersPage() -> impl IntoView {
         let Some(name) = deleting.get_untracked() else {
             return;
         };
-        spawn_busy(busy, async move {
-            match api::balancer::remove(&name).await {
-                Ok(()) => {
-                    toasts.success(format!("Balancer {name} deleted."));
-                    list.reload();
-                }
-                Err(e) => toasts.error(format!("Could not delete {name}: {e}")),
-            }
-            let _ = deleting.try_set(None);
-        });
+        let deletion = Deletion {
+            busy,
+            toasts,
+            kind: "Balancer",
+            name: name.clone(),
+            error: None,
+        };
+        spawn_delete(
+            deletion,
+            async move { api::balancer::remove(&name).await },
+            move || list.reload(),
+            move || {
+                let _ = deleting.try_set(None);
+            },
+        );
     };
     let cards = move || {
         let all = list.get();

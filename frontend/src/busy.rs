@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::api::ApiError;
-use crate::components::FormErrors;
+use crate::components::{FormErrors, Toasts};
 
 /// Runs `work` in the background unless the action guarded by `busy` is already running;
 /// `busy` is true while it runs (buttons show it and disable themselves). A second click or
@@ -50,6 +50,67 @@ pub fn spawn_submit<T: 'static>(
             Ok(answer) => done(answer),
             Err(e) => errors.set_api(&e),
         }
+    });
+}
+
+/// A deletion the user confirmed, as every page sends it: what it is, for the toasts, and
+/// where the page keeps the error it shows (if it shows one).
+pub struct Deletion {
+    pub busy: RwSignal<bool>,
+    pub toasts: Toasts,
+    /// "App", "Host", … as the success toast starts.
+    pub kind: &'static str,
+    pub name: String,
+    pub error: Option<RwSignal<Option<String>>>,
+}
+
+/// Sends `request` (unless this deletion is already running): the toast says "{kind} {name}
+/// deleted." or "Could not delete {name}: why" (the error kept in `error` too); `deleted` runs
+/// once the server deleted it, `settle` (closing the dialog) last either way.
+pub fn spawn_delete(
+    deletion: Deletion,
+    request: impl Future<Output = Result<(), ApiError>> + 'static,
+    deleted: impl FnOnce() + 'static,
+    settle: impl FnOnce() + 'static,
+) {
+    run_delete(
+        deletion,
+        Box::pin(request),
+        Box::new(deleted),
+        Box::new(settle),
+    );
+}
+
+fn run_delete(
+    deletion: Deletion,
+    request: Pin<Box<dyn Future<Output = Result<(), ApiError>>>>,
+    deleted: Box<dyn FnOnce()>,
+    settle: Box<dyn FnOnce()>,
+) {
+    let Deletion {
+        busy,
+        toasts,
+        kind,
+        name,
+        error,
+    } = deletion;
+    if let Some(error) = error {
+        error.set(None);
+    }
+    spawn_busy(busy, async move {
+        match request.await {
+            Ok(()) => {
+                deleted();
+                toasts.success(format!("{kind} {name} deleted."));
+            }
+            Err(e) => {
+                toasts.error(format!("Could not delete {name}: {e}"));
+                if let Some(error) = error {
+                    let _ = error.try_set(Some(e.message));
+                }
+            }
+        }
+        settle();
     });
 }
 

@@ -107,19 +107,27 @@ fn WebhooksAdmin() -> impl IntoView {
         let Some(w) = deleting.get_untracked() else {
             return;
         };
-        crate::busy::spawn_busy(delete_busy, async move {
-            match api::delete(&paths::webhook(&w.name)).await {
-                Ok(()) => {
-                    toasts.success(format!("Webhook {} deleted.", w.name));
-                    if chosen.get_untracked().as_deref() == Some(w.name.as_str()) {
-                        chosen.set(None);
-                    }
-                    data.reload();
+        let deletion = crate::busy::Deletion {
+            busy: delete_busy,
+            toasts,
+            kind: "Webhook",
+            name: w.name.clone(),
+            error: None,
+        };
+        let path = paths::webhook(&w.name);
+        crate::busy::spawn_delete(
+            deletion,
+            async move { api::delete(&path).await },
+            move || {
+                if chosen.get_untracked().as_deref() == Some(w.name.as_str()) {
+                    chosen.set(None);
                 }
-                Err(e) => toasts.error(format!("Could not delete {}: {e}", w.name)),
-            }
-            let _ = deleting.try_set(None);
-        });
+                data.reload();
+            },
+            move || {
+                let _ = deleting.try_set(None);
+            },
+        );
     };
 
     let columns = vec![

@@ -188,6 +188,46 @@ async fn an_app_is_built_and_released_from_the_ui() {
     );
     browser.reload().await;
     browser.wait_for(row).await;
+
+    // Deleting from an app's page (the flow every delete button shares): an app with builds is
+    // refused — the server's reason under the title and in a toast, the app kept; one without
+    // builds is deleted, the page goes back to the list and says so.
+    browser.goto(&s.server.url("/apps/shop")).await;
+    browser.click("#app-delete").await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text(
+            "[data-test=\"app-error\"]",
+            "build(s); it cannot be deleted",
+        )
+        .await;
+    browser
+        .wait_for_text("[data-test=\"toasts\"]", "Could not delete shop")
+        .await;
+    s.api
+        .get(&vr_app::build::paths::app("shop"))
+        .await
+        .expect_ok();
+    super::builds::add_app(&s.api, "spare", &repo).await;
+    browser.goto(&s.server.url("/apps/spare")).await;
+    browser.click("#app-delete").await;
+    browser.click("#confirm-ok").await;
+    browser
+        .wait_for_text("[data-test=\"toasts\"]", "App spare deleted.")
+        .await;
+    browser
+        .wait_for("tr[data-test=\"app-row\"][data-name=\"shop\"]")
+        .await;
+    assert!(
+        !browser
+            .exists("tr[data-test=\"app-row\"][data-name=\"spare\"]")
+            .await,
+        "the deleted app is still listed"
+    );
+    s.api
+        .get(&vr_app::build::paths::app("spare"))
+        .await
+        .expect_status(404);
     browser.close().await;
 }
 

@@ -14,7 +14,7 @@ use super::build_form::StartBuild;
 use super::fields::{BuildpackSelect, chosen};
 use crate::api;
 use crate::builds::{BuildFeed, BuildTable};
-use crate::busy::{spawn_busy, spawn_submit};
+use crate::busy::{Deletion, spawn_delete, spawn_submit};
 use crate::components::{
     ConfirmDialog, FieldSpec, FormError, FormErrors, MissingNotice, use_toasts,
 };
@@ -246,22 +246,26 @@ fn AppDeleteDialog(
     let busy = RwSignal::new(false);
     let confirm = move |()| {
         let name = name.get_untracked();
-        error.set(None);
         let navigate = navigate.clone();
-        spawn_busy(busy, async move {
-            match api::build::delete_app(&name).await {
-                Ok(()) => {
-                    catalog.remove_app(&name);
-                    toasts.success(format!("App {name} deleted."));
-                    navigate("/apps", Default::default());
-                }
-                Err(e) => {
-                    toasts.error(format!("Could not delete {name}: {e}"));
-                    let _ = error.try_set(Some(e.message));
-                }
-            }
-            let _ = asking.try_set(false);
-        });
+        let deletion = Deletion {
+            busy,
+            toasts,
+            kind: "App",
+            name: name.clone(),
+            error: Some(error),
+        };
+        let sent = name.clone();
+        spawn_delete(
+            deletion,
+            async move { api::build::delete_app(&sent).await },
+            move || {
+                catalog.remove_app(&name);
+                navigate("/apps", Default::default());
+            },
+            move || {
+                let _ = asking.try_set(false);
+            },
+        );
     };
     view! {
         <ConfirmDialog

@@ -8,7 +8,7 @@ use vr_app::build::{Buildpack, BuildpackPatch};
 
 use crate::api;
 use crate::apps::Catalog;
-use crate::busy::spawn_busy;
+use crate::busy::{Deletion, spawn_busy, spawn_delete};
 use crate::components::{Column, ConfirmDialog, DataTable, use_toasts};
 use crate::session::use_session;
 
@@ -76,20 +76,22 @@ pub fn BuildpacksPage() -> impl IntoView {
         let Some(buildpack) = asking.get_untracked() else {
             return;
         };
-        delete_error.set(None);
-        spawn_busy(busy, async move {
-            match api::build::delete_buildpack(buildpack.id).await {
-                Ok(()) => {
-                    catalog.remove_buildpack(buildpack.id);
-                    toasts.success(format!("Buildpack {} deleted.", buildpack.url));
-                }
-                Err(e) => {
-                    toasts.error(format!("Could not delete {}: {e}", buildpack.url));
-                    let _ = delete_error.try_set(Some(e.message));
-                }
-            }
-            let _ = asking.try_set(None);
-        });
+        let deletion = Deletion {
+            busy,
+            toasts,
+            kind: "Buildpack",
+            name: buildpack.url,
+            error: Some(delete_error),
+        };
+        let id = buildpack.id;
+        spawn_delete(
+            deletion,
+            async move { api::build::delete_buildpack(id).await },
+            move || catalog.remove_buildpack(id),
+            move || {
+                let _ = asking.try_set(None);
+            },
+        );
     };
 
     // Rows carry their place, which the move buttons need; the order is detection's, so the

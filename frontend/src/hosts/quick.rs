@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use vr_app::fleet::{Host, HostPatch};
 
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::{Deletion, spawn_busy, spawn_delete};
 use crate::components::{ConfirmDialog, use_toasts};
 use crate::fleet::use_fleet;
 
@@ -90,17 +90,25 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
     let delete = move |()| {
         let name = name();
         let navigate = navigate.clone();
-        spawn_busy(busy, async move {
-            match api::fleet::delete_host(&name).await {
-                Ok(()) => {
-                    store.remove_host(&name);
-                    toasts.success(format!("Host {name} deleted."));
-                    navigate("/hosts", Default::default());
-                }
-                Err(e) => toasts.error(format!("Could not delete {name}: {e}")),
-            }
-            let _ = deleting.try_set(false);
-        });
+        let deletion = Deletion {
+            busy,
+            toasts,
+            kind: "Host",
+            name: name.clone(),
+            error: None,
+        };
+        let sent = name.clone();
+        spawn_delete(
+            deletion,
+            async move { api::fleet::delete_host(&sent).await },
+            move || {
+                store.remove_host(&name);
+                navigate("/hosts", Default::default());
+            },
+            move || {
+                let _ = deleting.try_set(false);
+            },
+        );
     };
 
     let options = move || {

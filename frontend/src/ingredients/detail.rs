@@ -13,7 +13,7 @@ use vr_app::validate;
 
 use super::{ENV_HINT, SECRET_HINT, SETTINGS_HINT};
 use crate::api;
-use crate::busy::{spawn_busy, spawn_submit};
+use crate::busy::{Deletion, spawn_delete, spawn_submit};
 use crate::components::{
     ConfirmDialog, FieldSpec, FormError, FormErrors, MissingNotice, TextArea, use_toasts,
 };
@@ -302,21 +302,22 @@ fn IngredientDeleteDialog(
     let name = StoredValue::new(name);
     let confirm = move |()| {
         let name = name.get_value();
-        error.set(None);
         let navigate = navigate.clone();
-        spawn_busy(busy, async move {
-            match api::release::delete_ingredient(&name).await {
-                Ok(()) => {
-                    toasts.success(format!("Ingredient {name} deleted."));
-                    navigate("/ingredients", Default::default());
-                }
-                Err(e) => {
-                    toasts.error(format!("Could not delete {name}: {e}"));
-                    let _ = error.try_set(Some(e.message));
-                }
-            }
-            let _ = asking.try_set(false);
-        });
+        let deletion = Deletion {
+            busy,
+            toasts,
+            kind: "Ingredient",
+            name: name.clone(),
+            error: Some(error),
+        };
+        spawn_delete(
+            deletion,
+            async move { api::release::delete_ingredient(&name).await },
+            move || navigate("/ingredients", Default::default()),
+            move || {
+                let _ = asking.try_set(false);
+            },
+        );
     };
     view! {
         <ConfirmDialog

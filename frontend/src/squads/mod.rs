@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use vr_app::fleet::Squad;
 
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::{Deletion, spawn_delete};
 use crate::components::{Column, ConfirmDialog, DataTable, SortKey, use_toasts};
 use crate::fleet::use_fleet;
 use crate::links::squad_href;
@@ -54,23 +54,27 @@ pub fn SquadDeleteDialog(
         let Some(name) = flow.asking.get_untracked() else {
             return;
         };
-        flow.error.set(None);
-        spawn_busy(flow.busy, async move {
-            match api::fleet::delete_squad(&name).await {
-                Ok(()) => {
-                    store.remove_squad(&name);
-                    toasts.success(format!("Squad {name} deleted."));
-                    if let Some(done) = on_deleted {
-                        done.run(name);
-                    }
+        let deletion = Deletion {
+            busy: flow.busy,
+            toasts,
+            kind: "Squad",
+            name: name.clone(),
+            error: Some(flow.error),
+        };
+        let sent = name.clone();
+        spawn_delete(
+            deletion,
+            async move { api::fleet::delete_squad(&sent).await },
+            move || {
+                store.remove_squad(&name);
+                if let Some(done) = on_deleted {
+                    done.run(name);
                 }
-                Err(e) => {
-                    toasts.error(format!("Could not delete {name}: {e}"));
-                    let _ = flow.error.try_set(Some(e.message));
-                }
-            }
-            let _ = flow.asking.try_set(None);
-        });
+            },
+            move || {
+                let _ = flow.asking.try_set(None);
+            },
+        );
     };
     view! {
         {move || {

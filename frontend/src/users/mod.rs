@@ -12,7 +12,7 @@ use vr_app::api::{LiveMessage, User, UserPatch};
 use vr_app::live::Merge;
 
 use crate::api;
-use crate::busy::spawn_busy;
+use crate::busy::{Deletion, spawn_delete};
 use crate::components::{ConfirmDialog, DataTable, use_toasts};
 use crate::live::LiveData;
 use crate::session::use_session;
@@ -90,16 +90,22 @@ fn UsersAdmin() -> impl IntoView {
         let Some(user) = deleting.get_untracked() else {
             return;
         };
-        spawn_busy(delete_busy, async move {
-            match api::delete_user(user.id).await {
-                Ok(()) => {
-                    data.update(|list| list.retain(|u| u.id != user.id));
-                    toasts.success(format!("User {} deleted.", user.username));
-                }
-                Err(e) => toasts.error(format!("Could not delete {}: {e}", user.username)),
-            }
-            let _ = deleting.try_set(None);
-        });
+        let deletion = Deletion {
+            busy: delete_busy,
+            toasts,
+            kind: "User",
+            name: user.username,
+            error: None,
+        };
+        let id = user.id;
+        spawn_delete(
+            deletion,
+            async move { api::delete_user(id).await },
+            move || data.update(|list| list.retain(|u| u.id != id)),
+            move || {
+                let _ = deleting.try_set(None);
+            },
+        );
     };
 
     let columns = user_columns(UserActions {
