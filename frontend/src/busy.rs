@@ -45,6 +45,16 @@ pub fn spawn_submit<T: 'static>(
     request: impl Future<Output = Result<T, ApiError>> + 'static,
     done: impl FnOnce(T) + 'static,
 ) {
+    submit_boxed(busy, errors, Box::pin(request), Box::new(done));
+}
+
+/// [`spawn_submit`] once per answer type rather than once per form.
+fn submit_boxed<T: 'static>(
+    busy: RwSignal<bool>,
+    errors: FormErrors,
+    request: Pin<Box<dyn Future<Output = Result<T, ApiError>>>>,
+    done: Box<dyn FnOnce(T)>,
+) {
     spawn_busy(busy, async move {
         match request.await {
             Ok(answer) => done(answer),
@@ -123,4 +133,25 @@ pub fn effect(f: impl FnMut() + 'static) {
 
 fn effect_boxed(f: Box<dyn FnMut()>) {
     Effect::new(f);
+}
+
+/// Runs `handler` each time what `deps` reads changes (and at once when `immediate`), not
+/// tracking what `handler` reads: Leptos's `Effect::watch` for handlers that need no values.
+/// Boxed, like [`effect`], so its machinery exists once.
+pub fn on_change<T>(
+    mut deps: impl FnMut() -> T + 'static,
+    handler: impl FnMut() + 'static,
+    immediate: bool,
+) {
+    on_change_boxed(
+        Box::new(move || {
+            deps();
+        }),
+        Box::new(handler),
+        immediate,
+    );
+}
+
+fn on_change_boxed(deps: Box<dyn FnMut()>, mut handler: Box<dyn FnMut()>, immediate: bool) {
+    Effect::watch(deps, move |_, _, _| handler(), immediate);
 }

@@ -61,9 +61,9 @@ pub fn ActivityPage() -> impl IntoView {
         },
     );
     // A new filter starts over from the newest line.
-    Effect::watch(
+    crate::busy::on_change(
         move || applied.get(),
-        move |_, _, _| {
+        move || {
             exhausted.set(false);
             events.restart(Vec::new());
         },

@@ -44,9 +44,9 @@ pub fn UptestResults(
             _ => Merge::Ignored,
         },
     );
-    Effect::watch(
+    crate::busy::on_change(
         move || target.get(),
-        move |_, _, _| results.restart(Vec::new()),
+        move || results.restart(Vec::new()),
         false,
     );
 

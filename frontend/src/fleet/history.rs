@@ -16,9 +16,9 @@ pub fn ProcHistory(host: String, name: String, proc: Memo<Option<Proc>>) -> impl
     let history = RwSignal::new(Vec::<StateChange>::new());
     let error = RwSignal::new(None::<String>);
     let state_key = Memo::new(move |_| proc.with(|p| p.as_ref().map(|p| (p.state, p.state_since))));
-    Effect::watch(
+    crate::busy::on_change(
         move || state_key.get(),
-        move |_, _, _| {
+        move || {
             let (host, name) = (host.clone(), name.clone());
             spawn_local(async move {
                 match api::fleet::proc_detail(&host, &name).await {

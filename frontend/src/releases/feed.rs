@@ -34,11 +34,7 @@ impl ReleaseFeed {
             _ => Merge::Ignored,
         };
         let data = LiveData::follow(Vec::new(), fetch, merge);
-        Effect::watch(
-            move || app.get(),
-            move |_, _, _| data.restart(Vec::new()),
-            false,
-        );
+        crate::busy::on_change(move || app.get(), move || data.restart(Vec::new()), false);
         ReleaseFeed { data }
     }
 

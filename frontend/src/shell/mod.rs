@@ -94,9 +94,9 @@ fn SignedInFrame() -> impl IntoView {
     // going to another page closes it.
     let nav_open = RwSignal::new(false);
     let location = use_location();
-    Effect::watch(
+    crate::busy::on_change(
         move || location.pathname.get(),
-        move |_, _, _| nav_open.set(false),
+        move || nav_open.set(false),
         false,
     );
     view! {

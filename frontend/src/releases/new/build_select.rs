@@ -61,9 +61,9 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
         },
     );
     // Another app: its builds, and none chosen until they arrive.
-    Effect::watch(
+    crate::busy::on_change(
         move || draft.app.get(),
-        move |_, _, _| {
+        move || {
             draft.build.set(String::new());
             builds.restart(Vec::new());
         },
