@@ -260,7 +260,7 @@ fn BalancerForm(
         drain.set(s.drain_ms.to_string());
     };
     fill(&BalancerSpec::default());
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if let Some(b) = editing.get() {
             fill(&b.spec);
         }

@@ -24,6 +24,7 @@ pub mod clock;
 pub mod components;
 pub mod dashboard;
 pub mod deploys;
+pub mod effects;
 pub mod ev;
 pub mod fleet;
 pub mod format;

@@ -122,7 +122,7 @@ pub fn LogsPage() -> impl IntoView {
         }));
     };
     // The retry: after a break, without history, and said on the page.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if broken.get() == 0 {
             return;
         }
@@ -138,7 +138,7 @@ pub fn LogsPage() -> impl IntoView {
         open(false);
     });
     // A new selection starts over.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         query.track();
         source.set_value(None);
         shown.set(VecDeque::new());

@@ -75,7 +75,7 @@ pub fn title(text: impl Fn() -> String + 'static) {
 
 /// [`title`]'s effect, compiled once rather than once per page.
 fn follow_title(text: Box<dyn Fn() -> String>) {
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         let text = text();
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             doc.set_title(&format!("{text} · vr"));

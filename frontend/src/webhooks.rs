@@ -63,7 +63,7 @@ fn WebhooksAdmin() -> impl IntoView {
             }
         });
     };
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         chosen.track();
         deliveries.set(Vec::new());
         load_deliveries();

@@ -75,6 +75,14 @@ fn upload(
 }
 
 /// A release of build `build_id` with the sandbox runner (and nothing else).
+/// Every stack image, as `GET /api/stacks` lists them.
+async fn list_images(api: &vr_tests::harness::ApiClient) -> Vec<StackImage> {
+    api.get(vr_app::stack::paths::STACKS)
+        .await
+        .expect_ok()
+        .json()
+}
+
 async fn sandbox_release(api: &vr_tests::harness::ApiClient, build_id: i64) -> Release {
     api.post(
         vr_app::release::paths::RELEASES,
@@ -122,12 +130,7 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
         out.contains("uploaded image #") && out.contains("of stack tiny"),
         "{out}"
     );
-    let images: Vec<StackImage> = s
-        .api
-        .get(vr_app::stack::paths::STACKS)
-        .await
-        .expect_ok()
-        .json();
+    let images = list_images(&s.api).await;
     assert_eq!(images.len(), 1, "{images:?}");
     let image = images[0].clone();
     assert!(image.current);
@@ -218,12 +221,7 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
     // A new image becomes current for new builds; the one a release runs on stays stored.
     let (ok, out) = upload(&s, &token, dir.path(), "two", &PROGRAMS, "tiny stack two");
     assert!(ok, "{out}");
-    let images: Vec<StackImage> = s
-        .api
-        .get(vr_app::stack::paths::STACKS)
-        .await
-        .expect_ok()
-        .json();
+    let images = list_images(&s.api).await;
     let first = images
         .iter()
         .find(|i| i.id == image.id)
@@ -321,20 +319,10 @@ async fn an_app_builds_in_its_stack_and_its_sandboxed_proc_runs_on_it() {
         let name = marker.replace(' ', "-");
         let (ok, out) = upload(&s, &token, dir.path(), &name, &["sh", "setpriv"], marker);
         assert!(ok, "{out}");
-        let images: Vec<StackImage> = s
-            .api
-            .get(vr_app::stack::paths::STACKS)
-            .await
-            .expect_ok()
-            .json();
+        let images = list_images(&s.api).await;
         uploaded.push(images[0].clone());
     }
-    let images: Vec<StackImage> = s
-        .api
-        .get(vr_app::stack::paths::STACKS)
-        .await
-        .expect_ok()
-        .json();
+    let images = list_images(&s.api).await;
     let three = images
         .iter()
         .find(|i| i.id == uploaded[0].id)
@@ -461,12 +449,7 @@ async fn mmdebstrap_builds_an_image_on_a_builder_with_its_log_live_and_procs_run
     browser.click("#stack-build").await;
     browser.wait_for("[data-test=\"stack-log\"]").await;
     // The form answered with the image (its log shows): it is in the list.
-    let images: Vec<StackImage> = s
-        .api
-        .get(vr_app::stack::paths::STACKS)
-        .await
-        .expect_ok()
-        .json();
+    let images = list_images(&s.api).await;
     let started = images.first().cloned().expect("the image being built");
     assert_eq!(started.recipe, "stable (essential)");
     let (image, log, live) = follow_image(&s.api, started.id).await;

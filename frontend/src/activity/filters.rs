@@ -45,7 +45,7 @@ impl Filters {
             RwSignal::new(String::new()),
             RwSignal::new(String::new()),
         );
-        crate::busy::effect(move || {
+        crate::effects::effect(move || {
             let q = applied.get();
             actor.set(q.actor.unwrap_or_default());
             action.set(q.action.unwrap_or_default());

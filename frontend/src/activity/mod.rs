@@ -61,7 +61,7 @@ pub fn ActivityPage() -> impl IntoView {
         },
     );
     // A new filter starts over from the newest line.
-    crate::busy::on_change(
+    crate::effects::on_change(
         move || applied.get(),
         move || {
             exhausted.set(false);

@@ -21,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
 
     // Leave as soon as there is a session (after signing in, or when one already existed),
     // and go to setup while the server has no user yet.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         let replace = NavigateOptions {
             replace: true,
             ..Default::default()

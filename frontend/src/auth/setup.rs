@@ -46,7 +46,7 @@ pub fn SetupPage() -> impl IntoView {
     let toasts = use_toasts();
     let navigate = use_navigate();
 
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if let AuthState::SignedIn(_) = session.state() {
             navigate(
                 "/",

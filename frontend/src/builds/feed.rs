@@ -39,7 +39,7 @@ impl BuildFeed {
         };
         let data = LiveData::follow(Vec::new(), fetch, merge);
         // Another filter: the old rows would be wrong, so show "Loading…" until the answer.
-        crate::busy::on_change(move || app.get(), move || data.restart(Vec::new()), false);
+        crate::effects::on_change(move || app.get(), move || data.restart(Vec::new()), false);
         BuildFeed { data }
     }
 

@@ -260,7 +260,7 @@ pub fn BuildLogView(id: i64, #[prop(into)] status: Signal<Option<BuildStatus>>) 
         false,
     );
     // Pieces may have been missed while the channel was down.
-    crate::busy::on_change(move || live.opens(), move || follower.read(), false);
+    crate::effects::on_change(move || live.opens(), move || follower.read(), false);
     crate::clock::every(POLL, move || follower.poll());
 
     let lines = Signal::derive(move || {

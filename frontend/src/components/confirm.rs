@@ -21,7 +21,7 @@ pub fn ConfirmDialog(
 ) -> impl IntoView {
     let entered = RwSignal::new(String::new());
     // A new question starts with an empty box.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if open.get() {
             entered.set(String::new());
         }

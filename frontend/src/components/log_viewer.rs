@@ -30,7 +30,7 @@ pub fn LogViewer(
         }
     };
     // After the lines change (the DOM is already updated when effects run), keep the tail in view.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         lines.track();
         if follow.get() {
             request_animation_frame(scroll_to_end);

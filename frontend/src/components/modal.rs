@@ -43,7 +43,7 @@ fn ModalFrame(
         }
     });
     // Move focus into the dialog so Escape and Tab act on it.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if let Some(el) = dialog.get() {
             let _ = el.focus();
         }

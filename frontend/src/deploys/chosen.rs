@@ -30,7 +30,7 @@ impl Chosen {
             error: RwSignal::new(None),
             generation: StoredValue::new(0),
         };
-        crate::busy::effect(move || {
+        crate::effects::effect(move || {
             let wanted = id.with(|s| s.trim().parse::<i64>().ok());
             chosen.load(wanted);
         });

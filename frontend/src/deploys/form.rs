@@ -117,7 +117,7 @@ fn DeployForm() -> impl IntoView {
     };
     // The address picks the release: at first, and when it changes while the page is open.
     let from_query = release_from_query();
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if let Some(id) = from_query.get() {
             draft.release.set(id.to_string());
         }

@@ -104,7 +104,7 @@ fn default_proc(types: &[String]) -> String {
 pub fn ProcSelect(value: RwSignal<String>, chosen: Chosen, errors: FormErrors) -> impl IntoView {
     errors.register("proc_type");
     // Another Procfile: keep the type if it has it, else pick one (not while the next loads).
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if chosen.loading() {
             return;
         }

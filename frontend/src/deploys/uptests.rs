@@ -44,7 +44,7 @@ pub fn UptestResults(
             _ => Merge::Ignored,
         },
     );
-    crate::busy::on_change(
+    crate::effects::on_change(
         move || target.get(),
         move || results.restart(Vec::new()),
         false,

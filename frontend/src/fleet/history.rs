@@ -16,7 +16,7 @@ pub fn ProcHistory(host: String, name: String, proc: Memo<Option<Proc>>) -> impl
     let history = RwSignal::new(Vec::<StateChange>::new());
     let error = RwSignal::new(None::<String>);
     let state_key = Memo::new(move |_| proc.with(|p| p.as_ref().map(|p| (p.state, p.state_since))));
-    crate::busy::on_change(
+    crate::effects::on_change(
         move || state_key.get(),
         move || {
             let (host, name) = (host.clone(), name.clone());

@@ -130,7 +130,7 @@ pub fn ProcLog(
     };
 
     // A new stream starts from its tail.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         stream.track();
         cursor.update_value(|c| {
             *c = Cursor {

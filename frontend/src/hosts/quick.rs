@@ -34,7 +34,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
     let squad = move || squad.get();
     let active = move || host.with(|h| h.as_ref().is_some_and(|h| h.settings.active));
     // The move menu starts at the host's current squad.
-    crate::busy::effect(move || target_squad.set(squad().unwrap_or_default()));
+    crate::effects::effect(move || target_squad.set(squad().unwrap_or_default()));
 
     let apply = move |patch: HostPatch, done: String| {
         let name = name();

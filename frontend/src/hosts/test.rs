@@ -20,7 +20,7 @@ pub fn ConnectionTest(#[prop(into)] name: Signal<String>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Outcome>);
     // A result belongs to the host it was run on.
-    crate::busy::on_change(move || name.get(), move || outcome.set(None), false);
+    crate::effects::on_change(move || name.get(), move || outcome.set(None), false);
 
     let run = move |_| {
         let host = name.get_untracked();

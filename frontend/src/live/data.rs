@@ -95,7 +95,7 @@ impl Core {
         // A plain effect, not a watch: the channel may open before a watch's first run, and
         // that open would go unseen. `fetched_for` is the open count last fetched for.
         let fetched_for = StoredValue::new(0u32);
-        crate::busy::effect(move || {
+        crate::effects::effect(move || {
             let opens = live.opens();
             if opens > 0 && fetched_for.try_get_value() != Some(opens) {
                 fetched_for.set_value(opens);

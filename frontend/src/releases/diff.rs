@@ -63,7 +63,7 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         let chosen = other.get();
         generation.update_value(|g| *g += 1);
         let asked_in = generation.get_value();

@@ -34,7 +34,7 @@ impl ReleaseFeed {
             _ => Merge::Ignored,
         };
         let data = LiveData::follow(Vec::new(), fetch, merge);
-        crate::busy::on_change(move || app.get(), move || data.restart(Vec::new()), false);
+        crate::effects::on_change(move || app.get(), move || data.restart(Vec::new()), false);
         ReleaseFeed { data }
     }
 

@@ -50,7 +50,7 @@ pub fn Shell() -> impl IntoView {
     let navigate = use_navigate();
 
     // Send visitors without a session away; remember where they wanted to go.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         let replace = NavigateOptions {
             replace: true,
             ..Default::default()
@@ -94,7 +94,7 @@ fn SignedInFrame() -> impl IntoView {
     // going to another page closes it.
     let nav_open = RwSignal::new(false);
     let location = use_location();
-    crate::busy::on_change(
+    crate::effects::on_change(
         move || location.pathname.get(),
         move || nav_open.set(false),
         false,

@@ -179,7 +179,7 @@ pub fn SwarmForm(base: SwarmSpec, editing: Option<Swarm>) -> impl IntoView {
     });
     let id = editing.as_ref().map(|s| s.id);
     let tab = RwSignal::new(Tab::General);
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         if let Some(field) = errors.first_field() {
             tab.set(Tab::of(&field));
         }

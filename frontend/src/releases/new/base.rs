@@ -29,7 +29,7 @@ pub fn follow(draft: Draft, ingredients: IngredientList) -> RwSignal<Option<Base
     let store = use_fleet();
     let base = RwSignal::new(None::<Base>);
     let done_for = StoredValue::new(String::new());
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         let app = draft.app.get();
         if !ingredients.loaded() || done_for.with_value(|d| *d == app) {
             return;

@@ -61,7 +61,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
         },
     );
     // Another app: its builds, and none chosen until they arrive.
-    crate::busy::on_change(
+    crate::effects::on_change(
         move || draft.app.get(),
         move || {
             draft.build.set(String::new());
@@ -70,7 +70,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
         true,
     );
     // The newest is picked when the list arrives and nothing is chosen yet.
-    crate::busy::effect(move || {
+    crate::effects::effect(move || {
         let newest = builds.with(|list| list.first().map(|b| b.id));
         if let Some(id) = newest
             && draft.build.with_untracked(String::is_empty)
