@@ -3,6 +3,7 @@
 //! that adds or edits one.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -139,7 +140,7 @@ fn balancer_card(
                 rows=pools
                 columns=columns
                 empty="No pool yet: a swarm's first dispatch writes its pool here."
-                row_attrs=|p: PoolView| {
+                row_attrs=|p: &PoolView| {
                     vec![
                         ("data-test", "pool-row".to_string()),
                         ("data-name", p.pool.clone()),
@@ -168,7 +169,7 @@ fn pool_columns(balancer: String, list: LiveData<Vec<Balancer>>) -> Vec<Column<P
                 p.nodes
                     .iter()
                     .map(|n| format!("{}:{}", n.address, n.port))
-                    .collect::<Vec<_>>()
+                    .collect_vec()
                     .join(" ")
             }
         })
@@ -185,7 +186,7 @@ fn pool_columns(balancer: String, list: LiveData<Vec<Balancer>>) -> Vec<Column<P
                     let why = h.message.lines().next().unwrap_or_default();
                     format!("{}: {state} ({why})", h.host)
                 })
-                .collect::<Vec<_>>()
+                .collect_vec()
                 .join("; ")
         }),
         Column::new("State", |p: &PoolView| {
@@ -280,7 +281,7 @@ fn BalancerForm(
                 .split([',', ' '])
                 .filter(|h| !h.is_empty())
                 .map(str::to_string)
-                .collect(),
+                .collect_vec(),
             pool_dir: pool_dir.get_untracked().trim().to_string(),
             validate_cmd: validate.get_untracked().trim().to_string(),
             reload_cmd: reload.get_untracked().trim().to_string(),

@@ -6,6 +6,7 @@
 //! The stream has its own `EventSource`. When it breaks, it is reopened after [`RETRY`] without
 //! history (a marker says lines written meanwhile are not shown); the page keeps what it has.
 
+use crate::components::CollectVec;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -45,8 +46,10 @@ impl Drop for Source {
 #[component]
 pub fn LogsPage() -> impl IntoView {
     crate::route::title(|| "Logs".to_string());
-    let selection: Vec<(&'static str, UrlParam)> =
-        SELECTION.iter().map(|k| (*k, UrlParam::new(k))).collect();
+    let selection: Vec<(&'static str, UrlParam)> = SELECTION
+        .iter()
+        .map(|k| (*k, UrlParam::new(k)))
+        .collect_vec();
     let search = UrlParam::new("q");
     let view_state = RwSignal::new(LogView {
         search: search.value.get_untracked().unwrap_or_default(),
@@ -70,7 +73,7 @@ pub fn LogsPage() -> impl IntoView {
             let mut pairs: Vec<(String, String)> = selection
                 .iter()
                 .filter_map(|(k, p)| p.value.get().map(|v| (k.to_string(), v)))
-                .collect();
+                .collect_vec();
             pairs.push(("lines".into(), HISTORY.into()));
             pairs
         })
@@ -184,11 +187,11 @@ pub fn LogsPage() -> impl IntoView {
             list.iter()
                 .filter(|(_, e)| v.shows(e))
                 .cloned()
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let hosts = Memo::new(move |_| {
-        let mut h: Vec<String> = following.with(|f| f.iter().map(|s| s.host.clone()).collect());
+        let mut h: Vec<String> = following.with(|f| f.iter().map(|s| s.host.clone()).collect_vec());
         h.sort();
         h.dedup();
         h
@@ -252,7 +255,7 @@ pub fn LogsPage() -> impl IntoView {
             let parts: Vec<String> = selection
                 .iter()
                 .filter_map(|(k, p)| p.value.get().map(|v| format!("{k} {v}")))
-                .collect();
+                .collect_vec();
             let what = if parts.is_empty() {
                 "every proc".to_string()
             } else {

@@ -2,6 +2,7 @@
 //! proc, config name or squad changed), why each is one, and "Clean up": drain them from any
 //! pool and destroy them, after a confirmation that lists them.
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
@@ -47,7 +48,7 @@ pub fn OrphansPage() -> impl IntoView {
                         host: o.host.clone(),
                         name: o.name.clone(),
                     })
-                    .collect()
+                    .collect_vec()
             }),
         };
         spawn_busy(busy, async move {
@@ -100,7 +101,7 @@ pub fn OrphansPage() -> impl IntoView {
                     columns=columns
                     empty="No orphans."
                     loading=Signal::derive(move || !list.loaded())
-                    row_attrs=|o: Orphan| vec![("data-test", "orphan-row".to_string()), ("data-name", o.name)]
+                    row_attrs=|o: &Orphan| vec![("data-test", "orphan-row".to_string()), ("data-name", o.name.clone())]
                     test_id="orphans-table"
                 />
             </div>

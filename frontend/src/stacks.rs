@@ -2,6 +2,7 @@
 //! image of each stack, which one new builds use, and how many releases run on it. Images are
 //! uploaded with the CLI (`vr stack upload NAME FILE`): a root filesystem is too big for a form.
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
@@ -101,7 +102,7 @@ pub fn StacksPage() -> impl IntoView {
                     columns=columns
                     empty="No stacks yet."
                     loading=Signal::derive(move || !list.loaded())
-                    row_attrs=|i: StackImage| vec![("data-test", "stack-row".to_string()), ("data-stack", i.stack), ("data-current", i.current.to_string())]
+                    row_attrs=|i: &StackImage| vec![("data-test", "stack-row".to_string()), ("data-stack", i.stack.clone()), ("data-current", i.current.to_string())]
                     test_id="stacks-table"
                 />
             </div>
@@ -131,7 +132,7 @@ fn BuildImage(following: RwSignal<Option<i64>>) -> impl IntoView {
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_string)
-                .collect(),
+                .collect_vec(),
             variant: variant.get_untracked().trim().to_string(),
             mirror: mirror.get_untracked().trim().to_string(),
         };

@@ -3,6 +3,7 @@
 //! and the chosen webhook's deliveries with each attempt's result. Deliveries change without a
 //! live message, so the page reads them again every few seconds while it is shown.
 
+use crate::components::CollectVec;
 use std::time::Duration;
 
 use crate::components::CollectAny;
@@ -134,7 +135,7 @@ fn WebhooksAdmin() -> impl IntoView {
         Column::new("Name", |w: &Webhook| w.name.clone()),
         Column::new("Sends to", |w: &Webhook| w.url_shown()),
         Column::new("Events", |w: &Webhook| {
-            w.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            w.events.iter().map(|e| e.as_str()).collect_vec().join(", ")
         }),
         Column::new("Body", |w: &Webhook| w.format.as_str().to_string()),
         Column::new("State", |w: &Webhook| {

@@ -137,8 +137,8 @@ pub fn ActivityPage() -> impl IntoView {
                         loading=Signal::derive(move || !events.loaded())
                         filterable=false
                         empty="No activity matches."
-                        on_row_click=move |e: Event| selected.set(Some(e))
-                        row_class=move |e: Event| {
+                        on_row_click=move |e: &Event| selected.set(Some(e.clone()))
+                        row_class=move |e: &Event| {
                             if selected.with(|s| s.as_ref().is_some_and(|s| s.id == e.id)) {
                                 "selected".to_string()
                             } else {

@@ -2,6 +2,7 @@
 //! releases with where each runs and a Deploy action), then its builds, a form to build a
 //! version, and its settings (edit, delete).
 
+use crate::components::CollectVec;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -42,7 +43,7 @@ pub fn AppPage() -> impl IntoView {
                 .iter()
                 .filter(|p| p.meta.as_ref().is_some_and(|m| m.app == name))
                 .cloned()
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let deleting = RwSignal::new(false);

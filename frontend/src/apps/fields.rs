@@ -1,6 +1,7 @@
 //! What the create and edit forms of apps share: the buildpack choice.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 
 use super::Catalog;
@@ -28,7 +29,7 @@ pub fn BuildpackSelect(
     let options = move || {
         let mut urls: Vec<String> = catalog
             .buildpacks
-            .with(|list| list.iter().map(|b| b.url.clone()).collect());
+            .with(|list| list.iter().map(|b| b.url.clone()).collect_vec());
         let current = value.get();
         if !current.is_empty() && !urls.contains(&current) {
             urls.push(current.clone());

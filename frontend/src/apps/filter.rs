@@ -2,6 +2,7 @@
 //! list can be linked to and survives a reload.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 
 use super::catalog::Catalog;
@@ -28,7 +29,7 @@ pub fn AppFilter(
     let options = move || {
         let mut names: Vec<String> = catalog
             .apps
-            .with(|apps| apps.iter().map(|a| a.name.clone()).collect());
+            .with(|apps| apps.iter().map(|a| a.name.clone()).collect_vec());
         let current = app.get();
         if let Some(current) = &current
             && !names.contains(current)

@@ -38,7 +38,12 @@ pub fn AppsPage() -> impl IntoView {
         }),
         Column::new("Notes", |a: &App| a.notes.clone()).class("truncate"),
     ];
-    let row_attrs = |a: App| vec![("data-test", "app-row".to_string()), ("data-name", a.name)];
+    let row_attrs = |a: &App| {
+        vec![
+            ("data-test", "app-row".to_string()),
+            ("data-name", a.name.clone()),
+        ]
+    };
     view! {
         <section class="page" data-test="apps">
             <h1>"Apps"</h1>

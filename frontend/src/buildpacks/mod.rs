@@ -2,6 +2,7 @@
 
 mod add;
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::build::{Buildpack, BuildpackPatch};
@@ -106,7 +107,7 @@ pub fn BuildpacksPage() -> impl IntoView {
                     last: index + 1 == count,
                     buildpack: b.clone(),
                 })
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let columns = vec![
@@ -163,10 +164,10 @@ pub fn BuildpacksPage() -> impl IntoView {
             .class("actions")
             .unsorted(),
     ];
-    let row_attrs = |p: Placed| {
+    let row_attrs = |p: &Placed| {
         vec![
             ("data-test", "buildpack-row".to_string()),
-            ("data-url", p.buildpack.url),
+            ("data-url", p.buildpack.url.clone()),
             ("data-order", p.buildpack.order.to_string()),
         ]
     };

@@ -11,6 +11,7 @@
 //! Following stops when an answer says `complete`, or when a read started after the build was
 //! seen finished brings nothing more.
 
+use crate::components::CollectVec;
 use std::time::Duration;
 
 use crate::busy::spawn_local;
@@ -266,7 +267,7 @@ pub fn BuildLogView(id: i64, #[prop(into)] status: Signal<Option<BuildStatus>>) 
     let lines = Signal::derive(move || {
         follower
             .text
-            .with(|t| t.lines().map(str::to_string).collect())
+            .with(|t| t.lines().map(str::to_string).collect_vec())
     });
     view! {
         <div class="build-log" data-test="build-log-panel">

@@ -134,7 +134,7 @@ pub fn BuildTable(
         })
         .class("nowrap"),
     ];
-    let row_attrs = |b: Build| {
+    let row_attrs = |b: &Build| {
         vec![
             ("data-test", "build-row".to_string()),
             ("data-id", b.id.to_string()),

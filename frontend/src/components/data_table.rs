@@ -6,7 +6,9 @@
 //! filtering and, by default, sorting), optionally a custom cell view and a sort key. Clicking a
 //! header sorts ascending, clicking again sorts descending.
 
+use crate::components::CollectVec;
 use std::any::Any;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -14,8 +16,9 @@ use leptos::prelude::*;
 use super::{CollectAny, EmptyRow};
 
 /// What a column sorts by. Variants order as written: missing values first when ascending.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortKey {
+    #[default]
     Missing,
     Int(i64),
     Text(String),
@@ -23,47 +26,62 @@ pub enum SortKey {
 
 /// A row as the table core holds it: its type is known only to the column functions.
 type Item = Arc<dyn Any + Send + Sync>;
-type TextFn<T> = Arc<dyn Fn(&T) -> String + Send + Sync>;
-type SortFn<T> = Arc<dyn Fn(&T) -> SortKey + Send + Sync>;
-/// Draws one cell of a row (type-erased: the core keeps one copy of the table's view code).
-type CellFn = Arc<dyn Fn(&(dyn Any + Send + Sync)) -> AnyView + Send + Sync>;
-type ClickFn = Arc<dyn Fn(&(dyn Any + Send + Sync)) + Send + Sync>;
+/// A function of one row, its type erased: made once per column (or row option) from a typed
+/// closure, so nothing of the table's own code is compiled again per row type.
+type RowFnOf<R> = Arc<dyn Fn(&(dyn Any + Send + Sync)) -> R + Send + Sync>;
+/// Draws one cell of a row.
+type CellFn = RowFnOf<AnyView>;
 
-/// How a column sorts.
-enum Sort<T> {
-    Not,
-    /// By its text, case-insensitively: the core works the key out from the text it has.
-    Text,
-    Key(SortFn<T>),
+/// `f` over a type-erased row: `R::default()` for a row that is not a `T` (never: a table's
+/// rows and columns share `T`).
+fn erase<T: 'static, R: Default + 'static>(
+    f: impl Fn(&T) -> R + Send + Sync + 'static,
+) -> RowFnOf<R> {
+    Arc::new(move |item| item.downcast_ref::<T>().map(&f).unwrap_or_default())
 }
 
-impl<T> Clone for Sort<T> {
-    fn clone(&self) -> Self {
-        match self {
-            Sort::Not => Sort::Not,
-            Sort::Text => Sort::Text,
-            Sort::Key(key) => Sort::Key(Arc::clone(key)),
+/// A per-row option of a [`DataTable`] (`row_class`, `row_attrs`, `on_row_click`): a closure
+/// over `&T`.
+pub struct RowFn<T, R> {
+    f: RowFnOf<R>,
+    row: PhantomData<fn(&T)>,
+}
+
+impl<T: 'static, R: Default + 'static, F: Fn(&T) -> R + Send + Sync + 'static> From<F>
+    for RowFn<T, R>
+{
+    fn from(f: F) -> Self {
+        RowFn {
+            f: erase(f),
+            row: PhantomData,
         }
     }
 }
 
-/// One column of a [`DataTable`].
+/// How a column sorts.
+#[derive(Clone)]
+enum Sort {
+    Not,
+    /// By its text, case-insensitively: the core works the key out from the text it has.
+    Text,
+    Key(RowFnOf<SortKey>),
+}
+
+/// One column of a [`DataTable`] of `T` rows.
 pub struct Column<T> {
-    header: &'static str,
-    text: TextFn<T>,
-    sort: Sort<T>,
-    cell: Option<CellFn>,
-    class: &'static str,
+    head: Head,
+    text: RowFnOf<String>,
+    sort: Sort,
+    row: PhantomData<fn(&T)>,
 }
 
 impl<T> Clone for Column<T> {
     fn clone(&self) -> Self {
         Column {
-            header: self.header,
+            head: self.head.clone(),
             text: Arc::clone(&self.text),
             sort: self.sort.clone(),
-            cell: self.cell.clone(),
-            class: self.class,
+            row: PhantomData,
         }
     }
 }
@@ -72,23 +90,28 @@ impl<T: 'static> Column<T> {
     /// A column shown, filtered and sorted (case-insensitively) by `text`.
     pub fn new(header: &'static str, text: impl Fn(&T) -> String + Send + Sync + 'static) -> Self {
         Column {
-            header,
-            text: Arc::new(text),
+            head: Head {
+                title: header,
+                sortable: true,
+                class: "",
+                cell: None,
+            },
+            text: erase(text),
             sort: Sort::Text,
-            cell: None,
-            class: "",
+            row: PhantomData,
         }
     }
 
     /// Sorts by `key` instead of the text (e.g. a timestamp).
     pub fn sort_by(mut self, key: impl Fn(&T) -> SortKey + Send + Sync + 'static) -> Self {
-        self.sort = Sort::Key(Arc::new(key));
+        self.sort = Sort::Key(erase(key));
         self
     }
 
     /// The header is not clickable.
     pub fn unsorted(mut self) -> Self {
         self.sort = Sort::Not;
+        self.head.sortable = false;
         self
     }
 
@@ -97,7 +120,7 @@ impl<T: 'static> Column<T> {
         mut self,
         cell: impl Fn(&T) -> V + Send + Sync + 'static,
     ) -> Self {
-        self.cell = Some(Arc::new(move |item| match item.downcast_ref::<T>() {
+        self.head.cell = Some(Arc::new(move |item| match item.downcast_ref::<T>() {
             Some(row) => cell(row).into_any(),
             None => ().into_any(),
         }));
@@ -106,7 +129,7 @@ impl<T: 'static> Column<T> {
 
     /// CSS class of the column's cells (e.g. `num`, `mono`, `actions`).
     pub fn class(mut self, class: &'static str) -> Self {
-        self.class = class;
+        self.head.class = class;
         self
     }
 }
@@ -124,8 +147,7 @@ fn matches_filter(haystack: &str, filter: &str) -> bool {
         .all(|word| haystack.contains(word))
 }
 
-/// One row with its column values computed: what the (non-generic) table core draws, so the
-/// table's view code exists once however many row types use it.
+/// One row with its column values computed: what the table core filters, sorts and draws.
 #[derive(Clone)]
 struct RowData {
     /// Per column: shown (unless the column draws its cells), filtered on.
@@ -159,7 +181,35 @@ struct Head {
     cell: Option<CellFn>,
 }
 
-/// A sortable, filterable table of `rows`.
+/// What the core computes each row's data with.
+struct RowFns {
+    texts: Vec<RowFnOf<String>>,
+    sorts: Vec<Sort>,
+    class: Option<RowFnOf<String>>,
+    attrs: Option<RowFnOf<Vec<(&'static str, String)>>>,
+}
+
+impl RowFns {
+    fn row(&self, item: &Item) -> RowData {
+        let row = item.as_ref();
+        RowData {
+            texts: self.texts.iter().map(|text| text(row)).collect_vec(),
+            keys: self
+                .sorts
+                .iter()
+                .map(|sort| match sort {
+                    Sort::Key(key) => Some(key(row)),
+                    _ => None,
+                })
+                .collect_vec(),
+            class: self.class.as_ref().map(|f| f(row)).unwrap_or_default(),
+            attrs: self.attrs.as_ref().map(|f| f(row)).unwrap_or_default(),
+            item: Arc::clone(item),
+        }
+    }
+}
+
+/// A sortable, filterable table of `rows`. Only the rows' erasure is compiled per row type.
 #[component]
 pub fn DataTable<T>(
     #[prop(into)] rows: Signal<Vec<T>>,
@@ -175,13 +225,13 @@ pub fn DataTable<T>(
     filterable: bool,
     /// Makes rows clickable (and focusable, Enter activates).
     #[prop(optional, into)]
-    on_row_click: Option<Callback<T>>,
+    on_row_click: Option<RowFn<T, ()>>,
     /// Extra CSS class per row, e.g. to highlight the selected one.
     #[prop(optional, into)]
-    row_class: Option<Callback<T, String>>,
+    row_class: Option<RowFn<T, String>>,
     /// Attributes of each row's `<tr>`, e.g. `("data-test", "host-row")`.
     #[prop(optional, into)]
-    row_attrs: Option<Callback<T, Vec<(&'static str, String)>>>,
+    row_attrs: Option<RowFn<T, Vec<(&'static str, String)>>>,
     /// `data-test` attribute of the table wrapper.
     #[prop(optional)]
     test_id: &'static str,
@@ -189,58 +239,61 @@ pub fn DataTable<T>(
 where
     T: Clone + Send + Sync + 'static,
 {
-    let heads: Vec<Head> = columns
-        .iter()
-        .map(|c| Head {
-            title: c.header,
-            sortable: !matches!(c.sort, Sort::Not),
-            class: c.class,
-            cell: c.cell.clone(),
-        })
-        .collect();
-    let click = on_row_click.map(|callback| {
-        Arc::new(move |item: &(dyn Any + Send + Sync)| {
-            if let Some(row) = item.downcast_ref::<T>() {
-                callback.run(row.clone());
-            }
-        }) as ClickFn
-    });
-    let data = Signal::derive(move || {
+    let items = Signal::derive(move || {
         rows.with(|rows| {
-            rows.iter()
-                .map(|row| RowData {
-                    texts: columns.iter().map(|c| (c.text)(row)).collect(),
-                    keys: columns
-                        .iter()
-                        .map(|c| match &c.sort {
-                            Sort::Key(key) => Some(key(row)),
-                            _ => None,
-                        })
-                        .collect(),
-                    class: row_class.map(|f| f.run(row.clone())).unwrap_or_default(),
-                    attrs: row_attrs.map(|f| f.run(row.clone())).unwrap_or_default(),
-                    item: Arc::new(row.clone()),
-                })
-                .collect()
+            let mut items: Vec<Item> = Vec::with_capacity(rows.len());
+            for row in rows {
+                items.push(Arc::new(row.clone()));
+            }
+            items
         })
     });
-    view! { <TableCore rows=data heads=heads empty=empty loading=loading filterable=filterable test_id=test_id click=click /> }
+    let mut heads = Vec::with_capacity(columns.len());
+    let mut fns = RowFns {
+        texts: Vec::with_capacity(columns.len()),
+        sorts: Vec::with_capacity(columns.len()),
+        class: row_class.map(|f| f.f),
+        attrs: row_attrs.map(|f| f.f),
+    };
+    for column in columns {
+        heads.push(column.head);
+        fns.texts.push(column.text);
+        fns.sorts.push(column.sort);
+    }
+    view! {
+        <TableCore
+            items=items
+            fns=fns
+            heads=heads
+            empty=empty
+            loading=loading
+            filterable=filterable
+            test_id=test_id
+            click=on_row_click.map(|f| f.f)
+        />
+    }
 }
 
 #[component]
 fn TableCore(
-    rows: Signal<Vec<RowData>>,
+    items: Signal<Vec<Item>>,
+    fns: RowFns,
     heads: Vec<Head>,
     empty: &'static str,
     loading: Signal<bool>,
     filterable: bool,
     test_id: &'static str,
-    click: Option<ClickFn>,
+    click: Option<RowFnOf<()>>,
 ) -> impl IntoView {
+    let rows = Signal::derive(move || {
+        items.with(|items| items.iter().map(|item| fns.row(item)).collect_vec())
+    });
     let filter = RwSignal::new(String::new());
     let sort = RwSignal::new(None::<(usize, Direction)>);
-    let cells: Vec<(&'static str, Option<CellFn>)> =
-        heads.iter().map(|h| (h.class, h.cell.clone())).collect();
+    let cells: Vec<(&'static str, Option<CellFn>)> = heads
+        .iter()
+        .map(|h| (h.class, h.cell.clone()))
+        .collect_vec();
 
     let visible = move || {
         let needle = filter.get().to_lowercase();
@@ -251,14 +304,14 @@ fn TableCore(
                         || matches_filter(&row.texts.join(" ").to_lowercase(), &needle)
                 })
                 .cloned()
-                .collect()
+                .collect_vec()
         });
         if let Some((index, dir)) = sort.get() {
             // A stable sort keeps the server's order among equal keys.
             let mut keyed: Vec<(SortKey, RowData)> = shown
                 .into_iter()
                 .map(|row| (row.sort_key(index), row))
-                .collect();
+                .collect_vec();
             vr_app::order::sort_by(&mut keyed, |a, b| {
                 let order = a.0.cmp(&b.0);
                 if dir == Direction::Asc {
@@ -267,7 +320,7 @@ fn TableCore(
                     order.reverse()
                 }
             });
-            shown = keyed.into_iter().map(|(_, row)| row).collect();
+            shown = keyed.into_iter().map(|(_, row)| row).collect_vec();
         }
         shown
     };
@@ -378,7 +431,7 @@ fn TableCore(
 fn TableRow(
     row: RowData,
     cells: Vec<(&'static str, Option<CellFn>)>,
-    click: Option<ClickFn>,
+    click: Option<RowFnOf<()>>,
 ) -> impl IntoView {
     let tr = NodeRef::<leptos::html::Tr>::new();
     let attrs = row.attrs;

@@ -20,7 +20,7 @@ pub mod text_area;
 pub mod toast;
 
 pub use age::Age;
-pub use collect::CollectAny;
+pub use collect::{CollectAny, CollectVec};
 pub use confirm::ConfirmDialog;
 pub use copy_button::CopyButton;
 pub use data_table::{Column, DataTable, SortKey, int_key};

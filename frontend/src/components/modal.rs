@@ -2,6 +2,7 @@
 //! moves into it, Tab and Shift+Tab stay inside it, and focus returns to where it was when it
 //! closes.
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -108,7 +109,7 @@ fn keep_focus_inside(dialog: &web_sys::HtmlElement, backwards: bool) -> bool {
     };
     let items: Vec<web_sys::HtmlElement> = (0..list.length())
         .filter_map(|i| list.get(i)?.dyn_into::<web_sys::HtmlElement>().ok())
-        .collect();
+        .collect_vec();
     let (Some(first), Some(last)) = (items.first(), items.last()) else {
         return false;
     };

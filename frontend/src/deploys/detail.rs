@@ -1,6 +1,7 @@
 //! `/deploys/:id`: one deploy: what went where, how it ended, and its steps. The deploy is
 //! replaced by each live `Deploy` message about it, so a running one fills in as it goes.
 
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::deploy::{DeployStatus, Deployment};
@@ -44,7 +45,7 @@ fn DeployView(id: i64) -> impl IntoView {
             d.iter()
                 .flat_map(|d| &d.steps)
                 .map(StepLine::from)
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let running = Signal::derive(move || status.get() == Some(DeployStatus::Running));

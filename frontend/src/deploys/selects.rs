@@ -3,6 +3,7 @@
 //! arrive after the value was set would otherwise show the first one.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::fleet::Health;
 use vr_app::release::Release;
@@ -108,7 +109,7 @@ pub fn ProcSelect(value: RwSignal<String>, chosen: Chosen, errors: FormErrors) -
         if chosen.loading() {
             return;
         }
-        let types: Vec<String> = chosen.procfile.with(|p| p.keys().cloned().collect());
+        let types: Vec<String> = chosen.procfile.with(|p| p.keys().cloned().collect_vec());
         if !types.contains(&value.get_untracked()) {
             value.set(default_proc(&types));
         }
@@ -181,7 +182,7 @@ pub fn HostSelect(value: RwSignal<String>, errors: FormErrors) -> impl IntoView 
                         h.status.health,
                     )
                 })
-                .collect();
+                .collect_vec();
             vr_app::order::sort_by(&mut list, |a, b| a.0.cmp(&b.0));
             list
         })

@@ -58,7 +58,7 @@ pub fn DeployTable(
             .cell(|d: &Deployment| view! { <Age at=d.created_at /> })
             .class("nowrap"),
     ];
-    let row_attrs = |d: Deployment| {
+    let row_attrs = |d: &Deployment| {
         vec![
             ("data-test", "deploy-row".to_string()),
             ("data-id", d.id.to_string()),

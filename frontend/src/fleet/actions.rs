@@ -5,6 +5,7 @@
 //! names one of the procs sent and its `total` equals how many were sent. The final per-proc
 //! results come from the response.
 
+use crate::components::CollectVec;
 use std::collections::HashSet;
 
 use crate::components::CollectAny;
@@ -152,7 +153,7 @@ impl ActionRun {
 }
 
 fn toasts_for(toasts: Toasts, action: ProcAction, results: &[ProcActionResult]) {
-    let failed: Vec<&ProcActionResult> = results.iter().filter(|r| !r.ok).collect();
+    let failed: Vec<&ProcActionResult> = results.iter().filter(|r| !r.ok).collect_vec();
     let verb = action_title(action);
     match (results, failed.as_slice()) {
         ([only], []) => toasts.success(format!("{verb} {} on {}: ok.", only.name, only.host)),

@@ -1,6 +1,7 @@
 //! `BulkActions`: start, stop, restart or destroy every proc a list currently shows, after a
 //! confirmation that names how many and which; destroying several asks for `destroy N` typed.
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::fleet::{Proc, ProcAction, ProcRef};
@@ -65,7 +66,7 @@ pub fn BulkActions(#[prop(into)] procs: Signal<Vec<Proc>>) -> impl IntoView {
                 .iter()
                 .filter(|p| action != ProcAction::Destroy || p.managed())
                 .map(proc_ref)
-                .collect();
+                .collect_vec();
             let skipped = list.len() - chosen.len();
             (chosen, skipped)
         });

@@ -6,6 +6,7 @@
 //! asked (the panel says so, and the log resumes when the host is back); a failed read backs off,
 //! doubling the wait up to [`MAX_WAIT`].
 
+use crate::components::CollectVec;
 use std::time::Duration;
 
 use crate::busy::spawn_local;
@@ -162,7 +163,7 @@ pub fn ProcLog(
     );
     crate::clock::every(POLL, read);
 
-    let lines = Signal::derive(move || text.with(|t| t.lines().map(str::to_string).collect()));
+    let lines = Signal::derive(move || text.with(|t| t.lines().map(str::to_string).collect_vec()));
     let tab = move |which: LogStream, id: &'static str, label: &'static str| {
         crate::components::tab_button(stream, which, id, label)
     };

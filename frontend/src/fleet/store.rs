@@ -6,6 +6,7 @@
 //! snapshot. Host messages that arrive while a refetch is under way are replayed on top of its
 //! answer, so a snapshot taken a moment earlier cannot undo them.
 
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::{Fleet, Host, Proc, Squad};
@@ -84,7 +85,7 @@ impl FleetStore {
     /// Squad names, sorted (tracked).
     pub fn squad_names(&self) -> Vec<String> {
         self.data.with(|f| {
-            let mut names: Vec<String> = f.squads.iter().map(|s| s.name.clone()).collect();
+            let mut names: Vec<String> = f.squads.iter().map(|s| s.name.clone()).collect_vec();
             vr_app::order::sort(&mut names);
             names
         })

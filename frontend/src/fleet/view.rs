@@ -4,6 +4,7 @@
 //! the open proc (`?proc=host/name`) live in the URL.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::fleet::{Proc, ProcRef};
 use vr_app::fleet_view::{ProcQuery, STALE, StateFilter, count_shown, select};
@@ -145,7 +146,7 @@ pub fn FleetProcs(
                 <a
                     id="fleet-logs"
                     href=move || shown.with(|ps| {
-                        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect();
+                        let names: Vec<&str> = ps.iter().map(|p| p.name.as_str()).collect_vec();
                         crate::links::logs_of_href(&names)
                     })
                 >

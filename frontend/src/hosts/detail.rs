@@ -1,6 +1,7 @@
 //! `/hosts/:name`: one host: its status, host key, a connection test, quick actions, its
 //! settings, and its procs shown like the dashboard's.
 
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::fleet::Host;
 use vr_app::time::{format_age, format_utc};
@@ -32,7 +33,7 @@ pub fn HostPage() -> impl IntoView {
                 .iter()
                 .filter(|p| p.host == name)
                 .cloned()
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
 

@@ -12,6 +12,7 @@ pub use detail::HostPage;
 pub use new::NewHostPage;
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::prelude::*;
 
@@ -39,7 +40,7 @@ pub fn HostsPage() -> impl IntoView {
                     let procs = f.procs.iter().filter(|p| p.host == h.settings.name).count();
                     (h.clone(), procs)
                 })
-                .collect();
+                .collect_vec();
             vr_app::order::sort_by(&mut list, |a, b| a.0.settings.name.cmp(&b.0.settings.name));
             list
         })
@@ -101,7 +102,7 @@ pub fn HostsPage() -> impl IntoView {
             ]
             .into_iter()
             .flatten()
-            .collect::<Vec<_>>()
+            .collect_vec()
             .join(" ")
         })
         .cell(|(h, _): &(Host, usize)| {
@@ -116,7 +117,7 @@ pub fn HostsPage() -> impl IntoView {
         })
         .unsorted(),
     ];
-    let row_attrs = |(h, _): (Host, usize)| {
+    let row_attrs = |(h, _): &(Host, usize)| {
         vec![
             ("data-test", "host-row".to_string()),
             ("data-name", h.settings.name.clone()),

@@ -2,6 +2,7 @@
 //! values as the server understood them, the releases that use it, and delete.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -115,7 +116,7 @@ fn IngredientEditor(
             .secret_keys
             .iter()
             .cloned()
-            .collect::<Vec<_>>()
+            .collect_vec()
             .join(", "),
     );
     let notes = RwSignal::new(ingredient.notes.clone());
@@ -142,7 +143,7 @@ fn IngredientEditor(
             errors.set_invalid(&e);
             return;
         }
-        let old_secret: Vec<String> = old.secret_keys.iter().cloned().collect();
+        let old_secret: Vec<String> = old.secret_keys.iter().cloned().collect_vec();
         let patch = IngredientPatch {
             settings_yaml: (new_settings != old.settings_yaml).then_some(new_settings),
             env_yaml: (new_env != old.env_yaml).then_some(new_env),

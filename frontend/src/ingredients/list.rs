@@ -2,6 +2,7 @@
 //! channel says releases or ingredients changed (`Releases`: the "used by" lists move too) or
 //! reconnects, and patched at once with the server's answer after a change made on this page.
 
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::live::Merge;
@@ -54,7 +55,7 @@ impl IngredientList {
     /// The names, sorted (tracked).
     pub fn names(&self) -> Vec<String> {
         self.data
-            .with(|list| list.iter().map(|i| i.name.clone()).collect())
+            .with(|list| list.iter().map(|i| i.name.clone()).collect_vec())
     }
 
     /// Records an ingredient the server just answered with (after a create or change).

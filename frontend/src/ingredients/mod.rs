@@ -50,7 +50,7 @@ pub fn IngredientsPage() -> impl IntoView {
             .cell(|i: &Ingredient| view! { <Age at=i.updated_at /> })
             .class("nowrap"),
     ];
-    let row_attrs = |i: Ingredient| {
+    let row_attrs = |i: &Ingredient| {
         vec![
             ("data-test", "ingredient-row".to_string()),
             ("data-name", i.name.clone()),

@@ -9,6 +9,7 @@
 //! successful (re)connections, so a page can reload what it may have missed while offline.
 //! Views do not use it directly: they hold their data in a [`LiveData`].
 
+use crate::components::CollectVec;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -357,7 +358,7 @@ fn deliver(live: Live, message: &LiveMessage) {
     }
     // Copy the list first: a listener may subscribe or unsubscribe while it runs.
     let listeners: Vec<Listener> =
-        LISTENERS.with(|l| l.borrow().iter().map(|(_, f)| Rc::clone(f)).collect());
+        LISTENERS.with(|l| l.borrow().iter().map(|(_, f)| Rc::clone(f)).collect_vec());
     for listener in listeners {
         listener(message);
     }

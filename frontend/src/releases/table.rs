@@ -76,7 +76,7 @@ pub fn ReleaseTable(
             })
             .unsorted(),
     ];
-    let row_attrs = |r: Release| {
+    let row_attrs = |r: &Release| {
         vec![
             ("data-test", "release-row".to_string()),
             ("data-id", r.id.to_string()),

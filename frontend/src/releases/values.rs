@@ -2,6 +2,7 @@
 //! screen as they do in the proc), env values as the plain strings they are, and which layer a
 //! merged key came from.
 
+use crate::components::CollectVec;
 use std::collections::BTreeMap;
 
 use crate::components::CollectAny;
@@ -139,7 +140,11 @@ pub fn SettingsTable(
     #[prop(default = "No settings.")] empty: &'static str,
 ) -> impl IntoView {
     let pairs = Signal::derive(move || {
-        settings.with(|map| map.iter().map(|(k, v)| (k.clone(), json_text(v))).collect())
+        settings.with(|map| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_text(v)))
+                .collect_vec()
+        })
     });
     view! { <KeyValueTable key_header="Key" pairs=pairs test_id=test_id empty=empty /> }
 }
@@ -154,7 +159,11 @@ pub fn EnvTable(
     #[prop(default = None)] reveal: Option<RevealFrom>,
 ) -> impl IntoView {
     let pairs = Signal::derive(move || {
-        env.with(|map| map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        env.with(|map| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect_vec()
+        })
     });
     view! {
         <KeyValueTable key_header="Name" pairs=pairs test_id=test_id empty=empty reveal=reveal />

@@ -2,6 +2,7 @@
 //! health, and the procs of those hosts shown like the dashboard's.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -32,7 +33,7 @@ pub fn SquadPage() -> impl IntoView {
                 .iter()
                 .filter(|h| h.settings.squad.as_deref() == Some(name.as_str()))
                 .cloned()
-                .collect();
+                .collect_vec();
             vr_app::order::sort_by(&mut list, |a, b| a.settings.name.cmp(&b.settings.name));
             list
         })
@@ -44,7 +45,7 @@ pub fn SquadPage() -> impl IntoView {
                     .iter()
                     .filter(|p| hosts.iter().any(|h| h.settings.name == p.host))
                     .cloned()
-                    .collect::<Vec<_>>()
+                    .collect_vec()
             })
         })
     });
@@ -63,7 +64,7 @@ pub fn SquadPage() -> impl IntoView {
             l.iter()
                 .filter(|s| s.spec.squad == name)
                 .cloned()
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let flow = SquadDelete::new();

@@ -141,10 +141,10 @@ pub fn SquadsPage() -> impl IntoView {
             .class("actions")
             .unsorted(),
     ];
-    let row_attrs = |q: Squad| {
+    let row_attrs = |q: &Squad| {
         vec![
             ("data-test", "squad-row".to_string()),
-            ("data-name", q.name),
+            ("data-name", q.name.clone()),
         ]
     };
     view! {

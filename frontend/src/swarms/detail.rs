@@ -1,6 +1,7 @@
 //! `/swarms/:id`: one swarm — its status against the live snapshot, its settings, its procs,
 //! its dispatches, and the actions: Plan (a dry run), Dispatch, Rollback, Edit, Delete.
 
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::Proc;
@@ -227,7 +228,7 @@ fn SwarmProcs(id: i64) -> impl IntoView {
                 .iter()
                 .filter(|p| p.meta.as_ref().and_then(|m| m.swarm_id) == Some(id))
                 .cloned()
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let port = |p: &Proc| p.meta.as_ref().map_or(0, |m| m.port);
@@ -248,7 +249,7 @@ fn SwarmProcs(id: i64) -> impl IntoView {
                 .unwrap_or_default()
         }),
     ];
-    let row_attrs = |p: Proc| {
+    let row_attrs = |p: &Proc| {
         vec![
             ("data-test", "swarm-proc".to_string()),
             ("data-host", p.host.clone()),
@@ -294,7 +295,7 @@ fn SwarmHistory(id: i64) -> impl IntoView {
                 .changes
                 .iter()
                 .map(|c| format!("{}: {} → {}", c.field, c.before, c.after))
-                .collect();
+                .collect_vec();
             if d.dry_run {
                 what.insert(0, "dry run".into());
             }
@@ -328,7 +329,7 @@ fn SwarmHistory(id: i64) -> impl IntoView {
             .cell(|d: &Dispatch| view! { <Age at=d.created_at /> })
             .class("nowrap"),
     ];
-    let row_attrs = |d: Dispatch| {
+    let row_attrs = |d: &Dispatch| {
         vec![
             ("data-test", "dispatch-row".to_string()),
             ("data-status", d.status.as_str().to_string()),

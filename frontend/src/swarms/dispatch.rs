@@ -2,6 +2,7 @@
 //! port, what is kept, what retires), its steps as they happen, its deploys, and Cancel.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::live::replace_record;
@@ -45,7 +46,7 @@ fn DispatchView(id: i64) -> impl IntoView {
             d.iter()
                 .flat_map(|d| &d.steps)
                 .map(StepLine::from)
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let running =
@@ -110,7 +111,7 @@ fn DispatchHead(current: Signal<Option<Dispatch>>) -> impl IntoView {
                 Fact::view("Deploys", deploys),
                 Fact::text(
                     "Changes",
-                    d.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.before, c.after)).collect::<Vec<_>>().join("; "),
+                    d.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.before, c.after)).collect_vec().join("; "),
                 ),
                 Fact::text("Short of room", d.short.to_string()),
                 Fact::text("Requested by", format!("{} at {}", d.requested_by, format_utc(d.created_at))),

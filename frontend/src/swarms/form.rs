@@ -3,6 +3,7 @@
 //! layer each key comes from) and routing (the balancer pool). An error shows its tab. Saving
 //! changes nothing on hosts; "Save & dispatch" also queues a dispatch and opens it.
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -133,7 +134,7 @@ impl Inputs {
                 .map(str::trim)
                 .filter(|i| !i.is_empty())
                 .map(str::to_string)
-                .collect(),
+                .collect_vec(),
             pool: optional(self.pool),
             balancer: optional(self.balancer),
             stack: optional(self.stack),

@@ -12,6 +12,7 @@ pub use dispatch::DispatchPage;
 pub use form::NewSwarmPage;
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::fleet::Fleet;
@@ -78,9 +79,11 @@ const FILTERS: [(&str, &str, FilterValues); 6] = [
             .iter()
             .filter(|p| p.meta.as_ref().and_then(|m| m.swarm_id) == Some(s.id))
             .map(|p| p.host.clone())
-            .collect()
+            .collect_vec()
     }),
-    ("pool", "Pool", |s, _| s.spec.pool.iter().cloned().collect()),
+    ("pool", "Pool", |s, _| {
+        s.spec.pool.iter().cloned().collect_vec()
+    }),
     ("ingredient", "Ingredient", |s, _| {
         s.spec.ingredients.clone()
     }),
@@ -95,7 +98,7 @@ pub fn SwarmsPage() -> impl IntoView {
     let params: Vec<UrlParam> = FILTERS
         .iter()
         .map(|(key, _, _)| UrlParam::new(key))
-        .collect();
+        .collect_vec();
     // Each row's status follows the live snapshot between fetches.
     let all = Memo::new(move |_| {
         let list = swarms.get();
@@ -105,12 +108,12 @@ pub fn SwarmsPage() -> impl IntoView {
                     s.status = live_status(&s, f);
                     s
                 })
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let chosen = {
         let params = params.clone();
-        Memo::new(move |_| params.iter().map(|p| p.value.get()).collect::<Vec<_>>())
+        Memo::new(move |_| params.iter().map(|p| p.value.get()).collect_vec())
     };
     let rows = Signal::derive(move || {
         let chosen = chosen.get();
@@ -122,7 +125,7 @@ pub fn SwarmsPage() -> impl IntoView {
                         want.as_ref().is_none_or(|w| values(s, f).contains(w))
                     })
                 })
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let filter_bar = FILTERS
@@ -131,7 +134,7 @@ pub fn SwarmsPage() -> impl IntoView {
         .map(|((key, label, values), param)| {
             let options = move || {
                 let mut seen: Vec<String> =
-                    fleet.with(|f| all.with(|l| l.iter().flat_map(|s| values(s, f)).collect()));
+                    fleet.with(|f| all.with(|l| l.iter().flat_map(|s| values(s, f)).collect_vec()));
                 seen.sort();
                 seen.dedup();
                 seen.into_iter()
@@ -161,7 +164,7 @@ pub fn SwarmsPage() -> impl IntoView {
             rows.get()
                 .into_iter()
                 .filter(|s| t.contains(&s.id))
-                .collect::<Vec<_>>()
+                .collect_vec()
         })
     });
     let columns = vec![
@@ -206,7 +209,7 @@ pub fn SwarmsPage() -> impl IntoView {
                 .map(|r| view! { <a href=release_href(r)>{format!("#{r}")}</a> })
         }),
     ];
-    let row_attrs = |s: Swarm| {
+    let row_attrs = |s: &Swarm| {
         vec![
             ("data-test", "swarm-row".to_string()),
             ("data-name", s.name.clone()),
@@ -279,7 +282,7 @@ pub fn DispatchShown(
         }
     };
     let go = move |()| {
-        let ids: Vec<i64> = shown.with_untracked(|l| l.iter().map(|s| s.id).collect());
+        let ids: Vec<i64> = shown.with_untracked(|l| l.iter().map(|s| s.id).collect_vec());
         spawn_busy(busy, async move {
             let mut refused = 0;
             for id in &ids {

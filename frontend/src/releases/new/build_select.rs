@@ -2,6 +2,7 @@
 //! newest is picked when the list arrives and nothing is chosen yet.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use vr_app::api::LiveMessage;
 use vr_app::build::{Build, BuildQuery, BuildStatus};
@@ -44,7 +45,7 @@ pub fn BuildSelect(draft: Draft, errors: FormErrors) -> impl IntoView {
                 Ok(list
                     .into_iter()
                     .filter(|b| b.status == BuildStatus::Succeeded)
-                    .collect())
+                    .collect_vec())
             }
         },
         move |_, message| match message {

@@ -2,6 +2,7 @@
 //! (checked like the server checks it), so the preview, its staleness and the create button
 //! all send the same thing.
 
+use crate::components::CollectVec;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -84,7 +85,7 @@ impl Draft {
             .ingredients
             .iter()
             .filter_map(|n| ingredients.iter().find(|i| &i.name == n))
-            .collect();
+            .collect_vec();
         let (settings, env) = own_values(&release.config, build_env, &chosen);
         let secret: Vec<&str> = release
             .config
@@ -92,7 +93,7 @@ impl Draft {
             .iter()
             .filter(|k| env.contains_key(*k))
             .map(String::as_str)
-            .collect();
+            .collect_vec();
         self.settings_yaml.set(to_yaml(settings.iter()));
         self.env_yaml.set(to_yaml(env.iter()));
         self.secret_keys.set(secret.join(", "));

@@ -4,6 +4,7 @@
 //! and opens its page.
 
 use crate::components::CollectAny;
+use crate::components::CollectVec;
 use crate::router::use_navigate;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -31,14 +32,14 @@ use preview::PreviewPanel;
 
 /// Puts client-side failures under their inputs; several about one input are joined.
 fn show_invalid(errors: FormErrors, wrong: &[Invalid]) {
-    let mut fields: Vec<&'static str> = wrong.iter().map(|w| w.field).collect();
+    let mut fields: Vec<&'static str> = wrong.iter().map(|w| w.field).collect_vec();
     fields.dedup();
     for field in fields {
         let message = wrong
             .iter()
             .filter(|w| w.field == field)
             .map(|w| w.message.as_str())
-            .collect::<Vec<_>>()
+            .collect_vec()
             .join("; ");
         errors.set_field(field, message);
     }
@@ -141,7 +142,7 @@ pub fn NewReleaseForm(
         let current = draft.app.get();
         let mut names: Vec<String> = catalog
             .apps
-            .with(|apps| apps.iter().map(|a| a.name.clone()).collect());
+            .with(|apps| apps.iter().map(|a| a.name.clone()).collect_vec());
         if !current.is_empty() && !names.contains(&current) {
             names.push(current.clone());
         }

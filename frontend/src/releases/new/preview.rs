@@ -2,6 +2,7 @@
 //! ingredient, own) each key came from, its hash, and how it differs from what runs now (the
 //! release the app's procs run, else its newest). Nothing is stored to show it.
 
+use crate::components::CollectVec;
 use crate::components::Show;
 use leptos::prelude::*;
 use vr_app::release::{Release, ReleaseDiff, ReleasePreview, diff};
@@ -60,7 +61,7 @@ pub fn PreviewPanel(
             .volumes
             .iter()
             .map(|v| format!("{} → {}", v.host_dir, v.mount_dir))
-            .collect::<Vec<_>>()
+            .collect_vec()
             .join(", ")
     };
     view! {
