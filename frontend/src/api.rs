@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use serde::Serialize;
 use vr_app::ErrorBody;
@@ -121,11 +122,8 @@ fn request(method: &'static str, path: &str, body: Option<String>) -> Answer {
     Box::pin(async move { send_with_status(method, &path, body).await })
 }
 
-async fn send(method: &'static str, path: &str, body: Option<String>) -> Result<String, ApiError> {
-    request(method, path, body).await.map(|(_, text)| text)
-}
-
-/// Like [`send`], with the success status too (some answers differ only by it: 201 vs 200).
+/// Sends one request; the success status comes with the text (some answers differ only by it:
+/// 201 vs 200).
 async fn send_with_status(
     method: &str,
     path: &str,
@@ -197,124 +195,190 @@ fn not_understood(e: vr_app::json::DecodeError) -> ApiError {
     )
 }
 
-fn to_json<B: Serialize>(body: &B) -> Result<String, ApiError> {
-    serde_json::to_string(body).map_err(not_encoded)
+/// An answer on its way, made into a `T` by `finish` when it arrives. A plain future rather
+/// than an `async fn` per endpoint: each of those was a state machine of its own in the wasm,
+/// where this is one small `poll` per answer type.
+#[must_use = "a reply does nothing unless awaited"]
+pub struct Reply<T> {
+    answer: Answer,
+    finish: fn(u16, String) -> Result<T, ApiError>,
 }
 
-#[inline(never)]
-fn not_encoded(e: serde_json::Error) -> ApiError {
-    ApiError::client("encode", format!("Cannot encode the request ({e})."))
+impl<T> Future for Reply<T> {
+    type Output = Result<T, ApiError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let finish = self.finish;
+        self.answer
+            .as_mut()
+            .poll(cx)
+            .map(|answer| answer.and_then(|(status, text)| finish(status, text)))
+    }
 }
 
-/// `GET path`, decoding the JSON answer.
-pub async fn get<T: FromJson>(path: &str) -> Result<T, ApiError> {
-    decode(&send("GET", path, None).await?)
+fn json<T: FromJson>(_status: u16, text: String) -> Result<T, ApiError> {
+    decode(&text)
 }
 
-/// `POST path` with a JSON body, decoding the JSON answer.
-pub async fn post<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
-    decode(&send("POST", path, Some(to_json(body)?)).await?)
+fn unit(_status: u16, _text: String) -> Result<(), ApiError> {
+    Ok(())
 }
 
-/// `POST path` with a JSON body, decoding the JSON answer and returning its status with it.
-pub async fn post_with_status<B: Serialize, T: FromJson>(
-    path: &str,
-    body: &B,
-) -> Result<(u16, T), ApiError> {
-    let (status, text) = request("POST", path, Some(to_json(body)?)).await?;
+fn json_with_status<T: FromJson>(status: u16, text: String) -> Result<(u16, T), ApiError> {
     Ok((status, decode(&text)?))
 }
 
+/// `method path` with `body` encoded as JSON (an encoding error is the answer).
+fn with_body<B: Serialize>(method: &'static str, path: &str, body: &B) -> Answer {
+    match serde_json::to_string(body) {
+        Ok(text) => request(method, path, Some(text)),
+        Err(e) => not_encoded(e),
+    }
+}
+
+#[inline(never)]
+fn not_encoded(e: serde_json::Error) -> Answer {
+    let error = ApiError::client("encode", format!("Cannot encode the request ({e})."));
+    Box::pin(std::future::ready(Err(error)))
+}
+
+/// `GET path`, decoding the JSON answer.
+pub fn get<T: FromJson>(path: &str) -> Reply<T> {
+    Reply {
+        answer: request("GET", path, None),
+        finish: json,
+    }
+}
+
+/// `POST path` with a JSON body, decoding the JSON answer.
+pub fn post<B: Serialize, T: FromJson>(path: &str, body: &B) -> Reply<T> {
+    Reply {
+        answer: with_body("POST", path, body),
+        finish: json,
+    }
+}
+
+/// `POST path` with a JSON body, decoding the JSON answer and returning its status with it.
+pub fn post_with_status<B: Serialize, T: FromJson>(path: &str, body: &B) -> Reply<(u16, T)> {
+    Reply {
+        answer: with_body("POST", path, body),
+        finish: json_with_status,
+    }
+}
+
 /// `PATCH path` with a JSON body.
-pub async fn patch<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
-    decode(&send("PATCH", path, Some(to_json(body)?)).await?)
+pub fn patch<B: Serialize, T: FromJson>(path: &str, body: &B) -> Reply<T> {
+    Reply {
+        answer: with_body("PATCH", path, body),
+        finish: json,
+    }
 }
 
 /// `PUT path` with a JSON body (the whole record), decoding the JSON answer.
-pub async fn put<B: Serialize, T: FromJson>(path: &str, body: &B) -> Result<T, ApiError> {
-    decode(&send("PUT", path, Some(to_json(body)?)).await?)
+pub fn put<B: Serialize, T: FromJson>(path: &str, body: &B) -> Reply<T> {
+    Reply {
+        answer: with_body("PUT", path, body),
+        finish: json,
+    }
 }
 
 /// `POST path` without a body, decoding the JSON answer.
-pub async fn post_empty_json<T: FromJson>(path: &str) -> Result<T, ApiError> {
-    decode(&send("POST", path, None).await?)
+pub fn post_empty_json<T: FromJson>(path: &str) -> Reply<T> {
+    Reply {
+        answer: request("POST", path, None),
+        finish: json,
+    }
 }
 
 /// `POST path` with a JSON body, ignoring whatever the answer carries (usually a 204).
-pub async fn post_unit<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
-    send("POST", path, Some(to_json(body)?)).await.map(|_| ())
+pub fn post_unit<B: Serialize>(path: &str, body: &B) -> Reply<()> {
+    Reply {
+        answer: with_body("POST", path, body),
+        finish: unit,
+    }
+}
+
+/// `POST path` without a body, ignoring whatever the answer carries.
+pub fn post_empty(path: &str) -> Reply<()> {
+    Reply {
+        answer: request("POST", path, None),
+        finish: unit,
+    }
 }
 
 /// `DELETE path`, ignoring whatever the answer carries (usually a 204).
-pub async fn delete(path: &str) -> Result<(), ApiError> {
-    send("DELETE", path, None).await.map(|_| ())
+pub fn delete(path: &str) -> Reply<()> {
+    Reply {
+        answer: request("DELETE", path, None),
+        finish: unit,
+    }
 }
 
 // ---- Endpoints -------------------------------------------------------------------------------
 
-pub async fn version() -> Result<VersionInfo, ApiError> {
-    get(paths::VERSION).await
+pub fn version() -> Reply<VersionInfo> {
+    get(paths::VERSION)
 }
 
-pub async fn setup_status() -> Result<SetupStatus, ApiError> {
-    get(paths::SETUP).await
+pub fn setup_status() -> Reply<SetupStatus> {
+    get(paths::SETUP)
 }
 
-pub async fn setup(req: &SetupRequest) -> Result<Me, ApiError> {
-    post(paths::SETUP, req).await
+pub fn setup(req: &SetupRequest) -> Reply<Me> {
+    post(paths::SETUP, req)
 }
 
-pub async fn login(req: &LoginRequest) -> Result<Me, ApiError> {
-    post(paths::LOGIN, req).await
+pub fn login(req: &LoginRequest) -> Reply<Me> {
+    post(paths::LOGIN, req)
 }
 
-pub async fn logout() -> Result<(), ApiError> {
-    send("POST", paths::LOGOUT, None).await.map(|_| ())
+pub fn logout() -> Reply<()> {
+    post_empty(paths::LOGOUT)
 }
 
 /// `GET /api/auth/session`.
-pub async fn auth_session() -> Result<AuthSession, ApiError> {
-    get(paths::SESSION).await
+pub fn auth_session() -> Reply<AuthSession> {
+    get(paths::SESSION)
 }
 
-pub async fn me() -> Result<Me, ApiError> {
-    get(paths::ME).await
+pub fn me() -> Reply<Me> {
+    get(paths::ME)
 }
 
-pub async fn change_password(req: &ChangePassword) -> Result<(), ApiError> {
-    post_unit(paths::PASSWORD, req).await
+pub fn change_password(req: &ChangePassword) -> Reply<()> {
+    post_unit(paths::PASSWORD, req)
 }
 
-pub async fn tokens() -> Result<Vec<ApiToken>, ApiError> {
-    get(paths::TOKENS).await
+pub fn tokens() -> Reply<Vec<ApiToken>> {
+    get(paths::TOKENS)
 }
 
-pub async fn create_token(req: &NewToken) -> Result<CreatedToken, ApiError> {
-    post(paths::TOKENS, req).await
+pub fn create_token(req: &NewToken) -> Reply<CreatedToken> {
+    post(paths::TOKENS, req)
 }
 
-pub async fn revoke_token(id: i64) -> Result<(), ApiError> {
-    delete(&format!("{}/{id}", paths::TOKENS)).await
+pub fn revoke_token(id: i64) -> Reply<()> {
+    delete(&format!("{}/{id}", paths::TOKENS))
 }
 
-pub async fn users() -> Result<Vec<User>, ApiError> {
-    get(paths::USERS).await
+pub fn users() -> Reply<Vec<User>> {
+    get(paths::USERS)
 }
 
-pub async fn create_user(req: &NewUser) -> Result<User, ApiError> {
-    post(paths::USERS, req).await
+pub fn create_user(req: &NewUser) -> Reply<User> {
+    post(paths::USERS, req)
 }
 
-pub async fn update_user(id: i64, patch_body: &UserPatch) -> Result<User, ApiError> {
-    patch(&format!("{}/{id}", paths::USERS), patch_body).await
+pub fn update_user(id: i64, patch_body: &UserPatch) -> Reply<User> {
+    patch(&format!("{}/{id}", paths::USERS), patch_body)
 }
 
-pub async fn delete_user(id: i64) -> Result<(), ApiError> {
-    delete(&format!("{}/{id}", paths::USERS)).await
+pub fn delete_user(id: i64) -> Reply<()> {
+    delete(&format!("{}/{id}", paths::USERS))
 }
 
-pub async fn ssh_key() -> Result<SshKey, ApiError> {
-    get(paths::SSH_KEY).await
+pub fn ssh_key() -> Reply<SshKey> {
+    get(paths::SSH_KEY)
 }
 
 /// The query string (with its leading `?`) for an [`EventQuery`]; empty when no filter is set.
@@ -334,6 +398,6 @@ pub fn event_query_string(q: &EventQuery) -> String {
 }
 
 /// Activity-log lines matching `q`, newest first.
-pub async fn events(q: &EventQuery) -> Result<Vec<Event>, ApiError> {
-    get(&format!("{}{}", paths::EVENTS, event_query_string(q))).await
+pub fn events(q: &EventQuery) -> Reply<Vec<Event>> {
+    get(&format!("{}{}", paths::EVENTS, event_query_string(q)))
 }

@@ -51,7 +51,7 @@ pub fn BalancersPage() -> impl IntoView {
         };
         spawn_delete(
             deletion,
-            async move { api::balancer::remove(&name).await },
+            api::balancer::remove(&name),
             move || list.reload(),
             move || {
                 let _ = deleting.try_set(None);

@@ -28,8 +28,8 @@ fn refetch_on_news<T>(_: &mut T, message: &LiveMessage) -> Merge {
     }
 }
 
-async fn fetch() -> Result<Vec<Orphan>, api::ApiError> {
-    api::get(paths::ORPHANS).await
+fn fetch() -> api::Reply<Vec<Orphan>> {
+    api::get(paths::ORPHANS)
 }
 
 #[component]

@@ -27,8 +27,8 @@ fn refetch_on_news<T>(_: &mut T, message: &LiveMessage) -> Merge {
     }
 }
 
-async fn fetch() -> Result<Vec<StackImage>, api::ApiError> {
-    api::get(paths::STACKS).await
+fn fetch() -> api::Reply<Vec<StackImage>> {
+    api::get(paths::STACKS)
 }
 
 #[component]
@@ -142,7 +142,7 @@ fn BuildImage(following: RwSignal<Option<i64>>) -> impl IntoView {
         spawn_submit(
             busy,
             errors,
-            async move { api::post::<_, StackImage>(&paths::stack_build(&stack), &recipe).await },
+            api::post::<_, StackImage>(&paths::stack_build(&stack), &recipe),
             move |image| following.set(Some(image.id)),
         );
     };

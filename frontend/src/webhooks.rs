@@ -118,7 +118,7 @@ fn WebhooksAdmin() -> impl IntoView {
         let path = paths::webhook(&w.name);
         crate::busy::spawn_delete(
             deletion,
-            async move { api::delete(&path).await },
+            api::delete(&path),
             move || {
                 if chosen.get_untracked().as_deref() == Some(w.name.as_str()) {
                     chosen.set(None);
@@ -262,7 +262,7 @@ fn NewWebhookForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
         spawn_submit(
             busy,
             errors,
-            async move { api::post::<_, WebhookSecret>(paths::WEBHOOKS, &request).await },
+            api::post::<_, WebhookSecret>(paths::WEBHOOKS, &request),
             move |made| {
                 toasts.success(format!("Webhook {} added.", made.webhook.name));
                 secret_shown.set(made.secret);

@@ -2,25 +2,25 @@
 
 use vr_app::balancer::{Balancer, BalancerSpec, paths};
 
-use super::{ApiError, delete, get, post, post_empty_json, put};
+use super::{Reply, delete, get, post, post_empty_json, put};
 
-pub async fn list() -> Result<Vec<Balancer>, ApiError> {
-    get(paths::BALANCERS).await
+pub fn list() -> Reply<Vec<Balancer>> {
+    get(paths::BALANCERS)
 }
 
-pub async fn create(spec: &BalancerSpec) -> Result<Balancer, ApiError> {
-    post(paths::BALANCERS, spec).await
+pub fn create(spec: &BalancerSpec) -> Reply<Balancer> {
+    post(paths::BALANCERS, spec)
 }
 
-pub async fn replace(name: &str, spec: &BalancerSpec) -> Result<Balancer, ApiError> {
-    put(&paths::balancer(name), spec).await
+pub fn replace(name: &str, spec: &BalancerSpec) -> Reply<Balancer> {
+    put(&paths::balancer(name), spec)
 }
 
-pub async fn remove(name: &str) -> Result<(), ApiError> {
-    delete(&paths::balancer(name)).await
+pub fn remove(name: &str) -> Reply<()> {
+    delete(&paths::balancer(name))
 }
 
 /// Writes the pool's recorded nodes to every balancer host again.
-pub async fn reapply(name: &str, pool: &str) -> Result<Balancer, ApiError> {
-    post_empty_json(&paths::reapply(name, pool)).await
+pub fn reapply(name: &str, pool: &str) -> Reply<Balancer> {
+    post_empty_json(&paths::reapply(name, pool))
 }

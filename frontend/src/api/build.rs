@@ -5,41 +5,41 @@ use vr_app::build::{
     NewBuildpack, paths,
 };
 
-use super::{ApiError, app_listing_query, delete, get, patch, post};
+use super::{Reply, app_listing_query, delete, get, patch, post};
 
-pub async fn apps() -> Result<Vec<App>, ApiError> {
-    get(paths::APPS).await
+pub fn apps() -> Reply<Vec<App>> {
+    get(paths::APPS)
 }
 
-pub async fn create_app(req: &NewApp) -> Result<App, ApiError> {
-    post(paths::APPS, req).await
+pub fn create_app(req: &NewApp) -> Reply<App> {
+    post(paths::APPS, req)
 }
 
-pub async fn update_app(name: &str, req: &AppPatch) -> Result<App, ApiError> {
-    patch(&paths::app(name), req).await
+pub fn update_app(name: &str, req: &AppPatch) -> Reply<App> {
+    patch(&paths::app(name), req)
 }
 
 /// Refused (409) while the app still has builds or releases.
-pub async fn delete_app(name: &str) -> Result<(), ApiError> {
-    delete(&paths::app(name)).await
+pub fn delete_app(name: &str) -> Reply<()> {
+    delete(&paths::app(name))
 }
 
 /// Every buildpack, in detection order.
-pub async fn buildpacks() -> Result<Vec<Buildpack>, ApiError> {
-    get(paths::BUILDPACKS).await
+pub fn buildpacks() -> Reply<Vec<Buildpack>> {
+    get(paths::BUILDPACKS)
 }
 
-pub async fn create_buildpack(req: &NewBuildpack) -> Result<Buildpack, ApiError> {
-    post(paths::BUILDPACKS, req).await
+pub fn create_buildpack(req: &NewBuildpack) -> Reply<Buildpack> {
+    post(paths::BUILDPACKS, req)
 }
 
-pub async fn update_buildpack(id: i64, req: &BuildpackPatch) -> Result<Buildpack, ApiError> {
-    patch(&paths::buildpack(id), req).await
+pub fn update_buildpack(id: i64, req: &BuildpackPatch) -> Reply<Buildpack> {
+    patch(&paths::buildpack(id), req)
 }
 
 /// Refused (409) while an app pins it.
-pub async fn delete_buildpack(id: i64) -> Result<(), ApiError> {
-    delete(&paths::buildpack(id)).await
+pub fn delete_buildpack(id: i64) -> Reply<()> {
+    delete(&paths::buildpack(id))
 }
 
 /// The query string (with its leading `?`) of a build listing; empty when nothing is set.
@@ -48,20 +48,20 @@ pub fn build_query_string(q: &BuildQuery) -> String {
 }
 
 /// Builds matching `q`, newest first.
-pub async fn builds(q: &BuildQuery) -> Result<Vec<Build>, ApiError> {
-    get(&format!("{}{}", paths::BUILDS, build_query_string(q))).await
+pub fn builds(q: &BuildQuery) -> Reply<Vec<Build>> {
+    get(&format!("{}{}", paths::BUILDS, build_query_string(q)))
 }
 
-pub async fn build(id: i64) -> Result<Build, ApiError> {
-    get(&paths::build(id)).await
+pub fn build(id: i64) -> Reply<Build> {
+    get(&paths::build(id))
 }
 
 /// Starts a build, or joins the one already running for the same app and version.
-pub async fn start_build(req: &BuildRequest) -> Result<Build, ApiError> {
-    post(paths::BUILDS, req).await
+pub fn start_build(req: &BuildRequest) -> Reply<Build> {
+    post(paths::BUILDS, req)
 }
 
 /// The build's log from byte `offset`.
-pub async fn build_log(id: i64, offset: u64) -> Result<BuildLog, ApiError> {
-    get(&format!("{}?offset={offset}", paths::build_log(id))).await
+pub fn build_log(id: i64, offset: u64) -> Reply<BuildLog> {
+    get(&format!("{}?offset={offset}", paths::build_log(id)))
 }

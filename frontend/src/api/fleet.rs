@@ -7,51 +7,51 @@ use vr_app::fleet::{
     ProcActionReport, ProcActionRequest, ProcDetail, Squad, SquadPatch, TrustKey, paths,
 };
 
-use super::{ApiError, delete, get, patch, post};
+use super::{Reply, delete, get, patch, post};
 
-pub async fn fleet() -> Result<Fleet, ApiError> {
-    get(paths::FLEET).await
+pub fn fleet() -> Reply<Fleet> {
+    get(paths::FLEET)
 }
 
-pub async fn create_squad(req: &NewSquad) -> Result<Squad, ApiError> {
-    post(paths::SQUADS, req).await
+pub fn create_squad(req: &NewSquad) -> Reply<Squad> {
+    post(paths::SQUADS, req)
 }
 
-pub async fn update_squad(name: &str, req: &SquadPatch) -> Result<Squad, ApiError> {
-    patch(&paths::squad(name), req).await
+pub fn update_squad(name: &str, req: &SquadPatch) -> Reply<Squad> {
+    patch(&paths::squad(name), req)
 }
 
-pub async fn delete_squad(name: &str) -> Result<(), ApiError> {
-    delete(&paths::squad(name)).await
+pub fn delete_squad(name: &str) -> Reply<()> {
+    delete(&paths::squad(name))
 }
 
-pub async fn create_host(req: &NewHost) -> Result<Host, ApiError> {
-    post(paths::HOSTS, req).await
+pub fn create_host(req: &NewHost) -> Reply<Host> {
+    post(paths::HOSTS, req)
 }
 
-pub async fn update_host(name: &str, req: &HostPatch) -> Result<Host, ApiError> {
-    patch(&paths::host(name), req).await
+pub fn update_host(name: &str, req: &HostPatch) -> Reply<Host> {
+    patch(&paths::host(name), req)
 }
 
-pub async fn delete_host(name: &str) -> Result<(), ApiError> {
-    delete(&paths::host(name)).await
+pub fn delete_host(name: &str) -> Reply<()> {
+    delete(&paths::host(name))
 }
 
 /// Connects to the host now; may take a few seconds.
-pub async fn test_host(name: &str) -> Result<ConnectionReport, ApiError> {
-    post(&paths::host_test(name), &serde_json::json!({})).await
+pub fn test_host(name: &str) -> Reply<ConnectionReport> {
+    post(&paths::host_test(name), &serde_json::json!({}))
 }
 
 /// Pins the key the host presents now (admins only).
-pub async fn trust_host_key(name: &str, fingerprint: &str) -> Result<Host, ApiError> {
+pub fn trust_host_key(name: &str, fingerprint: &str) -> Reply<Host> {
     let body = TrustKey {
         fingerprint: fingerprint.to_string(),
     };
-    post(&paths::host_trust(name), &body).await
+    post(&paths::host_trust(name), &body)
 }
 
-pub async fn proc_detail(host: &str, name: &str) -> Result<ProcDetail, ApiError> {
-    get(&paths::proc(host, name)).await
+pub fn proc_detail(host: &str, name: &str) -> Reply<ProcDetail> {
+    get(&paths::proc(host, name))
 }
 
 /// The query string (with its leading `?`) of a log read.
@@ -66,16 +66,15 @@ pub fn log_query_string(q: &LogQuery) -> String {
     s
 }
 
-pub async fn proc_log(host: &str, name: &str, q: &LogQuery) -> Result<LogChunk, ApiError> {
+pub fn proc_log(host: &str, name: &str, q: &LogQuery) -> Reply<LogChunk> {
     get(&format!(
         "{}{}",
         paths::proc_log(host, name),
         log_query_string(q)
     ))
-    .await
 }
 
 /// Runs a proc action; answers when every proc is done (progress arrives on the live channel).
-pub async fn proc_action(req: &ProcActionRequest) -> Result<ProcActionReport, ApiError> {
-    post(paths::PROC_ACTIONS, req).await
+pub fn proc_action(req: &ProcActionRequest) -> Reply<ProcActionReport> {
+    post(paths::PROC_ACTIONS, req)
 }

@@ -7,44 +7,42 @@ use vr_app::release::{
 
 use vr_app::secret::{RevealRequest, Revealed, paths as secret_paths};
 
-use super::{ApiError, app_listing_query, delete, get, patch, post, post_with_status};
+use super::{Reply, app_listing_query, delete, get, patch, post, post_with_status};
 
 /// One secret value of a release, shown on purpose (the server records who asked).
-pub async fn reveal_release_secret(id: i64, key: &str) -> Result<Revealed, ApiError> {
+pub fn reveal_release_secret(id: i64, key: &str) -> Reply<Revealed> {
     post(
         &secret_paths::release_reveal(id),
         &RevealRequest { key: key.into() },
     )
-    .await
 }
 
-pub async fn reveal_ingredient_secret(name: &str, key: &str) -> Result<Revealed, ApiError> {
+pub fn reveal_ingredient_secret(name: &str, key: &str) -> Reply<Revealed> {
     post(
         &secret_paths::ingredient_reveal(name),
         &RevealRequest { key: key.into() },
     )
-    .await
 }
 
-pub async fn ingredients() -> Result<Vec<Ingredient>, ApiError> {
-    get(paths::INGREDIENTS).await
+pub fn ingredients() -> Reply<Vec<Ingredient>> {
+    get(paths::INGREDIENTS)
 }
 
-pub async fn ingredient(name: &str) -> Result<Ingredient, ApiError> {
-    get(&paths::ingredient(name)).await
+pub fn ingredient(name: &str) -> Reply<Ingredient> {
+    get(&paths::ingredient(name))
 }
 
 /// Bad YAML is refused (400) with field `settings_yaml` or `env_yaml`.
-pub async fn create_ingredient(req: &NewIngredient) -> Result<Ingredient, ApiError> {
-    post(paths::INGREDIENTS, req).await
+pub fn create_ingredient(req: &NewIngredient) -> Reply<Ingredient> {
+    post(paths::INGREDIENTS, req)
 }
 
-pub async fn update_ingredient(name: &str, req: &IngredientPatch) -> Result<Ingredient, ApiError> {
-    patch(&paths::ingredient(name), req).await
+pub fn update_ingredient(name: &str, req: &IngredientPatch) -> Reply<Ingredient> {
+    patch(&paths::ingredient(name), req)
 }
 
-pub async fn delete_ingredient(name: &str) -> Result<(), ApiError> {
-    delete(&paths::ingredient(name)).await
+pub fn delete_ingredient(name: &str) -> Reply<()> {
+    delete(&paths::ingredient(name))
 }
 
 /// The query string (with its leading `?`) of a release listing; empty when nothing is set.
@@ -53,17 +51,17 @@ pub fn release_query_string(q: &ReleaseQuery) -> String {
 }
 
 /// Releases matching `q`, newest first.
-pub async fn releases(q: &ReleaseQuery) -> Result<Vec<Release>, ApiError> {
-    get(&format!("{}{}", paths::RELEASES, release_query_string(q))).await
+pub fn releases(q: &ReleaseQuery) -> Reply<Vec<Release>> {
+    get(&format!("{}{}", paths::RELEASES, release_query_string(q)))
 }
 
-pub async fn release(id: i64) -> Result<Release, ApiError> {
-    get(&paths::release(id)).await
+pub fn release(id: i64) -> Reply<Release> {
+    get(&paths::release(id))
 }
 
 /// What a new release would be, without storing anything.
-pub async fn preview_release(req: &NewRelease) -> Result<ReleasePreview, ApiError> {
-    post(paths::RELEASE_PREVIEW, req).await
+pub fn preview_release(req: &NewRelease) -> Reply<ReleasePreview> {
+    post(paths::RELEASE_PREVIEW, req)
 }
 
 /// A made release.
@@ -74,7 +72,7 @@ pub struct Made {
     pub new: bool,
 }
 
-pub async fn create_release(req: &NewRelease) -> Result<Made, ApiError> {
+pub async fn create_release(req: &NewRelease) -> Result<Made, super::ApiError> {
     let (status, release) = post_with_status(paths::RELEASES, req).await?;
     Ok(Made {
         release,
@@ -83,6 +81,6 @@ pub async fn create_release(req: &NewRelease) -> Result<Made, ApiError> {
 }
 
 /// What differs between releases `a` and `b`.
-pub async fn compare_releases(a: i64, b: i64) -> Result<ReleaseDiff, ApiError> {
-    get(&format!("{}?a={a}&b={b}", paths::RELEASE_COMPARE)).await
+pub fn compare_releases(a: i64, b: i64) -> Reply<ReleaseDiff> {
+    get(&format!("{}?a={a}&b={b}", paths::RELEASE_COMPARE))
 }

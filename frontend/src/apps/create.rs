@@ -40,20 +40,15 @@ pub fn CreateApp(catalog: Catalog) -> impl IntoView {
         if errors.show_invalid(&checks) {
             return;
         }
-        spawn_submit(
-            busy,
-            errors,
-            async move { api::build::create_app(&request).await },
-            move |app| {
-                toasts.success(format!("App {} created.", app.name));
-                catalog.put_app(app);
-                name.set(String::new());
-                repo.set(String::new());
-                buildpack.set(String::new());
-                notes.set(String::new());
-                stack.set(String::new());
-            },
-        );
+        spawn_submit(busy, errors, api::build::create_app(&request), move |app| {
+            toasts.success(format!("App {} created.", app.name));
+            catalog.put_app(app);
+            name.set(String::new());
+            repo.set(String::new());
+            buildpack.set(String::new());
+            notes.set(String::new());
+            stack.set(String::new());
+        });
     };
 
     view! {

@@ -189,7 +189,7 @@ fn AppEditForm(app: App, catalog: Catalog, deleting: RwSignal<bool>) -> impl Int
         spawn_submit(
             busy,
             errors,
-            async move { api::build::update_app(&old.name, &patch).await },
+            api::build::update_app(&old.name, &patch),
             move |updated| {
                 toasts.success(format!("App {} saved.", updated.name));
                 original.set_value(updated.clone());
@@ -258,7 +258,7 @@ fn AppDeleteDialog(
         let sent = name.clone();
         spawn_delete(
             deletion,
-            async move { api::build::delete_app(&sent).await },
+            api::build::delete_app(&sent),
             move || {
                 catalog.remove_app(&name);
                 navigate("/apps", Default::default());

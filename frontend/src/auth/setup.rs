@@ -94,15 +94,10 @@ pub fn SetupPage() -> impl IntoView {
         if errors.any() {
             return;
         }
-        spawn_submit(
-            busy,
-            errors,
-            async move { api::setup(&request).await },
-            move |me| {
-                toasts.success(format!("Welcome, {}. vr is ready.", me.user.username));
-                session.sign_in(me);
-            },
-        );
+        spawn_submit(busy, errors, api::setup(&request), move |me| {
+            toasts.success(format!("Welcome, {}. vr is ready.", me.user.username));
+            session.sign_in(me);
+        });
     };
 
     let already_done = move || {

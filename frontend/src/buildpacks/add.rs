@@ -36,7 +36,7 @@ pub fn AddBuildpack(catalog: Catalog) -> impl IntoView {
         spawn_submit(
             busy,
             errors,
-            async move { api::build::create_buildpack(&request).await },
+            api::build::create_buildpack(&request),
             move |buildpack| {
                 toasts.success(format!("Buildpack {} added.", buildpack.url));
                 catalog.put_buildpack(buildpack);

@@ -87,7 +87,7 @@ pub fn BuildpacksPage() -> impl IntoView {
         let id = buildpack.id;
         spawn_delete(
             deletion,
-            async move { api::build::delete_buildpack(id).await },
+            api::build::delete_buildpack(id),
             move || catalog.remove_buildpack(id),
             move || {
                 let _ = asking.try_set(None);

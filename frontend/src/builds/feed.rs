@@ -27,7 +27,7 @@ impl BuildFeed {
                 app: app.get_untracked(),
                 limit: Some(LIMIT),
             };
-            async move { api::build::builds(&query).await }
+            api::build::builds(&query)
         };
         let merge = move |list: &mut Vec<Build>, message: &LiveMessage| match message {
             LiveMessage::Build { build }

@@ -25,7 +25,7 @@ pub fn RecentActivity() -> impl IntoView {
         let query = query.clone();
         move || {
             let query = query.clone();
-            async move { api::events(&query).await }
+            api::events(&query)
         }
     };
     let data = LiveData::follow(

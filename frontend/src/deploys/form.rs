@@ -145,7 +145,7 @@ fn DeployForm() -> impl IntoView {
         spawn_submit(
             busy,
             errors,
-            async move { api::deploy::start_deploy(&request).await },
+            api::deploy::start_deploy(&request),
             move |deploy| navigate(&deploy_href(deploy.id), Default::default()),
         );
     };

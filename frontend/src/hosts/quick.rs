@@ -100,7 +100,7 @@ pub fn QuickActions(#[prop(into)] host: Signal<Option<Host>>) -> impl IntoView {
         let sent = name.clone();
         spawn_delete(
             deletion,
-            async move { api::fleet::delete_host(&sent).await },
+            api::fleet::delete_host(&sent),
             move || {
                 store.remove_host(&name);
                 navigate("/hosts", Default::default());

@@ -49,7 +49,7 @@ pub fn CreateIngredient(ingredients: IngredientList) -> impl IntoView {
         spawn_submit(
             busy,
             errors,
-            async move { api::release::create_ingredient(&request).await },
+            api::release::create_ingredient(&request),
             move |created| {
                 toasts.success(format!("Ingredient {} created.", created.name));
                 ingredients.put(created);

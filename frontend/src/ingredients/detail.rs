@@ -157,7 +157,7 @@ fn IngredientEditor(
         spawn_submit(
             busy,
             errors,
-            async move { api::release::update_ingredient(&old.name, &patch).await },
+            api::release::update_ingredient(&old.name, &patch),
             move |updated| {
                 toasts.success(format!("Ingredient {} saved.", updated.name));
                 original.set_value(updated.clone());
@@ -313,7 +313,7 @@ fn IngredientDeleteDialog(
         };
         spawn_delete(
             deletion,
-            async move { api::release::delete_ingredient(&name).await },
+            api::release::delete_ingredient(&name),
             move || navigate("/ingredients", Default::default()),
             move || {
                 let _ = asking.try_set(false);

@@ -27,7 +27,7 @@ impl ReleaseFeed {
                 app: app.get_untracked(),
                 limit: Some(LIMIT),
             };
-            async move { api::release::releases(&query).await }
+            api::release::releases(&query)
         };
         let merge = |_: &mut Vec<Release>, message: &LiveMessage| match message {
             LiveMessage::Releases => Merge::Refetch,

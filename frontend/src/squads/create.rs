@@ -33,7 +33,7 @@ pub fn CreateSquad() -> impl IntoView {
         spawn_submit(
             busy,
             errors,
-            async move { api::fleet::create_squad(&request).await },
+            api::fleet::create_squad(&request),
             move |squad| {
                 toasts.success(format!("Squad {} created.", squad.name));
                 store.put_squad(squad, None);

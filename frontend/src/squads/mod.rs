@@ -64,7 +64,7 @@ pub fn SquadDeleteDialog(
         let sent = name.clone();
         spawn_delete(
             deletion,
-            async move { api::fleet::delete_squad(&sent).await },
+            api::fleet::delete_squad(&sent),
             move || {
                 store.remove_squad(&name);
                 if let Some(done) = on_deleted {

@@ -364,12 +364,9 @@ fn ConfigPreview(inputs: Inputs, base: SwarmSpec, id: Option<i64>) -> impl IntoV
         let Some(spec) = base.with_value(|b| inputs.spec(b, &errors)) else {
             return;
         };
-        spawn_submit(
-            busy,
-            errors,
-            async move { api::swarm::preview(&spec, id).await },
-            move |p| shown.set(Some(p)),
-        );
+        spawn_submit(busy, errors, api::swarm::preview(&spec, id), move |p| {
+            shown.set(Some(p))
+        });
     };
     view! {
         <div class="config-preview" data-test="swarm-preview">

@@ -38,18 +38,13 @@ pub fn CreateUser(#[prop(into)] on_created: Callback<User>) -> impl IntoView {
         if errors.any() {
             return;
         }
-        spawn_submit(
-            busy,
-            errors,
-            async move { api::create_user(&request).await },
-            move |user| {
-                toasts.success(format!("User {} created as {}.", user.username, user.role));
-                username.set(String::new());
-                password.set(String::new());
-                role.set(Role::Viewer);
-                on_created.run(user);
-            },
-        );
+        spawn_submit(busy, errors, api::create_user(&request), move |user| {
+            toasts.success(format!("User {} created as {}.", user.username, user.role));
+            username.set(String::new());
+            password.set(String::new());
+            role.set(Role::Viewer);
+            on_created.run(user);
+        });
     };
 
     view! {

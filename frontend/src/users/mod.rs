@@ -100,7 +100,7 @@ fn UsersAdmin() -> impl IntoView {
         let id = user.id;
         spawn_delete(
             deletion,
-            async move { api::delete_user(id).await },
+            api::delete_user(id),
             move || data.update(|list| list.retain(|u| u.id != id)),
             move || {
                 let _ = deleting.try_set(None);
