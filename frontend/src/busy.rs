@@ -116,7 +116,7 @@ fn run_delete(
             Err(e) => {
                 toasts.error(format!("Could not delete {name}: {e}"));
                 if let Some(error) = error {
-                    let _ = error.try_set(Some(e.message));
+                    let _ = error.try_set(Some(e.into_message()));
                 }
             }
         }

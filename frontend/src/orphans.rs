@@ -64,7 +64,7 @@ pub fn OrphansPage() -> impl IntoView {
                         ));
                     }
                 }
-                Err(e) => toasts.error(e.message),
+                Err(e) => toasts.error(e.into_message()),
             }
             list.reload();
             let _ = asking.try_set(false);

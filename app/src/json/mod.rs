@@ -14,20 +14,26 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-/// Why a JSON value is not the expected type: what was expected, and where.
+/// Why a JSON value is not the expected type: what was expected, and where. Boxed: every
+/// decoder passes errors up through each field, and one pointer is less code to move than the
+/// whole record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError {
+pub struct JsonError(Box<Mismatch>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mismatch {
     expected: &'static str,
     /// Keys and indexes from the top, innermost last.
     path: Vec<String>,
 }
 
 impl JsonError {
+    #[inline(never)]
     pub fn expected(what: &'static str) -> JsonError {
-        JsonError {
+        JsonError(Box::new(Mismatch {
             expected: what,
             path: Vec::new(),
-        }
+        }))
     }
 
     /// The same error, one level down: at key `place` of the object around it.
@@ -44,7 +50,7 @@ impl JsonError {
     }
 
     fn at_place(mut self, place: String) -> JsonError {
-        self.path.insert(0, place);
+        self.0.path.insert(0, place);
         self
     }
 }
@@ -57,10 +63,11 @@ fn missing(key: &str) -> JsonError {
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "expected {}", self.expected)
+        let Mismatch { expected, path } = &*self.0;
+        if path.is_empty() {
+            write!(f, "expected {expected}")
         } else {
-            write!(f, "expected {} at {}", self.expected, self.path.join("."))
+            write!(f, "expected {expected} at {}", path.join("."))
         }
     }
 }

@@ -97,7 +97,7 @@ pub fn ActivityPage() -> impl IntoView {
                     events.update(|list| merge_events(list, page));
                 }
                 Err(e) => {
-                    let _ = older_error.try_set(Some(e.message));
+                    let _ = older_error.try_set(Some(e.into_message()));
                 }
             }
         });

@@ -205,7 +205,7 @@ impl Follower {
                 }
                 Err(e) => {
                     // The next poll tries again.
-                    let _ = self.error.try_set(Some(e.message));
+                    let _ = self.error.try_set(Some(e.into_message()));
                     again = false;
                 }
             }

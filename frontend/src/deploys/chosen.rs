@@ -56,7 +56,7 @@ impl Chosen {
                     Err(e) => Err(format!("Cannot load the release's build: {e}")),
                 },
                 Err(e) if e.status == 404 => Err(format!("There is no release #{id}.")),
-                Err(e) => Err(e.message),
+                Err(e) => Err(e.into_message()),
             };
             if chosen.generation.try_get_value() != Some(asked_in) {
                 return;

@@ -139,7 +139,7 @@ impl ActionRun {
                 }
                 Err(e) => {
                     toasts.error(format!("{} failed: {e}", action_title(action)));
-                    let _ = run.error.try_set(Some(e.message));
+                    let _ = run.error.try_set(Some(e.into_message()));
                 }
             }
         });

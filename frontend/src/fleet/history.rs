@@ -27,7 +27,7 @@ pub fn ProcHistory(host: String, name: String, proc: Memo<Option<Proc>>) -> impl
                         let _ = error.try_set(None);
                     }
                     Err(e) => {
-                        let _ = error.try_set(Some(e.message));
+                        let _ = error.try_set(Some(e.into_message()));
                     }
                 }
             });

@@ -124,7 +124,7 @@ pub fn ProcLog(
                         c.not_before = js_sys::Date::now() as i64
                             + i64::try_from(backoff(c.failures).as_millis()).unwrap_or(i64::MAX);
                     });
-                    let _ = error.try_set(Some(e.message));
+                    let _ = error.try_set(Some(e.into_message()));
                 }
             }
         });

@@ -28,7 +28,7 @@ pub fn ConnectionTest(#[prop(into)] name: Signal<String>) -> impl IntoView {
         spawn_busy(busy, async move {
             let result = match api::fleet::test_host(&host).await {
                 Ok(report) => Outcome::Report(report),
-                Err(e) => Outcome::Failed(e.message),
+                Err(e) => Outcome::Failed(e.into_message()),
             };
             let _ = outcome.try_set(Some(result));
         });

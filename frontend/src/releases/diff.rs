@@ -85,7 +85,7 @@ pub fn ReleaseCompare(release: Release) -> impl IntoView {
                     let _ = diff.try_set(Some(d));
                 }
                 Err(e) => {
-                    let _ = error.try_set(Some(e.message));
+                    let _ = error.try_set(Some(e.into_message()));
                 }
             }
         });

@@ -49,7 +49,7 @@ fn SecretValue(key: String, from: RevealFrom) -> impl IntoView {
                     let _ = error.try_set(None);
                 }
                 Err(e) => {
-                    let _ = error.try_set(Some(e.message));
+                    let _ = error.try_set(Some(e.into_message()));
                 }
             }
         });

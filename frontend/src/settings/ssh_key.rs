@@ -30,7 +30,7 @@ pub fn SshKeySection() -> impl IntoView {
             </p>
             {move || match key.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <div class="form-error">{e.message}</div> }.into_any(),
+                Some(Err(e)) => view! { <div class="form-error">{e.into_message()}</div> }.into_any(),
                 Some(Ok(k)) => {
                     view! {
                         <textarea

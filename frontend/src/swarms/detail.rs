@@ -152,7 +152,7 @@ fn SwarmActions(id: i64, current: Signal<Option<Swarm>>) -> impl IntoView {
             };
             match answer {
                 Ok(d) => nav.with_value(|n| n(&dispatch_href(d.id), NavigateOptions::default())),
-                Err(e) => toasts.error(e.message),
+                Err(e) => toasts.error(e.into_message()),
             }
         });
     };
@@ -169,7 +169,7 @@ fn SwarmActions(id: i64, current: Signal<Option<Swarm>>) -> impl IntoView {
                     });
                     nav.with_value(|n| n("/swarms", NavigateOptions::default()));
                 }
-                Err(e) => toasts.error(e.message),
+                Err(e) => toasts.error(e.into_message()),
             }
             asking_delete.set(false);
         });

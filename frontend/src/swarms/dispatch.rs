@@ -86,7 +86,7 @@ fn DispatchHead(current: Signal<Option<Dispatch>>) -> impl IntoView {
                         on:click=crate::ev::click(move |_| {
                             spawn_busy(busy, async move {
                                 if let Err(e) = api::swarm::cancel(id).await {
-                                    toasts.error(e.message);
+                                    toasts.error(e.into_message());
                                 }
                             })
                         })

@@ -25,7 +25,7 @@ pub fn TokensSection() -> impl IntoView {
                     let _ = load_error.try_set(None);
                 }
                 Err(e) => {
-                    let _ = load_error.try_set(Some(e.message));
+                    let _ = load_error.try_set(Some(e.into_message()));
                 }
             }
         });
