@@ -298,7 +298,7 @@ pub fn LogsPage() -> impl IntoView {
                             }
                         })
                     >
-                        {move || if paused.get() { "Resume" } else { "Pause" }}
+                        {crate::components::flag_text(paused, "Resume", "Pause")}
                     </button>
                     <span class="muted" id="logs-status">
                         {move || {

@@ -293,6 +293,10 @@ impl FromJson for Cgroups {
             _ => Err(JsonError::expected("one of: v1 v2 none").at("version")),
         }
     }
+
+    fn empty() -> Self {
+        Cgroups::None
+    }
 }
 
 // release
@@ -335,6 +339,10 @@ impl FromJson for Runner {
 
     fn absent() -> Option<Self> {
         Some(Runner::Plain)
+    }
+
+    fn empty() -> Self {
+        Runner::Plain
     }
 }
 from_json_struct!(Release { id, app, build_id, commit, hash, ingredients, created_by, created_at }
@@ -482,6 +490,10 @@ impl FromJson for Layer {
             "ingredient" => Ok(Layer::Ingredient(fields.take("name")?)),
             _ => Err(JsonError::expected("one of: build ingredient own").at("kind")),
         }
+    }
+
+    fn empty() -> Self {
+        Layer::Build
     }
 }
 
@@ -1066,6 +1078,13 @@ mod tests {
                 .expect_err("negative")
                 .to_string(),
             "expected a whole number (u64) at offset"
+        );
+        // Fields are read on after a bad one, but the first bad one in field order is told.
+        assert_eq!(
+            crate::json::decode::<LogChunk>(r#"{"text":1,"offset":-1,"overflow":false}"#)
+                .expect_err("two bad fields")
+                .to_string(),
+            "expected a string at text"
         );
     }
 

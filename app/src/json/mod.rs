@@ -2,7 +2,8 @@
 //!
 //! The server encodes with serde; the wasm UI decodes with [`FromJson`]. Serde's derived
 //! `Deserialize` is several KB of wasm per type (a field visitor, a map visitor and a sequence
-//! visitor, each with its error paths); a `FromJson` impl is one field lookup per field, and the
+//! visitor, each with its error paths); a `FromJson` impl fills an `empty` value one call per
+//! field (errors kept aside, not checked after each field), and the
 //! JSON itself is parsed once into a `Value` by the single `Value` deserializer. Every impl is
 //! checked against serde's encoding of the same value (here, natively, and on real server
 //! answers in the test suite), and the struct macro names every field so none is forgotten.
@@ -83,6 +84,10 @@ pub trait FromJson: Sized {
     fn absent() -> Option<Self> {
         None
     }
+
+    /// Some value of the type, for a struct's decoder to fill in (it is overwritten, or
+    /// dropped when decoding fails).
+    fn empty() -> Self;
 }
 
 /// Parses `text` and decodes it as `T`.
@@ -113,20 +118,74 @@ pub enum DecodeError {
 }
 
 /// An object's fields, taken out one by one (so a flattened part can decode what is left).
-pub struct Fields(Map<String, Value>);
+pub struct Fields {
+    map: Map<String, Value>,
+    /// The first error of the `fill` calls.
+    error: Option<JsonError>,
+}
 
 impl Fields {
     pub fn of(value: Value) -> Result<Fields, JsonError> {
         match value {
-            Value::Object(map) => Ok(Fields(map)),
+            Value::Object(map) => Ok(Fields { map, error: None }),
             _ => Err(JsonError::expected("an object")),
         }
     }
 
-    /// The field `key`, decoded; an absent key is [`FromJson::absent`] or an error.
-    // One instance per field type, called (not inlined) by every struct's decoder: a field
-    // then costs a call, not a copy of the lookup and its error paths.
+    /// Decodes the field `key` into `slot` (an absent key is [`FromJson::absent`]); an error is
+    /// kept for [`Fields::finish`]. A struct's decoder fills an [`FromJson::empty`] value in
+    /// place, field by field: a call per field, with no result to check and move, which was
+    /// most of each decoder's code (see BENCHMARKS.md, UI size).
     #[inline(never)]
+    pub fn fill<T: FromJson>(&mut self, slot: &mut T, key: &'static str) {
+        let got = match self.remove(key) {
+            Some(v) => T::from_json(v).map_err(|e| e.at(key)),
+            None => T::absent().ok_or_else(|| missing(key)),
+        };
+        self.put(slot, got);
+    }
+
+    /// [`Fields::fill`] with the type's default when absent (serde's `#[serde(default)]`).
+    #[inline(never)]
+    pub fn fill_or_default<T: FromJson + Default>(&mut self, slot: &mut T, key: &'static str) {
+        let got = match self.remove(key) {
+            Some(v) => T::from_json(v).map_err(|e| e.at(key)),
+            None => Ok(T::default()),
+        };
+        self.put(slot, got);
+    }
+
+    /// [`Fields::fill`] from the fields not taken yet, as an object (serde's `#[serde(flatten)]`).
+    #[inline(never)]
+    pub fn fill_rest<T: FromJson>(&mut self, slot: &mut T) {
+        let got = T::from_json(Value::Object(std::mem::take(&mut self.map)));
+        self.put(slot, got);
+    }
+
+    fn put<T>(&mut self, slot: &mut T, got: Result<T, JsonError>) {
+        match got {
+            Ok(v) => *slot = v,
+            Err(e) => self.fail(e),
+        }
+    }
+
+    #[inline(never)]
+    fn fail(&mut self, e: JsonError) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    /// `out`, filled, or the first error of its fields.
+    pub fn finish<T>(self, out: T) -> Result<T, JsonError> {
+        match self.error {
+            None => Ok(out),
+            Some(e) => Err(e),
+        }
+    }
+
+    /// The field `key`, decoded; an absent key is [`FromJson::absent`] or an error (for the
+    /// hand-written decoders of tagged enums).
     pub fn take<T: FromJson>(&mut self, key: &'static str) -> Result<T, JsonError> {
         match self.remove(key) {
             Some(v) => T::from_json(v).map_err(|e| e.at(key)),
@@ -136,30 +195,14 @@ impl Fields {
 
     /// The field `key`, or the type's default when absent (serde's `#[serde(default)]`).
     #[inline(never)]
-    pub fn take_or_default<T: FromJson + Default>(
-        &mut self,
-        key: &'static str,
-    ) -> Result<T, JsonError> {
-        match self.remove(key) {
-            Some(v) => T::from_json(v).map_err(|e| e.at(key)),
-            None => Ok(T::default()),
-        }
-    }
-
-    #[inline(never)]
     fn remove(&mut self, key: &str) -> Option<Value> {
-        self.0.remove(key)
-    }
-
-    /// The fields not taken yet, as an object (serde's `#[serde(flatten)]`).
-    pub fn rest<T: FromJson>(self) -> Result<T, JsonError> {
-        T::from_json(Value::Object(self.0))
+        self.map.remove(key)
     }
 }
 
 /// `FromJson` for a struct, naming each field: `required` ones must be present (an `Option`
 /// may be absent), `default` ones default when absent, a `flatten` one decodes from the fields
-/// left over. The struct literal fails to compile if a field is left out.
+/// left over. The struct literal of `empty` fails to compile if a field is left out.
 #[macro_export]
 macro_rules! from_json_struct {
     ($ty:ident { $($field:ident),* $(,)? }
@@ -169,11 +212,19 @@ macro_rules! from_json_struct {
             fn from_json(value: serde_json::Value) -> Result<Self, $crate::json::JsonError> {
                 #[allow(unused_mut)]
                 let mut fields = $crate::json::Fields::of(value)?;
-                Ok($ty {
-                    $($field: fields.take(stringify!($field))?,)*
-                    $($($dfield: fields.take_or_default(stringify!($dfield))?,)*)?
-                    $($flat: fields.rest()?,)?
-                })
+                let mut out = <Self as $crate::json::FromJson>::empty();
+                $(fields.fill(&mut out.$field, stringify!($field));)*
+                $($(fields.fill_or_default(&mut out.$dfield, stringify!($dfield));)*)?
+                $(fields.fill_rest(&mut out.$flat);)?
+                fields.finish(out)
+            }
+
+            fn empty() -> Self {
+                $ty {
+                    $($field: $crate::json::FromJson::empty(),)*
+                    $($($dfield: $crate::json::FromJson::empty(),)*)?
+                    $($flat: $crate::json::FromJson::empty(),)?
+                }
             }
         }
     };
@@ -193,6 +244,10 @@ macro_rules! from_json_named {
                         $crate::json::JsonError::expected(concat!("a known ", stringify!($ty)))
                     })
             }
+
+            fn empty() -> Self {
+                $all[0]
+            }
         }
     };
 }
@@ -200,6 +255,10 @@ macro_rules! from_json_named {
 impl FromJson for Value {
     fn from_json(value: Value) -> Result<Self, JsonError> {
         Ok(value)
+    }
+
+    fn empty() -> Self {
+        Value::Null
     }
 }
 
@@ -210,6 +269,10 @@ impl FromJson for String {
             _ => Err(JsonError::expected("a string")),
         }
     }
+
+    fn empty() -> Self {
+        String::new()
+    }
 }
 
 impl FromJson for bool {
@@ -217,6 +280,10 @@ impl FromJson for bool {
         value
             .as_bool()
             .ok_or_else(|| JsonError::expected("true or false"))
+    }
+
+    fn empty() -> Self {
+        false
     }
 }
 
@@ -230,6 +297,10 @@ macro_rules! integer {
                 };
                 n.and_then(|n| <$ty>::try_from(n).ok())
                     .ok_or_else(|| JsonError::expected(concat!("a whole number (", stringify!($ty), ")")))
+            }
+
+            fn empty() -> Self {
+                0
             }
         }
     )*};
@@ -247,11 +318,19 @@ impl<T: FromJson> FromJson for Option<T> {
     fn absent() -> Option<Self> {
         Some(None)
     }
+
+    fn empty() -> Self {
+        None
+    }
 }
 
 impl<T: FromJson> FromJson for Box<T> {
     fn from_json(value: Value) -> Result<Self, JsonError> {
         T::from_json(value).map(Box::new)
+    }
+
+    fn empty() -> Self {
+        Box::new(T::empty())
     }
 }
 
@@ -270,6 +349,10 @@ impl<T: FromJson> FromJson for Vec<T> {
 
     fn absent() -> Option<Self> {
         Some(Vec::new())
+    }
+
+    fn empty() -> Self {
+        Vec::new()
     }
 }
 
@@ -290,6 +373,10 @@ impl<T: FromJson> FromJson for BTreeMap<String, T> {
     fn absent() -> Option<Self> {
         Some(BTreeMap::new())
     }
+
+    fn empty() -> Self {
+        BTreeMap::new()
+    }
 }
 
 impl FromJson for Map<String, Value> {
@@ -302,6 +389,10 @@ impl FromJson for Map<String, Value> {
 
     fn absent() -> Option<Self> {
         Some(Map::new())
+    }
+
+    fn empty() -> Self {
+        Map::new()
     }
 }
 
@@ -316,5 +407,9 @@ impl<T: FromJson + Ord> FromJson for BTreeSet<T> {
 
     fn absent() -> Option<Self> {
         Some(BTreeSet::new())
+    }
+
+    fn empty() -> Self {
+        BTreeSet::new()
     }
 }

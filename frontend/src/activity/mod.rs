@@ -159,7 +159,7 @@ pub fn ActivityPage() -> impl IntoView {
                                 disabled=move || older_loading.get() || events.with(Vec::is_empty)
                                 on:click=crate::ev::click(load_older)
                             >
-                                {move || if older_loading.get() { "Loading…" } else { "Load older" }}
+                                {crate::components::flag_text(older_loading, "Loading…", "Load older")}
                             </button>
                         </Show>
                     </div>

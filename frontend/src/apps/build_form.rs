@@ -68,7 +68,7 @@ pub fn StartBuild(app: String) -> impl IntoView {
                     id="build-start"
                     disabled=move || busy.get()
                 >
-                    {move || if busy.get() { "Starting…" } else { "Build" }}
+                    {crate::components::flag_text(busy, "Starting…", "Build")}
                 </button>
             </form>
         </div>

@@ -82,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                     class="btn btn-primary btn-block"
                     disabled=move || busy.get()
                 >
-                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                    {crate::components::flag_text(busy, "Signing in…", "Sign in")}
                 </button>
             </form>
         </AuthFrame>

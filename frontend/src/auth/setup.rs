@@ -126,7 +126,7 @@ pub fn SetupPage() -> impl IntoView {
                     class="btn btn-primary btn-block"
                     disabled=move || busy.get()
                 >
-                    {move || if busy.get() { "Creating…" } else { "Create admin and sign in" }}
+                    {crate::components::flag_text(busy, "Creating…", "Create admin and sign in")}
                 </button>
             </form>
         }

@@ -296,7 +296,7 @@ fn RebuildButton(app: String, version: String) -> impl IntoView {
             disabled=move || busy.get()
             on:click=crate::ev::click(rebuild)
         >
-            {move || if busy.get() { "Starting…" } else { "Rebuild" }}
+            {crate::components::flag_text(busy, "Starting…", "Rebuild")}
         </button>
     }
 }

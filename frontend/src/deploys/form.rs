@@ -160,7 +160,7 @@ fn DeployForm() -> impl IntoView {
                         id="deploy-submit"
                         disabled=move || busy.get()
                     >
-                        {move || if busy.get() { "Starting…" } else { "Deploy" }}
+                        {crate::components::flag_text(busy, "Starting…", "Deploy")}
                     </button>
                 </div>
             }

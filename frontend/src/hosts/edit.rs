@@ -70,7 +70,7 @@ pub fn HostEditForm(host: Host) -> impl IntoView {
                     id="host-save"
                     disabled=move || busy.get()
                 >
-                    {move || if busy.get() { "Saving…" } else { "Save" }}
+                    {crate::components::flag_text(busy, "Saving…", "Save")}
                 </button>
             </form>
         </div>

@@ -87,7 +87,7 @@ fn NewHostForm() -> impl IntoView {
                     id="host-submit"
                     disabled=move || busy.get()
                 >
-                    {move || if busy.get() { "Adding…" } else { "Add host" }}
+                    {crate::components::flag_text(busy, "Adding…", "Add host")}
                 </button>
             </form>
         </div>

@@ -59,7 +59,7 @@ pub fn ConnectionTest(#[prop(into)] name: Signal<String>) -> impl IntoView {
                     title=move || (!session.can_deploy()).then_some("Deployers and admins can test hosts.")
                     on:click=crate::ev::click(run)
                 >
-                    {move || if busy.get() { "Testing…" } else { "Test connection" }}
+                    {crate::components::flag_text(busy, "Testing…", "Test connection")}
                 </button>
             </div>
             <div id="host-test-result" class="test-result" aria-live="polite">

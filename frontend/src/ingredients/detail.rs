@@ -180,7 +180,7 @@ fn IngredientEditor(
                     id="ingredient-save"
                     disabled=move || busy.get()
                 >
-                    {move || if busy.get() { "Saving…" } else { "Save" }}
+                    {crate::components::flag_text(busy, "Saving…", "Save")}
                 </button>
                 <button
                     type="button"

@@ -186,7 +186,7 @@ pub fn NewReleaseForm(
                         disabled=busy
                         on:click=crate::ev::click(preview)
                     >
-                        {move || if previewing.get() { "Previewing…" } else { "Preview" }}
+                        {crate::components::flag_text(previewing, "Previewing…", "Preview")}
                     </button>
                     <button
                         type="submit"
@@ -194,7 +194,7 @@ pub fn NewReleaseForm(
                         id="release-create"
                         disabled=busy
                     >
-                        {move || if creating.get() { "Creating…" } else { "Create release" }}
+                        {crate::components::flag_text(creating, "Creating…", "Create release")}
                     </button>
                 </div>
             </form>
