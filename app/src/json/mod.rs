@@ -132,6 +132,19 @@ impl Fields {
         }
     }
 
+    /// The fields of `value` for a struct's decoder: a value that is not an object is kept as
+    /// the first error (so the decoder has no early return to compile).
+    #[inline(never)]
+    pub fn of_struct(value: Value) -> Fields {
+        match value {
+            Value::Object(map) => Fields { map, error: None },
+            _ => Fields {
+                map: Map::new(),
+                error: Some(JsonError::expected("an object")),
+            },
+        }
+    }
+
     /// Decodes the field `key` into `slot` (an absent key is [`FromJson::absent`]); an error is
     /// kept for [`Fields::finish`]. A struct's decoder fills an [`FromJson::empty`] value in
     /// place, field by field: a call per field, with no result to check and move, which was
@@ -211,7 +224,7 @@ macro_rules! from_json_struct {
         impl $crate::json::FromJson for $ty {
             fn from_json(value: serde_json::Value) -> Result<Self, $crate::json::JsonError> {
                 #[allow(unused_mut)]
-                let mut fields = $crate::json::Fields::of(value)?;
+                let mut fields = $crate::json::Fields::of_struct(value);
                 let mut out = <Self as $crate::json::FromJson>::empty();
                 $(fields.fill(&mut out.$field, stringify!($field));)*
                 $($(fields.fill_or_default(&mut out.$dfield, stringify!($dfield));)*)?
