@@ -25,4 +25,5 @@ mod swarms;
 mod ui_browser;
 mod ui_builds;
 mod ui_fleet;
+mod ui_size;
 mod vr_compat;
