@@ -207,8 +207,17 @@ async fn send_with_status(
     Err(error)
 }
 
+/// Decodes an answer: the parse and the error mapping shared, only `from_json` per type.
 fn decode<T: FromJson>(text: &str) -> Result<T, ApiError> {
-    vr_app::json::decode(text).map_err(not_understood)
+    match vr_app::json::parse(text) {
+        Ok(value) => T::from_json(value).map_err(shape_not_understood),
+        Err(e) => Err(not_understood(e)),
+    }
+}
+
+#[inline(never)]
+fn shape_not_understood(e: vr_app::json::JsonError) -> ApiError {
+    not_understood(vr_app::json::DecodeError::Shape(e))
 }
 
 #[inline(never)]

@@ -98,7 +98,7 @@ pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
 /// The parse shared by every [`decode`]: one copy of serde_json's `Value` parser, not one
 /// inlined per decoded type.
 #[inline(never)]
-fn parse(text: &str) -> Result<Value, DecodeError> {
+pub fn parse(text: &str) -> Result<Value, DecodeError> {
     serde_json::from_str(text).map_err(|e| DecodeError::Syntax(e.to_string()))
 }
 
