@@ -8,8 +8,9 @@ cargo fetch --target wasm32-unknown-unknown -q
 # Leptos's type erasure: one generic view type instead of one per view tree, 15% less wasm
 # (1,323,201 → 1,132,335 bytes on 2026-11-25). Only this (wasm) build sees the flags.
 # LLVM inlines less than opt-level "z" does by default: 558,128 → 548,713 bytes gzipped on
-# 2026-12-01 (measured at -100, -25, -10, 0, 5, 15, 40: -10 was smallest; see BENCHMARKS.md).
-export RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=-10 ${RUSTFLAGS:-}"
+# 2026-12-01 (measured at -100, -25, -10, 0, 5, 15, 40: -10 was smallest); re-measured on 2026-12-07
+# (-5, -10, -15, -20, -30): -15 is smallest now, -30 falls off a cliff (see BENCHMARKS.md).
+export RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=-15 ${RUSTFLAGS:-}"
 # Trunk rewrites dist/ on every run (and wasm-opt alone takes half a minute), which makes cargo
 # re-embed the UI into vr: skip it when nothing that goes into the bundle changed since the last
 # build. The stamp hashes every input file, the flags and which wasm-opt is used.

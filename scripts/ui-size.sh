@@ -18,7 +18,7 @@ only=${2:-}
 for tool in llvm-dwarfdump llvm-symbolizer; do
   command -v "$tool" >/dev/null || { echo "ui-size: needs $tool (apt-get install llvm)" >&2; exit 1; }
 done
-RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=-10" \
+RUSTFLAGS="--cfg erase_components -C llvm-args=-inline-threshold=-15" \
   CARGO_PROFILE_WASM_RELEASE_DEBUG=line-tables-only CARGO_TARGET_DIR=target/ui-size \
   cargo build -q --profile wasm-release --target wasm32-unknown-unknown -p vr-frontend
 wasm=target/ui-size/wasm32-unknown-unknown/wasm-release/vr-frontend.wasm
